@@ -1,0 +1,108 @@
+"""Builds the PTB Application: handlers, rate limiter, error handler, jobs, command menus.
+
+Only wiring lives here; behaviour is in handlers/, services/ and scheduler/.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, Defaults, TypeHandler
+
+from bot.ratelimit import TelegramRateLimiter
+from core.config import Config, Settings
+from core.texts import COMMANDS
+from handlers import all_handlers
+from handlers.errors import on_error, on_stray_callback
+from scheduler import jobs
+from scheduler.leader import Leadership
+from scheduler.sender import OutboxSender
+from services import users as users_svc
+from services.core import Core
+from storage.db import Database
+from storage.migrate import ensure_schema
+
+log = logging.getLogger("salesbot")
+TICK_SECONDS = 5.0
+MENU_ORDER = ["today", "customers", "new", "log", "stage", "owner", "pool", "me", "board", "shop", "invite", "digest", "help", "cancel"]
+
+
+def build_application(settings: Settings, config: Config, *, core: Core | None = None,
+                      tick_seconds: float = TICK_SECONDS) -> Application:
+    db = core.db if core else Database(settings.database_url)
+    core = core or Core(db=db, config=config)
+    core.instance_id = core.instance_id if core.instance_id != "main" else f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    core.leader = Leadership(core.instance_id)  # type: ignore[attr-defined]
+    builder = (ApplicationBuilder().token(settings.token)
+               .rate_limiter(TelegramRateLimiter())
+               .post_init(_post_init).post_shutdown(_post_shutdown)
+               .concurrent_updates(False))
+    if settings.api_base_url:
+        builder = builder.base_url(settings.api_base_url).base_file_url(settings.api_file_url)
+    app = builder.build()
+    app.bot_data["core"] = core
+    app.bot_data["settings"] = settings
+    app.bot_data["tick_seconds"] = tick_seconds
+    from bot.dedupe import drop_duplicate_updates
+    app.add_handler(TypeHandler(Update, drop_duplicate_updates), group=-1)
+    for handler in all_handlers():
+        app.add_handler(handler)
+    app.add_handler(CallbackQueryHandler(on_stray_callback))
+    app.add_error_handler(on_error)
+    return app
+
+
+async def _post_init(app: Application) -> None:
+    core: Core = app.bot_data["core"]
+    settings: Settings = app.bot_data["settings"]
+    loop = asyncio.get_running_loop()
+    status = await loop.run_in_executor(None, ensure_schema, core.db)
+    log.info("database %s", status)
+    await core.db.run(_bootstrap_admins, core, settings)
+    me = await app.bot.get_me()
+    core.bot_username = me.username or core.bot_username
+    # jieba's dictionary loads once, before the first paste, off the event loop.
+    app.bot_data["nlp_ready"] = loop.run_in_executor(None, _warm_up_nlp)
+    await _set_menus(app)
+    sender = OutboxSender(core, app.bot, worker=core.instance_id)
+    app.bot_data["sender"] = sender
+    sender.start()
+    app.job_queue.run_repeating(_tick, interval=app.bot_data["tick_seconds"], first=0.2, name="scheduler-tick",
+                                job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1})
+
+
+def _warm_up_nlp() -> None:
+    try:
+        from nlp.engine import warm_up
+    except ImportError:
+        return
+    warm_up()
+
+
+async def _tick(context) -> None:
+    core: Core = context.application.bot_data["core"]
+    await jobs.tick(core, context.application.bot_data.get("sender"))
+
+
+async def _post_shutdown(app: Application) -> None:
+    sender: OutboxSender | None = app.bot_data.get("sender")
+    if sender is not None:
+        await sender.stop()
+
+
+def _bootstrap_admins(session, core: Core, settings: Settings) -> None:
+    for tg_id in settings.admin_ids:
+        if users_svc.get_user(session, tg_id) is None:
+            users_svc.add_admin(session, tg_id, "", core.config.team.name, core.config.team.timezone, core.clock.now())
+    users_svc.ensure_team(session, core.config.team.name, core.config.team.timezone, core.clock.now())
+
+
+async def _set_menus(app: Application) -> None:
+    for lang in ("zh", "en"):
+        commands = [BotCommand(name, COMMANDS[name][0 if lang == "zh" else 1]) for name in MENU_ORDER]
+        await app.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
+                                      language_code=None if lang == "zh" else "en")

@@ -1,0 +1,87 @@
+"""Running the Application: long polling by default, or webhook on our aiohttp server.
+
+In webhook mode the same aiohttp server also serves the ingestion API (/api/*), /healthz and
+/metrics; Telegram's POSTs are accepted only with the secret token we registered.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import signal
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+from core.config import Config, Settings
+
+log = logging.getLogger("salesbot")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def webhook_secret(token: str) -> str:
+    """Derived from the bot token, so it is stable across restarts and never stored in config."""
+    return hashlib.sha256(f"salesbot-webhook:{token}".encode()).hexdigest()[:48]
+
+
+def make_web_app(app: Application, config: Config, settings: Settings) -> web.Application:
+    web_app = web.Application(client_max_size=2 * 1024 * 1024)
+    secret = webhook_secret(settings.token)
+
+    async def telegram_webhook(request: web.Request) -> web.Response:
+        if request.headers.get(SECRET_HEADER) != secret:
+            return web.Response(status=403, text="forbidden")
+        try:
+            data = await request.json()
+            update = Update.de_json(data, app.bot)
+        except Exception:
+            return web.Response(status=400, text="bad update")
+        await app.update_queue.put(update)
+        return web.Response(text="ok")
+
+    web_app.router.add_post(config.telegram.webhook_path, telegram_webhook)
+    try:
+        from ingest.server import add_routes
+    except ImportError:
+        async def healthz(_request: web.Request) -> web.Response:
+            return web.json_response({"ok": True})
+        web_app.router.add_get("/healthz", healthz)
+    else:
+        add_routes(web_app, app.bot_data["core"], app)
+    return web_app
+
+
+async def run(app: Application, config: Config, settings: Settings, stop_event: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM (or ``stop_event``); shutdown finishes in-flight work first."""
+    stop_event = stop_event or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop_event.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    runner: web.AppRunner | None = None
+    async with app:
+        webhook = bool(config.telegram.webhook_url)
+        web_app = make_web_app(app, config, settings)
+        runner = web.AppRunner(web_app)
+        await runner.setup()
+        site = web.TCPSite(runner, config.telegram.listen_host, config.telegram.listen_port)
+        await site.start()
+        if webhook:
+            url = config.telegram.webhook_url.rstrip("/")
+            await app.bot.set_webhook(url, secret_token=webhook_secret(settings.token),
+                                      allowed_updates=Update.ALL_TYPES)
+            log.info("webhook mode: %s", url)
+        else:
+            await app.bot.delete_webhook(drop_pending_updates=False)
+            await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, poll_interval=0.0, timeout=10)
+            log.info("long polling")
+        await app.start()
+        await stop_event.wait()
+        log.info("shutting down: finishing in-flight work")
+        if app.updater.running:
+            await app.updater.stop()
+        await app.stop()
+        await runner.cleanup()

@@ -1,0 +1,119 @@
+"""The `salesbot` command: run the bot, manage the database, admins, imports, diagnostics."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from core.config import ConfigError, Settings, load_config
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and the URL contains the bot token.
+    for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext.ExtBot"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    config = load_config(settings.config_path)
+    if not settings.token:
+        print("TELEGRAM_BOT_TOKEN is not set. Get a token from @BotFather, or run `make demo` to try salesbot offline.",
+              file=sys.stderr)
+        return 2
+    from bot.app import build_application
+    from bot.run import run
+    app = build_application(settings, config)
+    asyncio.run(run(app, config, settings))
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    from storage.migrate import current_revision, downgrade, head_revision, upgrade
+    from storage.db import Database
+    if args.action == "upgrade":
+        upgrade(settings.database_url, args.revision or "head")
+        print(f"database upgraded to {args.revision or head_revision()}")
+    elif args.action == "downgrade":
+        downgrade(settings.database_url, args.revision or "base")
+        print(f"database downgraded to {args.revision or 'base'}")
+    else:
+        db = Database(settings.database_url)
+        print(f"current: {current_revision(db)}  head: {head_revision()}")
+    return 0
+
+
+def cmd_admin(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    config = load_config(settings.config_path)
+    from core.clock import utcnow
+    from services.users import add_admin
+    from storage.db import Database
+    from storage.migrate import ensure_schema
+    db = Database(settings.database_url)
+    ensure_schema(db)
+    user = db.call(add_admin, args.telegram_id, args.name or "", config.team.name, config.team.timezone, utcnow())
+    print(f"admin {user.name} (telegram id {user.tg_id}) is ready in team {config.team.name}")
+    return 0
+
+
+def cmd_nlp(args: argparse.Namespace) -> int:
+    from nlp.eval import main as eval_main
+    return eval_main([args.file])
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    print(f"ok: {len(config.stages)} stages, team {config.team.name}, zone {config.team.timezone}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="salesbot", description="Telegram sales-process bot")
+    parser.add_argument("--log-level", default="INFO")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the bot (polling, or webhook if [telegram] webhook_url is set)").set_defaults(fn=cmd_run)
+    db = sub.add_parser("db", help="database migrations")
+    db.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    db.add_argument("revision", nargs="?")
+    db.set_defaults(fn=cmd_db)
+    admin = sub.add_parser("admin", help="manage admins")
+    admin_sub = admin.add_subparsers(dest="admin_action", required=True)
+    add = admin_sub.add_parser("add", help="make a Telegram user an admin")
+    add.add_argument("telegram_id", type=int)
+    add.add_argument("--name")
+    add.set_defaults(fn=cmd_admin)
+    nlp = sub.add_parser("nlp", help="conversation analysis tools")
+    nlp_sub = nlp.add_subparsers(dest="nlp_action", required=True)
+    ev = nlp_sub.add_parser("eval", help="evaluate intent/objection detection on a labeled JSONL file")
+    ev.add_argument("file")
+    ev.set_defaults(fn=cmd_nlp)
+    check = sub.add_parser("check-config", help="validate a playbook file")
+    check.add_argument("config", nargs="?")
+    check.set_defaults(fn=cmd_check_config)
+    for extra in ("cli.demo", "cli.ops", "cli.sheets"):
+        try:
+            module = __import__(extra, fromlist=["register"])
+        except ImportError:
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.log_level)
+    try:
+        return args.fn(args) or 0
+    except ConfigError as exc:
+        print(f"Configuration error:\n{exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Typed callback data: a small dataclass ↔ short string codec, in one place.
+
+Telegram allows 1–64 *bytes* of callback_data and the client controls it, so every handler
+re-authorizes the object it names; ``decode`` returns None for anything malformed.
+Format: ``<prefix>:<field>:<field>…`` with ASCII fields only (ids, short codes).
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, fields
+from typing import ClassVar, TypeVar
+
+MAX_BYTES = 64
+_SAFE = re.compile(r"^[A-Za-z0-9_\-.]*$")
+_REGISTRY: dict[str, type["CallbackData"]] = {}
+C = TypeVar("C", bound="CallbackData")
+
+
+class CallbackData:
+    prefix: ClassVar[str]
+
+    def __init_subclass__(cls, prefix: str, **kw: object) -> None:
+        super().__init_subclass__(**kw)
+        if prefix in _REGISTRY:
+            raise ValueError(f"duplicate callback prefix {prefix!r}")
+        cls.prefix = prefix
+        _REGISTRY[prefix] = cls
+
+    def encode(self) -> str:
+        parts = [self.prefix]
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            text = "" if value is None else str(value)
+            if not _SAFE.match(text):
+                raise ValueError(f"callback field {f.name}={text!r} is not URL-safe ASCII")
+            parts.append(text)
+        data = ":".join(parts)
+        if len(data.encode()) > MAX_BYTES:
+            raise ValueError(f"callback data {data!r} exceeds {MAX_BYTES} bytes")
+        return data
+
+    @classmethod
+    def pattern(cls) -> str:
+        """Regex for CallbackQueryHandler(pattern=...)."""
+        return f"^{re.escape(cls.prefix)}:"
+
+
+def decode(data: str | None) -> "CallbackData | None":
+    """Parse callback data; None if unknown, malformed or of the wrong types (tampered)."""
+    if not data or len(data.encode()) > MAX_BYTES:
+        return None
+    prefix, _, rest = data.partition(":")
+    cls = _REGISTRY.get(prefix)
+    if cls is None:
+        return None
+    values = rest.split(":") if rest else []
+    cls_fields = fields(cls)  # type: ignore[arg-type]
+    if len(values) != len(cls_fields):
+        return None
+    kwargs = {}
+    for f, raw in zip(cls_fields, values):
+        if not _SAFE.match(raw):
+            return None
+        try:
+            kwargs[f.name] = _convert(f, raw)
+        except ValueError:
+            return None
+    return cls(**kwargs)
+
+
+def _convert(f: dataclasses.Field, raw: str) -> object:
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    if kind in ("int", "int | None"):
+        if raw == "" and "None" in kind:
+            return None
+        if not re.fullmatch(r"-?\d{1,18}", raw):
+            raise ValueError(raw)
+        return int(raw)
+    return raw
+
+
+# --- the callbacks the bot uses --------------------------------------------------
+
+@dataclass(frozen=True)
+class OpenCard(CallbackData, prefix="c"):
+    customer_id: int
+
+
+@dataclass(frozen=True)
+class CardAction(CallbackData, prefix="ca"):
+    """A button on a customer card: done|log|next|script|later|fill|back."""
+    customer_id: int
+    action: str
+    arg: str = ""
+
+
+@dataclass(frozen=True)
+class ConfirmUpdate(CallbackData, prefix="cu"):
+    """Confirm or cancel a parsed free-text update (the draft lives in user_data by token)."""
+    token: str
+    ok: int
+
+
+@dataclass(frozen=True)
+class PickCustomer(CallbackData, prefix="pk"):
+    """Choose among ambiguous customers for a pending draft (update or paste)."""
+    token: str
+    customer_id: int
+
+
+@dataclass(frozen=True)
+class Page(CallbackData, prefix="pg"):
+    view: str
+    page: int
+
+
+@dataclass(frozen=True)
+class SpotCheckVote(CallbackData, prefix="sc"):
+    check_id: int
+    verdict: str  # ok | flag | r<reason-index>
+
+
+@dataclass(frozen=True)
+class DupDecision(CallbackData, prefix="dd"):
+    """Manager decides about a duplicate attempt: keep owner, transfer to requester."""
+    customer_id: int
+    requester_id: int
+    decision: str
+
+
+@dataclass(frozen=True)
+class Claim(CallbackData, prefix="cl"):
+    customer_id: int
+
+
+@dataclass(frozen=True)
+class Approve(CallbackData, prefix="ap"):
+    kind: str  # points | redeem | import
+    item_id: int
+    ok: int
+
+
+@dataclass(frozen=True)
+class Cancel(CallbackData, prefix="x"):
+    scope: str = ""

@@ -1,0 +1,136 @@
+"""Shared handler plumbing: who is talking, in which language, and safe replies.
+
+Handlers stay thin: they parse the update, call a service with ``await core.db.run(...)``
+(database work runs off the event loop) and render the answer with ``core.texts``.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any, Awaitable, Callable
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes, ConversationHandler
+
+from core.texts import lang_of, t
+from services import users as users_svc
+from services.core import Core
+from storage.models import User
+
+log = logging.getLogger(__name__)
+MAX_INPUT_CHARS = 4000  # free-text fields; pastes have their own, larger limit
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE, User], Awaitable[Any]]
+
+
+def core_of(context: ContextTypes.DEFAULT_TYPE) -> Core:
+    return context.application.bot_data["core"]
+
+
+def lang(user: User | None, update: Update | None = None) -> str:
+    if user is not None:
+        return user.language
+    code = update.effective_user.language_code if update and update.effective_user else None
+    return lang_of(code)
+
+
+async def load_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> User | None:
+    """The registered user behind this update, refreshed from Telegram's profile; None if unknown."""
+    tg = update.effective_user
+    if tg is None:
+        return None
+    core = core_of(context)
+    user = await core.db.run(users_svc.get_user, tg.id)
+    if user is None or (user.team_id is None and user.role != "admin"):
+        return None
+    if update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
+        user = await core.db.run(users_svc.touch_profile, user, tg.full_name, tg.username, lang_of(tg.language_code))
+    return user
+
+
+async def refuse_stranger(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Anyone unknown gets one polite refusal and no data; later messages are ignored."""
+    core = core_of(context)
+    tg = update.effective_user
+    if update.callback_query:
+        await safe_answer(update.callback_query, t("stranger", lang(None, update))[:190])
+        return
+    if tg is None or update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+        return
+    first = await core.db.run(users_svc.refuse_stranger_once, tg.id, core.clock.now())
+    if first and update.effective_message:
+        await update.effective_message.reply_text(t("stranger", lang(None, update)))
+
+
+def member_only(*roles: str) -> Callable[[Handler], Callable[..., Awaitable[Any]]]:
+    """Decorator: run the handler with the registered ``User``; refuse strangers and wrong roles."""
+    def decorate(fn: Handler) -> Callable[..., Awaitable[Any]]:
+        @functools.wraps(fn)
+        async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Any:
+            user = await load_member(update, context)
+            if user is None:
+                await refuse_stranger(update, context)
+                return ConversationHandler.END
+            if roles and user.role not in roles:
+                if update.callback_query:
+                    await safe_answer(update.callback_query, t("manager_only", user.language))
+                elif update.effective_message:
+                    await update.effective_message.reply_text(t("manager_only", user.language))
+                return ConversationHandler.END
+            return await fn(update, context, user)
+        return wrapper
+    return decorate
+
+
+async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> Message | None:
+    message = update.effective_message
+    if message is None:
+        return None
+    return await message.reply_text(clip(text), parse_mode=ParseMode.HTML, reply_markup=markup,
+                                    disable_web_page_preview=True)
+
+
+async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Edit the message the button was on (cards edit in place), or send a new one for commands."""
+    query = update.callback_query
+    if query is not None and query.message is not None:
+        try:
+            await query.edit_message_text(clip(text), parse_mode=ParseMode.HTML, reply_markup=markup,
+                                          disable_web_page_preview=True)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+        return
+    await reply(update, text, markup)
+
+
+async def safe_answer(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:
+    """Answer a button press; an old query id is not worth an error for the user."""
+    try:
+        await query.answer(text[:200] if text else None, show_alert=alert)
+    except BadRequest as exc:
+        log.info("callback answer failed: %s", exc)
+
+
+def clip(text: str, limit: int = 4096) -> str:
+    """Keep a rendered HTML message under Telegram's limit without cutting a tag in half."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 2]
+    last_open = cut.rfind("<")
+    if last_open > cut.rfind(">"):
+        cut = cut[:last_open]
+    # Close any tags left open by the cut.
+    import re
+    stack: list[str] = []
+    for match in re.finditer(r"<(/?)([a-z\-]+)[^>]*>", cut):
+        closing, tag = match.group(1), match.group(2)
+        if closing and stack and stack[-1] == tag:
+            stack.pop()
+        elif not closing:
+            stack.append(tag)
+    last_amp = cut.rfind("&")
+    if last_amp > cut.rfind(";"):
+        cut = cut[:last_amp]
+    return cut + "…" + "".join(f"</{tag}>" for tag in reversed(stack))

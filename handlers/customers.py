@@ -1,0 +1,410 @@
+"""Customers: guided /new, /customers, the customer card and its buttons, /log, /stage, fill-in-place."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
+
+from core.callbacks import CardAction, OpenCard, Page, decode
+from core.clock import local_to_utc, to_local
+from core.texts import Raw, esc, t, tp
+from handlers import views
+from handlers.common import MAX_INPUT_CHARS, core_of, member_only, reply, safe_answer, show
+from handlers.prompts import Prompt, clear_prompt, set_prompt, step
+from services import brief as brief_svc
+from services import customers as cust_svc
+from services import users as users_svc
+from services.dates import parse_when
+from services.quality import FieldRejected
+from storage.models import Customer, Task, User
+
+NEW_STEPS = ("name", "company", "phone", "source")
+
+
+# --- /new: a short guided dialogue ---------------------------------------------------------
+
+@member_only()
+async def new(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    set_prompt(context, "new", index=0, values={})
+    await reply(update, t("new_ask_name", user.language))
+
+
+@step("new")
+async def new_step(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, prompt: Prompt, text: str) -> None:
+    core = core_of(context)
+    index: int = prompt.data["index"]
+    name = NEW_STEPS[index]
+    value = text.strip()
+    if value != "-" or name in ("name", "phone"):
+        try:
+            core.config  # noqa: B018  (validated below through the same gate as every other entry)
+            from services.quality import clean_field
+            clean_field(name, value, core.config, core.clock.now())
+        except FieldRejected as exc:
+            await reply(update, t("field_invalid", user.language, field=core.config.field_label(name, user.language),
+                                  reason=exc.problem.reason(user.language)))
+            return
+        prompt.data["values"][name] = value
+    index += 1
+    if index < len(NEW_STEPS):
+        prompt.data["index"] = index
+        await reply(update, t(f"new_ask_{NEW_STEPS[index]}", user.language))
+        return
+    clear_prompt(context)
+    result = await core.db.run(cust_svc.create_customer, core.config, user.team_id, prompt.data["values"],
+                               core.clock.now(), actor=user, owner_id=user.id)
+    await report_create(update, context, user, result, prompt.data["values"])
+
+
+async def report_create(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User,
+                        result: cust_svc.CreateResult, values: dict) -> None:
+    core = core_of(context)
+    lang = user.language
+    if result.customer is not None:
+        c = result.customer
+        await reply(update, t("new_created", lang, name=c.name, stage=views.stage_name(core.config, c.stage, lang),
+                              completeness=c.completeness),
+                    InlineKeyboardMarkup([[InlineKeyboardButton(views.short(c.name, 28), callback_data=OpenCard(c.id).encode())]]))
+        return
+    if result.problems:
+        p = result.problems[0]
+        await reply(update, t("field_invalid", lang, field=core.config.field_label(p.field, lang), reason=p.reason(lang)))
+        return
+    await report_duplicate(update, context, user, result.duplicates[0], values)
+
+
+async def report_duplicate(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, match: cust_svc.Match,
+                           values: dict) -> None:
+    """Tell the rep who owns it; tell the managers; never create a second record."""
+    core = core_of(context)
+    lang = user.language
+    c = match.customer
+    reason = cust_svc.reason_text(match.reason, lang)
+    if c.owner_id == user.id:
+        await reply(update, t("dup_owned_self", lang, name=c.name, reason=reason))
+        return
+    if c.owner_id is None:
+        await reply(update, t("dup_in_pool", lang, name=c.name, reason=reason), views.claim_keyboard([c], lang))
+        return
+    owner, managers = await core.db.run(_owner_and_managers, c)
+    until = views.fmt_local(c.protected_until, core.config, lang, with_time=False)
+    await reply(update, t("dup_owned_other", lang, name=c.name, company=c.company or "—",
+                          owner=owner.name if owner else "—", until=until, reason=reason))
+    from services import outbox
+    for manager in managers:
+        text = t("dup_manager_notice", manager.language, requester=user.name, name=values.get("name") or c.name,
+                 company=values.get("company") or c.company or "—", owner=owner.name if owner else "—",
+                 reason=cust_svc.reason_text(match.reason, manager.language))
+        await core.db.run(outbox.enqueue, manager.tg_id, "notice", {"text": text},
+                          f"dup:{c.id}:{user.id}:{manager.id}:{core.clock.now():%Y%m%d}", core.clock.now())
+
+
+def _owner_and_managers(session, c: Customer):
+    owner = session.get(User, c.owner_id) if c.owner_id else None
+    return owner, users_svc.managers_of(session, c.team_id)
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+@member_only()
+async def customers(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    await show_list(update, context, user, 0)
+
+
+async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, page: int) -> None:
+    core = core_of(context)
+    rows, total = await core.db.run(cust_svc.list_visible, user, limit=views.PAGE_SIZE, offset=page * views.PAGE_SIZE)
+    if total == 0:
+        await show(update, t("customers_empty", user.language))
+        return
+    header = "customers_header" if user.role == "rep" else "customers_header_team"
+    text, markup = views.customer_list(rows, total, page, "list", core.config, user.language, header)
+    await show(update, text, markup)
+
+
+# --- the card ------------------------------------------------------------------------------------
+
+async def render_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, customer_id: int,
+                      notice: str = "") -> None:
+    core = core_of(context)
+    view = await core.db.run(_card_for, user, customer_id, core)
+    if view is None:
+        await show(update, t("not_yours", user.language))
+        return
+    text = views.card_text(view, core.config, user.language)
+    if notice:
+        text = f"{notice}\n\n{text}"
+    await show(update, text, views.card_keyboard(view, user.language))
+
+
+def _card_for(session, user: User, customer_id: int, core) -> brief_svc.CardView | None:
+    customer = cust_svc.get_for(session, user, customer_id)
+    if customer is None:
+        return None
+    view = brief_svc.card_view(session, core.config, customer, core.clock.now())
+    try:
+        from services import intel
+        view.probability, view.reasons = intel.close_probability(session, core.config, customer, core.clock.now())
+    except ImportError:
+        pass
+    return view
+
+
+@member_only()
+async def on_open_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    data = decode(update.callback_query.data)
+    await safe_answer(update.callback_query)
+    if not isinstance(data, OpenCard):
+        return
+    await render_card(update, context, user, data.customer_id)
+
+
+@member_only()
+async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    core = core_of(context)
+    query = update.callback_query
+    data = decode(query.data)
+    if not isinstance(data, CardAction):
+        await safe_answer(query, t("callback_invalid", user.language))
+        return
+    lang = user.language
+    customer = await core.db.run(cust_svc.get_for, user, data.customer_id)
+    if customer is None:
+        await safe_answer(query, t("not_yours", lang), alert=True)
+        return
+    action = data.action
+    if action == "done":
+        result = await core.db.run(_complete_item, user, data.customer_id, data.arg, core)
+        if result.status == "done":
+            item = next((i for i in core.config.stage(customer.stage).checklist if i.id == data.arg), None)
+            label = views.item_text(item, lang) if item else data.arg
+            msg = t("item_done_points", lang, item=label, points=result.points) if result.points else t("item_done", lang, item=label)
+            await safe_answer(query, _plain(msg))
+        elif result.status == "already":
+            await safe_answer(query, t("item_already", lang))
+        elif result.status == "missing_fields":
+            fields = "、".join(core.config.field_label(f, lang) for f in result.missing)
+            await safe_answer(query, _plain(t("item_needs_fields", lang, fields=fields)), alert=True)
+            await show(update, t("item_needs_fields", lang, fields=fields),
+                       views.fill_keyboard(customer.id, result.missing, core.config, lang))
+            return
+        else:
+            await safe_answer(query, t("callback_invalid", lang))
+        await render_card(update, context, user, customer.id)
+    elif action == "next":
+        await safe_answer(query)
+        await advance(update, context, user, customer.id)
+    elif action == "log":
+        await safe_answer(query)
+        set_prompt(context, "log", customer_id=customer.id)
+        await reply(update, t("log_ask", lang))
+    elif action == "script":
+        await safe_answer(query)
+        stage = core.config.stage(customer.stage)
+        scripts = "\n\n".join(f"📄 {esc(s)}" for s in (stage.scripts if stage else [])) or esc(t("card_no_script", lang))
+        await show(update, f"<b>{esc(customer.name)}</b> · {esc(views.stage_name(core.config, customer.stage, lang))}\n\n{scripts}",
+                   InlineKeyboardMarkup([[InlineKeyboardButton(tp("btn_back", lang), callback_data=OpenCard(customer.id).encode())]]))
+    elif action == "later":
+        await safe_answer(query)
+        await show(update, t("later_options", lang), views.later_keyboard(customer.id, lang))
+    elif action == "at":
+        now_local = to_local(core.clock.now(), core.config.tz).replace(tzinfo=None)
+        when_local = views.later_time(data.arg, now_local)
+        if when_local is None:
+            await safe_answer(query, t("callback_invalid", lang))
+            return
+        when = local_to_utc(when_local, core.config.tz)
+        await core.db.run(_add_reminder, user, customer.id, when, core)
+        await safe_answer(query, _plain(t("later_set", lang, when=views.fmt_local(when, core.config, lang), name=customer.name)))
+        await render_card(update, context, user, customer.id,
+                          notice=t("later_set", lang, when=views.fmt_local(when, core.config, lang), name=customer.name))
+    elif action == "fill":
+        await safe_answer(query)
+        field = data.arg
+        if field not in cust_svc.EDITABLE_BUILTINS and field not in core.config.fields:
+            return
+        set_prompt(context, "fill", customer_id=customer.id, field=field)
+        await reply(update, t("fill_ask", lang, name=customer.name, field=core.config.field_label(field, lang)))
+    else:
+        await safe_answer(query, t("callback_invalid", lang))
+
+
+def _plain(html_text: str) -> str:
+    import html
+    import re
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+def _complete_item(session, user: User, customer_id: int, item_id: str, core):
+    customer = cust_svc.get_for(session, user, customer_id)
+    if customer is None:
+        return cust_svc.ItemResult("unknown")
+    return cust_svc.complete_item(session, core.config, user, customer, item_id, core.clock.now())
+
+
+def _add_reminder(session, user: User, customer_id: int, when, core) -> None:
+    customer = cust_svc.get_for(session, user, customer_id)
+    if customer is None:
+        return
+    session.add(Task(customer_id=customer.id, user_id=user.id, kind="reminder", text="", due_at=when,
+                     created_at=core.clock.now()))
+
+
+async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, customer_id: int) -> None:
+    core = core_of(context)
+    lang = user.language
+    result, customer = await core.db.run(_advance, user, customer_id, core)
+    if customer is None:
+        await show(update, t("not_yours", lang))
+        return
+    if result.status == "blocked":
+        missing = "、".join(core.config.field_label(f, lang) for f in result.missing)
+        await show(update, t("stage_blocked", lang, name=customer.name, missing=missing),
+                   views.fill_keyboard(customer.id, result.missing, core.config, lang))
+        return
+    if result.status == "won":
+        await show(update, t("stage_won", lang, name=customer.name))
+        return
+    notice = t("stage_moved", lang, name=customer.name, stage=views.stage_name(core.config, customer.stage, lang)) \
+        if result.status == "moved" else ""
+    await render_card(update, context, user, customer.id, notice=notice)
+
+
+def _advance(session, user: User, customer_id: int, core):
+    customer = cust_svc.get_for(session, user, customer_id)
+    if customer is None:
+        return None, None
+    return cust_svc.advance_stage(session, core.config, user, customer, core.clock.now()), customer
+
+
+@step("fill")
+async def fill_value(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, prompt: Prompt, text: str) -> None:
+    core = core_of(context)
+    field = prompt.data["field"]
+    raw: object = text.strip()
+    if field == "next_followup_at":
+        when = parse_when(text, to_local(core.clock.now(), core.config.tz).replace(tzinfo=None))
+        raw = local_to_utc(when.at, core.config.tz) if when else text
+    try:
+        customer = await core.db.run(_set_field, user, prompt.data["customer_id"], field, raw, core)
+    except FieldRejected as exc:
+        await reply(update, t("field_invalid", user.language, field=core.config.field_label(field, user.language),
+                              reason=exc.problem.reason(user.language)))
+        return
+    clear_prompt(context)
+    if customer is None:
+        await reply(update, t("not_yours", user.language))
+        return
+    await reply(update, t("fill_saved", user.language, field=core.config.field_label(field, user.language),
+                          completeness=customer.completeness),
+                InlineKeyboardMarkup([[InlineKeyboardButton(views.short(customer.name, 28), callback_data=OpenCard(customer.id).encode())]]))
+
+
+def _set_field(session, user: User, customer_id: int, field: str, raw, core):
+    customer = cust_svc.get_for(session, user, customer_id)
+    if customer is None:
+        return None
+    return cust_svc.set_field(session, core.config, user, customer, field, raw, core.clock.now())
+
+
+@step("log")
+async def log_text(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, prompt: Prompt, text: str) -> None:
+    core = core_of(context)
+    clear_prompt(context)
+    await save_followup(update, context, user, prompt.data["customer_id"], text)
+
+
+async def save_followup(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, customer_id: int, text: str) -> None:
+    core = core_of(context)
+    lang = user.language
+    now = core.clock.now()
+    when = parse_when(text, to_local(now, core.config.tz).replace(tzinfo=None))
+    next_at = local_to_utc(when.at, core.config.tz) if when else None
+    if next_at is not None:
+        try:
+            from services.quality import clean_field
+            clean_field("next_followup_at", next_at, core.config, now)
+        except FieldRejected as exc:
+            await reply(update, t("field_invalid", lang, field=core.config.field_label("next_followup_at", lang),
+                                  reason=exc.problem.reason(lang)))
+            return
+    customer = await core.db.run(_log, user, customer_id, text[:MAX_INPUT_CHARS], next_at, core)
+    if customer is None:
+        await reply(update, t("not_yours", lang))
+        return
+    nxt = t("log_next", lang, when=views.fmt_local(next_at, core.config, lang)) if next_at else ""
+    await reply(update, t("log_saved", lang, name=customer.name, next=Raw(nxt)),
+                InlineKeyboardMarkup([[InlineKeyboardButton(views.short(customer.name, 28), callback_data=OpenCard(customer.id).encode())]]))
+
+
+def _log(session, user: User, customer_id: int, text: str, next_at, core):
+    customer = cust_svc.get_for(session, user, customer_id)
+    if customer is None:
+        return None
+    cust_svc.log_followup(session, core.config, user, customer, text, core.clock.now(), next_at)
+    return customer
+
+
+# --- /log and /stage for those who prefer commands --------------------------------------------
+
+@member_only()
+async def log_command(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    core = core_of(context)
+    text = " ".join(context.args or [])
+    if not text:
+        await reply(update, t("usage_log", user.language))
+        return
+    matches = await core.db.run(cust_svc.find_by_name, user, text)
+    if not matches:
+        await reply(update, t("no_match", user.language, q=views.short(text, 30)))
+        return
+    if len(matches) > 1:
+        await reply(update, t("pick_customer", user.language, q=views.short(text, 30)), _pick(matches))
+        return
+    await save_followup(update, context, user, matches[0].id, text)
+
+
+@member_only()
+async def stage_command(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    core = core_of(context)
+    text = " ".join(context.args or [])
+    if not text:
+        await reply(update, t("usage_stage", user.language))
+        return
+    matches = await core.db.run(cust_svc.find_by_name, user, text)
+    if len(matches) != 1:
+        key = "no_match" if not matches else "pick_customer"
+        await reply(update, t(key, user.language, q=views.short(text, 30)), _pick(matches) if matches else None)
+        return
+    await advance(update, context, user, matches[0].id)
+
+
+def _pick(matches: list[Customer]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(
+        f"{views.short(c.name, 16)} · {views.short(c.company, 14)}" if c.company else views.short(c.name, 28),
+        callback_data=OpenCard(c.id).encode())] for c in matches[:6]])
+
+
+@member_only()
+async def on_page(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    data = decode(update.callback_query.data)
+    await safe_answer(update.callback_query)
+    if not isinstance(data, Page) or data.page < 0 or data.page > 10000:
+        return
+    if data.view == "today":
+        from handlers.today import show_today
+        await show_today(update, context, user)
+    elif data.view == "list":
+        await show_list(update, context, user, data.page)
+
+
+HANDLERS = [
+    CommandHandler("new", new),
+    CommandHandler("customers", customers),
+    CommandHandler("log", log_command),
+    CommandHandler("stage", stage_command),
+    CallbackQueryHandler(on_open_card, pattern=OpenCard.pattern()),
+    CallbackQueryHandler(on_card_action, pattern=CardAction.pattern()),
+    CallbackQueryHandler(on_page, pattern=Page.pattern()),
+]

@@ -1,0 +1,98 @@
+"""/查重 (/owner): who owns a customer before anyone starts work; /pool and claiming."""
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from core.callbacks import Claim, decode
+from core.texts import t
+from handlers import views
+from handlers.common import core_of, member_only, reply, safe_answer, show
+from services import customers as cust_svc
+from services import pool as pool_svc
+from services.quality import company_core, normalize_phone
+from storage.models import User
+
+
+def lookup(session, core, query: str) -> list[tuple[cust_svc.Match, User | None]]:
+    digits = normalize_phone(query)
+    phone = query if digits and len(digits) >= 7 and len(digits) >= len(query.replace(" ", "")) * 0.6 else None
+    matches = cust_svc.check_duplicates(session, core.config, phone=phone, company=None if phone else query)
+    if not matches and not phone:
+        # A bare name (张总) — exact customer-name matches, also for pool and other owners.
+        from sqlmodel import select
+        from storage.models import Customer
+        rows = session.exec(select(Customer).where(Customer.name == query.strip(), Customer.invalid == False).limit(5))  # noqa: E712
+        matches = [cust_svc.Match(c, "company", 0.9) for c in rows]
+    return [(m, session.get(User, m.customer.owner_id) if m.customer.owner_id else None) for m in matches[:5]]
+
+
+@member_only()
+async def owner(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    core = core_of(context)
+    text = update.effective_message.text or ""
+    query = text.split(maxsplit=1)[1].strip() if len(text.split(maxsplit=1)) > 1 else ""
+    lang = user.language
+    if not query or len(query) > 100:
+        await reply(update, t("usage_owner", lang))
+        return
+    results = await core.db.run(lookup, core, query)
+    if not results:
+        await reply(update, t("owner_free", lang, q=query))
+        return
+    lines, claimable = [], []
+    for match, owner_user in results:
+        c = match.customer
+        reason = cust_svc.reason_text(match.reason, lang)
+        company = c.company or "—"
+        if c.owner_id is None:
+            lines.append(t("owner_pool", lang, name=c.name, company=company, reason=reason))
+            if c.team_id == user.team_id:
+                claimable.append(c)
+        else:
+            until = views.fmt_local(c.protected_until, core.config, lang, with_time=False)
+            # The owner's name is shown, never the customer's phone or notes.
+            lines.append(t("owner_taken", lang, name=c.name, company=company,
+                           owner=owner_user.name if owner_user else "—", until=until, reason=reason))
+    await reply(update, "\n\n".join(lines), views.claim_keyboard(claimable, lang))
+
+
+@member_only()
+async def pool(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    core = core_of(context)
+    rows = await core.db.run(pool_svc.pool_list, user)
+    lang = user.language
+    if not rows:
+        await reply(update, t("pool_empty", lang))
+        return
+    lines = [t("pool_header", lang, n=len(rows))]
+    for c in rows:
+        lines.append(f"• <b>{views.esc(views.short(c.name, 20))}</b> · {views.esc(views.short(c.industry or c.company or '', 16))}")
+    await reply(update, "\n".join(lines), views.claim_keyboard(rows, lang))
+
+
+@member_only()
+async def on_claim(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    core = core_of(context)
+    data = decode(update.callback_query.data)
+    if not isinstance(data, Claim):
+        await safe_answer(update.callback_query, t("callback_invalid", user.language))
+        return
+    result = await core.db.run(pool_svc.claim, core.config, user, data.customer_id, core.clock.now())
+    lang = user.language
+    if not result.ok:
+        reason = result.reason_en if lang == "en" else result.reason_zh
+        await safe_answer(update.callback_query, t("claim_refused", lang, reason=reason), alert=True)
+        return
+    await safe_answer(update.callback_query)
+    c = result.customer
+    await show(update, t("claimed", lang, name=c.name, until=views.fmt_local(c.protected_until, core.config, lang, with_time=False)))
+
+
+HANDLERS = [
+    CommandHandler("owner", owner),
+    # Telegram commands are Latin-only, so 「/查重」 arrives as plain text.
+    MessageHandler(filters.ChatType.PRIVATE & filters.Regex(r"^/查重(\s|$)"), owner),
+    CommandHandler("pool", pool),
+    CallbackQueryHandler(on_claim, pattern=Claim.pattern()),
+]

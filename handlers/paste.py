@@ -1,0 +1,129 @@
+"""Pasted or forwarded conversations: attach to the right customer, analyse, answer with scripts.
+
+jieba work runs in a worker thread (``run_in_executor``) and the handler is registered with
+``block=False`` semantics by the router, so other reps are answered while a long paste is read.
+Forwards arrive one update per message; they are buffered briefly and analysed together.
+"""
+from __future__ import annotations
+
+import asyncio
+import secrets
+from datetime import timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from core.callbacks import PickCustomer
+from core.texts import Raw, esc, t
+from handlers import views
+from handlers.common import core_of, reply, show
+from services import customers as cust_svc
+from services import intel
+from storage.models import User
+
+MAX_PASTE_CHARS = 50_000
+FORWARD_GATHER_S = 1.2
+
+
+async def handle_paste(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, text: str) -> None:
+    if len(text) > MAX_PASTE_CHARS:
+        await reply(update, t("paste_too_long", user.language, n=len(text), max=MAX_PASTE_CHARS))
+        return
+    message = update.effective_message
+    if message.forward_origin is not None:
+        await _buffer_forward(update, context, user, message)
+        return
+    await start_analysis(update, context, user, text, forward_origin=None)
+
+
+async def _buffer_forward(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, message) -> None:
+    origin = message.forward_origin
+    sender = getattr(origin, "sender_user_name", None) or (
+        origin.sender_user.full_name if getattr(origin, "sender_user", None) else None) or "客户"
+    when = origin.date
+    line = f"{sender} {when:%Y-%m-%d %H:%M}\n{message.text or message.caption or ''}"
+    buffer = context.user_data.setdefault("forwards", {"lines": [], "origin": sender, "task": None})
+    buffer["lines"].append(line)
+    if buffer["origin"] != sender and sender == user.name:
+        pass  # the rep's own forwarded words stay attributed to the rep
+    if buffer["task"] is None:
+        buffer["task"] = asyncio.create_task(_flush_forwards(update, context, user))
+
+
+async def _flush_forwards(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    await asyncio.sleep(FORWARD_GATHER_S)
+    buffer = context.user_data.pop("forwards", None)
+    if not buffer:
+        return
+    try:
+        await start_analysis(update, context, user, "\n\n".join(buffer["lines"]), forward_origin=buffer["origin"])
+    except Exception:  # surfaced like any handler error, not lost in a background task
+        await context.application.process_error(update, RuntimeError("forward analysis failed"))
+
+
+async def start_analysis(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, text: str,
+                         forward_origin: str | None) -> None:
+    core = core_of(context)
+    loop = asyncio.get_running_loop()
+    transcript = await loop.run_in_executor(None, intel.parse, text, _rep_names(user), forward_origin)
+    if transcript is None:
+        await reply(update, t("paste_garbage", user.language))
+        return
+    candidates = await core.db.run(_candidates, user, transcript.customer, text)
+    drafts = context.user_data.setdefault("drafts", {})
+    token = secrets.token_hex(4)
+    drafts[token] = {"kind": "paste", "text": text, "origin": forward_origin}
+    while len(drafts) > 20:
+        drafts.pop(next(iter(drafts)))
+    if len(candidates) == 1:
+        await analyse_for(update, context, user, token, candidates[0].id)
+        return
+    if not candidates:
+        candidates, _ = await core.db.run(cust_svc.list_visible, user, limit=6, mine_only=True)
+        if not candidates:
+            await reply(update, t("paste_no_customers", user.language))
+            return
+    buttons = [[InlineKeyboardButton(f"{views.short(c.name, 16)} · {views.short(c.company or '', 12)}",
+                                     callback_data=PickCustomer(token, c.id).encode())] for c in candidates[:6]]
+    await reply(update, t("paste_pick", user.language), InlineKeyboardMarkup(buttons))
+
+
+def _rep_names(user: User) -> list[str]:
+    return [n for n in (user.name, user.username, (user.name or "").split(" ")[0]) if n]
+
+
+def _candidates(session, user: User, customer_name: str | None, text: str):
+    if customer_name:
+        found = cust_svc.find_by_name(session, user, customer_name)
+        if found:
+            return found
+    return cust_svc.find_by_name(session, user, text[:300]) if len(text) < 300 else []
+
+
+async def analyse_for(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, token: str, customer_id: int) -> None:
+    core = core_of(context)
+    entry = context.user_data.get("drafts", {}).pop(token, None)
+    if entry is None:
+        await show(update, t("update_expired", user.language))
+        return
+    loop = asyncio.get_running_loop()
+    scripts = {k: v.script for k, v in core.config.objections.items()}
+    analysis = await loop.run_in_executor(None, intel.analyse, entry["text"], _rep_names(user), scripts, entry.get("origin"))
+    customer = await core.db.run(intel.record_analysis, core, user, customer_id, analysis)
+    if customer is None:
+        await show(update, t("not_yours", user.language))
+        return
+    await show(update, render_analysis(analysis, customer.name, user.language))
+
+
+def render_analysis(analysis, name: str, lang: str) -> str:
+    level = analysis.level_zh if lang != "en" else analysis.level
+    reasons = "\n".join(f"• {'+' if r.effect > 0 else ''}{r.effect} {esc(r.phrase)}：「{esc(views.short(r.quote, 60))}」"
+                        for r in analysis.reasons[:5])
+    objections = "\n".join(
+        f"• <b>{esc(o.label_en if lang == 'en' else o.label_zh)}</b>：「{esc(views.short(o.quote, 50))}」\n  💬 {esc(o.script)}"
+        for o in analysis.objections[:4])
+    return t("analysis", lang, name=name, level=level, score=analysis.score,
+             reasons=Raw(t("analysis_reasons", lang, lines=Raw(reasons)) if reasons else ""),
+             objections=Raw(t("analysis_objections", lang, lines=Raw(objections)) if objections else ""),
+             keywords=Raw(t("analysis_keywords", lang, words="、".join(analysis.keywords[:8])) if analysis.keywords else ""))

@@ -1,0 +1,73 @@
+"""/start (with invite deep links), /invite, /help, /cancel."""
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import CommandHandler, ContextTypes
+
+from core.texts import lang_of, role_name, t
+from handlers.common import core_of, load_member, member_only, refuse_stranger, reply
+from services import users as users_svc
+from storage.models import User
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+        return
+    core = core_of(context)
+    tg = update.effective_user
+    code = context.args[0] if context.args else None
+    if code:
+        now = core.clock.now()
+        try:
+            joined = await core.db.run(users_svc.redeem_invite, code, tg.id, tg.full_name, tg.username,
+                                       lang_of(tg.language_code), now)
+        except users_svc.InviteError as exc:
+            key = "invite_expired" if exc.reason == "expired" else "invite_invalid"
+            await reply(update, t(key, lang_of(tg.language_code)))
+            return
+        await reply(update, t("welcome_joined", joined.user.language, team=joined.team.name, name=joined.user.name))
+        return
+    user = await load_member(update, context)
+    if user is None:
+        await refuse_stranger(update, context)
+        return
+    team = await core.db.run(users_svc.get_team, user.team_id)
+    await reply(update, t("welcome_back", user.language, name=user.name, role=role_name(user.role, user.language),
+                          team=team.name if team else "—"))
+
+
+@member_only("manager", "admin")
+async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    core = core_of(context)
+    role = (context.args[0].lower() if context.args else "rep")
+    if role not in ("rep", "manager") or (role == "manager" and user.role != "admin"):
+        await reply(update, t("invite_role_invalid", user.language))
+        return
+    created = await core.db.run(users_svc.create_invite, user, core.clock.now(), core.config.invites.ttl_hours, role)
+    team = await core.db.run(users_svc.get_team, created.team_id)
+    link = f"https://t.me/{core.bot_username}?start={created.code}"
+    await reply(update, t("invite_created", user.language, hours=core.config.invites.ttl_hours, link=link,
+                          team=team.name if team else "—"))
+
+
+@member_only()
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    text = t("help_rep", user.language)
+    if user.role in ("manager", "admin"):
+        text += t("help_manager_extra", user.language)
+    await reply(update, text)
+
+
+@member_only()
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    context.user_data.pop("prompt", None)
+    await reply(update, t("cancelled", user.language))
+
+
+HANDLERS = [
+    CommandHandler("start", start),
+    CommandHandler("invite", invite),
+    CommandHandler("help", help_command),
+    CommandHandler("cancel", cancel),
+]

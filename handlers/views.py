@@ -1,0 +1,160 @@
+"""Rendering: customer cards, lists and keyboards, from service-layer views to HTML + buttons.
+
+Every user-supplied string passes through ``core.texts.t``/``esc`` (HTML-escaped).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from core.callbacks import CardAction, Claim, OpenCard, Page
+from core.clock import to_local
+from core.config import Config
+from core.texts import Raw, esc, t, tp
+from services.brief import BriefItem, CardView
+from storage.models import Customer
+
+PAGE_SIZE = 8
+
+
+def short(text: str | None, limit: int = 24) -> str:
+    text = (text or "").replace("\n", " ").strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def stage_name(config: Config, stage_id: str, lang: str) -> str:
+    stage = config.stage(stage_id)
+    if stage is None:
+        return {"won": "成交" if lang != "en" else "won", "lost": "丢单" if lang != "en" else "lost"}.get(stage_id, stage_id)
+    return (stage.name_en or stage.name) if lang == "en" else stage.name
+
+
+def fmt_local(when: datetime | None, config: Config, lang: str, with_time: bool = True) -> str:
+    if when is None:
+        return "—"
+    local = to_local(when, config.tz)
+    if lang == "en":
+        return local.strftime("%a %d %b %H:%M" if with_time else "%a %d %b")
+    weekday = "一二三四五六日"[local.weekday()]
+    return local.strftime(f"%m月%d日(周{weekday})" + (" %H:%M" if with_time else ""))
+
+
+def reason_label(reason: str, lang: str) -> str:
+    return t(f"reason_{reason}", lang)
+
+
+def brief_text(items: list[BriefItem], config: Config, lang: str, now: datetime, folded: int = 0) -> str:
+    if not items:
+        return t("today_empty", lang)
+    lines = [t("today_header", lang, date=fmt_local(now, config, lang, with_time=False), n=len(items))]
+    for index, item in enumerate(items, 1):
+        c = item.customer
+        reasons = "·".join(reason_label(r, lang) for r in item.reasons[:2])
+        step = item.next_item.text_en if lang == "en" and item.next_item and item.next_item.text_en else (
+            item.next_item.text if item.next_item else "")
+        line = f"{index}. <b>{esc(short(c.name, 20))}</b> [{esc(stage_name(config, c.stage, lang))}] {esc(reasons)}"
+        if step:
+            line += f"\n   → {esc(step)}"
+        lines.append(line)
+    if folded:
+        lines.append(t("today_folded", lang, n=folded))
+    return "\n".join(lines)
+
+
+def brief_keyboard(items: list[BriefItem]) -> InlineKeyboardMarkup | None:
+    if not items:
+        return None
+    buttons = [InlineKeyboardButton(f"{i}. {short(item.customer.name, 14)}", callback_data=OpenCard(item.customer.id).encode())
+               for i, item in enumerate(items, 1)]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup(rows)
+
+
+def item_text(item, lang: str) -> str:
+    return (item.text_en or item.text) if lang == "en" else item.text
+
+
+def card_text(view: CardView, config: Config, lang: str) -> str:
+    c = view.customer
+    stage = view.stage
+    checklist = "\n".join(f"☐ {esc(item_text(i, lang))}" + (f" (+{i.points})" if i.points else "") for i in view.items) \
+        or esc(t("card_no_items", lang))
+    script = esc(stage.scripts[0]) if stage and stage.scripts else esc(t("card_no_script", lang))
+    materials = "、".join(stage.materials) if stage and stage.materials else "—"
+    intent = Raw(t("card_intent", lang, level=_level(c.intent_level, lang), score=c.intent_score)) if c.intent_score is not None else Raw("")
+    prob = Raw(t("card_prob", lang, p=round(view.probability * 100))) if view.probability is not None else Raw("")
+    followup = Raw(t("card_followup", lang, when=fmt_local(c.next_followup_at, config, lang))) if c.next_followup_at else Raw("")
+    return t("card", lang,
+             name=c.name, company=Raw(f" · {esc(c.company)}" if c.company else ""),
+             stage=stage_name(config, c.stage, lang), days=view.days_in_stage,
+             expected=stage.expected_days if stage else "—", late=Raw(t("card_late", lang) if view.late else ""),
+             completeness=c.completeness, intent=intent,
+             eta=view.eta.strftime("%Y-%m-%d") if view.eta else "—", prob=prob, followup=followup,
+             checklist=Raw(checklist), script=Raw(script), materials=materials)
+
+
+def _level(level: str | None, lang: str) -> str:
+    if lang == "en":
+        return level or "—"
+    return {"high": "高", "medium": "中", "low": "低"}.get(level or "", "—")
+
+
+def card_keyboard(view: CardView, lang: str) -> InlineKeyboardMarkup:
+    cid = view.customer.id
+    rows = []
+    for item in view.items[:3]:
+        rows.append([InlineKeyboardButton(tp("btn_done", lang, item=short(item_text(item, lang), 22)),
+                                          callback_data=CardAction(cid, "done", item.id).encode())])
+    rows.append([InlineKeyboardButton(tp("btn_log", lang), callback_data=CardAction(cid, "log").encode()),
+                 InlineKeyboardButton(tp("btn_next", lang), callback_data=CardAction(cid, "next").encode())])
+    rows.append([InlineKeyboardButton(tp("btn_script", lang), callback_data=CardAction(cid, "script").encode()),
+                 InlineKeyboardButton(tp("btn_later", lang), callback_data=CardAction(cid, "later").encode())])
+    rows.append([InlineKeyboardButton(tp("btn_back", lang), callback_data=Page("today", 0).encode())])
+    return InlineKeyboardMarkup(rows)
+
+
+def later_keyboard(cid: int, lang: str) -> InlineKeyboardMarkup:
+    options = [("2h", "2小时后" if lang != "en" else "in 2 h"), ("tm9", "明早9点" if lang != "en" else "tomorrow 9:00"),
+               ("tm14", "明天14点" if lang != "en" else "tomorrow 14:00"), ("3d", "3天后" if lang != "en" else "in 3 days")]
+    rows = [[InlineKeyboardButton(label, callback_data=CardAction(cid, "at", code).encode()) for code, label in options[:2]],
+            [InlineKeyboardButton(label, callback_data=CardAction(cid, "at", code).encode()) for code, label in options[2:]],
+            [InlineKeyboardButton(tp("btn_back", lang), callback_data=OpenCard(cid).encode())]]
+    return InlineKeyboardMarkup(rows)
+
+
+def later_time(code: str, now_local: datetime) -> datetime | None:
+    tomorrow = (now_local + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    return {"2h": now_local + timedelta(hours=2), "tm9": tomorrow.replace(hour=9), "tm14": tomorrow.replace(hour=14),
+            "3d": (now_local + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)}.get(code)
+
+
+def fill_keyboard(cid: int, missing: list[str], config: Config, lang: str) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(tp("btn_fill", lang, field=config.field_label(f, lang)),
+                                  callback_data=CardAction(cid, "fill", f).encode())] for f in missing[:6]]
+    rows.append([InlineKeyboardButton(tp("btn_back", lang), callback_data=OpenCard(cid).encode())])
+    return InlineKeyboardMarkup(rows)
+
+
+def customer_list(customers: list[Customer], total: int, page: int, view: str, config: Config, lang: str,
+                  header_key: str) -> tuple[str, InlineKeyboardMarkup | None]:
+    lines = [t(header_key, lang, n=total)]
+    for c in customers:
+        company = f" · {esc(short(c.company, 16))}" if c.company else ""
+        lines.append(f"• <b>{esc(short(c.name, 20))}</b>{company} [{esc(stage_name(config, c.stage, lang))}] {c.completeness}%")
+    buttons = [[InlineKeyboardButton(short(c.name, 28), callback_data=OpenCard(c.id).encode())] for c in customers]
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton(tp("btn_prev_page", lang), callback_data=Page(view, page - 1).encode()))
+    if (page + 1) * PAGE_SIZE < total:
+        nav.append(InlineKeyboardButton(tp("btn_next_page", lang), callback_data=Page(view, page + 1).encode()))
+    if nav:
+        buttons.append(nav)
+    return "\n".join(lines), InlineKeyboardMarkup(buttons) if buttons else None
+
+
+def claim_keyboard(customers: list[Customer], lang: str) -> InlineKeyboardMarkup | None:
+    if not customers:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(tp("btn_claim", lang, name=short(c.name, 20)),
+                                                       callback_data=Claim(c.id).encode())] for c in customers])

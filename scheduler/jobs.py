@@ -1,0 +1,135 @@
+"""Scheduled jobs, run exactly once per slot.
+
+PTB's JobQueue (APScheduler) calls ``tick`` every few seconds.  ``tick`` works out, for each
+job and team, the latest slot (e.g. today 08:30 in the team's zone) and runs the job if no
+JobRun row exists for it — inserting that row in the same transaction as the job's outbox
+messages.  So a restart, a second instance or a redelivered tick cannot run a slot twice; a
+slot missed while the bot was down runs on start if still within the grace period, and is
+recorded as skipped otherwise.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from core.clock import local_to_utc, to_local
+from core.config import WEEKDAYS, Config, parse_hhmm
+from services.core import Core
+from storage.models import JobRun, Team
+
+log = logging.getLogger(__name__)
+
+JobFn = Callable[[Session, Core, Team, datetime], int]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    key: str
+    time_of: Callable[[Config], str]
+    days_of: Callable[[Config], list[str]]
+    fn_path: str  # "module:function", imported lazily so optional features plug in
+
+
+ALL_DAYS = lambda c: list(WEEKDAYS)  # noqa: E731
+
+JOBS: list[JobSpec] = [
+    JobSpec("pool_recycle", lambda c: c.schedule.pool_recycle_time, ALL_DAYS, "scheduler.pool:recycle"),
+    JobSpec("digest", lambda c: c.schedule.digest_time, lambda c: c.schedule.workdays, "scheduler.briefs:digest_job"),
+    JobSpec("brief", lambda c: c.schedule.brief_time, lambda c: c.schedule.workdays, "scheduler.briefs:brief_job"),
+    JobSpec("spot_check", lambda c: c.schedule.spot_check_time, lambda c: c.schedule.workdays, "scheduler.spotcheck:spot_check_job"),
+    JobSpec("leaderboard_daily", lambda c: c.schedule.leaderboard_daily, lambda c: c.schedule.workdays,
+            "scheduler.boards:daily_board_job"),
+    JobSpec("leaderboard_weekly", lambda c: c.schedule.leaderboard_weekly_time, lambda c: [c.schedule.leaderboard_weekly_day],
+            "scheduler.boards:weekly_board_job"),
+]
+
+
+def latest_slot(spec: JobSpec, config: Config, tz: ZoneInfo, now: datetime) -> datetime | None:
+    """The most recent scheduled local time at or before ``now`` (naive UTC in, naive UTC out)."""
+    at = parse_hhmm(spec.time_of(config))
+    days = set(spec.days_of(config))
+    local_now = to_local(now, tz).replace(tzinfo=None)
+    for back in range(0, 8):
+        day = (local_now - timedelta(days=back)).date()
+        if WEEKDAYS[day.weekday()] not in days:
+            continue
+        slot_local = datetime.combine(day, at)
+        if slot_local <= local_now:
+            return local_to_utc(slot_local, tz)
+    return None
+
+
+def _resolve(path: str) -> JobFn | None:
+    module_name, _, attr = path.partition(":")
+    try:
+        module = __import__(module_name, fromlist=[attr])
+    except ImportError:
+        return None
+    return getattr(module, attr, None)
+
+
+def run_due_jobs(core: Core, now: datetime | None = None, only: set[str] | None = None) -> list[tuple[str, str, str]]:
+    """Run every due (job, team, slot) once. Returns (job, slot, status) for what happened."""
+    now = now or core.clock.now()
+    done: list[tuple[str, str, str]] = []
+    grace = timedelta(minutes=core.config.schedule.misfire_grace_minutes)
+    teams = core.db.call(lambda s: list(s.exec(select(Team))))
+    for spec in JOBS:
+        if only and spec.key not in only:
+            continue
+        fn = _resolve(spec.fn_path)
+        if fn is None:
+            continue
+        for team in teams:
+            tz = ZoneInfo(team.timezone or core.config.team.timezone)
+            slot = latest_slot(spec, core.config, tz, now)
+            if slot is None:
+                continue
+            slot_key = f"{team.id}:{to_local(slot, tz):%Y-%m-%dT%H:%M}"
+            status = _run_slot(core, spec, fn, team, slot, slot_key, now, grace)
+            if status:
+                done.append((spec.key, slot_key, status))
+    return done
+
+
+def _run_slot(core: Core, spec: JobSpec, fn: JobFn, team: Team, slot: datetime, slot_key: str,
+              now: datetime, grace: timedelta) -> str | None:
+    def work(session: Session) -> str | None:
+        if session.exec(select(JobRun.id).where(JobRun.job_key == spec.key, JobRun.slot == slot_key)).first():
+            return None
+        late = now - slot
+        if late > grace:
+            session.add(JobRun(job_key=spec.key, slot=slot_key, status="skipped", at=now,
+                               detail=f"missed by {late}, grace {grace}"))
+            log.warning("job %s slot %s skipped: missed by %s (grace %s)", spec.key, slot_key, late, grace)
+            return "skipped"
+        session.add(JobRun(job_key=spec.key, slot=slot_key, status="done", at=now))
+        session.flush()  # claim the slot first: a concurrent instance fails here, not after sending
+        count = fn(session, core, team, slot)
+        log.info("job %s slot %s done: %s message(s) queued", spec.key, slot_key, count)
+        return "done"
+    try:
+        return core.db.call(work)
+    except IntegrityError:
+        return None  # another instance claimed this slot
+
+
+async def tick(core: Core, sender=None) -> list[tuple[str, str, str]]:
+    """One scheduler pass (leader only), off the event loop."""
+    leader = getattr(core, "leader", None)
+    if leader is not None and not await leader.refresh(core):
+        return []
+    import asyncio
+    loop = asyncio.get_running_loop()
+    done = await loop.run_in_executor(None, run_due_jobs, core)
+    from scheduler.reminders import fire_reminders
+    fired = await core.db.run(fire_reminders, core, core.clock.now())
+    if (done or fired) and sender is not None:
+        sender.wake()
+    return done

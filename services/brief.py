@@ -1,0 +1,103 @@
+"""The morning brief and the customer card: what each rep should do next, in priority order."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from core.clock import local_to_utc, to_local
+from core.config import ChecklistItem, Config, Stage
+from services.customers import open_items
+from storage.models import Customer, Team, User
+
+# Why a customer is on today's list, most urgent first; weights order the list.
+REASON_WEIGHTS = {"overdue": 100, "due": 80, "pool_warn": 70, "hot": 60, "stale": 40, "new": 30}
+
+
+@dataclass
+class BriefItem:
+    customer: Customer
+    reasons: list[str]
+    next_item: ChecklistItem | None
+    score: float
+
+
+@dataclass
+class CardView:
+    customer: Customer
+    stage: Stage | None
+    days_in_stage: int
+    late: bool
+    items: list[ChecklistItem]
+    eta: datetime | None  # expected conversion date (local)
+    probability: float | None = None
+    reasons: list[str] = field(default_factory=list)
+
+
+def local_day_bounds(now: datetime, tz) -> tuple[datetime, datetime]:
+    """[start, end) of the team's local day containing ``now``, as naive UTC."""
+    local = to_local(now, tz)
+    start_local = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+    start = local_to_utc(start_local, tz)
+    return start, start + timedelta(days=1)
+
+
+def brief_for(session: Session, config: Config, user: User, now: datetime, limit: int = 15) -> list[BriefItem]:
+    team = session.get(Team, user.team_id) if user.team_id else None
+    customers = list(session.exec(select(Customer).where(
+        Customer.owner_id == user.id, Customer.status == "open", Customer.invalid == False)))  # noqa: E712
+    day_start, day_end = local_day_bounds(now, config.tz)
+    items: list[BriefItem] = []
+    for c in customers:
+        reasons = reasons_for(c, config, now, day_start, day_end)
+        if not reasons:
+            continue
+        open_list = open_items(session, config, c, team)
+        score = sum(REASON_WEIGHTS[r] for r in reasons) + (c.intent_score or 0) / 10 + c.priority
+        items.append(BriefItem(c, reasons, open_list[0] if open_list else None, score))
+    items.sort(key=lambda i: (-i.score, i.customer.id))
+    return items[:limit]
+
+
+def reasons_for(c: Customer, config: Config, now: datetime, day_start: datetime, day_end: datetime) -> list[str]:
+    reasons = []
+    if c.next_followup_at is not None:
+        if c.next_followup_at < day_start:
+            reasons.append("overdue")
+        elif c.next_followup_at < day_end:
+            reasons.append("due")
+    if c.protected_until and c.protected_until - now <= timedelta(days=config.pool.warn_before_days):
+        reasons.append("pool_warn")
+    if c.intent_level == "high":
+        reasons.append("hot")
+    stage = config.stage(c.stage)
+    if stage and now - c.stage_entered_at > timedelta(days=stage.expected_days):
+        reasons.append("stale")
+    if c.stage == config.stages[0].id and c.last_followup_at is None:
+        reasons.append("new")
+    return reasons
+
+
+def card_view(session: Session, config: Config, customer: Customer, now: datetime) -> CardView:
+    team = session.get(Team, customer.team_id)
+    stage = config.stage(customer.stage)
+    days = max(0, (now - customer.stage_entered_at).days)
+    late = bool(stage and days > stage.expected_days)
+    eta = expected_conversion(config, customer, now)
+    view = CardView(customer, stage, days, late, open_items(session, config, customer, team),
+                    to_local(eta, config.tz) if eta else None)
+    return view
+
+
+def expected_conversion(config: Config, customer: Customer, now: datetime) -> datetime | None:
+    """Now plus the remaining expected days of this stage and of every stage up to payment."""
+    index = config.stage_index(customer.stage)
+    if index < 0 or customer.status != "open":
+        return None
+    current = config.stages[index]
+    remaining = max(0, current.expected_days - (now - customer.stage_entered_at).days)
+    # The final stage (payment) is where conversion is recorded, so count up to entering it.
+    for stage in config.stages[index + 1:-1]:
+        remaining += stage.expected_days
+    return now + timedelta(days=remaining)

@@ -1,0 +1,385 @@
+"""Customers: creation through the quality gates and the duplicate guard, visibility, updates.
+
+Every change writes an Activity (who and when) and, for fields, a FieldHistory row (from where).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from core.config import BUILTIN_FIELDS, Config
+from services import points as points_svc
+from services.quality import (FieldProblem, FieldRejected, clean_field, company_core, completeness,
+                              missing_fields, normalize_phone, similarity)
+from storage.models import Activity, ChecklistDone, Customer, FieldHistory, StageChange, Task, Team, User
+
+EDITABLE_BUILTINS = ("name", "company", "contact", "phone", "industry", "size", "source", "amount")
+
+
+# --- visibility ---------------------------------------------------------------------------
+
+def can_see(user: User, customer: Customer) -> bool:
+    """A rep sees only their own customers; a manager their team's; an admin everything."""
+    if user.role == "admin":
+        return True
+    if user.role == "manager":
+        return customer.team_id == user.team_id
+    return customer.owner_id == user.id
+
+
+def get_for(session: Session, user: User, customer_id: int) -> Customer | None:
+    customer = session.get(Customer, customer_id)
+    if customer is None or not can_see(user, customer):
+        return None
+    return customer
+
+
+def visible_query(user: User):
+    query = select(Customer).where(Customer.invalid == False)  # noqa: E712
+    if user.role == "admin":
+        return query
+    if user.role == "manager":
+        return query.where(Customer.team_id == user.team_id)
+    return query.where(Customer.owner_id == user.id)
+
+
+def list_visible(session: Session, user: User, *, open_only: bool = True, limit: int = 50, offset: int = 0,
+                 mine_only: bool = False) -> tuple[list[Customer], int]:
+    query = visible_query(user)
+    if mine_only:
+        query = query.where(Customer.owner_id == user.id)
+    if open_only:
+        query = query.where(Customer.status == "open")
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = list(session.exec(query.order_by(Customer.updated_at.desc(), Customer.id.desc()).offset(offset).limit(limit)))
+    return rows, total
+
+
+def find_by_name(session: Session, user: User, text: str, limit: int = 5) -> list[Customer]:
+    """Customers of this user whose name or company appears in ``text`` (fuzzy on the first word)."""
+    candidates = list(session.exec(visible_query(user).where(Customer.status == "open").limit(2000)))
+    hits: list[tuple[float, Customer]] = []
+    first_word = text.strip().split()[0] if text.strip() else ""
+    for c in candidates:
+        score = 0.0
+        for label in (c.name, c.company or ""):
+            if label and len(label) >= 2 and label in text:
+                score = max(score, 1.0 + len(label) / 100)
+        if score == 0.0 and first_word:
+            score = max(similarity(first_word.lower(), c.name.lower()),
+                        similarity(company_core(first_word) or "", c.company_norm or "") * 0.95)
+        if score >= 0.6:
+            hits.append((score, c))
+    hits.sort(key=lambda pair: -pair[0])
+    if hits and hits[0][0] >= 1.0:
+        top = hits[0][0]
+        # Ambiguity only among equally long exact mentions (张总 vs 张总 at two companies).
+        return [c for s, c in hits if s >= top][:limit]
+    return [c for _, c in hits[:limit]]
+
+
+# --- duplicates ------------------------------------------------------------------------------
+
+@dataclass
+class Match:
+    customer: Customer
+    reason: str  # phone | company | group | fuzzy
+    score: float
+
+
+REASON_TEXT = {
+    "phone": ("电话号码相同", "same phone number"),
+    "company": ("公司名称相同", "same company"),
+    "group": ("同一集团/分子公司", "same group or subsidiary"),
+    "fuzzy": ("公司名称高度相似", "very similar company name"),
+}
+
+
+def reason_text(reason: str, lang: str) -> str:
+    zh, en = REASON_TEXT.get(reason, (reason, reason))
+    return en if lang == "en" else zh
+
+
+def check_duplicates(session: Session, config: Config, *, phone: str | None = None, company: str | None = None,
+                     name: str | None = None, exclude_id: int | None = None) -> list[Match]:
+    """Existing customers that are the same party: phone, company group, or a fuzzy company match.
+
+    Checked across all teams: one customer has one owner in the whole company.
+    """
+    matches: dict[int, Match] = {}
+    phone_norm = normalize_phone(phone) if phone else None
+    if phone_norm:
+        for c in session.exec(select(Customer).where(Customer.phone_norm == phone_norm, Customer.invalid == False)):  # noqa: E712
+            matches[c.id] = Match(c, "phone", 1.0)
+    core = company_core(company) if company else None
+    if core:
+        for c in session.exec(select(Customer).where(Customer.company_norm == core, Customer.invalid == False)):  # noqa: E712
+            if c.id not in matches:
+                same_text = (c.company or "").strip() == (company or "").strip()
+                matches[c.id] = Match(c, "company" if same_text else "group", 0.99)
+        if len(core) >= 3:
+            for c in _fuzzy_candidates(session, core):
+                if c.id in matches or not c.company_norm:
+                    continue
+                score = similarity(core, c.company_norm)
+                if score >= config.duplicates.fuzzy_threshold:
+                    matches[c.id] = Match(c, "fuzzy" if core not in c.company_norm and c.company_norm not in core else "group", score)
+    result = [m for m in matches.values() if m.customer.id != exclude_id]
+    return sorted(result, key=lambda m: -m.score)
+
+
+def _fuzzy_candidates(session: Session, core: str) -> Iterable[Customer]:
+    """Narrow the fuzzy scan with SQL: customers sharing any 2-character piece of the name."""
+    grams = {core[i:i + 2] for i in range(len(core) - 1)}
+    if not grams:
+        return []
+    conditions = [Customer.company_norm.contains(g) for g in list(grams)[:12]]
+    return session.exec(select(Customer).where(or_(*conditions), Customer.invalid == False).limit(500))  # noqa: E712
+
+
+# --- creation --------------------------------------------------------------------------------
+
+@dataclass
+class CreateResult:
+    customer: Customer | None
+    duplicates: list[Match] = field(default_factory=list)
+    problems: list[FieldProblem] = field(default_factory=list)
+
+
+def clean_record(data: dict[str, Any], config: Config, now: datetime) -> tuple[dict[str, Any], list[FieldProblem]]:
+    """Run every provided field through the gates; collect all problems instead of stopping at one."""
+    cleaned: dict[str, Any] = {}
+    problems: list[FieldProblem] = []
+    for key, raw in data.items():
+        if raw is None or (isinstance(raw, str) and raw.strip() in ("", "-")):
+            continue
+        if key not in BUILTIN_FIELDS and key not in config.fields and key != "tags":
+            problems.append(FieldProblem(key, "未知字段", "unknown field"))
+            continue
+        if key == "tags":
+            cleaned["tags"] = [str(t)[:30] for t in (raw if isinstance(raw, list) else str(raw).split(",")) if str(t).strip()][:20]
+            continue
+        try:
+            cleaned[key] = clean_field(key, raw, config, now)
+        except FieldRejected as exc:
+            problems.append(exc.problem)
+    if "name" not in cleaned and not any(p.field == "name" for p in problems):
+        problems.append(FieldProblem("name", "客户名称必填", "the customer name is required"))
+    return cleaned, problems
+
+
+def create_customer(session: Session, config: Config, team_id: int, data: dict[str, Any], now: datetime, *,
+                    actor: User | None, owner_id: int | None, source: str = "user", source_ref: str | None = None,
+                    stage: str | None = None) -> CreateResult:
+    """Create a customer if it passes the gates and is not a duplicate; otherwise say why."""
+    cleaned, problems = clean_record(data, config, now)
+    if problems:
+        return CreateResult(None, problems=problems)
+    dups = check_duplicates(session, config, phone=cleaned.get("phone"), company=cleaned.get("company"))
+    if dups:
+        return CreateResult(None, duplicates=dups)
+    customer = Customer(team_id=team_id, owner_id=owner_id, name=cleaned["name"], stage=stage or config.stages[0].id,
+                        stage_entered_at=now, created_at=now, updated_at=now,
+                        created_by=actor.id if actor else None, custom={})
+    _apply(customer, cleaned, config)
+    customer.completeness = completeness(customer, config)
+    if owner_id is not None:
+        customer.protected_until = now + timedelta(days=config.pool.protect_days)
+    session.add(customer)
+    session.flush()
+    session.add(StageChange(customer_id=customer.id, from_stage=None, to_stage=customer.stage,
+                            by_user_id=actor.id if actor else None, at=now, complete_data=True))
+    session.add(Activity(customer_id=customer.id, user_id=actor.id if actor else None, kind="create",
+                         text=source, at=now, data={"source": source, "ref": source_ref}))
+    for key, value in cleaned.items():
+        session.add(FieldHistory(customer_id=customer.id, field=key, value=_as_text(value), source=source,
+                                 source_ref=source_ref, by_user_id=actor.id if actor else None, at=now))
+    session.flush()
+    return CreateResult(customer)
+
+
+def _apply(customer: Customer, cleaned: dict[str, Any], config: Config) -> None:
+    custom = dict(customer.custom or {})
+    for key, value in cleaned.items():
+        if key in config.fields:
+            custom[key] = value.isoformat() if isinstance(value, datetime) else value
+        elif key == "next_followup_at":
+            customer.next_followup_at = value
+        else:
+            setattr(customer, key, value)
+        if key == "phone":
+            customer.phone_norm = normalize_phone(value)
+        if key == "company":
+            customer.company_norm = company_core(value)
+    customer.custom = custom
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+# --- updates ------------------------------------------------------------------------------------
+
+def set_field(session: Session, config: Config, actor: User, customer: Customer, name: str, raw: Any,
+              now: datetime, source: str = "user", source_ref: str | None = None) -> Customer:
+    """Validate and store one field; duplicates by phone/company owned by others are refused."""
+    if name not in EDITABLE_BUILTINS and name not in config.fields and name != "next_followup_at":
+        raise FieldRejected(FieldProblem(name, "未知字段", "unknown field"))
+    value = clean_field(name, raw, config, now)
+    if name in ("phone", "company"):
+        dups = check_duplicates(session, config, **{name: value}, exclude_id=customer.id)
+        other = [m for m in dups if m.customer.owner_id not in (None, customer.owner_id)]
+        if other:
+            owner = session.get(User, other[0].customer.owner_id)
+            raise FieldRejected(FieldProblem(name, f"与 {owner.name if owner else '他人'} 的客户重复",
+                                             f"duplicates a customer of {owner.name if owner else 'someone else'}"))
+    _apply(customer, {name: value}, config)
+    before = customer.completeness
+    customer.completeness = completeness(customer, config)
+    customer.updated_at = now
+    session.add(customer)
+    session.add(FieldHistory(customer_id=customer.id, field=name, value=_as_text(value), source=source,
+                             source_ref=source_ref, by_user_id=actor.id, at=now))
+    session.add(Activity(customer_id=customer.id, user_id=actor.id, kind="field", text=name, at=now,
+                         data={"field": name, "value": _as_text(value)}))
+    session.flush()
+    if before < 100 <= customer.completeness and customer.owner_id:
+        owner = session.get(User, customer.owner_id)
+        if owner:
+            points_svc.award(session, owner, "complete_data", config.points.complete_data, config, now,
+                             evidence_type="customer", evidence_id=customer.id)
+    return customer
+
+
+def log_followup(session: Session, config: Config, actor: User, customer: Customer, text: str, now: datetime,
+                 next_at: datetime | None = None, kind: str = "followup") -> Activity:
+    activity = Activity(customer_id=customer.id, user_id=actor.id, kind=kind, text=text[:2000], at=now,
+                        data={"next_at": next_at.isoformat() if next_at else None})
+    session.add(activity)
+    customer.last_followup_at = now
+    customer.updated_at = now
+    customer.pool_warned_at = None
+    if customer.owner_id:
+        customer.protected_until = extend_protection(customer, config, now)
+    if next_at is not None:
+        customer.next_followup_at = next_at
+        session.add(Task(customer_id=customer.id, user_id=customer.owner_id or actor.id, kind="followup",
+                         text=text[:200], due_at=next_at, created_at=now))
+    session.add(customer)
+    session.flush()
+    points_svc.award(session, actor, "followup_logged", config.points.followup_logged, config, now,
+                     evidence_type="activity", evidence_id=activity.id)
+    return activity
+
+
+def extend_protection(customer: Customer, config: Config, now: datetime) -> datetime:
+    """+N days per follow-up, capped at max_protect_days from now (公海 rule)."""
+    current = customer.protected_until or now
+    extended = max(current, now) + timedelta(days=config.pool.extend_per_followup_days)
+    return min(extended, now + timedelta(days=config.pool.max_protect_days))
+
+
+# --- checklist and stages -----------------------------------------------------------------------
+
+def enabled_modules(team: Team | None, config: Config) -> set[str]:
+    if team is not None and team.modules is not None:
+        return set(team.modules) | {"core"}
+    return set(config.modules_enabled) | {"core"}
+
+
+def open_items(session: Session, config: Config, customer: Customer, team: Team | None) -> list:
+    stage = config.stage(customer.stage)
+    if stage is None:
+        return []
+    done = set(session.exec(select(ChecklistDone.item_id).where(
+        ChecklistDone.customer_id == customer.id, ChecklistDone.stage == customer.stage)))
+    modules = enabled_modules(team, config)
+    return [item for item in stage.checklist if item.id not in done and item.module in modules]
+
+
+@dataclass
+class ItemResult:
+    status: str  # done | already | missing_fields | unknown
+    points: int = 0
+    missing: list[str] = field(default_factory=list)
+
+
+def complete_item(session: Session, config: Config, actor: User, customer: Customer, item_id: str,
+                  now: datetime) -> ItemResult:
+    stage = config.stage(customer.stage)
+    team = session.get(Team, customer.team_id)
+    item = next((i for i in (stage.checklist if stage else []) if i.id == item_id), None)
+    if item is None or item.module not in enabled_modules(team, config):
+        return ItemResult("unknown")
+    exists = session.exec(select(ChecklistDone.id).where(
+        ChecklistDone.customer_id == customer.id, ChecklistDone.stage == customer.stage,
+        ChecklistDone.item_id == item_id)).first()
+    if exists:
+        return ItemResult("already")
+    from services.quality import field_value
+    missing = [f for f in item.requires_fields if field_value(customer, f) in (None, "", [])]
+    if missing:
+        return ItemResult("missing_fields", missing=missing)
+    within = now <= customer.stage_entered_at + timedelta(days=stage.expected_days)
+    done = ChecklistDone(customer_id=customer.id, stage=customer.stage, item_id=item_id, user_id=actor.id,
+                         at=now, within_expected=within)
+    session.add(done)
+    session.add(Activity(customer_id=customer.id, user_id=actor.id, kind="checklist", text=item.text, at=now,
+                         data={"item": item_id, "stage": customer.stage}))
+    customer.updated_at = now
+    session.add(customer)
+    session.flush()
+    entry = points_svc.award(session, actor, f"item:{item_id}", item.points, config, now,
+                             evidence_type="checklist", evidence_id=done.id)
+    return ItemResult("done", points=entry.points if entry and entry.status == "awarded" else 0)
+
+
+@dataclass
+class AdvanceResult:
+    status: str  # moved | won | blocked | closed
+    missing: list[str] = field(default_factory=list)
+    new_stage: str | None = None
+
+
+def advance_stage(session: Session, config: Config, actor: User, customer: Customer, now: datetime,
+                  target: str | None = None) -> AdvanceResult:
+    """Move to the next (or a later) stage; refused while the current stage's required fields are missing."""
+    if customer.status != "open":
+        return AdvanceResult("closed")
+    missing = missing_fields(customer, customer.stage, config)
+    if missing:
+        return AdvanceResult("blocked", missing=missing)
+    nxt = config.stage(target) if target else config.next_stage(customer.stage)
+    if target and (nxt is None or config.stage_index(target) <= config.stage_index(customer.stage)):
+        return AdvanceResult("closed")
+    session.add(StageChange(customer_id=customer.id, from_stage=customer.stage,
+                            to_stage=nxt.id if nxt else "won", by_user_id=actor.id, at=now, complete_data=True))
+    session.add(Activity(customer_id=customer.id, user_id=actor.id, kind="stage", at=now,
+                         text=nxt.id if nxt else "won", data={"from": customer.stage}))
+    if nxt is None:
+        customer.status = "won"
+        result = AdvanceResult("won")
+        points_svc.award(session, actor, "payment_collected", config.points.payment_collected, config, now,
+                         evidence_type="customer", evidence_id=customer.id)
+    else:
+        customer.stage = nxt.id
+        customer.stage_entered_at = now
+        result = AdvanceResult("moved", new_stage=nxt.id)
+        if nxt.advance_points:
+            points_svc.award(session, actor, f"stage:{nxt.id}", nxt.advance_points, config, now,
+                             evidence_type="customer", evidence_id=customer.id)
+        if config.stage_index(nxt.id) == len(config.stages) - 2:  # entered the signing stage
+            points_svc.award(session, actor, "contract_signed", config.points.contract_signed, config, now,
+                             evidence_type="customer", evidence_id=customer.id)
+    customer.updated_at = now
+    session.add(customer)
+    session.flush()
+    return result

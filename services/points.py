@@ -1,0 +1,83 @@
+"""The points ledger: every award is a row tied to its evidence; reversals are rows too.
+
+Balances are derived (SUM of rows with status awarded/reversal), never edited.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from core.config import Config
+from storage.models import PointsEntry, User
+
+COUNTED = ("awarded", "reversal")
+
+
+def award(session: Session, user: User, action: str, points: int, config: Config, now: datetime, *,
+          evidence_type: str = "", evidence_id: int | None = None, note: str = "") -> PointsEntry | None:
+    """Award points for an action unless the evidence already earned them or today's cap is reached.
+
+    Awards at or above the approval threshold are stored as ``pending`` and count only once a
+    manager approves them.
+    """
+    if points <= 0:
+        return None
+    if evidence_id is not None and _already_awarded(session, user.id, action, evidence_type, evidence_id):
+        return None
+    if _awards_today(session, user.id, action, now) >= config.points.daily_cap_per_action:
+        return None
+    status = "pending" if points >= config.points.approval_threshold else "awarded"
+    entry = PointsEntry(user_id=user.id, team_id=user.team_id, action=action, points=points, status=status,
+                        evidence_type=evidence_type, evidence_id=evidence_id, note=note, at=now)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def _already_awarded(session: Session, user_id: int, action: str, evidence_type: str, evidence_id: int) -> bool:
+    row = session.exec(select(PointsEntry.id).where(
+        PointsEntry.user_id == user_id, PointsEntry.action == action,
+        PointsEntry.evidence_type == evidence_type, PointsEntry.evidence_id == evidence_id,
+        PointsEntry.status.in_(("awarded", "pending")))).first()
+    return row is not None
+
+
+def _awards_today(session: Session, user_id: int, action: str, now: datetime) -> int:
+    start = now - timedelta(hours=24)
+    return session.exec(select(func.count()).select_from(PointsEntry).where(
+        PointsEntry.user_id == user_id, PointsEntry.action == action,
+        PointsEntry.status.in_(("awarded", "pending")), PointsEntry.at >= start)).one()
+
+
+def balance(session: Session, user_id: int) -> int:
+    total = session.exec(select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
+        PointsEntry.user_id == user_id, PointsEntry.status.in_(COUNTED))).one()
+    return int(total)
+
+
+def reverse_for_evidence(session: Session, evidence_type: str, evidence_ids: list[int], now: datetime,
+                         note: str) -> list[PointsEntry]:
+    """Claw back awards tied to evidence later found duplicate/invalid/flagged: add reversal rows."""
+    if not evidence_ids:
+        return []
+    entries = list(session.exec(select(PointsEntry).where(
+        PointsEntry.evidence_type == evidence_type, PointsEntry.evidence_id.in_(evidence_ids),
+        PointsEntry.status.in_(("awarded", "pending")))))
+    reversals = []
+    for entry in entries:
+        if entry.status == "pending":
+            entry.status = "rejected"
+            session.add(entry)
+            continue
+        already = session.exec(select(PointsEntry.id).where(PointsEntry.reverses_id == entry.id)).first()
+        if already:
+            continue
+        rev = PointsEntry(user_id=entry.user_id, team_id=entry.team_id, action=entry.action, points=-entry.points,
+                          status="reversal", evidence_type=entry.evidence_type, evidence_id=entry.evidence_id,
+                          reverses_id=entry.id, note=note, at=now)
+        session.add(rev)
+        reversals.append(rev)
+    session.flush()
+    return reversals

@@ -1,0 +1,208 @@
+"""Data-quality gates shared by every way data enters: chat, /new, imports, the API, connectors.
+
+No side door: all of them call ``clean_field`` and ``check_duplicates`` before anything is stored.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from core.config import Config
+
+PHONE_DIGITS = re.compile(r"\d")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{9,11}$")
+# Legal suffixes and branch markers stripped to recognise one company / one group.
+_COMPANY_SUFFIXES = (
+    "股份有限公司", "有限责任公司", "有限公司", "集团有限公司", "集团股份有限公司", "集团公司", "集团",
+    "控股", "股份公司", "公司", "co.,ltd.", "co., ltd.", "co.,ltd", "co. ltd", "co ltd", "ltd.", "ltd",
+    "inc.", "inc", "corp.", "corp", "llc", "gmbh", "limited", "group", "company",
+)
+_BRANCH = re.compile(r"(分公司|子公司|分部|办事处|分厂|事业部|分店|分院)$")
+_REGIONS = "北京|上海|天津|重庆|深圳|广州|杭州|南京|苏州|成都|武汉|西安|宁波|无锡|青岛|厦门|长沙|郑州|合肥|济南|东莞|佛山|浙江|江苏|广东|山东|福建|四川|湖北|湖南|河南|河北|安徽"
+_REGION_SUFFIX = re.compile(rf"({_REGIONS})(市|省|区)?$")
+_PUNCT = re.compile(r"[\s·•.,，。、()（）\[\]【】\-_/\\&+'\"“”]+")
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    reason_zh: str
+    reason_en: str
+
+    def reason(self, lang: str) -> str:
+        return self.reason_en if lang == "en" else self.reason_zh
+
+
+class FieldRejected(ValueError):
+    def __init__(self, problem: FieldProblem) -> None:
+        super().__init__(problem.reason_en)
+        self.problem = problem
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    """Digits only, without +86/0086 country prefix; None when it cannot be a phone number."""
+    if not raw:
+        return None
+    digits = "".join(PHONE_DIGITS.findall(unicodedata.normalize("NFKC", raw)))
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) in (11, 10, 12):
+            candidate = digits[len(prefix):]
+            if _MOBILE.match(candidate) or len(candidate) >= 10:
+                digits = candidate
+                break
+    return digits or None
+
+
+def is_valid_phone(norm: str | None) -> bool:
+    if not norm:
+        return False
+    if _MOBILE.match(norm) or _LANDLINE.match(norm):
+        return True
+    # Foreign or extension numbers: accept 7-15 digits that are not one repeated digit.
+    return 7 <= len(norm) <= 15 and len(set(norm)) > 2
+
+
+def company_core(raw: str | None) -> str | None:
+    """The group-level name: legal suffixes, branches, regions and punctuation stripped.
+
+    华东精密机械集团有限公司 / 华东精密机械(苏州)分公司 / 华东精密机械子公司 → 华东精密机械
+    """
+    if not raw:
+        return None
+    name = unicodedata.normalize("NFKC", raw).strip().lower()
+    for _ in range(3):
+        before = name
+        name = _BRANCH.sub("", name).strip()
+        name = re.sub(r"[\(（][^()（）]{1,8}[\)）]$", "", name).strip()
+        if len(name) > 4:
+            name = _REGION_SUFFIX.sub("", name).strip()
+        for suffix in _COMPANY_SUFFIXES:
+            if name.endswith(suffix) and len(name) > len(suffix) + 1:
+                name = name[: -len(suffix)].strip()
+        if name == before:
+            break
+    # A leading city (苏州华东精密) is left in place: fuzzy containment in ``similarity`` matches it,
+    # while stripping it would merge 上海电气 with 电气.
+    name = _PUNCT.sub("", name)
+    return name or None
+
+
+def similarity(a: str, b: str) -> float:
+    """Similarity of two normalized names (character bigram Dice; robust for short CJK names)."""
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return 1.0
+    if len(a) >= 3 and len(b) >= 3 and (a in b or b in a):
+        return 0.9 + 0.1 * min(len(a), len(b)) / max(len(a), len(b))
+    grams_a = {a[i:i + 2] for i in range(len(a) - 1)} or {a}
+    grams_b = {b[i:i + 2] for i in range(len(b) - 1)} or {b}
+    return 2 * len(grams_a & grams_b) / (len(grams_a) + len(grams_b))
+
+
+def is_junk(value: str, config: Config) -> bool:
+    text = unicodedata.normalize("NFKC", value).strip().lower()
+    if text in {j.lower() for j in config.quality.junk_values}:
+        return True
+    compact = re.sub(r"\s+", "", text)
+    if not compact:
+        return True
+    # One character repeated (111, aaaa, ……) or punctuation only.
+    if len(compact) >= 2 and len(set(compact)) == 1:
+        return True
+    if all(not ch.isalnum() for ch in compact):
+        return True
+    return False
+
+
+def _problem(field: str, zh: str, en: str) -> FieldRejected:
+    return FieldRejected(FieldProblem(field, zh, en))
+
+
+def clean_field(name: str, raw: Any, config: Config, now: datetime) -> Any:
+    """Validate and normalize one field value; raise FieldRejected with a reason for junk."""
+    if isinstance(raw, datetime):
+        value: Any = raw
+    elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        value = raw
+    else:
+        value = unicodedata.normalize("NFKC", str(raw if raw is not None else "")).strip()
+        if len(value) > 200:
+            raise _problem(name, "内容过长（最多 200 字）", "too long (200 characters at most)")
+        if is_junk(value, config):
+            raise _problem(name, f"「{value[:20]}」不是有效内容", f"“{value[:20]}” is not a real value")
+    if name == "phone":
+        norm = normalize_phone(value)
+        if not is_valid_phone(norm):
+            raise _problem(name, "不是有效的电话号码", "not a valid phone number")
+        return value
+    if name in ("amount",) or config.fields.get(name, None) is not None and config.fields[name].type == "number":
+        number = parse_amount(value) if not isinstance(value, (int, float)) else float(value)
+        if number is None or number <= 0 or number > 1e11:
+            raise _problem(name, "需要一个大于 0 的金额，例如 5万 或 50000", "expected a positive amount, e.g. 50000")
+        return number
+    if name == "next_followup_at":
+        if not isinstance(value, datetime):
+            raise _problem(name, "无法识别的日期", "unrecognised date")
+        if value < now - timedelta(days=1):
+            raise _problem(name, "跟进日期不能早于今天", "the follow-up date is in the past")
+        if value > now + timedelta(days=config.quality.max_followup_days_ahead):
+            raise _problem(name, f"跟进日期太远（超过 {config.quality.max_followup_days_ahead} 天）",
+                           f"the follow-up date is too far ahead (over {config.quality.max_followup_days_ahead} days)")
+        return value
+    custom = config.fields.get(name)
+    if custom and custom.type == "choice" and custom.choices and value not in custom.choices:
+        raise _problem(name, f"请从 {'/'.join(custom.choices)} 中选择", f"choose one of {'/'.join(custom.choices)}")
+    if name == "name" and len(value) < 2 and not re.search(r"[\u4e00-\u9fff]", value):
+        raise _problem(name, "名称太短", "name too short")
+    return value
+
+
+_CN_UNITS = {"万": 1e4, "w": 1e4, "k": 1e3, "千": 1e3, "亿": 1e8, "百万": 1e6, "m": 1e6}
+
+
+def parse_amount(text: str) -> float | None:
+    """'5万' → 50000, '12.5w' → 125000, '50,000元' → 50000, '3k' → 3000."""
+    match = re.search(r"(\d+(?:[.,]\d+)*)\s*(百万|万|亿|千|[wWkKmM])?\s*(元|块|rmb|RMB|¥)?", text.replace("，", ","))
+    if not match:
+        return None
+    number_text = match.group(1)
+    if "," in number_text and re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", number_text):
+        number_text = number_text.replace(",", "")
+    number_text = number_text.replace(",", ".")
+    try:
+        number = float(number_text)
+    except ValueError:
+        return None
+    unit = (match.group(2) or "").lower()
+    return number * _CN_UNITS.get(unit, 1.0)
+
+
+def completeness(customer: Any, config: Config) -> int:
+    """Share (0–100) of the playbook's fields that hold a value: every stage's required fields."""
+    wanted: list[str] = []
+    for stage in config.stages:
+        for name in stage.required_fields:
+            if name not in wanted:
+                wanted.append(name)
+    if not wanted:
+        return 100
+    filled = sum(1 for name in wanted if field_value(customer, name) not in (None, "", []))
+    return round(100 * filled / len(wanted))
+
+
+def field_value(customer: Any, name: str) -> Any:
+    if hasattr(customer, name) and name not in ("custom",):
+        return getattr(customer, name)
+    return (customer.custom or {}).get(name)
+
+
+def missing_fields(customer: Any, stage_id: str, config: Config) -> list[str]:
+    stage = config.stage(stage_id)
+    if stage is None:
+        return []
+    return [name for name in stage.required_fields if field_value(customer, name) in (None, "", [])]

@@ -1,0 +1,151 @@
+"""Identity and roles: admins from the environment or the CLI, managers' single-use invites."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from storage.models import Invite, Stranger, Team, User
+
+ROLES = ("rep", "manager", "admin")
+
+
+class InviteError(Exception):
+    def __init__(self, reason: str) -> None:  # reason: invalid | expired | used
+        super().__init__(reason)
+        self.reason = reason
+
+
+def get_user(session: Session, tg_id: int) -> User | None:
+    return session.exec(select(User).where(User.tg_id == tg_id)).first()
+
+
+def get_team(session: Session, team_id: int | None) -> Team | None:
+    return session.get(Team, team_id) if team_id else None
+
+
+def ensure_team(session: Session, name: str, timezone: str, now: datetime) -> Team:
+    team = session.exec(select(Team).where(Team.name == name)).first()
+    if team is None:
+        team = Team(name=name, timezone=timezone, created_at=now)
+        session.add(team)
+        session.flush()
+    return team
+
+
+def add_admin(session: Session, tg_id: int, name: str, team_name: str, timezone: str, now: datetime,
+              language: str = "zh") -> User:
+    """Create or promote an admin; admins belong to the default team so they can manage it."""
+    team = ensure_team(session, team_name, timezone, now)
+    user = get_user(session, tg_id)
+    if user is None:
+        user = User(tg_id=tg_id, name=name or f"admin{tg_id}", role="admin", team_id=team.id,
+                    language=language, joined_at=now)
+        session.add(user)
+    else:
+        user.role = "admin"
+        user.team_id = user.team_id or team.id
+        if name:
+            user.name = name
+    session.flush()
+    return user
+
+
+def create_invite(session: Session, creator: User, now: datetime, ttl_hours: int, role: str = "rep",
+                  team_id: int | None = None) -> Invite:
+    if creator.role not in ("manager", "admin"):
+        raise PermissionError("only managers and admins invite")
+    if role not in ("rep", "manager") or (role == "manager" and creator.role != "admin"):
+        raise PermissionError("role not allowed")
+    team_id = team_id or creator.team_id
+    if team_id is None:
+        raise PermissionError("creator has no team")
+    invite = Invite(code=secrets.token_urlsafe(12), team_id=team_id, created_by=creator.id, role=role,
+                    created_at=now, expires_at=now + timedelta(hours=ttl_hours))
+    session.add(invite)
+    session.flush()
+    return invite
+
+
+@dataclass
+class JoinResult:
+    user: User
+    team: Team
+    created: bool
+
+
+def redeem_invite(session: Session, code: str, tg_id: int, name: str, username: str | None,
+                  language: str, now: datetime) -> JoinResult:
+    """Join the invite's team. Single use: the row is claimed with a guarded UPDATE-like check."""
+    invite = session.exec(select(Invite).where(Invite.code == code[:64])).first()
+    if invite is None:
+        raise InviteError("invalid")
+    if invite.used_at is not None:
+        raise InviteError("used")
+    if invite.expires_at < now:
+        raise InviteError("expired")
+    team = session.get(Team, invite.team_id)
+    user = get_user(session, tg_id)
+    created = user is None
+    if user is None:
+        user = User(tg_id=tg_id, name=name or str(tg_id), username=username, role=invite.role,
+                    team_id=invite.team_id, language=language, joined_at=now)
+        session.add(user)
+    else:
+        user.team_id = invite.team_id
+        if user.role == "rep" and invite.role == "manager":
+            user.role = "manager"
+        user.active = True
+    session.flush()
+    invite.used_by = user.id
+    invite.used_at = now
+    session.add(invite)
+    session.flush()
+    return JoinResult(user=user, team=team, created=created)
+
+
+def refuse_stranger_once(session: Session, tg_id: int, now: datetime) -> bool:
+    """True the first time an unknown user writes (answer once), False afterwards (stay silent)."""
+    if session.get(Stranger, tg_id) is not None:
+        return False
+    session.add(Stranger(tg_id=tg_id, refused_at=now))
+    session.flush()
+    return True
+
+
+def touch_profile(session: Session, user: User, name: str, username: str | None, language: str) -> User:
+    """Keep name/language fresh and re-activate a user who unblocked the bot by writing to it."""
+    changed = False
+    for attr, value in (("name", name), ("username", username), ("language", language)):
+        if value and getattr(user, attr) != value:
+            setattr(user, attr, value)
+            changed = True
+    if not user.active:
+        user.active = True
+        user.blocked_at = None
+        changed = True
+    if changed:
+        session.add(user)
+        session.flush()
+    return user
+
+
+def mark_blocked(session: Session, chat_id: int, now: datetime) -> None:
+    user = get_user(session, chat_id)
+    if user and user.active:
+        user.active = False
+        user.blocked_at = now
+        session.add(user)
+
+
+def team_members(session: Session, team_id: int, roles: tuple[str, ...] = ROLES, active_only: bool = True) -> list[User]:
+    query = select(User).where(User.team_id == team_id, User.role.in_(roles))
+    if active_only:
+        query = query.where(User.active == True)  # noqa: E712
+    return list(session.exec(query.order_by(User.id)))
+
+
+def managers_of(session: Session, team_id: int) -> list[User]:
+    return team_members(session, team_id, roles=("manager",)) or team_members(session, team_id, roles=("admin",))

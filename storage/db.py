@@ -1,0 +1,100 @@
+"""Engine, sessions and the rule that keeps database work off the event loop.
+
+How we keep the event loop free: every query runs in ``Database.run(fn, ...)``, which hands a
+*synchronous* SQLModel session to ``fn`` inside a small thread pool (``loop.run_in_executor``).
+Handlers and jobs ``await db.run(...)``; they never touch a session directly.  The same service
+functions are called synchronously by the CLI and the tests, so business logic has one form.
+
+SQLite runs in WAL mode (readers never block the writer) with foreign keys on and a busy
+timeout, set on every new connection.  PostgreSQL uses psycopg 3 (``postgresql+psycopg://``).
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator, TypeVar
+
+from sqlalchemy import event, inspect
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def normalize_url(url: str) -> str:
+    """Accept the common spellings of a PostgreSQL URL and pick the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+asyncpg://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str) -> Engine:
+    url = normalize_url(url)
+    if is_sqlite(url):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+class Database:
+    """One engine plus the thread pool that runs all queries for async callers."""
+
+    def __init__(self, url: str, workers: int = 4) -> None:
+        self.url = normalize_url(url)
+        self.engine = make_engine(self.url)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: commit on success, roll back on any exception (nothing half-written)."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(session, *args)`` in one transaction, synchronously (CLI, tests, threads)."""
+        with self.session() as session:
+            return fn(session, *args, **kwargs)
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(session, *args)`` in one transaction on the DB thread pool (never on the loop)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(self.call, fn, *args, **kwargs))
+
+    def is_empty(self) -> bool:
+        return not inspect(self.engine).get_table_names()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self.engine.dispose()

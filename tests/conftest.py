@@ -1,0 +1,76 @@
+"""Shared fixtures: a real database file (SQLite, or PostgreSQL when SALESBOT_TEST_PG is set
+by the pg-parametrised fixtures), the playbook, and a controllable clock."""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from core.clock import Clock
+from core.config import load_config
+from services.core import Core
+from storage.db import Database
+from storage.migrate import upgrade
+
+PG_URL = os.environ.get("SALESBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def postgres_available() -> bool:
+    try:
+        import psycopg
+        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=2):
+            return True
+    except Exception:
+        return False
+
+
+PG_OK = postgres_available()
+pg_only = pytest.mark.skipif(not PG_OK, reason=f"PostgreSQL not reachable at {PG_URL}: PostgreSQL tests skipped")
+
+
+@pytest.fixture
+def config():
+    return load_config()
+
+
+def fresh_pg_schema_url() -> tuple[str, str]:
+    """A private schema in the test database, so parallel runs never collide."""
+    import psycopg
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{PG_URL}?options=-csearch_path%3D{schema}", schema
+
+
+def drop_pg_schema(schema: str) -> None:
+    import psycopg
+    with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pg_only)])
+def db_url(request, tmp_path: Path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'salesbot.db'}"
+        return
+    url, schema = fresh_pg_schema_url()
+    yield url
+    drop_pg_schema(schema)
+
+
+@pytest.fixture
+def db(db_url):
+    upgrade(db_url)
+    database = Database(db_url)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def core(db, config):
+    clock = Clock()
+    clock.set(datetime(2026, 11, 26, 1, 0))  # 09:00 in Shanghai, a Thursday
+    return Core(db=db, config=config, clock=clock)

@@ -1,0 +1,163 @@
+"""Service layer on a real database (SQLite file, and PostgreSQL when it answers)."""
+from datetime import datetime, timedelta
+
+from sqlalchemy import inspect, text
+from sqlmodel import select
+
+from scheduler.jobs import run_due_jobs
+from services import customers as cs
+from services import pool as pool_svc
+from services import users as us
+from services.points import balance
+from storage.migrate import current_revision, head_revision
+from storage.models import Activity, FieldHistory, JobRun, Outbox, StageChange, User
+
+
+def team_with(core, reps=2):
+    def setup(session):
+        now = core.clock.now()
+        admin = us.add_admin(session, 1, "Ada", core.config.team.name, core.config.team.timezone, now)
+        inv = us.create_invite(session, admin, now, 72, "manager")
+        mgr = us.redeem_invite(session, inv.code, 2, "经理王", None, "zh", now).user
+        out = [admin, mgr]
+        for i in range(reps):
+            code = us.create_invite(session, mgr, now, 72).code
+            out.append(us.redeem_invite(session, code, 100 + i, f"销售{i}", None, "zh", now).user)
+        return out
+    return core.db.call(setup)
+
+
+def create(core, actor, **data):
+    return core.db.call(cs.create_customer, core.config, actor.team_id, data, core.clock.now(), actor=actor, owner_id=actor.id)
+
+
+def test_schema_is_migrated_and_ids_are_64_bit(db):
+    assert current_revision(db) == head_revision()
+    cols = {c["name"]: c for c in inspect(db.engine).get_columns("user")}
+    assert "BIGINT" in str(cols["tg_id"]["type"]).upper() or db.is_sqlite
+    big = 2**40 + 7
+    db.call(lambda s: s.add(User(tg_id=big, name="big", joined_at=datetime(2026, 1, 1))))
+    assert db.call(lambda s: s.exec(select(User).where(User.tg_id == big)).one().tg_id) == big
+
+
+def test_sqlite_wal_and_foreign_keys(tmp_path):
+    from storage.db import Database
+    from storage.migrate import upgrade
+    url = f"sqlite:///{tmp_path/'x.db'}"
+    upgrade(url)
+    db = Database(url)
+    with db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_invite_is_single_use_and_expires(core):
+    admin, mgr, rep, _ = team_with(core)
+    code = core.db.call(us.create_invite, mgr, core.clock.now(), 1).code
+    core.db.call(us.redeem_invite, code, 555, "新人", None, "zh", core.clock.now())
+    try:
+        core.db.call(us.redeem_invite, code, 556, "又一个", None, "zh", core.clock.now())
+        raise AssertionError("reused invite accepted")
+    except us.InviteError as exc:
+        assert exc.reason == "used"
+    code2 = core.db.call(us.create_invite, mgr, core.clock.now(), 1).code
+    try:
+        core.db.call(us.redeem_invite, code2, 557, "迟到", None, "zh", core.clock.now() + timedelta(hours=2))
+        raise AssertionError("expired invite accepted")
+    except us.InviteError as exc:
+        assert exc.reason == "expired"
+
+
+def test_duplicates_by_phone_and_subsidiary(core):
+    _, mgr, rep_a, rep_b = team_with(core)
+    first = create(core, rep_a, name="张总", company="华东精密机械集团有限公司", phone="13800138000", source="官网表单")
+    assert first.customer is not None
+    by_phone = create(core, rep_b, name="张经理", company="别的公司", phone="+86 138-0013-8000", source="外呼")
+    assert by_phone.customer is None and by_phone.duplicates[0].reason == "phone"
+    by_group = create(core, rep_b, name="李总", company="华东精密机械(苏州)分公司", phone="13900139000", source="外呼")
+    assert by_group.customer is None and by_group.duplicates[0].reason == "group"
+    assert by_group.duplicates[0].customer.owner_id == rep_a.id
+    different = create(core, rep_b, name="王总", company="华南精密机械有限公司", phone="13700137000", source="外呼")
+    assert different.customer is not None
+
+
+def test_gate_blocks_stage_move_until_fields_filled(core):
+    _, _, rep, _ = team_with(core)
+    c = create(core, rep, name="张总", phone="13800138000", source="官网表单").customer
+
+    def advance(session):
+        cust = session.get(cs.Customer, c.id)
+        return cs.advance_stage(session, core.config, rep, cust, core.clock.now())
+    assert core.db.call(advance).status == "moved"  # lead → contact (name, phone, source present)
+    blocked = core.db.call(advance)
+    assert blocked.status == "blocked" and set(blocked.missing) == {"company", "contact", "industry"}
+    for field, value in [("company", "华东精密"), ("contact", "张伟"), ("industry", "机械制造")]:
+        core.db.call(lambda s, f=field, v=value: cs.set_field(s, core.config, rep, s.get(cs.Customer, c.id), f, v, core.clock.now()))
+    assert core.db.call(advance).status == "moved"
+    history = core.db.call(lambda s: s.exec(select(FieldHistory).where(FieldHistory.customer_id == c.id)).all())
+    assert {h.field for h in history} >= {"company", "contact", "industry", "phone"}
+    moves = core.db.call(lambda s: s.exec(select(StageChange).where(StageChange.customer_id == c.id)).all())
+    assert [m.to_stage for m in moves] == ["lead", "contact", "needs"]
+
+
+def test_rep_cannot_see_other_reps_customer(core):
+    _, mgr, rep_a, rep_b = team_with(core)
+    c = create(core, rep_a, name="张总", phone="13800138000", source="官网表单").customer
+    assert core.db.call(cs.get_for, rep_b, c.id) is None
+    assert core.db.call(cs.get_for, rep_a, c.id) is not None
+    assert core.db.call(cs.get_for, mgr, c.id) is not None
+    assert core.db.call(cs.list_visible, rep_b)[1] == 0
+
+
+def test_checklist_points_and_evidence(core):
+    _, _, rep, _ = team_with(core)
+    c = create(core, rep, name="张总", phone="13800138000", source="官网表单").customer
+    done = core.db.call(lambda s: cs.complete_item(s, core.config, rep, s.get(cs.Customer, c.id), "verify_contact", core.clock.now()))
+    assert done.status == "done" and done.points == 2
+    again = core.db.call(lambda s: cs.complete_item(s, core.config, rep, s.get(cs.Customer, c.id), "verify_contact", core.clock.now()))
+    assert again.status == "already"
+    assert core.db.call(balance, rep.id) == 2
+
+
+def test_pool_warning_release_claim_and_cooldown(core):
+    _, _, rep_a, rep_b = team_with(core)
+    c = create(core, rep_a, name="张总", phone="13800138000", source="官网表单").customer
+    team_id = rep_a.team_id
+    now = core.clock.now()
+    warned = core.db.call(pool_svc.warn_due, core.config, team_id, now + timedelta(days=8, hours=1))
+    assert [x[0].id for x in warned] == [c.id]
+    assert core.db.call(pool_svc.warn_due, core.config, team_id, now + timedelta(days=8, hours=2)) == []
+    released = core.db.call(pool_svc.release_due, core.config, team_id, now + timedelta(days=10, hours=1))
+    assert [x[0].id for x in released] == [c.id]
+    later = now + timedelta(days=10, hours=2)
+    refused = core.db.call(pool_svc.claim, core.config, rep_a, c.id, later)
+    assert not refused.ok and "重新认领" in refused.reason_zh
+    ok = core.db.call(pool_svc.claim, core.config, rep_b, c.id, later)
+    assert ok.ok and ok.customer.owner_id == rep_b.id
+
+
+def test_followups_extend_protection_up_to_the_cap(core):
+    _, _, rep, _ = team_with(core)
+    c = create(core, rep, name="张总", phone="13800138000", source="官网表单").customer
+    now = core.clock.now()
+    for _ in range(10):
+        core.db.call(lambda s: cs.log_followup(s, core.config, rep, s.get(cs.Customer, c.id), "电话沟通", now))
+    cust = core.db.call(lambda s: s.get(cs.Customer, c.id))
+    assert cust.protected_until == now + timedelta(days=20)
+
+
+def test_brief_job_runs_once_per_slot_and_skips_when_missed(core):
+    _, _, rep, _ = team_with(core)
+    create(core, rep, name="张总", phone="13800138000", source="官网表单")
+    slot = datetime(2026, 11, 26, 0, 30)  # 08:30 Shanghai
+    core.clock.set(slot + timedelta(minutes=1))
+    first = run_due_jobs(core, only={"brief"})
+    assert [s for _, _, s in first] == ["done"]
+    assert run_due_jobs(core, only={"brief"}) == []
+    rows = core.db.call(lambda s: s.exec(select(Outbox).where(Outbox.kind == "brief")).all())
+    assert [r.chat_id for r in rows] == [rep.tg_id]  # the manager has no customers: no empty brief
+    core.clock.set(datetime(2026, 11, 27, 0, 30) + timedelta(hours=3))  # next day, bot was down 3 h
+    late = run_due_jobs(core, only={"brief"})
+    assert [s for _, _, s in late] == ["skipped"]
+    runs = core.db.call(lambda s: s.exec(select(JobRun)).all())
+    assert sorted(r.status for r in runs) == ["done", "skipped"]
