@@ -32,14 +32,13 @@ MENU_ORDER = ["today", "customers", "new", "log", "stage", "owner", "pool", "me"
 
 
 def build_application(settings: Settings, config: Config, *, core: Core | None = None,
-                      tick_seconds: float = TICK_SECONDS) -> Application:
+                      tick_seconds: float | None = TICK_SECONDS, time_scale: float = 1.0) -> Application:
     db = core.db if core else Database(settings.database_url)
     core = core or Core(db=db, config=config)
     core.instance_id = core.instance_id if core.instance_id != "main" else f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     core.leader = Leadership(core.instance_id)  # type: ignore[attr-defined]
     builder = (ApplicationBuilder().token(settings.token)
-               .rate_limiter(TelegramRateLimiter())
-               .post_init(_post_init).post_shutdown(_post_shutdown)
+               .rate_limiter(TelegramRateLimiter(time_scale=time_scale))
                .concurrent_updates(False))
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url).base_file_url(settings.api_file_url)
@@ -56,7 +55,12 @@ def build_application(settings: Settings, config: Config, *, core: Core | None =
     return app
 
 
-async def _post_init(app: Application) -> None:
+async def startup(app: Application) -> None:
+    """After ``app.initialize()``: schema, admins, menus, NLP warm-up, outbox sender, scheduler tick.
+
+    (PTB calls post_init only from run_polling/run_webhook; we run our own aiohttp server, so
+    bot/run.py and the tests call this explicitly.)
+    """
     core: Core = app.bot_data["core"]
     settings: Settings = app.bot_data["settings"]
     loop = asyncio.get_running_loop()
@@ -71,8 +75,9 @@ async def _post_init(app: Application) -> None:
     sender = OutboxSender(core, app.bot, worker=core.instance_id)
     app.bot_data["sender"] = sender
     sender.start()
-    app.job_queue.run_repeating(_tick, interval=app.bot_data["tick_seconds"], first=0.2, name="scheduler-tick",
-                                job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1})
+    if app.bot_data["tick_seconds"]:  # tests pass None and drive the scheduler with their own clock
+        app.job_queue.run_repeating(_tick, interval=app.bot_data["tick_seconds"], first=0.2, name="scheduler-tick",
+                                    job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1})
 
 
 def _warm_up_nlp() -> None:
@@ -88,7 +93,8 @@ async def _tick(context) -> None:
     await jobs.tick(core, context.application.bot_data.get("sender"))
 
 
-async def _post_shutdown(app: Application) -> None:
+async def shutdown(app: Application) -> None:
+    """Before ``app.shutdown()``: let the sender finish the row in flight."""
     sender: OutboxSender | None = app.bot_data.get("sender")
     if sender is not None:
         await sender.stop()

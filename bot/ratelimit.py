@@ -19,11 +19,15 @@ MAX_CHAT_LIMITERS = 20000
 
 
 class TelegramRateLimiter(AIORateLimiter):
-    def __init__(self, overall_per_s: float = 29, private_burst: int = 3, max_retries: int = 3) -> None:
+    def __init__(self, overall_per_s: float = 29, private_burst: int = 3, max_retries: int = 3,
+                 time_scale: float = 1.0) -> None:
+        """``time_scale`` > 1 only against the local test server, whose clock runs that much faster
+        (every Telegram limit scales with it); production is always 1."""
         # One under Telegram's 30/s: client and server clocks never tick in perfect step.
-        super().__init__(overall_max_rate=overall_per_s, overall_time_period=1, group_max_rate=20,
-                         group_time_period=60, max_retries=max_retries)
+        super().__init__(overall_max_rate=overall_per_s, overall_time_period=1 / time_scale, group_max_rate=20,
+                         group_time_period=60 / time_scale, max_retries=max_retries)
         self._private_burst = private_burst
+        self._chat_period = private_burst / time_scale
         self._chats: dict[int, AsyncLimiter] = {}
 
     def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
@@ -31,7 +35,7 @@ class TelegramRateLimiter(AIORateLimiter):
         if limiter is None:
             if len(self._chats) > MAX_CHAT_LIMITERS:
                 self._chats.clear()
-            limiter = self._chats[chat_id] = AsyncLimiter(self._private_burst, self._private_burst)
+            limiter = self._chats[chat_id] = AsyncLimiter(self._private_burst, self._chat_period)
         return limiter
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args) -> Any:  # type: ignore[override]

@@ -61,8 +61,10 @@ async def run(app: Application, config: Config, settings: Settings, stop_event: 
             loop.add_signal_handler(sig, stop_event.set)
         except (NotImplementedError, RuntimeError):
             pass
+    from bot.app import shutdown, startup
     runner: web.AppRunner | None = None
     async with app:
+        await startup(app)
         webhook = bool(config.telegram.webhook_url)
         web_app = make_web_app(app, config, settings)
         runner = web.AppRunner(web_app)
@@ -83,5 +85,6 @@ async def run(app: Application, config: Config, settings: Settings, stop_event: 
         log.info("shutting down: finishing in-flight work")
         if app.updater.running:
             await app.updater.stop()
+        await shutdown(app)
         await app.stop()
         await runner.cleanup()

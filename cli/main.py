@@ -36,7 +36,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     from storage.migrate import current_revision, downgrade, head_revision, upgrade
     from storage.db import Database
     if args.action == "upgrade":
-        upgrade(settings.database_url, args.revision or "head")
+        upgrade(settings.database_url, args.revision or "heads")
         print(f"database upgraded to {args.revision or head_revision()}")
     elif args.action == "downgrade":
         downgrade(settings.database_url, args.revision or "base")

@@ -144,3 +144,30 @@ class Approve(CallbackData, prefix="ap"):
 @dataclass(frozen=True)
 class Cancel(CallbackData, prefix="x"):
     scope: str = ""
+
+
+# --- incentives (issue 5) -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FlagDecision(CallbackData, prefix="af"):
+    """Manager's verdict on an anti-cheating flag: clear | revoke (claw back the flagged points)."""
+    flag_id: int
+    action: str
+
+
+@dataclass(frozen=True)
+class Redeem(CallbackData, prefix="rw"):
+    """A rep asks for a reward from /shop."""
+    reward_id: str
+
+
+@dataclass(frozen=True)
+class ProfileView(CallbackData, prefix="pv"):
+    """A manager opens one rep's ability profile."""
+    user_id: int
+
+
+@dataclass(frozen=True)
+class BoardView(CallbackData, prefix="bv"):
+    """/board scope: daily (period of the daily board) | weekly."""
+    board: str

@@ -367,3 +367,5 @@ TEXTS.update({
     "analysis_keywords": {"zh": "\n关键词：{words}", "en": "\nKeywords: {words}"},
     "analysis_busy": {"zh": "⏳ 正在分析…", "en": "⏳ Analysing…"},
 })
+
+import core.texts_ingest  # noqa: E402,F401  (ingestion texts: leads, connectors, /import, /export)

@@ -132,7 +132,7 @@ async def render_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
     if view is None:
         await show(update, t("not_yours", user.language))
         return
-    text = views.card_text(view, core.config, user.language)
+    text = views.card_text(view, core.config, user.language, rep_name=user.name, team_name=core.config.team.name)
     if notice:
         text = f"{notice}\n\n{text}"
     await show(update, text, views.card_keyboard(view, user.language))
@@ -202,7 +202,8 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
     elif action == "script":
         await safe_answer(query)
         stage = core.config.stage(customer.stage)
-        scripts = "\n\n".join(f"📄 {esc(s)}" for s in (stage.scripts if stage else [])) or esc(t("card_no_script", lang))
+        scripts = "\n\n".join(f"📄 {esc(brief_svc.render_script(s, customer, user.name, core.config.team.name))}"
+                            for s in (stage.scripts if stage else [])) or esc(t("card_no_script", lang))
         await show(update, f"<b>{esc(customer.name)}</b> · {esc(views.stage_name(core.config, customer.stage, lang))}\n\n{scripts}",
                    InlineKeyboardMarkup([[InlineKeyboardButton(tp("btn_back", lang), callback_data=OpenCard(customer.id).encode())]]))
     elif action == "later":

@@ -12,7 +12,7 @@ from core.callbacks import CardAction, Claim, OpenCard, Page
 from core.clock import to_local
 from core.config import Config
 from core.texts import Raw, esc, t, tp
-from services.brief import BriefItem, CardView
+from services.brief import BriefItem, CardView, render_script
 from storage.models import Customer
 
 PAGE_SIZE = 8
@@ -75,12 +75,13 @@ def item_text(item, lang: str) -> str:
     return (item.text_en or item.text) if lang == "en" else item.text
 
 
-def card_text(view: CardView, config: Config, lang: str) -> str:
+def card_text(view: CardView, config: Config, lang: str, rep_name: str = "", team_name: str = "") -> str:
     c = view.customer
     stage = view.stage
     checklist = "\n".join(f"☐ {esc(item_text(i, lang))}" + (f" (+{i.points})" if i.points else "") for i in view.items) \
         or esc(t("card_no_items", lang))
-    script = esc(stage.scripts[0]) if stage and stage.scripts else esc(t("card_no_script", lang))
+    script = esc(render_script(stage.scripts[0], c, rep_name, team_name)) if stage and stage.scripts \
+        else esc(t("card_no_script", lang))
     materials = "、".join(stage.materials) if stage and stage.materials else "—"
     intent = Raw(t("card_intent", lang, level=_level(c.intent_level, lang), score=c.intent_score)) if c.intent_score is not None else Raw("")
     prob = Raw(t("card_prob", lang, p=round(view.probability * 100))) if view.probability is not None else Raw("")

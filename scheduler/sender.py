@@ -45,6 +45,7 @@ class OutboxSender:
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
         self.sent = 0
+        self._lease_checked = -1e9
 
     def wake(self) -> None:
         """Called after an enqueue so interactive fan-outs go out without waiting for the poll."""
@@ -106,9 +107,15 @@ class OutboxSender:
         return len(rows)
 
     async def _may_send(self) -> bool:
-        """Leader check hook: with several instances only the lease holder sends (scheduler/leader.py)."""
+        """With several instances only the lease holder sends, so pacing stays bot-wide (scheduler/leader.py)."""
         leader = getattr(self.core, "leader", None)
-        return True if leader is None else leader.is_leader
+        if leader is None:
+            return True
+        import time
+        if time.monotonic() - self._lease_checked > leader.ttl_s / 3:
+            self._lease_checked = time.monotonic()
+            await leader.refresh(self.core)
+        return leader.is_leader
 
     async def _deliver(self, row: Outbox) -> bool:
         db, now = self.core.db, self.core.clock.now

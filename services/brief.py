@@ -101,3 +101,18 @@ def expected_conversion(config: Config, customer: Customer, now: datetime) -> da
     for stage in config.stages[index + 1:-1]:
         remaining += stage.expected_days
     return now + timedelta(days=remaining)
+
+
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render_script(template: str, customer: Customer, rep_name: str, team_name: str) -> str:
+    """Fill a playbook script: {rep} {team} {customer} {company} {industry}; unknown names stay."""
+    values = _Keep(rep=rep_name or "", team=team_name or "", customer=customer.name,
+                   company=customer.company or "贵公司", industry=customer.industry or "同行业")
+    try:
+        return template.format_map(values)
+    except (ValueError, IndexError):  # a stray brace in a manager's script must not break the card
+        return template

@@ -1,6 +1,8 @@
 """The points ledger: every award is a row tied to its evidence; reversals are rows too.
 
-Balances are derived (SUM of rows with status awarded/reversal), never edited.
+Balances are derived (SUM of rows with status awarded/reversal/redeemed), never edited.
+Anti-cheating (services.incentives) plugs in here: an award whose evidence fails its rule is not
+made, per-action daily caps apply, and every award is screened for bursts and copy-paste notes.
 """
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from sqlmodel import Session, select
 from core.config import Config
 from storage.models import PointsEntry, User
 
-COUNTED = ("awarded", "reversal")
+COUNTED = ("awarded", "reversal", "redeemed")  # the balance; "redeemed" rows are reward deductions
+EARNED = ("awarded", "reversal")  # what leaderboards and targets count (spending never lowers a rank)
 
 
 def award(session: Session, user: User, action: str, points: int, config: Config, now: datetime, *,
@@ -26,14 +29,23 @@ def award(session: Session, user: User, action: str, points: int, config: Config
         return None
     if evidence_id is not None and _already_awarded(session, user.id, action, evidence_type, evidence_id):
         return None
-    if _awards_today(session, user.id, action, now) >= config.points.daily_cap_per_action:
+    if _awards_today(session, user.id, action, now) >= daily_cap(config, action):
         return None
-    status = "pending" if points >= config.points.approval_threshold else "awarded"
+    from services import incentives
+    if not incentives.evidence_ok(session, config, user, action, evidence_type, evidence_id, now):
+        return None
+    needs_approval = points >= config.points.approval_threshold or action in config.anticheat.approval_actions
+    status = "pending" if needs_approval else "awarded"
     entry = PointsEntry(user_id=user.id, team_id=user.team_id, action=action, points=points, status=status,
                         evidence_type=evidence_type, evidence_id=evidence_id, note=note, at=now)
     session.add(entry)
     session.flush()
+    incentives.after_award(session, config, user, entry, now)
     return entry
+
+
+def daily_cap(config: Config, action: str) -> int:
+    return config.anticheat.daily_caps.get(action, config.points.daily_cap_per_action)
 
 
 def _already_awarded(session: Session, user_id: int, action: str, evidence_type: str, evidence_id: int) -> bool:
@@ -73,6 +85,29 @@ def reverse_for_evidence(session: Session, evidence_type: str, evidence_ids: lis
             continue
         already = session.exec(select(PointsEntry.id).where(PointsEntry.reverses_id == entry.id)).first()
         if already:
+            continue
+        rev = PointsEntry(user_id=entry.user_id, team_id=entry.team_id, action=entry.action, points=-entry.points,
+                          status="reversal", evidence_type=entry.evidence_type, evidence_id=entry.evidence_id,
+                          reverses_id=entry.id, note=note, at=now)
+        session.add(rev)
+        reversals.append(rev)
+    session.flush()
+    return reversals
+
+
+def reverse_entries(session: Session, entry_ids: list[int], now: datetime, note: str) -> list[PointsEntry]:
+    """Claw back specific ledger rows (e.g. those in a flagged burst): pending → rejected, awarded → reversal row."""
+    if not entry_ids:
+        return []
+    entries = list(session.exec(select(PointsEntry).where(
+        PointsEntry.id.in_(entry_ids), PointsEntry.status.in_(("awarded", "pending")))))
+    reversals = []
+    for entry in entries:
+        if entry.status == "pending":
+            entry.status = "rejected"
+            session.add(entry)
+            continue
+        if session.exec(select(PointsEntry.id).where(PointsEntry.reverses_id == entry.id)).first():
             continue
         rev = PointsEntry(user_id=entry.user_id, team_id=entry.team_id, action=entry.action, points=-entry.points,
                           status="reversal", evidence_type=entry.evidence_type, evidence_id=entry.evidence_id,

@@ -1,0 +1,14 @@
+"""Database models, engine and migrations."""
+import importlib
+
+# Feature areas keep their tables in their own module; all are registered before migrating.
+MODEL_MODULES = ("storage.models", "storage.models_incentives", "storage.models_ingest")
+
+
+def load_all_models() -> None:
+    for name in MODEL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise

@@ -20,7 +20,7 @@ def alembic_config(url: str) -> AlembicConfig:
     return cfg
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
@@ -29,12 +29,15 @@ def downgrade(url: str, revision: str) -> None:
 
 
 def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    """All heads, joined: feature areas may add migrations on parallel branches."""
+    heads = sorted(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    return ",".join(heads) or None
 
 
 def current_revision(db: Database) -> str | None:
     with db.engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = sorted(MigrationContext.configure(conn).get_current_heads())
+    return ",".join(heads) or None
 
 
 def ensure_schema(db: Database) -> str:

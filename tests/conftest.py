@@ -74,3 +74,14 @@ def core(db, config):
     clock = Clock()
     clock.set(datetime(2026, 11, 26, 1, 0))  # 09:00 in Shanghai, a Thursday
     return Core(db=db, config=config, clock=clock)
+
+
+@pytest.fixture
+async def harness(tmp_path):
+    from tests.harness import Harness
+    h = Harness(tmp_path)
+    await h.start()
+    try:
+        yield h
+    finally:
+        await h.stop()

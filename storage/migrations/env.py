@@ -2,8 +2,10 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from storage import load_all_models
 from storage.db import make_engine
 
+load_all_models()
 config = context.config
 target_metadata = SQLModel.metadata
 

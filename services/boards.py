@@ -1,0 +1,269 @@
+"""Fair leaderboards: ranked by share of each rep's own target, within comparable groups.
+
+The group sees the top N of each comparable group and the most improved rep — never the bottom
+of a list; every rep learns their own rank privately.  Movement is measured against the previous
+posted board of the same kind (BoardSnapshot).  Group posts carry rep names and numbers only:
+never a customer's name or phone number.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from core.config import Config
+from core.texts import t
+from services import incentives as inc
+from storage.models import User
+from storage.models_incentives import BoardSnapshot
+
+
+@dataclass
+class BoardRow:
+    user_id: int
+    name: str
+    group_key: str
+    points: int
+    deals: int
+    compliance: float | None
+    quality: float
+    share: float
+    target: float
+    rank: int = 0
+    size: int = 0
+    prev_rank: int | None = None
+
+    @property
+    def movement(self) -> int | None:
+        """Places gained since the previous board (negative = lost); None for a newcomer."""
+        return None if self.prev_rank is None else self.prev_rank - self.rank
+
+
+@dataclass
+class GroupView:
+    key: str
+    label: str
+    rows: list[BoardRow]          # the whole group, ranked (private use only)
+    top: list[BoardRow]           # what the group chat may see
+    improved: BoardRow | None = None
+
+
+@dataclass
+class Board:
+    team_id: int
+    kind: str                     # daily | weekly
+    period: str                   # day | week | month
+    start: datetime
+    end: datetime
+    rows: list[BoardRow] = field(default_factory=list)
+    groups: list[GroupView] = field(default_factory=list)
+    previous_at: datetime | None = None
+
+    def row(self, user_id: int) -> BoardRow | None:
+        return next((r for r in self.rows if r.user_id == user_id), None)
+
+    def public_rows(self) -> list[BoardRow]:
+        out: list[BoardRow] = []
+        for g in self.groups:
+            out += g.top + ([g.improved] if g.improved else [])
+        return out
+
+
+# --- comparable groups --------------------------------------------------------------------------
+
+def group_of(config: Config, user: User, now: datetime) -> str:
+    lb = config.leaderboard
+    if lb.group_by == "none":
+        return "all"
+    if lb.group_by == "role":
+        return f"role:{user.role}"
+    if lb.group_by == "cohort":
+        return f"cohort:{user.cohort or 'default'}"
+    days = (now - user.joined_at).days
+    band = sum(1 for limit in lb.tenure_bands_days if days >= limit)
+    return f"tenure:{band}"
+
+
+def group_label(config: Config, key: str, lang: str) -> str:
+    kind, _, arg = key.partition(":")
+    if kind == "all":
+        return t("group_all", lang)
+    if kind == "role":
+        from core.texts import role_name
+        return role_name(arg, lang)
+    if kind == "cohort":
+        return arg
+    bands = config.leaderboard.tenure_bands_days
+    band = int(arg or 0)
+    if band == 0:
+        return t("group_tenure_first", lang, days=bands[0]) if bands else t("group_all", lang)
+    if band >= len(bands):
+        return t("group_tenure_last", lang, days=bands[-1])
+    return t("group_tenure_mid", lang, low=bands[band - 1], high=bands[band])
+
+
+def period_target(config: Config, user: User, period: str) -> float:
+    """The rep's target_points is monthly; a week or a working day gets its pro-rated share."""
+    monthly = max(1, user.target_points)
+    if period == "month":
+        return float(monthly)
+    if period == "week":
+        return monthly * 12 / 52
+    workdays_per_month = max(1, len(config.schedule.workdays)) * 52 / 12
+    return monthly / workdays_per_month
+
+
+# --- computing a board --------------------------------------------------------------------------
+
+def board_period(config: Config, kind: str) -> str:
+    return config.leaderboard.daily_period if kind == "daily" else config.leaderboard.weekly_period
+
+
+def previous_snapshot(session: Session, team_id: int, kind: str, before: datetime,
+                      exclude_slot: str | None = None) -> tuple[datetime | None, dict[int, tuple[str, int]]]:
+    query = select(func.max(BoardSnapshot.at)).where(BoardSnapshot.team_id == team_id, BoardSnapshot.board == kind,
+                                                      BoardSnapshot.at <= before)
+    if exclude_slot:
+        query = query.where(BoardSnapshot.slot != exclude_slot)
+    at = session.exec(query).one()
+    if at is None:
+        return None, {}
+    rows = session.exec(select(BoardSnapshot.user_id, BoardSnapshot.group_key, BoardSnapshot.rank).where(
+        BoardSnapshot.team_id == team_id, BoardSnapshot.board == kind, BoardSnapshot.at == at))
+    return at, {uid: (key, rank) for uid, key, rank in rows}
+
+
+def compute(session: Session, config: Config, team_id: int, kind: str, now: datetime,
+            slot: str | None = None) -> Board:
+    period = board_period(config, kind)
+    start, end = inc.period_bounds(config, now, period)
+    reps = inc.team_users(session, team_id, active_only=True)
+    stats = inc.rep_stats(session, config, team_id, start, end, now, users=reps)
+    previous_at, previous = previous_snapshot(session, team_id, kind, now, exclude_slot=slot)
+    board = Board(team_id=team_id, kind=kind, period=period, start=start, end=end, previous_at=previous_at)
+    for user in reps:
+        s = stats[user.id]
+        target = period_target(config, user, period)
+        board.rows.append(BoardRow(user_id=user.id, name=user.name, group_key=group_of(config, user, now), points=s.points,
+                                   deals=s.deals, compliance=s.compliance, quality=s.completeness,
+                                   share=round(100.0 * s.points / target, 1), target=round(target, 1)))
+    keys = sorted({r.group_key for r in board.rows})
+    for key in keys:
+        members = sorted((r for r in board.rows if r.group_key == key), key=lambda r: (-r.share, -r.points, r.user_id))
+        for rank, row in enumerate(members, 1):
+            row.rank, row.size = rank, len(members)
+            before = previous.get(row.user_id)
+            row.prev_rank = before[1] if before and before[0] == key else None
+        board.groups.append(_public_view(config, key, members))
+    return board
+
+
+def _public_view(config: Config, key: str, members: list[BoardRow]) -> GroupView:
+    """Top N without ever the last place (unless the group has a single member) + the most improved."""
+    n = len(members)
+    visible = min(config.leaderboard.top_n, n - 1) if n > 1 else n
+    top = members[:visible]
+    improved = None
+    if config.leaderboard.show_most_improved:
+        candidates = [r for r in members[visible:] if r.rank < n and (r.movement or 0) > 0]
+        if candidates:
+            improved = max(candidates, key=lambda r: (r.movement, r.share, -r.user_id))
+    return GroupView(key=key, label=group_label(config, key, "zh"), rows=members, top=top, improved=improved)
+
+
+def save_snapshot(session: Session, board: Board, slot: str, now: datetime) -> None:
+    for r in board.rows:
+        session.add(BoardSnapshot(team_id=board.team_id, board=board.kind, slot=slot, user_id=r.user_id,
+                                  group_key=r.group_key, rank=r.rank, share=r.share, points=r.points, at=now))
+    session.flush()
+
+
+@dataclass
+class RankInfo:
+    rank: int
+    size: int
+    group: str
+    share: float
+    points: int
+    movement: int | None
+
+
+def rank_of(session: Session, config: Config, user: User, now: datetime, kind: str = "daily") -> RankInfo | None:
+    if user.role != "rep" or user.team_id is None:
+        return None
+    board = compute(session, config, user.team_id, kind, now)
+    row = board.row(user.id)
+    if row is None:
+        return None
+    return RankInfo(row.rank, row.size, group_label(config, row.group_key, user.language), row.share, row.points, row.movement)
+
+
+# --- words for the posts ---------------------------------------------------------------------------
+
+def movement_text(movement: int | None, lang: str) -> str:
+    if movement is None:
+        return t("move_new", lang)
+    if movement > 0:
+        return f"↑{movement}"
+    if movement < 0:
+        return f"↓{-movement}"
+    return "—"
+
+
+def period_text(config: Config, board: Board, lang: str) -> str:
+    return t(f"period_{board.period}", lang)
+
+
+def pct_text(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}%"
+
+
+def group_caption(config: Config, board: Board, team_name: str, lang: str = "zh") -> str:
+    """The group post's caption (HTML, ≤1024): top N per comparable group and the most improved."""
+    lines = [t("board_caption_title", lang, team=team_name, board=t(f"board_{board.kind}", lang),
+               period=period_text(config, board, lang))]
+    multi = len(board.groups) > 1
+    for g in board.groups:
+        if multi:
+            lines.append(t("board_caption_group", lang, group=group_label(config, g.key, lang)))
+        for r in g.top:
+            lines.append(t("board_caption_row", lang, rank=r.rank, name=r.name, share=f"{r.share:.0f}", points=r.points,
+                           move=movement_text(r.movement, lang)))
+        if g.improved:
+            lines.append(t("board_caption_improved", lang, name=g.improved.name, move=movement_text(g.improved.movement, lang)))
+    lines.append(t("board_caption_footer", lang))
+    text = "\n".join(lines)
+    while len(text) > 1024 and len(lines) > 2:
+        lines.pop(-2)
+        text = "\n".join(lines)
+    return text
+
+
+def private_rank_text(config: Config, board: Board, row: BoardRow, lang: str) -> str:
+    return t("board_private", lang, board=t(f"board_{board.kind}", lang), period=period_text(config, board, lang),
+             group=group_label(config, row.group_key, lang), rank=row.rank, size=row.size, share=f"{row.share:.0f}",
+             points=row.points, target=f"{row.target:.0f}", move=movement_text(row.movement, lang),
+             compliance=pct_text(row.compliance), quality=pct_text(row.quality), deals=row.deals)
+
+
+def full_board_text(config: Config, board: Board, lang: str, team_name: str) -> str:
+    """The whole board, for a manager's private view only (the bottom of the list stays private)."""
+    lines = [t("board_caption_title", lang, team=team_name, board=t(f"board_{board.kind}", lang),
+               period=period_text(config, board, lang))]
+    for g in board.groups:
+        lines.append(t("board_caption_group", lang, group=group_label(config, g.key, lang)))
+        for r in g.rows:
+            lines.append(t("board_full_row", lang, rank=r.rank, name=r.name, share=f"{r.share:.0f}", points=r.points,
+                           deals=r.deals, compliance=pct_text(r.compliance), quality=pct_text(r.quality),
+                           move=movement_text(r.movement, lang)))
+    return "\n".join(lines)
+
+
+def chart_rows(config: Config, rows: list[BoardRow], lang: str) -> list[dict]:
+    """Plain rows for services.charts.leaderboard_png (names and numbers only)."""
+    return [{"label": f"{r.rank}. {r.name}", "group": group_label(config, r.group_key, lang), "share": r.share,
+             "points": r.points, "deals": r.deals, "compliance": pct_text(r.compliance), "quality": pct_text(r.quality),
+             "move": movement_text(r.movement, lang)} for r in rows]
+

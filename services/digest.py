@@ -1,0 +1,340 @@
+"""The manager's morning digest and each rep's line of the same numbers.
+
+Before the stand-up each manager gets one message — the team funnel with stage-to-stage
+conversion and the bottleneck stage, yesterday's activity per rep, overdue customers, hot
+prospects, compliance and KPI, spot-check and anti-cheating flags, pending approvals and users
+who blocked the bot — plus a funnel chart.  A day with nothing new is one line, not a page of
+zeros.  Every number comes from a handful of GROUP BY queries per team (no per-rep queries).
+"""
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, case, func, or_
+from sqlmodel import Session, select
+
+from core.callbacks import Approve
+from core.config import Config
+from core.texts import Raw, esc, t, tp
+from services import incentives as inc
+from services import outbox
+from storage.models import Activity, Customer, SpotCheck, Team, User
+from storage.models_incentives import AntiCheatFlag
+
+MAX_REP_LINES = 30
+MAX_LIST = 5
+HOT_SCORE = 70
+# Activity kinds shown as their own column in "yesterday"; everything else is counted as "other".
+SHOWN_KINDS = ("followup", "checklist", "stage", "create")
+
+
+# --- the funnel --------------------------------------------------------------------------------
+
+@dataclass
+class FunnelStage:
+    id: str
+    label: str
+    reached: int          # customers that got at least this far (open, won or lost there)
+    current: int          # open customers in this stage now
+    stalled: int          # … of which longer than the stage's expected time
+    conversion: float | None = None  # % of those who reached this stage that reached the next one
+
+
+@dataclass
+class Funnel:
+    stages: list[FunnelStage]
+    won: int
+    bottleneck: int | None  # index into stages
+
+    @property
+    def bottleneck_stage(self) -> FunnelStage | None:
+        return None if self.bottleneck is None else self.stages[self.bottleneck]
+
+
+def funnel(session: Session, config: Config, team_id: int, now: datetime, lang: str = "zh") -> Funnel:
+    """One GROUP BY over the team's customers; "stalled" = open and in the stage past its expected days."""
+    stalled_expr = case(*[(and_(Customer.stage == s.id, Customer.stage_entered_at < now - timedelta(days=s.expected_days)), 1)
+                          for s in config.stages], else_=0)
+    rows = session.execute(select(Customer.stage, Customer.status, func.count(), func.sum(stalled_expr))
+                           .where(Customer.team_id == team_id, Customer.invalid == False)  # noqa: E712
+                           .group_by(Customer.stage, Customer.status))
+    n = len(config.stages)
+    at_index = [0] * (n + 1)  # customers whose furthest stage is i (n = won)
+    current, stalled = [0] * n, [0] * n
+    for stage_id, status, count, late in rows:
+        index = config.stage_index(stage_id)
+        if status == "won":
+            at_index[n] += count
+            continue
+        if index < 0:
+            continue
+        at_index[index] += count
+        if status == "open":
+            current[index] += count
+            stalled[index] += int(late or 0)
+    reached = [sum(at_index[i:]) for i in range(n + 1)]
+    stages = []
+    for i, s in enumerate(config.stages):
+        conversion = round(100.0 * reached[i + 1] / reached[i], 1) if reached[i] else None
+        stages.append(FunnelStage(s.id, (s.name_en or s.name) if lang == "en" else s.name, reached[i], current[i],
+                                  stalled[i], conversion))
+    worst = max(range(n), key=lambda i: (stalled[i], stalled[i] / current[i] if current[i] else 0, -i))
+    return Funnel(stages, at_index[n], worst if stalled[worst] > 0 else None)
+
+
+# --- the digest ----------------------------------------------------------------------------------
+
+@dataclass
+class RepDay:
+    user: User
+    kinds: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.kinds.values())
+
+
+@dataclass
+class TeamDigest:
+    team_id: int
+    day: date
+    funnel: Funnel
+    reps: list[User]
+    yesterday: dict[int, RepDay]
+    stats: dict[int, inc.RepStats]
+    kpis: dict[int, float]
+    compliance: inc.TeamCompliance
+    overdue_total: int
+    overdue_top: list[tuple[str, str, int]]   # customer, owner, days overdue
+    hot: list[tuple[str, str, int]]           # customer, owner, intent score
+    spot_flags: list[tuple[str, str, str]]    # owner, customer, reason
+    cheat_flags: list[tuple[str, str, int]]   # rep, kind, actions concerned
+    pending: list[tuple[str, int, str, int, str]]  # kind (points|redeem), id, rep, points, what
+    blocked: list[str]
+    new_blocked: int = 0
+
+    @property
+    def activity_total(self) -> int:
+        return sum(d.total for d in self.yesterday.values())
+
+    @property
+    def nothing_new(self) -> bool:
+        return not (self.activity_total or self.spot_flags or self.cheat_flags or self.pending or self.new_blocked)
+
+
+def yesterday_activity(session: Session, team_id: int, start: datetime, end: datetime) -> dict[int, dict[str, int]]:
+    rows = session.execute(select(Activity.user_id, Activity.kind, func.count())
+                           .join(User, User.id == Activity.user_id)
+                           .where(User.team_id == team_id, Activity.at >= start, Activity.at < end)
+                           .group_by(Activity.user_id, Activity.kind))
+    out: dict[int, dict[str, int]] = {}
+    for uid, kind, n in rows:
+        out.setdefault(uid, {})[kind] = int(n)
+    return out
+
+
+def build(session: Session, config: Config, team_id: int, now: datetime, lang: str = "zh") -> TeamDigest:
+    y_start, y_end = inc.day_bounds(config, now, days_back=1)
+    today_start, _ = inc.day_bounds(config, now)
+    reps = inc.team_users(session, team_id)
+    k_start, k_end = inc.kpi_window(config, now)
+    stats = inc.rep_stats(session, config, team_id, k_start, k_end, now, users=reps)
+    kinds = yesterday_activity(session, team_id, y_start, y_end)
+    yesterday = {u.id: RepDay(u, kinds.get(u.id, {})) for u in reps}
+    owners = {u.id: u.name for u in session.exec(select(User).where(User.team_id == team_id))}
+
+    base = (Customer.team_id == team_id, Customer.status == "open", Customer.invalid == False)  # noqa: E712
+    late = and_(Customer.next_followup_at.is_not(None), Customer.next_followup_at < today_start)
+    overdue_total = session.exec(select(func.count()).select_from(Customer).where(*base, late)).one()
+    overdue_top = [(c.name, owners.get(c.owner_id, "—"), max(1, (today_start - c.next_followup_at).days + 1))
+                   for c in session.exec(select(Customer).where(*base, late)
+                                         .order_by(Customer.next_followup_at, Customer.id).limit(MAX_LIST))]
+    hot_rows = session.exec(select(Customer).where(*base, or_(Customer.intent_level == "high", Customer.intent_score >= HOT_SCORE))
+                            .order_by(Customer.intent_score.desc(), Customer.id).limit(MAX_LIST))
+    hot = [(c.name, owners.get(c.owner_id, "—"), c.intent_score or 0) for c in hot_rows]
+
+    spot_rows = session.execute(select(SpotCheck.owner_id, Customer.name, SpotCheck.reason)
+                                .join(Customer, Customer.id == SpotCheck.customer_id)
+                                .where(Customer.team_id == team_id, SpotCheck.result == "flagged",
+                                       SpotCheck.decided_at >= y_start, SpotCheck.decided_at <= now)
+                                .order_by(SpotCheck.decided_at))
+    reasons = {r.id: r for r in config.spotcheck.reasons}
+
+    def reason_label(rid: str) -> str:
+        r = reasons.get(rid)
+        return ((r.label_en or r.label) if lang == "en" else r.label) if r else rid
+
+    spot_flags = [(owners.get(uid, "—"), name, reason_label(reason)) for uid, name, reason in spot_rows]
+    cheat_rows = session.exec(select(AntiCheatFlag).where(AntiCheatFlag.team_id == team_id, AntiCheatFlag.status == "open")
+                              .order_by(AntiCheatFlag.at))
+    cheat_flags = [(owners.get(f.user_id, "—"), f.kind, len(f.entry_ids or [])) for f in cheat_rows]
+    pending: list[tuple[str, int, str, int, str]] = []
+    for e in inc.pending_awards(session, team_id):
+        pending.append(("points", e.id, owners.get(e.user_id, "—"), e.points, inc.action_label(config, e.action, lang)))
+    for r in inc.pending_redemptions(session, team_id):
+        pending.append(("redeem", r.id, owners.get(r.user_id, "—"), r.price, r.reward_name))
+    blocked_users = list(session.exec(select(User).where(User.team_id == team_id, User.active == False)))  # noqa: E712
+    return TeamDigest(
+        team_id=team_id, day=inc.local_date(config, now), funnel=funnel(session, config, team_id, now, lang), reps=reps,
+        yesterday=yesterday, stats=stats, kpis={uid: inc.kpi_score(config, s) for uid, s in stats.items()},
+        compliance=inc.team_compliance(stats), overdue_total=overdue_total, overdue_top=overdue_top, hot=hot,
+        spot_flags=spot_flags, cheat_flags=cheat_flags, pending=pending, blocked=[u.name for u in blocked_users],
+        new_blocked=sum(1 for u in blocked_users if u.blocked_at and u.blocked_at >= y_start))
+
+
+# --- rendering -------------------------------------------------------------------------------------
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f}%"
+
+
+def _date(d: date, lang: str) -> str:
+    return d.strftime("%d %b") if lang == "en" else f"{d.month}月{d.day}日"
+
+
+def kinds_text(kinds: dict[str, int], lang: str) -> str:
+    parts = [f"{tp('kind_' + k, lang)} {kinds.get(k, 0)}" for k in SHOWN_KINDS if kinds.get(k)]
+    other = sum(v for k, v in kinds.items() if k not in SHOWN_KINDS)
+    if other:
+        parts.append(f"{tp('kind_other', lang)} {other}")
+    return " · ".join(parts)
+
+
+def digest_text(config: Config, d: TeamDigest, team_name: str, lang: str) -> str:
+    if d.nothing_new:
+        return t("digest_nothing_new", lang, team=team_name, date=_date(d.day, lang), overdue=d.overdue_total)
+    out = [t("digest_title", lang, team=team_name, date=_date(d.day, lang))]
+    # Funnel.
+    steps = []
+    for s in d.funnel.stages:
+        conv = f" →{s.conversion:.0f}%" if s.conversion is not None else ""
+        steps.append(f"{esc(s.label)} {s.current}/{s.reached}{conv}")
+    out.append(t("digest_funnel", lang, steps=Raw(" ｜ ".join(steps)), won=d.funnel.won))
+    b = d.funnel.bottleneck_stage
+    out.append(t("digest_bottleneck", lang, stage=b.label, stalled=b.stalled, current=b.current) if b
+               else t("digest_no_bottleneck", lang))
+    # Yesterday per rep.
+    active = sorted((r for r in d.yesterday.values() if r.total), key=lambda r: (-r.total, r.user.id))
+    idle = [r.user.name for r in d.yesterday.values() if not r.total and r.user.active]
+    out.append(t("digest_yesterday", lang, total=d.activity_total))
+    for r in active[:MAX_REP_LINES]:
+        s = d.stats.get(r.user.id)
+        out.append(t("digest_rep_line", lang, name=r.user.name, kinds=kinds_text(r.kinds, lang),
+                     kpi=f"{d.kpis.get(r.user.id, 0):.0f}", compliance=_pct(s.compliance if s else None)))
+    if len(active) > MAX_REP_LINES:
+        out.append(t("digest_more", lang, n=len(active) - MAX_REP_LINES))
+    if idle:
+        out.append(t("digest_idle", lang, names="、".join(idle[:20]) + ("…" if len(idle) > 20 else ""), n=len(idle)))
+    # Compliance and KPI.
+    kpis = list(d.kpis.values())
+    avg_kpi = sum(kpis) / len(kpis) if kpis else 0
+    low = sorted(d.reps, key=lambda u: (d.kpis.get(u.id, 0), u.id))[:3]
+    out.append(t("digest_compliance", lang, items=_pct(d.compliance.items_pct), moves=_pct(d.compliance.moves_pct),
+                 overall=_pct(d.compliance.overall), kpi=f"{avg_kpi:.0f}",
+                 low="、".join(f"{u.name} {d.kpis.get(u.id, 0):.0f}" for u in low) or "—"))
+    # Overdue and hot.
+    if d.overdue_total:
+        items = "；".join(f"{esc(c)}（{esc(o)}，{n}{'d' if lang == 'en' else '天'}）" for c, o, n in d.overdue_top)
+        out.append(t("digest_overdue", lang, n=d.overdue_total, items=Raw(items)))
+    if d.hot:
+        items = "；".join(f"{esc(c)}（{esc(o)}，{s}）" for c, o, s in d.hot)
+        out.append(t("digest_hot", lang, items=Raw(items)))
+    # Flags, approvals, blocked.
+    if d.spot_flags:
+        items = "；".join(f"{esc(o)}·{esc(c)}：{esc(r)}" for o, c, r in d.spot_flags[:MAX_LIST])
+        out.append(t("digest_spot_flags", lang, n=len(d.spot_flags), items=Raw(items)))
+    if d.cheat_flags:
+        items = "；".join(f"{esc(name)}：{esc(tp('flag_kind_' + kind, lang))}（{n}）" for name, kind, n in d.cheat_flags[:MAX_LIST])
+        out.append(t("digest_cheat_flags", lang, n=len(d.cheat_flags), items=Raw(items)))
+    if d.pending:
+        out.append(t("digest_pending", lang, n=len(d.pending)))
+    if d.blocked:
+        out.append(t("digest_blocked", lang, names="、".join(d.blocked[:20]), n=len(d.blocked)))
+    return join_lines(out)
+
+
+def join_lines(lines: list[str], limit: int = 4000) -> str:
+    """Whole lines up to Telegram's limit (each line's HTML is balanced, so cutting between lines is safe)."""
+    kept, size = [], 0
+    for line in lines:
+        if size + len(line) + 1 > limit:
+            kept.append("…")
+            break
+        kept.append(line)
+        size += len(line) + 1
+    return "\n".join(kept)
+
+
+def digest_buttons(d: TeamDigest, lang: str, limit: int = 3) -> list[list[dict]] | None:
+    rows = []
+    for kind, item_id, rep, points, what in d.pending[:limit]:
+        label = f"{rep} {'+' if kind == 'points' else '-'}{points} {what}"[:28]
+        rows.append([inc.button(tp("btn_approve_short", lang, what=label), Approve(kind, item_id, 1).encode()),
+                     inc.button(tp("btn_decline", lang), Approve(kind, item_id, 0).encode())])
+    return rows or None
+
+
+def funnel_chart(config: Config, f: Funnel, title: str, lang: str) -> bytes:
+    from services import charts
+    stages = [{"label": s.label, "reached": s.reached, "current": s.current, "stalled": s.stalled, "conversion": s.conversion}
+              for s in f.stages]
+    notes = {k: tp(f"funnel_{k}", lang) for k in ("reached", "current", "stalled", "bottleneck")}
+    return charts.funnel_png(title, stages, f.bottleneck, notes)
+
+
+def funnel_caption(config: Config, d: TeamDigest, team_name: str, lang: str) -> str:
+    b = d.funnel.bottleneck_stage
+    return t("digest_chart_caption", lang, team=team_name, date=_date(d.day, lang),
+             bottleneck=t("digest_chart_bottleneck", lang, stage=b.label, stalled=b.stalled) if b else "")
+
+
+def queue_digests(session: Session, core, team: Team, slot: datetime) -> int:
+    """Queue each manager's digest (text + funnel chart) for the slot; returns messages queued."""
+    config = core.config
+    managers = inc.managers_of(session, team.id)
+    if not managers:
+        return 0
+    count = 0
+    built: dict[str, TeamDigest] = {}
+    charts: dict[str, str] = {}
+    day = inc.local_date(config, slot).isoformat()
+    for manager in managers:
+        lang = manager.language
+        d = built.get(lang) or build(session, config, team.id, slot, lang)
+        built[lang] = d
+        payload: dict = {"text": digest_text(config, d, team.name, lang)}
+        buttons = None if d.nothing_new else digest_buttons(d, lang)
+        if buttons:
+            payload["reply_markup"] = {"inline_keyboard": buttons}
+        if outbox.enqueue(session, manager.tg_id, "digest", payload, f"digest:{manager.id}:{day}", core.clock.now()):
+            count += 1
+        if d.nothing_new:
+            continue
+        if lang not in charts:
+            png = funnel_chart(config, d.funnel, t("digest_chart_title", lang, team=team.name), lang)
+            charts[lang] = base64.b64encode(png).decode()
+        chart = {"photo_b64": charts[lang], "caption": funnel_caption(config, d, team.name, lang)}
+        if outbox.enqueue(session, manager.tg_id, "digest", chart, f"digest-chart:{manager.id}:{day}", core.clock.now()):
+            count += 1
+    return count
+
+
+# --- the rep's own line in the morning brief --------------------------------------------------------
+
+def rep_line(session: Session, config: Config, user: User, now: datetime) -> str:
+    """The rep's own numbers from the digest, one line (managers get the full digest instead)."""
+    if user.role != "rep" or user.team_id is None:
+        return ""
+    y_start, y_end = inc.day_bounds(config, now, days_back=1)
+    k_start, k_end = inc.kpi_window(config, now)
+    s = inc.rep_stats(session, config, user.team_id, k_start, k_end, now, users=[user])[user.id]
+    kinds = dict(session.execute(select(Activity.kind, func.count()).where(
+        Activity.user_id == user.id, Activity.at >= y_start, Activity.at < y_end).group_by(Activity.kind)).all())
+    kpi = inc.kpi_score(config, s)
+    if not kinds:
+        return t("rep_line_quiet", user.language, kpi=f"{kpi:.0f}", compliance=_pct(s.compliance), overdue=s.overdue)
+    return t("rep_line", user.language, kinds=kinds_text(kinds, user.language), kpi=f"{kpi:.0f}",
+             compliance=_pct(s.compliance), overdue=s.overdue)
+
