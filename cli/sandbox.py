@@ -74,6 +74,10 @@ class Sandbox:
         if update_id is not None:
             while update_id not in self.processed and loop.time() < deadline:
                 await asyncio.sleep(0.005)
+        in_flight = self.app.bot_data.get("in_flight")
+        if in_flight is not None:
+            await asyncio.sleep(0)  # let a block=False handler start
+            await in_flight.wait_idle(max(0.1, deadline - loop.time()))
         await self.tg.wait_idle(quiet=0.03 if update_id in self.processed else None)
 
     async def stop(self) -> None:

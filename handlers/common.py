@@ -134,3 +134,38 @@ def clip(text: str, limit: int = 4096) -> str:
     if last_amp > cut.rfind(";"):
         cut = cut[:last_amp]
     return cut + "…" + "".join(f"</{tag}>" for tag in reversed(stack))
+
+
+class InFlight:
+    """Counts work running off the update path (block=False handlers, buffered forwards).
+
+    Graceful shutdown waits for it to reach zero; tests wait on it instead of sleeping.
+    """
+
+    def __init__(self) -> None:
+        import asyncio
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def __enter__(self) -> "InFlight":
+        self.count += 1
+        self._idle.clear()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def wait_idle(self, timeout: float = 30.0) -> bool:
+        import asyncio
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+            return True
+        except asyncio.TimeoutError:
+            return False
+
+
+def in_flight(context: ContextTypes.DEFAULT_TYPE) -> InFlight:
+    return context.application.bot_data.setdefault("in_flight", InFlight())

@@ -11,18 +11,45 @@ import secrets
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, MessageHandler, filters
 
 from core.callbacks import PickCustomer
 from core.texts import Raw, esc, t
 from handlers import views
-from handlers.common import core_of, reply, show
+from handlers.common import core_of, in_flight, member_only, reply, show
+from handlers.prompts import dispatch_prompt
 from services import customers as cust_svc
 from services import intel
+from services.quick_update import looks_like_update
 from storage.models import User
 
 MAX_PASTE_CHARS = 50_000
 FORWARD_GATHER_S = 1.2
+
+
+class _PasteFilter(filters.MessageFilter):
+    """A forward, or text too long / multi-line to be a one-line update."""
+
+    def filter(self, message) -> bool:
+        text = message.text or message.caption or ""
+        return message.forward_origin is not None or not looks_like_update(text)
+
+
+@member_only()
+async def _paste(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    text = update.effective_message.text or update.effective_message.caption or ""
+    if update.effective_message.forward_origin is None and await dispatch_prompt(update, context, user, text[:4000]):
+        return
+    await handle_paste(update, context, user, text)
+
+
+async def on_paste(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Registered with block=False: other reps are answered while a long paste is read.
+
+    Counted as in-flight from its first instant, so shutdown (and tests) can wait for it.
+    """
+    with in_flight(context):
+        await _paste(update, context)
 
 
 async def handle_paste(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, text: str) -> None:
@@ -51,14 +78,15 @@ async def _buffer_forward(update: Update, context: ContextTypes.DEFAULT_TYPE, us
 
 
 async def _flush_forwards(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
-    await asyncio.sleep(FORWARD_GATHER_S)
-    buffer = context.user_data.pop("forwards", None)
-    if not buffer:
-        return
-    try:
-        await start_analysis(update, context, user, "\n\n".join(buffer["lines"]), forward_origin=buffer["origin"])
-    except Exception:  # surfaced like any handler error, not lost in a background task
-        await context.application.process_error(update, RuntimeError("forward analysis failed"))
+    with in_flight(context):
+        await asyncio.sleep(FORWARD_GATHER_S)
+        buffer = context.user_data.pop("forwards", None)
+        if not buffer:
+            return
+        try:
+            await start_analysis(update, context, user, "\n\n".join(buffer["lines"]), forward_origin=buffer["origin"])
+        except Exception as exc:  # surfaced like any handler error, not lost in a background task
+            await context.application.process_error(update, exc)
 
 
 async def start_analysis(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, text: str,
@@ -127,3 +155,9 @@ def render_analysis(analysis, name: str, lang: str) -> str:
              reasons=Raw(t("analysis_reasons", lang, lines=Raw(reasons)) if reasons else ""),
              objections=Raw(t("analysis_objections", lang, lines=Raw(objections)) if objections else ""),
              keywords=Raw(t("analysis_keywords", lang, words="、".join(analysis.keywords[:8])) if analysis.keywords else ""))
+
+
+HANDLERS = [
+    MessageHandler(filters.ChatType.PRIVATE & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND & _PasteFilter(),
+                   on_paste, block=False),
+]

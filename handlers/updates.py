@@ -13,7 +13,7 @@ from handlers import views
 from handlers.common import MAX_INPUT_CHARS, core_of, member_only, reply, safe_answer, show
 from handlers.prompts import dispatch_prompt
 from services import customers as cust_svc
-from services.quick_update import Draft, looks_like_update, parse_update
+from services.quick_update import Draft, parse_update
 from services.quality import FieldRejected, clean_field
 from storage.models import User
 
@@ -28,11 +28,6 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
         await reply(update, t("not_understood", user.language))
         return
     if await dispatch_prompt(update, context, user, text[:MAX_INPUT_CHARS]):
-        return
-    is_forward = message.forward_origin is not None
-    if is_forward or not looks_like_update(text):
-        from handlers.paste import handle_paste
-        await handle_paste(update, context, user, text)
         return
     await handle_quick_update(update, context, user, text)
 
