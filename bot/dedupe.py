@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from core.logctx import set_context
 from storage.models import ProcessedUpdate
 
 
@@ -21,6 +22,8 @@ def _remember(session, update_id: int, now) -> bool:
 
 
 async def drop_duplicate_updates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    # Runs first for every update (group -1): tag this update's log lines with its ids.
+    set_context(update=update.update_id, user=update.effective_user.id if update.effective_user else None)
     core = context.application.bot_data["core"]
     if not await core.db.run(_remember, update.update_id, core.clock.now()):
         raise ApplicationHandlerStop

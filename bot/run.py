@@ -84,7 +84,10 @@ async def run(app: Application, config: Config, settings: Settings, stop_event: 
         await stop_event.wait()
         log.info("shutting down: finishing in-flight work")
         if app.updater.running:
-            await app.updater.stop()
+            await app.updater.stop()  # no new updates; the offset of handled ones is confirmed
+        in_flight = app.bot_data.get("in_flight")
+        if in_flight is not None:
+            await in_flight.wait_idle(timeout=30)  # pastes being analysed finish and answer
         await shutdown(app)
         await app.stop()
         await runner.cleanup()

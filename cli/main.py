@@ -10,11 +10,10 @@ from core.config import ConfigError, Settings, load_config
 
 
 def setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request URL at INFO, and the URL contains the bot token.
-    for noisy in ("httpx", "httpcore", "apscheduler", "telegram.ext.ExtBot"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    import os
+
+    from core.logctx import setup_logging as setup
+    setup(level, os.environ.get("SALESBOT_LOG_FORMAT", "text"))
 
 
 def cmd_run(args: argparse.Namespace) -> int:

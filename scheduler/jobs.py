@@ -47,6 +47,11 @@ JOBS: list[JobSpec] = [
             "scheduler.boards:daily_board_job"),
     JobSpec("leaderboard_weekly", lambda c: c.schedule.leaderboard_weekly_time, lambda c: [c.schedule.leaderboard_weekly_day],
             "scheduler.boards:weekly_board_job"),
+    # Connectors (scheduler/connectors.py): one spec per connector and hour; an hour the connector
+    # does not run has no days, so it never comes due (ERP daily "02:00", chat archive "hourly:05").
+    *[JobSpec(f"connector_{name}_{hour:02d}", lambda c, n=name, h=hour: c.connectors[n].slot_time(h),
+              lambda c, n=name, h=hour: list(WEEKDAYS) if c.connectors[n].runs_at_hour(h) else [],
+              f"scheduler.connectors:{name}_job") for name in ("erp", "chat_archive") for hour in range(24)],
 ]
 
 
@@ -100,6 +105,16 @@ def run_due_jobs(core: Core, now: datetime | None = None, only: set[str] | None 
 
 def _run_slot(core: Core, spec: JobSpec, fn: JobFn, team: Team, slot: datetime, slot_key: str,
               now: datetime, grace: timedelta) -> str | None:
+    from core.logctx import reset_context, set_context
+    token = set_context(job=f"{spec.key}:{slot_key}")
+    try:
+        return _run_slot_inner(core, spec, fn, team, slot, slot_key, now, grace)
+    finally:
+        reset_context(token)
+
+
+def _run_slot_inner(core: Core, spec: JobSpec, fn: JobFn, team: Team, slot: datetime, slot_key: str,
+                    now: datetime, grace: timedelta) -> str | None:
     def work(session: Session) -> str | None:
         if session.exec(select(JobRun.id).where(JobRun.job_key == spec.key, JobRun.slot == slot_key)).first():
             return None
