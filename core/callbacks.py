@@ -171,3 +171,17 @@ class ProfileView(CallbackData, prefix="pv"):
 class BoardView(CallbackData, prefix="bv"):
     """/board scope: daily (period of the daily board) | weekly."""
     board: str
+
+
+@dataclass(frozen=True)
+class BizConsent(CallbackData, prefix="bz"):
+    """grant | decline | revoke salesbot's reading of a Telegram Business connection."""
+    connection_id: str
+    action: str
+
+
+@dataclass(frozen=True)
+class BizLinkChat(CallbackData, prefix="bl"):
+    """Attach a business chat to one of the rep's customers."""
+    chat_id: int
+    customer_id: int

@@ -369,3 +369,38 @@ TEXTS.update({
 })
 
 import core.texts_ingest  # noqa: E402,F401  (ingestion texts: leads, connectors, /import, /export)
+import core.texts_incentives  # noqa: E402,F401  (incentives texts: points, /me, /board, /shop, digest, spot-checks)
+
+
+TEXTS.update({
+    "biz_consent_ask": {
+        "zh": ("🔗 您把 salesbot 连接到了 Telegram Business。\n"
+               "允许我读取您所选聊天中与客户的对话，自动分析购买意向和顾虑吗？\n"
+               "分析结果只有您和您的经理可见；您的原话不会展示给其他销售。随时可以发送 /business 撤销。"),
+        "en": ("🔗 You connected salesbot to Telegram Business.\n"
+               "May I read the customer chats you selected and analyse purchase intent and objections?\n"
+               "Only you and your manager see the results; your own words are never shown to other reps. "
+               "Send /business to revoke at any time."),
+    },
+    "biz_granted": {"zh": "✅ 已授权。客户发来的消息会自动分析。", "en": "✅ Granted. Customer messages will be analysed."},
+    "biz_declined": {"zh": "好的，不会读取您的 Business 聊天。", "en": "OK, your Business chats will not be read."},
+    "biz_revoked": {"zh": "已撤销授权，已删除保存的 Business 聊天内容。", "en": "Consent revoked; stored Business chat content was deleted."},
+    "biz_disconnected": {"zh": "Telegram Business 连接已断开，salesbot 不再读取聊天。", "en": "Telegram Business disconnected; salesbot no longer reads chats."},
+    "biz_status_none": {"zh": "您还没有把 salesbot 连接到 Telegram Business。", "en": "You have not connected salesbot to Telegram Business."},
+    "biz_status": {"zh": "Telegram Business：{state}", "en": "Telegram Business: {state}"},
+    "biz_state_granted": {"zh": "已授权分析", "en": "analysis allowed"},
+    "biz_state_other": {"zh": "未授权", "en": "not allowed"},
+    "btn_biz_grant": {"zh": "✅ 允许", "en": "✅ Allow"},
+    "btn_biz_decline": {"zh": "✖️ 不允许", "en": "✖️ Decline"},
+    "btn_biz_revoke": {"zh": "撤销授权", "en": "Revoke consent"},
+    "biz_pick": {
+        "zh": "Business 聊天「{title}」是哪位客户？",
+        "en": "Which customer is the Business chat “{title}” with?",
+    },
+    "biz_linked": {"zh": "已关联到 {name}。", "en": "Linked to {name}."},
+    "biz_update": {
+        "zh": "💬 Business 聊天 · <b>{name}</b>\n购买意向：<b>{level}</b>（{score}/100）{objections}",
+        "en": "💬 Business chat · <b>{name}</b>\nPurchase intent: <b>{level}</b> ({score}/100){objections}",
+    },
+    "biz_objection_line": {"zh": "\n• {label}\n  💬 {script}", "en": "\n• {label}\n  💬 {script}"},
+})

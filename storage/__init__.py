@@ -2,7 +2,7 @@
 import importlib
 
 # Feature areas keep their tables in their own module; all are registered before migrating.
-MODEL_MODULES = ("storage.models", "storage.models_incentives", "storage.models_ingest")
+MODEL_MODULES = ("storage.models", "storage.models_incentives", "storage.models_ingest", "storage.models_business")
 
 
 def load_all_models() -> None:
