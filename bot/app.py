@@ -28,7 +28,7 @@ from storage.migrate import ensure_schema
 
 log = logging.getLogger("salesbot")
 TICK_SECONDS = 5.0
-MENU_ORDER = ["today", "customers", "new", "log", "stage", "owner", "pool", "me", "board", "shop", "invite", "digest", "help", "cancel"]
+MENU_ORDER = ["today", "customers", "new", "log", "stage", "owner", "pool", "me", "board", "shop", "invite", "digest", "modules", "business", "help", "cancel"]
 
 
 def build_application(settings: Settings, config: Config, *, core: Core | None = None,

@@ -71,6 +71,8 @@ COMMANDS = {
     "shop": ("积分兑换", "Rewards shop"),
     "invite": ("邀请销售加入（经理）", "Invite a rep (managers)"),
     "digest": ("团队日报（经理）", "Team digest (managers)"),
+    "modules": ("SOP 模块试点（经理）", "Pilot SOP modules (managers)"),
+    "business": ("Telegram Business 授权", "Telegram Business consent"),
     "help": ("帮助", "Help"),
     "cancel": ("取消当前操作", "Cancel"),
 }
@@ -403,4 +405,15 @@ TEXTS.update({
         "en": "💬 Business chat · <b>{name}</b>\nPurchase intent: <b>{level}</b> ({score}/100){objections}",
     },
     "biz_objection_line": {"zh": "\n• {label}\n  💬 {script}", "en": "\n• {label}\n  💬 {script}"},
+})
+
+
+TEXTS.update({
+    "btn_dup_keep": {"zh": "保持原负责人", "en": "Keep the owner"},
+    "btn_dup_transfer": {"zh": "转给 {name}", "en": "Give to {name}"},
+    "dup_decided": {"zh": "已处理：<b>{name}</b> 由 {owner} 负责。", "en": "Done: <b>{name}</b> is owned by {owner}."},
+    "modules_header": {
+        "zh": "<b>本团队启用的 SOP 模块</b>\n点按切换；未启用模块的清单项不会出现在任务卡中。",
+        "en": "<b>SOP modules for your team</b>\nTap to switch; items of modules that are off do not appear on cards.",
+    },
 })

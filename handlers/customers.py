@@ -6,7 +6,7 @@ from datetime import timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from core.callbacks import CardAction, OpenCard, Page, decode
+from core.callbacks import CardAction, DupDecision, OpenCard, Page, decode
 from core.clock import local_to_utc, to_local
 from core.texts import Raw, esc, t, tp
 from handlers import views
@@ -96,8 +96,33 @@ async def report_duplicate(update: Update, context: ContextTypes.DEFAULT_TYPE, u
         text = t("dup_manager_notice", manager.language, requester=user.name, name=values.get("name") or c.name,
                  company=values.get("company") or c.company or "—", owner=owner.name if owner else "—",
                  reason=cust_svc.reason_text(match.reason, manager.language))
-        await core.db.run(outbox.enqueue, manager.tg_id, "notice", {"text": text},
+        markup = InlineKeyboardMarkup([[
+            InlineKeyboardButton(tp("btn_dup_keep", manager.language), callback_data=DupDecision(c.id, user.id, "keep").encode()),
+            InlineKeyboardButton(tp("btn_dup_transfer", manager.language, name=views.short(user.name, 10)),
+                                 callback_data=DupDecision(c.id, user.id, "move").encode())]])
+        await core.db.run(outbox.enqueue, manager.tg_id, "notice", {"text": text, "reply_markup": markup.to_dict()},
                           f"dup:{c.id}:{user.id}:{manager.id}:{core.clock.now():%Y%m%d}", core.clock.now())
+    sender = context.application.bot_data.get("sender")
+    if sender is not None:
+        sender.wake()
+
+
+@member_only("manager", "admin")
+async def on_dup_decision(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    """The manager decides who works a customer two reps went after."""
+    core = core_of(context)
+    data = decode(update.callback_query.data)
+    if not isinstance(data, DupDecision) or data.decision not in ("keep", "move"):
+        await safe_answer(update.callback_query, t("callback_invalid", user.language))
+        return
+    result = await core.db.run(cust_svc.decide_duplicate, core.config, user, data.customer_id, data.requester_id,
+                               data.decision == "move", core.clock.now())
+    await safe_answer(update.callback_query)
+    if result is None:
+        await show(update, t("not_yours", user.language))
+        return
+    customer, owner = result
+    await show(update, t("dup_decided", user.language, name=customer.name, owner=owner.name if owner else "—"))
 
 
 def _owner_and_managers(session, c: Customer):
@@ -408,4 +433,5 @@ HANDLERS = [
     CallbackQueryHandler(on_open_card, pattern=OpenCard.pattern()),
     CallbackQueryHandler(on_card_action, pattern=CardAction.pattern()),
     CallbackQueryHandler(on_page, pattern=Page.pattern()),
+    CallbackQueryHandler(on_dup_decision, pattern=DupDecision.pattern()),
 ]

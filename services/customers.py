@@ -383,3 +383,35 @@ def advance_stage(session: Session, config: Config, actor: User, customer: Custo
     session.add(customer)
     session.flush()
     return result
+
+
+def decide_duplicate(session: Session, config: Config, manager: User, customer_id: int, requester_id: int,
+                     transfer: bool, now: datetime) -> tuple[Customer, User | None] | None:
+    """Keep the current owner, or hand the customer to the rep who also went after it."""
+    customer = get_for(session, manager, customer_id)
+    requester = session.get(User, requester_id)
+    if customer is None or requester is None or (manager.role != "admin" and requester.team_id != manager.team_id):
+        return None
+    if transfer and customer.owner_id != requester.id:
+        session.add(Activity(customer_id=customer.id, user_id=manager.id, kind="transfer", at=now,
+                             text=f"{customer.owner_id}->{requester.id}",
+                             data={"from": customer.owner_id, "to": requester.id, "reason": "duplicate"}))
+        customer.previous_owner_id = customer.owner_id
+        customer.owner_id = requester.id
+        customer.team_id = requester.team_id or customer.team_id
+        customer.protected_until = now + timedelta(days=config.pool.protect_days)
+        customer.updated_at = now
+        session.add(customer)
+        session.flush()
+    owner = session.get(User, customer.owner_id) if customer.owner_id else None
+    return customer, owner
+
+
+def set_team_modules(session: Session, manager: User, modules: list[str]) -> Team | None:
+    team = session.get(Team, manager.team_id) if manager.team_id else None
+    if team is None:
+        return None
+    team.modules = sorted(set(modules) | {"core"})
+    session.add(team)
+    session.flush()
+    return team

@@ -163,3 +163,28 @@ async def test_rep_cannot_reach_another_reps_customer_by_any_command(harness):
     assert cust.stage == "lead" and cust.owner_id is not None
     tasks = await h.core.db.run(lambda s: s.exec(select(Task)).all())
     assert tasks == []
+
+
+async def test_manager_decides_a_duplicate_and_pilots_modules(harness):
+    h = harness
+    _, manager, (li, chen) = await h.team(reps=2)
+    await add_customer(h, li, "张总", "华东精密机械集团有限公司", "13800138000")
+    await add_customer(h, chen, "张总", "华东精密机械子公司", "13900139000")
+    await h.drain()
+    notice = [m for m in h.chat_messages(manager) if "重复客户" in (m.get("text") or "")][-1]
+    decided = await h.press(manager, notice, text="转给")
+    assert "由 销售2 负责" in decided[-1]["text"]
+    listing = await h.send(chen, "/customers")
+    assert "张总" in listing[-1]["text"]
+    # A rep cannot decide.
+    forged = await h.press(li, {"message_id": 1, "chat_id": li["id"]}, data=notice["reply_markup"]["inline_keyboard"][0][0]["callback_data"], validate=False)
+    assert all("负责" not in (m.get("text") or "") for m in forged)
+    # Piloting: switch the first-visit SOP off for this team; its items leave the cards.
+    panel = await h.send(manager, "/modules")
+    assert "first_visit" in str(panel[-1]["reply_markup"])
+    toggled = await h.press(manager, panel[-1], text="first_visit")
+    assert "⬜ first_visit" in str(toggled[-1]["reply_markup"])
+    cid = await h.core.db.run(lambda s: s.exec(select(Customer.id)).one())
+    await h.core.db.run(lambda s: setattr(s.get(Customer, cid), "stage", "contact"))
+    card = await h.press(chen, {"message_id": listing[-1]["message_id"], "chat_id": chen["id"]}, data=f"c:{cid}", validate=False)
+    assert "约定需求沟通时间" in card[-1]["text"] and "发送公司介绍与案例" not in card[-1]["text"]
