@@ -1,0 +1,135 @@
+"""Benchmark of the conversation reader (nlp/). Run: python -m bench.nlp [--quick]
+
+Prints one `figure_name: value` a line:
+
+* lcut_chars_per_s     — jieba.lcut alone (default tokenizer, default settings) on the text
+* nlp_chars_per_s      — full nlp.analyze.analyze() on the same text, same run
+* nlp_ratio_to_lcut    — the two above divided (target ≥ 0.8)
+* lcut_same_tokenizer_chars_per_s — lcut with the tokenizer and settings analyze() uses
+  (our user dictionary, HMM off), for an apples-to-apples view of the overhead
+* nlp_p50_ms / nlp_p99_ms — analyze() on a 2,000-character paste, warm (target p50 ≤ 5 ms)
+* nlp_cold_start_s     — fresh interpreter: import + warm_up() + first analysis (subprocess)
+* nlp_peak_rss_mb      — peak RSS of that subprocess after also analysing a 20,000-char paste
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+
+# Short exchanges in the formats reps paste; the bench text cycles through them.
+_EXCHANGES = [
+    ("王总", "你好，你们这个CRM一年多少钱？我们大概三十个销售，客户都记在Excel里，乱得很。"),
+    ("小李", "王总您好！标准版每个账号每年1200元，现在有优惠，可以免费试用30天，Excel能一键导入。"),
+    ("王总", "价格有点高啊，我们之前看的纷享销客便宜一些，不过他们售后不太行。能对接企业微信吗？"),
+    ("小李", "可以对接企业微信的会话存档，聊天记录自动归档到客户名下。价格我可以帮您申请9折。"),
+    ("王总", "那你先把报价单发我[图片]，我跟老板汇报一下，下周给你答复。有没有同行业的案例？"),
+    ("小李", "有的，我把两家做工业配件的客户案例一起发您 https://example.com/case 😊"),
+    ("王总", "好的。另外付款能不能分两期？我们月底前想先上线销售部。"),
+    ("小李", "可以的，首付50%，上线验收后付尾款。我今天把合同模板也发您。"),
+    ("王总", "行，合同发过来我们法务看一下，没问题就签。[语音] 8\""),
+    ("小李", "好的王总，下午三点前发您邮箱。"),
+]
+
+
+def make_paste(chars: int, start: datetime = datetime(2024, 3, 5, 9, 0)) -> str:
+    """A WeChat-style copied record of at least `chars` characters."""
+    parts, when, i = [], start, 0
+    while sum(len(p) for p in parts) < chars:
+        name, text = _EXCHANGES[i % len(_EXCHANGES)]
+        parts.append(f"{name} {when:%Y/%m/%d %H:%M}\n{text}\n")
+        when += timedelta(minutes=7)
+        i += 1
+    return "".join(parts)
+
+
+def _chars_per_second(fn, text: str, min_seconds: float) -> float:
+    runs, started = 0, time.perf_counter()
+    while True:
+        fn(text)
+        runs += 1
+        elapsed = time.perf_counter() - started
+        if elapsed >= min_seconds and runs >= 2:
+            return len(text) * runs / elapsed
+
+
+# Peak RSS is read from VmHWM: getrusage()'s ru_maxrss survives fork+exec on Linux, so a child
+# started from this (large) process would report our own peak instead of its own.
+_COLD_START = r"""
+import json, resource, sys, time
+def peak_mb():
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+started = time.perf_counter()
+from nlp import engine
+from nlp.analyze import analyze
+engine.warm_up()
+analyze("王总 2024/3/5 10:21\n你好，多少钱？\n小李 2024/3/5 10:22\n您好，1200一年", rep_names=["小李"])
+cold = time.perf_counter() - started
+analyze(sys.stdin.read(), rep_names=["小李"])
+print(json.dumps({"cold": cold, "peak_mb": peak_mb()}))
+"""
+
+
+def cold_start_and_rss(long_paste: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", _COLD_START], input=long_paste, text=True,
+                         capture_output=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    quick = "--quick" in (argv if argv is not None else sys.argv[1:])
+    import logging
+
+    import jieba
+
+    from nlp import engine
+    from nlp.analyze import analyze
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()                   # the baseline's own dictionary load is not measured
+    engine.warm_up()
+
+    big = make_paste(20_000 if quick else 100_000)
+    seconds = 0.5 if quick else 2.0
+    tokenizer = engine.resources().tokenizer
+    lcut = _chars_per_second(jieba.lcut, big, seconds)
+    same = _chars_per_second(lambda t: tokenizer.lcut(t.lower(), HMM=engine.USE_HMM), big, seconds)
+    nlp = _chars_per_second(lambda t: analyze(t, rep_names=["小李"]), big, seconds)
+
+    paste = make_paste(2_000)[:2_000]
+    for _ in range(20):
+        analyze(paste, rep_names=["小李"])
+    timings = []
+    for _ in range(100 if quick else 400):
+        started = time.perf_counter()
+        analyze(paste, rep_names=["小李"])
+        timings.append((time.perf_counter() - started) * 1000)
+    timings.sort()
+    cold = cold_start_and_rss(make_paste(20_000))
+
+    figures = {
+        "lcut_chars_per_s": round(lcut),
+        "nlp_chars_per_s": round(nlp),
+        "nlp_ratio_to_lcut": round(nlp / lcut, 2),
+        "lcut_same_tokenizer_chars_per_s": round(same),
+        "nlp_p50_ms": round(statistics.median(timings), 2),
+        "nlp_p99_ms": round(timings[min(len(timings) - 1, int(len(timings) * 0.99))], 2),
+        "nlp_cold_start_s": round(cold["cold"], 2),
+        "nlp_peak_rss_mb": round(cold["peak_mb"], 1),
+    }
+    for name, value in figures.items():
+        print(f"{name}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,464 @@
+"""Read a pasted conversation: intent score 0-100 with its reasons, objections with scripted
+answers, keywords, and when the customer replied.
+
+How the score is built (all weights live in nlp/data/lexicon.toml):
+
+1. Each customer turn is segmented once; the lexicon matcher finds signals (asks for a quote,
+   contract, trial, delivery date…), negatives (hedges, refusals) and objections. The rep's
+   turns are never scored: "我们有优惠" from the rep says nothing about the customer.
+2. A hit adds its weight × recency (later turns weigh more) × a decay for repeats.
+3. Engagement adds or removes a little: questions asked, share of turns, reply speed,
+   one-word answers, the rep chasing without answer at the end.
+4. Priority rules: a refusal after which the customer shows no buying signal caps the score
+   (a polite "有需要再联系" is never read as interest); ending on a hedge caps it below "high".
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from statistics import median
+from typing import Mapping, Sequence
+
+from nlp import engine
+from nlp.keywords import top_keywords
+from nlp.lexicon import Hit, Lexicon
+from nlp.parse import ROLE_CUSTOMER, ROLE_REP, Transcript, Turn, parse_transcript
+
+LEVEL_ZH = {"high": "高", "medium": "中", "low": "低"}
+MAX_QUOTE_CHARS = 60
+MAX_REASONS = 5
+KEYWORD_COUNT = 8
+
+
+@dataclass(frozen=True)
+class Reason:
+    phrase: str          # what was said (or the engagement fact)
+    effect: int          # points it moved the score (+/-)
+    quote: str           # short customer quote, ≤ 60 chars
+    label: str = ""      # the signal's name, e.g. "要报价"
+
+
+@dataclass(frozen=True)
+class Objection:
+    id: str
+    label_zh: str
+    label_en: str
+    quote: str
+    script: str
+
+
+@dataclass
+class Analysis:
+    score: int
+    level: str                       # "high" | "medium" | "low"
+    level_zh: str                    # "高" | "中" | "低"
+    reasons: list[Reason]
+    objections: list[Objection]
+    keywords: list[str]
+    customer: str | None
+    turns: int
+    customer_turns: int
+    is_conversation: bool
+    reply_hours: list[int]
+    format: str = ""
+    needs_customer_choice: bool = False
+    speakers: list[str] = field(default_factory=list)
+    next_step: str = ""
+
+
+# --------------------------------------------------------------------------- cleaning
+# Placeholders ([图片] [语音] [Sticker]) and WeChat emoji codes ([微笑] [捂脸]) carry no words.
+_PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,10}\](?:\s*\d+[\"″'’”]+)?")
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z]")
+_QUESTION = re.compile(
+    r"[?？]|[吗呢么嘛][\s~～。.!！]*$|多少|怎么|哪[个些里家种]|几[个天号点台套年月周人]|是否|能否|能不能|"
+    r"可不可以|有没有|什么时候|\bhow\b|\bwhat\b|\bwhen\b|\bcan you\b|\bdo you\b", re.IGNORECASE | re.MULTILINE)
+
+
+def clean_text(text: str) -> str:
+    """Drop links and placeholders; keep emoji (👍 is a signal) and mixed English."""
+    return _PLACEHOLDER.sub(" ", _URL.sub(" ", text))
+
+
+# ------------------------------------------------------------------------ per turn
+@dataclass
+class _TurnView:
+    index: int
+    turn: Turn
+    text: str                 # cleaned, original case
+    tokens: list[str]
+    hits: list[Hit]
+
+
+@dataclass
+class _Contribution:
+    key: str
+    phrase: str
+    label: str
+    effect: float
+    quote: str
+    source: tuple["_TurnView", Hit] | None = None   # quote computed lazily from here
+
+    def resolve(self) -> None:
+        """Finding the words in the text is the costly part: done for shown reasons only."""
+        if self.source is not None:
+            self.phrase, self.quote = _phrase_and_quote(*self.source)
+            self.source = None
+
+
+def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = (),
+            scripts: Mapping[str, str] | None = None, now: datetime | None = None,
+            forward_origin: str | None = None) -> Analysis:
+    """Read one pasted conversation (or an already parsed Transcript).
+
+    rep_names: the rep's own names/aliases as they appear in the paste; forward_origin: the
+    original sender of a Telegram forward (the customer); scripts: the team's objection
+    scripts (id → text) from config.toml, falling back to nlp/data/scripts.toml; now: the
+    reference time for "昨天 10:21"-style stamps. Check `is_conversation` before showing a
+    score: garbage, links or stickers alone give is_conversation=False.
+    """
+    res = engine.resources()
+    transcript = (text_or_transcript if isinstance(text_or_transcript, Transcript)
+                  else parse_transcript(text_or_transcript, rep_names, forward_origin, now=now))
+    views = _segment(transcript, res.lexicon)
+    if not _is_conversation(views):
+        return _not_a_conversation(transcript)
+    customer_views = [v for v in views if v.turn.role == ROLE_CUSTOMER]
+    score, contributions = _score(transcript, views, customer_views, res.lexicon.settings)
+    level = _level(score, res.lexicon.settings)
+    counts: Counter = Counter()
+    for view in views:
+        counts.update(view.tokens)
+    return Analysis(
+        score=score,
+        level=level,
+        level_zh=LEVEL_ZH[level],
+        reasons=_top_reasons(contributions),
+        objections=_objections(customer_views, res.scripts, scripts),
+        keywords=top_keywords(counts, res.idf, KEYWORD_COUNT, exclude=transcript.speakers),
+        customer=transcript.customer,
+        turns=len(transcript.turns),
+        customer_turns=len(customer_views),
+        is_conversation=True,
+        reply_hours=[t.time.hour for t in transcript.turns
+                     if t.role == ROLE_CUSTOMER and t.time is not None],
+        format=transcript.format,
+        needs_customer_choice=transcript.needs_customer_choice,
+        speakers=list(transcript.speakers),
+        next_step=res.next_steps.get(level, ""),
+    )
+
+
+def _score(transcript: Transcript, views: list[_TurnView], customer_views: list[_TurnView],
+           settings: dict) -> tuple[int, list[_Contribution]]:
+    """Base + signals (capped) + engagement, then the priority rules; clamped to 0-100."""
+    scored_views = [v for v in views if v.turn.role == ROLE_CUSTOMER or v.hits]
+    contributions = _signal_contributions(scored_views, len(transcript.turns), settings)
+    _cap_positive(contributions, float(settings.get("positive_cap", 70)))
+    contributions += _engagement_contributions(transcript, customer_views, settings)
+    score = float(settings.get("base_score", 30)) + sum(c.effect for c in contributions)
+    score = _apply_priority_rules(score, customer_views, contributions, settings)
+    return int(round(min(100.0, max(0.0, score)))), contributions
+
+
+def _segment(transcript: Transcript, lexicon: Lexicon) -> list[_TurnView]:
+    """One jieba pass per turn; the matcher runs on customer turns. In call notes the rep's
+    own clauses are matched too, keeping only facts the rep reports (scope "any": 没人接)."""
+    views = []
+    notes = transcript.format == "call_notes"
+    for index, turn in enumerate(transcript.turns):
+        text = clean_text(turn.text)
+        tokens = engine.cut(text)
+        if turn.role == ROLE_CUSTOMER:
+            hits = lexicon.find(tokens)
+        elif notes:
+            hits = [h for h in lexicon.find(tokens) if h.entry.scope == "any"]
+        else:
+            hits = []
+        views.append(_TurnView(index, turn, text, tokens, hits))
+    return views
+
+
+def _is_conversation(views: list[_TurnView]) -> bool:
+    meaningful = sum(len(_MEANINGFUL.findall(v.text)) for v in views)
+    return meaningful >= 4
+
+
+def _not_a_conversation(transcript: Transcript) -> Analysis:
+    return Analysis(score=0, level="low", level_zh=LEVEL_ZH["low"], reasons=[], objections=[],
+                    keywords=[], customer=transcript.customer, turns=len(transcript.turns),
+                    customer_turns=0, is_conversation=False, reply_hours=[],
+                    format=transcript.format, speakers=list(transcript.speakers))
+
+
+# ------------------------------------------------------------------------- signals
+def _recency(index: int, total: int, settings: dict) -> float:
+    low, high = float(settings.get("recency_min", 0.6)), float(settings.get("recency_max", 1.4))
+    return high if total <= 1 else low + (high - low) * index / (total - 1)
+
+
+def _signal_contributions(views: list[_TurnView], total_turns: int,
+                          settings: dict) -> list[_Contribution]:
+    decay = float(settings.get("repeat_decay", 0.5))
+    seen: Counter = Counter()
+    result = []
+    for view in views:
+        weight_now = _recency(view.index, total_turns, settings)
+        for hit in view.hits:
+            entry = hit.entry
+            if entry.weight == 0:
+                continue
+            effect = entry.weight * weight_now * decay ** seen[entry.id]
+            seen[entry.id] += 1
+            result.append(_Contribution(_reason_key(view, hit), "", entry.label_zh, effect, "",
+                                        (view, hit)))
+    return result
+
+
+def _reason_key(view: _TurnView, hit: Hit) -> str:
+    """Reasons are per phrase: "忙不过来" and "以后再说" are two reasons of one category."""
+    return hit.entry.id + ":" + "".join(view.tokens[hit.start:hit.end])
+
+
+def _cap_positive(contributions: list[_Contribution], cap: float) -> None:
+    """Many buying signals saturate: scale them down together so that reasons stay honest."""
+    positive = sum(c.effect for c in contributions if c.effect > 0)
+    if positive > cap > 0:
+        factor = cap / positive
+        for c in contributions:
+            if c.effect > 0:
+                c.effect *= factor
+
+
+# ---------------------------------------------------------------------- engagement
+def _engagement_contributions(transcript: Transcript, views: list[_TurnView],
+                              settings: dict) -> list[_Contribution]:
+    items: list[_Contribution] = []
+    is_chat = transcript.format != "call_notes"
+    questions = [v for v in views if _QUESTION.search(v.text)]
+    if questions:
+        bonus = min(float(settings["question_bonus"]) * len(questions),
+                    float(settings["question_bonus_cap"]))
+        items.append(_Contribution("questions", f"客户主动提问 {len(questions)} 次", "互动",
+                                   bonus, _short(questions[-1].text)))
+    if is_chat:
+        items += _share_items(transcript, views, settings)
+        items += _unanswered_items(transcript, settings)
+        items += _reply_speed_items(transcript, settings)
+    items += _short_reply_items(views, settings, is_chat)
+    return items
+
+
+def _share_items(transcript: Transcript, views: list[_TurnView], settings: dict):
+    total = len(transcript.turns)
+    if total < 4:
+        return []
+    share = len(views) / total
+    if share < float(settings["low_share"]):
+        return [_Contribution("share", f"客户只回了 {len(views)}/{total} 条", "互动少",
+                              float(settings["low_share_penalty"]), _last_quote(views))]
+    if share >= float(settings["good_share"]):
+        return [_Contribution("share", f"客户发言 {len(views)}/{total} 条", "互动多",
+                              float(settings["good_share_bonus"]), _last_quote(views))]
+    return []
+
+
+def _unanswered_items(transcript: Transcript, settings: dict):
+    """The rep chasing at the end ("王总在吗？" twice) means the customer went quiet."""
+    tail: list[Turn] = []
+    for turn in reversed(transcript.turns):
+        if turn.role != ROLE_REP:
+            break
+        tail.append(turn)
+    if len(tail) < int(settings["unanswered_tail_min"]):
+        return []
+    times = [t.time for t in tail if t.time]
+    spread_hours = (max(times) - min(times)).total_seconds() / 3600 if len(times) >= 2 else 0
+    # Two quick messages in a row are one reply split in two; chasing spans hours or 3+ messages.
+    if len(tail) < 3 and spread_hours < 6:
+        return []
+    extra = len(tail) - int(settings["unanswered_tail_min"])
+    penalty = max(float(settings["unanswered_penalty"]) + extra * float(settings["unanswered_penalty_step"]),
+                  float(settings["unanswered_penalty_cap"]))
+    return [_Contribution("unanswered", f"销售连发 {len(tail)} 条客户未回", "客户沉默", penalty, "")]
+
+
+def _reply_speed_items(transcript: Transcript, settings: dict):
+    delays = []
+    previous: Turn | None = None
+    for turn in transcript.turns:
+        if (turn.role == ROLE_CUSTOMER and previous is not None and previous.role == ROLE_REP
+                and turn.time and previous.time):
+            minutes = (turn.time - previous.time).total_seconds() / 60
+            if 0 <= minutes <= 30 * 24 * 60:
+                delays.append(minutes)
+        previous = turn
+    if not delays:
+        return []
+    typical = median(delays)
+    if typical < float(settings["fast_reply_minutes"]):
+        return [_Contribution("speed", f"客户通常 {typical:.0f} 分钟内回复", "回复快",
+                              float(settings["fast_reply_bonus"]), "")]
+    if typical > float(settings["slow_reply_hours"]) * 60:
+        return [_Contribution("speed", f"客户通常隔 {typical / 60:.0f} 小时才回", "回复慢",
+                              float(settings["slow_reply_penalty"]), "")]
+    return []
+
+
+def _short_reply_items(views: list[_TurnView], settings: dict, is_chat: bool):
+    items = []
+    minimal = {w.lower() for w in settings.get("minimal_replies", [])}
+    bare = [v for v in views if _bare(v.text) in minimal]
+    if bare:
+        effect = max(float(settings["minimal_reply_weight"]) * len(bare),
+                     float(settings["minimal_reply_cap"]))
+        items.append(_Contribution("minimal", f"敷衍回复 {len(bare)} 次", "回复敷衍", effect,
+                                   _short(bare[-1].text)))
+    if is_chat and len(views) >= 2:
+        average = sum(len(_bare(v.text)) for v in views) / len(views)
+        if average < float(settings["short_reply_chars"]):
+            items.append(_Contribution("short", "客户回复都很短", "回复简短",
+                                       float(settings["short_reply_penalty"]), _last_quote(views)))
+    return items
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _bare(text: str) -> str:
+    return _NOT_WORD.sub("", text.lower())
+
+
+# ------------------------------------------------------------------ priority rules
+def _apply_priority_rules(score: float, views: list[_TurnView],
+                          contributions: list[_Contribution], settings: dict) -> float:
+    min_buy = float(settings.get("buy_signal_min_weight", 8))
+    ordered = [(v.index, h.start, h, v) for v in views for h in v.hits]
+    refusals = [item for item in ordered if item[2].entry.priority == "refusal"]
+    if refusals:
+        last = refusals[-1]
+        later_buy = any(h.entry.kind == "buy" and h.entry.weight >= min_buy
+                        for (ti, tok, h, _) in ordered if (ti, tok) > (last[0], last[1]))
+        cap = float(settings.get("refusal_cap", 15))
+        if not later_buy and score > cap:
+            _add_cap_reason(contributions, last, cap - score, "拒绝优先")
+            score = cap
+    if views:
+        last_view = views[-1]
+        kinds = {h.entry.id for h in last_view.hits}
+        hedged = kinds & {"hedge", "brush_off", "timing"}
+        bought = any(h.entry.kind == "buy" and h.entry.weight >= min_buy for h in last_view.hits)
+        cap = float(settings.get("hedge_cap", 60))
+        if hedged and not bought and score > cap:
+            hit = next(h for h in last_view.hits if h.entry.id in hedged)
+            _add_cap_reason(contributions, (last_view.index, hit.start, hit, last_view), cap - score,
+                            "以犹豫收尾")
+            score = cap
+    return score
+
+
+def _add_cap_reason(contributions: list[_Contribution], item, delta: float, label: str) -> None:
+    _, _, hit, view = item
+    contributions.append(_Contribution(_reason_key(view, hit), "", f"{hit.entry.label_zh}（{label}）",
+                                       delta, "", (view, hit)))
+
+
+def _level(score: int, settings: dict) -> str:
+    """high / medium / low from the thresholds in lexicon.toml [settings]."""
+    if score >= int(settings.get("high_min", 65)):
+        return "high"
+    if score >= int(settings.get("medium_min", 35)):
+        return "medium"
+    return "low"
+
+
+# ------------------------------------------------------------------------- reasons
+def _top_reasons(contributions: list[_Contribution]) -> list[Reason]:
+    """Merge repeats of one phrase, then keep the 3-5 that moved the score most. One phrase
+    that fired two entries ("不需要了": refusal + no need) is shown once."""
+    merged: dict[str, _Contribution] = {}
+    for c in contributions:
+        if c.key in merged:
+            kept = merged[c.key]
+            if "（" in c.label:                 # a priority rule's cap: say so
+                kept.label = c.label
+            kept.effect += c.effect
+        else:
+            merged[c.key] = _Contribution(c.key, c.phrase, c.label, c.effect, c.quote, c.source)
+    ranked = sorted(merged.values(), key=lambda c: -abs(c.effect))
+    by_phrase: dict[tuple[str, str], _Contribution] = {}
+    for c in ranked[:MAX_REASONS * 2]:
+        c.resolve()
+        key = (c.phrase, c.quote)
+        if key in by_phrase and c.phrase:
+            by_phrase[key].effect += c.effect
+            by_phrase[key].label += "、" + c.label
+        else:
+            by_phrase[key] = c
+    kept = sorted(by_phrase.values(), key=lambda c: -abs(c.effect))
+    reasons = [Reason(c.phrase, int(round(c.effect)), c.quote, c.label)
+               for c in kept if abs(c.effect) >= 0.5]
+    return reasons[:MAX_REASONS]
+
+
+# ---------------------------------------------------------------------- objections
+def _objections(views: list[_TurnView], defaults: Mapping[str, str],
+                scripts: Mapping[str, str] | None) -> list[Objection]:
+    """One per category, most recent first; the team's script wins over ours."""
+    latest: dict[str, tuple[tuple[int, int], _TurnView, Hit]] = {}
+    for view in views:
+        for hit in view.hits:
+            if hit.entry.is_objection:
+                latest[hit.entry.id] = ((view.index, hit.start), view, hit)
+    result = []
+    for oid, (_, view, hit) in sorted(latest.items(), key=lambda kv: kv[1][0], reverse=True):
+        entry = hit.entry
+        script = (scripts or {}).get(oid) or defaults.get(oid, "")
+        result.append(Objection(oid, entry.label_zh, entry.label_en,
+                                _phrase_and_quote(view, hit)[1], script))
+    return result
+
+
+# --------------------------------------------------------------------------- quotes
+_SENTENCE_END = "。！？!?\n；;"
+
+
+def _phrase_and_quote(view: _TurnView, hit: Hit) -> tuple[str, str]:
+    """The matched words as written, and the sentence around them (≤ 60 chars)."""
+    text, tokens = view.text, view.tokens
+    lowered = text.lower() if len(text.lower()) == len(text) else text
+    approx = sum(len(t) for t in tokens[:hit.start])
+    start = lowered.find(tokens[hit.start], min(approx, len(lowered)))
+    if start < 0:
+        start = max(0, lowered.find(tokens[hit.start]))
+    last = tokens[hit.end - 1]
+    end_at = lowered.find(last, start)
+    end = end_at + len(last) if end_at >= 0 else start + len(tokens[hit.start])
+    phrase = text[start:end].strip() or "".join(tokens[hit.start:hit.end])
+    return phrase, _sentence_around(text, start, end)
+
+
+def _sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence holding text[start:end]; a long one is cut to a window around the hit."""
+    left = max((text.rfind(ch, 0, start) for ch in _SENTENCE_END), default=-1) + 1
+    right_candidates = [i for i in (text.find(ch, end) for ch in _SENTENCE_END) if i >= 0]
+    right = min(right_candidates) + 1 if right_candidates else len(text)
+    sentence = text[left:right].strip()
+    if len(sentence) <= MAX_QUOTE_CHARS:
+        return sentence
+    room = MAX_QUOTE_CHARS - 2                      # two characters for the ellipses
+    lo = max(left, min((start + end) // 2 - room // 2, right - room))
+    hi = min(right, lo + room)
+    return ("…" if lo > left else "") + text[lo:hi].strip() + ("…" if hi < right else "")
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_QUOTE_CHARS else text[:MAX_QUOTE_CHARS - 1] + "…"
+
+
+def _last_quote(views: list[_TurnView]) -> str:
+    return _short(views[-1].text) if views else ""

@@ -1,0 +1,157 @@
+"""Evaluate intent and objection detection on a labeled JSONL file.
+
+    salesbot nlp eval tests/data/nlp_dev.jsonl          (the CLI calls main())
+    python -m nlp.eval FILE [--details]
+
+One JSON object a line: {"id", "format", "rep", "customer", "text", "intent": "high"|"medium"|"low",
+"objections": [ids]}; extra keys are ignored. Prints one `figure: value` a line.
+
+Labeling guide (so that a set written by someone else means the same thing):
+* high   — the customer takes a concrete step toward buying: asks for the contract, quote,
+           invoice/payment terms, delivery or start date, a trial slot, or says the decision
+           is made; objections may be present but are being worked through.
+* medium — interested and engaged (asks questions, wants material, compares) but hedging,
+           waiting for approval or for a later time, with no concrete step yet.
+* low    — refuses, says there is no need or money, or does not engage (one-word answers,
+           the rep chasing without reply).
+* objections — only those the customer raises; what the rep anticipates does not count.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlp.analyze import analyze
+from nlp.lexicon import OBJECTION_IDS
+
+LEVELS = ("high", "medium", "low")
+
+
+@dataclass
+class _Row:
+    id: str
+    gold_intent: str
+    gold_objections: set[str]
+    score: int
+    level: str
+    objections: set[str]
+    gold_format: str | None
+    format: str
+
+
+def load_rows(path: str | Path) -> list[dict]:
+    rows = []
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from exc
+    return rows
+
+
+def _predict(record: dict) -> _Row:
+    rep = record.get("rep")
+    # A Telegram forward tells the bot who the original sender was; nothing else is used.
+    origin = record.get("customer") if record.get("format") == "telegram_forward" and not rep else None
+    result = analyze(record["text"], rep_names=[rep] if rep else (), forward_origin=origin)
+    return _Row(
+        id=str(record.get("id", "")),
+        gold_intent=record["intent"],
+        gold_objections=set(record.get("objections") or ()),
+        score=result.score,
+        level=result.level,
+        objections={o.id for o in result.objections},
+        gold_format=record.get("format"),
+        format=result.format,
+    )
+
+
+def evaluate(path: str | Path) -> dict:
+    """All figures for one file, as a dict (the keys main() prints, in order)."""
+    rows = [_predict(r) for r in load_rows(path)]
+    return _figures(rows)
+
+
+def _figures(rows: list[_Row]) -> dict:
+    figures: dict[str, float | int] = {"n": len(rows)}
+    figures["intent_auc_high"] = auc([r.score for r in rows], [r.gold_intent == "high" for r in rows])
+    figures["intent_accuracy"] = _ratio(sum(r.level == r.gold_intent for r in rows), len(rows))
+    for level in LEVELS:
+        predicted = [r for r in rows if r.level == level]
+        actual = [r for r in rows if r.gold_intent == level]
+        figures[f"intent_precision_{level}"] = _ratio(sum(r.gold_intent == level for r in predicted),
+                                                      len(predicted))
+        figures[f"intent_recall_{level}"] = _ratio(sum(r.level == level for r in actual), len(actual))
+    per_category = {oid: _f1(rows, oid) for oid in OBJECTION_IDS}
+    defined = [f for f in per_category.values() if f is not None]
+    figures["objection_macro_f1"] = round(sum(defined) / len(defined), 3) if defined else 0.0
+    for oid, f1 in per_category.items():
+        figures[f"objection_f1_{oid}"] = f1 if f1 is not None else "n/a"
+    figures["low_scored_high"] = sum(r.gold_intent == "low" and r.level == "high" for r in rows)
+    labelled = [r for r in rows if r.gold_format]
+    figures["format_accuracy"] = _ratio(sum(r.format == r.gold_format for r in labelled), len(labelled))
+    return figures
+
+
+def auc(scores: list[float], positive: list[bool]) -> float:
+    """Probability that a random positive outscores a random negative (ties count half)."""
+    pos = [s for s, p in zip(scores, positive) if p]
+    neg = [s for s, p in zip(scores, positive) if not p]
+    if not pos or not neg:
+        return 0.0
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return round(wins / (len(pos) * len(neg)), 3)
+
+
+def _f1(rows: list[_Row], oid: str) -> float | None:
+    """F1 of one category; None when it is neither labeled nor predicted anywhere."""
+    tp = sum(oid in r.objections and oid in r.gold_objections for r in rows)
+    fp = sum(oid in r.objections and oid not in r.gold_objections for r in rows)
+    fn = sum(oid not in r.objections and oid in r.gold_objections for r in rows)
+    if tp + fp + fn == 0:
+        return None
+    return round(2 * tp / (2 * tp + fp + fn), 3)
+
+
+def _ratio(part: int, whole: int) -> float:
+    return round(part / whole, 3) if whole else 0.0
+
+
+def details(path: str | Path) -> list[str]:
+    """One line per conversation the system got wrong (for people tuning the lexicon)."""
+    lines = []
+    for record in load_rows(path):
+        row = _predict(record)
+        if row.level != row.gold_intent or row.objections != row.gold_objections:
+            lines.append(f"{row.id}: intent {row.gold_intent}→{row.level} ({row.score}); "
+                         f"missed {sorted(row.gold_objections - row.objections)} "
+                         f"extra {sorted(row.objections - row.gold_objections)}")
+    return lines
+
+
+def main(argv: list[str]) -> int:
+    args = [a for a in argv if not a.startswith("--")]
+    if len(args) != 1:
+        print("usage: salesbot nlp eval FILE.jsonl [--details]", file=sys.stderr)
+        return 2
+    try:
+        figures = evaluate(args[0])
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"nlp eval: {exc}", file=sys.stderr)
+        return 2
+    for name, value in figures.items():
+        print(f"{name}: {value}")
+    if "--details" in argv:
+        for line in details(args[0]):
+            print(f"# {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

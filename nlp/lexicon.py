@@ -1,0 +1,359 @@
+"""Signal and objection lexicon (nlp/data/lexicon.toml) and the matcher that runs over tokens.
+
+Why a matcher of our own: jieba.analyse's extract_tags weighs words with jieba's generic IDF and
+ignores user-dictionary terms, so it cannot tell "报价单" from "您好". Signal detection instead
+looks tokens up in dicts built from the lexicon:
+
+* phrases  — a phrase matches when consecutive tokens concatenate to it (longest wins), so
+  "不需要了" (refusal) beats "需要" (interest) and "贵公司" is never "贵" (expensive);
+* near     — a word from group a and one from group b within a few tokens of one clause
+  ("价格 … 有点高"), which covers wordings nobody listed;
+* negation — a negator shortly before a hit ("不贵", "没那么贵") drops it or turns it into
+  another entry (negated "需要" → no_need, negated "考虑" → refusal);
+* standalone — terms that count only as a whole clause (a bare "不用。");
+* context — negative remarks after 如果/要是 are hypothetical and dropped; "要老板同意" (a
+  modal before a decision) is still an approval to get, not a decision made;
+* glued tokens — jieba's dictionary has words like "很着急"; a long token that matched
+  nothing is checked for a listed phrase at its start or end.
+
+Everything here is built once at warm-up and read-only afterwards (safe across threads).
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, NamedTuple
+
+# Longest phrase, in tokens, that the matcher tries to assemble.
+MAX_PHRASE_TOKENS = 6
+
+OBJECTION_IDS = ("price", "budget", "has_supplier", "need_approval", "timing", "trust_quality",
+                 "competitor", "no_need")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One signal or objection category from the lexicon."""
+    id: str
+    label_zh: str
+    label_en: str
+    kind: str            # buy | engage | negative | neutral | objection
+    weight: float        # effect on the intent score
+    negated: str         # "drop" or the id of the entry a negated hit becomes
+    priority: str = ""   # "refusal" → refusal-priority rule
+    is_objection: bool = False
+    also: tuple[str, ...] = ()   # other entries every hit also fires ("不需要了" → no_need)
+    scope: str = "customer"      # "any": also counts in the rep's own text (call-note facts)
+    after_modal: str = ""        # entry a hit becomes after 要/得/需要 ("要老板同意" → approval)
+
+
+@dataclass(frozen=True)
+class NearRule:
+    entries: tuple[Entry, ...]
+    a: frozenset[str]
+    b: frozenset[str]
+    window: int
+    ordered: bool                 # True: a must come before b
+    unless: frozenset[str]        # any of these between a and b cancels the match
+
+
+class Hit(NamedTuple):
+    """A lexicon match in one token list: tokens[start:end]. (A tuple: cheap to create.)"""
+    entry: Entry
+    start: int
+    end: int
+    negated: bool = False
+
+
+def normalize_term(term: str) -> str:
+    """Lexicon keys are lower-case without spaces: tokens are matched the same way."""
+    return "".join(term.lower().split())
+
+
+# Sentence-final particles a standalone answer may carry: "不用啊", "算了吧".
+_PARTICLES = ("", "了", "啊", "吧", "呀", "哈", "呢", "哦", "的", "了吧", "了啊", "啦")
+
+
+@dataclass
+class Lexicon:
+    settings: dict
+    entries: dict[str, Entry]
+    phrases: dict[str, tuple[Entry, ...]]
+    standalone: dict[str, tuple[Entry, ...]]
+    prefixes: frozenset[str]
+    near_rules: list[NearRule]
+    near_index: dict[str, tuple[tuple[NearRule, bool], ...]]   # token → (rule, token_is_in_a)
+    negators: frozenset[str]
+    hypotheticals: frozenset[str]
+    modals: frozenset[str]
+    clause_breaks: frozenset[str]
+    triggers: frozenset[str] = field(default=frozenset())
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, path: Path) -> "Lexicon":
+        try:
+            with open(path, "rb") as fh:
+                raw = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:       # people edit this file by hand
+            raise ValueError(f"{path}: {exc}") from exc
+        settings = dict(raw.get("settings", {}))
+        items = [(item, False) for item in raw.get("signal", [])] + \
+                [(item, True) for item in raw.get("objection", [])]
+        entries: dict[str, Entry] = {}
+        for item, is_objection in items:
+            entry = _entry_from_toml(item, is_objection)
+            if entry.id in entries:
+                raise ValueError(f"lexicon: duplicate id {entry.id!r}")
+            entries[entry.id] = entry
+        _check_references(entries)
+        missing = [oid for oid in OBJECTION_IDS if oid not in entries]
+        if missing:
+            raise ValueError(f"lexicon: objection ids missing: {missing}")
+
+        phrase_lists: dict[str, list[Entry]] = {}
+        standalone_lists: dict[str, list[Entry]] = {}
+        near_rules: list[NearRule] = []
+        for item, _ in items:
+            fired = _fired_entries(entries[item["id"]], entries)
+            for term in item.get("terms", []):
+                _add_unique(phrase_lists, normalize_term(term), fired)
+            for term in item.get("standalone", []):
+                for particle in _PARTICLES:
+                    _add_unique(standalone_lists, normalize_term(term) + particle, fired)
+            for rule in item.get("near", []):
+                rule_fired = fired + tuple(entries[x] for x in rule.get("also", ()) if x in entries)
+                near_rules.append(NearRule(
+                    entries=rule_fired,
+                    a=frozenset(normalize_term(t) for t in rule["a"]),
+                    b=frozenset(normalize_term(t) for t in rule["b"]),
+                    window=int(rule.get("window", 3)),
+                    ordered=rule.get("order", "ab") == "ab",
+                    unless=frozenset(normalize_term(t) for t in rule.get("unless", ()))))
+        phrases = {k: tuple(v) for k, v in phrase_lists.items() if k}
+        standalone = {k: tuple(v) for k, v in standalone_lists.items() if k}
+        prefixes = frozenset(k[:i] for k in (*phrases, *standalone) for i in range(1, len(k) + 1))
+        near_index: dict[str, list[tuple[NearRule, bool]]] = {}
+        for rule in near_rules:
+            for tok in rule.a:
+                near_index.setdefault(tok, []).append((rule, True))
+            if not rule.ordered:
+                for tok in rule.b:
+                    near_index.setdefault(tok, []).append((rule, False))
+        lex = cls(
+            settings=settings, entries=entries, phrases=phrases, standalone=standalone,
+            prefixes=prefixes, near_rules=near_rules,
+            near_index={k: tuple(v) for k, v in near_index.items()},
+            negators=frozenset(normalize_term(t) for t in settings.get("negators", [])),
+            hypotheticals=frozenset(normalize_term(t) for t in settings.get("hypotheticals", [])),
+            modals=frozenset(normalize_term(t) for t in settings.get("modals", [])),
+            clause_breaks=frozenset(settings.get("clause_breaks", [])),
+        )
+        lex.triggers = prefixes | frozenset(near_index)
+        return lex
+
+    def segmentation_words(self) -> Iterable[str]:
+        """Chinese lexicon words that jieba should keep whole (so "靠谱" is not "靠/谱")."""
+        words = set(self.phrases)
+        for rule in self.near_rules:
+            words |= rule.a | rule.b
+        for word in sorted(words):
+            if len(word) >= 2 and not word.isascii():
+                yield word
+
+    # ------------------------------------------------------------------ matching
+    def find(self, tokens: list[str]) -> list[Hit]:
+        """All lexicon hits in a token list (lower-case, no whitespace tokens), left to right.
+
+        Only tokens that can start a phrase or a near rule are visited, which keeps the cost
+        per token to one set lookup done in a comprehension.
+        """
+        triggers = self.triggers
+        candidates = [i for i, tok in enumerate(tokens) if tok in triggers]
+        hits: list[Hit] = []
+        covered_until = 0
+        for i in candidates:
+            if i < covered_until:
+                continue
+            end, entries, is_near = self._match_at(tokens, i)
+            if not entries:
+                continue
+            self._add_hits(hits, tokens, entries, i, end, is_near)
+            # A phrase owns its tokens; a near rule only its anchor, so words between its two
+            # ends still count ("和/金蝶/签了" is a chosen vendor and a named competitor).
+            covered_until = i + 1 if is_near else end
+        self._match_inside_long_tokens(tokens, hits)
+        return hits
+
+    def _match_at(self, tokens: list[str], i: int) -> tuple[int, tuple[Entry, ...], bool]:
+        end, entries = self._standalone(tokens, i)
+        if entries:
+            return end, entries, False
+        end, entries = self._longest_phrase(tokens, i)
+        if end - i <= 1:
+            near = self._near(tokens, i)
+            if near is not None:
+                return near[0], near[1], True
+        return end, entries, False
+
+    def _add_hits(self, hits: list[Hit], tokens: list[str], entries: tuple[Entry, ...],
+                  start: int, end: int, is_near: bool) -> None:
+        negator = self._negator_at(tokens, start, end, is_near)
+        negated = negator >= 0
+        hypothetical = None
+        for entry in entries:
+            if entry.kind == "negative" or entry.id == "no_need":
+                if hypothetical is None:
+                    hypothetical = self._looks_back_for(tokens, start, self.hypotheticals,
+                                                        "hypothetical_window")
+                if hypothetical:
+                    continue            # "如果不满意…" is not a complaint
+            if entry.after_modal and self._looks_back_for(tokens, start, self.modals, "modal_window"):
+                entry = self.entries.get(entry.after_modal, entry)
+            hit = self._resolve_negation(entry, start, end, negated)
+            if hit is not None:
+                if hit.negated and negator < start:     # quote "没有这方面的需求", not "需求"
+                    hit = hit._replace(start=negator)
+                hits.append(hit)
+
+    def _standalone(self, tokens: list[str], i: int) -> tuple[int, tuple[Entry, ...]]:
+        """A whole clause that is just "不用" / "算了吧": a refusal said on its own."""
+        breaks = self.clause_breaks
+        if not self.standalone or (i > 0 and tokens[i - 1] not in breaks):
+            return i, ()
+        text, j = "", i
+        while j < len(tokens) and tokens[j] not in breaks and j - i < MAX_PHRASE_TOKENS:
+            text += tokens[j]
+            if text not in self.prefixes:
+                return i, ()
+            j += 1
+        if j < len(tokens) and tokens[j] not in breaks:
+            return i, ()
+        return j, self.standalone.get(text, ())
+
+    def _longest_phrase(self, tokens: list[str], i: int) -> tuple[int, tuple[Entry, ...]]:
+        phrases, prefixes = self.phrases, self.prefixes
+        text = tokens[i]
+        best_end, best = i, ()
+        if text in phrases:
+            best_end, best = i + 1, phrases[text]
+        limit = min(len(tokens), i + MAX_PHRASE_TOKENS)
+        j = i + 1
+        while j < limit:
+            text += tokens[j]
+            if text not in prefixes:
+                break
+            if text in phrases:
+                best_end, best = j + 1, phrases[text]
+            j += 1
+        return best_end, best
+
+    def _near(self, tokens: list[str], i: int) -> tuple[int, tuple[Entry, ...]] | None:
+        rules = self.near_index.get(tokens[i])
+        if not rules:
+            return None
+        breaks = self.clause_breaks
+        for rule, token_in_a in rules:
+            wanted = rule.b if token_in_a else rule.a
+            limit = min(len(tokens), i + 1 + rule.window)
+            for j in range(i + 1, limit):
+                tok = tokens[j]
+                if tok in breaks or tok in rule.unless:
+                    break
+                if tok in wanted:
+                    return j + 1, rule.entries
+        return None
+
+    def _match_inside_long_tokens(self, tokens: list[str], hits: list[Hit]) -> None:
+        """jieba's dictionary glues some phrases to their neighbours ("很着急", "没钱买").
+        A long token that matched nothing is checked for a listed phrase at its start or end."""
+        covered = {i for h in hits for i in range(h.start, h.end)}
+        phrases = self.phrases
+        for i, tok in enumerate(tokens):
+            if len(tok) < 3 or i in covered or tok in phrases:
+                continue
+            for k in range(len(tok) - 1, 1, -1):          # longest part first
+                entries = phrases.get(tok[:k]) or phrases.get(tok[-k:])
+                if entries:
+                    self._add_hits(hits, tokens, entries, i, i + 1, False)
+                    break
+        hits.sort(key=lambda h: h.start)
+
+    def _negator_at(self, tokens: list[str], start: int, end: int, is_near: bool) -> int:
+        """Index of a negator within the window before the hit, or between the two words of a
+        near hit ("价格不高"); -1 if none. A listed phrase carries its own negation
+        ("没有预算"), so negators inside a phrase do not count. "批不批" (A-not-A) is a
+        question, not a negation."""
+        negators, breaks = self.negators, self.clause_breaks
+        window = int(self.settings.get("negation_window", 3))
+        for j in range(start - 1, max(-1, start - 1 - window), -1):
+            tok = tokens[j]
+            if tok in breaks:
+                break
+            if tok in negators and not _is_a_not_a(tokens, j):
+                return j
+        if is_near:
+            for j in range(start + 1, end - 1):
+                if tokens[j] in negators:
+                    return j
+        return -1
+
+    def _looks_back_for(self, tokens: list[str], start: int, markers: frozenset[str],
+                        window_setting: str) -> bool:
+        """A marker (如果…, 要…) shortly before the hit, in the same clause."""
+        window = int(self.settings.get(window_setting, 4))
+        for j in range(start - 1, max(-1, start - 1 - window), -1):
+            if tokens[j] in self.clause_breaks:
+                return False
+            if tokens[j] in markers:
+                return True
+        return False
+
+    def _resolve_negation(self, entry: Entry, start: int, end: int, negated: bool) -> Hit | None:
+        if not negated:
+            return Hit(entry, start, end)
+        if entry.negated == "drop":
+            return None
+        target = self.entries.get(entry.negated)
+        return Hit(target, start, end, negated=True) if target else None
+
+
+def _is_a_not_a(tokens: list[str], j: int) -> bool:
+    return 0 < j < len(tokens) - 1 and tokens[j - 1] == tokens[j + 1]
+
+
+def _fired_entries(entry: Entry, entries: dict[str, Entry]) -> tuple[Entry, ...]:
+    return (entry,) + tuple(entries[x] for x in entry.also)
+
+
+def _add_unique(index: dict[str, list[Entry]], key: str, fired: tuple[Entry, ...]) -> None:
+    bucket = index.setdefault(key, [])
+    for entry in fired:
+        if entry not in bucket:
+            bucket.append(entry)
+
+
+def _entry_from_toml(item: dict, is_objection: bool) -> Entry:
+    return Entry(
+        id=item["id"],
+        label_zh=item.get("label_zh", item["id"]),
+        label_en=item.get("label_en", item["id"]),
+        kind="objection" if is_objection else item.get("kind", "engage"),
+        weight=float(item.get("weight", 0)),
+        negated=item.get("negated", "drop"),
+        priority=item.get("priority", ""),
+        is_objection=is_objection,
+        also=tuple(item.get("also", ())),
+        scope=item.get("scope", "customer"),
+        after_modal=item.get("after_modal", ""),
+    )
+
+
+def _check_references(entries: dict[str, Entry]) -> None:
+    for entry in entries.values():
+        if entry.negated != "drop" and entry.negated not in entries:
+            raise ValueError(f"lexicon: {entry.id} negated → unknown id {entry.negated!r}")
+        for other in entry.also:
+            if other not in entries:
+                raise ValueError(f"lexicon: {entry.id} also → unknown id {other!r}")
