@@ -185,3 +185,10 @@ class BizLinkChat(CallbackData, prefix="bl"):
     """Attach a business chat to one of the rep's customers."""
     chat_id: int
     customer_id: int
+
+
+@dataclass(frozen=True)
+class ImportDecision(CallbackData, prefix="im"):
+    """Confirm (1) or cancel (0) a planned spreadsheet import (ingest/sheets.py)."""
+    batch_id: int
+    ok: int

@@ -122,6 +122,13 @@ class TelegramSettings(_Strict):
     webhook_path: str = "/telegram"
 
 
+class ClusterSettings(_Strict):
+    # Several bot processes on one PostgreSQL: exactly one of them (the holder of a lease row) runs
+    # the schedule and sends the outbox. It renews the lease every third of this time; if it dies,
+    # another instance takes over within this many seconds. See docs/deployment.md.
+    lease_ttl_seconds: int = Field(default=30, ge=2, le=600)
+
+
 class ScheduleSettings(_Strict):
     brief_time: str = "08:30"
     digest_time: str = "08:15"
@@ -601,6 +608,7 @@ class Config(_Strict):
     team: TeamSettings = TeamSettings()
     telegram: TelegramSettings = TelegramSettings()
     schedule: ScheduleSettings = ScheduleSettings()
+    cluster: ClusterSettings = ClusterSettings()
     invites: InviteSettings = InviteSettings()
     pool: PoolSettings = PoolSettings()
     duplicates: DuplicateSettings = DuplicateSettings()

@@ -417,3 +417,12 @@ TEXTS.update({
         "en": "<b>SOP modules for your team</b>\nTap to switch; items of modules that are off do not appear on cards.",
     },
 })
+
+
+TEXTS.update({
+    "card_best_hour": {"zh": "\n最佳联系时间：{h}:00–{h2}:00（客户常在此时回复）", "en": "\nBest time to call: {h}:00–{h2}:00 (when the customer usually replies)"},
+    "btn_lost": {"zh": "❌ 丢单", "en": "❌ Lost"},
+    "btn_lost_yes": {"zh": "确认丢单", "en": "Confirm lost"},
+    "lost_confirm": {"zh": "确定把 <b>{name}</b> 标记为丢单吗？", "en": "Mark <b>{name}</b> as lost?"},
+    "lost_done": {"zh": "已将 {name} 标记为丢单。", "en": "{name} marked as lost."},
+})

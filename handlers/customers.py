@@ -168,11 +168,9 @@ def _card_for(session, user: User, customer_id: int, core) -> brief_svc.CardView
     if customer is None:
         return None
     view = brief_svc.card_view(session, core.config, customer, core.clock.now())
-    try:
-        from services import intel
-        view.probability, view.reasons = intel.close_probability(session, core.config, customer, core.clock.now())
-    except ImportError:
-        pass
+    from services import intel
+    view.probability, view.reasons = intel.close_probability(session, core.config, customer, core.clock.now())
+    view.best_hour = intel.best_hour(session, core.config, customer)
     return view
 
 
@@ -245,6 +243,16 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
         await safe_answer(query, _plain(t("later_set", lang, when=views.fmt_local(when, core.config, lang), name=customer.name)))
         await render_card(update, context, user, customer.id,
                           notice=t("later_set", lang, when=views.fmt_local(when, core.config, lang), name=customer.name))
+    elif action == "lost":
+        if data.arg != "y":
+            await safe_answer(query)
+            await show(update, t("lost_confirm", lang, name=customer.name), InlineKeyboardMarkup([[
+                InlineKeyboardButton(tp("btn_lost_yes", lang), callback_data=CardAction(customer.id, "lost", "y").encode()),
+                InlineKeyboardButton(tp("btn_back", lang), callback_data=OpenCard(customer.id).encode())]]))
+            return
+        await core.db.run(_mark_lost, user, customer.id, core)
+        await safe_answer(query)
+        await show(update, t("lost_done", lang, name=customer.name))
     elif action == "fill":
         await safe_answer(query)
         field = data.arg
@@ -267,6 +275,12 @@ def _complete_item(session, user: User, customer_id: int, item_id: str, core):
     if customer is None:
         return cust_svc.ItemResult("unknown")
     return cust_svc.complete_item(session, core.config, user, customer, item_id, core.clock.now())
+
+
+def _mark_lost(session, user: User, customer_id: int, core) -> None:
+    customer = cust_svc.get_for(session, user, customer_id)
+    if customer is not None:
+        cust_svc.close_lost(session, user, customer, core.clock.now())
 
 
 def _add_reminder(session, user: User, customer_id: int, when, core) -> None:

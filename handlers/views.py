@@ -85,6 +85,8 @@ def card_text(view: CardView, config: Config, lang: str, rep_name: str = "", tea
     materials = "、".join(stage.materials) if stage and stage.materials else "—"
     intent = Raw(t("card_intent", lang, level=_level(c.intent_level, lang), score=c.intent_score)) if c.intent_score is not None else Raw("")
     prob = Raw(t("card_prob", lang, p=round(view.probability * 100))) if view.probability is not None else Raw("")
+    if view.best_hour is not None:
+        prob = Raw(prob + t("card_best_hour", lang, h=view.best_hour, h2=(view.best_hour + 1) % 24))
     followup = Raw(t("card_followup", lang, when=fmt_local(c.next_followup_at, config, lang))) if c.next_followup_at else Raw("")
     return t("card", lang,
              name=c.name, company=Raw(f" · {esc(c.company)}" if c.company else ""),
@@ -111,7 +113,8 @@ def card_keyboard(view: CardView, lang: str) -> InlineKeyboardMarkup:
                  InlineKeyboardButton(tp("btn_next", lang), callback_data=CardAction(cid, "next").encode())])
     rows.append([InlineKeyboardButton(tp("btn_script", lang), callback_data=CardAction(cid, "script").encode()),
                  InlineKeyboardButton(tp("btn_later", lang), callback_data=CardAction(cid, "later").encode())])
-    rows.append([InlineKeyboardButton(tp("btn_back", lang), callback_data=Page("today", 0).encode())])
+    rows.append([InlineKeyboardButton(tp("btn_back", lang), callback_data=Page("today", 0).encode()),
+                 InlineKeyboardButton(tp("btn_lost", lang), callback_data=CardAction(cid, "lost").encode())])
     return InlineKeyboardMarkup(rows)
 
 

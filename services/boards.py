@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from core.config import Config
-from core.texts import t
+from core.texts import t, tp
 from services import incentives as inc
 from storage.models import User
 from storage.models_incentives import BoardSnapshot
@@ -121,43 +121,57 @@ def board_period(config: Config, kind: str) -> str:
     return config.leaderboard.daily_period if kind == "daily" else config.leaderboard.weekly_period
 
 
-def previous_snapshot(session: Session, team_id: int, kind: str, before: datetime,
-                      exclude_slot: str | None = None) -> tuple[datetime | None, dict[int, tuple[str, int]]]:
-    query = select(func.max(BoardSnapshot.at)).where(BoardSnapshot.team_id == team_id, BoardSnapshot.board == kind,
-                                                      BoardSnapshot.at <= before)
+def previous_snapshots(session: Session, team_ids: list[int], kind: str, before: datetime,
+                       exclude_slot: str | None = None) -> dict[int, tuple[datetime, dict[int, tuple[str, int]]]]:
+    """Each team's latest posted board of this kind: {team: (at, {user: (group, rank)})}."""
+    query = (select(BoardSnapshot.team_id, func.max(BoardSnapshot.at))
+             .where(BoardSnapshot.team_id.in_(team_ids), BoardSnapshot.board == kind, BoardSnapshot.at <= before))
     if exclude_slot:
         query = query.where(BoardSnapshot.slot != exclude_slot)
-    at = session.exec(query).one()
-    if at is None:
-        return None, {}
-    rows = session.exec(select(BoardSnapshot.user_id, BoardSnapshot.group_key, BoardSnapshot.rank).where(
-        BoardSnapshot.team_id == team_id, BoardSnapshot.board == kind, BoardSnapshot.at == at))
-    return at, {uid: (key, rank) for uid, key, rank in rows}
+    latest = dict(session.execute(query.group_by(BoardSnapshot.team_id)).all())
+    out: dict[int, tuple[datetime, dict[int, tuple[str, int]]]] = {t: (at, {}) for t, at in latest.items()}
+    if latest:
+        rows = session.execute(select(BoardSnapshot.team_id, BoardSnapshot.at, BoardSnapshot.user_id, BoardSnapshot.group_key,
+                                      BoardSnapshot.rank).where(BoardSnapshot.team_id.in_(list(latest)), BoardSnapshot.board == kind,
+                                                                BoardSnapshot.at.in_(list(set(latest.values())))))
+        for team_id, at, uid, key, rank in rows:
+            if latest.get(team_id) == at:
+                out[team_id][1][uid] = (key, rank)
+    return out
 
 
 def compute(session: Session, config: Config, team_id: int, kind: str, now: datetime,
             slot: str | None = None) -> Board:
+    return compute_many(session, config, [team_id], kind, now, slot)[team_id]
+
+
+def compute_many(session: Session, config: Config, team_ids: list[int], kind: str, now: datetime,
+                 slot: str | None = None) -> dict[int, Board]:
+    """Every team's board with the same handful of GROUP BY queries."""
     period = board_period(config, kind)
     start, end = inc.period_bounds(config, now, period)
-    reps = inc.team_users(session, team_id, active_only=True)
-    stats = inc.rep_stats(session, config, team_id, start, end, now, users=reps)
-    previous_at, previous = previous_snapshot(session, team_id, kind, now, exclude_slot=slot)
-    board = Board(team_id=team_id, kind=kind, period=period, start=start, end=end, previous_at=previous_at)
-    for user in reps:
-        s = stats[user.id]
-        target = period_target(config, user, period)
-        board.rows.append(BoardRow(user_id=user.id, name=user.name, group_key=group_of(config, user, now), points=s.points,
-                                   deals=s.deals, compliance=s.compliance, quality=s.completeness,
-                                   share=round(100.0 * s.points / target, 1), target=round(target, 1)))
-    keys = sorted({r.group_key for r in board.rows})
-    for key in keys:
-        members = sorted((r for r in board.rows if r.group_key == key), key=lambda r: (-r.share, -r.points, r.user_id))
-        for rank, row in enumerate(members, 1):
-            row.rank, row.size = rank, len(members)
-            before = previous.get(row.user_id)
-            row.prev_rank = before[1] if before and before[0] == key else None
-        board.groups.append(_public_view(config, key, members))
-    return board
+    reps = inc.team_users(session, list(team_ids), active_only=True)
+    stats = inc.rep_stats_many(session, config, list(team_ids), start, end, now, users=reps)
+    previous = previous_snapshots(session, list(team_ids), kind, now, exclude_slot=slot)
+    boards = {}
+    for team_id in team_ids:
+        previous_at, before_ranks = previous.get(team_id, (None, {}))
+        board = Board(team_id=team_id, kind=kind, period=period, start=start, end=end, previous_at=previous_at)
+        for user in (u for u in reps if u.team_id == team_id):
+            s = stats[user.id]
+            target = period_target(config, user, period)
+            board.rows.append(BoardRow(user_id=user.id, name=user.name, group_key=group_of(config, user, now),
+                                       points=s.points, deals=s.deals, compliance=s.compliance, quality=s.completeness,
+                                       share=round(100.0 * s.points / target, 1), target=round(target, 1)))
+        for key in sorted({r.group_key for r in board.rows}):
+            members = sorted((r for r in board.rows if r.group_key == key), key=lambda r: (-r.share, -r.points, r.user_id))
+            for rank, row in enumerate(members, 1):
+                row.rank, row.size = rank, len(members)
+                before = before_ranks.get(row.user_id)
+                row.prev_rank = before[1] if before and before[0] == key else None
+            board.groups.append(_public_view(config, key, members))
+        boards[team_id] = board
+    return boards
 
 
 def _public_view(config: Config, key: str, members: list[BoardRow]) -> GroupView:
@@ -267,3 +281,17 @@ def chart_rows(config: Config, rows: list[BoardRow], lang: str) -> list[dict]:
              "points": r.points, "deals": r.deals, "compliance": pct_text(r.compliance), "quality": pct_text(r.quality),
              "move": movement_text(r.movement, lang)} for r in rows]
 
+
+
+def board_png(config: Config, team_name: str, board: Board, rows: list[BoardRow], lang: str = "zh",
+              subtitle_key: str = "board_chart_subtitle") -> bytes:
+    """The leaderboard image: only the ``rows`` given (the public rows for a group post)."""
+    from services import charts
+    data = chart_rows(config, rows, lang)
+    if len(board.groups) > 1:
+        for item in data:
+            item["label"] = f"{item['group'][:4]} {item['label']}"
+    headers = {k: tp(f"col_{k}", lang) for k in ("share", "points", "deals", "compliance", "quality", "move")}
+    title = tp("board_chart_title", lang, team=team_name, board=tp(f"board_{board.kind}", lang),
+               period=tp(f"period_{board.period}", lang))
+    return charts.leaderboard_png(title, data, headers, tp(subtitle_key, lang))

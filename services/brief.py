@@ -33,6 +33,7 @@ class CardView:
     eta: datetime | None  # expected conversion date (local)
     probability: float | None = None
     reasons: list[str] = field(default_factory=list)
+    best_hour: int | None = None
 
 
 def local_day_bounds(now: datetime, tz) -> tuple[datetime, datetime]:

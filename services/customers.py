@@ -415,3 +415,17 @@ def set_team_modules(session: Session, manager: User, modules: list[str]) -> Tea
     session.add(team)
     session.flush()
     return team
+
+
+def close_lost(session: Session, actor: User, customer: Customer, now: datetime, reason: str = "") -> None:
+    """The lost exit: recorded like a stage move, so funnel and model history see it."""
+    if customer.status != "open":
+        return
+    session.add(StageChange(customer_id=customer.id, from_stage=customer.stage, to_stage="lost",
+                            by_user_id=actor.id, at=now, complete_data=True))
+    session.add(Activity(customer_id=customer.id, user_id=actor.id, kind="stage", text="lost", at=now,
+                         data={"from": customer.stage, "reason": reason}))
+    customer.status = "lost"
+    customer.updated_at = now
+    session.add(customer)
+    session.flush()

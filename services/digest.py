@@ -20,11 +20,12 @@ from core.config import Config
 from core.texts import Raw, esc, t, tp
 from services import incentives as inc
 from services import outbox
-from storage.models import Activity, Customer, SpotCheck, Team, User
-from storage.models_incentives import AntiCheatFlag
+from storage.models import Activity, Customer, PointsEntry, SpotCheck, Team, User
+from storage.models_incentives import AntiCheatFlag, Redemption
 
 MAX_REP_LINES = 30
 MAX_LIST = 5
+MAX_PENDING = 10
 HOT_SCORE = 70
 # Activity kinds shown as their own column in "yesterday"; everything else is counted as "other".
 SHOWN_KINDS = ("followup", "checklist", "stage", "create")
@@ -54,34 +55,43 @@ class Funnel:
 
 
 def funnel(session: Session, config: Config, team_id: int, now: datetime, lang: str = "zh") -> Funnel:
-    """One GROUP BY over the team's customers; "stalled" = open and in the stage past its expected days."""
+    return funnels(session, config, [team_id], now, lang)[team_id]
+
+
+def funnels(session: Session, config: Config, team_ids: list[int], now: datetime, lang: str = "zh") -> dict[int, Funnel]:
+    """One GROUP BY over the teams' customers; "stalled" = open and in the stage past its expected days."""
     stalled_expr = case(*[(and_(Customer.stage == s.id, Customer.stage_entered_at < now - timedelta(days=s.expected_days)), 1)
                           for s in config.stages], else_=0)
-    rows = session.execute(select(Customer.stage, Customer.status, func.count(), func.sum(stalled_expr))
-                           .where(Customer.team_id == team_id, Customer.invalid == False)  # noqa: E712
-                           .group_by(Customer.stage, Customer.status))
+    rows = session.execute(select(Customer.team_id, Customer.stage, Customer.status, func.count(), func.sum(stalled_expr))
+                           .where(Customer.team_id.in_(team_ids), Customer.invalid == False)  # noqa: E712
+                           .group_by(Customer.team_id, Customer.stage, Customer.status))
     n = len(config.stages)
-    at_index = [0] * (n + 1)  # customers whose furthest stage is i (n = won)
-    current, stalled = [0] * n, [0] * n
-    for stage_id, status, count, late in rows:
+    at_index = {t: [0] * (n + 1) for t in team_ids}  # customers whose furthest stage is i (n = won)
+    current = {t: [0] * n for t in team_ids}
+    stalled = {t: [0] * n for t in team_ids}
+    for team_id, stage_id, status, count, late in rows:
         index = config.stage_index(stage_id)
         if status == "won":
-            at_index[n] += count
+            at_index[team_id][n] += count
             continue
         if index < 0:
             continue
-        at_index[index] += count
+        at_index[team_id][index] += count
         if status == "open":
-            current[index] += count
-            stalled[index] += int(late or 0)
-    reached = [sum(at_index[i:]) for i in range(n + 1)]
-    stages = []
-    for i, s in enumerate(config.stages):
-        conversion = round(100.0 * reached[i + 1] / reached[i], 1) if reached[i] else None
-        stages.append(FunnelStage(s.id, (s.name_en or s.name) if lang == "en" else s.name, reached[i], current[i],
-                                  stalled[i], conversion))
-    worst = max(range(n), key=lambda i: (stalled[i], stalled[i] / current[i] if current[i] else 0, -i))
-    return Funnel(stages, at_index[n], worst if stalled[worst] > 0 else None)
+            current[team_id][index] += count
+            stalled[team_id][index] += int(late or 0)
+    out = {}
+    for t in team_ids:
+        reached = [sum(at_index[t][i:]) for i in range(n + 1)]
+        stages = []
+        for i, s in enumerate(config.stages):
+            conversion = round(100.0 * reached[i + 1] / reached[i], 1) if reached[i] else None
+            stages.append(FunnelStage(s.id, (s.name_en or s.name) if lang == "en" else s.name, reached[i], current[t][i],
+                                      stalled[t][i], conversion))
+        st, cur = stalled[t], current[t]
+        worst = max(range(n), key=lambda i: (st[i], st[i] / cur[i] if cur[i] else 0, -i))
+        out[t] = Funnel(stages, at_index[t][n], worst if st[worst] > 0 else None)
+    return out
 
 
 # --- the digest ----------------------------------------------------------------------------------
@@ -111,8 +121,9 @@ class TeamDigest:
     hot: list[tuple[str, str, int]]           # customer, owner, intent score
     spot_flags: list[tuple[str, str, str]]    # owner, customer, reason
     cheat_flags: list[tuple[str, str, int]]   # rep, kind, actions concerned
-    pending: list[tuple[str, int, str, int, str]]  # kind (points|redeem), id, rep, points, what
+    pending: list[tuple[str, int, str, int, str]]  # the oldest few: kind (points|redeem), id, rep, points, what
     blocked: list[str]
+    pending_total: int = 0
     new_blocked: int = 0
 
     @property
@@ -124,10 +135,9 @@ class TeamDigest:
         return not (self.activity_total or self.spot_flags or self.cheat_flags or self.pending or self.new_blocked)
 
 
-def yesterday_activity(session: Session, team_id: int, start: datetime, end: datetime) -> dict[int, dict[str, int]]:
+def yesterday_activity(session: Session, user_ids: list[int], start: datetime, end: datetime) -> dict[int, dict[str, int]]:
     rows = session.execute(select(Activity.user_id, Activity.kind, func.count())
-                           .join(User, User.id == Activity.user_id)
-                           .where(User.team_id == team_id, Activity.at >= start, Activity.at < end)
+                           .where(Activity.user_id.in_(user_ids), Activity.at >= start, Activity.at < end)
                            .group_by(Activity.user_id, Activity.kind))
     out: dict[int, dict[str, int]] = {}
     for uid, kind, n in rows:
@@ -135,53 +145,93 @@ def yesterday_activity(session: Session, team_id: int, start: datetime, end: dat
     return out
 
 
+def _top_per_team(session: Session, columns: list, where: list, order_by: list, limit: int) -> list:
+    """The first ``limit`` rows of each team (ROW_NUMBER() OVER (PARTITION BY team_id …)): one query for all teams."""
+    rank = func.row_number().over(partition_by=columns[0], order_by=order_by).label("rn")
+    inner = select(*columns, rank).where(*where).subquery()
+    return list(session.execute(select(*[inner.c[c.key] for c in columns]).where(inner.c.rn <= limit)
+                                .order_by(inner.c[columns[0].key], inner.c.rn)))
+
+
 def build(session: Session, config: Config, team_id: int, now: datetime, lang: str = "zh") -> TeamDigest:
+    return build_many(session, config, [team_id], now, lang)[team_id]
+
+
+def build_many(session: Session, config: Config, team_ids: list[int], now: datetime, lang: str = "zh") -> dict[int, TeamDigest]:
+    """Every team's digest with a fixed number of set-based queries (GROUP BY / window functions)."""
     y_start, y_end = inc.day_bounds(config, now, days_back=1)
     today_start, _ = inc.day_bounds(config, now)
-    reps = inc.team_users(session, team_id)
     k_start, k_end = inc.kpi_window(config, now)
-    stats = inc.rep_stats(session, config, team_id, k_start, k_end, now, users=reps)
-    kinds = yesterday_activity(session, team_id, y_start, y_end)
-    yesterday = {u.id: RepDay(u, kinds.get(u.id, {})) for u in reps}
-    owners = {u.id: u.name for u in session.exec(select(User).where(User.team_id == team_id))}
+    members = list(session.exec(select(User).where(User.team_id.in_(team_ids)).order_by(User.id)))
+    owners = {u.id: u.name for u in members}
+    reps = [u for u in members if u.role == "rep"]
+    stats = inc.rep_stats_many(session, config, team_ids, k_start, k_end, now, users=reps)
+    kinds = yesterday_activity(session, [u.id for u in members], y_start, y_end)
 
-    base = (Customer.team_id == team_id, Customer.status == "open", Customer.invalid == False)  # noqa: E712
+    base = [Customer.team_id.in_(team_ids), Customer.status == "open", Customer.invalid == False]  # noqa: E712
     late = and_(Customer.next_followup_at.is_not(None), Customer.next_followup_at < today_start)
-    overdue_total = session.exec(select(func.count()).select_from(Customer).where(*base, late)).one()
-    overdue_top = [(c.name, owners.get(c.owner_id, "—"), max(1, (today_start - c.next_followup_at).days + 1))
-                   for c in session.exec(select(Customer).where(*base, late)
-                                         .order_by(Customer.next_followup_at, Customer.id).limit(MAX_LIST))]
-    hot_rows = session.exec(select(Customer).where(*base, or_(Customer.intent_level == "high", Customer.intent_score >= HOT_SCORE))
-                            .order_by(Customer.intent_score.desc(), Customer.id).limit(MAX_LIST))
-    hot = [(c.name, owners.get(c.owner_id, "—"), c.intent_score or 0) for c in hot_rows]
+    overdue_total = dict(session.execute(select(Customer.team_id, func.count()).where(*base, late)
+                                         .group_by(Customer.team_id)).all())
+    overdue_top: dict[int, list] = {t: [] for t in team_ids}
+    for team_id, name, owner_id, due in _top_per_team(
+            session, [Customer.team_id, Customer.name, Customer.owner_id, Customer.next_followup_at], base + [late],
+            [Customer.next_followup_at, Customer.id], MAX_LIST):
+        overdue_top[team_id].append((name, owners.get(owner_id, "—"), max(1, (today_start - due).days + 1)))
+    hot: dict[int, list] = {t: [] for t in team_ids}
+    for team_id, name, owner_id, score in _top_per_team(
+            session, [Customer.team_id, Customer.name, Customer.owner_id, Customer.intent_score],
+            base + [or_(Customer.intent_level == "high", Customer.intent_score >= HOT_SCORE)],
+            [Customer.intent_score.desc(), Customer.id], MAX_LIST):
+        hot[team_id].append((name, owners.get(owner_id, "—"), score or 0))
 
-    spot_rows = session.execute(select(SpotCheck.owner_id, Customer.name, SpotCheck.reason)
-                                .join(Customer, Customer.id == SpotCheck.customer_id)
-                                .where(Customer.team_id == team_id, SpotCheck.result == "flagged",
-                                       SpotCheck.decided_at >= y_start, SpotCheck.decided_at <= now)
-                                .order_by(SpotCheck.decided_at))
     reasons = {r.id: r for r in config.spotcheck.reasons}
 
     def reason_label(rid: str) -> str:
         r = reasons.get(rid)
         return ((r.label_en or r.label) if lang == "en" else r.label) if r else rid
 
-    spot_flags = [(owners.get(uid, "—"), name, reason_label(reason)) for uid, name, reason in spot_rows]
-    cheat_rows = session.exec(select(AntiCheatFlag).where(AntiCheatFlag.team_id == team_id, AntiCheatFlag.status == "open")
-                              .order_by(AntiCheatFlag.at))
-    cheat_flags = [(owners.get(f.user_id, "—"), f.kind, len(f.entry_ids or [])) for f in cheat_rows]
-    pending: list[tuple[str, int, str, int, str]] = []
-    for e in inc.pending_awards(session, team_id):
-        pending.append(("points", e.id, owners.get(e.user_id, "—"), e.points, inc.action_label(config, e.action, lang)))
-    for r in inc.pending_redemptions(session, team_id):
-        pending.append(("redeem", r.id, owners.get(r.user_id, "—"), r.price, r.reward_name))
-    blocked_users = list(session.exec(select(User).where(User.team_id == team_id, User.active == False)))  # noqa: E712
-    return TeamDigest(
-        team_id=team_id, day=inc.local_date(config, now), funnel=funnel(session, config, team_id, now, lang), reps=reps,
-        yesterday=yesterday, stats=stats, kpis={uid: inc.kpi_score(config, s) for uid, s in stats.items()},
-        compliance=inc.team_compliance(stats), overdue_total=overdue_total, overdue_top=overdue_top, hot=hot,
-        spot_flags=spot_flags, cheat_flags=cheat_flags, pending=pending, blocked=[u.name for u in blocked_users],
-        new_blocked=sum(1 for u in blocked_users if u.blocked_at and u.blocked_at >= y_start))
+    spot_flags: dict[int, list] = {t: [] for t in team_ids}
+    for team_id, uid, name, reason in session.execute(
+            select(Customer.team_id, SpotCheck.owner_id, Customer.name, SpotCheck.reason)
+            .join(Customer, Customer.id == SpotCheck.customer_id)
+            .where(Customer.team_id.in_(team_ids), SpotCheck.result == "flagged",
+                   SpotCheck.decided_at >= y_start, SpotCheck.decided_at <= now).order_by(SpotCheck.decided_at)):
+        spot_flags[team_id].append((owners.get(uid, "—"), name, reason_label(reason)))
+    cheat_flags: dict[int, list] = {t: [] for t in team_ids}
+    for f in session.exec(select(AntiCheatFlag).where(AntiCheatFlag.team_id.in_(team_ids), AntiCheatFlag.status == "open")
+                          .order_by(AntiCheatFlag.at)):
+        cheat_flags[f.team_id].append((owners.get(f.user_id, "—"), f.kind, len(f.entry_ids or [])))
+    pending: dict[int, list] = {t: [] for t in team_ids}
+    for team_id, rid, uid, price, name in _top_per_team(
+            session, [Redemption.team_id, Redemption.id, Redemption.user_id, Redemption.price, Redemption.reward_name],
+            [Redemption.team_id.in_(team_ids), Redemption.status == "requested"],
+            [Redemption.requested_at, Redemption.id], MAX_PENDING):
+        pending[team_id].append(("redeem", rid, owners.get(uid, "—"), price, name))
+    for team_id, eid, uid, points, action in _top_per_team(
+            session, [PointsEntry.team_id, PointsEntry.id, PointsEntry.user_id, PointsEntry.points, PointsEntry.action],
+            [PointsEntry.team_id.in_(team_ids), PointsEntry.status == "pending"], [PointsEntry.at, PointsEntry.id], MAX_PENDING):
+        pending[team_id].append(("points", eid, owners.get(uid, "—"), points, inc.action_label(config, action, lang)))
+    pending_total = dict(session.execute(select(PointsEntry.team_id, func.count()).where(
+        PointsEntry.team_id.in_(team_ids), PointsEntry.status == "pending").group_by(PointsEntry.team_id)).all())
+    for team_id, n in session.execute(select(Redemption.team_id, func.count()).where(
+            Redemption.team_id.in_(team_ids), Redemption.status == "requested").group_by(Redemption.team_id)):
+        pending_total[team_id] = pending_total.get(team_id, 0) + n
+    all_funnels = funnels(session, config, team_ids, now, lang)
+    day = inc.local_date(config, now)
+    out = {}
+    for t in team_ids:
+        team_reps = [u for u in reps if u.team_id == t]
+        team_stats = {u.id: stats[u.id] for u in team_reps}
+        blocked = [u for u in members if u.team_id == t and not u.active]
+        out[t] = TeamDigest(
+            team_id=t, day=day, funnel=all_funnels[t], reps=team_reps,
+            yesterday={u.id: RepDay(u, kinds.get(u.id, {})) for u in team_reps}, stats=team_stats,
+            kpis={uid: inc.kpi_score(config, s) for uid, s in team_stats.items()},
+            compliance=inc.team_compliance(team_stats), overdue_total=overdue_total.get(t, 0), overdue_top=overdue_top[t],
+            hot=hot[t], spot_flags=spot_flags[t], cheat_flags=cheat_flags[t], pending=pending[t],
+            pending_total=pending_total.get(t, 0), blocked=[u.name for u in blocked],
+            new_blocked=sum(1 for u in blocked if u.blocked_at and u.blocked_at >= y_start))
+    return out
 
 
 # --- rendering -------------------------------------------------------------------------------------
@@ -231,7 +281,8 @@ def digest_text(config: Config, d: TeamDigest, team_name: str, lang: str) -> str
     kpis = list(d.kpis.values())
     avg_kpi = sum(kpis) / len(kpis) if kpis else 0
     low = sorted(d.reps, key=lambda u: (d.kpis.get(u.id, 0), u.id))[:3]
-    out.append(t("digest_compliance", lang, items=_pct(d.compliance.items_pct), moves=_pct(d.compliance.moves_pct),
+    out.append(t("digest_compliance", lang, days=config.kpi.window_days, items=_pct(d.compliance.items_pct),
+                 moves=_pct(d.compliance.moves_pct),
                  overall=_pct(d.compliance.overall), kpi=f"{avg_kpi:.0f}",
                  low="、".join(f"{u.name} {d.kpis.get(u.id, 0):.0f}" for u in low) or "—"))
     # Overdue and hot.
@@ -249,7 +300,7 @@ def digest_text(config: Config, d: TeamDigest, team_name: str, lang: str) -> str
         items = "；".join(f"{esc(name)}：{esc(tp('flag_kind_' + kind, lang))}（{n}）" for name, kind, n in d.cheat_flags[:MAX_LIST])
         out.append(t("digest_cheat_flags", lang, n=len(d.cheat_flags), items=Raw(items)))
     if d.pending:
-        out.append(t("digest_pending", lang, n=len(d.pending)))
+        out.append(t("digest_pending", lang, n=d.pending_total))
     if d.blocked:
         out.append(t("digest_blocked", lang, names="、".join(d.blocked[:20]), n=len(d.blocked)))
     return join_lines(out)
@@ -313,7 +364,7 @@ def queue_digests(session: Session, core, team: Team, slot: datetime) -> int:
         if d.nothing_new:
             continue
         if lang not in charts:
-            png = funnel_chart(config, d.funnel, t("digest_chart_title", lang, team=team.name), lang)
+            png = funnel_chart(config, d.funnel, tp("digest_chart_title", lang, team=team.name), lang)
             charts[lang] = base64.b64encode(png).decode()
         chart = {"photo_b64": charts[lang], "caption": funnel_caption(config, d, team.name, lang)}
         if outbox.enqueue(session, manager.tg_id, "digest", chart, f"digest-chart:{manager.id}:{day}", core.clock.now()):

@@ -360,14 +360,24 @@ def decide_award(session: Session, config: Config, manager: User, entry_id: int,
     return Decision("done", entry, owner)
 
 
-def pending_awards(session: Session, team_id: int) -> list[PointsEntry]:
-    return list(session.exec(select(PointsEntry).where(PointsEntry.team_id == team_id, PointsEntry.status == "pending")
-                             .order_by(PointsEntry.at, PointsEntry.id)))
+def pending_awards(session: Session, team_id: int, limit: int | None = None) -> list[PointsEntry]:
+    query = (select(PointsEntry).where(PointsEntry.team_id == team_id, PointsEntry.status == "pending")
+             .order_by(PointsEntry.at, PointsEntry.id))
+    return list(session.exec(query.limit(limit) if limit else query))
 
 
-def pending_redemptions(session: Session, team_id: int) -> list[Redemption]:
-    return list(session.exec(select(Redemption).where(Redemption.team_id == team_id, Redemption.status == "requested")
-                             .order_by(Redemption.requested_at, Redemption.id)))
+def pending_redemptions(session: Session, team_id: int, limit: int | None = None) -> list[Redemption]:
+    query = (select(Redemption).where(Redemption.team_id == team_id, Redemption.status == "requested")
+             .order_by(Redemption.requested_at, Redemption.id))
+    return list(session.exec(query.limit(limit) if limit else query))
+
+
+def pending_count(session: Session, team_id: int) -> int:
+    awards = session.exec(select(func.count()).select_from(PointsEntry).where(
+        PointsEntry.team_id == team_id, PointsEntry.status == "pending")).one()
+    redemptions = session.exec(select(func.count()).select_from(Redemption).where(
+        Redemption.team_id == team_id, Redemption.status == "requested")).one()
+    return int(awards) + int(redemptions)
 
 
 # --- rewards ------------------------------------------------------------------------------------
@@ -557,9 +567,10 @@ class RepStats:
         return round(min(100.0, 100.0 * max(self.points, 0) / target), 1)
 
 
-def team_users(session: Session, team_id: int, roles: tuple[str, ...] = ("rep",), active_only: bool = False,
+def team_users(session: Session, team_id: int | list[int], roles: tuple[str, ...] = ("rep",), active_only: bool = False,
                user_ids: list[int] | None = None) -> list[User]:
-    query = select(User).where(User.team_id == team_id, User.role.in_(roles))
+    team_ids = team_id if isinstance(team_id, list) else [team_id]
+    query = select(User).where(User.team_id.in_(team_ids), User.role.in_(roles))
     if active_only:
         query = query.where(User.active == True)  # noqa: E712
     if user_ids is not None:
@@ -569,21 +580,29 @@ def team_users(session: Session, team_id: int, roles: tuple[str, ...] = ("rep",)
 
 def rep_stats(session: Session, config: Config, team_id: int, start: datetime, end: datetime, now: datetime, *,
               users: list[User] | None = None) -> dict[int, RepStats]:
-    """Window numbers for every rep of a team: five GROUP BY queries, whatever the team size."""
+    """Window numbers for every rep of a team (see ``rep_stats_many``)."""
     users = users if users is not None else team_users(session, team_id)
+    return rep_stats_many(session, config, [team_id], start, end, now, users=users)
+
+
+def rep_stats_many(session: Session, config: Config, team_ids: list[int], start: datetime, end: datetime,
+                   now: datetime, *, users: list[User]) -> dict[int, RepStats]:
+    """Window numbers for the given reps of one or many teams: five GROUP BY queries, whatever the size."""
     window_days = max(1, round((end - start).total_seconds() / 86400))
     stats = {u.id: RepStats(user=u, window_days=window_days) for u in users}
     if not stats:
         return stats
-    one_user = [next(iter(stats))] if len(stats) == 1 else None
+    ids = list(stats)
+    # One rep (a morning brief line, /me): narrow every query to that rep's own (user, time) index range.
+    single = len(ids) == 1
 
-    def scoped(query, column):
-        return query.where(column.in_(one_user)) if one_user else query
+    def one(query, column):
+        return query.where(column.in_(ids)) if single else query
 
     q = (select(PointsEntry.user_id, func.sum(PointsEntry.points))
-         .where(PointsEntry.team_id == team_id, PointsEntry.at >= start, PointsEntry.at < end,
-                PointsEntry.status.in_(points_svc.EARNED)).group_by(PointsEntry.user_id))
-    for uid, total in session.execute(scoped(q, PointsEntry.user_id)):
+         .where(PointsEntry.team_id.in_(team_ids), PointsEntry.status.in_(points_svc.EARNED),
+                PointsEntry.at >= start, PointsEntry.at < end).group_by(PointsEntry.user_id))
+    for uid, total in session.execute(one(q, PointsEntry.user_id)):
         if uid in stats:
             stats[uid].points = int(total or 0)
 
@@ -591,38 +610,37 @@ def rep_stats(session: Session, config: Config, team_id: int, start: datetime, e
     complete = case((StageChange.complete_data == True, 1), else_=0)  # noqa: E712
     q = (select(StageChange.by_user_id, func.count(), func.sum(complete), func.sum(won))
          .join(Customer, Customer.id == StageChange.customer_id)
-         .where(Customer.team_id == team_id, Customer.invalid == False, StageChange.from_stage.is_not(None),  # noqa: E712
-                StageChange.at >= start, StageChange.at < end).group_by(StageChange.by_user_id))
-    for uid, moves, ok, deals in session.execute(scoped(q, StageChange.by_user_id)):
-        if uid in stats:
-            s = stats[uid]
-            s.moves, s.moves_complete, s.deals = int(moves), int(ok or 0), int(deals or 0)
+         .where(StageChange.by_user_id.in_(ids), StageChange.at >= start, StageChange.at < end,
+                StageChange.from_stage.is_not(None), Customer.team_id.in_(team_ids), Customer.invalid == False)  # noqa: E712
+         .group_by(StageChange.by_user_id))
+    for uid, moves, ok, deals in session.execute(q):
+        s = stats[uid]
+        s.moves, s.moves_complete, s.deals = int(moves), int(ok or 0), int(deals or 0)
 
     on_time = case((ChecklistDone.within_expected == True, 1), else_=0)  # noqa: E712
     q = (select(ChecklistDone.user_id, func.count(), func.sum(on_time))
          .join(Customer, Customer.id == ChecklistDone.customer_id)
-         .where(Customer.team_id == team_id, Customer.invalid == False,  # noqa: E712
-                ChecklistDone.at >= start, ChecklistDone.at < end).group_by(ChecklistDone.user_id))
-    for uid, items, ok in session.execute(scoped(q, ChecklistDone.user_id)):
-        if uid in stats:
-            stats[uid].items, stats[uid].items_on_time = int(items), int(ok or 0)
+         .where(ChecklistDone.user_id.in_(ids), ChecklistDone.at >= start, ChecklistDone.at < end,
+                Customer.team_id.in_(team_ids), Customer.invalid == False)  # noqa: E712
+         .group_by(ChecklistDone.user_id))
+    for uid, items, ok in session.execute(q):
+        stats[uid].items, stats[uid].items_on_time = int(items), int(ok or 0)
 
     today_start, _ = day_bounds(config, now)
     overdue = case((and_(Customer.next_followup_at.is_not(None), Customer.next_followup_at < today_start), 1), else_=0)
     q = (select(Customer.owner_id, func.count(), func.sum(Customer.completeness), func.sum(overdue))
-         .where(Customer.team_id == team_id, Customer.status == "open", Customer.invalid == False,  # noqa: E712
+         .where(Customer.team_id.in_(team_ids), Customer.status == "open", Customer.invalid == False,  # noqa: E712
                 Customer.owner_id.is_not(None)).group_by(Customer.owner_id))
-    for uid, n, comp, late in session.execute(scoped(q, Customer.owner_id)):
+    for uid, n, comp, late in session.execute(one(q, Customer.owner_id)):
         if uid in stats:
             s = stats[uid]
             s.open_customers, s.completeness_sum, s.overdue = int(n), int(comp or 0), int(late or 0)
 
     q = (select(SpotCheck.owner_id, func.count()).where(
-        SpotCheck.result == "flagged", SpotCheck.decided_at >= start, SpotCheck.decided_at < end,
-        SpotCheck.owner_id.is_not(None)).group_by(SpotCheck.owner_id))
-    for uid, n in session.execute(scoped(q, SpotCheck.owner_id)):
-        if uid in stats:
-            stats[uid].flags = int(n)
+        SpotCheck.owner_id.in_(ids), SpotCheck.result == "flagged", SpotCheck.decided_at >= start,
+        SpotCheck.decided_at < end).group_by(SpotCheck.owner_id))
+    for uid, n in session.execute(q):
+        stats[uid].flags = int(n)
     return stats
 
 
@@ -687,7 +705,7 @@ def dimension_counts(session: Session, config: Config, team_id: int, start: date
         q = (select(ChecklistDone.user_id, ChecklistDone.item_id, func.count())
              .join(Customer, Customer.id == ChecklistDone.customer_id)
              .where(Customer.team_id == team_id, Customer.invalid == False, ChecklistDone.item_id.in_(list(by_item)),  # noqa: E712
-                    ChecklistDone.at >= start, ChecklistDone.at < end)
+                    ChecklistDone.user_id.in_(user_ids), ChecklistDone.at >= start, ChecklistDone.at < end)
              .group_by(ChecklistDone.user_id, ChecklistDone.item_id))
         for uid, item, n in session.execute(q):
             for dim in by_item.get(item, []):
@@ -697,7 +715,8 @@ def dimension_counts(session: Session, config: Config, team_id: int, start: date
         q = (select(StageChange.by_user_id, StageChange.to_stage, func.count())
              .join(Customer, Customer.id == StageChange.customer_id)
              .where(Customer.team_id == team_id, Customer.invalid == False, StageChange.to_stage.in_(list(by_stage)),  # noqa: E712
-                    StageChange.from_stage.is_not(None), StageChange.at >= start, StageChange.at < end)
+                    StageChange.by_user_id.in_(user_ids), StageChange.from_stage.is_not(None),
+                    StageChange.at >= start, StageChange.at < end)
              .group_by(StageChange.by_user_id, StageChange.to_stage))
         for uid, stage, n in session.execute(q):
             for dim in by_stage.get(stage, []):
@@ -705,8 +724,7 @@ def dimension_counts(session: Session, config: Config, team_id: int, start: date
                     counts[uid][dim] += int(n)
     if by_kind:
         q = (select(Activity.user_id, Activity.kind, func.count())
-             .join(User, User.id == Activity.user_id)
-             .where(User.team_id == team_id, Activity.kind.in_(list(by_kind)), Activity.at >= start, Activity.at < end)
+             .where(Activity.user_id.in_(user_ids), Activity.kind.in_(list(by_kind)), Activity.at >= start, Activity.at < end)
              .group_by(Activity.user_id, Activity.kind))
         for uid, kind, n in session.execute(q):
             for dim in by_kind.get(kind, []):
@@ -893,3 +911,40 @@ def honor_label(config: Config, honor: Honor, lang: str) -> str:
             return formula.label_en
     return honor.label
 
+
+
+# --- presentation of the profile (plain HTML and PNG; the handler only sends them) ----------------
+
+def profile_caption(config: Config, p: Profile, lang: str) -> str:
+    s = p.stats
+    dims = " · ".join(f"{(d.name_en or d.name) if lang == 'en' else d.name} {p.scores.get(d.id, 0):.0f}" for d in config.dimensions)
+    parts = " · ".join(f"{t('kpi_' + m, lang)} {p.kpi_parts[m]:.0f}" for m in config.kpi.weights)
+    rank = ""
+    if p.rank is not None:
+        from services.boards import movement_text
+        rank = t("me_rank", lang, group=p.rank.group, rank=p.rank.rank, size=p.rank.size, share=f"{p.rank.share:.0f}",
+                 move=movement_text(p.rank.movement, lang))
+    honors = ""
+    if p.honors:
+        honors = t("me_honors", lang, items="、".join(f"{honor_label(config, h, lang)}（{h.period}）" for h in p.honors[:5]))
+    weak = p.weakest
+    hint = (weak.hint_en or weak.hint) if lang == "en" else weak.hint
+    from core.texts import Raw
+    return t("me_caption", lang, name=p.user.name, balance=p.balance,
+             pending=Raw(t("me_pending", lang, n=p.pending_points)) if p.pending_points else "",
+             days=s.window_days, earned=s.points, rank=Raw(rank), kpi=f"{p.kpi:.0f}", kpi_parts=parts,
+             compliance="—" if s.compliance is None else f"{s.compliance:.0f}%",
+             items="—" if s.items_pct is None else f"{s.items_pct:.0f}%",
+             moves="—" if s.moves_pct is None else f"{s.moves_pct:.0f}%",
+             flags=Raw(t("me_flags", lang, n=s.flags)) if s.flags else "", dims=dims, honors=Raw(honors),
+             weak=(weak.name_en or weak.name) if lang == "en" else weak.name, hint=hint)
+
+
+def profile_radar(config: Config, p: Profile, lang: str) -> bytes:
+    from services import charts
+    labels = [(d.name_en or d.name) if lang == "en" else d.name for d in config.dimensions]
+    return charts.radar_png(tp("radar_title", lang, name=p.user.name), labels,
+                            [p.scores.get(d.id, 0.0) for d in config.dimensions],
+                            [p.team_avg.get(d.id, 0.0) for d in config.dimensions],
+                            (tp("radar_me", lang), tp("radar_team", lang)),
+                            highlight=config.dimensions.index(p.weakest))

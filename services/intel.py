@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from core.config import Config
 from services import customers as cust_svc
-from storage.models import Activity, Customer, IntentRecord, User
+from storage.models import Activity, Customer, IntentRecord, StageChange, User
 
 MIN_TEXT = 6
 
@@ -52,18 +52,69 @@ def record_analysis(session: Session, core: Any, user: User, customer_id: int, a
     return customer
 
 
+_MODELS: dict[tuple[int, str], Any] = {}
+
+
 def close_probability(session: Session, config: Config, customer: Customer, now: datetime) -> tuple[float | None, list[str]]:
     """14-day close probability from the customer's history (nlp.predict), with its main reasons."""
-    try:
-        from nlp import predict
-    except ImportError:
-        return None, []
     features = customer_features(session, config, customer, now)
-    model = predict.CloseModel.default(config) if hasattr(predict.CloseModel, "default") else predict.CloseModel()
     try:
-        return model.predict(features)
+        return team_model(session, config, customer.team_id, now).predict(features)
     except Exception:  # a model problem must never break the card
         return None, []
+
+
+def team_model(session: Session, config: Config, team_id: int, now: datetime):
+    """The team's own model, refitted once a day; the documented stage prior until it has enough
+    closed deals (nlp.predict.MIN_WON / MIN_LOST)."""
+    from nlp import predict
+    key = (team_id, now.strftime("%Y-%m-%d"))
+    model = _MODELS.get(key)
+    if model is None:
+        model = predict.CloseModel.default(config).fit(training_rows(session, config, team_id))
+        _MODELS.clear()
+        _MODELS[key] = model
+    return model
+
+
+def training_rows(session: Session, config: Config, team_id: int, step_days: int = 7) -> list[dict]:
+    """Weekly snapshots of the team's closed deals, labelled "won within the next 14 days"."""
+    closed = list(session.exec(select(Customer).where(Customer.team_id == team_id, Customer.status.in_(("won", "lost")))))
+    rows: list[dict] = []
+    for customer in closed:
+        changes = list(session.exec(select(StageChange).where(StageChange.customer_id == customer.id).order_by(StageChange.at)))
+        if not changes:
+            continue
+        closed_at = changes[-1].at
+        followups = list(session.exec(select(Activity.at).where(Activity.customer_id == customer.id, Activity.kind == "followup")))
+        intents = list(session.exec(select(IntentRecord.at, IntentRecord.score).where(IntentRecord.customer_id == customer.id)
+                                    .order_by(IntentRecord.at)))
+        t = customer.created_at
+        while t < closed_at:
+            current = [c for c in changes if c.at <= t and config.stage(c.to_stage)]
+            if current:
+                stage = current[-1]
+                from nlp import predict
+                row = predict.features_from_history(
+                    stage=config.stage_index(stage.to_stage), stage_entered_at=stage.at, now=t,
+                    followups=[f for f in followups if f <= t], intent_scores=[sc for at, sc in intents if at <= t],
+                    completeness=customer.completeness / 100,
+                    expected_days=config.stage(stage.to_stage).expected_days)
+                row.update(won_14d=int(customer.status == "won" and (closed_at - t).days < 14),
+                           deal_id=customer.id, outcome=customer.status)
+                rows.append(row)
+            t += timedelta(days=step_days)
+    return rows
+
+
+def best_hour(session: Session, config: Config, customer: Customer) -> int | None:
+    """The local hour the customer actually replies at, from analysed conversations."""
+    from nlp.predict import best_contact_hour
+    hours: list[int] = []
+    for row in session.exec(select(IntentRecord.reply_hours).where(IntentRecord.customer_id == customer.id)
+                            .order_by(IntentRecord.at.desc()).limit(20)):
+        hours.extend(row or [])
+    return best_contact_hour(hours)
 
 
 def customer_features(session: Session, config: Config, customer: Customer, now: datetime) -> dict[str, float]:

@@ -3,28 +3,37 @@
 ``enqueue`` runs inside the caller's transaction, so a brief exists exactly when the state it
 reports was committed.  A unique ``dedupe_key`` (e.g. ``brief:<user>:<local date>``) makes a
 second enqueue of the same message a no-op — the basis of "never twice".
+
+Delivery (scheduler/sender.py) claims due rows for a while (``claimed_by``/``claimed_until``,
+renewed while the sender holds them), sends them and records the outcome with Telegram's
+message id.  Claims are timed on the database's clock (scheduler.leader.db_now) so several
+instances agree on when a dead sender's claim has expired; ``next_attempt_at`` is business
+time (core.clock), like ``created_at``.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from storage.models import Outbox
+from storage.models import Outbox, User
 
-CLAIM_SECONDS = 60  # a claimed row whose sender died is retried after this long
+CLAIM_SECONDS = 60  # default claim; the sender passes the lease TTL
+OPEN = ("pending", "sending")  # "sending": left by older versions, treated like pending
 
 
 def enqueue(session: Session, chat_id: int, kind: str, payload: dict[str, Any], dedupe_key: str,
             now: datetime, not_before: datetime | None = None) -> Outbox | None:
     """Add a message unless one with the same dedupe key exists. Returns the row or None."""
+    dedupe_key = dedupe_key[:250]
     existing = session.exec(select(Outbox.id).where(Outbox.dedupe_key == dedupe_key)).first()
     if existing is not None:
         return None
-    row = Outbox(dedupe_key=dedupe_key[:250], chat_id=chat_id, kind=kind, payload=payload,
+    row = Outbox(dedupe_key=dedupe_key, chat_id=chat_id, kind=kind, payload=payload,
                  next_attempt_at=not_before or now, created_at=now)
     try:
         with session.begin_nested():
@@ -35,36 +44,92 @@ def enqueue(session: Session, chat_id: int, kind: str, payload: dict[str, Any], 
     return row
 
 
-def claim_due(session: Session, worker: str, now: datetime, limit: int = 50) -> list[Outbox]:
-    """Claim due rows for this worker.
+@dataclass
+class Item:
+    """A claimed row, detached from any session: what the sender needs to deliver it."""
+
+    id: int
+    chat_id: int
+    kind: str
+    payload: dict[str, Any]
+    dedupe_key: str
+    attempts: int
+    previous_holder: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def claim_due(session: Session, worker: str, now: datetime, limit: int = 50,
+              ttl_s: float = CLAIM_SECONDS) -> list[Item]:
+    """Claim up to ``limit`` due rows nobody else holds, oldest first.
 
     On PostgreSQL, ``FOR UPDATE SKIP LOCKED`` lets several instances claim disjoint batches;
-    on SQLite the single writer lock serialises claims.  A claim expires, so a crashed
-    sender's rows are picked up again (the row is then re-sent: see docs on exactly-once).
+    on SQLite the single writer lock serialises claims.  A claim expires ``ttl_s`` after it was
+    taken or last renewed, so a crashed sender's rows are picked up again (re-sent: see
+    docs/deployment.md on the at-least-once window).  Rows for a user who blocked the bot are
+    skipped here instead of being tried again.
     """
+    from scheduler.leader import db_now
+    infra_now = db_now(session)
     query = (select(Outbox).where(
-        Outbox.status.in_(("pending", "sending")), Outbox.next_attempt_at <= now,
-        (Outbox.claimed_until == None) | (Outbox.claimed_until < now))  # noqa: E711
+        Outbox.status.in_(OPEN), Outbox.next_attempt_at <= now,
+        or_(Outbox.claimed_until == None, Outbox.claimed_until < infra_now))  # noqa: E711
         .order_by(Outbox.next_attempt_at, Outbox.id).limit(limit))
     if session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = list(session.exec(query))
-    until = now + timedelta(seconds=CLAIM_SECONDS)
+    if not rows:
+        return []
+    chat_ids = {r.chat_id for r in rows if r.chat_id > 0}
+    inactive = set(session.exec(select(User.tg_id).where(User.tg_id.in_(chat_ids), User.active == False))) \
+        if chat_ids else set()  # noqa: E712
+    until = infra_now + timedelta(seconds=ttl_s)
+    items = []
     for row in rows:
+        if row.chat_id in inactive:
+            row.status, row.claimed_until, row.last_error = "skipped", None, "user blocked the bot"
+            session.add(row)
+            continue
+        items.append(Item(row.id, row.chat_id, row.kind, dict(row.payload or {}), row.dedupe_key, row.attempts,
+                          previous_holder=row.claimed_by if row.claimed_by not in (None, worker) else None))
         row.claimed_by = worker
         row.claimed_until = until
         session.add(row)
     session.flush()
-    return rows
+    return items
+
+
+def renew_claims(session: Session, worker: str, ttl_s: float) -> int:
+    """Extend every open claim this worker holds (called every ttl/3)."""
+    from scheduler.leader import db_now
+    until = db_now(session) + timedelta(seconds=ttl_s)
+    return session.execute(update(Outbox).where(Outbox.claimed_by == worker, Outbox.status.in_(OPEN),
+                                                Outbox.claimed_until != None)  # noqa: E711
+                           .values(claimed_until=until)).rowcount
+
+
+def release_claims(session: Session, worker: str, ids: list[int] | None = None,
+                   next_attempt_at: datetime | None = None) -> int:
+    """Hand claimed rows back (shutdown, lost leadership, long wait) so anyone may take them now."""
+    query = update(Outbox).where(Outbox.claimed_by == worker, Outbox.status.in_(OPEN))
+    if ids is not None:
+        if not ids:
+            return 0
+        query = query.where(Outbox.id.in_(ids))
+    values: dict[str, Any] = {"claimed_until": None}
+    if next_attempt_at is not None:
+        values["next_attempt_at"] = next_attempt_at
+    return session.execute(query.values(**values)).rowcount
 
 
 def mark_sending(session: Session, row_id: int) -> None:
     session.execute(update(Outbox).where(Outbox.id == row_id).values(status="sending"))
 
 
-def mark_sent(session: Session, row_id: int, message_id: int | None, now: datetime) -> None:
-    session.execute(update(Outbox).where(Outbox.id == row_id).values(
-        status="sent", telegram_message_id=message_id, sent_at=now, claimed_until=None, last_error=""))
+def mark_sent(session: Session, row_id: int, message_id: int | None, now: datetime, attempts: int | None = None) -> None:
+    values: dict[str, Any] = dict(status="sent", telegram_message_id=message_id, sent_at=now, claimed_until=None,
+                                  last_error="")
+    values["attempts"] = attempts + 1 if attempts is not None else Outbox.attempts + 1
+    session.execute(update(Outbox).where(Outbox.id == row_id).values(**values))
 
 
 def mark_retry(session: Session, row_id: int, when: datetime, error: str) -> None:
@@ -80,15 +145,18 @@ def mark_failed(session: Session, row_id: int, error: str, status: str = "failed
 
 def retarget_chat(session: Session, old_chat_id: int, new_chat_id: int) -> None:
     """A group became a supergroup: every pending row for it goes to the new id."""
-    session.execute(update(Outbox).where(Outbox.chat_id == old_chat_id, Outbox.status.in_(("pending", "sending")))
+    session.execute(update(Outbox).where(Outbox.chat_id == old_chat_id, Outbox.status.in_(OPEN))
                     .values(chat_id=new_chat_id))
 
 
 def skip_chat(session: Session, chat_id: int, reason: str) -> None:
-    session.execute(update(Outbox).where(Outbox.chat_id == chat_id, Outbox.status.in_(("pending", "sending")))
+    session.execute(update(Outbox).where(Outbox.chat_id == chat_id, Outbox.status.in_(OPEN))
                     .values(status="skipped", last_error=reason[:300], claimed_until=None))
 
 
 def pending_count(session: Session) -> int:
-    from sqlalchemy import func
-    return session.exec(select(func.count()).select_from(Outbox).where(Outbox.status.in_(("pending", "sending")))).one()
+    return session.exec(select(func.count()).select_from(Outbox).where(Outbox.status.in_(OPEN))).one()
+
+
+def status_counts(session: Session) -> dict[str, int]:
+    return dict(session.exec(select(Outbox.status, func.count()).group_by(Outbox.status)).all())
