@@ -30,7 +30,7 @@ async def test_brief_arrives_at_0830_team_time_once(harness):
     await h.run_schedule(datetime(2026, 11, 27, 0, 35))
     new = h.chat_messages(rep)[before:]
     assert len(new) == 1 and "今日任务" in new[0]["text"] and "张总" in new[0]["text"]
-    assert not [m for m in h.chat_messages(manager) if "☀️" in (m.get("text") or "")], "no empty brief"
+    assert not [m for m in h.chat_messages(manager) if "按优先级排序" in (m.get("text") or "")], "no empty brief"
     card = await h.press(rep, new[0], text="张总")
     assert card[-1]["message_id"] == new[0]["message_id"] and "推荐话术" in card[-1]["text"]
 
