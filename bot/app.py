@@ -36,7 +36,7 @@ def build_application(settings: Settings, config: Config, *, core: Core | None =
     db = core.db if core else Database(settings.database_url)
     core = core or Core(db=db, config=config)
     core.instance_id = core.instance_id if core.instance_id != "main" else f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    core.leader = Leadership(core.instance_id)  # type: ignore[attr-defined]
+    core.leader = Leadership(core.instance_id, ttl_s=config.cluster.lease_ttl_seconds)  # type: ignore[attr-defined]
     builder = (ApplicationBuilder().token(settings.token)
                .rate_limiter(TelegramRateLimiter(time_scale=time_scale))
                .concurrent_updates(False))
@@ -46,6 +46,7 @@ def build_application(settings: Settings, config: Config, *, core: Core | None =
     app.bot_data["core"] = core
     app.bot_data["settings"] = settings
     app.bot_data["tick_seconds"] = tick_seconds
+    app.bot_data["time_scale"] = time_scale
     from bot.dedupe import drop_duplicate_updates
     app.add_handler(TypeHandler(Update, drop_duplicate_updates), group=-1)
     for handler in all_handlers():
@@ -72,7 +73,9 @@ async def startup(app: Application) -> None:
     # jieba's dictionary loads once, before the first paste, off the event loop.
     app.bot_data["nlp_ready"] = loop.run_in_executor(None, _warm_up_nlp)
     await _set_menus(app)
-    sender = OutboxSender(core, app.bot, worker=core.instance_id)
+    core.leader.start(core)  # type: ignore[attr-defined]  # lease keeper: only the leader schedules and sends
+    sender = OutboxSender(core, app.bot, worker=core.instance_id, leader=core.leader,  # type: ignore[attr-defined]
+                          time_scale=app.bot_data.get("time_scale", 1.0))
     app.bot_data["sender"] = sender
     sender.start()
     if app.bot_data["tick_seconds"]:  # tests pass None and drive the scheduler with their own clock
@@ -94,10 +97,15 @@ async def _tick(context) -> None:
 
 
 async def shutdown(app: Application) -> None:
-    """Before ``app.shutdown()``: let the sender finish the row in flight."""
+    """Before ``app.shutdown()``: the sender finishes the sends in flight and hands back the rest,
+    then the lease is released so another instance (or the restarted one) takes over at once."""
     sender: OutboxSender | None = app.bot_data.get("sender")
     if sender is not None:
         await sender.stop()
+    core: Core = app.bot_data["core"]
+    leader = getattr(core, "leader", None)
+    if leader is not None:
+        await leader.stop(core)
 
 
 def _bootstrap_admins(session, core: Core, settings: Settings) -> None:

@@ -1,29 +1,45 @@
-"""A Telegram update delivered twice (webhook retry, polling overlap) is processed once."""
+"""A Telegram update delivered twice (webhook retry, polling overlap, a second instance behind the
+load balancer) is processed once.
+
+The first handler group (-1) inserts the update id into ``processedupdate`` with "insert or do
+nothing"; whoever inserts it first processes the update, everyone else stops it right there
+(``ApplicationHandlerStop``).  The row is committed before the handlers run, so an update being
+handled when the process is SIGKILLed is not handled again (at most once for that rare case;
+SIGTERM lets it finish — bot/run.py).  Telegram keeps undelivered updates for 24 hours, so ids
+older than a few days are pruned.
+"""
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
+import itertools
+from datetime import timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from core.logctx import set_context
 from storage.models import ProcessedUpdate
 
+KEEP = timedelta(days=3)
+PRUNE_EVERY = 1000
+_counter = itertools.count(1)
 
-def _remember(session, update_id: int, now) -> bool:
-    if session.get(ProcessedUpdate, update_id) is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(ProcessedUpdate(update_id=update_id, at=now))
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+
+def remember(session, update_id: int, now) -> bool:
+    """True the first time ``update_id`` is seen (across instances sharing the database)."""
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    result = session.execute(insert(ProcessedUpdate).values(update_id=update_id, at=now)
+                             .on_conflict_do_nothing(index_elements=["update_id"]))
+    if next(_counter) % PRUNE_EVERY == 0:
+        session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < now - KEEP))
+    return bool(result.rowcount)
 
 
 async def drop_duplicate_updates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Runs first for every update (group -1): tag this update's log lines with its ids.
     set_context(update=update.update_id, user=update.effective_user.id if update.effective_user else None)
     core = context.application.bot_data["core"]
-    if not await core.db.run(_remember, update.update_id, core.clock.now()):
+    if not await core.db.run(remember, update.update_id, core.clock.now()):
         raise ApplicationHandlerStop

@@ -1,46 +1,186 @@
-"""PTB's AIORateLimiter plus the per-private-chat limit it lacks.
+"""The bot's rate limiter: Telegram's three send limits, paced, and 429s that stay local.
 
-AIORateLimiter paces bot-wide (30/s) and per group (20/min) but not 1 msg/s per private chat,
-and it counts every call with a chat_id.  We keep a small per-chat bucket (burst of 3, then
-1/s) for message-producing methods, and retry a 429 a few times for interactive replies.
+Why not PTB's AIORateLimiter: it has no per-private-chat limit, counts every call with a
+chat_id (edits, chat actions) against the 30/s budget, lets bursts through and — worst for a
+fan-out — halts *every* request for ``retry_after`` on any single 429, after which its
+bucket releases one burst that overflows Telegram's bucket again (docs/facts §3.3, App. C).
+
+Here each limit is a GCRA pacer (a token bucket expressed as a "theoretical arrival time"):
+a request reserves its slot and sleeps until then, so requests leave evenly spaced instead of
+in bursts.  Only message-producing methods count (those are what Telegram's flood limits
+count); answers to button presses and edits go straight through.
+
+- bot-wide: ``overall_per_s`` (29, one under Telegram's ~30/s), burst 5;
+- private chat: about one per second after a burst of 3 (Telegram allows "short bursts");
+- group/channel: 19 per minute after a burst of 15 (Telegram: 20/min).
+
+A 429 blocks only the chat it was answered for, for ``retry_after``.  If 429s dominate the
+recent sends across several chats, the limit is bot-wide after all, and everything pauses.
+A request Telegram answered without sending (429, 4xx, 5xx, connection refused) gives its
+bot-wide slot back, so faults do not eat the budget; a timeout does not (it may have been sent).
+
+Interactive replies retry a 429 up to ``max_retries`` times after ``retry_after``.  The outbox
+sender passes ``rate_limit_args={"max_retries": 0}`` and reschedules the row itself.
+
+``time_scale`` > 1 only against the local test server, whose clock runs that much faster
+(every Telegram limit scales with it); production is always 1.  ``retry_after`` is in real
+seconds on both (tgfake reports it that way).
 """
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+from collections import deque
 from typing import Any
 
-from aiolimiter import AsyncLimiter
-from telegram.ext import AIORateLimiter
+from telegram.error import RetryAfter, TelegramError, TimedOut
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
 
 SENDING_METHODS = frozenset({
     "sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "copyMessage", "forwardMessage",
     "sendAnimation", "sendVideo", "sendAudio", "sendVoice", "sendSticker", "sendLocation", "sendContact",
+    "sendVenue", "sendPoll", "sendDice", "sendVideoNote", "copyMessages", "forwardMessages",
 })
-MAX_CHAT_LIMITERS = 20000
+MAX_CHAT_PACERS = 20000
+FLOOD_WINDOW = 20        # recent counted sends looked at to tell a bot-wide flood from a chat's
+FLOOD_SHARE = 0.4        # this share of 429s among them, over several chats, pauses everything
 
 
-class TelegramRateLimiter(AIORateLimiter):
-    def __init__(self, overall_per_s: float = 29, private_burst: int = 3, max_retries: int = 3,
-                 time_scale: float = 1.0) -> None:
-        """``time_scale`` > 1 only against the local test server, whose clock runs that much faster
-        (every Telegram limit scales with it); production is always 1."""
-        # One under Telegram's 30/s: client and server clocks never tick in perfect step.
-        super().__init__(overall_max_rate=overall_per_s, overall_time_period=1 / time_scale, group_max_rate=20,
-                         group_time_period=60 / time_scale, max_retries=max_retries)
-        self._private_burst = private_burst
-        self._chat_period = private_burst / time_scale
-        self._chats: dict[int, AsyncLimiter] = {}
+class Pacer:
+    """GCRA: ``rate`` requests per real second, ``burst`` of them back to back."""
 
-    def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
-        limiter = self._chats.get(chat_id)
-        if limiter is None:
-            if len(self._chats) > MAX_CHAT_LIMITERS:
-                self._chats.clear()
-            limiter = self._chats[chat_id] = AsyncLimiter(self._private_burst, self._chat_period)
-        return limiter
+    __slots__ = ("interval", "tolerance", "tat")
 
+    def __init__(self, rate: float, burst: int) -> None:
+        self.interval = 1.0 / rate
+        self.tolerance = (max(1, burst) - 1) * self.interval
+        self.tat = 0.0
+
+    def reserve(self, now: float) -> float:
+        """Books the next slot; returns the monotonic time at which it may be used."""
+        tat = max(self.tat, now)
+        at = max(now, tat - self.tolerance)
+        self.tat = tat + self.interval
+        return at
+
+    def refund(self) -> None:
+        """The request never counted at Telegram: give its slot back."""
+        self.tat -= self.interval
+
+    def block_until(self, when: float) -> None:
+        """Nothing goes before ``when``."""
+        self.tat = max(self.tat, when + self.tolerance)
+
+    def idle(self, now: float) -> bool:
+        return self.tat <= now
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
+
+
+class TelegramRateLimiter(BaseRateLimiter[dict]):
+    def __init__(self, overall_per_s: float = 29.0, private_burst: int = 3, max_retries: int = 3,
+                 time_scale: float = 1.0, *, overall_burst: int = 5, private_per_s: float = 0.95,
+                 group_per_min: float = 19.0, group_burst: int = 15) -> None:
+        self.time_scale = time_scale
+        self.max_retries = max_retries
+        self._overall = Pacer(overall_per_s * time_scale, overall_burst)
+        self._private = (private_per_s * time_scale, private_burst)
+        self._group = (group_per_min / 60.0 * time_scale, group_burst)
+        self._chats: dict[int | str, Pacer] = {}
+        self._paused_until = 0.0
+        self._recent: deque[tuple[bool, Any]] = deque(maxlen=FLOOD_WINDOW)
+        self.stats = {"requests": 0, "retry_after": 0, "global_pauses": 0}
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    # --- pacing ----------------------------------------------------------------------------------
+    def _chat(self, chat_id: int | str) -> Pacer:
+        pacer = self._chats.get(chat_id)
+        if pacer is None:
+            if len(self._chats) >= MAX_CHAT_PACERS:
+                now = time.monotonic()
+                for key in [k for k, p in self._chats.items() if p.idle(now)]:
+                    del self._chats[key]
+            group = isinstance(chat_id, str) or chat_id < 0
+            rate, burst = self._group if group else self._private
+            pacer = self._chats[chat_id] = Pacer(rate, burst)
+        return pacer
+
+    async def _sleep_until(self, when: float) -> None:
+        delay = when - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    async def _wait_pause(self) -> None:
+        while self._paused_until > time.monotonic():
+            await self._sleep_until(self._paused_until)
+
+    async def _acquire(self, chat_id: int | str | None) -> None:
+        await self._wait_pause()
+        if chat_id is not None:
+            await self._sleep_until(self._chat(chat_id).reserve(time.monotonic()))
+        await self._sleep_until(self._overall.reserve(time.monotonic()))
+        await self._wait_pause()  # a bot-wide 429 may have arrived while we waited for our slot
+
+    def _on_429(self, chat_id: int | str | None, wait: float) -> None:
+        now = time.monotonic()
+        self.stats["retry_after"] += 1
+        if chat_id is not None:
+            self._chat(chat_id).block_until(now + wait)
+        self._recent.append((True, chat_id))
+        hits = [c for flooded, c in self._recent if flooded]
+        if len(self._recent) >= FLOOD_WINDOW // 2 and len(hits) >= FLOOD_SHARE * len(self._recent) \
+                and len(set(hits)) >= 3 and self._paused_until < now + wait:
+            self._paused_until = now + wait
+            self.stats["global_pauses"] += 1
+            self._recent.clear()
+            log.warning("Telegram flood limit across chats: pausing all sends for %.1fs", wait)
+
+    # --- the BaseRateLimiter hook ------------------------------------------------------------------
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args) -> Any:  # type: ignore[override]
+        retries = self.max_retries
+        if isinstance(rate_limit_args, dict):
+            retries = int(rate_limit_args.get("max_retries", retries))
+        elif isinstance(rate_limit_args, int):
+            retries = rate_limit_args
         chat_id = data.get("chat_id")
-        if endpoint in SENDING_METHODS and isinstance(chat_id, int) and chat_id > 0:
-            async with self._chat_limiter(chat_id):
-                return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        if isinstance(chat_id, str) and chat_id.lstrip("-").isdigit():
+            chat_id = int(chat_id)
+        counted = endpoint in SENDING_METHODS and chat_id is not None
+        for attempt in range(retries + 1):
+            if counted:
+                await self._acquire(chat_id)
+            else:
+                await self._wait_pause()
+            self.stats["requests"] += 1
+            try:
+                result = await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                wait = _seconds(exc.retry_after)
+                if counted:
+                    self._overall.refund()
+                self._on_429(chat_id, wait)
+                if attempt >= retries:
+                    raise
+                log.info("429 on %s: retrying after %.1fs", endpoint, wait)
+                await asyncio.sleep(wait)
+                continue
+            except TimedOut:
+                raise  # may have been sent: its slot stays spent
+            except TelegramError:
+                if counted:
+                    self._overall.refund()
+                raise
+            if counted:
+                self._recent.append((False, chat_id))
+            return result
+        raise AssertionError("unreachable")

@@ -113,38 +113,66 @@ def _run_slot(core: Core, spec: JobSpec, fn: JobFn, team: Team, slot: datetime, 
         reset_context(token)
 
 
+class _ClaimedElsewhere(Exception):
+    """Another instance inserted this slot's JobRun first."""
+
+
 def _run_slot_inner(core: Core, spec: JobSpec, fn: JobFn, team: Team, slot: datetime, slot_key: str,
                     now: datetime, grace: timedelta) -> str | None:
-    def work(session: Session) -> str | None:
+    late = now - slot
+
+    def work(session: Session) -> tuple[str, int] | None:
         if session.exec(select(JobRun.id).where(JobRun.job_key == spec.key, JobRun.slot == slot_key)).first():
             return None
-        late = now - slot
-        if late > grace:
-            session.add(JobRun(job_key=spec.key, slot=slot_key, status="skipped", at=now,
-                               detail=f"missed by {late}, grace {grace}"))
-            log.warning("job %s slot %s skipped: missed by %s (grace %s)", spec.key, slot_key, late, grace)
-            return "skipped"
-        session.add(JobRun(job_key=spec.key, slot=slot_key, status="done", at=now))
-        session.flush()  # claim the slot first: a concurrent instance fails here, not after sending
-        count = fn(session, core, team, slot)
-        log.info("job %s slot %s done: %s message(s) queued", spec.key, slot_key, count)
-        return "done"
+        skipped = late > grace
+        try:
+            with session.begin_nested():
+                session.add(JobRun(job_key=spec.key, slot=slot_key, status="skipped" if skipped else "done", at=now,
+                                   detail=f"missed by {late}, grace {grace}" if skipped else ""))
+                session.flush()  # claim the slot first: a concurrent instance fails here, before any work
+        except IntegrityError:
+            raise _ClaimedElsewhere from None
+        if skipped:
+            return "skipped", 0
+        return "done", fn(session, core, team, slot) or 0
+
     try:
-        return core.db.call(work)
-    except IntegrityError:
-        return None  # another instance claimed this slot
+        result = core.db.call(work)
+    except _ClaimedElsewhere:
+        return None
+    except Exception:  # one broken job (or the database away) must not stop the others; retried next tick
+        log.exception("job %s slot %s failed; it is retried on the next tick (within its grace period)",
+                      spec.key, slot_key)
+        return None
+    if result is None:
+        return None
+    status, count = result
+    if status == "skipped":
+        log.warning("job %s slot %s skipped: missed by %s (grace %s)", spec.key, slot_key, late, grace)
+    else:
+        log.info("job %s slot %s done%s: %s message(s) queued", spec.key, slot_key,
+                 f" late by {late}" if late > timedelta(minutes=1) else "", count)
+    return status
 
 
 async def tick(core: Core, sender=None) -> list[tuple[str, str, str]]:
     """One scheduler pass (leader only), off the event loop."""
     leader = getattr(core, "leader", None)
-    if leader is not None and not await leader.refresh(core):
+    if leader is not None and not await leader.refresh_if_due(core):
         return []
     import asyncio
     loop = asyncio.get_running_loop()
-    done = await loop.run_in_executor(None, run_due_jobs, core)
+    try:
+        done = await loop.run_in_executor(None, run_due_jobs, core)
+    except Exception as exc:  # e.g. the database briefly unavailable: the next tick tries again
+        log.warning("scheduler tick failed (%s: %s); retrying on the next tick", exc.__class__.__name__, exc)
+        return []
     from scheduler.reminders import fire_reminders
-    fired = await core.db.run(fire_reminders, core, core.clock.now())
+    try:
+        fired = await core.db.run(fire_reminders, core, core.clock.now())
+    except Exception:
+        log.exception("reminders failed; retried on the next tick")
+        fired = 0
     if (done or fired) and sender is not None:
         sender.wake()
     return done

@@ -1,197 +1,499 @@
-"""Delivers the outbox through the bot, within Telegram's limits, exactly once per row.
+"""Delivers the outbox through the bot, within Telegram's limits, once per row.
 
-The bot's rate limiter (bot/ratelimit.py) paces requests (bot-wide, per chat, per group).
-Here we decide what a failure means:
-- 429 after the limiter's own retries → the row waits ``retry_after`` and is tried again;
-- network errors / 5xx → exponential backoff, up to MAX_ATTEMPTS;
-- 403 (blocked, kicked) → the user is marked inactive and their pending rows are skipped;
-- a group upgraded to a supergroup → the binding and pending rows move to the new chat id;
-- "chat not found" → the row fails, the rest of that chat's rows are skipped.
+Shape: one loop claims due rows in batches (only on the leader, see scheduler/leader.py) and
+keeps them in memory, one FIFO per chat; ``concurrency`` workers take a chat at a time, send its
+oldest row and record the outcome.  Rows of one chat go strictly in order; different chats go
+in parallel and the bot's rate limiter (bot/ratelimit.py) paces them: bot-wide, per chat, per
+group.  Results are written by a group-committing recorder (one transaction for whatever
+finished meanwhile) and a worker waits for its row's commit before taking more work, so a
+database outage stops the sender instead of piling up unrecorded sends.
 
-Exactly once: a row is marked ``sending`` (committed) right before the request and ``sent``
-with Telegram's message id right after.  If the process dies in between, the claim expires
-and the row is sent again: at most the messages in flight at the crash (≤ CONCURRENCY) can
-repeat, and only if Telegram had already accepted them.  Rows never leave "pending" without
-either a message id or a recorded reason.
+What a failure means:
+- 429 → the row (and the rest of its chat) waits ``retry_after`` in memory, then goes again;
+- network errors / 5xx → exponential backoff in memory (server-time seconds), up to MAX_ATTEMPTS;
+- 403 (blocked, kicked) → the user is marked inactive (listed in the manager's digest), the
+  group binding forgotten, and every open row for that chat skipped — and later claims skip
+  rows for inactive users;
+- a group upgraded to a supergroup → the binding and open rows move to the new chat id and
+  the row is sent there;
+- "chat not found" → the row fails, the rest of that chat's rows are skipped;
+- other 400s → the row fails (a "can't parse entities" is first resent as plain text).
+
+Exactly once: a row is sent by the instance that claimed it, and ``sent`` with Telegram's
+message id is committed before the worker moves on.  A crash leaves claimed rows unsent; their
+claim expires (lease TTL) and the next leader sends them.  The one window left is a message
+Telegram accepted whose answer we never recorded (killed between the two, or a timeout that had
+in fact been delivered): it is sent again — at most ``concurrency`` rows, documented in
+docs/deployment.md.
 """
 from __future__ import annotations
 
 import asyncio
 import base64
 import logging
+import random
 import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from core.logctx import reset_context, set_context
 from services import outbox
 from services.core import Core
-from storage.models import GroupBinding, Outbox
+from services.outbox import Item
+from storage.models import GroupBinding
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
-CONCURRENCY = 4
+CONCURRENCY = 64          # many are idle waiting for their rate-limit slot; a timeout holds one for seconds
+CLAIM_BATCH = 256
 IDLE_POLL_S = 0.25
+MAX_MEMORY_WAIT_S = 60.0  # longer waits go back to the database (next_attempt_at)
+BACKOFF_BASE_S = 1.0      # server seconds: 1, 2, 4 ... capped
+BACKOFF_MAX_S = 60.0
+OUTBOX_RATE_ARGS = {"max_retries": 0}  # the sender reschedules 429s itself
+# httpcore scans every pooled connection (quadratically) on each request, so one big pool costs
+# more CPU per message the more connections it ever opened; several small pools stay cheap and a
+# request hanging until its read timeout only holds one small pool's connection.
+HTTP_POOLS = 8
+HTTP_POOL_SIZE = 4
+
+
+@dataclass
+class _Chat:
+    gen: int
+    items: deque = field(default_factory=deque)
 
 
 class OutboxSender:
-    def __init__(self, core: Core, bot: Bot, worker: str = "sender") -> None:
+    def __init__(self, core: Core, bot: Bot, worker: str = "sender", *, leader: Any = None,
+                 concurrency: int = CONCURRENCY, batch: int = CLAIM_BATCH, time_scale: float = 1.0,
+                 claim_ttl_s: float | None = None, http_pools: int = HTTP_POOLS) -> None:
         self.core = core
         self.bot = bot
+        self.http_pools = http_pools
+        self._bots: list[Bot] = [bot]
+        self._own_bots: list[Bot] = []
         self.worker = worker
-        self._wake = asyncio.Event()
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self.leader = leader if leader is not None else getattr(core, "leader", None)
+        self.concurrency = concurrency
+        self.batch = batch
+        self.time_scale = time_scale
+        ttl = claim_ttl_s or (self.leader.ttl_s if self.leader is not None else outbox.CLAIM_SECONDS)
+        self.claim_ttl_s = float(ttl)
+        # None: the bot's default (5 s). Against the local server with a faster clock (test-only
+        # time_scale) the read timeout scales like every other duration, down to 0.5 s.
+        self.read_timeout: float | None = max(0.5, 5.0 / time_scale) if time_scale > 1 else None
         self.sent = 0
-        self._lease_checked = -1e9
+        self.stats = {"sent": 0, "retries": 0, "failed": 0, "skipped": 0, "taken_over": 0}
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task | None = None
+        self._chats: dict[int, _Chat] = {}
+        self._held: dict[int, Item] = {}
+        self._active: set[int] = set()       # chats a worker is sending for right now
+        self._parked: set[int] = set()       # chats set aside while not leading (or stopping)
+        self._ready: asyncio.Queue = asyncio.Queue()
+        self._gen = 0
+        self._timers: set[asyncio.TimerHandle] = set()
+        self._ops: list[tuple[list[tuple], asyncio.Future]] = []
+        self._flusher: asyncio.Task | None = None
+        self._last_renew = time.monotonic()
 
+    # --- lifecycle ---------------------------------------------------------------------------------
     def wake(self) -> None:
         """Called after an enqueue so interactive fan-outs go out without waiting for the poll."""
         self._wake.set()
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._run(), name="outbox-sender")
 
-    async def stop(self) -> None:
-        """Graceful: finish the batch in flight, then stop (SIGTERM path)."""
-        self._stop.set()
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Graceful (SIGTERM): finish the sends in flight, record them, hand the rest back."""
+        self._stopping = True
         self._wake.set()
         if self._task is not None:
             try:
-                await asyncio.wait_for(self._task, timeout=30)
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=timeout)
             except asyncio.TimeoutError:
+                log.warning("outbox sender did not stop within %.0fs; cancelling", timeout)
                 self._task.cancel()
             self._task = None
 
-    async def _run(self) -> None:
-        while not self._stop.is_set():
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    # --- the claim loop ----------------------------------------------------------------------------
+    async def _open_pools(self) -> None:
+        """Extra bots sharing the main bot's token, defaults and rate limiter, each with a small pool."""
+        from telegram.ext import ExtBot
+        from telegram.request import HTTPXRequest
+        if self.http_pools <= 1 or not isinstance(self.bot, ExtBot):
+            return
+        base, files = self.bot.base_url, self.bot.base_file_url
+        for _ in range(self.http_pools):
+            clone = ExtBot(self.bot.token, base_url=lambda _t, u=base: u, base_file_url=lambda _t, u=files: u,
+                           request=HTTPXRequest(connection_pool_size=HTTP_POOL_SIZE, pool_timeout=None),
+                           rate_limiter=self.bot.rate_limiter, defaults=self.bot.defaults)
             try:
-                sent = await self.drain_once()
-            except Exception:  # the DB briefly unavailable must not kill the sender
-                log.exception("outbox drain failed; retrying shortly")
-                sent = 0
-                await asyncio.sleep(1.0)
-            if sent == 0:
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=IDLE_POLL_S)
-                except asyncio.TimeoutError:
-                    pass
+                await clone.initialize()
+            except Exception as exc:
+                log.warning("outbox: could not open an extra connection pool (%s); using the bot's own", exc)
+                break
+            self._own_bots.append(clone)
+        if self._own_bots:
+            self._bots = list(self._own_bots)
 
-    async def drain_once(self, limit: int = 64) -> int:
-        """Claim due rows and send them; returns how many were attempted."""
-        if not await self._may_send():
-            return 0
-        rows = await self.core.db.run(outbox.claim_due, self.worker, self.core.clock.now(), limit)
-        if not rows:
-            return 0
-        # Rows for one chat go in order; different chats in parallel (the limiter paces them).
-        by_chat: dict[int, list[Outbox]] = {}
-        for row in rows:
-            by_chat.setdefault(row.chat_id, []).append(row)
-        queue: asyncio.Queue[list[Outbox]] = asyncio.Queue()
-        for chat_rows in by_chat.values():
-            queue.put_nowait(chat_rows)
+    async def _close_pools(self) -> None:
+        for clone in self._own_bots:
+            try:
+                await clone.shutdown()
+            except Exception:
+                pass
+        self._own_bots, self._bots = [], [self.bot]
 
-        async def worker() -> None:
-            while not queue.empty():
-                chat_rows = queue.get_nowait()
-                for row in chat_rows:
-                    if not await self._deliver(row):
-                        break  # the chat is gone or blocked: later rows were skipped
-
-        await asyncio.gather(*(worker() for _ in range(min(CONCURRENCY, len(by_chat)))))
-        return len(rows)
-
-    async def _may_send(self) -> bool:
-        """With several instances only the lease holder sends, so pacing stays bot-wide (scheduler/leader.py)."""
-        leader = getattr(self.core, "leader", None)
-        if leader is None:
-            return True
-        import time
-        if time.monotonic() - self._lease_checked > leader.ttl_s / 3:
-            self._lease_checked = time.monotonic()
-            await leader.refresh(self.core)
-        return leader.is_leader
-
-    async def _deliver(self, row: Outbox) -> bool:
-        db, now = self.core.db, self.core.clock.now
-        await db.run(outbox.mark_sending, row.id)
+    async def _run(self) -> None:
+        await self._open_pools()
+        workers = [asyncio.create_task(self._worker(i), name=f"outbox-worker-{i}") for i in range(self.concurrency)]
         try:
-            message_id = await self._send(row)
+            while not self._stopping:
+                try:
+                    await self._step()
+                except Exception as exc:  # the database briefly unavailable must not kill the sender
+                    log.warning("outbox sender: %s: %s; retrying shortly", exc.__class__.__name__, exc)
+                    await self._pause(1.0)
+                    continue
+                await self._pause(IDLE_POLL_S)
+        finally:
+            for _ in workers:
+                self._ready.put_nowait(None)
+            await asyncio.gather(*workers, return_exceptions=True)
+            for timer in self._timers:
+                timer.cancel()
+            await self._flush_all()
+            await self._release(list(self._held))
+            await self._close_pools()
+
+    async def _pause(self, seconds: float) -> None:
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    def _leading(self) -> bool:
+        return self.leader is None or self.leader.is_leader
+
+    async def _step(self) -> None:
+        if self.leader is not None:
+            await self.leader.refresh_if_due(self.core)
+        if not self._leading():
+            if self._held:
+                await self._release_idle("not the leader")
+            self._parked.clear()
+            return
+        for chat_id in self._parked:
+            chat = self._chats.get(chat_id)
+            if chat is not None and chat.items:
+                self._ready.put_nowait((chat_id, chat.gen))
+        self._parked.clear()
+        if self._held and time.monotonic() - self._last_renew > self.claim_ttl_s / 3:
+            await self.core.db.run(outbox.renew_claims, self.worker, self.claim_ttl_s)
+            self._last_renew = time.monotonic()
+        if len(self._held) >= self.batch // 2:
+            return
+        items = await self.core.db.run(outbox.claim_due, self.worker, self.core.clock.now(), self.batch,
+                                       self.claim_ttl_s)
+        if not self._held:
+            self._last_renew = time.monotonic()
+        for item in items:
+            if item.id in self._held:
+                continue
+            if item.previous_holder:
+                self.stats["taken_over"] += 1
+                log.warning("outbox row %s (%s) taken over from %s, whose claim expired: sending it (if that "
+                            "instance's request had reached Telegram, this is a repeat)", item.id, item.dedupe_key,
+                            item.previous_holder)
+            self._add(item)
+        if len(items) >= self.batch // 2:
+            self._wake.set()  # more may be due: claim again as soon as there is room
+
+    def _add(self, item: Item) -> None:
+        self._held[item.id] = item
+        chat = self._chats.get(item.chat_id)
+        if chat is not None:
+            chat.items.append(item)
+            return
+        self._gen += 1
+        self._chats[item.chat_id] = _Chat(self._gen, deque([item]))
+        self._ready.put_nowait((item.chat_id, self._gen))
+
+    def _drop_chat(self, chat_id: int) -> list[Item]:
+        chat = self._chats.pop(chat_id, None)
+        items = list(chat.items) if chat else []
+        for item in items:
+            self._held.pop(item.id, None)
+        return items
+
+    async def _release_idle(self, why: str) -> None:
+        """Hand back the rows of every chat no worker is sending for right now."""
+        ids = []
+        for chat_id in [c for c in self._chats if c not in self._active]:
+            ids += [item.id for item in self._drop_chat(chat_id)]
+        if ids:
+            log.info("outbox: handing back %d claimed row(s): %s", len(ids), why)
+            await self._release(ids)
+
+    async def _release(self, ids: list[int], next_attempt_at=None) -> None:
+        for item_id in ids:
+            self._held.pop(item_id, None)
+        if not ids:
+            return
+        try:
+            await self.core.db.run(outbox.release_claims, self.worker, ids, next_attempt_at)
+        except Exception as exc:
+            log.warning("could not hand back %d claimed row(s) (%s); they are retried when the claim expires",
+                        len(ids), exc.__class__.__name__)
+
+    # --- workers -------------------------------------------------------------------------------------
+    async def _worker(self, index: int = 0) -> None:
+        bot = self._bots[index % len(self._bots)]
+        while True:
+            token = await self._ready.get()
+            if token is None:
+                return
+            chat_id, gen = token
+            chat = self._chats.get(chat_id)
+            if chat is None or chat.gen != gen or not chat.items:
+                continue
+            if self._stopping or not self._leading():
+                self._parked.add(chat_id)  # the loop hands its rows back, or resumes it
+                continue
+            item = chat.items[0]
+            self._active.add(chat_id)
+            try:
+                outcome = await self._deliver(item, bot)
+            except Exception:  # never lose a worker
+                log.exception("outbox row %s: unexpected error", item.id)
+                outcome = ("retry", 5.0 / self.time_scale)
+            finally:
+                self._active.discard(chat_id)
+            self._after(chat_id, gen, item, outcome)
+
+    def _after(self, chat_id: int, gen: int, item: Item, outcome: tuple) -> None:
+        chat = self._chats.get(chat_id)
+        if chat is None or chat.gen != gen:
+            return
+        kind = outcome[0]
+        if kind == "done":
+            if chat.items and chat.items[0] is item:
+                chat.items.popleft()
+            self._held.pop(item.id, None)
+            if chat.items:
+                self._ready.put_nowait((chat_id, gen))
+            else:
+                del self._chats[chat_id]
+            if len(self._held) < self.batch // 2:
+                self._wake.set()
+        elif kind == "drop_chat":
+            self._drop_chat(chat_id)
+            self._wake.set()
+        elif kind == "migrated":
+            new_id = outcome[1]
+            items = self._drop_chat(chat_id)
+            for moved in items:
+                moved.chat_id = new_id
+                self._add(moved)
+        elif kind == "retry":
+            delay = outcome[1]
+            if delay > MAX_MEMORY_WAIT_S:
+                items = self._drop_chat(chat_id)
+                when = self.core.clock.now() + timedelta(seconds=delay)
+                asyncio.ensure_future(self._release([i.id for i in items], when))
+                return
+            loop = asyncio.get_running_loop()
+            handle: asyncio.TimerHandle
+
+            def ready() -> None:
+                self._timers.discard(handle)
+                self._ready.put_nowait((chat_id, gen))
+            handle = loop.call_later(max(0.0, delay), ready)
+            self._timers.add(handle)
+
+    # --- one delivery --------------------------------------------------------------------------------
+    async def _deliver(self, item: Item, bot: Bot | None = None) -> tuple:
+        ctx = set_context(outbox=item.id, chat=item.chat_id, kind=item.kind)
+        try:
+            return await self._deliver_inner(item, bot or self.bot)
+        finally:
+            reset_context(ctx)
+
+    async def _deliver_inner(self, item: Item, bot: Bot) -> tuple:
+        now = self.core.clock.now
+        try:
+            message_id = await self._send(item, bot)
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
-            await db.run(outbox.mark_retry, row.id, now() + timedelta(seconds=wait), f"429 retry after {wait}")
-            return True
+            self.stats["retries"] += 1
+            log.info("outbox row %s: 429, retry after %.1fs", item.id, wait)
+            return ("retry", wait)
         except ChatMigrated as exc:
-            await db.run(_migrate, row.chat_id, exc.new_chat_id)
-            await db.run(outbox.mark_retry, row.id, now(), f"migrated to {exc.new_chat_id}")
-            self.wake()
-            return False
+            log.info("outbox: group %s became supergroup %s", item.chat_id, exc.new_chat_id)
+            await self._record(("migrate", item.chat_id, exc.new_chat_id))
+            return ("migrated", exc.new_chat_id)
         except Forbidden as exc:
-            await db.run(_blocked, row.chat_id, str(exc), now())
-            await db.run(outbox.mark_failed, row.id, f"403 {exc}", "skipped")
-            return False
+            log.info("outbox: chat %s unreachable (%s): skipping its messages", item.chat_id, exc)
+            self.stats["skipped"] += 1
+            await self._record(("blocked", item.chat_id, f"403 {exc}", now()))
+            return ("drop_chat",)
         except BadRequest as exc:
             text = str(exc).lower()
-            if "chat not found" in text or "chat_id is empty" in text:
-                await db.run(outbox.mark_failed, row.id, str(exc))
-                await db.run(outbox.skip_chat, row.chat_id, "chat not found")
-                return False
-            await db.run(outbox.mark_failed, row.id, str(exc))
-            log.error("outbox row %s rejected by Telegram: %s", row.id, exc)
-            return True
+            item.attempts += 1
+            if "chat not found" in text or "chat_id is empty" in text or "peer_id_invalid" in text:
+                self.stats["failed"] += 1
+                await self._record(("failed", item.id, str(exc), "failed", item.attempts),
+                                   ("skip_chat", item.chat_id, "chat not found"))
+                return ("drop_chat",)
+            self.stats["failed"] += 1
+            log.error("outbox row %s (%s) rejected by Telegram: %s", item.id, item.dedupe_key, exc)
+            await self._record(("failed", item.id, str(exc), "failed", item.attempts))
+            return ("done",)
         except (TimedOut, NetworkError) as exc:
-            attempts = row.attempts + 1
-            if attempts >= MAX_ATTEMPTS:
-                await db.run(outbox.mark_failed, row.id, f"network: {exc}")
-            else:
-                delay = min(300, 2 ** attempts)
-                await db.run(outbox.mark_retry, row.id, now() + timedelta(seconds=delay), f"network: {exc}")
-            return True
-        await db.run(outbox.mark_sent, row.id, message_id, now())
+            item.attempts += 1
+            self.stats["retries"] += 1
+            if item.attempts >= MAX_ATTEMPTS:
+                self.stats["failed"] += 1
+                log.error("outbox row %s failed after %d attempts: %s", item.id, item.attempts, exc)
+                await self._record(("failed", item.id, f"network: {exc}", "failed", item.attempts))
+                return ("done",)
+            delay = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (item.attempts - 1)) * random.uniform(0.8, 1.2)
+            return ("retry", delay / self.time_scale)
+        except (KeyError, TypeError, ValueError) as exc:  # a malformed payload: record, never retry forever
+            item.attempts += 1
+            self.stats["failed"] += 1
+            log.error("outbox row %s has a bad payload: %r", item.id, exc)
+            await self._record(("failed", item.id, f"bad payload: {exc!r}", "failed", item.attempts))
+            return ("done",)
+        await self._record(("sent", item.id, message_id, now(), item.attempts))
         self.sent += 1
-        return True
+        self.stats["sent"] += 1
+        return ("done",)
 
-    async def _send(self, row: Outbox) -> int:
-        payload = row.payload or {}
-        markup = InlineKeyboardMarkup.de_json(payload["reply_markup"], self.bot) if payload.get("reply_markup") else None
+    async def _send(self, item: Item, bot: Bot) -> int:
+        payload = item.payload or {}
+        markup = InlineKeyboardMarkup.de_json(payload["reply_markup"], bot) if payload.get("reply_markup") else None
         parse_mode = payload.get("parse_mode", ParseMode.HTML)
+        common: dict[str, Any] = {"reply_markup": markup, "rate_limit_args": OUTBOX_RATE_ARGS}
+        if self.read_timeout is not None:
+            common["read_timeout"] = self.read_timeout
         if payload.get("photo_b64"):
-            message = await self.bot.send_photo(row.chat_id, base64.b64decode(payload["photo_b64"]),
+            message = await bot.send_photo(item.chat_id, base64.b64decode(payload["photo_b64"]),
                                                 caption=payload.get("caption", "")[:1024] or None,
-                                                parse_mode=parse_mode, reply_markup=markup)
+                                                parse_mode=parse_mode, **common)
         elif payload.get("document_b64"):
-            message = await self.bot.send_document(row.chat_id, base64.b64decode(payload["document_b64"]),
+            message = await bot.send_document(item.chat_id, base64.b64decode(payload["document_b64"]),
                                                    filename=payload.get("filename", "file"),
                                                    caption=payload.get("caption", "")[:1024] or None,
-                                                   parse_mode=parse_mode, reply_markup=markup)
+                                                   parse_mode=parse_mode, **common)
         else:
+            text = payload.get("text") or ""
+            if not text.strip():
+                raise ValueError("empty text")
             try:
-                message = await self.bot.send_message(row.chat_id, payload.get("text", "")[:4096], parse_mode=parse_mode,
-                                                      reply_markup=markup, disable_web_page_preview=True)
+                message = await bot.send_message(item.chat_id, text[:4096], parse_mode=parse_mode,
+                                                      disable_web_page_preview=True, **common)
             except BadRequest as exc:
                 if "can't parse entities" not in str(exc).lower():
                     raise
                 # Never lose a message to a formatting slip: send it as plain text instead.
-                log.error("outbox row %s had bad HTML, sending plain: %s", row.id, exc)
-                plain = re.sub(r"<[^>]+>", "", payload.get("text", ""))[:4096]
-                message = await self.bot.send_message(row.chat_id, plain, reply_markup=markup)
+                log.error("outbox row %s had bad HTML, sending plain: %s", item.id, exc)
+                plain = re.sub(r"<[^>]+>", "", text)[:4096]
+                message = await bot.send_message(item.chat_id, plain, **common)
         return message.message_id
+
+    # --- the recorder (group commit) ----------------------------------------------------------------
+    async def _record(self, *ops: tuple) -> None:
+        """Commit ``ops`` (batched with whatever else finished meanwhile); returns once committed."""
+        future = asyncio.get_running_loop().create_future()
+        self._ops.append((list(ops), future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await asyncio.shield(future)
+
+    async def _flush(self) -> None:
+        delay = 0.2
+        while self._ops:
+            batch, self._ops = self._ops, []
+            try:
+                await self.core.db.run(_apply_ops, [op for ops, _ in batch for op in ops])
+            except Exception as exc:  # the database is away: keep the results, try again
+                log.warning("outbox: recording %d result(s) failed (%s: %s); retrying in %.1fs", len(batch),
+                            exc.__class__.__name__, exc, delay)
+                self._ops = batch + self._ops
+                await asyncio.sleep(delay)
+                delay = min(5.0, delay * 2)
+                continue
+            delay = 0.2
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+
+    async def _flush_all(self) -> None:
+        while self._flusher is not None and not self._flusher.done():
+            try:
+                await asyncio.wait_for(asyncio.shield(self._flusher), timeout=30)
+            except asyncio.TimeoutError:
+                log.error("outbox: %d result(s) could not be recorded before shutdown", len(self._ops))
+                return
 
 
 def _seconds(value) -> float:
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
 
 
+def _apply_ops(session, ops: list[tuple]) -> None:
+    for op in ops:
+        kind = op[0]
+        if kind == "sent":
+            _, row_id, message_id, at, attempts = op
+            outbox.mark_sent(session, row_id, message_id, at, attempts)
+        elif kind == "failed":
+            _, row_id, error, status, attempts = op
+            outbox.mark_failed(session, row_id, error, status)
+        elif kind == "skip_chat":
+            outbox.skip_chat(session, op[1], op[2])
+        elif kind == "blocked":
+            with session.begin_nested():
+                _blocked(session, op[1], op[2], op[3])
+        elif kind == "migrate":
+            with session.begin_nested():
+                _migrate(session, op[1], op[2])
+        else:
+            raise ValueError(f"unknown outbox op {kind!r}")
+
+
 def _migrate(session, old_chat_id: int, new_chat_id: int) -> None:
+    try:
+        from services.groups import migrate
+    except ImportError:
+        migrate = None
+    if migrate is not None:
+        migrate(session, old_chat_id, new_chat_id)
+        return
     binding = session.get(GroupBinding, old_chat_id)
     if binding is not None:
-        session.add(GroupBinding(chat_id=new_chat_id, team_id=binding.team_id, title=binding.title,
-                                 bound_by=binding.bound_by, bound_at=binding.bound_at))
+        if session.get(GroupBinding, new_chat_id) is None:
+            session.add(GroupBinding(chat_id=new_chat_id, team_id=binding.team_id, title=binding.title,
+                                     bound_by=binding.bound_by, bound_at=binding.bound_at))
         session.delete(binding)
     outbox.retarget_chat(session, old_chat_id, new_chat_id)
 

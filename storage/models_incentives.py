@@ -87,10 +87,18 @@ class QualityDay(SQLModel, table=True):
 
 
 # Indexes on the core tables that the digest and leaderboard aggregates need (time-window scans
-# by team or by day); declared here so autogenerate keeps them, created in 0002_incentives.
-from storage.models import Activity, ChecklistDone, PointsEntry, StageChange  # noqa: E402
+# by team or by rep); declared here so autogenerate keeps them, created in 0002_incentives.
+from storage.models import ChecklistDone, Customer, PointsEntry, StageChange  # noqa: E402
 
-Index("ix_activity_at", Activity.__table__.c.at)
-Index("ix_stagechange_at", StageChange.__table__.c.at)
-Index("ix_checklistdone_at", ChecklistDone.__table__.c.at)
-Index("ix_points_team_at", PointsEntry.__table__.c.team_id, PointsEntry.__table__.c.at)
+# (Activity already has ix_activity_user_at.)  The column lists make them covering: an aggregate reads
+# the index only, never the wide rows.
+_s = StageChange.__table__.c
+Index("ix_stagechange_user_at", _s.by_user_id, _s.at, _s.customer_id, _s.from_stage, _s.to_stage, _s.complete_data)
+_c = ChecklistDone.__table__.c
+Index("ix_checklistdone_user_at", _c.user_id, _c.at, _c.customer_id, _c.within_expected, _c.item_id)
+_k = Customer.__table__.c
+Index("ix_customer_team_book", _k.team_id, _k.status, _k.owner_id, _k.invalid, _k.completeness, _k.next_followup_at)
+Index("ix_customer_team_funnel", _k.team_id, _k.stage, _k.status, _k.invalid, _k.stage_entered_at)
+# Covering for "earned points per rep in a period" and "pending approvals of a team".
+_p = PointsEntry.__table__.c
+Index("ix_points_team_status_at", _p.team_id, _p.status, _p.at, _p.user_id, _p.points)

@@ -118,26 +118,34 @@ def upgrade() -> None:
         batch_op.create_index("ix_redemption_team_status", ["team_id", "status"], unique=False)
         batch_op.create_index(batch_op.f("ix_redemption_user_id"), ["user_id"], unique=False)
 
-    # Time-window scans: yesterday's activity, the KPI window, the leaderboard period.
-    with op.batch_alter_table("activity", schema=None) as batch_op:
-        batch_op.create_index("ix_activity_at", ["at"], unique=False)
+    # Per-team time-window aggregates (KPI window, leaderboard period) read only the team's own rows:
+    # by team and status for the ledger (covering), by rep for checklist items and stage moves (activity has (user_id, at)); all covering.
     with op.batch_alter_table("checklistdone", schema=None) as batch_op:
-        batch_op.create_index("ix_checklistdone_at", ["at"], unique=False)
+        batch_op.create_index("ix_checklistdone_user_at", ["user_id", "at", "customer_id", "within_expected", "item_id"],
+                              unique=False)
     with op.batch_alter_table("pointsentry", schema=None) as batch_op:
-        batch_op.create_index("ix_points_team_at", ["team_id", "at"], unique=False)
+        batch_op.create_index("ix_points_team_status_at", ["team_id", "status", "at", "user_id", "points"], unique=False)
     with op.batch_alter_table("stagechange", schema=None) as batch_op:
-        batch_op.create_index("ix_stagechange_at", ["at"], unique=False)
+        batch_op.create_index("ix_stagechange_user_at",
+                              ["by_user_id", "at", "customer_id", "from_stage", "to_stage", "complete_data"], unique=False)
+    # Each team's book (open customers per rep) and funnel (customers per stage), read from the index alone.
+    with op.batch_alter_table("customer", schema=None) as batch_op:
+        batch_op.create_index("ix_customer_team_book",
+                              ["team_id", "status", "owner_id", "invalid", "completeness", "next_followup_at"], unique=False)
+        batch_op.create_index("ix_customer_team_funnel", ["team_id", "stage", "status", "invalid", "stage_entered_at"],
+                              unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("customer", schema=None) as batch_op:
+        batch_op.drop_index("ix_customer_team_funnel")
+        batch_op.drop_index("ix_customer_team_book")
     with op.batch_alter_table("stagechange", schema=None) as batch_op:
-        batch_op.drop_index("ix_stagechange_at")
+        batch_op.drop_index("ix_stagechange_user_at")
     with op.batch_alter_table("pointsentry", schema=None) as batch_op:
-        batch_op.drop_index("ix_points_team_at")
+        batch_op.drop_index("ix_points_team_status_at")
     with op.batch_alter_table("checklistdone", schema=None) as batch_op:
-        batch_op.drop_index("ix_checklistdone_at")
-    with op.batch_alter_table("activity", schema=None) as batch_op:
-        batch_op.drop_index("ix_activity_at")
+        batch_op.drop_index("ix_checklistdone_user_at")
     with op.batch_alter_table("redemption", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_redemption_user_id"))
         batch_op.drop_index("ix_redemption_team_status")

@@ -1,0 +1,122 @@
+"""Morning fan-out against the local Bot API server enforcing Telegram's limits.
+
+``python -m bench.fanout [--reps 1000] [--faults 0.1] [--time-scale 10] [--db URL]``
+
+Seeds N reps (each with a customer due today) in a fresh database, runs the 08:30 brief job,
+and lets the outbox sender deliver through the real PTB bot to ``python -m tgfake`` in its own
+process.  The server's clock runs ``time_scale`` times faster and so does the bot's limiter
+(every limit scales), so rates are reported in server time (real rate / time_scale).
+
+Figures: fanout_msgs_per_s (delivered / time from the job's commit to the last delivery),
+fanout_share_of_cap (of Telegram's 30/s), fanout_429 (answered by the server's flood limits,
+not injected), fanout_lost (reps without their brief), fanout_duplicates (the same brief twice).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from bench.common import TELEGRAM_CAP_PER_S, TOKEN, ServerProcess, report, seed_reps
+
+SLOT = datetime(2026, 11, 27, 0, 30)  # Friday 08:30 in Shanghai
+SEED_AT = datetime(2026, 11, 26, 1, 0)
+
+
+async def make_users(server: ServerProcess, n: int) -> list[int]:
+    ids: list[int] = []
+    sem = asyncio.Semaphore(32)
+
+    async def one(i: int) -> int:
+        async with sem:
+            user = await server.control("add_user", first_name=f"rep{i}")
+            await server.control("unblock_bot", user_id=user["id"])  # as if the rep pressed Start
+            return user["id"]
+    for start in range(0, n, 1000):
+        ids += await asyncio.gather(*(one(i) for i in range(start, min(n, start + 1000))))
+    # Confirm the my_chat_member updates that created, as a previous bot session would have.
+    last = await server.api("getUpdates", offset=-1, timeout=0)
+    if last.get("result"):
+        await server.api("getUpdates", offset=last["result"][-1]["update_id"] + 1, timeout=0)
+    return ids
+
+
+async def run(args: argparse.Namespace) -> dict[str, float]:
+    from bot.app import build_application, shutdown, startup
+    from core.clock import Clock
+    from core.config import Settings, load_config
+    from scheduler.jobs import run_due_jobs
+    from services.core import Core
+    from services.outbox import pending_count
+    from storage.db import Database
+    from storage.migrate import upgrade
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-fanout-"))
+    db_url = args.db or f"sqlite:///{tmp / 'fanout.db'}"
+    server = await ServerProcess(time_scale=args.time_scale).start()
+    app = None
+    try:
+        config = load_config()
+        upgrade(db_url)
+        clock = Clock()
+        clock.set(SEED_AT)
+        core = Core(db=Database(db_url, workers=4), config=config, clock=clock)
+        ids = await make_users(server, args.reps)
+        await asyncio.get_running_loop().run_in_executor(None, seed_reps, core.db, config, ids, SEED_AT)
+        settings = Settings(token=TOKEN, api_base_url=server.base_url, api_file_url=server.base_file_url,
+                            database_url=db_url, config_path=Path("config.toml"), admin_ids=())
+        app = build_application(settings, config, core=core, tick_seconds=None, time_scale=args.time_scale)
+        await app.initialize()
+        await startup(app)
+        sender = app.bot_data["sender"]
+        await server.control("reset_counters")
+        if args.faults:
+            await server.control("set_faults", rate=args.faults, timeout_hold_s=15.0)
+        clock.set(SLOT)
+        t0 = time.monotonic()
+        done = await asyncio.get_running_loop().run_in_executor(None, lambda: run_due_jobs(core, only={"brief"}))
+        assert ("brief", "1:2026-11-27T08:30", "done") in done, done
+        t1 = time.monotonic()
+        sender.wake()
+        while await core.db.run(pending_count) > 0:
+            await asyncio.sleep(0.05)
+        t2 = time.monotonic()
+        stats = await server.control("stats")
+        deliveries = await server.control("deliveries")
+        duplicates = await server.control("duplicates")
+        got = {int(k): v for k, v in deliveries.items()}
+        lost = sum(1 for i in ids if got.get(i, 0) == 0)
+        dup = sum(d["count"] - 1 for d in duplicates)
+        rate = sum(min(1, got.get(i, 0)) for i in ids) / (t2 - t1) / args.time_scale
+        faults_429 = stats["faults_by_kind"].get("429", 0)
+        return {"fanout_reps": args.reps, "fanout_job_s": t1 - t0, "fanout_msgs_per_s": rate,
+                "fanout_share_of_cap": rate / TELEGRAM_CAP_PER_S,
+                "fanout_429": stats["rate_limited_429"], "fanout_faults_injected": stats["faults_injected"],
+                "fanout_injected_429": faults_429, "fanout_lost": lost, "fanout_duplicates": dup}
+    finally:
+        if app is not None:
+            await shutdown(app)
+            await app.shutdown()
+        await server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=1000)
+    parser.add_argument("--faults", type=float, default=0.0, help="share of API calls failing (429/500/timeout/drop)")
+    parser.add_argument("--time-scale", type=float, default=10.0)
+    parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    figures = asyncio.run(run(args))
+    for name, value in figures.items():
+        report(name, value)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,4 @@
+"""Connectors to other systems (ERP orders, chat archive): see base.py and docs/connectors.md."""
+from ingest.connectors.base import Connector, FetchError, ItemError, Page, connector_class, run_connector
+
+__all__ = ["Connector", "FetchError", "ItemError", "Page", "connector_class", "run_connector"]

@@ -1,0 +1,381 @@
+"""The ingestion API on the bot's aiohttp server: /api/leads, /api/events, /healthz, /metrics.
+
+Request path (both POST routes):
+1. size: a body over ``[ingest] max_body_bytes`` → 413 (checked on Content-Length and while reading);
+2. auth (ingest/auth.py): HMAC signature with timestamp, or bearer token → else 401;
+3. parse: JSON (both routes) or form-encoded (/api/leads) → 400 if unparsable, 415 otherwise;
+4. Idempotency-Key: a retry with the same key and body gets the first answer again
+   (``Idempotent-Replayed: true``); the same key with another body → 422;
+5. one transaction on the DB thread pool: the signature's nonce (a replayed signature → 401),
+   the lead/event with all its effects, the stored answer for the key.  A validation problem
+   → 422 with every field and reason, and the transaction is rolled back: nothing partial;
+6. after commit, the outbox sender is woken so the owner's task card goes out now.
+
+The OpenAPI document (ingest/openapi.yaml, served at /api/openapi.json) describes exactly this.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+import time
+import uuid
+from datetime import timedelta, timezone
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from sqlalchemy import func, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from ingest import auth
+from ingest.leads import Outcome, ValidationFailed, problem, process_event, process_lead
+from ingest.metrics import Metrics
+from ingest.notify import wake_sender
+from services.core import Core
+from storage.models import Outbox
+from storage.models_ingest import ConnectorRun, IdempotencyKey
+
+log = logging.getLogger(__name__)
+OPENAPI_PATH = Path(__file__).resolve().parent / "openapi.yaml"
+MAX_FIELDS = 100
+_IDEM = re.compile(r"^[\x21-\x7e]{1,200}$")
+PURGE_EVERY_S = 600
+
+
+class IngestState:
+    def __init__(self, core: Core, ptb_app: Any = None) -> None:
+        self.core = core
+        self.ptb_app = ptb_app
+        self.metrics = Metrics()
+        self.locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.worker: Any = None
+        # SQLite has one writer: queueing our own write transactions here is cheaper than letting
+        # them collide and sleep in SQLite's busy handler.
+        self.write_lock: asyncio.Lock | None = asyncio.Lock() if core.db.is_sqlite else None
+        self.last_purge = time.monotonic()
+        m = self.metrics
+        m.describe("salesbot_ingest_requests_total", "counter", "HTTP requests to the ingestion server by route and status")
+        m.describe("salesbot_ingest_request_seconds", "histogram", "Time to answer an ingestion request")
+        m.describe("salesbot_ingest_leads_total", "counter", "Leads received by source and result")
+        m.describe("salesbot_ingest_events_total", "counter", "Events received by source, type and result")
+        m.describe("salesbot_ingest_auth_failures_total", "counter", "Refused credentials by reason")
+        m.describe("salesbot_ingest_idempotent_replays_total", "counter", "Retries answered from the idempotency store")
+        m.describe("salesbot_connector_runs_total", "counter", "Connector runs by connector and final status")
+        m.describe("salesbot_outbox_pending", "gauge", "Messages waiting in the outbox")
+        m.describe("salesbot_connector_last_run_timestamp_seconds", "gauge", "When each connector last finished a run")
+        m.describe("salesbot_connector_last_run_ok", "gauge", "1 when the connector's last run ended ok")
+
+
+INGEST = web.AppKey("salesbot_ingest", IngestState)
+
+
+class _Problem(Exception):
+    def __init__(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        super().__init__(body.get("error", ""))
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(body, status=status, headers=headers,
+                             dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
+# --- middleware: metrics and errors as JSON -------------------------------------------------------
+
+@web.middleware
+async def _middleware(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
+    state = request.app[INGEST]
+    started = time.perf_counter()
+    route = request.match_info.route.resource.canonical if request.match_info.route.resource else "other"
+    is_api = request.path.startswith("/api/")
+    try:
+        response = await handler(request)
+    except _Problem as exc:
+        response = _json(exc.status, exc.body, exc.headers)
+    except web.HTTPException as exc:
+        if not is_api:
+            raise
+        response = _json(exc.status, {"error": exc.reason.lower().replace(" ", "_"), "reason": exc.reason},
+                         {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None)
+    except Exception:
+        log.exception("ingestion request %s %s failed", request.method, request.path)
+        state.metrics.inc("salesbot_ingest_requests_total", {"route": route, "status": "500"})
+        if not is_api:
+            raise
+        return _json(500, {"error": "internal", "reason": "internal error; nothing was stored"})
+    state.metrics.inc("salesbot_ingest_requests_total", {"route": route, "status": str(response.status)})
+    state.metrics.observe("salesbot_ingest_request_seconds", time.perf_counter() - started, {"route": route})
+    return response
+
+
+# --- request plumbing ------------------------------------------------------------------------------
+
+async def _read_body(request: web.Request, limit: int) -> bytes:
+    too_large = _Problem(413, {"error": "too_large", "reason": f"the body is over {limit} bytes"})
+    if request.content_length is not None and request.content_length > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _reject_constant(value: str) -> Any:
+    raise ValueError(f"{value} is not allowed")
+
+
+def _parse(request: web.Request, body: bytes, allow_form: bool) -> Any:
+    ctype = request.content_type.lower()
+    try:
+        if ctype == "application/json" or ctype.endswith("+json"):
+            return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+        if allow_form and ctype == "application/x-www-form-urlencoded":
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+            data: dict[str, str] = {}
+            for key, value in pairs:
+                data.setdefault(key, value)
+            return data
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise _Problem(400, {"error": "malformed", "reason": f"the body could not be parsed: {str(exc)[:120]}"}) from None
+    accepted = "application/json" + (", application/x-www-form-urlencoded" if allow_form else "")
+    raise _Problem(415, {"error": "unsupported_media_type", "reason": f"send {accepted}"})
+
+
+def _authenticate(request: web.Request, state: IngestState, body: bytes) -> auth.Caller:
+    try:
+        now_ts = state.core.clock.now().replace(tzinfo=timezone.utc).timestamp()
+        return auth.authenticate(request.headers, body, state.core.config, now_ts)
+    except auth.AuthError as exc:
+        state.metrics.inc("salesbot_ingest_auth_failures_total", {"reason": exc.reason.split(":")[0][:40]})
+        raise _Problem(401, {"error": "unauthorized", "reason": exc.reason},
+                       {"WWW-Authenticate": 'Bearer realm="salesbot", HMAC-SHA256 realm="salesbot"'}) from None
+
+
+def _idempotency_key(request: web.Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not _IDEM.match(key):
+        raise ValidationFailed([problem("Idempotency-Key", "应为 1-200 个可见 ASCII 字符",
+                                        "expected 1-200 visible ASCII characters")])
+    return key
+
+
+def _stored(session: Session, source: str, key: str) -> IdempotencyKey | None:
+    return session.exec(select(IdempotencyKey).where(IdempotencyKey.source == source, IdempotencyKey.key == key)).first()
+
+
+def _replay(row: IdempotencyKey, request_hash: str, state: IngestState, source: str) -> web.Response:
+    if row.request_hash != request_hash:
+        raise ValidationFailed([problem("Idempotency-Key", "该幂等键已用于另一个请求内容",
+                                        "this key was already used with a different request")])
+    state.metrics.inc("salesbot_ingest_idempotent_replays_total", {"source": source})
+    return _json(row.status_code, row.response, {"Idempotent-Replayed": "true"})
+
+
+async def _handle(request: web.Request, kind: str) -> web.Response:
+    state = request.app[INGEST]
+    core = state.core
+    body = await _read_body(request, core.config.ingest.max_body_bytes)
+    caller = _authenticate(request, state, body)
+    try:
+        idem = _idempotency_key(request)
+        payload = _parse(request, body, allow_form=(kind == "lead"))
+        if not isinstance(payload, dict):
+            raise ValidationFailed([problem("body", "应为 JSON 对象", "expected a JSON object")])
+        if len(payload) > MAX_FIELDS:
+            raise ValidationFailed([problem("body", f"字段过多（最多 {MAX_FIELDS} 个）", f"too many fields (at most {MAX_FIELDS})")])
+    except ValidationFailed as exc:
+        _count(state, kind, caller.source, "invalid", payload=None)
+        return _json(422, exc.as_json())
+    request_hash = hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
+    ref = f"req:{idem}" if idem else (f"sig:{caller.signature[:16]}" if caller.signature else f"req:{uuid.uuid4().hex[:16]}")
+    lock = state.locks.setdefault((caller.source, idem), asyncio.Lock()) if idem else None
+    try:
+        if lock is not None:
+            async with lock:
+                return await _process(request, state, caller, kind, payload, idem, request_hash, ref)
+        return await _process(request, state, caller, kind, payload, idem, request_hash, ref)
+    finally:
+        if lock is not None and not lock.locked():
+            state.locks.pop((caller.source, idem), None)
+        _maybe_purge(state)
+
+
+async def _process(request: web.Request, state: IngestState, caller: auth.Caller, kind: str, payload: Any,
+                   idem: str | None, request_hash: str, ref: str) -> web.Response:
+    core = state.core
+    now = core.clock.now()
+
+    def work(session: Session) -> tuple[IdempotencyKey | None, Outcome | None]:
+        if idem:
+            row = _stored(session, caller.source, idem)
+            if row is not None and row.expires_at >= now:
+                return row, None
+            if row is not None:
+                session.delete(row)
+                session.flush()
+        auth.claim_signature(session, caller, core.config, now)
+        if kind == "lead":
+            outcome = process_lead(session, core, caller, payload, ref=ref, now=now)
+        else:
+            outcome = process_event(session, core, caller, payload, ref=ref, now=now)
+        if idem:  # a concurrent twin fails the whole transaction here (IntegrityError → its answer)
+            session.add(IdempotencyKey(source=caller.source, key=idem, request_hash=request_hash,
+                                       status_code=outcome.status, response=outcome.body, created_at=now,
+                                       expires_at=now + timedelta(hours=core.config.ingest.idempotency_ttl_hours)))
+            session.flush()
+        return None, outcome
+
+    try:
+        if state.write_lock is not None:
+            async with state.write_lock:
+                stored, outcome = await core.db.run(work)
+        else:
+            stored, outcome = await core.db.run(work)
+    except ValidationFailed as exc:
+        _count(state, kind, caller.source, "invalid", payload)
+        return _json(exc.status, exc.as_json())
+    except auth.Replayed as exc:
+        state.metrics.inc("salesbot_ingest_auth_failures_total", {"reason": "replay"})
+        return _json(401, {"error": "unauthorized", "reason": exc.reason})
+    except IntegrityError:
+        # A concurrent request with the same key (another instance) committed first: answer as it did.
+        if idem:
+            row = await core.db.run(_stored, caller.source, idem)
+            if row is not None:
+                return _replay(row, request_hash, state, caller.source)
+        return _json(409, {"error": "conflict", "reason": "a concurrent request is being processed; retry"})
+    if stored is not None:
+        try:
+            return _replay(stored, request_hash, state, caller.source)
+        except ValidationFailed as exc:
+            return _json(422, exc.as_json())
+    assert outcome is not None
+    _count(state, kind, caller.source, outcome.body.get("status", "ok"), payload)
+    if outcome.pushed:
+        wake_sender(state.ptb_app)
+    return _json(outcome.status, outcome.body)
+
+
+def _count(state: IngestState, kind: str, source: str, result: str, payload: Any) -> None:
+    if kind == "lead":
+        state.metrics.inc("salesbot_ingest_leads_total", {"source": source, "result": result})
+    else:
+        etype = payload.get("type") if isinstance(payload, dict) and isinstance(payload.get("type"), str) else ""
+        etype = etype if etype in ("lead", "activity", "field_update", "order") else "unknown"
+        state.metrics.inc("salesbot_ingest_events_total", {"source": source, "type": etype, "result": result})
+
+
+def _maybe_purge(state: IngestState) -> None:
+    now = time.monotonic()
+    if now - state.last_purge < PURGE_EVERY_S:
+        return
+    state.last_purge = now
+    task = asyncio.get_running_loop().create_task(state.core.db.run(auth.purge_expired, state.core.clock.now()))
+    task.add_done_callback(lambda t: None if t.cancelled() or t.exception() is None
+                           else log.warning("purge failed: %s", t.exception()))
+
+
+# --- routes -------------------------------------------------------------------------------------
+
+async def post_lead(request: web.Request) -> web.Response:
+    return await _handle(request, "lead")
+
+
+async def post_event(request: web.Request) -> web.Response:
+    return await _handle(request, "event")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    state = request.app[INGEST]
+    try:
+        await state.core.db.run(lambda s: s.execute(text("SELECT 1")).scalar())
+        db_ok = True
+    except Exception:
+        db_ok = False
+    return _json(200 if db_ok else 503, {"ok": db_ok, "db": db_ok})
+
+
+def _gauges(session: Session) -> dict[str, list[tuple[dict[str, str], float]]]:
+    pending = session.exec(select(func.count()).select_from(Outbox).where(Outbox.status.in_(("pending", "sending")))).one()
+    gauges: dict[str, list[tuple[dict[str, str], float]]] = {"salesbot_outbox_pending": [({}, float(pending))]}
+    last_ts, last_ok = [], []
+    for name in ("erp", "chat_archive"):
+        run = session.exec(select(ConnectorRun).where(ConnectorRun.connector == name, ConnectorRun.finished_at != None)  # noqa: E711
+                           .order_by(ConnectorRun.finished_at.desc()).limit(1)).first()
+        if run is not None:
+            last_ts.append(({"connector": name}, run.finished_at.replace(tzinfo=timezone.utc).timestamp()))
+            last_ok.append(({"connector": name}, 1.0 if run.status == "ok" else 0.0))
+    if last_ts:
+        gauges["salesbot_connector_last_run_timestamp_seconds"] = last_ts
+        gauges["salesbot_connector_last_run_ok"] = last_ok
+    return gauges
+
+
+async def metrics(request: web.Request) -> web.Response:
+    state = request.app[INGEST]
+    try:
+        gauges = await state.core.db.run(_gauges)
+    except Exception:
+        gauges = {}
+    return web.Response(text=state.metrics.render(gauges), content_type="text/plain", charset="utf-8",
+                        headers={"X-Content-Type-Options": "nosniff"})
+
+
+_OPENAPI_CACHE: dict[str, Any] = {}
+
+
+def openapi_document() -> dict[str, Any]:
+    if "doc" not in _OPENAPI_CACHE:
+        import yaml
+        _OPENAPI_CACHE["doc"] = yaml.safe_load(OPENAPI_PATH.read_text(encoding="utf-8"))
+    return _OPENAPI_CACHE["doc"]
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return _json(200, openapi_document())
+
+
+def add_routes(web_app: web.Application, core: Core, ptb_app: Any = None, *, connectors: bool = True) -> IngestState:
+    """Mount the ingestion API on ``web_app`` (the bot's server); start the connector worker with it."""
+    state = IngestState(core, ptb_app)
+    web_app[INGEST] = state
+    web_app.middlewares.append(_middleware)
+    web_app.router.add_post("/api/leads", post_lead)
+    web_app.router.add_post("/api/events", post_event)
+    web_app.router.add_get("/healthz", healthz)
+    web_app.router.add_get("/metrics", metrics)
+    web_app.router.add_get("/api/openapi.json", openapi)
+    if connectors:
+        async def start_worker(_app: web.Application) -> None:
+            from scheduler.connectors import ConnectorWorker
+            state.worker = ConnectorWorker(core, ptb_app, metrics=state.metrics)
+            state.worker.start()
+
+        async def stop_worker(_app: web.Application) -> None:
+            if state.worker is not None:
+                await state.worker.stop()
+
+        web_app.on_startup.append(start_worker)
+        web_app.on_cleanup.append(stop_worker)
+    return state
+
+
+def build_app(core: Core, ptb_app: Any = None, *, connectors: bool = False) -> web.Application:
+    """A standalone ingestion server (tests, the benchmark): the same routes without the webhook."""
+    web_app = web.Application(client_max_size=core.config.ingest.max_body_bytes + 1024)
+    add_routes(web_app, core, ptb_app, connectors=connectors)
+    return web_app

@@ -1,0 +1,506 @@
+"""Spreadsheet import (CSV/XLSX, dry run first, then one transaction) and XLSX export.
+
+Reading is forgiving: UTF-8 or GB18030 CSV with any common delimiter; every visible worksheet
+of a workbook; the header row is found among the first rows (title rows above it, notes in
+headers like 电话（必填）, English or Chinese synonyms); blank rows, repeated header rows and
+合计/总计 rows are skipped.
+
+The plan (dry run) classifies every row: ``new`` (with the owner it will get), ``duplicate``
+(of an existing customer — with its owner — or of an earlier row of the same import) or
+``invalid`` (every reason).  Applying re-plans inside the transaction and refuses when the
+result differs from what the manager confirmed (someone added one of these customers in the
+meantime): the import is all-or-nothing.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time
+from pathlib import PurePath
+from typing import Any, Callable
+
+from sqlmodel import Session, select
+
+from core.clock import to_local
+from core.config import Config
+from core.texts import t
+from ingest import assignment as assign
+from ingest import cleaning
+from ingest.leads import record_extras
+from services import customers as cust_svc
+from services.quality import company_core, normalize_phone, similarity
+from services.users import team_members
+from storage.models import Activity, Customer, Team, User
+from storage.models_ingest import ImportBatch
+
+SUPPORTED = (".csv", ".xlsx", ".xlsm")
+HEADER_SCAN_ROWS = 15
+_TOTAL_ROW = re.compile(r"^(合计|总计|小计|total|sum)\b", re.IGNORECASE)
+Progress = Callable[[int, int], None]
+
+
+class SheetError(ValueError):
+    """The file cannot be read (reason in words)."""
+
+
+class PlanChanged(Exception):
+    """The data changed since the dry run: nothing was imported."""
+
+
+@dataclass
+class SheetRow:
+    file: str
+    sheet: str
+    row: int
+    values: dict[str, Any]
+
+    @property
+    def where(self) -> str:
+        sheet = f"!{self.sheet}" if self.sheet else ""
+        return f"{self.file}{sheet}#{self.row}"
+
+
+@dataclass
+class PlannedRow:
+    where: str
+    status: str  # new | duplicate | invalid
+    name: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    extras: dict[str, str] = field(default_factory=dict)
+    owner_id: int | None = None
+    owner_name: str = ""
+    reasons: list[str] = field(default_factory=list)
+    duplicate_of: dict[str, Any] = field(default_factory=dict)
+    assigned_by: str = ""  # column | round_robin | rule | load | no_reps
+
+
+@dataclass
+class Plan:
+    rows: list[PlannedRow]
+
+    def of(self, status: str) -> list[PlannedRow]:
+        return [r for r in self.rows if r.status == status]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"total": len(self.rows), "new": len(self.of("new")), "duplicate": len(self.of("duplicate")),
+                "invalid": len(self.of("invalid"))}
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps([asdict(r) for r in self.rows], sort_keys=True, ensure_ascii=False,
+                                         default=str).encode()).hexdigest()
+
+    def summary(self) -> list[tuple[str, str, str, str]]:
+        """(where, status, name, detail) per row: what the report shows, comparable in tests."""
+        out = []
+        for r in self.rows:
+            if r.status == "new":
+                detail = r.owner_name or "pool"
+            elif r.status == "duplicate":
+                d = r.duplicate_of
+                detail = (f"row {d['row']} ({d['reason']})" if "row" in d
+                          else f"#{d['customer_id']} {d['name']} owner {d['owner'] or 'pool'} ({d['reason']})")
+            else:
+                detail = "; ".join(r.reasons)
+            out.append((r.where, r.status, r.name, detail))
+        return out
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+def read_file(content: bytes, filename: str, config: Config, max_rows: int | None = None) -> list[SheetRow]:
+    name = PurePath(filename).name or "file"
+    suffix = PurePath(name).suffix.lower()
+    max_rows = max_rows or config.ingest.max_import_rows
+    if suffix == ".csv":
+        tables = [("", _csv_rows(content))]
+    elif suffix in (".xlsx", ".xlsm"):
+        tables = _xlsx_tables(content)
+    else:
+        raise SheetError(f"unsupported file type {suffix or '(none)'}; send CSV or XLSX")
+    table = cleaning.synonyms(config)
+    out: list[SheetRow] = []
+    for sheet, raw_rows in tables:
+        out.extend(_rows_of(name, sheet, raw_rows, table))
+        if len(out) > max_rows:
+            raise SheetError(f"more than {max_rows} rows; split the file")
+    if not out:
+        raise SheetError("no rows under a recognisable header (e.g. 姓名, 电话, 公司)")
+    return out
+
+
+def _csv_rows(content: bytes) -> list[list[Any]]:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise SheetError("the CSV is neither UTF-8 nor GB18030 text")
+    if "\x00" in text:
+        raise SheetError("this is not a text CSV file")
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        return [row for row in csv.reader(io.StringIO(text), dialect)]
+    except csv.Error as exc:
+        raise SheetError(f"the CSV could not be parsed: {exc}") from None
+
+
+def _xlsx_tables(content: bytes) -> list[tuple[str, list[list[Any]]]]:
+    import zipfile
+
+    from openpyxl import load_workbook
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise SheetError(f"not a readable XLSX workbook ({type(exc).__name__})") from None
+    tables = []
+    try:
+        for sheet in workbook.worksheets:
+            if getattr(sheet, "sheet_state", "visible") != "visible":
+                continue
+            tables.append((sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)]))
+    finally:
+        workbook.close()
+    return tables
+
+
+def _header_row(raw_rows: list[list[Any]], table: dict[str, str]) -> tuple[int, list[str | None]] | None:
+    for index, row in enumerate(raw_rows[:HEADER_SCAN_ROWS]):
+        fields = [table.get(cleaning.header_key(cell)) if cell not in (None, "") else None for cell in row]
+        if len({f for f in fields if f}) >= 2:
+            return index, fields
+    return None
+
+
+def _rows_of(name: str, sheet: str, raw_rows: list[list[Any]], table: dict[str, str]) -> list[SheetRow]:
+    found = _header_row(raw_rows, table)
+    if found is None:
+        return []
+    header_index, fields = found
+    header_cells = [str(c) for c in raw_rows[header_index]]
+    out = []
+    for offset, row in enumerate(raw_rows[header_index + 1:], start=header_index + 2):
+        cells = [c for c in row if not cleaning.is_blank(c)]
+        if not cells:
+            continue
+        texts = [cleaning.norm_text(c) for c in cells]
+        if _TOTAL_ROW.match(texts[0]) or all(str(c) in header_cells for c in cells):
+            continue  # a totals row, or the header repeated (e.g. every page of a printout)
+        values: dict[str, Any] = {}
+        for column, value in enumerate(row):
+            if column < len(fields) and fields[column] and not cleaning.is_blank(value):
+                values.setdefault(header_cells[column], value)
+        if values:
+            out.append(SheetRow(name, sheet, offset, values))
+    return out
+
+
+# --- planning --------------------------------------------------------------------------------------
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, (int, float, str)) or value is None:
+        return value
+    return str(value)
+
+
+def rows_to_json(rows: list[SheetRow]) -> list[dict[str, Any]]:
+    return [{"file": r.file, "sheet": r.sheet, "row": r.row, "values": {k: _json_safe(v) for k, v in r.values.items()}}
+            for r in rows]
+
+
+def rows_from_json(data: list[dict[str, Any]]) -> list[SheetRow]:
+    return [SheetRow(d["file"], d["sheet"], d["row"], d["values"]) for d in data]
+
+
+def _member_by_name(members: list[User], text: str) -> User | None:
+    text = text.strip().lstrip("@")
+    for user in members:
+        if user.name == text or (user.username or "").lower() == text.lower() or str(user.tg_id) == text:
+            return user
+    return None
+
+
+def plan_import(session: Session, config: Config, team: Team, rows: list[SheetRow], now: datetime, *,
+                progress: Progress | None = None) -> Plan:
+    members = team_members(session, team.id, roles=("rep", "manager", "admin"))
+    names = {u.id: u.name for u in members}
+    planned: list[PlannedRow] = []
+    accepted: list[tuple[str | None, str | None, PlannedRow]] = []  # (phone_norm, company core, row)
+    pending: dict[int, int] = {}
+    last_rr: int | None = assign._last_assigned(session, team.id)
+    label = (config.sources["import"].label if "import" in config.sources else "表格导入")
+    for index, row in enumerate(rows, 1):
+        item = _plan_row(session, config, team, row, now, label, members, names, accepted, pending, last_rr)
+        if item.status == "new" and item.owner_id is not None:
+            pending[item.owner_id] = pending.get(item.owner_id, 0) + 1
+            if item.assigned_by == "round_robin":
+                last_rr = item.owner_id
+        planned.append(item)
+        if progress:
+            progress(index, len(rows))
+    return Plan(planned)
+
+
+def _plan_row(session: Session, config: Config, team: Team, row: SheetRow, now: datetime, label: str,
+              members: list[User], names: dict[int, str], accepted: list, pending: dict[int, int],
+              last_rr: int | None) -> PlannedRow:
+    cleaned = cleaning.clean(row.values, config, None, default_label=label, required=("name", "phone_or_company"))
+    name = str(cleaned.data.get("name") or "")
+    item = PlannedRow(row.where, "invalid", name=name)
+    reasons = [f"{config.field_label(p.field, 'zh')}：{p.reason_zh}" for p in cleaned.problems]
+    cleaned_data, problems = cust_svc.clean_record(cleaned.data, config, now)
+    reasons += [f"{config.field_label(p.field, 'zh')}：{p.reason_zh}" for p in problems
+                if not any(p.field == q.field for q in cleaned.problems)]
+    owner: User | None = None
+    if cleaned.extras.get("owner"):
+        owner = _member_by_name(members, cleaned.extras["owner"])
+        if owner is None:
+            reasons.append(f"负责人：「{cleaned.extras['owner']}」不在团队中")
+    if reasons:
+        item.reasons = reasons
+        return item
+    item.data = cleaned.data
+    item.extras = {k: v for k, v in cleaned.extras.items() if k != "owner"}
+    phone_norm = normalize_phone(cleaned_data.get("phone")) if cleaned_data.get("phone") else None
+    core_name = company_core(cleaned_data.get("company")) if cleaned_data.get("company") else None
+    for other_phone, other_core, other in accepted:
+        reason = None
+        if phone_norm and phone_norm == other_phone:
+            reason = cust_svc.reason_text("phone", "zh")
+        elif core_name and other_core and (core_name == other_core or (
+                len(core_name) >= 3 and similarity(core_name, other_core) >= config.duplicates.fuzzy_threshold)):
+            same_text = (cleaned_data.get("company") or "") == (other.data.get("company") or "")
+            reason = cust_svc.reason_text("company" if same_text else "group" if core_name == other_core else "fuzzy", "zh")
+        if reason:
+            item.status = "duplicate"
+            item.duplicate_of = {"row": other.where, "name": other.name, "reason": reason}
+            return item
+    dups = cust_svc.check_duplicates(session, config, phone=cleaned_data.get("phone"), company=cleaned_data.get("company"))
+    if dups:
+        match = dups[0]
+        owner_name = names.get(match.customer.owner_id) if match.customer.owner_id else None
+        if match.customer.owner_id and owner_name is None:
+            other_user = session.get(User, match.customer.owner_id)
+            owner_name = other_user.name if other_user else "?"
+        item.status = "duplicate"
+        item.duplicate_of = {"customer_id": match.customer.id, "name": match.customer.name, "owner": owner_name or "",
+                             "reason": cust_svc.reason_text(match.reason, "zh")}
+        return item
+    if owner is None:
+        choice = assign.choose_owner(session, config, team, cleaned.data, cleaned.extras, pending=pending, after=last_rr)
+        owner = choice.owner
+        item.assigned_by = choice.reason
+    else:
+        item.assigned_by = "column"
+    item.status = "new"
+    item.owner_id = owner.id if owner else None
+    item.owner_name = owner.name if owner else ""
+    accepted.append((phone_norm, core_name, item))
+    return item
+
+
+# --- batches and applying ----------------------------------------------------------------------------
+
+def create_batch(session: Session, config: Config, team: Team, user: User | None, rows: list[SheetRow],
+                 filenames: list[str], sha: str, now: datetime, progress: Progress | None = None) -> tuple[ImportBatch, Plan]:
+    plan = plan_import(session, config, team, rows, now, progress=progress)
+    batch = ImportBatch(team_id=team.id, user_id=user.id if user else None, filenames=", ".join(filenames)[:500],
+                        sha256=sha, status="planned", digest=plan.digest, rows=rows_to_json(rows),
+                        counts=plan.counts, created_at=now)
+    session.add(batch)
+    session.flush()
+    return batch, plan
+
+
+@dataclass
+class ApplyResult:
+    batch: ImportBatch
+    created: list[Customer]
+    by_owner: dict[int, list[str]]
+
+
+def apply_batch(session: Session, core: Any, batch_id: int, user: User | None, now: datetime, *,
+                progress: Progress | None = None) -> ApplyResult:
+    """Import the confirmed batch in the caller's one transaction; PlanChanged if the data moved."""
+    config = core.config
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None or batch.status != "planned" or (user is not None and batch.user_id not in (None, user.id)):
+        raise LookupError("no such planned import")
+    if (now - batch.created_at).total_seconds() > config.ingest.import_confirm_minutes * 60:
+        batch.status = "expired"
+        session.add(batch)
+        raise LookupError("expired")
+    team = session.get(Team, batch.team_id)
+    plan = plan_import(session, config, team, rows_from_json(batch.rows), now)
+    if plan.digest != batch.digest:
+        raise PlanChanged()
+    created: list[Customer] = []
+    by_owner: dict[int, list[str]] = {}
+    new_rows = plan.of("new")
+    for index, item in enumerate(new_rows, 1):
+        ref = f"import:{batch.id}:{item.where}"[:200]
+        result = cust_svc.create_customer(session, config, team.id, item.data, now, actor=user, owner_id=item.owner_id,
+                                          source="import", source_ref=ref)
+        if result.customer is None:
+            raise PlanChanged()
+        customer = result.customer
+        customer.priority = assign.priority_of(config, None, item.data, item.extras)
+        session.add(customer)
+        record_extras(session, customer, item.extras, {"priority": str(customer.priority)}, "import", ref, now,
+                      by_user_id=user.id if user else None)
+        session.add(Activity(customer_id=customer.id, user_id=user.id if user else None, kind="import", at=now,
+                             text=(item.extras.get("note") or batch.filenames)[:2000],
+                             data={"batch": batch.id, "row": item.where}))
+        if item.owner_id is not None:
+            by_owner.setdefault(item.owner_id, []).append(customer.name)
+        created.append(customer)
+        if progress:
+            progress(index, len(new_rows))
+    rr = [item.owner_id for item in new_rows if item.assigned_by == "round_robin"]
+    if rr:
+        assign.record_choice(session, team, session.get(User, rr[-1]), now)
+    batch.status = "applied"
+    batch.decided_at = now
+    batch.counts = {**plan.counts, "created": len(created)}
+    session.add(batch)
+    _notify_owners(session, batch, by_owner, user, now)
+    session.flush()
+    return ApplyResult(batch, created, by_owner)
+
+
+def _notify_owners(session: Session, batch: ImportBatch, by_owner: dict[int, list[str]], user: User | None,
+                   now: datetime) -> None:
+    from services import outbox
+    for owner_id, names in by_owner.items():
+        if user is not None and owner_id == user.id:
+            continue
+        owner = session.get(User, owner_id)
+        if owner is None or not owner.active:
+            continue
+        shown = "、".join(names[:10]) + ("…" if len(names) > 10 else "")
+        text = t("import_assigned", owner.language, n=len(names), names=shown)
+        outbox.enqueue(session, owner.tg_id, "notice", {"text": text}, f"import:{batch.id}:{owner.id}", now)
+
+
+def cancel_batch(session: Session, batch_id: int, user: User | None, now: datetime) -> bool:
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None or batch.status != "planned" or (user is not None and batch.user_id not in (None, user.id)):
+        return False
+    batch.status = "cancelled"
+    batch.decided_at = now
+    session.add(batch)
+    return True
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+def report_text(plan: Plan, filenames: str, lang: str, limit: int = 12) -> str:
+    """The dry-run report (HTML, escaped by t()); long sections are cut with a count."""
+    counts = plan.counts
+    lines = [t("import_report", lang, file=filenames, total=counts["total"], new=counts["new"],
+               dup=counts["duplicate"], invalid=counts["invalid"])]
+    sections = (("new", "import_section_new"), ("duplicate", "import_section_dup"), ("invalid", "import_section_invalid"))
+    for status, key in sections:
+        items = plan.of(status)
+        if not items:
+            continue
+        lines.append(t(key, lang))
+        for item in items[:limit]:
+            where = _where_label(item.where, lang)
+            if status == "new":
+                lines.append(t("import_line_new", lang, where=where, name=item.name,
+                               owner=item.owner_name or t("import_pool", lang)))
+            elif status == "invalid":
+                lines.append(t("import_line_invalid", lang, where=where, reasons="；".join(item.reasons)))
+            elif "row" in item.duplicate_of:
+                d = item.duplicate_of
+                lines.append(t("import_line_dup_file", lang, where=where, name=item.name,
+                               other=_where_label(d["row"], lang), reason=d["reason"]))
+            else:
+                d = item.duplicate_of
+                lines.append(t("import_line_dup_db", lang, where=where, name=item.name, existing=d["name"],
+                               owner=d["owner"] or t("import_pool", lang), reason=d["reason"]))
+        if len(items) > limit:
+            lines.append(t("import_more", lang, n=len(items) - limit))
+    lines.append(t("import_ask", lang, n=counts["new"]) if counts["new"] else t("import_nothing", lang))
+    return "\n".join(lines)
+
+
+def _where_label(where: str, lang: str) -> str:
+    head, _, row = where.rpartition("#")
+    return f"{head} 第{row}行" if lang != "en" else f"{head} row {row}"
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+CUSTOMER_COLUMNS = [("id", "编号"), ("name", "客户名称"), ("company", "公司"), ("contact", "联系人"), ("phone", "电话"),
+                    ("industry", "行业"), ("size", "规模"), ("source", "线索来源"), ("tags", "标签"), ("stage", "阶段"),
+                    ("status", "状态"), ("owner", "负责人"), ("amount", "金额"), ("completeness", "资料完整度"),
+                    ("priority", "优先级"), ("intent", "意向"), ("created_at", "创建时间"),
+                    ("last_followup_at", "最近跟进"), ("next_followup_at", "下次跟进")]
+ACTIVITY_COLUMNS = ["时间", "客户编号", "客户", "销售", "类型", "内容"]
+_FORMULA = re.compile(r"^[=+\-@\t\r]")
+
+
+def _cell(value: Any) -> Any:
+    """Spreadsheet-safe: text that Excel would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str):
+        value = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", value)
+        if _FORMULA.match(value):
+            return "'" + value
+    return value
+
+
+def export_xlsx(session: Session, config: Config, team_id: int | None, now: datetime) -> tuple[bytes, int, int]:
+    """The team's customers and activities as an XLSX file. Returns (bytes, customers, activities)."""
+    from openpyxl import Workbook
+    tz = config.tz
+    query = select(Customer).where(Customer.invalid == False)  # noqa: E712
+    if team_id is not None:
+        query = query.where(Customer.team_id == team_id)
+    customers = list(session.exec(query.order_by(Customer.id)))
+    users = {u.id: u.name for u in session.exec(select(User))}
+    custom = list(config.fields.items())
+
+    def local(value: datetime | None) -> Any:
+        return to_local(value, tz).replace(tzinfo=None) if value else None
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("客户")
+    sheet.append([label for _, label in CUSTOMER_COLUMNS] + [f.label for _, f in custom])
+    for c in customers:
+        stage = config.stage(c.stage)
+        row = [c.id, c.name, c.company, c.contact, c.phone, c.industry, c.size, c.source, "、".join(c.tags or []),
+               stage.name if stage else c.stage, {"open": "跟进中", "won": "成交", "lost": "丢单"}.get(c.status, c.status),
+               users.get(c.owner_id, "公海") if c.owner_id else "公海", c.amount, c.completeness, c.priority,
+               f"{c.intent_level} {c.intent_score}" if c.intent_score is not None else None,
+               local(c.created_at), local(c.last_followup_at), local(c.next_followup_at)]
+        row += [(c.custom or {}).get(name) for name, _ in custom]
+        sheet.append([_cell(v) for v in row])
+    names = {c.id: c.name for c in customers}
+    activities = 0
+    log = workbook.create_sheet("跟进记录")
+    log.append(ACTIVITY_COLUMNS)
+    query = select(Activity).join(Customer, Customer.id == Activity.customer_id).where(Customer.invalid == False)  # noqa: E712
+    if team_id is not None:
+        query = query.where(Customer.team_id == team_id)
+    for a in session.exec(query.order_by(Activity.at, Activity.id)):
+        log.append([_cell(v) for v in (local(a.at), a.customer_id, names.get(a.customer_id),
+                                       users.get(a.user_id, "系统") if a.user_id else "系统", a.kind, a.text)])
+        activities += 1
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue(), len(customers), activities
