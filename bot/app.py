@@ -10,12 +10,11 @@ import os
 import socket
 import uuid
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, Defaults, TypeHandler
 
 from bot.ratelimit import TelegramRateLimiter
 from core.config import Config, Settings
-from core.texts import COMMANDS
 from handlers import all_handlers
 from handlers.errors import on_error, on_stray_callback
 from scheduler import jobs
@@ -28,7 +27,6 @@ from storage.migrate import ensure_schema
 
 log = logging.getLogger("salesbot")
 TICK_SECONDS = 5.0
-MENU_ORDER = ["today", "customers", "new", "log", "stage", "owner", "pool", "me", "board", "shop", "invite", "digest", "modules", "business", "help", "cancel"]
 
 
 def build_application(settings: Settings, config: Config, *, core: Core | None = None,
@@ -116,7 +114,8 @@ def _bootstrap_admins(session, core: Core, settings: Settings) -> None:
 
 
 async def _set_menus(app: Application) -> None:
-    for lang in ("zh", "en"):
-        commands = [BotCommand(name, COMMANDS[name][0 if lang == "zh" else 1]) for name in MENU_ORDER]
-        await app.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
-                                      language_code=None if lang == "zh" else "en")
+    from handlers.menus import set_default_menus, set_role_menu
+    core: Core = app.bot_data["core"]
+    await set_default_menus(app.bot)
+    for user in await core.db.run(users_svc.staff):
+        await set_role_menu(app.bot, user.tg_id, user.role, user.language)

@@ -73,6 +73,8 @@ COMMANDS = {
     "digest": ("团队日报（经理）", "Team digest (managers)"),
     "modules": ("SOP 模块试点（经理）", "Pilot SOP modules (managers)"),
     "business": ("Telegram Business 授权", "Telegram Business consent"),
+    "import": ("导入表格（经理）", "Import a spreadsheet (managers)"),
+    "export": ("导出客户表（经理）", "Export customers (managers)"),
     "help": ("帮助", "Help"),
     "cancel": ("取消当前操作", "Cancel"),
 }

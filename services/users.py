@@ -149,3 +149,8 @@ def team_members(session: Session, team_id: int, roles: tuple[str, ...] = ROLES,
 
 def managers_of(session: Session, team_id: int) -> list[User]:
     return team_members(session, team_id, roles=("manager",)) or team_members(session, team_id, roles=("admin",))
+
+
+def staff(session: Session) -> list[User]:
+    """Managers and admins who can receive a bot message (for their chat-scoped menu)."""
+    return list(session.exec(select(User).where(User.role.in_(("manager", "admin")), User.active == True)))  # noqa: E712

@@ -106,3 +106,8 @@ async def test_english_user_gets_english(harness):
     assert "Sales assistant" in reply[-1]["text"]
     menus = [r for r in harness.tg.requests if r["method"].lower() == "setmycommands"]
     assert {r["params"].get("language_code") for r in menus} >= {None, "en"}
+    # Roles decide the menu: the manager's own chat has /invite and /digest; the reps' default has not.
+    scoped = [r for r in menus if "chat_id" in str(r["params"].get("scope"))]
+    assert any(str(manager["id"]) in str(r["params"]["scope"]) and "invite" in str(r["params"]["commands"]) for r in scoped)
+    default = [r for r in menus if "all_private_chats" in str(r["params"].get("scope"))]
+    assert default and all("invite" not in str(r["params"]["commands"]) for r in default)

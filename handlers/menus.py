@@ -1,0 +1,36 @@
+"""The command menu (setMyCommands): what each role sees, in Chinese and English.
+
+Every private chat gets the rep menu; managers and admins get their own menu scoped to their
+chat when they join (and at start-up for existing ones).
+"""
+from __future__ import annotations
+
+from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from telegram.error import TelegramError
+
+from core.texts import COMMANDS
+
+REP_MENU = ["today", "customers", "new", "log", "stage", "owner", "pool", "me", "board", "shop", "business", "help", "cancel"]
+MANAGER_MENU = ["today", "customers", "new", "owner", "pool", "digest", "invite", "modules", "board", "me", "shop",
+                "import", "export", "help", "cancel"]
+
+
+def menu_for(role: str, lang: str) -> list[BotCommand]:
+    names = MANAGER_MENU if role in ("manager", "admin") else REP_MENU
+    return [BotCommand(name, COMMANDS[name][1 if lang == "en" else 0]) for name in names if name in COMMANDS]
+
+
+async def set_default_menus(bot: Bot) -> None:
+    for lang in ("zh", "en"):
+        await bot.set_my_commands(menu_for("rep", lang), scope=BotCommandScopeAllPrivateChats(),
+                                  language_code=None if lang == "zh" else "en")
+
+
+async def set_role_menu(bot: Bot, tg_id: int, role: str, lang: str) -> None:
+    """A chat-scoped menu for managers/admins (a rep keeps the default one)."""
+    if role not in ("manager", "admin"):
+        return
+    try:
+        await bot.set_my_commands(menu_for(role, lang), scope=BotCommandScopeChat(tg_id))
+    except TelegramError:
+        pass  # a menu is a convenience; never fail a join over it
