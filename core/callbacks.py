@@ -110,6 +110,13 @@ class PickCustomer(CallbackData, prefix="pk"):
 
 
 @dataclass(frozen=True)
+class PickSpeaker(CallbackData, prefix="sp"):
+    """Which speaker of a pasted chat is the customer (when the text cannot tell)."""
+    token: str
+    index: int
+
+
+@dataclass(frozen=True)
 class Page(CallbackData, prefix="pg"):
     view: str
     page: int

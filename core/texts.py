@@ -428,3 +428,8 @@ TEXTS.update({
     "lost_confirm": {"zh": "确定把 <b>{name}</b> 标记为丢单吗？", "en": "Mark <b>{name}</b> as lost?"},
     "lost_done": {"zh": "已将 {name} 标记为丢单。", "en": "{name} marked as lost."},
 })
+
+
+TEXTS.update({
+    "paste_who": {"zh": "这段对话里谁是客户？", "en": "Who is the customer in this conversation?"},
+})

@@ -11,12 +11,12 @@ import secrets
 from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from core.callbacks import PickCustomer
+from core.callbacks import PickCustomer, PickSpeaker, decode
 from core.texts import Raw, esc, t
 from handlers import views
-from handlers.common import core_of, in_flight, member_only, reply, show
+from handlers.common import core_of, in_flight, member_only, reply, safe_answer, show
 from handlers.prompts import dispatch_prompt
 from services import customers as cust_svc
 from services import intel
@@ -67,12 +67,12 @@ async def _buffer_forward(update: Update, context: ContextTypes.DEFAULT_TYPE, us
     origin = message.forward_origin
     sender = getattr(origin, "sender_user_name", None) or (
         origin.sender_user.full_name if getattr(origin, "sender_user", None) else None) or "客户"
-    when = origin.date
-    line = f"{sender} {when:%Y-%m-%d %H:%M}\n{message.text or message.caption or ''}"
-    buffer = context.user_data.setdefault("forwards", {"lines": [], "origin": sender, "task": None})
+    line = f"{sender} {origin.date:%Y-%m-%d %H:%M}\n{message.text or message.caption or ''}"
+    buffer = context.user_data.setdefault("forwards", {"lines": [], "origin": None, "task": None})
     buffer["lines"].append(line)
-    if buffer["origin"] != sender and sender == user.name:
-        pass  # the rep's own forwarded words stay attributed to the rep
+    # The customer is the first forwarded sender who is not the rep (reps forward their own words too).
+    if buffer["origin"] is None and sender not in _rep_names(user):
+        buffer["origin"] = sender
     if buffer["task"] is None:
         buffer["task"] = asyncio.create_task(_flush_forwards(update, context, user))
 
@@ -89,20 +89,41 @@ async def _flush_forwards(update: Update, context: ContextTypes.DEFAULT_TYPE, us
             await context.application.process_error(update, exc)
 
 
-async def start_analysis(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, text: str,
-                         forward_origin: str | None) -> None:
-    core = core_of(context)
-    loop = asyncio.get_running_loop()
-    transcript = await loop.run_in_executor(None, intel.parse, text, _rep_names(user), forward_origin)
-    if transcript is None:
-        await reply(update, t("paste_garbage", user.language))
-        return
-    candidates = await core.db.run(_candidates, user, transcript.customer, text)
+def _new_draft(context: ContextTypes.DEFAULT_TYPE, entry: dict) -> str:
     drafts = context.user_data.setdefault("drafts", {})
     token = secrets.token_hex(4)
-    drafts[token] = {"kind": "paste", "text": text, "origin": forward_origin}
+    drafts[token] = entry
     while len(drafts) > 20:
         drafts.pop(next(iter(drafts)))
+    return token
+
+
+async def start_analysis(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, text: str,
+                         forward_origin: str | None) -> None:
+    """Read the paste once; ask who the customer is when the text cannot tell; then which record."""
+    core = core_of(context)
+    loop = asyncio.get_running_loop()
+    scripts = {k: v.script for k, v in core.config.objections.items()}
+    analysis, transcript = await loop.run_in_executor(None, intel.read, text, _rep_names(user), scripts, forward_origin)
+    if analysis is None:
+        await reply(update, t("paste_garbage", user.language))
+        return
+    entry = {"kind": "paste", "text": text, "origin": forward_origin, "analysis": analysis, "transcript": transcript}
+    token = _new_draft(context, entry)
+    speakers = [s for s in transcript.speakers if s][:6]
+    if transcript.needs_customer_choice and len(speakers) >= 2:
+        buttons = [[InlineKeyboardButton(views.short(name, 28), callback_data=PickSpeaker(token, i).encode())]
+                   for i, name in enumerate(speakers)]
+        entry["speakers"] = speakers
+        await reply(update, t("paste_who", user.language), InlineKeyboardMarkup(buttons))
+        return
+    await ask_customer_record(update, context, user, token, entry, analysis.customer or transcript.customer)
+
+
+async def ask_customer_record(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, token: str,
+                              entry: dict, customer_name: str | None) -> None:
+    core = core_of(context)
+    candidates = await core.db.run(_candidates, user, customer_name, entry["text"])
     if len(candidates) == 1:
         await analyse_for(update, context, user, token, candidates[0].id)
         return
@@ -113,7 +134,23 @@ async def start_analysis(update: Update, context: ContextTypes.DEFAULT_TYPE, use
             return
     buttons = [[InlineKeyboardButton(f"{views.short(c.name, 16)} · {views.short(c.company or '', 12)}",
                                      callback_data=PickCustomer(token, c.id).encode())] for c in candidates[:6]]
-    await reply(update, t("paste_pick", user.language), InlineKeyboardMarkup(buttons))
+    await show(update, t("paste_pick", user.language), InlineKeyboardMarkup(buttons))
+
+
+@member_only()
+async def on_pick_speaker(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    core = core_of(context)
+    data = decode(update.callback_query.data)
+    await safe_answer(update.callback_query)
+    entry = context.user_data.get("drafts", {}).get(getattr(data, "token", None))
+    if not isinstance(data, PickSpeaker) or entry is None or not 0 <= data.index < len(entry.get("speakers", [])):
+        await show(update, t("update_expired", user.language))
+        return
+    name = entry["speakers"][data.index]
+    scripts = {k: v.script for k, v in core.config.objections.items()}
+    loop = asyncio.get_running_loop()
+    entry["analysis"] = await loop.run_in_executor(None, intel.reanalyse, entry["transcript"], name, _rep_names(user), scripts)
+    await ask_customer_record(update, context, user, data.token, entry, name)
 
 
 def _rep_names(user: User) -> list[str]:
@@ -131,12 +168,10 @@ def _candidates(session, user: User, customer_name: str | None, text: str):
 async def analyse_for(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, token: str, customer_id: int) -> None:
     core = core_of(context)
     entry = context.user_data.get("drafts", {}).pop(token, None)
-    if entry is None:
+    if entry is None or "analysis" not in entry:
         await show(update, t("update_expired", user.language))
         return
-    loop = asyncio.get_running_loop()
-    scripts = {k: v.script for k, v in core.config.objections.items()}
-    analysis = await loop.run_in_executor(None, intel.analyse, entry["text"], _rep_names(user), scripts, entry.get("origin"))
+    analysis = entry["analysis"]
     customer = await core.db.run(intel.record_analysis, core, user, customer_id, analysis)
     if customer is None:
         await show(update, t("not_yours", user.language))
@@ -160,4 +195,5 @@ def render_analysis(analysis, name: str, lang: str) -> str:
 HANDLERS = [
     MessageHandler(filters.ChatType.PRIVATE & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND & _PasteFilter(),
                    on_paste, block=False),
+    CallbackQueryHandler(on_pick_speaker, pattern=PickSpeaker.pattern()),
 ]

@@ -24,6 +24,25 @@ def parse(text: str, rep_names: list[str], forward_origin: str | None):
     return transcript
 
 
+def read(text: str, rep_names: list[str], scripts: dict[str, str], forward_origin: str | None = None):
+    """Parse and analyse once: (Analysis, Transcript), or (None, None) when it is no conversation."""
+    from nlp.analyze import analyze
+    from nlp.parse import parse_transcript
+    if len(text.strip()) < MIN_TEXT:
+        return None, None
+    transcript = parse_transcript(text, rep_names=rep_names, forward_origin=forward_origin)
+    analysis = analyze(transcript, rep_names=rep_names, scripts=scripts)
+    if not analysis.is_conversation or not transcript.turns:
+        return None, None
+    return analysis, transcript
+
+
+def reanalyse(transcript, customer_name: str, rep_names: list[str], scripts: dict[str, str]):
+    """The rep said who the customer is: everyone else speaks for the rep's side."""
+    from nlp.analyze import analyze
+    return analyze(transcript.with_customer(customer_name), rep_names=rep_names, scripts=scripts)
+
+
 def analyse(text: str, rep_names: list[str], scripts: dict[str, str], forward_origin: str | None = None):
     from nlp.analyze import analyze
     from nlp.parse import parse_transcript

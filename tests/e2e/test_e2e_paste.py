@@ -21,6 +21,9 @@ async def setup_rep(h):
 async def test_paste_is_analysed_with_level_reasons_objections_and_script(harness):
     rep, _ = await setup_rep(harness)
     replies = await harness.send(rep, CHAT)
+    # The rep here is 销售1 and the chat names 李明: the bot cannot tell who is who, so it asks.
+    assert "谁是客户" in replies[-1]["text"]
+    replies = await harness.press(rep, replies[-1], text="张总")
     text = replies[-1]["text"]
     assert "购买意向" in text and "依据" in text
     assert "需要领导" in text or "价格" in text
@@ -72,3 +75,17 @@ async def test_other_users_are_answered_while_a_long_paste_is_analysed(harness):
     # The /help answer did not queue behind the analysis: it arrived before the analysis finished.
     help_msgs = harness.chat_messages(other)
     assert help_msgs[-1]["message_id"] < analysis[-1]["message_id"] or help_at - started < 1.0
+
+
+async def test_bot_asks_who_the_customer_is_when_the_text_cannot_tell(harness):
+    rep, _ = await setup_rep(harness)
+    chat = ("老周: 你们这个设备多少钱？交货期多久？\n小王: 报价单我下午发您。\n"
+            "老周: 价格太贵了，我们已经有合作的供应商了。\n小王: 我们可以先免费试用。")
+    ask = await harness.send(rep, chat)
+    assert "谁是客户" in ask[-1]["text"]
+    pick = await harness.press(rep, ask[-1], text="老周")
+    if "哪个客户" in pick[-1]["text"]:
+        pick = await harness.press(rep, pick[-1], text="张总")
+    text = pick[-1]["text"]
+    assert "购买意向" in text and ("价格" in text or "供应商" in text)
+    assert "免费" not in text.split("依据")[1].split("关键词")[0]
