@@ -48,6 +48,12 @@ class HHMM(str):
     """Marker type; validated by the models that use it."""
 
 
+def _check_ident(value: str) -> str:
+    if not _IDENT.match(value):
+        raise ValueError("expected a short id of lowercase letters, digits and _ (max 24)")
+    return value
+
+
 def _check_time(value: str) -> str:
     parse_hhmm(value)
     return value
@@ -63,12 +69,7 @@ class ChecklistItem(_Strict):
     # The playbook module this item belongs to, so a team can pilot one SOP at a time.
     module: str = "core"
 
-    @field_validator("id")
-    @classmethod
-    def _ident(cls, v: str) -> str:
-        if not _IDENT.match(v):
-            raise ValueError("expected a short id of lowercase letters, digits and _ (max 24)")
-        return v
+    _ident = field_validator("id")(classmethod(lambda cls, v: _check_ident(v)))
 
 
 class Stage(_Strict):
@@ -86,12 +87,7 @@ class Stage(_Strict):
     # Keywords in a free-text update that hint at this stage ("已报价" → quote).
     hints: list[str] = []
 
-    @field_validator("id")
-    @classmethod
-    def _ident(cls, v: str) -> str:
-        if not _IDENT.match(v):
-            raise ValueError("expected a short id of lowercase letters, digits and _ (max 24)")
-        return v
+    _ident = field_validator("id")(classmethod(lambda cls, v: _check_ident(v)))
 
 
 class CustomField(_Strict):

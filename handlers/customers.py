@@ -388,36 +388,33 @@ def _log(session, user: User, customer_id: int, text: str, next_at, core):
 
 # --- /log and /stage for those who prefer commands --------------------------------------------
 
-@member_only()
-async def log_command(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+async def _one_customer(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, usage_key: str) -> tuple[int | None, str]:
+    """The single customer named in a command's arguments; otherwise answer (usage, none, pick one)."""
     core = core_of(context)
     text = " ".join(context.args or [])
     if not text:
-        await reply(update, t("usage_log", user.language))
-        return
-    matches = await core.db.run(cust_svc.find_by_name, user, text)
-    if not matches:
-        await reply(update, t("no_match", user.language, q=views.short(text, 30)))
-        return
-    if len(matches) > 1:
-        await reply(update, t("pick_customer", user.language, q=views.short(text, 30)), _pick(matches))
-        return
-    await save_followup(update, context, user, matches[0].id, text)
-
-
-@member_only()
-async def stage_command(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
-    core = core_of(context)
-    text = " ".join(context.args or [])
-    if not text:
-        await reply(update, t("usage_stage", user.language))
-        return
+        await reply(update, t(usage_key, user.language))
+        return None, text
     matches = await core.db.run(cust_svc.find_by_name, user, text)
     if len(matches) != 1:
         key = "no_match" if not matches else "pick_customer"
         await reply(update, t(key, user.language, q=views.short(text, 30)), _pick(matches) if matches else None)
-        return
-    await advance(update, context, user, matches[0].id)
+        return None, text
+    return matches[0].id, text
+
+
+@member_only()
+async def log_command(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    customer_id, text = await _one_customer(update, context, user, "usage_log")
+    if customer_id is not None:
+        await save_followup(update, context, user, customer_id, text)
+
+
+@member_only()
+async def stage_command(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    customer_id, _ = await _one_customer(update, context, user, "usage_stage")
+    if customer_id is not None:
+        await advance(update, context, user, customer_id)
 
 
 def _pick(matches: list[Customer]) -> InlineKeyboardMarkup:
