@@ -71,8 +71,9 @@ def _open(settings: Settings):
 
 
 def _team(session, config, name: str | None):
+    from core.clock import utcnow
     from services.users import ensure_team
-    return ensure_team(session, name or config.assignment.team or config.team.name, config.team.timezone, datetime.utcnow())
+    return ensure_team(session, name or config.assignment.team or config.team.name, config.team.timezone, utcnow())
 
 
 def cmd_import(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
@@ -144,6 +145,7 @@ def cmd_import(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from core.clock import utcnow
     from ingest import sheets as sh
     settings = Settings.from_env()
     config = load_config(settings.config_path)
@@ -151,7 +153,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         def work(session):
             team = None if args.all else _team(session, config, args.team)
-            data, customers, activities = sh.export_xlsx(session, config, team.id if team else None, datetime.utcnow())
+            data, customers, activities = sh.export_xlsx(session, config, team.id if team else None, utcnow())
             return data, customers, activities, team.name if team else "all"
         data, customers, activities, team_name = db.call(work)
     finally:

@@ -331,8 +331,9 @@ async def metrics(request: web.Request) -> web.Response:
         gauges = await state.core.db.run(_gauges)
     except Exception:
         gauges = {}
-    return web.Response(text=state.metrics.render(gauges), content_type="text/plain", charset="utf-8",
-                        headers={"X-Content-Type-Options": "nosniff"})
+    return web.Response(body=state.metrics.render(gauges).encode(),
+                        headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8",
+                                 "X-Content-Type-Options": "nosniff"})
 
 
 _OPENAPI_CACHE: dict[str, Any] = {}

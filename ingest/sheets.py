@@ -92,8 +92,12 @@ class Plan:
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps([asdict(r) for r in self.rows], sort_keys=True, ensure_ascii=False,
-                                         default=str).encode()).hexdigest()
+        """What the manager confirmed: each row's outcome. Owners are not part of it — the planned
+        owners are kept in the batch, so leads arriving meanwhile (moving the round robin) do not
+        void a confirmation."""
+        keep = ("where", "status", "name", "data", "extras", "reasons", "duplicate_of")
+        return hashlib.sha256(json.dumps([{k: v for k, v in asdict(r).items() if k in keep} for r in self.rows],
+                                         sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
     def summary(self) -> list[tuple[str, str, str, str]]:
         """(where, status, name, detail) per row: what the report shows, comparable in tests."""
@@ -120,7 +124,7 @@ def read_file(content: bytes, filename: str, config: Config, max_rows: int | Non
     if suffix == ".csv":
         tables = [("", _csv_rows(content))]
     elif suffix in (".xlsx", ".xlsm"):
-        tables = _xlsx_tables(content)
+        tables = _xlsx_tables(content, max_rows)
     else:
         raise SheetError(f"unsupported file type {suffix or '(none)'}; send CSV or XLSX")
     table = cleaning.synonyms(config)
@@ -156,7 +160,11 @@ def _csv_rows(content: bytes) -> list[list[Any]]:
         raise SheetError(f"the CSV could not be parsed: {exc}") from None
 
 
-def _xlsx_tables(content: bytes) -> list[tuple[str, list[list[Any]]]]:
+MAX_COLUMNS = 60
+
+
+def _xlsx_tables(content: bytes, max_rows: int) -> list[tuple[str, list[list[Any]]]]:
+    """Every visible worksheet's rows, read lazily and capped (a small file may unpack to a huge sheet)."""
     import zipfile
 
     from openpyxl import load_workbook
@@ -169,7 +177,12 @@ def _xlsx_tables(content: bytes) -> list[tuple[str, list[list[Any]]]]:
         for sheet in workbook.worksheets:
             if getattr(sheet, "sheet_state", "visible") != "visible":
                 continue
-            tables.append((sheet.title, [list(row) for row in sheet.iter_rows(values_only=True)]))
+            rows: list[list[Any]] = []
+            for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
+                rows.append(list(row))
+                if len(rows) > max_rows + HEADER_SCAN_ROWS + 1000:
+                    raise SheetError(f"more than {max_rows} rows; split the file")
+            tables.append((sheet.title, rows))
     finally:
         workbook.close()
     return tables
@@ -317,8 +330,12 @@ def _plan_row(session: Session, config: Config, team: Team, row: SheetRow, now: 
 def create_batch(session: Session, config: Config, team: Team, user: User | None, rows: list[SheetRow],
                  filenames: list[str], sha: str, now: datetime, progress: Progress | None = None) -> tuple[ImportBatch, Plan]:
     plan = plan_import(session, config, team, rows, now, progress=progress)
+    owners = {item.where: item.owner_id for item in plan.of("new")}
+    stored = rows_to_json(rows)
+    for entry in stored:
+        entry["planned_owner"] = owners.get(SheetRow(entry["file"], entry["sheet"], entry["row"], {}).where)
     batch = ImportBatch(team_id=team.id, user_id=user.id if user else None, filenames=", ".join(filenames)[:500],
-                        sha256=sha, status="planned", digest=plan.digest, rows=rows_to_json(rows),
+                        sha256=sha, status="planned", digest=plan.digest, rows=stored,
                         counts=plan.counts, created_at=now)
     session.add(batch)
     session.flush()
@@ -350,7 +367,11 @@ def apply_batch(session: Session, core: Any, batch_id: int, user: User | None, n
     created: list[Customer] = []
     by_owner: dict[int, list[str]] = {}
     new_rows = plan.of("new")
+    planned = {SheetRow(e["file"], e["sheet"], e["row"], {}).where: e.get("planned_owner") for e in batch.rows}
+    members = {u.id for u in team_members(session, team.id, roles=("rep", "manager", "admin"))}
     for index, item in enumerate(new_rows, 1):
+        if planned.get(item.where) in members:  # the owner shown in the confirmed report
+            item.owner_id = planned[item.where]
         ref = f"import:{batch.id}:{item.where}"[:200]
         result = cust_svc.create_customer(session, config, team.id, item.data, now, actor=user, owner_id=item.owner_id,
                                           source="import", source_ref=ref)
@@ -369,7 +390,7 @@ def apply_batch(session: Session, core: Any, batch_id: int, user: User | None, n
         created.append(customer)
         if progress:
             progress(index, len(new_rows))
-    rr = [item.owner_id for item in new_rows if item.assigned_by == "round_robin"]
+    rr = [item.owner_id for item in new_rows if item.assigned_by == "round_robin" and item.owner_id is not None]
     if rr:
         assign.record_choice(session, team, session.get(User, rr[-1]), now)
     batch.status = "applied"

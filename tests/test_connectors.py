@@ -14,7 +14,7 @@ from services import customers as cs
 from storage.models import Activity, Customer, FieldHistory, IntentRecord, Outbox, PointsEntry, StageChange, Task
 from storage.models_ingest import ConnectorCursor, ConnectorRun, ExternalRef
 from tests.fakevendor import FakeVendor
-from tests.test_ingest_support import count, make_team, rows
+from tests.test_ingest_support import sqlite_only, count, make_team, rows
 
 TOKEN = "vendor-token-0123456789"
 
@@ -92,6 +92,7 @@ async def test_erp_run_moves_to_payment_and_creates_upsell_and_aftersales(core, 
         assert vendor.requests[-1]["query"]["cursor"] == "1"
 
 
+@sqlite_only
 async def test_unknown_customer_is_created_assigned_and_partial_payment_moves_stage(core, vendor_env):
     _, mgr, rep0, rep1 = make_team(core)
     async with FakeVendor(TOKEN) as vendor:
@@ -185,6 +186,31 @@ async def test_a_crash_mid_run_is_resumed_by_the_worker_after_the_lease(core, ve
     assert count(core, Task) == 6 and count(core, FieldHistory, FieldHistory.field == "order") == 6
 
 
+@sqlite_only
+async def test_a_poison_record_is_rejected_and_a_disabled_connector_does_nothing(core, vendor_env, monkeypatch):
+    from ingest.connectors import erp
+    make_team(core)
+    real = erp.apply_order
+
+    def buggy(session, core_, order_, **kw):
+        if order_.order_id == "SO-2":
+            raise ZeroDivisionError("bug on one record")
+        return real(session, core_, order_, **kw)
+
+    monkeypatch.setattr(erp, "apply_order", buggy)
+    async with FakeVendor(TOKEN) as vendor:
+        configure(core, vendor)
+        for i in range(4):
+            vendor.add_order(order(f"SO-{i}", phone=f"1370000000{i}", company=f"丙{i}公司", contract_status="signed"))
+        run = await run_connector(core, "erp", sleep=no_sleep)
+    assert run.status == "ok" and run.applied == 3 and run.rejected == 1
+    assert any("ZeroDivisionError" in e["msg"] for e in run.log)
+    assert sorted(r.external_id for r in rows(core, ExternalRef, ExternalRef.kind == "order")) == ["SO-0", "SO-1", "SO-3"]
+    core.config.connectors["erp"] = core.config.connectors["erp"].model_copy(update={"enabled": False})
+    off = await run_connector(core, "erp", sleep=no_sleep)
+    assert off.status == "failed" and "disabled" in off.error and off.pages == 0
+
+
 async def test_a_blocked_stage_move_tells_the_owner_and_goes_through_later(core, vendor_env):
     _, _, rep, _ = make_team(core)
     c = customer_at(core, rep, "quote")                                 # quote needs amount + decision maker
@@ -208,6 +234,7 @@ async def test_a_blocked_stage_move_tells_the_owner_and_goes_through_later(core,
     assert rows(core, ExternalRef, ExternalRef.kind == "order")[0].status == "applied"
 
 
+@sqlite_only
 async def test_chat_archive_turns_messages_into_activities_and_intent(core, vendor_env):
     _, _, rep, _ = make_team(core)
     c = customer_at(core, rep, "contact")
@@ -246,6 +273,7 @@ async def test_chat_archive_turns_messages_into_activities_and_intent(core, vend
     assert "price" in intents[0].objections or "need_approval" in intents[0].objections
 
 
+@sqlite_only
 async def test_scheduled_slots_queue_one_run_that_the_worker_executes(core, vendor_env):
     make_team(core)
     async with FakeVendor(TOKEN) as vendor:
@@ -278,6 +306,7 @@ def test_schedule_specs_follow_the_playbook(config):
     assert len(keys) == 48 and len(set(keys)) == 48
 
 
+@sqlite_only
 async def test_order_event_moves_stage_through_the_api(core, vendor_env, monkeypatch):
     from tests.test_ingest_support import live_server, set_secrets, signed
     set_secrets(monkeypatch)
@@ -293,7 +322,7 @@ async def test_order_event_moves_stage_through_the_api(core, vendor_env, monkeyp
     assert r.json()["effects"] == ["order", "contract", "payment", "paid", "upsell"]
     assert get(core, Customer, c.id).stage == "payment"
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "data.customer"
-    assert [h.source for h in core.db.call(field_origin, c.id, "order")] == ["connector:api:systems"]
+    assert [h.source for h in core.db.call(field_origin, c.id, "order")] == ["api:systems"]
 
 
 def test_which_kind_of_customer_rebuys_most_from_one_table(core):

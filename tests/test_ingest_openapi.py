@@ -92,7 +92,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(sqlite_core)
     with ServerThread(sqlite_core) as server:
         schema.config.update(base_url=server.base_url)
 
-        @settings(max_examples=120, deadline=None, database=None, derandomize=True,
+        @settings(max_examples=100, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         @given(case=schema.as_strategy(GenerationMode.POSITIVE))
         def positive(case):
@@ -101,7 +101,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(sqlite_core)
             seen.setdefault(f"{case.method} {case.path}", set()).add(response.status_code)
             case.validate_response(response, checks=CONFORMANCE)
 
-        @settings(max_examples=60, deadline=None, database=None, derandomize=True,
+        @settings(max_examples=50, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         @given(case=schema.as_strategy(GenerationMode.NEGATIVE))
         def negative(case):

@@ -89,3 +89,10 @@ async def live_server(core, ptb_app=None, **kwargs):
             yield base, client, app
     finally:
         await runner.cleanup()
+
+
+# Tests whose subject is HTTP handling or rendering, not the database, run on SQLite only
+# (the transactional ones keep both databases): overrides conftest's db_url parameters.
+import pytest  # noqa: E402
+
+sqlite_only = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -54,6 +54,8 @@ class FetchError(Exception):
 class ItemError(Exception):
     """One record is malformed: rejected and logged, the run continues."""
 
+    poison = False
+
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
@@ -74,6 +76,24 @@ class PageResult:
     rejected: int = 0
     pushed: int = 0
     log: list[dict[str, Any]] = field(default_factory=list)
+
+
+def guarded(fn: Callable[[], Any]) -> Any:
+    """Run one record's work; a bug on one record rejects that record instead of blocking the feed.
+
+    Database errors still fail the page (and the run), so nothing is skipped because the
+    database was briefly away: the cursor stays and the next run fetches the page again.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+    try:
+        return fn()
+    except (ItemError, SQLAlchemyError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a poison record, logged with its error
+        log.exception("record could not be applied")
+        error = ItemError("record", f"{type(exc).__name__}: {exc}"[:200])
+        error.poison = True
+        raise error from exc
 
 
 def digest(value: Any) -> str:
@@ -298,6 +318,9 @@ async def run_connector(core: Core, name: str, *, trigger: str = "manual", run_i
     run = await core.db.run(start_run, name, trigger, core.clock.now(), core.instance_id, run_id)
     if run is None:
         return None
+    if not connector.settings.enabled or not connector.settings.base_url:
+        return await core.db.run(finish_run, run.id, "failed", "connector disabled or without base_url",
+                                 core.clock.now(), [], 0)
     notes: list[dict[str, Any]] = []
 
     def note(level: str, msg: str) -> None:

@@ -152,6 +152,10 @@ class ChatArchiveConnector(Connector):
             analysis = intel.analyse(transcript, rep_names, scripts)
         except ImportError:  # nlp/ not installed: activities are still recorded
             analysis = None
+        except Exception:  # noqa: BLE001 - a text the analyser chokes on must not block the feed
+            import logging
+            logging.getLogger(__name__).exception("intent analysis failed for conversation %s", conv_id)
+            analysis = None
         data: dict[str, Any] = {"source": origin, "ref": ref_text, "messages": len(messages),
                                 "customer_messages": sum(1 for m in messages if m["role"] == "customer"),
                                 "files": files[:20], "conversation_id": conv_id}

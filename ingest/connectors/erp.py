@@ -28,10 +28,9 @@ from core.texts import t
 from ingest import assignment as assign
 from ingest import cleaning
 from ingest import notify
-from ingest.connectors.base import Connector, ItemError, PageResult, digest, entry, get_ref
+from ingest.connectors.base import Connector, ItemError, PageResult, digest, entry, get_ref, guarded
 from services import customers as cust_svc
 from services.core import Core
-from services.quality import missing_fields
 from storage.models import Customer, FieldHistory, Task, User
 from storage.models_ingest import ConnectorRun, ExternalRef
 
@@ -177,7 +176,8 @@ def find_or_create_customer(session: Session, core: Core, order: Order, connecto
         choice = assign.choose_owner(session, config, team, cleaned.data, cleaned.extras)
         result = cust_svc.create_customer(session, config, team.id, cleaned.data, now, actor=None,
                                           owner_id=choice.owner.id if choice.owner else None,
-                                          source=f"connector:{connector}", source_ref=ref_text)
+                                          source=connector if connector.startswith("api:") else f"connector:{connector}",
+                                          source_ref=ref_text)
         if result.customer is None:
             if result.problems:
                 p = result.problems[0]
@@ -212,7 +212,7 @@ def apply_order(session: Session, core: Core, order: Order, *, connector: str, r
                           first_run_id=run_id, created_at=now, updated_at=now, data={"effects": []})
     done: list[str] = list((ref.data or {}).get("effects", []))
     effects: list[str] = []
-    origin = f"connector:{connector}"
+    origin = connector if connector.startswith("api:") else f"connector:{connector}"
     owner = session.get(User, customer.owner_id) if customer.owner_id else None
     actor = owner or (session.get(User, customer.previous_owner_id) if customer.previous_owner_id else None)
     pushed = 0
@@ -335,7 +335,8 @@ class ErpConnector(Connector):
                 continue
             try:
                 with session.begin_nested():
-                    outcome = apply_order(session, self.core, order, connector=self.name, run_id=run.id, now=now)
+                    outcome = guarded(lambda: apply_order(session, self.core, order, connector=self.name,
+                                                          run_id=run.id, now=now))
             except ItemError as exc:
                 result.rejected += 1
                 result.log.append(entry(now, "warning", f"rejected order: {exc}", order=order.order_id))

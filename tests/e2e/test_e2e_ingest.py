@@ -2,7 +2,6 @@
 the local Bot API server; /import of a messy workbook through the chat (report → confirm); /export."""
 from __future__ import annotations
 
-import asyncio
 import io
 import time
 from pathlib import Path
@@ -119,4 +118,3 @@ async def test_import_a_messy_workbook_through_the_chat(harness, tmp_path):
     book = load_workbook(io.BytesIO(harness.tg.file_bytes(document)))
     assert book["客户"].max_row == 4 and book.sheetnames == ["客户", "跟进记录"]
     assert harness.tg.rejected() == []
-    await asyncio.sleep(0)
