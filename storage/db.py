@@ -46,17 +46,30 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # pysqlite opens transactions lazily, at the first write: reads before it run outside the
+    # transaction and a SAVEPOINT taken before any write is committed on release. We take
+    # transaction control ourselves (SQLAlchemy's pysqlite recipe) so a session is one real
+    # transaction; see _sqlite_begin.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    """BEGIN IMMEDIATE: take the write lock at the start, so a transaction that reads and then
+    writes never fails with SQLITE_BUSY_SNAPSHOT (busy_timeout cannot retry that one); writers
+    queue on the busy timeout instead. Readers of other processes are not blocked (WAL)."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:

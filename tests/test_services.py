@@ -161,3 +161,24 @@ def test_brief_job_runs_once_per_slot_and_skips_when_missed(core):
     assert [s for _, _, s in late] == ["skipped"]
     runs = core.db.call(lambda s: s.exec(select(JobRun)).all())
     assert sorted(r.status for r in runs) == ["done", "skipped"]
+
+
+def test_a_failed_transaction_leaves_nothing_even_after_a_savepoint(db):
+    """A savepoint released before the first write must not commit on its own (pysqlite trap)."""
+    from sqlalchemy.exc import IntegrityError
+
+    def work(session):
+        try:
+            with session.begin_nested():
+                session.add(User(tg_id=1, name="a", joined_at=datetime(2026, 1, 1)))
+                session.flush()
+        except IntegrityError:
+            pass
+        session.add(User(tg_id=2, name="b", joined_at=datetime(2026, 1, 1)))
+        session.flush()
+        raise RuntimeError("the job failed after its claim")
+    try:
+        db.call(work)
+    except RuntimeError:
+        pass
+    assert db.call(lambda s: s.exec(select(User)).all()) == []
