@@ -11,6 +11,12 @@ How the score is built (all weights live in nlp/data/lexicon.toml):
    one-word answers, the rep chasing without answer at the end.
 4. Priority rules: a refusal after which the customer shows no buying signal caps the score
    (a polite "有需要再联系" is never read as interest); ending on a hedge caps it below "high".
+5. Engaged floor: a customer who asks, wants material or argues about price/quality/vendors
+   but hedges is "medium" (the labelling guide), so the score is raised to `engaged_floor`
+   unless they refused, said there is no need, went quiet, or raised "no money" / "we keep our
+   vendor" with no interest shown after it.
+
+Keywords come from the customer's turns only: the rep's "优惠/免费/活动价" are not the topic.
 """
 from __future__ import annotations
 
@@ -130,7 +136,7 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
     score, contributions = _score(transcript, views, customer_views, res.lexicon.settings)
     level = _level(score, res.lexicon.settings)
     counts: Counter = Counter()
-    for view in views:
+    for view in _keyword_views(views, customer_views):
         counts.update(view.tokens)
     return Analysis(
         score=score,
@@ -152,6 +158,14 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
     )
 
 
+def _keyword_views(views: list[_TurnView], customer_views: list[_TurnView]) -> list[_TurnView]:
+    """Keywords say what the CUSTOMER talks about: the rep's own "优惠/免费/活动价" never count.
+    Turns of unknown role are used only when no turn is known to be the customer's."""
+    if customer_views:
+        return customer_views
+    return [v for v in views if v.turn.role != ROLE_REP]
+
+
 def _score(transcript: Transcript, views: list[_TurnView], customer_views: list[_TurnView],
            settings: dict) -> tuple[int, list[_Contribution]]:
     """Base + signals (capped) + engagement, then the priority rules; clamped to 0-100."""
@@ -161,6 +175,7 @@ def _score(transcript: Transcript, views: list[_TurnView], customer_views: list[
     contributions += _engagement_contributions(transcript, customer_views, settings)
     score = float(settings.get("base_score", 30)) + sum(c.effect for c in contributions)
     score = _apply_priority_rules(score, customer_views, contributions, settings)
+    score = _engaged_floor(score, customer_views, contributions, settings)
     return int(round(min(100.0, max(0.0, score)))), contributions
 
 
@@ -174,6 +189,10 @@ def _segment(transcript: Transcript, lexicon: Lexicon) -> list[_TurnView]:
         tokens = engine.cut(text)
         if turn.role == ROLE_CUSTOMER:
             hits = lexicon.find(tokens)
+            if lexicon.patterns:
+                extra = lexicon.find_patterns(tokens)
+                if extra:
+                    hits = sorted(hits + extra, key=lambda h: h.start)
         elif notes:
             hits = [h for h in lexicon.find(tokens) if h.entry.scope == "any"]
         else:
@@ -358,6 +377,40 @@ def _apply_priority_rules(score: float, views: list[_TurnView],
                             "以犹豫收尾")
             score = cap
     return score
+
+
+def _engaged_floor(score: float, views: list[_TurnView], contributions: list[_Contribution],
+                   settings: dict) -> float:
+    """Engaged but hedging is "medium", never "low" (the labelling guide): a customer who asks
+    questions, wants material or argues about price, timing or approval keeps at least
+    `engaged_floor` — unless they refused, said there is no need, went quiet, or raised no
+    money / a vendor they keep with no interest shown after it."""
+    floor = float(settings.get("engaged_floor", 0))
+    if not views or score >= floor:
+        return score
+    if any(c.key in ("unanswered", "short") for c in contributions):
+        return score
+    hard = set(settings.get("floor_blockers", ()))
+    soft = set(settings.get("floor_soft_blockers", ()))
+    engaging = set(settings.get("floor_engaging_objections", ()))
+    min_weight = float(settings.get("floor_min_signal_weight", 4))
+    engaged_at, soft_at = -1, -1
+    for view in views:
+        if _QUESTION.search(view.text):
+            engaged_at = view.index
+        for hit in view.hits:
+            entry = hit.entry
+            if entry.priority == "refusal" or entry.id in hard:
+                return score
+            if entry.id in soft:
+                soft_at = view.index
+            elif entry.id in engaging or (entry.kind in ("buy", "engage") and entry.weight >= min_weight):
+                engaged_at = view.index
+    if engaged_at < 0 or engaged_at < soft_at:
+        return score
+    contributions.append(_Contribution("floor", "客户仍在互动，只是在犹豫", "仍有兴趣（保底）",
+                                       floor - score, _last_quote(views)))
+    return floor
 
 
 def _add_cap_reason(contributions: list[_Contribution], item, delta: float, label: str) -> None:

@@ -67,17 +67,25 @@ def resources() -> Resources:
 
 
 def cut(text: str) -> list[str]:
-    """Segment with the shared tokenizer: lower-case tokens, whitespace dropped.
+    """Segment with the shared tokenizer: lower-case tokens; whitespace dropped, or kept as a
+    "\n" clause break where it separates Chinese words (see _spaces_to_breaks).
 
     Lower-casing the text first (one C call) keeps English lexicon terms case-insensitive.
     HMM new-word discovery is off: every lexicon and user-dictionary word is in the
     dictionary anyway, HMM glues unknown characters into odd words ("王总在") that hide
     signals, and it costs ~25% of the segmentation time on chat text.
     """
-    tokens = resources().tokenizer.lcut(text.lower(), HMM=USE_HMM)
-    if _WHITESPACE.search(text):
-        return [tok for tok in tokens if not tok.isspace()]
-    return tokens
+    lowered = text.lower()
+    if not _WHITESPACE.search(lowered):
+        return resources().tokenizer.lcut(lowered, HMM=USE_HMM)
+    # In chat a space or a line break next to a Chinese word ends a clause ("不用啦 我们跟货代
+    # 合作很多年了"): it becomes one "\n" token, a clause break for the matcher. Between two
+    # English words ("purchase order") a space is just dropped, so English phrases still match.
+    tokens = resources().tokenizer.lcut(_CLAUSE_SPACE.sub("\n", lowered), HMM=USE_HMM)
+    return [tok for tok in tokens if tok == "\n" or not tok.isspace()]
+
+
+_CLAUSE_SPACE = re.compile(r"\s*\n\s*|(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
 
 
 # ---------------------------------------------------------------------------- loading
@@ -123,9 +131,11 @@ def _load_user_dict(tokenizer, path: Path) -> set[str]:
 
 def _mute_signal_phrases(idf: IdfTable, lexicon: Lexicon, user_words: set[str]) -> None:
     """Signal phrases ("发我", "不需要了") are how people talk, not what they talk about: they
-    never become keywords, unless the user dictionary or idf.txt lists them as trade terms."""
+    never become keywords, unless the user dictionary or idf.txt lists them as trade terms.
+    Competitor brands stay: they are what the conversation is about."""
+    topics = lexicon.topic_words()
     for word in lexicon.segmentation_words():
-        if word not in user_words and word not in idf.overrides:
+        if word not in user_words and word not in idf.overrides and word not in topics:
             idf.overrides[word] = 0.0
 
 

@@ -15,12 +15,23 @@ looks tokens up in dicts built from the lexicon:
   modal before a decision) is still an approval to get, not a decision made;
 * glued tokens — jieba's dictionary has words like "很着急"; a long token that matched
   nothing is checked for a listed phrase at its start or end.
+* comparisons — "比 X 贵/高" and "X 比你们便宜" are price complaints whatever X is, while
+  "比 X 便宜" is not, unless negated ("比西门子也没便宜多少"): a family rule, no list of X;
+* patterns — a few regular expressions over the clause text for what tokens cannot express
+  (a quantity being ordered: "先来8台", "做200套");
+* context filters — a timing word right after a clock time is scheduling ("两点以后吧");
+  "no need" for part of a product ("一半功能用不上") is not "no need"; a negated need about
+  switching next to a vendor they use ("一直用X的，没有换的打算") is that vendor, not no need;
+  "我们现在用的" inside a comparison or "之前在用" names no current vendor; a brand named with
+  对接/集成, or a carrier after 发/寄 ("发顺丰"), is not a competitor.
 
 Everything here is built once at warm-up and read-only afterwards (safe across threads).
 """
 from __future__ import annotations
 
+import re
 import tomllib
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, NamedTuple
@@ -89,6 +100,10 @@ class Lexicon:
     modals: frozenset[str]
     clause_breaks: frozenset[str]
     triggers: frozenset[str] = field(default=frozenset())
+    words: dict[str, frozenset[str]] = field(default_factory=dict)   # [settings.words] groups
+    _cmp_triggers: frozenset[str] = field(default=frozenset())
+    _context_ids: frozenset[str] = field(default=frozenset())
+    patterns: list[tuple["re.Pattern[str]", tuple[Entry, ...]]] = field(default_factory=list)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -115,6 +130,7 @@ class Lexicon:
         phrase_lists: dict[str, list[Entry]] = {}
         standalone_lists: dict[str, list[Entry]] = {}
         near_rules: list[NearRule] = []
+        patterns: list[tuple[re.Pattern[str], tuple[Entry, ...]]] = []
         for item, _ in items:
             fired = _fired_entries(entries[item["id"]], entries)
             for term in item.get("terms", []):
@@ -122,6 +138,13 @@ class Lexicon:
             for term in item.get("standalone", []):
                 for particle in _PARTICLES:
                     _add_unique(standalone_lists, normalize_term(term) + particle, fired)
+                    # said twice: "不了不了", "不用不用"
+                    _add_unique(standalone_lists, normalize_term(term) * 2 + particle, fired)
+            for pattern in item.get("patterns", []):
+                try:
+                    patterns.append((re.compile(pattern), fired))
+                except re.error as exc:
+                    raise ValueError(f"lexicon: {item['id']}: bad pattern {pattern!r} ({exc})") from exc
             for rule in item.get("near", []):
                 rule_fired = fired + tuple(entries[x] for x in rule.get("also", ()) if x in entries)
                 near_rules.append(NearRule(
@@ -149,9 +172,25 @@ class Lexicon:
             hypotheticals=frozenset(normalize_term(t) for t in settings.get("hypotheticals", [])),
             modals=frozenset(normalize_term(t) for t in settings.get("modals", [])),
             clause_breaks=frozenset(settings.get("clause_breaks", [])),
+            words={name: frozenset(normalize_term(t) for t in group)
+                   for name, group in settings.get("words", {}).items()},
+            patterns=patterns,
         )
         lex.triggers = prefixes | frozenset(near_index)
+        lex._prepare_groups()
         return lex
+
+    def _prepare_groups(self) -> None:
+        """Word groups used on every turn, looked up once."""
+        g = self._group
+        self._cmp_triggers = g("comparison") | frozenset(n + "比" for n in g("price_nouns"))
+        self._context_ids = frozenset({"timing", "no_need", "has_supplier", "switching", "competitor",
+                                       "chose_other", "refusal"}) | g("price_asks")
+
+    def topic_words(self) -> frozenset[str]:
+        """Named things (competitor brands) are what people talk about: keyword material."""
+        return frozenset(k for k, entries in self.phrases.items()
+                         if any(e.id == "competitor" for e in entries))
 
     def segmentation_words(self) -> Iterable[str]:
         """Chinese lexicon words that jieba should keep whole (so "靠谱" is not "靠/谱")."""
@@ -184,7 +223,165 @@ class Lexicon:
             # ends still count ("和/金蝶/签了" is a chosen vendor and a named competitor).
             covered_until = i + 1 if is_near else end
         self._match_inside_long_tokens(tokens, hits)
+        if self.words:
+            self._comparisons(tokens, hits)
+            if hits:
+                hits[:] = self._in_context(tokens, hits)
         return hits
+
+    def find_patterns(self, tokens: list[str]) -> list[Hit]:
+        """Regular-expression entries, run over the clause text rebuilt from the tokens (so
+        that a match maps back to token positions). Only used on customer text."""
+        if not self.patterns:
+            return []
+        text = "".join(tokens)
+        found: list[Hit] = []
+        bounds: list[int] | None = None
+        for pattern, entries in self.patterns:
+            for m in pattern.finditer(text):
+                if bounds is None:
+                    bounds, at = [], 0
+                    for tok in tokens:
+                        bounds.append(at)
+                        at += len(tok)
+                start = max(0, bisect_right(bounds, m.start()) - 1)
+                end = max(start + 1, bisect_left(bounds, m.end()))
+                negated = self._negator_at(tokens, start, end, False) >= 0
+                if negated:
+                    continue
+                found.extend(Hit(entry, start, end) for entry in entries)
+        return found
+
+    # ------------------------------------------------------------ family rules
+    def _group(self, name: str) -> frozenset[str]:
+        return self.words.get(name, frozenset())
+
+    def _comparisons(self, tokens: list[str], hits: list[Hit]) -> None:
+        """"比 X 贵" / "X 比你们便宜" / "比 X 也没便宜多少" → price complaint.
+
+        The object of 比 decides the direction: compared with the rep's side (你们), cheaper
+        is the complaint; compared with anyone else, dearer is. A negation in between flips it.
+        A glued "价格比" (jieba) counts as 比 too."""
+        triggers = self._cmp_triggers
+        price = self.entries.get("price")
+        if price is None or triggers.isdisjoint(tokens):
+            return
+        starts = [i for i, tok in enumerate(tokens) if tok in triggers]
+        dear, cheap, you = self._group("dearer"), self._group("cheaper"), self._group("rep_side")
+        breaks, negators = self.clause_breaks, self.negators
+        window = int(self.settings.get("comparison_window", 7))
+        for i in starts:
+            against_you = i + 1 < len(tokens) and tokens[i + 1] in you
+            negated = False
+            for j in range(i + 1, min(len(tokens), i + 1 + window)):
+                tok = tokens[j]
+                if tok in breaks:
+                    break
+                if tok in negators:
+                    negated = True
+                    continue
+                word = _strip_prefix(tok, you) if j == i + 1 else tok    # glued "你们贵"
+                if word != tok:
+                    against_you = True
+                if word in dear:
+                    complaint = not against_you
+                elif word in cheap:
+                    complaint = against_you
+                else:
+                    continue
+                if complaint == negated:
+                    # In our favour ("你们比别家便宜", "别家比你们贵"): the bare "贵"/"便宜" it
+                    # contains is no complaint either.
+                    hits[:] = [h for h in hits if not (h.entry is price and i - 3 <= h.start <= j)]
+                elif not any(h.entry is price and h.start <= j and h.end > i for h in hits):
+                    hits.append(Hit(price, i, j + 1))
+                    hits.sort(key=lambda h: h.start)
+                break
+
+    def _in_context(self, tokens: list[str], hits: list[Hit]) -> list[Hit]:
+        """Drop or re-read hits that their neighbours contradict (see the module docstring)."""
+        context_ids = self._context_ids
+        if not any(h.entry.id in context_ids for h in hits):
+            return hits
+        clock, partial = self._group("clock_suffixes"), self._group("partial")
+        switch, integration = self._group("switch"), self._group("integration")
+        ship = self._group("ship_verbs")
+        price_at = [h.start for h in hits if h.entry.id == "price"]
+        asks = self._group("price_asks")
+        has_supplier = any(h.entry.id in ("has_supplier", "competitor") for h in hits)
+        past, markers = self._group("past"), self._group("comparison")
+        kept: list[Hit] = []
+        for hit in hits:
+            entry = hit.entry
+            if entry.id in asks and price_at and self._same_clause(tokens, hit.start, price_at):
+                continue                            # "报价太离谱了" complains, does not ask
+            if entry.id == "switching" and not has_supplier and not any(
+                    t in self._group("incumbent_refs") for t in tokens):
+                refusal = self.entries.get("refusal")
+                if refusal is not None:
+                    kept.append(Hit(refusal, hit.start, hit.end))
+                continue                            # "今年就不续了" (ours): a refusal
+            if entry.id == "timing" and hit.start > 0 and _is_clock(tokens[hit.start - 1], clock):
+                continue                            # "下午两点以后吧" sets a time
+            if entry.id == "no_need":
+                if self._before(tokens, hit.start, partial, 3):
+                    continue                        # "功能一半用不到" is about value
+                if has_supplier and any(t in switch for t in tokens[hit.start:hit.end + 2]):
+                    continue                        # "一直用X的，没有换的打算": keeps its vendor
+            if entry.id == "has_supplier" and "".join(tokens[hit.start:hit.end]) not in self.phrases:
+                if self._before(tokens, hit.start, markers, 2):
+                    continue                        # "比我们现在用的高" compares, names no vendor
+                if any(t in past for t in tokens[max(0, hit.start - 2):hit.end]):
+                    continue                        # "之前在用销售易": a vendor they left
+            if entry.id in ("chose_other", "has_supplier", "refusal") and any(
+                    t in self._group("rep_side") for t in tokens[hit.end:hit.end + 2]):
+                continue                            # "还是用你们的" chooses us
+            if entry.id == "competitor":
+                if integration and self._in_clause(tokens, hit, integration):
+                    continue                        # "能跟金蝶对接吗" is an integration question
+                if hit.start > 0 and tokens[hit.start - 1] in ship:
+                    continue                        # "能发顺丰吗" is a shipping method
+            kept.append(hit)
+        if len(kept) != len(hits):
+            # one phrase may now fire an entry twice ("不需要换" + a listed "不换")
+            seen, unique = set(), []
+            for hit in kept:
+                key = (hit.entry.id, hit.start)
+                if key not in seen:
+                    seen.add(key)
+                    unique.append(hit)
+            return unique
+        return kept
+
+    def _same_clause(self, tokens: list[str], at: int, others: list[int]) -> bool:
+        breaks = self.clause_breaks
+        for other in others:
+            lo, hi = min(at, other), max(at, other)
+            if not any(tokens[j] in breaks for j in range(lo, hi)):
+                return True
+        return False
+
+    def _before(self, tokens: list[str], start: int, group: frozenset[str], window: int) -> bool:
+        for j in range(start - 1, max(-1, start - 1 - window), -1):
+            if tokens[j] in self.clause_breaks:
+                return False
+            if tokens[j] in group:
+                return True
+        return False
+
+    def _in_clause(self, tokens: list[str], hit: Hit, group: frozenset[str]) -> bool:
+        breaks = self.clause_breaks
+        j = hit.start - 1
+        while j >= 0 and tokens[j] not in breaks:
+            if tokens[j] in group:
+                return True
+            j -= 1
+        j = hit.end
+        while j < len(tokens) and tokens[j] not in breaks:
+            if tokens[j] in group:
+                return True
+            j += 1
+        return False
 
     def _match_at(self, tokens: list[str], i: int) -> tuple[int, tuple[Entry, ...], bool]:
         end, entries = self._standalone(tokens, i)
@@ -317,6 +514,22 @@ class Lexicon:
             return None
         target = self.entries.get(entry.negated)
         return Hit(target, start, end, negated=True) if target else None
+
+
+def _strip_prefix(token: str, prefixes: frozenset[str]) -> str:
+    """"你们贵" → "贵" when the token starts with one of the prefixes (longest first)."""
+    for size in (3, 2, 1):
+        if len(token) > size and token[:size] in prefixes:
+            return token[size:]
+    return token
+
+
+_CLOCK = re.compile(r"^(?:\d{1,2}|[一二两三四五六七八九十]{1,3})(?:点|点半|点钟|号|:\d{2})$")
+
+
+def _is_clock(token: str, suffixes: frozenset[str]) -> bool:
+    """"两点", "3号", "10:30", or a listed day/time word ("周四", "下午")."""
+    return token in suffixes or bool(_CLOCK.match(token))
 
 
 def _is_a_not_a(tokens: list[str], j: int) -> bool:

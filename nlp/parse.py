@@ -378,6 +378,15 @@ _REP_OPENERS = ("我们", "我方", "我司", "我", "本人", "销售", "已发
 _CUSTOMER_OPENERS = ("客户", "对方", "他们", "他", "她", "甲方", "家长", "学员", "采购", "老板", "负责人", "厂长",
                      "总监", "说", "问", "表示", "反馈", "提到", "觉得", "认为", "担心", "希望", "要求", "想", "称",
                      "回复", "答复", "customer", "client", "he ", "she ", "they ")
+# "<someone> 说/表示/觉得 …" (a short subject, then a verb of saying or thinking). The notes
+# are the rep's, so a subject that is not the rep is the customer's side.
+_REPORTED_SPEECH = re.compile(
+    r"^([^，,。\s]{1,8}?)(?:说|表示|反馈|觉得|认为|称|提到|提出|回复|答复|担心|希望|要求)(?!明|服|法)")
+_SELF = ("我", "本人", "销售", "咱")
+_REP_PREPOSITIONS = ("跟", "和", "去", "给")
+# The rep's own action ("和刘主任电话"): the clause is the rep's, but the next clause without a
+# subject is about the customer again ("园区想做访客系统").
+_REP_ACTION = "rep_action"
 _TITLE_OPENER = re.compile(r"^[\u4e00-\u9fff]{1,2}(?:总|经理|老师|主任|工|姐|哥|总监|厂长|校长|老板|先生|女士)")
 
 
@@ -391,6 +400,11 @@ def _clause_role(clause: str, previous: str, rep_names: Sequence[str]) -> str:
     cust_len = max((len(p) for p in _CUSTOMER_OPENERS if body.startswith(p)), default=0)
     if _TITLE_OPENER.match(body):
         cust_len = max(cust_len, 2)
+    said = _REPORTED_SPEECH.match(body)
+    if said and not said.group(1).startswith(_SELF):
+        return ROLE_CUSTOMER            # "设备科说…", "校长觉得…": someone else's words
+    if not rep_len and not cust_len and body.startswith(_REP_PREPOSITIONS):
+        return _REP_ACTION              # "跟/去/给 X…" without a subject: what the rep did
     if rep_len or cust_len:
         return ROLE_REP if rep_len >= cust_len else ROLE_CUSTOMER
     return previous
@@ -407,9 +421,12 @@ def _parse_call_notes(lines: list[str], rep_names: Sequence[str], ref: datetime)
         if not clause:
             continue
         role = _clause_role(clause, role, rep_names)
-        if turns and turns[-1].role == role:
+        this = ROLE_REP if role == _REP_ACTION else role
+        if role == _REP_ACTION:
+            role = ROLE_CUSTOMER
+        if turns and turns[-1].role == this:
             turns[-1].text += "，" + clause
         else:
-            turns.append(Turn(None, clause, when, role))
+            turns.append(Turn(None, clause, when, this))
     return Transcript(turns, "call_notes", [], None, None, False)
 
