@@ -66,7 +66,7 @@ def cmd_admin(args: argparse.Namespace) -> int:
 
 def cmd_nlp(args: argparse.Namespace) -> int:
     from nlp.eval import main as eval_main
-    return eval_main([args.file])
+    return eval_main([args.file] + (["--details"] if args.details else []))
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     nlp_sub = nlp.add_subparsers(dest="nlp_action", required=True)
     ev = nlp_sub.add_parser("eval", help="evaluate intent/objection detection on a labeled JSONL file")
     ev.add_argument("file")
+    ev.add_argument("--details", action="store_true", help="print every miss")
     ev.set_defaults(fn=cmd_nlp)
     check = sub.add_parser("check-config", help="validate a playbook file")
     check.add_argument("config", nargs="?")
