@@ -134,8 +134,10 @@ TEXTS: dict[str, dict[str, str]] = {
                "or paste/forward a chat with a customer for intent and objection analysis."),
     },
     "help_manager_extra": {
-        "zh": "\n\n<b>经理</b>：/invite 邀请销售 · /digest 团队日报 · /bind 在群里绑定排行榜",
-        "en": "\n\n<b>Managers</b>: /invite a rep · /digest team digest · /bind a group for leaderboards",
+        "zh": ("\n\n<b>经理</b>：/invite 邀请销售 · /digest 团队日报 · /bind 在群里绑定排行榜\n"
+               "/import 发送 Excel/CSV 导入客户（先预览再确认）· /export 导出客户表 · /modules SOP 模块试点"),
+        "en": ("\n\n<b>Managers</b>: /invite a rep · /digest team digest · /bind a group for leaderboards\n"
+               "/import send an Excel/CSV file (preview, then confirm) · /export customers · /modules pilot SOP modules"),
     },
     # --- errors ----------------------------------------------------------------
     "error_generic": {
