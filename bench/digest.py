@@ -132,7 +132,7 @@ def measure(path: Path) -> dict[str, float]:
     from core.config import load_config
     from services import boards, digest
     from storage.db import Database
-    from storage.models import Team
+    from storage.models import Team, User
 
     config = load_config()
     db = Database(f"sqlite:///{path}")
@@ -159,10 +159,14 @@ def measure(path: Path) -> dict[str, float]:
         chars = db.call(all_digests_and_boards)
         digest_s = time.perf_counter() - t0
         t0 = time.perf_counter()
+        db.call(lambda s: digest.funnel_chart(config, digest.funnel(s, config, teams[0].id, NOW), "漏斗", "zh"))
+        chart_ms = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
         for _ in range(20):
-            db.call(lambda s: digest.rep_line(s, config, s.get(__import__("storage.models", fromlist=["User"]).User, 2), NOW))
+            db.call(lambda s: digest.rep_line(s, config, s.get(User, 2), NOW))
         rep_line_ms = (time.perf_counter() - t0) / 20 * 1000
-        return {"digest_s": digest_s, "count_s": count_s, "activities": count, "chars": chars, "rep_line_ms": rep_line_ms}
+        return {"digest_s": digest_s, "count_s": count_s, "activities": count, "chars": chars, "rep_line_ms": rep_line_ms,
+                "chart_ms": chart_ms}
     finally:
         db.close()
 
@@ -195,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"digest_s_{pct}: {r['digest_s']:.3f}")
             print(f"count_scan_s_{pct}: {r['count_s']:.4f}")
             print(f"rep_line_ms_{pct}: {r['rep_line_ms']:.1f}")
+            print(f"funnel_png_ms_{pct}: {r['chart_ms']:.0f}  (per team, rendered in the team's job; not in digest_s)")
             sys.stdout.flush()
         if 1.0 in results and 0.1 in results:
             full, small = results[1.0], results[0.1]

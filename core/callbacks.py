@@ -174,11 +174,6 @@ class ProfileView(CallbackData, prefix="pv"):
     user_id: int
 
 
-@dataclass(frozen=True)
-class BoardView(CallbackData, prefix="bv"):
-    """/board scope: daily (period of the daily board) | weekly."""
-    board: str
-
 
 @dataclass(frozen=True)
 class BizConsent(CallbackData, prefix="bz"):

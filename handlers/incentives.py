@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from core.callbacks import Approve, FlagDecision, ProfileView, Redeem, decode
 from core.texts import Raw, t, tp
-from handlers.common import core_of, member_only, reply, safe_answer
+from handlers.common import clip, core_of, member_only, reply, safe_answer
 from services import boards as boards_svc
 from services import customers as cust_svc
 from services import digest as digest_svc
@@ -37,7 +38,7 @@ async def send_photo(update: Update, context: ContextTypes.DEFAULT_TYPE, png: by
         return
     first_line = caption.split("\n", 1)[0]
     await context.bot.send_photo(chat_id, png, caption=first_line[:CAPTION_LIMIT], parse_mode=ParseMode.HTML)
-    await context.bot.send_message(chat_id, caption[:4096], parse_mode=ParseMode.HTML, reply_markup=markup)
+    await context.bot.send_message(chat_id, clip(caption), parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 # --- /me ------------------------------------------------------------------------------------------
@@ -212,8 +213,9 @@ async def _mark_decided(update: Update, note: str) -> None:
         return
     body = message.text_html if getattr(message, "text", None) else ""
     try:
-        await query.edit_message_text(f"{body}\n\n{note}" if body else note, parse_mode=ParseMode.HTML, reply_markup=None)
-    except Exception:  # an edit that fails (too old, unchanged) must not hide the decision
+        await query.edit_message_text(clip(f"{body}\n\n{note}" if body else note), parse_mode=ParseMode.HTML,
+                                      reply_markup=None)
+    except BadRequest:  # an edit that fails (too old, unchanged) must not hide the decision
         pass
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from core.callbacks import SpotCheckVote, decode
@@ -22,7 +23,7 @@ def _markup(rows: list[list[dict]] | None) -> InlineKeyboardMarkup | None:
 async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
     try:
         await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    except Exception:  # "message is not modified" and old messages must not surface as errors
+    except BadRequest:  # "message is not modified" and old messages must not surface as errors
         pass
 
 

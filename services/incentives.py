@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, case, func, update
 from sqlmodel import Session, select
 
 from core.callbacks import Approve, FlagDecision
@@ -22,7 +22,7 @@ from core.config import Config, Dimension, HonorFormula
 from core.texts import t, tp
 from services import outbox
 from services import points as points_svc
-from storage.models import Activity, ChecklistDone, Customer, PointsEntry, SpotCheck, StageChange, Team, User
+from storage.models import Activity, ChecklistDone, Customer, PointsEntry, SpotCheck, StageChange, User
 from storage.models_incentives import AntiCheatFlag, Honor, QualityDay, Redemption
 
 SYSTEM_ACTIONS = ("milestone:", "redeem:")
@@ -326,9 +326,12 @@ def decide_flag(session: Session, config: Config, manager: User, flag_id: int, a
     owner = session.get(User, flag.user_id)
     if flag.status != "open":
         return Decision("already", flag, owner)
-    flag.status = "revoked" if action == "revoke" else "cleared"
-    flag.decided_at, flag.decided_by = now, manager.id
-    session.add(flag)
+    claimed = session.execute(update(AntiCheatFlag).where(AntiCheatFlag.id == flag.id, AntiCheatFlag.status == "open")
+                              .values(status="revoked" if action == "revoke" else "cleared", decided_at=now,
+                                      decided_by=manager.id)).rowcount
+    if claimed != 1:
+        return Decision("already", flag, owner)
+    session.refresh(flag)
     if action == "revoke":
         points_svc.reverse_entries(session, list(flag.entry_ids or []), now, f"flag {flag.id} ({flag.kind})")
         if owner:
@@ -349,10 +352,13 @@ def decide_award(session: Session, config: Config, manager: User, entry_id: int,
     owner = session.get(User, entry.user_id)
     if entry.status != "pending":
         return Decision("already", entry, owner)
-    entry.status = "awarded" if approve else "rejected"
-    entry.note = (entry.note + f" {'approved' if approve else 'declined'} by {manager.id}").strip()[:300]
-    session.add(entry)
-    session.flush()
+    # A guarded UPDATE: two taps (or two managers) at once decide it only once.
+    note = (entry.note + f" {'approved' if approve else 'declined'} by {manager.id}").strip()[:300]
+    claimed = session.execute(update(PointsEntry).where(PointsEntry.id == entry.id, PointsEntry.status == "pending")
+                              .values(status="awarded" if approve else "rejected", note=note)).rowcount
+    if claimed != 1:
+        return Decision("already", entry, owner)
+    session.refresh(entry)
     if owner:
         key = "award_approved_rep" if approve else "award_declined_rep"
         notify(session, owner, t(key, owner.language, points=entry.points, action=action_label(config, entry.action, owner.language)),
@@ -435,8 +441,12 @@ def decide_redemption(session: Session, config: Config, manager: User, redemptio
         return Decision("already", redemption, owner)
     if approve and points_svc.balance(session, redemption.user_id) < redemption.price:
         return Decision("insufficient", redemption, owner)
-    redemption.status = "approved" if approve else "declined"
-    redemption.decided_at, redemption.decided_by = now, manager.id
+    claimed = session.execute(update(Redemption).where(Redemption.id == redemption.id, Redemption.status == "requested")
+                              .values(status="approved" if approve else "declined", decided_at=now,
+                                      decided_by=manager.id)).rowcount
+    if claimed != 1:
+        return Decision("already", redemption, owner)  # decided by a concurrent tap: never deduct twice
+    session.refresh(redemption)
     if approve:
         entry = PointsEntry(user_id=redemption.user_id, team_id=redemption.team_id, action=f"redeem:{redemption.reward_id}",
                             points=-redemption.price, status="redeemed", evidence_type="redemption",

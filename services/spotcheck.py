@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from core.callbacks import SpotCheckVote
@@ -114,6 +115,15 @@ def reason_buttons(config: Config, check_id: int, lang: str) -> list[list[dict]]
     return rows
 
 
+def _decide(session: Session, check: SpotCheck, result: str, reason: str, now: datetime) -> bool:
+    """Record the verdict once, even if the manager taps twice at the same moment."""
+    claimed = session.execute(update(SpotCheck).where(SpotCheck.id == check.id, SpotCheck.result == "pending")
+                              .values(result=result, reason=reason, decided_at=now)).rowcount
+    if claimed == 1:
+        session.refresh(check)
+    return claimed == 1
+
+
 @dataclass
 class Vote:
     status: str  # ok | flagged | menu | card | already | forbidden | missing
@@ -135,16 +145,14 @@ def vote(session: Session, config: Config, manager: User, check_id: int, verdict
     if verdict in ("flag", "back"):
         return Vote("menu" if verdict == "flag" else "card", check, customer)
     if verdict == "ok":
-        check.result, check.decided_at = "ok", now
-        session.add(check)
-        session.flush()
+        if not _decide(session, check, "ok", "", now):
+            return Vote("already", check, customer, check.reason)
         return Vote("ok", check, customer)
     if not (verdict.startswith("r") and verdict[1:].isdigit() and int(verdict[1:]) < len(config.spotcheck.reasons)):
         return Vote("missing")
     reason = config.spotcheck.reasons[int(verdict[1:])]
-    check.result, check.reason, check.decided_at = "flagged", reason.id, now
-    session.add(check)
-    session.flush()
+    if not _decide(session, check, "flagged", reason.id, now):
+        return Vote("already", check, customer, check.reason)
     revoked = 0
     owner = session.get(User, check.owner_id) if check.owner_id else None
     if customer is not None:

@@ -153,3 +153,36 @@ def seed_rows(core, team_id: int, reps: list[User], seed: int = 7, customers: in
                                   drawn_at=now - timedelta(days=1), decided_at=now - timedelta(hours=rng.uniform(1, 30))))
         session.flush()
     core.db.call(work)
+
+
+# --- database choice ------------------------------------------------------------------------------
+# The incentives tests run on SQLite; PostgreSQL gets one combined pass per module (pg_core), which
+# keeps the suite fast while still exercising the dialect (window functions, CASE sums, JSON).
+
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'salesbot.db'}"
+
+
+class pg_core:
+    """``with pg_core(config) as core:`` — a migrated private PostgreSQL schema and a Core on it."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+
+    def __enter__(self):
+        from core.clock import Clock
+        from services.core import Core
+        from storage.db import Database
+        from storage.migrate import upgrade
+        from tests.conftest import fresh_pg_schema_url
+        self.url, self.schema = fresh_pg_schema_url()
+        upgrade(self.url)
+        clock = Clock()
+        clock.set(datetime(2026, 11, 26, 1, 0))
+        self.core = Core(db=Database(self.url), config=self.config, clock=clock)
+        return self.core
+
+    def __exit__(self, *exc) -> None:
+        from tests.conftest import drop_pg_schema
+        self.core.db.close()
+        drop_pg_schema(self.schema)

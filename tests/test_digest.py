@@ -10,8 +10,10 @@ from sqlmodel import select
 from core.clock import to_local
 from services import digest as digest_svc
 from services import incentives as inc
+from services import users as users_svc
 from storage.models import Activity, ChecklistDone, Customer, Outbox, PointsEntry, SpotCheck, StageChange, Team, User
-from tests.incentive_helpers import make_team, seed_rows
+from tests.conftest import pg_only
+from tests.incentive_helpers import make_team, pg_core, seed_rows, sqlite_url
 
 
 def local_day(core, when):
@@ -23,10 +25,21 @@ def load(core, model):
 
 
 @pytest.fixture
-def seeded(core):
+def db_url(tmp_path):
+    """SQLite here; test_figures_on_postgresql repeats the figure checks on PostgreSQL once."""
+    return sqlite_url(tmp_path)
+
+
+def seed(core):
     admin, mgr, reps = make_team(core, 6)
     seed_rows(core, mgr.team_id, reps)
+    core.db.call(lambda s: users_svc.mark_blocked(s, reps[-1].tg_id, core.clock.now() - timedelta(hours=30)))
     return mgr, reps
+
+
+@pytest.fixture
+def seeded(core):
+    return seed(core)
 
 
 def expected_funnel(core, team_id):
@@ -146,8 +159,16 @@ def test_digest_figures_match_independent_computation(core, seeded):
                      key=lambda p: (p.at, p.id))
     assert d.pending_total == len(pending) > 0
     assert [p[1] for p in d.pending if p[0] == "points"] == [p.id for p in pending][:digest_svc.MAX_PENDING]
+    # Spot-check flags decided since yesterday's start, and users who blocked the bot.
+    y_start, _ = inc.day_bounds(core.config, now, days_back=1)
+    names = {c.id: c.name for c in load(core, Customer) if c.team_id == mgr.team_id}
+    flagged = [names[f.customer_id] for f in load(core, SpotCheck)
+               if f.result == "flagged" and f.customer_id in names and y_start <= f.decided_at <= now]
+    assert sorted(c for _, c, _ in d.spot_flags) == sorted(flagged) and flagged
+    assert d.blocked == [u.name for u in load(core, User) if u.team_id == mgr.team_id and not u.active] == [reps[-1].name]
     text = digest_svc.digest_text(core.config, d, "销售一部", "zh")
     assert len(text) <= 4096
+    assert "已停用机器人（1）" in text
     assert f"瓶颈：<b>{d.funnel.bottleneck_stage.label}</b>" in text
     assert f"逾期客户 {len(overdue)} 个" in text
 
@@ -182,3 +203,13 @@ def test_rep_line_carries_the_reps_own_numbers(core, seeded):
         followups = d.yesterday[rep.id].kinds.get("followup", 0)
         assert (f"跟进 {followups}" in line) if followups else ("跟进" not in line)
     assert core.db.call(digest_svc.rep_line, core.config, mgr, now) == ""
+
+
+@pg_only
+def test_figures_on_postgresql(config):
+    with pg_core(config) as core:
+        data = seed(core)
+        test_funnel_and_bottleneck_match_an_independent_count(core, data)
+        test_digest_figures_match_independent_computation(core, data)
+        test_rep_line_carries_the_reps_own_numbers(core, data)
+        test_queue_digests_one_message_and_a_funnel_chart_per_manager(core, data)

@@ -3,13 +3,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from services import incentives as inc
 from services import points as points_svc
 from storage.models import Customer, Outbox, PointsEntry
 from storage.models_incentives import AntiCheatFlag, Redemption
-from tests.incentive_helpers import advance, complete, fill, followup, later, make_team, new_customer, to_stage
+from tests.conftest import pg_only
+from tests.incentive_helpers import (advance, complete, fill, followup, later, make_team, new_customer, pg_core,
+                                     sqlite_url, to_stage)
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    """SQLite here; PostgreSQL runs the same scenarios once, in the pg test at the end of the module."""
+    return sqlite_url(tmp_path)
 
 
 def ledger(core, user_id: int) -> list[PointsEntry]:
@@ -259,3 +268,13 @@ def test_stage_advance_and_complete_data_points(core):
     fill(core, rep, c.id, main_product="机床", size="200人", budget="50万", amount="40万", decision_maker="李总",
          contract_no="HT-9")
     assert "complete_data" in [r.action for r in ledger(core, rep.id)]
+
+
+@pg_only
+def test_ledger_flows_on_postgresql(config):
+    """The same ledger scenarios on PostgreSQL, in one schema per scenario."""
+    for scenario in (test_high_value_award_waits_for_a_managers_tap, test_points_of_a_lead_found_invalid_are_revoked,
+                     test_a_burst_of_mechanical_actions_is_flagged_and_can_be_revoked,
+                     test_redemption_is_requested_approved_and_deducted):
+        with pg_core(config) as core:
+            scenario(core)

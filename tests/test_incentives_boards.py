@@ -10,8 +10,10 @@ from sqlmodel import select
 from core.clock import to_local
 from scheduler import boards as board_jobs
 from services import boards
-from storage.models import Customer, GroupBinding, Outbox, PointsEntry, Team, User
-from tests.incentive_helpers import make_team, seed_rows
+from storage.models import (ChecklistDone, Customer, GroupBinding, Outbox, PointsEntry, SpotCheck, StageChange, Team,
+                            User)
+from tests.conftest import pg_only
+from tests.incentive_helpers import make_team, pg_core, seed_rows, sqlite_url
 
 
 def load(core, model):
@@ -19,7 +21,17 @@ def load(core, model):
 
 
 @pytest.fixture
+def db_url(tmp_path):
+    """SQLite here; test_boards_on_postgresql repeats the main checks on PostgreSQL once."""
+    return sqlite_url(tmp_path)
+
+
+@pytest.fixture
 def team(core):
+    return seed(core)
+
+
+def seed(core):
     admin, mgr, reps = make_team(core, 7)
     # Three experienced reps (joined 200 days ago) and four newcomers: two comparable groups.
     def age(session):
@@ -33,19 +45,32 @@ def team(core):
 
 
 def expected_board(core, team_id):
-    """Month-to-date earned points / monthly target, ranked within tenure groups."""
+    """Month-to-date earned points / monthly target, ranked within tenure groups; the other columns too."""
     now = core.clock.now()
     local_now = to_local(now, core.config.tz)
+
+    def this_month(when):
+        local = to_local(when, core.config.tz)
+        return (local.year, local.month) == (local_now.year, local_now.month)
+
     users = [u for u in load(core, User) if u.team_id == team_id and u.role == "rep" and u.active]
+    customers = {c.id: c for c in load(core, Customer) if c.team_id == team_id and not c.invalid}
     rows = {}
     for u in users:
-        pts = 0
-        for p in load(core, PointsEntry):
-            local = to_local(p.at, core.config.tz)
-            if p.user_id == u.id and p.status in ("awarded", "reversal") and (local.year, local.month) == (local_now.year, local_now.month):
-                pts += p.points
+        pts = sum(p.points for p in load(core, PointsEntry)
+                  if p.user_id == u.id and p.status in ("awarded", "reversal") and this_month(p.at))
+        moves = [m for m in load(core, StageChange) if m.by_user_id == u.id and m.customer_id in customers
+                 and m.from_stage is not None and this_month(m.at)]
+        items = [i for i in load(core, ChecklistDone) if i.user_id == u.id and i.customer_id in customers and this_month(i.at)]
+        flags = [f for f in load(core, SpotCheck) if f.owner_id == u.id and f.result == "flagged" and this_month(f.decided_at)]
+        good = sum(1 for m in moves if m.complete_data) + sum(1 for i in items if i.within_expected)
+        total = len(moves) + len(items) + len(flags)
+        book = [c for c in customers.values() if c.owner_id == u.id and c.status == "open"]
         group = "tenure:1" if (now - u.joined_at).days >= 90 else "tenure:0"
-        rows[u.id] = {"points": pts, "share": round(100 * pts / u.target_points, 1), "group": group}
+        rows[u.id] = {"points": pts, "share": round(100 * pts / u.target_points, 1), "group": group,
+                      "deals": sum(1 for m in moves if m.to_stage == "won"),
+                      "compliance": round(100 * good / total, 1) if total else None,
+                      "quality": round(sum(c.completeness for c in book) / len(book), 1) if book else 0.0}
     for group in {r["group"] for r in rows.values()}:
         members = sorted((uid for uid in rows if rows[uid]["group"] == group),
                          key=lambda uid: (-rows[uid]["share"], -rows[uid]["points"], uid))
@@ -58,8 +83,8 @@ def test_board_figures_match_an_independent_computation(core, team):
     mgr, reps = team
     board = core.db.call(boards.compute, core.config, mgr.team_id, "daily", core.clock.now())
     expected = expected_board(core, mgr.team_id)
-    got = {r.user_id: {"points": r.points, "share": r.share, "group": r.group_key, "rank": r.rank, "size": r.size}
-           for r in board.rows}
+    got = {r.user_id: {"points": r.points, "share": r.share, "group": r.group_key, "rank": r.rank, "size": r.size,
+                       "deals": r.deals, "compliance": r.compliance, "quality": r.quality} for r in board.rows}
     assert got == expected
     assert {g.key for g in board.groups} == {"tenure:0", "tenure:1"}
 
@@ -145,8 +170,33 @@ def test_daily_board_job_posts_to_bound_groups_and_ranks_privately(core, team):
     assert len(load(core, Outbox)) == len(rows)
 
 
+def test_group_binding_follows_a_supergroup_migration_and_is_dropped_when_removed(core):
+    from services import groups, outbox
+    _, mgr, _ = make_team(core, 1)
+    team = core.db.call(groups.bind, -42, "销售群", mgr, core.clock.now())
+    assert team.id == mgr.team_id
+    core.db.call(outbox.enqueue, -42, "leaderboard", {"text": "x"}, "k1", core.clock.now())
+    assert core.db.call(groups.migrate, -42, -100042)
+    assert core.db.call(groups.migrate, -42, -100042) is False  # the second service message changes nothing
+    assert core.db.call(groups.get_binding, -42) is None
+    assert core.db.call(groups.get_binding, -100042).team_id == mgr.team_id
+    assert [o.chat_id for o in load(core, Outbox)] == [-100042]
+    core.db.call(groups.forget, -100042)
+    assert core.db.call(groups.get_binding, -100042) is None
+
+
 def test_period_targets_are_prorated(core):
     _, _, (rep,) = make_team(core, 1)
     assert boards.period_target(core.config, rep, "month") == rep.target_points
     assert boards.period_target(core.config, rep, "week") == pytest.approx(rep.target_points * 12 / 52)
     assert boards.period_target(core.config, rep, "day") == pytest.approx(rep.target_points / (5 * 52 / 12))
+
+
+@pg_only
+def test_boards_on_postgresql(config):
+    with pg_core(config) as core:
+        data = seed(core)
+        test_board_figures_match_an_independent_computation(core, data)
+        test_group_sees_top_n_never_the_bottom(core, data)
+        test_movement_and_most_improved_since_the_last_board(core, data)
+        test_daily_board_job_posts_to_bound_groups_and_ranks_privately(core, data)

@@ -15,9 +15,16 @@ from services import incentives as inc
 from services import spotcheck as spot
 from storage.models import Customer, Outbox, PointsEntry, SpotCheck, Team
 from storage.models_incentives import Honor, QualityDay
-from tests.incentive_helpers import complete, fill, followup, later, make_team, new_customer, to_stage
+from tests.conftest import pg_only
+from tests.incentive_helpers import complete, fill, followup, later, make_team, new_customer, to_stage, pg_core, sqlite_url
 
 DEFAULT = Path(__file__).resolve().parents[1] / "config.toml"
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    """SQLite here; PostgreSQL runs the same scenarios once, in the pg test at the end of the module."""
+    return sqlite_url(tmp_path)
 
 
 def test_profile_dimensions_weakest_and_radar(core):
@@ -223,3 +230,10 @@ def test_old_config_without_incentive_sections_still_loads(tmp_path):
     path.write_text(text[:cut], encoding="utf-8")
     config = load_config(path)
     assert config.kpi.weights["data_completeness"] == 0.3 and len(config.dimensions) == 6 and config.rewards
+
+
+@pg_only
+def test_profile_honors_and_spot_checks_on_postgresql(config):
+    for scenario in (test_monthly_honors_by_formula, test_spot_check_round_and_verdicts):
+        with pg_core(config) as core:
+            scenario(core)

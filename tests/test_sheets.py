@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -13,7 +12,7 @@ from services.customers import create_customer
 from storage.models import Activity, Customer, FieldHistory, Outbox
 from storage.models_ingest import ImportBatch
 from tests.data.sheets.make_sheets import FILES, make_sheets
-from tests.test_ingest_support import count, make_team, rows
+from tests.test_ingest_support import sqlite_only, count, make_team, rows
 
 EXPECTED = [
     ("官网线索.xlsx!线索#4", "new", "张伟", "张三"),
@@ -109,6 +108,19 @@ def test_apply_imports_everything_in_one_transaction_with_history(core, world):
         core.db.call(sh.apply_batch, core, batch.id, mgr, core.clock.now())
 
 
+@sqlite_only
+def test_leads_arriving_between_dry_run_and_confirm_keep_the_confirmed_owners(core, world):
+    from ingest.assignment import record_choice
+    mgr = world["mgr"]
+    batch, planned = plan(core, world["rows"], mgr)
+    shown = {item.name: item.owner_id for item in planned.of("new")}
+    # an API lead moved the round robin meanwhile
+    core.db.call(lambda s: record_choice(s, lead_team(s, core.config, core.clock.now()), world["zhang"],
+                                         core.clock.now()))
+    result = core.db.call(sh.apply_batch, core, batch.id, mgr, core.clock.now())
+    assert {c.name: c.owner_id for c in result.created} == shown
+
+
 def test_nothing_is_half_imported(core, world, monkeypatch):
     mgr = world["mgr"]
     batch, _ = plan(core, world["rows"], mgr)
@@ -136,6 +148,7 @@ def test_nothing_is_half_imported(core, world, monkeypatch):
     assert count(core, Outbox) == 0
 
 
+@sqlite_only
 def test_expired_and_cancelled_batches(core, world):
     from datetime import timedelta
     mgr = world["mgr"]
@@ -180,6 +193,7 @@ def test_too_many_rows(config):
         sh.read_file(content, "big.csv", config, max_rows=20)
 
 
+@sqlite_only
 def test_export_has_customers_and_activities_and_is_formula_safe(core, world):
     mgr = world["mgr"]
     batch, _ = plan(core, world["rows"], mgr)
@@ -199,6 +213,7 @@ def test_export_has_customers_and_activities_and_is_formula_safe(core, world):
     assert len(log) == activities and {r[4] for r in log} >= {"create", "import"}
 
 
+@sqlite_only
 def test_cli_import_with_progress_bar_and_export(core, world, tmp_path, monkeypatch, capsys):
     import argparse
 

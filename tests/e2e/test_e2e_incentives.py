@@ -4,10 +4,12 @@ a revoked award, a redemption, /me with the radar chart, the manager digest with
 and bottleneck, and a spot-check round."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 from sqlmodel import select
 
+from services import groups as groups_svc
 from services import points as points_svc
 from services import users as users_svc
 from storage.models import Customer, PointsEntry, User
@@ -73,6 +75,11 @@ async def test_scheduled_leaderboard_in_a_bound_group_with_image_and_migration(h
     # /board on demand in the group shows the same public view.
     on_demand = await h.send(reps[0], "/board", chat_id=new_id)
     assert on_demand and on_demand[-1]["caption"] and "销售3" in on_demand[-1]["caption"]
+    # Removed from the group: the binding goes, nothing more is posted there.
+    h.tg.remove_bot_from_group(new_id, manager["id"])
+    await h.tg.wait_idle()
+    await asyncio.sleep(0.2)
+    assert await h.core.db.run(groups_svc.get_binding, new_id) is None
     assert h.tg.rejected() == []
 
 
