@@ -67,6 +67,7 @@ COMMANDS = {
     "owner": ("查重：客户归属", "Who owns a customer"),
     "pool": ("公海客户", "Team pool"),
     "me": ("我的积分与画像", "My points and profile"),
+    "meeting": ("登记跨部门技术对接会", "Record a cross-department meeting"),
     "board": ("排行榜", "Leaderboard"),
     "shop": ("积分兑换", "Rewards shop"),
     "invite": ("邀请销售加入（经理）", "Invite a rep (managers)"),
@@ -122,14 +123,16 @@ TEXTS: dict[str, dict[str, str]] = {
                "/today 今日任务卡（每天早上自动推送）\n"
                "/customers 我的客户\n/new 新建客户 · /log 记录跟进 · /stage 推进阶段\n"
                "/owner 或 /查重 查询客户归属 · /pool 公海\n"
-               "/me 我的积分与能力画像 · /board 排行榜 · /shop 积分兑换\n\n"
+               "/me 我的积分与能力画像 · /board 排行榜 · /shop 积分兑换\n"
+               "/meeting 客户 参会人/部门 登记跨部门技术对接会（+15 分）\n\n"
                "也可以直接发一句话，例如：<code>张总 已报价5万 下周二回访</code>\n"
                "或粘贴/转发与客户的聊天记录，我会分析购买意向和异议。"),
         "en": ("<b>Sales assistant</b>\n"
                "/today today's task cards (sent every morning)\n"
                "/customers my customers\n/new add a customer · /log log a follow-up · /stage move a stage\n"
                "/owner who owns a customer · /pool team pool\n"
-               "/me points and profile · /board leaderboard · /shop rewards\n\n"
+               "/me points and profile · /board leaderboard · /shop rewards\n"
+               "/meeting CUSTOMER attendee/department records a cross-department meeting\n\n"
                "You can also just write, e.g. <code>Zhang quoted 50k revisit next Tuesday</code>,\n"
                "or paste/forward a chat with a customer for intent and objection analysis."),
     },

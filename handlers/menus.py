@@ -10,7 +10,7 @@ from telegram.error import TelegramError
 
 from core.texts import COMMANDS
 
-REP_MENU = ["today", "customers", "new", "log", "stage", "owner", "pool", "me", "board", "shop", "business", "help", "cancel"]
+REP_MENU = ["today", "customers", "new", "log", "stage", "meeting", "owner", "pool", "me", "board", "shop", "business", "help", "cancel"]
 MANAGER_MENU = ["today", "customers", "new", "owner", "pool", "digest", "invite", "modules", "board", "me", "shop",
                 "import", "export", "help", "cancel"]
 
