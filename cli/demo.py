@@ -171,7 +171,7 @@ async def _incentives_scenes(s: Script, sb: Sandbox, admin, manager, li, chen, o
     s.expect(bool(bound), "the group is bound")
     await sb.run_schedule(datetime(2026, 11, 26, 10, 1))
     posts = sb.chat_messages(group["id"])
-    for post in posts[-2:]:
+    for post in posts[1:]:
         s.print_bot(post)
     s.expect(any(p.get("kind") == "photo" for p in posts), "the leaderboard image is posted to the group")
     s.scene("8. 次日 08:15 经理日报（含漏斗图）")
@@ -200,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("httpx", "httpcore", "apscheduler", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # The demo jumps the clock across days: slots it jumps over are skipped by design, not news.
+    logging.getLogger("scheduler.jobs").setLevel(logging.ERROR)
     return asyncio.run(play(args.out))
 
 
