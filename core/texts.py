@@ -438,3 +438,26 @@ TEXTS.update({
 TEXTS.update({
     "paste_who": {"zh": "这段对话里谁是客户？", "en": "Who is the customer in this conversation?"},
 })
+
+
+TEXTS.update({
+    "exit_won": {"zh": "成交", "en": "won"},
+    "exit_lost": {"zh": "丢单", "en": "lost"},
+    "level_high": {"zh": "高", "en": "high"},
+    "level_medium": {"zh": "中", "en": "medium"},
+    "level_low": {"zh": "低", "en": "low"},
+    "later_2h": {"zh": "2小时后", "en": "in 2 h"},
+    "later_tm9": {"zh": "明早9点", "en": "tomorrow 9:00"},
+    "later_tm14": {"zh": "明天14点", "en": "tomorrow 14:00"},
+    "later_3d": {"zh": "3天后", "en": "in 3 days"},
+    "forward_unknown_sender": {"zh": "客户", "en": "customer"},
+})
+
+WEEKDAY_ZH = "一二三四五六日"
+
+
+def format_local_date(local, lang: Lang, with_time: bool = True) -> str:
+    """12月01日(周二) 10:00 in Chinese, Tue 01 Dec 10:00 in English."""
+    if lang == "en":
+        return local.strftime("%a %d %b %H:%M" if with_time else "%a %d %b")
+    return local.strftime(f"%m月%d日(周{WEEKDAY_ZH[local.weekday()]})" + (" %H:%M" if with_time else ""))

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from core.callbacks import PickCustomer, PickSpeaker, decode
-from core.texts import Raw, esc, t
+from core.texts import Raw, esc, t, tp
 from handlers import views
 from handlers.common import core_of, in_flight, member_only, reply, safe_answer, show
 from handlers.prompts import dispatch_prompt
@@ -66,7 +66,7 @@ async def handle_paste(update: Update, context: ContextTypes.DEFAULT_TYPE, user:
 async def _buffer_forward(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, message) -> None:
     origin = message.forward_origin
     sender = getattr(origin, "sender_user_name", None) or (
-        origin.sender_user.full_name if getattr(origin, "sender_user", None) else None) or "客户"
+        origin.sender_user.full_name if getattr(origin, "sender_user", None) else None) or tp("forward_unknown_sender", user.language)
     line = f"{sender} {origin.date:%Y-%m-%d %H:%M}\n{message.text or message.caption or ''}"
     buffer = context.user_data.setdefault("forwards", {"lines": [], "origin": None, "task": None})
     buffer["lines"].append(line)

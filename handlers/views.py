@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from core.callbacks import CardAction, Claim, OpenCard, Page
 from core.clock import to_local
 from core.config import Config
-from core.texts import Raw, esc, t, tp
+from core.texts import Raw, esc, format_local_date, t, tp
 from services.brief import BriefItem, CardView, render_script
 from storage.models import Customer
 
@@ -26,18 +26,14 @@ def short(text: str | None, limit: int = 24) -> str:
 def stage_name(config: Config, stage_id: str, lang: str) -> str:
     stage = config.stage(stage_id)
     if stage is None:
-        return {"won": "成交" if lang != "en" else "won", "lost": "丢单" if lang != "en" else "lost"}.get(stage_id, stage_id)
+        return tp(f"exit_{stage_id}", lang) if stage_id in ("won", "lost") else stage_id
     return (stage.name_en or stage.name) if lang == "en" else stage.name
 
 
 def fmt_local(when: datetime | None, config: Config, lang: str, with_time: bool = True) -> str:
     if when is None:
         return "—"
-    local = to_local(when, config.tz)
-    if lang == "en":
-        return local.strftime("%a %d %b %H:%M" if with_time else "%a %d %b")
-    weekday = "一二三四五六日"[local.weekday()]
-    return local.strftime(f"%m月%d日(周{weekday})" + (" %H:%M" if with_time else ""))
+    return format_local_date(to_local(when, config.tz), lang, with_time)
 
 
 def reason_label(reason: str, lang: str) -> str:
@@ -98,9 +94,7 @@ def card_text(view: CardView, config: Config, lang: str, rep_name: str = "", tea
 
 
 def _level(level: str | None, lang: str) -> str:
-    if lang == "en":
-        return level or "—"
-    return {"high": "高", "medium": "中", "low": "低"}.get(level or "", "—")
+    return tp(f"level_{level}", lang) if level in ("high", "medium", "low") else "—"
 
 
 def card_keyboard(view: CardView, lang: str) -> InlineKeyboardMarkup:
@@ -119,8 +113,7 @@ def card_keyboard(view: CardView, lang: str) -> InlineKeyboardMarkup:
 
 
 def later_keyboard(cid: int, lang: str) -> InlineKeyboardMarkup:
-    options = [("2h", "2小时后" if lang != "en" else "in 2 h"), ("tm9", "明早9点" if lang != "en" else "tomorrow 9:00"),
-               ("tm14", "明天14点" if lang != "en" else "tomorrow 14:00"), ("3d", "3天后" if lang != "en" else "in 3 days")]
+    options = [(code, tp(f"later_{code}", lang)) for code in ("2h", "tm9", "tm14", "3d")]
     rows = [[InlineKeyboardButton(label, callback_data=CardAction(cid, "at", code).encode()) for code, label in options[:2]],
             [InlineKeyboardButton(label, callback_data=CardAction(cid, "at", code).encode()) for code, label in options[2:]],
             [InlineKeyboardButton(tp("btn_back", lang), callback_data=OpenCard(cid).encode())]]
