@@ -461,3 +461,28 @@ def format_local_date(local, lang: Lang, with_time: bool = True) -> str:
     if lang == "en":
         return local.strftime("%a %d %b %H:%M" if with_time else "%a %d %b")
     return local.strftime(f"%m月%d日(周{WEEKDAY_ZH[local.weekday()]})" + (" %H:%M" if with_time else ""))
+
+
+# Data-quality and matching reasons (services/quality.py, services/customers.py, services/pool.py).
+TEXTS.update({
+    "q_too_long": {"zh": "内容过长（最多 {max} 字）", "en": "too long ({max} characters at most)"},
+    "q_junk": {"zh": "「{value}」不是有效内容", "en": "“{value}” is not a real value"},
+    "q_phone": {"zh": "不是有效的电话号码", "en": "not a valid phone number"},
+    "q_amount": {"zh": "需要一个大于 0 的金额，例如 5万 或 50000", "en": "expected a positive amount, e.g. 50000"},
+    "q_date": {"zh": "无法识别的日期", "en": "unrecognised date"},
+    "q_date_past": {"zh": "跟进日期不能早于今天", "en": "the follow-up date is in the past"},
+    "q_date_far": {"zh": "跟进日期太远（超过 {days} 天）", "en": "the follow-up date is too far ahead (over {days} days)"},
+    "q_choice": {"zh": "请从 {choices} 中选择", "en": "choose one of {choices}"},
+    "q_name_short": {"zh": "名称太短", "en": "name too short"},
+    "q_unknown_field": {"zh": "未知字段", "en": "unknown field"},
+    "q_name_required": {"zh": "客户名称必填", "en": "the customer name is required"},
+    "q_duplicate_of": {"zh": "与 {owner} 的客户重复", "en": "duplicates a customer of {owner}"},
+    "match_phone": {"zh": "电话号码相同", "en": "same phone number"},
+    "match_company": {"zh": "公司名称相同", "en": "same company"},
+    "match_group": {"zh": "同一集团/分子公司", "en": "same group or subsidiary"},
+    "match_fuzzy": {"zh": "公司名称高度相似", "en": "very similar company name"},
+    "claim_not_in_pool": {"zh": "客户不存在或不在本团队公海", "en": "not in your team's pool"},
+    "claim_has_owner": {"zh": "该客户已有负责人", "en": "this customer already has an owner"},
+    "claim_cap": {"zh": "您已持有 {holding} 个客户，达到上限 {cap}", "en": "you hold {holding} customers, the cap is {cap}"},
+    "claim_cooldown": {"zh": "您刚释放过该客户，{until} 后才能重新认领", "en": "you released it recently; you may re-claim after {until}"},
+})

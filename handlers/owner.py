@@ -5,7 +5,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from core.callbacks import Claim, decode
-from core.texts import t
+from core.texts import t, tp
 from handlers import views
 from handlers.common import core_of, member_only, reply, safe_answer, show
 from services import customers as cust_svc
@@ -81,7 +81,7 @@ async def on_claim(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Use
     result = await core.db.run(pool_svc.claim, core.config, user, data.customer_id, core.clock.now())
     lang = user.language
     if not result.ok:
-        reason = result.reason_en if lang == "en" else result.reason_zh
+        reason = tp(result.reason_key, lang, **result.reason_values)
         await safe_answer(update.callback_query, t("claim_refused", lang, reason=reason), alert=True)
         return
     await safe_answer(update.callback_query)

@@ -91,17 +91,11 @@ class Match:
     score: float
 
 
-REASON_TEXT = {
-    "phone": ("电话号码相同", "same phone number"),
-    "company": ("公司名称相同", "same company"),
-    "group": ("同一集团/分子公司", "same group or subsidiary"),
-    "fuzzy": ("公司名称高度相似", "very similar company name"),
-}
-
-
 def reason_text(reason: str, lang: str) -> str:
-    zh, en = REASON_TEXT.get(reason, (reason, reason))
-    return en if lang == "en" else zh
+    """Why two records are one customer: phone | company | group | fuzzy (texts ``match_*``)."""
+    from core.texts import TEXTS, tp
+    key = f"match_{reason}"
+    return tp(key, lang) if key in TEXTS else reason
 
 
 def check_duplicates(session: Session, config: Config, *, phone: str | None = None, company: str | None = None,
@@ -158,7 +152,7 @@ def clean_record(data: dict[str, Any], config: Config, now: datetime) -> tuple[d
         if raw is None or (isinstance(raw, str) and raw.strip() in ("", "-")):
             continue
         if key not in BUILTIN_FIELDS and key not in config.fields and key != "tags":
-            problems.append(FieldProblem(key, "未知字段", "unknown field"))
+            problems.append(FieldProblem.of(key, "q_unknown_field"))
             continue
         if key == "tags":
             cleaned["tags"] = [str(t)[:30] for t in (raw if isinstance(raw, list) else str(raw).split(",")) if str(t).strip()][:20]
@@ -168,7 +162,7 @@ def clean_record(data: dict[str, Any], config: Config, now: datetime) -> tuple[d
         except FieldRejected as exc:
             problems.append(exc.problem)
     if "name" not in cleaned and not any(p.field == "name" for p in problems):
-        problems.append(FieldProblem("name", "客户名称必填", "the customer name is required"))
+        problems.append(FieldProblem.of("name", "q_name_required"))
     return cleaned, problems
 
 
@@ -232,15 +226,14 @@ def set_field(session: Session, config: Config, actor: User, customer: Customer,
               now: datetime, source: str = "user", source_ref: str | None = None) -> Customer:
     """Validate and store one field; duplicates by phone/company owned by others are refused."""
     if name not in EDITABLE_BUILTINS and name not in config.fields and name != "next_followup_at":
-        raise FieldRejected(FieldProblem(name, "未知字段", "unknown field"))
+        raise FieldRejected(FieldProblem.of(name, "q_unknown_field"))
     value = clean_field(name, raw, config, now)
     if name in ("phone", "company"):
         dups = check_duplicates(session, config, **{name: value}, exclude_id=customer.id)
         other = [m for m in dups if m.customer.owner_id not in (None, customer.owner_id)]
         if other:
             owner = session.get(User, other[0].customer.owner_id)
-            raise FieldRejected(FieldProblem(name, f"与 {owner.name if owner else '他人'} 的客户重复",
-                                             f"duplicates a customer of {owner.name if owner else 'someone else'}"))
+            raise FieldRejected(FieldProblem.of(name, "q_duplicate_of", owner=owner.name if owner else "—"))
     _apply(customer, {name: value}, config)
     before = customer.completeness
     customer.completeness = completeness(customer, config)

@@ -1,7 +1,7 @@
 """The team pool (公海): release, warnings, claims with a holding cap and a re-claim cooldown."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
@@ -58,27 +58,25 @@ def pool_list(session: Session, user: User, limit: int = 10) -> list[Customer]:
 @dataclass
 class ClaimResult:
     ok: bool
-    reason_zh: str = ""
-    reason_en: str = ""
+    reason_key: str = ""  # a core.texts key, filled with reason_values
+    reason_values: dict = field(default_factory=dict)
     customer: Customer | None = None
 
 
 def claim(session: Session, config: Config, user: User, customer_id: int, now: datetime) -> ClaimResult:
     customer = session.get(Customer, customer_id)
     if customer is None or customer.team_id != user.team_id or customer.status != "open" or customer.invalid:
-        return ClaimResult(False, "客户不存在或不在本团队公海", "not in your team's pool")
+        return ClaimResult(False, "claim_not_in_pool")
     if customer.owner_id is not None:
-        return ClaimResult(False, "该客户已有负责人", "this customer already has an owner")
+        return ClaimResult(False, "claim_has_owner")
     holding = session.exec(select(func.count()).select_from(Customer).where(
         Customer.owner_id == user.id, Customer.status == "open")).one()
     if holding >= config.pool.max_holding:
-        return ClaimResult(False, f"您已持有 {holding} 个客户，达到上限 {config.pool.max_holding}",
-                           f"you hold {holding} customers, the cap is {config.pool.max_holding}")
+        return ClaimResult(False, "claim_cap", {"holding": holding, "cap": config.pool.max_holding})
     if customer.previous_owner_id == user.id and customer.released_at and \
             now < customer.released_at + timedelta(days=config.pool.reclaim_cooldown_days):
         until = customer.released_at + timedelta(days=config.pool.reclaim_cooldown_days)
-        return ClaimResult(False, f"您刚释放过该客户，{until:%m-%d} 后才能重新认领",
-                           f"you released it recently; you may re-claim after {until:%Y-%m-%d}")
+        return ClaimResult(False, "claim_cooldown", {"until": f"{until:%Y-%m-%d}"})
     customer.owner_id = user.id
     customer.protected_until = now + timedelta(days=config.pool.protect_days)
     customer.updated_at = now

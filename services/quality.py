@@ -36,6 +36,12 @@ class FieldProblem:
     def reason(self, lang: str) -> str:
         return self.reason_en if lang == "en" else self.reason_zh
 
+    @classmethod
+    def of(cls, field: str, key: str, **values: object) -> "FieldProblem":
+        """A problem worded by core.texts (key ``q_*``), in both languages."""
+        from core.texts import tp
+        return cls(field, tp(key, "zh", **values), tp(key, "en", **values))
+
 
 class FieldRejected(ValueError):
     def __init__(self, problem: FieldProblem) -> None:
@@ -119,8 +125,8 @@ def is_junk(value: str, config: Config) -> bool:
     return False
 
 
-def _problem(field: str, zh: str, en: str) -> FieldRejected:
-    return FieldRejected(FieldProblem(field, zh, en))
+def _problem(field: str, key: str, **values: object) -> FieldRejected:
+    return FieldRejected(FieldProblem.of(field, key, **values))
 
 
 def clean_field(name: str, raw: Any, config: Config, now: datetime) -> Any:
@@ -132,33 +138,32 @@ def clean_field(name: str, raw: Any, config: Config, now: datetime) -> Any:
     else:
         value = unicodedata.normalize("NFKC", str(raw if raw is not None else "")).strip()
         if len(value) > 200:
-            raise _problem(name, "内容过长（最多 200 字）", "too long (200 characters at most)")
+            raise _problem(name, "q_too_long", max=200)
         if is_junk(value, config):
-            raise _problem(name, f"「{value[:20]}」不是有效内容", f"“{value[:20]}” is not a real value")
+            raise _problem(name, "q_junk", value=value[:20])
     if name == "phone":
         norm = normalize_phone(value)
         if not is_valid_phone(norm):
-            raise _problem(name, "不是有效的电话号码", "not a valid phone number")
+            raise _problem(name, "q_phone")
         return value
     if name in ("amount",) or config.fields.get(name, None) is not None and config.fields[name].type == "number":
         number = parse_amount(value) if not isinstance(value, (int, float)) else float(value)
         if number is None or number <= 0 or number > 1e11:
-            raise _problem(name, "需要一个大于 0 的金额，例如 5万 或 50000", "expected a positive amount, e.g. 50000")
+            raise _problem(name, "q_amount")
         return number
     if name == "next_followup_at":
         if not isinstance(value, datetime):
-            raise _problem(name, "无法识别的日期", "unrecognised date")
+            raise _problem(name, "q_date")
         if value < now - timedelta(days=1):
-            raise _problem(name, "跟进日期不能早于今天", "the follow-up date is in the past")
+            raise _problem(name, "q_date_past")
         if value > now + timedelta(days=config.quality.max_followup_days_ahead):
-            raise _problem(name, f"跟进日期太远（超过 {config.quality.max_followup_days_ahead} 天）",
-                           f"the follow-up date is too far ahead (over {config.quality.max_followup_days_ahead} days)")
+            raise _problem(name, "q_date_far", days=config.quality.max_followup_days_ahead)
         return value
     custom = config.fields.get(name)
     if custom and custom.type == "choice" and custom.choices and value not in custom.choices:
-        raise _problem(name, f"请从 {'/'.join(custom.choices)} 中选择", f"choose one of {'/'.join(custom.choices)}")
+        raise _problem(name, "q_choice", choices="/".join(custom.choices))
     if name == "name" and len(value) < 2 and not re.search(r"[\u4e00-\u9fff]", value):
-        raise _problem(name, "名称太短", "name too short")
+        raise _problem(name, "q_name_short")
     return value
 
 

@@ -131,7 +131,7 @@ def test_pool_warning_release_claim_and_cooldown(core):
     assert [x[0].id for x in released] == [c.id]
     later = now + timedelta(days=10, hours=2)
     refused = core.db.call(pool_svc.claim, core.config, rep_a, c.id, later)
-    assert not refused.ok and "重新认领" in refused.reason_zh
+    assert not refused.ok and refused.reason_key == "claim_cooldown"
     ok = core.db.call(pool_svc.claim, core.config, rep_b, c.id, later)
     assert ok.ok and ok.customer.owner_id == rep_b.id
 
