@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import func, or_
+from sqlalchemy import delete, func, or_
 from sqlmodel import Session, select
 
 from core.config import BUILTIN_FIELDS, Config
 from services import points as points_svc
 from services.quality import (FieldProblem, FieldRejected, clean_field, company_core, completeness,
                               missing_fields, normalize_phone, similarity)
-from storage.models import Activity, ChecklistDone, Customer, FieldHistory, StageChange, Task, Team, User
+from storage.models import Activity, ChecklistDone, CompanyGram, Customer, FieldHistory, StageChange, Task, Team, User
 
 EDITABLE_BUILTINS = ("name", "company", "contact", "phone", "industry", "size", "source", "amount")
 
@@ -126,13 +126,37 @@ def check_duplicates(session: Session, config: Config, *, phone: str | None = No
     return sorted(result, key=lambda m: -m.score)
 
 
-def _fuzzy_candidates(session: Session, core: str) -> Iterable[Customer]:
-    """Narrow the fuzzy scan with SQL: customers sharing any 2-character piece of the name."""
-    grams = {core[i:i + 2] for i in range(len(core) - 1)}
+def name_grams(core: str) -> set[str]:
+    return {core[i:i + 2] for i in range(len(core) - 1)} or ({core} if core else set())
+
+
+def _fuzzy_candidates(session: Session, core: str, limit: int = 50) -> Iterable[Customer]:
+    """Customers whose company shares most two-character pieces with ``core`` (indexed lookup).
+
+    A Dice similarity ≥ 0.88 implies sharing ≥ 78% of this name's pieces; a shorter name wholly
+    contained in this one shares all of *its* pieces — both are kept, best first.
+    """
+    grams = name_grams(core)
     if not grams:
         return []
-    conditions = [Customer.company_norm.contains(g) for g in list(grams)[:12]]
-    return session.exec(select(Customer).where(or_(*conditions), Customer.invalid == False).limit(500))  # noqa: E712
+    shared = func.count(CompanyGram.gram)
+    need = max(2, int(len(grams) * 0.75))
+    rows = session.exec(
+        select(CompanyGram.customer_id).where(CompanyGram.gram.in_(grams))
+        .group_by(CompanyGram.customer_id)
+        .having(or_(shared >= need, shared == func.max(CompanyGram.total)))
+        .order_by(shared.desc()).limit(limit)).all()
+    if not rows:
+        return []
+    return session.exec(select(Customer).where(Customer.id.in_(rows), Customer.invalid == False))  # noqa: E712
+
+
+def index_company(session: Session, customer: Customer) -> None:
+    """Keep the duplicate guard's gram index in step with the customer's company name."""
+    session.execute(delete(CompanyGram).where(CompanyGram.customer_id == customer.id))
+    grams = name_grams(customer.company_norm or "")
+    for gram in grams:
+        session.add(CompanyGram(customer_id=customer.id, gram=gram, total=len(grams)))
 
 
 # --- creation --------------------------------------------------------------------------------
@@ -185,6 +209,7 @@ def create_customer(session: Session, config: Config, team_id: int, data: dict[s
         customer.protected_until = now + timedelta(days=config.pool.protect_days)
     session.add(customer)
     session.flush()
+    index_company(session, customer)
     session.add(StageChange(customer_id=customer.id, from_stage=None, to_stage=customer.stage,
                             by_user_id=actor.id if actor else None, at=now, complete_data=True))
     session.add(Activity(customer_id=customer.id, user_id=actor.id if actor else None, kind="create",
@@ -235,6 +260,8 @@ def set_field(session: Session, config: Config, actor: User, customer: Customer,
             owner = session.get(User, other[0].customer.owner_id)
             raise FieldRejected(FieldProblem.of(name, "q_duplicate_of", owner=owner.name if owner else "—"))
     _apply(customer, {name: value}, config)
+    if name == "company":
+        index_company(session, customer)
     before = customer.completeness
     customer.completeness = completeness(customer, config)
     customer.updated_at = now

@@ -242,3 +242,14 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True)
     holder: str
     expires_at: NaiveDatetime
+
+
+class CompanyGram(SQLModel, table=True):
+    """Two-character pieces of each customer's normalized company name: the duplicate guard's index.
+
+    A fuzzy match needs most of the pieces in common, so candidates come from an indexed lookup
+    instead of scanning every company name with LIKE.
+    """
+    customer_id: int = Field(foreign_key="customer.id", primary_key=True)
+    gram: str = Field(primary_key=True, index=True)
+    total: int  # how many pieces the name has (to recognise a shorter name contained in a longer one)

@@ -182,3 +182,34 @@ def test_a_failed_transaction_leaves_nothing_even_after_a_savepoint(db):
     except RuntimeError:
         pass
     assert db.call(lambda s: s.exec(select(User)).all()) == []
+
+
+def test_fuzzy_duplicate_found_among_many_similar_names(core):
+    """600 machinery companies share the piece 机械; the real duplicate must still be found."""
+    _, _, rep_a, rep_b = team_with(core)
+    for i in range(600):
+        create(core, rep_a, name=f"客户{i}", company=f"第{i}号机械有限公司", phone=f"139{i:08d}", source="导入")
+    create(core, rep_a, name="周总", company="瑞丰精工机械制造有限公司", phone="13611112222", source="官网表单")
+    attempt = create(core, rep_b, name="周经理", company="瑞丰精工机械制造厂", phone="13633334444", source="外呼")
+    assert attempt.customer is None and attempt.duplicates[0].customer.name == "周总"
+
+
+def test_gram_index_is_backfilled_by_the_migration(db_url):
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from storage.models import CompanyGram
+    upgrade(db_url, "0004_business")
+    upgrade(db_url, "0002_incentives")
+    upgrade(db_url, "0003_ingest")
+    db = Database(db_url)
+    now = datetime(2026, 1, 1)
+    db.engine.dispose()
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO team (name, timezone, created_at) VALUES ('t', 'Asia/Shanghai', :n)"), {"n": now})
+        conn.execute(text("INSERT INTO customer (team_id, name, company_norm, stage, status, stage_entered_at, created_at, "
+                          "updated_at, tags, custom, completeness, priority, invalid) VALUES "
+                          "(1, '张总', '华东精密', 'lead', 'open', :n, :n, :n, '[]', '{}', 0, 0, false)"), {"n": now})
+    upgrade(db_url)
+    grams = db.call(lambda s: sorted(g.gram for g in s.exec(select(CompanyGram))))
+    assert grams == ["东精", "华东", "精密"]
+    db.close()
