@@ -17,6 +17,7 @@ import aiohttp
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "123456789:TEST-token_for_salesbot"
+ECHO_TOKEN = "987654321:TEST-token_for_echo"
 TELEGRAM_CAP_PER_S = 30.0
 
 
@@ -57,8 +58,9 @@ def seed_reps(db, config, tg_ids: list[int], now: datetime, team_name: str | Non
 class ServerProcess:
     """``python -m tgfake`` in its own process (so the bot under test has a core to itself)."""
 
-    def __init__(self, time_scale: float = 10.0, port: int | None = None) -> None:
+    def __init__(self, time_scale: float = 10.0, port: int | None = None, tokens: tuple[str, ...] = (TOKEN,)) -> None:
         self.time_scale = time_scale
+        self.tokens = tokens
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
         self.session: aiohttp.ClientSession | None = None
@@ -76,8 +78,9 @@ class ServerProcess:
         return f"{self.url}/file/bot"
 
     async def start(self) -> "ServerProcess":
+        tokens = [arg for token in self.tokens for arg in ("--token", token)]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tgfake", "--port", str(self.port), "--token", TOKEN,
+            [sys.executable, "-m", "tgfake", "--port", str(self.port), *tokens,
              "--time-scale", str(self.time_scale), "--username", "salesbot_bench_bot"],
             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.session = aiohttp.ClientSession()
@@ -99,9 +102,9 @@ class ServerProcess:
             raise RuntimeError(f"control {name}: {body.get('error')}")
         return body["result"]
 
-    async def api(self, method: str, **params: Any) -> Any:
+    async def api(self, method: str, token: str = TOKEN, **params: Any) -> Any:
         assert self.session is not None
-        async with self.session.post(f"{self.base_url}{TOKEN}/{method}", json=params) as resp:
+        async with self.session.post(f"{self.base_url}{token}/{method}", json=params) as resp:
             return json.loads(await resp.text())
 
     async def stop(self) -> None:

@@ -77,8 +77,12 @@ async def startup(app: Application) -> None:
     app.bot_data["sender"] = sender
     sender.start()
     if app.bot_data["tick_seconds"]:  # tests pass None and drive the scheduler with their own clock
-        app.job_queue.run_repeating(_tick, interval=app.bot_data["tick_seconds"], first=0.2, name="scheduler-tick",
+        interval = app.bot_data["tick_seconds"]
+        app.job_queue.run_repeating(_tick, interval=interval, first=interval, name="scheduler-tick",
                                     job_kwargs={"misfire_grace_time": 30, "coalesce": True, "max_instances": 1})
+        # A job missed while the bot was down runs right away: APScheduler computes the first run of a job
+        # added before the queue starts from the start time, which would put it a whole interval later.
+        app.bot_data["first_tick"] = loop.create_task(_first_tick(app), name="scheduler-first-tick")
 
 
 def _warm_up_nlp() -> None:
@@ -89,6 +93,14 @@ def _warm_up_nlp() -> None:
     warm_up()
 
 
+async def _first_tick(app: Application) -> None:
+    await asyncio.sleep(0.2)
+    try:
+        await jobs.tick(app.bot_data["core"], app.bot_data.get("sender"))
+    except Exception:
+        log.exception("first scheduler tick failed; the regular tick retries")
+
+
 async def _tick(context) -> None:
     core: Core = context.application.bot_data["core"]
     await jobs.tick(core, context.application.bot_data.get("sender"))
@@ -97,6 +109,9 @@ async def _tick(context) -> None:
 async def shutdown(app: Application) -> None:
     """Before ``app.shutdown()``: the sender finishes the sends in flight and hands back the rest,
     then the lease is released so another instance (or the restarted one) takes over at once."""
+    first_tick = app.bot_data.get("first_tick")
+    if first_tick is not None and not first_tick.done():
+        await asyncio.wait([first_tick], timeout=30)
     sender: OutboxSender | None = app.bot_data.get("sender")
     if sender is not None:
         await sender.stop()

@@ -30,11 +30,15 @@ _counter = itertools.count(1)
 def remember(session, update_id: int, now) -> bool:
     """True the first time ``update_id`` is seen (across instances sharing the database)."""
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    result = session.execute(insert(ProcessedUpdate).values(update_id=update_id, at=now)
-                             .on_conflict_do_nothing(index_elements=["update_id"]))
+    # RETURNING tells whether this insert won (rowcount is -1 for INSERTs on psycopg/SQLAlchemy 2.1).
+    table = ProcessedUpdate.__table__
+    result = session.connection().execute(insert(table).values(update_id=update_id, at=now)
+                                          .on_conflict_do_nothing(index_elements=["update_id"])
+                                          .returning(table.c.update_id))
+    inserted = result.first() is not None
     if next(_counter) % PRUNE_EVERY == 0:
         session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < now - KEEP))
-    return bool(result.rowcount)
+    return inserted
 
 
 async def drop_duplicate_updates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -5,9 +5,10 @@ chat_id (edits, chat actions) against the 30/s budget, lets bursts through and �
 fan-out — halts *every* request for ``retry_after`` on any single 429, after which its
 bucket releases one burst that overflows Telegram's bucket again (docs/facts §3.3, App. C).
 
-Here each limit is a GCRA pacer (a token bucket expressed as a "theoretical arrival time"):
-a request reserves its slot and sleeps until then, so requests leave evenly spaced instead of
-in bursts.  Only message-producing methods count (those are what Telegram's flood limits
+Here the bot-wide limit is a token bucket with a small burst whose tokens are taken when the
+request is about to leave (so requests held up by a busy event loop cannot leave in a clump), and
+each chat has a GCRA pacer (a token bucket expressed as a "theoretical arrival time"): requests
+leave evenly spaced instead of in bursts.  Only message-producing methods count (those are what Telegram's flood limits
 count); answers to button presses and edits go straight through.
 
 - bot-wide: ``overall_per_s`` (29, one under Telegram's ~30/s), burst 5;
@@ -49,6 +50,49 @@ FLOOD_WINDOW = 20        # recent counted sends looked at to tell a bot-wide flo
 FLOOD_SHARE = 0.4        # this share of 429s among them, over several chats, pauses everything
 
 
+class TokenBucket:
+    """``rate`` tokens per real second, at most ``burst`` saved; waiters are served in order.
+
+    Used for the bot-wide limit: the decision is taken when the request is about to leave, so
+    requests delayed by a busy event loop cannot pile up and leave together (a reservation
+    scheme would let every overdue one go at once and overflow Telegram's bucket).
+    """
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.capacity = float(max(1, burst))
+        self.tokens = self.capacity
+        self.stamp = time.monotonic()
+        self.blocked_until = 0.0
+        self._lock = asyncio.Lock()
+
+    def _refill(self, now: float) -> None:
+        if now > self.stamp:
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = time.monotonic()
+                if now < self.blocked_until:
+                    await asyncio.sleep(self.blocked_until - now)
+                    continue
+                self._refill(now)
+                if self.tokens >= 1.0:
+                    self.tokens -= 1.0
+                    return
+                await asyncio.sleep((1.0 - self.tokens) / self.rate)
+
+    def refund(self) -> None:
+        self.tokens = min(self.capacity, self.tokens + 1.0)
+
+    def block_until(self, when: float) -> None:
+        self.blocked_until = max(self.blocked_until, when)
+        self.tokens = 0.0
+        self.stamp = max(self.stamp, when)
+
+
 class Pacer:
     """GCRA: ``rate`` requests per real second, ``burst`` of them back to back."""
 
@@ -88,7 +132,7 @@ class TelegramRateLimiter(BaseRateLimiter[dict]):
                  group_per_min: float = 19.0, group_burst: int = 15) -> None:
         self.time_scale = time_scale
         self.max_retries = max_retries
-        self._overall = Pacer(overall_per_s * time_scale, overall_burst)
+        self._overall = TokenBucket(overall_per_s * time_scale, overall_burst)
         self._private = (private_per_s * time_scale, private_burst)
         self._group = (group_per_min / 60.0 * time_scale, group_burst)
         self._chats: dict[int | str, Pacer] = {}
@@ -128,7 +172,7 @@ class TelegramRateLimiter(BaseRateLimiter[dict]):
         await self._wait_pause()
         if chat_id is not None:
             await self._sleep_until(self._chat(chat_id).reserve(time.monotonic()))
-        await self._sleep_until(self._overall.reserve(time.monotonic()))
+        await self._overall.acquire()
         await self._wait_pause()  # a bot-wide 429 may have arrived while we waited for our slot
 
     def _on_429(self, chat_id: int | str | None, wait: float) -> None:
@@ -146,7 +190,8 @@ class TelegramRateLimiter(BaseRateLimiter[dict]):
             log.warning("Telegram flood limit across chats: pausing all sends for %.1fs", wait)
 
     # --- the BaseRateLimiter hook ------------------------------------------------------------------
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args) -> Any:  # type: ignore[override]
+    async def process_request(  # type: ignore[override]
+            self, callback, args, kwargs, endpoint, data, rate_limit_args) -> Any:
         retries = self.max_retries
         if isinstance(rate_limit_args, dict):
             retries = int(rate_limit_args.get("max_retries", retries))

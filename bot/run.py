@@ -52,8 +52,14 @@ def make_web_app(app: Application, config: Config, settings: Settings) -> web.Ap
     return web_app
 
 
-async def run(app: Application, config: Config, settings: Settings, stop_event: asyncio.Event | None = None) -> None:
-    """Run until SIGINT/SIGTERM (or ``stop_event``); shutdown finishes in-flight work first."""
+async def run(app: Application, config: Config, settings: Settings, stop_event: asyncio.Event | None = None,
+              receive_updates: bool = True) -> None:
+    """Run until SIGINT/SIGTERM (or ``stop_event``); shutdown finishes in-flight work first.
+
+    ``receive_updates=False`` (``salesbot run --worker``): neither poll nor touch the webhook —
+    another instance receives Telegram's updates; this one takes part in leader election (jobs,
+    outbox) and serves the ingestion API. See docs/deployment.md.
+    """
     stop_event = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -71,7 +77,9 @@ async def run(app: Application, config: Config, settings: Settings, stop_event: 
         await runner.setup()
         site = web.TCPSite(runner, config.telegram.listen_host, config.telegram.listen_port)
         await site.start()
-        if webhook:
+        if not receive_updates:
+            log.info("worker mode: not receiving Telegram updates")
+        elif webhook:
             url = config.telegram.webhook_url.rstrip("/")
             await app.bot.set_webhook(url, secret_token=webhook_secret(settings.token),
                                       allowed_updates=Update.ALL_TYPES)

@@ -30,7 +30,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # times faster, and so must the bot's own limiter. Never set this against the real Telegram.
     time_scale = float(os.environ.get("SALESBOT_TELEGRAM_TIME_SCALE") or 1.0)
     app = build_application(settings, config, time_scale=time_scale)
-    asyncio.run(run(app, config, settings))
+    asyncio.run(run(app, config, settings, receive_updates=not getattr(args, "worker", False)))
     return 0
 
 
@@ -79,7 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="salesbot", description="Telegram sales-process bot")
     parser.add_argument("--log-level", default="INFO")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start the bot (polling, or webhook if [telegram] webhook_url is set)").set_defaults(fn=cmd_run)
+    run = sub.add_parser("run", help="start the bot (polling, or webhook if [telegram] webhook_url is set)")
+    run.add_argument("--worker", action="store_true",
+                     help="do not receive Telegram updates (another instance polls); still run jobs, the outbox "
+                          "and the ingestion API when this instance leads (docs/deployment.md)")
+    run.set_defaults(fn=cmd_run)
     db = sub.add_parser("db", help="database migrations")
     db.add_argument("action", choices=["upgrade", "downgrade", "current"])
     db.add_argument("revision", nargs="?")

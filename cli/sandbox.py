@@ -1,7 +1,8 @@
 """A sandbox: the real PTB Application over HTTP against the local Bot API server (tgfake).
 
 Used by `make demo`, the end-to-end tests and the benchmarks: a fresh fake Telegram, a real
-SQLite file and a clock the caller controls.  Scheduled jobs run when the caller says
+database (a SQLite file by default; ``db_url`` may name PostgreSQL — tests use ``harness_pg``)
+and a clock the caller controls.  Scheduled jobs run when the caller says
 ``run_schedule(at)`` — time is set, never slept.
 """
 from __future__ import annotations

@@ -49,7 +49,8 @@ def try_acquire(session: Session, name: str, holder: str, ttl_s: float, now: dat
     now = now or db_now(session)
     expires = now + timedelta(seconds=ttl_s)
     result = session.execute(update(Lease).where(
-        Lease.name == name, or_(Lease.holder == holder, Lease.expires_at < now)).values(holder=holder, expires_at=expires))
+        Lease.name == name, or_(Lease.holder == holder, Lease.expires_at < now))
+        .values(holder=holder, expires_at=expires))
     if result.rowcount:
         return True
     if session.get(Lease, name) is not None:

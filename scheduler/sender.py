@@ -88,8 +88,9 @@ class OutboxSender:
         ttl = claim_ttl_s or (self.leader.ttl_s if self.leader is not None else outbox.CLAIM_SECONDS)
         self.claim_ttl_s = float(ttl)
         # None: the bot's default (5 s). Against the local server with a faster clock (test-only
-        # time_scale) the read timeout scales like every other duration, down to 0.5 s.
-        self.read_timeout: float | None = max(0.5, 5.0 / time_scale) if time_scale > 1 else None
+        # time_scale) it shrinks too, but not below 1 s: a busy test machine must not turn slow
+        # answers into timeouts (each one a possible repeat, see the module docstring).
+        self.read_timeout: float | None = max(1.0, 5.0 / time_scale) if time_scale > 1 else None
         self.sent = 0
         self.stats = {"sent": 0, "retries": 0, "failed": 0, "skipped": 0, "taken_over": 0}
         self._wake = asyncio.Event()
@@ -105,6 +106,8 @@ class OutboxSender:
         self._ops: list[tuple[list[tuple], asyncio.Future]] = []
         self._flusher: asyncio.Task | None = None
         self._last_renew = time.monotonic()
+        self._workers: list[asyncio.Task] = []
+        self._aborted = False
 
     # --- lifecycle ---------------------------------------------------------------------------------
     def wake(self) -> None:
@@ -127,6 +130,23 @@ class OutboxSender:
                 log.warning("outbox sender did not stop within %.0fs; cancelling", timeout)
                 self._task.cancel()
             self._task = None
+
+    async def abort(self) -> None:
+        """Test hook: stop at once and hand nothing back — what SIGKILL does to a process."""
+        self._aborted = True
+        for task in [self._task, self._flusher, *self._workers]:
+            if task is not None:
+                task.cancel()
+        for task in [self._task, self._flusher, *self._workers]:
+            if task is not None:
+                try:
+                    await task
+                except BaseException:
+                    pass
+        for timer in self._timers:
+            timer.cancel()
+        self._task = None
+        await self._close_pools()  # connections only; nothing in the database is touched
 
     @property
     def held(self) -> int:
@@ -163,17 +183,20 @@ class OutboxSender:
 
     async def _run(self) -> None:
         await self._open_pools()
-        workers = [asyncio.create_task(self._worker(i), name=f"outbox-worker-{i}") for i in range(self.concurrency)]
+        workers = self._workers = [asyncio.create_task(self._worker(i), name=f"outbox-worker-{i}")
+                                   for i in range(self.concurrency)]
         try:
             while not self._stopping:
                 try:
                     await self._step()
                 except Exception as exc:  # the database briefly unavailable must not kill the sender
-                    log.warning("outbox sender: %s: %s; retrying shortly", exc.__class__.__name__, exc)
+                    log.warning("outbox sender: %s: %s; retrying shortly", exc.__class__.__name__, _short(exc))
                     await self._pause(1.0)
                     continue
                 await self._pause(IDLE_POLL_S)
         finally:
+            if self._aborted:
+                return  # noqa: B012 - a simulated crash leaves everything as it is
             for _ in workers:
                 self._ready.put_nowait(None)
             await asyncio.gather(*workers, return_exceptions=True)
@@ -181,6 +204,11 @@ class OutboxSender:
                 timer.cancel()
             await self._flush_all()
             await self._release(list(self._held))
+            self._chats.clear()
+            self._parked.clear()
+            self._active.clear()
+            self._timers.clear()
+            self._ready = asyncio.Queue()
             await self._close_pools()
 
     async def _pause(self, seconds: float) -> None:
@@ -343,6 +371,7 @@ class OutboxSender:
             message_id = await self._send(item, bot)
         except RetryAfter as exc:
             wait = _seconds(exc.retry_after)
+            item.attempts += 1
             self.stats["retries"] += 1
             log.info("outbox row %s: 429, retry after %.1fs", item.id, wait)
             return ("retry", wait)
@@ -369,13 +398,14 @@ class OutboxSender:
             return ("done",)
         except (TimedOut, NetworkError) as exc:
             item.attempts += 1
+            failures = item.extra["network_failures"] = item.extra.get("network_failures", 0) + 1
             self.stats["retries"] += 1
-            if item.attempts >= MAX_ATTEMPTS:
+            if failures >= MAX_ATTEMPTS:
                 self.stats["failed"] += 1
                 log.error("outbox row %s failed after %d attempts: %s", item.id, item.attempts, exc)
                 await self._record(("failed", item.id, f"network: {exc}", "failed", item.attempts))
                 return ("done",)
-            delay = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (item.attempts - 1)) * random.uniform(0.8, 1.2)
+            delay = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (failures - 1)) * random.uniform(0.8, 1.2)
             return ("retry", delay / self.time_scale)
         except (KeyError, TypeError, ValueError) as exc:  # a malformed payload: record, never retry forever
             item.attempts += 1
@@ -437,7 +467,7 @@ class OutboxSender:
                 await self.core.db.run(_apply_ops, [op for ops, _ in batch for op in ops])
             except Exception as exc:  # the database is away: keep the results, try again
                 log.warning("outbox: recording %d result(s) failed (%s: %s); retrying in %.1fs", len(batch),
-                            exc.__class__.__name__, exc, delay)
+                            exc.__class__.__name__, _short(exc), delay)
                 self._ops = batch + self._ops
                 await asyncio.sleep(delay)
                 delay = min(5.0, delay * 2)
@@ -456,16 +486,21 @@ class OutboxSender:
                 return
 
 
+def _short(exc: BaseException) -> str:
+    """First line of a database error (not the whole SQL statement)."""
+    return (str(exc).splitlines() or [""])[0][:200]
+
+
 def _seconds(value) -> float:
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
 
 
 def _apply_ops(session, ops: list[tuple]) -> None:
+    outbox.mark_sent_many(session, [(op[1], op[2], op[3], op[4] + 1) for op in ops if op[0] == "sent"])
     for op in ops:
         kind = op[0]
         if kind == "sent":
-            _, row_id, message_id, at, attempts = op
-            outbox.mark_sent(session, row_id, message_id, at, attempts)
+            continue
         elif kind == "failed":
             _, row_id, error, status, attempts = op
             outbox.mark_failed(session, row_id, error, status)

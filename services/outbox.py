@@ -83,19 +83,29 @@ def claim_due(session: Session, worker: str, now: datetime, limit: int = 50,
     inactive = set(session.exec(select(User.tg_id).where(User.tg_id.in_(chat_ids), User.active == False))) \
         if chat_ids else set()  # noqa: E712
     until = infra_now + timedelta(seconds=ttl_s)
-    items = []
+    items, skipped = [], []
     for row in rows:
         if row.chat_id in inactive:
-            row.status, row.claimed_until, row.last_error = "skipped", None, "user blocked the bot"
-            session.add(row)
+            skipped.append(row.id)
             continue
         items.append(Item(row.id, row.chat_id, row.kind, dict(row.payload or {}), row.dedupe_key, row.attempts,
                           previous_holder=row.claimed_by if row.claimed_by not in (None, worker) else None))
-        row.claimed_by = worker
-        row.claimed_until = until
-        session.add(row)
-    session.flush()
+    session.expunge_all()  # plain statements below; the loaded objects must not be flushed back
+    if skipped:
+        session.execute(update(Outbox).where(Outbox.id.in_(skipped)).values(
+            status="skipped", claimed_until=None, last_error="user blocked the bot"))
+    if items:
+        session.execute(update(Outbox).where(Outbox.id.in_([i.id for i in items])).values(
+            claimed_by=worker, claimed_until=until))
     return items
+
+
+def mark_sent_many(session: Session, results: list[tuple[int, int | None, datetime, int]]) -> None:
+    """(row id, Telegram message id, sent at, attempts) for many rows: one executemany."""
+    if results:
+        session.execute(update(Outbox), [
+            {"id": row_id, "status": "sent", "telegram_message_id": message_id, "sent_at": at, "claimed_until": None,
+             "last_error": "", "attempts": attempts} for row_id, message_id, at, attempts in results])
 
 
 def renew_claims(session: Session, worker: str, ttl_s: float) -> int:
@@ -125,7 +135,8 @@ def mark_sending(session: Session, row_id: int) -> None:
     session.execute(update(Outbox).where(Outbox.id == row_id).values(status="sending"))
 
 
-def mark_sent(session: Session, row_id: int, message_id: int | None, now: datetime, attempts: int | None = None) -> None:
+def mark_sent(session: Session, row_id: int, message_id: int | None, now: datetime,
+              attempts: int | None = None) -> None:
     values: dict[str, Any] = dict(status="sent", telegram_message_id=message_id, sent_at=now, claimed_until=None,
                                   last_error="")
     values["attempts"] = attempts + 1 if attempts is not None else Outbox.attempts + 1

@@ -85,3 +85,19 @@ async def harness(tmp_path):
         yield h
     finally:
         await h.stop()
+
+
+@pytest.fixture
+async def harness_pg(tmp_path):
+    """The end-to-end harness on PostgreSQL (a private schema), for the e2e tests that must pass on both."""
+    if not PG_OK:
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: PostgreSQL end-to-end tests skipped")
+    from tests.harness import Harness
+    url, schema = fresh_pg_schema_url()
+    h = Harness(tmp_path, db_url=url)
+    try:
+        await h.start()
+        yield h
+    finally:
+        await h.stop()
+        drop_pg_schema(schema)

@@ -1,0 +1,242 @@
+"""End-to-end update handling: salesbot against a bare PTB echo bot, same local server, same run.
+
+``python -m bench.updates [--reps 100] [--updates 1500] [--time-scale 100]``
+
+``python -m tgfake`` runs in its own process with two bot tokens; each bot runs in this process
+(one after the other, so they never share the CPU) with long polling, like production.  The
+workload is a realistic mix per rep: 50% button presses (open a customer card from /today: an
+edit), 30% follow-up logs ("客户12 已报价5万 下周二回访": a parsed preview with buttons) and 20%
+pasted conversations (analysed off the update path).  The echo bot answers every message with its
+text and every button press with an answer, the least a bot can do for the same updates.
+
+Throughput: the updates are queued at the server before the bot starts polling; the clock runs
+from the start of polling until every update was handled (including pastes finished off the update
+path).  Latency: then updates are offered at half the measured throughput, and the time from the
+moment one is queued at the server to the end of its handling is taken (p99).  The server's
+clock runs ``time_scale`` times faster so Telegram's flood limits (1 msg/s per chat, 30/s overall)
+do not cap either bot; the salesbot limiter scales the same way.
+
+Figures: updates_per_s, echo_updates_per_s, updates_ratio_to_echo, updates_p99_ms, echo_p99_ms,
+updates_cpu_ms / echo_cpu_ms (CPU of the bot's process per update, all threads).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bench.common import ECHO_TOKEN, TOKEN, ServerProcess, report, seed_reps
+
+NOW = datetime(2026, 11, 26, 2, 0)  # Thursday 10:00 in Shanghai
+PASTE = ("客户：你们这个价格能不能再便宜一点？我们预算有限\n我：这个已经是我们的最低价了，量大可以再谈\n"
+         "客户：那交期呢？下周三之前能到吗\n我：可以安排，下周二发货\n客户：好的，我跟老板商量一下，明天给你答复")
+
+
+class Tracker:
+    """When each update finished: its last handler group ran and its off-path work ended."""
+
+    def __init__(self) -> None:
+        self.done: dict[int, float] = {}
+        self.pending_offpath: dict[int, int] = {}
+        self.cpu_ms = 0.0  # process CPU per update in the throughput phase
+
+    def install(self, app) -> None:
+        from telegram import Update
+        from telegram.ext import TypeHandler
+
+        async def mark(update: Update, _context) -> None:
+            if not self.pending_offpath.get(update.update_id):
+                self.done[update.update_id] = time.monotonic()
+        app.add_handler(TypeHandler(Update, mark), group=10 ** 6)
+        for handlers in app.handlers.values():
+            for handler in handlers:
+                if handler.block is False:
+                    handler.callback = self._wrap(handler.callback)
+
+    def _wrap(self, callback):
+        async def wrapped(update, context):
+            uid = getattr(update, "update_id", None)
+            self.pending_offpath[uid] = self.pending_offpath.get(uid, 0) + 1
+            try:
+                return await callback(update, context)
+            finally:
+                self.pending_offpath[uid] -= 1
+                if not self.pending_offpath[uid]:
+                    self.done[uid] = time.monotonic()
+        return wrapped
+
+
+async def push(server: ServerProcess, token: str, kind: str, rep: dict[str, Any]) -> int:
+    if kind == "press":
+        result = await server.control("press_button", user_id=rep["id"], message_id=rep["message_id"],
+                                      callback_data=rep["data"], validate=False, token=token)
+    elif kind == "log":
+        result = await server.control("send_text", user_id=rep["id"], text=f"{rep['customer']} 已报价5万 下周二回访",
+                                      token=token)
+    else:
+        result = await server.control("send_text", user_id=rep["id"], text=PASTE, token=token)
+    return result["update_id"]
+
+
+def workload(reps: list[dict], n: int, seed: int = 7) -> list[tuple[str, dict]]:
+    rng = random.Random(seed)
+    return [(rng.choices(("press", "log", "paste"), (50, 30, 20))[0], reps[i % len(reps)]) for i in range(n)]
+
+
+async def wait_done(tracker: Tracker, ids: list[int], timeout: float = 300) -> float:
+    deadline = time.monotonic() + timeout
+    while not all(i in tracker.done for i in ids):
+        if time.monotonic() > deadline:
+            missing = sum(1 for i in ids if i not in tracker.done)
+            raise TimeoutError(f"{missing} updates not handled")
+        await asyncio.sleep(0.01)
+    return max(tracker.done[i] for i in ids)
+
+
+async def measure(server: ServerProcess, token: str, app, tracker: Tracker, reps: list[dict], n: int,
+                  latency_n: int) -> tuple[float, float]:
+    """(updates per second from a queued backlog, p99 latency in ms at half that rate)."""
+    ids = [await push(server, token, kind, rep) for kind, rep in workload(reps, n)]
+    started, cpu = time.monotonic(), time.process_time()
+    await app.updater.start_polling(poll_interval=0.0, timeout=10)
+    finished = await wait_done(tracker, ids)
+    tracker.cpu_ms = (time.process_time() - cpu) * 1000 / n
+    throughput = n / (finished - started)
+    # Latency at half the throughput, offered at an even pace.
+    gap = 2.0 / throughput
+    pushed: dict[int, float] = {}
+    next_at = time.monotonic()
+    for kind, rep in workload(reps, latency_n, seed=11):
+        await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        at = time.monotonic()
+        pushed[await push(server, token, kind, rep)] = at
+        next_at += gap
+    await wait_done(tracker, list(pushed))
+    await app.updater.stop()
+    latencies = sorted((tracker.done[i] - t) * 1000 for i, t in pushed.items())
+    return throughput, latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
+
+
+async def run_echo(server: ServerProcess, reps: list[dict], n: int, latency_n: int) -> tuple[float, float]:
+    from telegram import Update
+    from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandler, filters
+
+    async def echo(update: Update, _context) -> None:
+        await update.effective_message.reply_text(update.effective_message.text[:4096])
+
+    async def answer(update: Update, _context) -> None:
+        await update.callback_query.answer()
+
+    app = (ApplicationBuilder().token(ECHO_TOKEN).base_url(server.base_url).base_file_url(server.base_file_url)
+           .build())
+    app.add_handler(MessageHandler(filters.TEXT, echo))
+    app.add_handler(CallbackQueryHandler(answer))
+    tracker = Tracker()
+    tracker.install(app)
+    echo_reps = []
+    for rep in reps:  # each rep talked to the echo bot once: a message to press on
+        update = await server.control("send_text", user_id=rep["id"], text="hi", token=ECHO_TOKEN)
+        echo_reps.append({**rep, "message_id": update["message"]["message_id"]})
+    last = await server.api("getUpdates", token=ECHO_TOKEN, offset=-1, timeout=0)
+    await server.api("getUpdates", token=ECHO_TOKEN, offset=last["result"][-1]["update_id"] + 1, timeout=0)
+    async with app:
+        await app.start()
+        result = await measure(server, ECHO_TOKEN, app, tracker, echo_reps, n, latency_n)
+        await app.stop()
+    return (*result, tracker.cpu_ms)
+
+
+async def run_salesbot(server: ServerProcess, args: argparse.Namespace, reps_n: int, n: int,
+                       latency_n: int) -> tuple[float, float]:
+    from bot.app import build_application, shutdown, startup
+    from core.callbacks import OpenCard
+    from core.clock import Clock
+    from core.config import Settings, load_config
+    from services.core import Core
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from storage.models import Customer, User
+    from sqlmodel import select
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-updates-"))
+    db_url = args.db or f"sqlite:///{tmp / 'updates.db'}"
+    config = load_config()
+    upgrade(db_url)
+    clock = Clock()
+    clock.set(NOW)
+    core = Core(db=Database(db_url), config=config, clock=clock)
+    ids = []
+    for i in range(reps_n):
+        user = await server.control("add_user", first_name=f"rep{i}")
+        ids.append(user["id"])
+    await asyncio.get_running_loop().run_in_executor(None, seed_reps, core.db, config, ids, NOW)
+    settings = Settings(token=TOKEN, api_base_url=server.base_url, api_file_url=server.base_file_url,
+                        database_url=db_url, config_path=Path("config.toml"), admin_ids=())
+    app = build_application(settings, config, core=core, tick_seconds=None, time_scale=args.time_scale)
+    tracker = Tracker()
+    tracker.install(app)
+    await app.initialize()
+    try:
+        await startup(app)
+        await app.bot_data["nlp_ready"]
+        await app.start()
+        # Each rep opens /today once (untimed): the list message whose buttons the presses use.
+        customers = core.db.call(lambda s: {u.tg_id: c for u, c in s.exec(
+            select(User, Customer).where(Customer.owner_id == User.id))})
+        first = [await server.control("send_text", user_id=i, text="/today") for i in ids]
+        await app.updater.start_polling(poll_interval=0.0, timeout=10)
+        await wait_done(tracker, [u["update_id"] for u in first])
+        await app.updater.stop()
+        reps = []
+        for i in ids:
+            sent = await server.control("sent", chat_id=i)
+            listing = [m for m in sent if m.get("reply_markup")]
+            message_id = (listing or sent)[-1]["message_id"]
+            reps.append({"id": i, "message_id": message_id, "customer": customers[i].name,
+                         "data": OpenCard(customers[i].id).encode()})
+        result = (*await measure(server, TOKEN, app, tracker, reps, n, latency_n), tracker.cpu_ms)
+        rejected = await server.control("rejected")
+        if rejected:
+            logging.getLogger("bench").error("server rejected %d requests, e.g. %s", len(rejected), rejected[:2])
+        await app.stop()
+    finally:
+        await shutdown(app)
+        await app.shutdown()
+        core.db.close()
+    return result, reps
+
+
+async def run(args: argparse.Namespace) -> dict[str, float]:
+    server = await ServerProcess(time_scale=args.time_scale, tokens=(TOKEN, ECHO_TOKEN)).start()
+    try:
+        (ours, ours_p99, ours_cpu), reps = await run_salesbot(server, args, args.reps, args.updates,
+                                                              args.latency_updates)
+        echo, echo_p99, echo_cpu = await run_echo(server, reps, args.updates, args.latency_updates)
+    finally:
+        await server.stop()
+    return {"updates_per_s": ours, "echo_updates_per_s": echo, "updates_ratio_to_echo": ours / echo,
+            "updates_p99_ms": ours_p99, "echo_p99_ms": echo_p99, "updates_cpu_ms": ours_cpu, "echo_cpu_ms": echo_cpu}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.updates", description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=100)
+    parser.add_argument("--updates", type=int, default=1500, help="updates in the throughput backlog")
+    parser.add_argument("--latency-updates", type=int, default=600)
+    parser.add_argument("--time-scale", type=float, default=100.0)
+    parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    for name, value in asyncio.run(run(args)).items():
+        report(name, value)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
