@@ -19,20 +19,21 @@ def folded_reminders(session: Session, user: User) -> int:
     return len(list(session.exec(select(Task.id).where(Task.user_id == user.id, Task.status == "folded"))))
 
 
-def brief_payload(session: Session, core: Core, user: User, now: datetime) -> dict | None:
-    """The brief for one rep, or None when there is nothing to do (no empty briefs)."""
+def brief_payload(session: Session, core: Core, user: User, now: datetime, line: str | None = None) -> dict | None:
+    """The brief for one rep, or None when there is nothing to do (no empty briefs).
+
+    ``line`` is the rep's own digest line when the caller computed it for the whole team at once.
+    """
     items = brief_for(session, core.config, user, now)
     folded = folded_reminders(session, user)
     if not items and not folded:
         return None
     text = views.brief_text(items, core.config, user.language, now, folded)
-    try:
+    if line is None:
         from services import digest as digest_svc
         line = digest_svc.rep_line(session, core.config, user, now)
-        if line:
-            text += "\n\n" + line
-    except ImportError:
-        pass
+    if line:
+        text += "\n\n" + line
     markup = views.brief_keyboard(items)
     return {"text": text, "reply_markup": markup.to_dict() if markup else None}
 
@@ -40,8 +41,11 @@ def brief_payload(session: Session, core: Core, user: User, now: datetime) -> di
 def brief_job(session: Session, core: Core, team: Team, slot: datetime) -> int:
     count = 0
     day = to_local(slot, core.config.tz).date().isoformat()
-    for user in team_members(session, team.id, roles=("rep", "manager")):
-        payload = brief_payload(session, core, user, slot)
+    from services import digest as digest_svc
+    members = team_members(session, team.id, roles=("rep", "manager"))
+    lines = digest_svc.rep_lines(session, core.config, team.id, members, slot)
+    for user in members:
+        payload = brief_payload(session, core, user, slot, line=lines.get(user.id, ""))
         if payload is None:
             continue
         if outbox.enqueue(session, user.tg_id, "brief", payload, f"brief:{user.id}:{day}", core.clock.now()):

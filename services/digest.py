@@ -378,14 +378,31 @@ def rep_line(session: Session, config: Config, user: User, now: datetime) -> str
     """The rep's own numbers from the digest, one line (managers get the full digest instead)."""
     if user.role != "rep" or user.team_id is None:
         return ""
+    return rep_lines(session, config, user.team_id, [user], now).get(user.id, "")
+
+
+def rep_lines(session: Session, config: Config, team_id: int, users: list[User], now: datetime) -> dict[int, str]:
+    """Every rep's brief line for one team in a few set-based queries (the brief fan-out calls this once)."""
+    reps = [u for u in users if u.role == "rep"]
+    if not reps:
+        return {}
     y_start, y_end = inc.day_bounds(config, now, days_back=1)
     k_start, k_end = inc.kpi_window(config, now)
-    s = inc.rep_stats(session, config, user.team_id, k_start, k_end, now, users=[user])[user.id]
-    kinds = dict(session.execute(select(Activity.kind, func.count()).where(
-        Activity.user_id == user.id, Activity.at >= y_start, Activity.at < y_end).group_by(Activity.kind)).all())
-    kpi = inc.kpi_score(config, s)
-    if not kinds:
-        return t("rep_line_quiet", user.language, kpi=f"{kpi:.0f}", compliance=_pct(s.compliance), overdue=s.overdue)
-    return t("rep_line", user.language, kinds=kinds_text(kinds, user.language), kpi=f"{kpi:.0f}",
-             compliance=_pct(s.compliance), overdue=s.overdue)
-
+    stats = inc.rep_stats(session, config, team_id, k_start, k_end, now, users=reps)
+    ids = [u.id for u in reps]
+    kinds_by_user: dict[int, dict[str, int]] = {uid: {} for uid in ids}
+    query = select(Activity.user_id, Activity.kind, func.count()).where(
+        Activity.at >= y_start, Activity.at < y_end, Activity.user_id.in_(ids)).group_by(Activity.user_id, Activity.kind)
+    for uid, kind, count in session.execute(query):
+        kinds_by_user[uid][kind] = count
+    lines = {}
+    for user in reps:
+        s = stats[user.id]
+        kpi = inc.kpi_score(config, s)
+        kinds = kinds_by_user[user.id]
+        if not kinds:
+            lines[user.id] = t("rep_line_quiet", user.language, kpi=f"{kpi:.0f}", compliance=_pct(s.compliance), overdue=s.overdue)
+        else:
+            lines[user.id] = t("rep_line", user.language, kinds=kinds_text(kinds, user.language), kpi=f"{kpi:.0f}",
+                               compliance=_pct(s.compliance), overdue=s.overdue)
+    return lines
