@@ -41,12 +41,10 @@ async def load_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Use
     if tg is None:
         return None
     core = core_of(context)
-    user = await core.db.run(users_svc.get_user, tg.id)
-    if user is None or (user.team_id is None and user.role != "admin"):
-        return None
-    if update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
-        user = await core.db.run(users_svc.touch_profile, user, tg.full_name, tg.username, lang_of(tg.language_code))
-    return user
+    private = bool(update.effective_chat and update.effective_chat.type == ChatType.PRIVATE)
+    # One trip to the database: look the user up and refresh name/language in the same transaction.
+    return await core.db.run(users_svc.member_for_update, tg.id, tg.full_name, tg.username,
+                             lang_of(tg.language_code), private)
 
 
 async def refuse_stranger(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

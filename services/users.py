@@ -154,3 +154,12 @@ def managers_of(session: Session, team_id: int) -> list[User]:
 def staff(session: Session) -> list[User]:
     """Managers and admins who can receive a bot message (for their chat-scoped menu)."""
     return list(session.exec(select(User).where(User.role.in_(("manager", "admin")), User.active == True)))  # noqa: E712
+
+
+def member_for_update(session: Session, tg_id: int, name: str, username: str | None, language: str,
+                      refresh_profile: bool) -> User | None:
+    """The registered member behind an update (None for strangers), with a fresh profile."""
+    user = get_user(session, tg_id)
+    if user is None or (user.team_id is None and user.role != "admin"):
+        return None
+    return touch_profile(session, user, name, username, language) if refresh_profile else user
