@@ -167,3 +167,10 @@ class InFlight:
 
 def in_flight(context: ContextTypes.DEFAULT_TYPE) -> InFlight:
     return context.application.bot_data.setdefault("in_flight", InFlight())
+
+
+def plain_text(html_text: str) -> str:
+    """An HTML message as plain text (for callback answers and alerts, which are not parsed)."""
+    import html
+    import re
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))

@@ -10,7 +10,7 @@ from core.callbacks import CardAction, DupDecision, OpenCard, Page, decode
 from core.clock import local_to_utc, to_local
 from core.texts import Raw, esc, t, tp
 from handlers import views
-from handlers.common import MAX_INPUT_CHARS, core_of, member_only, reply, safe_answer, show
+from handlers.common import MAX_INPUT_CHARS, core_of, member_only, plain_text, reply, safe_answer, show
 from handlers.prompts import Prompt, clear_prompt, set_prompt, step
 from services import brief as brief_svc
 from services import customers as cust_svc
@@ -203,12 +203,12 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
             item = next((i for i in core.config.stage(customer.stage).checklist if i.id == data.arg), None)
             label = views.item_text(item, lang) if item else data.arg
             msg = t("item_done_points", lang, item=label, points=result.points) if result.points else t("item_done", lang, item=label)
-            await safe_answer(query, _plain(msg))
+            await safe_answer(query, plain_text(msg))
         elif result.status == "already":
             await safe_answer(query, t("item_already", lang))
         elif result.status == "missing_fields":
             fields = "、".join(core.config.field_label(f, lang) for f in result.missing)
-            await safe_answer(query, _plain(t("item_needs_fields", lang, fields=fields)), alert=True)
+            await safe_answer(query, plain_text(t("item_needs_fields", lang, fields=fields)), alert=True)
             await show(update, t("item_needs_fields", lang, fields=fields),
                        views.fill_keyboard(customer.id, result.missing, core.config, lang))
             return
@@ -240,7 +240,7 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
             return
         when = local_to_utc(when_local, core.config.tz)
         await core.db.run(_add_reminder, user, customer.id, when, core)
-        await safe_answer(query, _plain(t("later_set", lang, when=views.fmt_local(when, core.config, lang), name=customer.name)))
+        await safe_answer(query, plain_text(t("later_set", lang, when=views.fmt_local(when, core.config, lang), name=customer.name)))
         await render_card(update, context, user, customer.id,
                           notice=t("later_set", lang, when=views.fmt_local(when, core.config, lang), name=customer.name))
     elif action == "lost":
@@ -264,10 +264,6 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
         await safe_answer(query, t("callback_invalid", lang))
 
 
-def _plain(html_text: str) -> str:
-    import html
-    import re
-    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
 
 
 def _complete_item(session, user: User, customer_id: int, item_id: str, core):

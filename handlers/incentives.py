@@ -12,7 +12,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from core.callbacks import Approve, FlagDecision, ProfileView, Redeem, decode
 from core.texts import Raw, t, tp
-from handlers.common import clip, core_of, member_only, reply, safe_answer
+from handlers.common import clip, core_of, member_only, plain_text, reply, safe_answer
 from services import boards as boards_svc
 from services import customers as cust_svc
 from services import digest as digest_svc
@@ -241,7 +241,7 @@ async def on_approve(update: Update, context: ContextTypes.DEFAULT_TYPE, user: U
         await safe_answer(query, t("redeem_short_balance", lang), alert=True)
         return
     note = t("approved_note" if data.ok else "declined_note", lang, by=user.name)
-    await safe_answer(query, _plain(note))
+    await safe_answer(query, plain_text(note))
     _wake(context)
     markup = query.message.reply_markup if query.message is not None else None
     if markup is not None and len(markup.inline_keyboard) == 1:
@@ -249,9 +249,6 @@ async def on_approve(update: Update, context: ContextTypes.DEFAULT_TYPE, user: U
     # (several requests on one message — the digest — keep their buttons; a repeat tap says "already")
 
 
-def _plain(text: str) -> str:
-    import re
-    return re.sub(r"<[^>]+>", "", text)
 
 
 @member_only("manager", "admin")
@@ -271,7 +268,7 @@ async def on_flag(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
         await safe_answer(query, t("already_decided", lang))
         return
     note = t("flag_revoked_note" if data.action == "revoke" else "flag_cleared_note", lang, by=user.name)
-    await safe_answer(query, _plain(note))
+    await safe_answer(query, plain_text(note))
     _wake(context)
     await _mark_decided(update, note)
 

@@ -536,8 +536,30 @@ def check_milestones(session: Session, config: Config, user: User, entry: Points
 
 # --- per-rep numbers for a whole team, set-based ---------------------------------------------
 
+class _ComplianceFigures:
+    """Process compliance (issue: share of checklist items on time, of stage moves with complete data)."""
+    items: int
+    items_on_time: int
+    moves: int
+    moves_complete: int
+    flags: int
+
+    @property
+    def items_pct(self) -> float | None:
+        return _pct(self.items_on_time, self.items)
+
+    @property
+    def moves_pct(self) -> float | None:
+        return _pct(self.moves_complete, self.moves)
+
+    @property
+    def compliance(self) -> float | None:
+        """Share of compliant process steps; a flagged spot-check counts as a non-compliant step."""
+        return _pct(self.items_on_time + self.moves_complete, self.items + self.moves + self.flags)
+
+
 @dataclass
-class RepStats:
+class RepStats(_ComplianceFigures):
     user: User
     points: int = 0           # earned in the window (awards minus reversals; redemptions excluded)
     deals: int = 0            # customers moved to "won" in the window
@@ -555,18 +577,6 @@ class RepStats:
     def completeness(self) -> float:
         return round(self.completeness_sum / self.open_customers, 1) if self.open_customers else 0.0
 
-    @property
-    def items_pct(self) -> float | None:
-        return _pct(self.items_on_time, self.items)
-
-    @property
-    def moves_pct(self) -> float | None:
-        return _pct(self.moves_complete, self.moves)
-
-    @property
-    def compliance(self) -> float | None:
-        """Share of compliant process steps; a flagged spot-check counts as a non-compliant step."""
-        return _pct(self.items_on_time + self.moves_complete, self.items + self.moves + self.flags)
 
     @property
     def followup_pct(self) -> float | None:
@@ -675,7 +685,7 @@ def kpi_score(config: Config, s: RepStats) -> float:
 
 
 @dataclass
-class TeamCompliance:
+class TeamCompliance(_ComplianceFigures):
     items: int
     items_on_time: int
     moves: int
@@ -683,16 +693,8 @@ class TeamCompliance:
     flags: int
 
     @property
-    def items_pct(self) -> float | None:
-        return _pct(self.items_on_time, self.items)
-
-    @property
-    def moves_pct(self) -> float | None:
-        return _pct(self.moves_complete, self.moves)
-
-    @property
     def overall(self) -> float | None:
-        return _pct(self.items_on_time + self.moves_complete, self.items + self.moves + self.flags)
+        return self.compliance
 
 
 def team_compliance(stats: dict[int, RepStats]) -> TeamCompliance:
