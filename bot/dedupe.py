@@ -41,9 +41,24 @@ def remember(session, update_id: int, now) -> bool:
     return inserted
 
 
+def remember_and_load(session, update_id: int, now, member_args: tuple | None):
+    """One database trip per update: claim the update id and, if new, load the member behind it."""
+    if not remember(session, update_id, now):
+        return False, None
+    if member_args is None:
+        return True, None
+    from services.users import member_for_update
+    return True, member_for_update(session, *member_args)
+
+
 async def drop_duplicate_updates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # Runs first for every update (group -1): tag this update's log lines with its ids.
     set_context(update=update.update_id, user=update.effective_user.id if update.effective_user else None)
     core = context.application.bot_data["core"]
-    if not await core.db.run(remember, update.update_id, core.clock.now()):
+    from handlers.common import member_args, remember_member
+    args = member_args(update)
+    is_new, member = await core.db.run(remember_and_load, update.update_id, core.clock.now(), args)
+    if not is_new:
         raise ApplicationHandlerStop
+    if args is not None:
+        remember_member(context, update, member)

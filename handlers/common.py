@@ -35,16 +35,36 @@ def lang(user: User | None, update: Update | None = None) -> str:
     return lang_of(code)
 
 
-async def load_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> User | None:
-    """The registered user behind this update, refreshed from Telegram's profile; None if unknown."""
+def member_args(update: Update) -> tuple | None:
+    """Arguments of services.users.member_for_update for this update's sender (None: no sender)."""
     tg = update.effective_user
     if tg is None:
         return None
-    core = core_of(context)
     private = bool(update.effective_chat and update.effective_chat.type == ChatType.PRIVATE)
-    # One trip to the database: look the user up and refresh name/language in the same transaction.
-    return await core.db.run(users_svc.member_for_update, tg.id, tg.full_name, tg.username,
-                             lang_of(tg.language_code), private)
+    return tg.id, tg.full_name, tg.username, lang_of(tg.language_code), private
+
+
+_PREFETCHED = "_member_for_update"
+
+
+def remember_member(context: ContextTypes.DEFAULT_TYPE, update: Update, member: User | None) -> None:
+    """Keep the member loaded together with the update-id claim (bot/dedupe.py) for this update only."""
+    context.user_data[_PREFETCHED] = (update.update_id, member)
+
+
+async def load_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> User | None:
+    """The registered user behind this update, refreshed from Telegram's profile; None if unknown.
+
+    Usually already loaded in the same transaction that claimed the update id (one database trip
+    per update); loaded here when not (e.g. a handler called outside the normal update path).
+    """
+    args = member_args(update)
+    if args is None:
+        return None
+    prefetched = context.user_data.get(_PREFETCHED) if context.user_data is not None else None
+    if prefetched is not None and prefetched[0] == update.update_id:
+        return prefetched[1]
+    return await core_of(context).db.run(users_svc.member_for_update, *args)
 
 
 async def refuse_stranger(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
