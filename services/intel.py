@@ -129,6 +129,8 @@ def training_rows(session: Session, config: Config, team_id: int, step_days: int
 def best_hour(session: Session, config: Config, customer: Customer) -> int | None:
     """The local hour the customer actually replies at, from analysed conversations."""
     from nlp.predict import best_contact_hour
+    if customer.intent_score is None:
+        return None  # no conversation analysed yet (record_analysis always sets the score)
     hours: list[int] = []
     for row in session.exec(select(IntentRecord.reply_hours).where(IntentRecord.customer_id == customer.id)
                             .order_by(IntentRecord.at.desc()).limit(20)):
@@ -138,11 +140,14 @@ def best_hour(session: Session, config: Config, customer: Customer) -> int | Non
 
 def customer_features(session: Session, config: Config, customer: Customer, now: datetime) -> dict[str, float]:
     stage = config.stage(customer.stage)
-    recent = session.exec(select(Activity.at).where(
-        Activity.customer_id == customer.id, Activity.kind == "followup", Activity.at >= now - timedelta(days=14))).all()
-    intents = session.exec(select(IntentRecord.score).where(IntentRecord.customer_id == customer.id)
-                           .order_by(IntentRecord.at.desc()).limit(2)).all()
     last = customer.last_followup_at
+    # The customer row already says when there is nothing to look up (no follow-up in 14 days, no
+    # analysed conversation): skip those queries on the card's hot path.
+    recent = session.exec(select(Activity.at).where(
+        Activity.customer_id == customer.id, Activity.kind == "followup", Activity.at >= now - timedelta(days=14))).all() \
+        if last is not None and last >= now - timedelta(days=14) else []
+    intents = session.exec(select(IntentRecord.score).where(IntentRecord.customer_id == customer.id)
+                           .order_by(IntentRecord.at.desc()).limit(2)).all() if customer.intent_score is not None else []
     return {
         "stage_index": config.stage_index(customer.stage),
         "days_in_stage": max(0, (now - customer.stage_entered_at).days),
