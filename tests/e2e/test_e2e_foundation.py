@@ -104,6 +104,15 @@ async def test_english_user_gets_english(harness):
     rep = await harness.join(code, "Alice", language_code="en")
     reply = await harness.send(rep, "/help")
     assert "Sales assistant" in reply[-1]["text"]
+    await harness.send(rep, "/new")
+    for value in ("Mr Zhang", "East Machinery Ltd", "+86 138 0013 8000", "website form"):
+        created = await harness.send(rep, value)
+    assert "created" in created[-1]["text"]
+    card = await harness.press(rep, created[-1], text="Mr Zhang")
+    text = card[-1]["text"]
+    assert "Stage: Lead" in text and "Checklist" in text and "Verify contact person and phone" in text
+    labels = [b["text"] for row in card[-1]["reply_markup"]["inline_keyboard"] for b in row]
+    assert "⏭ Next stage" in labels and "⏰ Remind me later" in labels
     menus = [r for r in harness.tg.requests if r["method"].lower() == "setmycommands"]
     assert {r["params"].get("language_code") for r in menus} >= {None, "en"}
     # Roles decide the menu: the manager's own chat has /invite and /digest; the reps' default has not.

@@ -12,6 +12,7 @@ Properties, checked after every example (so hypothesis shrinks a failure to its 
 from __future__ import annotations
 
 import asyncio
+import os
 import base64
 import uuid
 from datetime import datetime
@@ -179,7 +180,8 @@ def test_random_input_as_every_role_breaks_nothing_and_leaks_nothing(tmp_path, m
     try:
         loop.run_until_complete(world.setup())
 
-        @settings(max_examples=60, deadline=None, database=None, derandomize=True,
+        @settings(max_examples=int(os.environ.get("SALESBOT_FUZZ_EXAMPLES", "60")), deadline=None, database=None,
+                  derandomize=not os.environ.get("SALESBOT_FUZZ_EXAMPLES"),
                   suppress_health_check=list(HealthCheck))
         @given(actions(world.secret_ids))
         def check(steps):
