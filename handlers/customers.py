@@ -13,10 +13,11 @@ from handlers import views
 from handlers.common import MAX_INPUT_CHARS, core_of, member_only, plain_text, reply, safe_answer, show
 from handlers.prompts import Prompt, clear_prompt, set_prompt, step
 from services import brief as brief_svc
+from services import intel, outbox
 from services import customers as cust_svc
 from services import users as users_svc
 from services.dates import parse_when
-from services.quality import FieldRejected
+from services.quality import FieldRejected, clean_field
 from storage.models import Customer, Task, User
 
 NEW_STEPS = ("name", "company", "phone", "source")
@@ -38,8 +39,8 @@ async def new_step(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Use
     value = text.strip()
     if value != "-" or name in ("name", "phone"):
         try:
-            core.config  # noqa: B018  (validated below through the same gate as every other entry)
-            from services.quality import clean_field
+            # Each answer passes the same gate as every other entry (imports, API, connectors),
+            # so the rep hears about junk at the step, not at the end.
             clean_field(name, value, core.config, core.clock.now())
         except FieldRejected as exc:
             await reply(update, t("field_invalid", user.language, field=core.config.field_label(name, user.language),
@@ -91,7 +92,6 @@ async def report_duplicate(update: Update, context: ContextTypes.DEFAULT_TYPE, u
     until = views.fmt_local(c.protected_until, core.config, lang, with_time=False)
     await reply(update, t("dup_owned_other", lang, name=c.name, company=c.company or "—",
                           owner=owner.name if owner else "—", until=until, reason=reason))
-    from services import outbox
     for manager in managers:
         text = t("dup_manager_notice", manager.language, requester=user.name, name=values.get("name") or c.name,
                  company=values.get("company") or c.company or "—", owner=owner.name if owner else "—",
@@ -168,7 +168,6 @@ def _card_for(session, user: User, customer_id: int, core) -> brief_svc.CardView
     if customer is None:
         return None
     view = brief_svc.card_view(session, core.config, customer, core.clock.now())
-    from services import intel
     view.probability, view.reasons = intel.close_probability(session, core.config, customer, core.clock.now())
     view.best_hour = intel.best_hour(session, core.config, customer)
     return view
@@ -359,7 +358,6 @@ async def save_followup(update: Update, context: ContextTypes.DEFAULT_TYPE, user
     next_at = local_to_utc(when.at, core.config.tz) if when else None
     if next_at is not None:
         try:
-            from services.quality import clean_field
             clean_field("next_followup_at", next_at, core.config, now)
         except FieldRejected as exc:
             await reply(update, t("field_invalid", lang, field=core.config.field_label("next_followup_at", lang),

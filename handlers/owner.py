@@ -10,21 +10,7 @@ from handlers import views
 from handlers.common import core_of, member_only, reply, safe_answer, show
 from services import customers as cust_svc
 from services import pool as pool_svc
-from services.quality import company_core, normalize_phone
 from storage.models import User
-
-
-def lookup(session, core, query: str) -> list[tuple[cust_svc.Match, User | None]]:
-    digits = normalize_phone(query)
-    phone = query if digits and len(digits) >= 7 and len(digits) >= len(query.replace(" ", "")) * 0.6 else None
-    matches = cust_svc.check_duplicates(session, core.config, phone=phone, company=None if phone else query)
-    if not matches and not phone:
-        # A bare name (张总) — exact customer-name matches, also for pool and other owners.
-        from sqlmodel import select
-        from storage.models import Customer
-        rows = session.exec(select(Customer).where(Customer.name == query.strip(), Customer.invalid == False).limit(5))  # noqa: E712
-        matches = [cust_svc.Match(c, "company", 0.9) for c in rows]
-    return [(m, session.get(User, m.customer.owner_id) if m.customer.owner_id else None) for m in matches[:5]]
 
 
 @member_only()
@@ -36,7 +22,7 @@ async def owner(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) 
     if not query or len(query) > 100:
         await reply(update, t("usage_owner", lang))
         return
-    results = await core.db.run(lookup, core, query)
+    results = await core.db.run(cust_svc.owner_lookup, core.config, query)
     if not results:
         await reply(update, t("owner_free", lang, q=query))
         return

@@ -449,3 +449,15 @@ def close_lost(session: Session, actor: User, customer: Customer, now: datetime,
     customer.updated_at = now
     session.add(customer)
     session.flush()
+
+
+def owner_lookup(session: Session, config: Config, query: str) -> list[tuple[Match, User | None]]:
+    """/查重: who owns a customer named by phone, company (group-aware) or exact customer name."""
+    digits = normalize_phone(query)
+    compact = query.replace(" ", "")
+    is_phone = bool(digits) and len(digits) >= 7 and len(digits) >= len(compact) * 0.6
+    matches = check_duplicates(session, config, phone=query if is_phone else None, company=None if is_phone else query)
+    if not matches and not is_phone:
+        rows = session.exec(select(Customer).where(Customer.name == query.strip(), Customer.invalid == False).limit(5))  # noqa: E712
+        matches = [Match(c, "company", 0.9) for c in rows]
+    return [(m, session.get(User, m.customer.owner_id) if m.customer.owner_id else None) for m in matches[:5]]
