@@ -60,26 +60,35 @@ def list_visible(session: Session, user: User, *, open_only: bool = True, limit:
 
 
 def find_by_name(session: Session, user: User, text: str, limit: int = 5) -> list[Customer]:
-    """Customers of this user whose name or company appears in ``text`` (fuzzy on the first word)."""
-    candidates = list(session.exec(visible_query(user).where(Customer.status == "open").limit(2000)))
-    hits: list[tuple[float, Customer]] = []
+    """Customers of this user whose name or company appears in ``text`` (fuzzy on the first word).
+
+    Runs on every free-text line and paste, so it scores light (id, name, company) rows and loads
+    full records only for the hits.
+    """
+    visible = visible_query(user).where(Customer.status == "open").subquery()
+    rows = session.execute(select(visible.c.id, visible.c.name, visible.c.company, visible.c.company_norm)
+                           .limit(2000)).all()
     first_word = text.strip().split()[0] if text.strip() else ""
-    for c in candidates:
+    first_core = company_core(first_word) or "" if first_word else ""
+    hits: list[tuple[float, int]] = []
+    for cid, name, company, company_norm in rows:
         score = 0.0
-        for label in (c.name, c.company or ""):
+        for label in (name, company or ""):
             if label and len(label) >= 2 and label in text:
                 score = max(score, 1.0 + len(label) / 100)
         if score == 0.0 and first_word:
-            score = max(similarity(first_word.lower(), c.name.lower()),
-                        similarity(company_core(first_word) or "", c.company_norm or "") * 0.95)
+            score = max(similarity(first_word.lower(), name.lower()), similarity(first_core, company_norm or "") * 0.95)
         if score >= 0.6:
-            hits.append((score, c))
-    hits.sort(key=lambda pair: -pair[0])
+            hits.append((score, cid))
+    hits.sort(key=lambda pair: (-pair[0], pair[1]))
     if hits and hits[0][0] >= 1.0:
         top = hits[0][0]
         # Ambiguity only among equally long exact mentions (张总 vs 张总 at two companies).
-        return [c for s, c in hits if s >= top][:limit]
-    return [c for _, c in hits[:limit]]
+        chosen = [cid for score, cid in hits if score >= top][:limit]
+    else:
+        chosen = [cid for _, cid in hits[:limit]]
+    by_id = {c.id: c for c in session.exec(select(Customer).where(Customer.id.in_(chosen)))} if chosen else {}
+    return [by_id[cid] for cid in chosen if cid in by_id]
 
 
 # --- duplicates ------------------------------------------------------------------------------

