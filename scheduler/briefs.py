@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from core.clock import to_local
@@ -16,7 +16,7 @@ from storage.models import Task, Team, User
 
 
 def folded_reminders(session: Session, user: User) -> int:
-    return len(list(session.exec(select(Task.id).where(Task.user_id == user.id, Task.status == "folded"))))
+    return session.exec(select(func.count()).select_from(Task).where(Task.user_id == user.id, Task.status == "folded")).one()
 
 
 def brief_payload(session: Session, core: Core, user: User, now: datetime, line: str | None = None) -> dict | None:

@@ -13,17 +13,6 @@ from storage.models import Activity, Customer, IntentRecord, StageChange, User
 MIN_TEXT = 6
 
 
-def parse(text: str, rep_names: list[str], forward_origin: str | None):
-    """A Transcript, or None when the text is not a conversation (garbage gets a polite answer)."""
-    from nlp.parse import parse_transcript
-    if len(text.strip()) < MIN_TEXT:
-        return None
-    transcript = parse_transcript(text, rep_names=rep_names, forward_origin=forward_origin)
-    if not transcript.turns or not any(ch.isalnum() for ch in text):
-        return None
-    return transcript
-
-
 def read(text: str, rep_names: list[str], scripts: dict[str, str], forward_origin: str | None = None):
     """Parse and analyse once: (Analysis, Transcript), or (None, None) when it is no conversation."""
     from nlp.analyze import analyze
@@ -91,32 +80,50 @@ def team_model(session: Session, config: Config, team_id: int, now: datetime):
     model = _MODELS.get(key)
     if model is None:
         model = predict.CloseModel.default(config).fit(training_rows(session, config, team_id))
-        _MODELS.clear()
+        for stale in [k for k in _MODELS if k[1] != key[1]]:  # yesterday's fits; other teams' stay
+            del _MODELS[stale]
         _MODELS[key] = model
     return model
 
 
 def training_rows(session: Session, config: Config, team_id: int, step_days: int = 7) -> list[dict]:
-    """Weekly snapshots of the team's closed deals, labelled "won within the next 14 days"."""
+    """Weekly snapshots of the team's closed deals, labelled "won within the next 14 days".
+
+    Three queries for the whole team (not three per deal): this runs on the first card of the day.
+    """
+    from collections import defaultdict
+
+    from nlp import predict
     closed = list(session.exec(select(Customer).where(Customer.team_id == team_id, Customer.status.in_(("won", "lost")))))
+    if not closed:
+        return []
+    ids = [c.id for c in closed]
+    changes: dict[int, list[StageChange]] = defaultdict(list)
+    for change in session.exec(select(StageChange).where(StageChange.customer_id.in_(ids)).order_by(StageChange.at)):
+        changes[change.customer_id].append(change)
+    followups: dict[int, list[datetime]] = defaultdict(list)
+    for cid, at in session.exec(select(Activity.customer_id, Activity.at).where(
+            Activity.customer_id.in_(ids), Activity.kind == "followup")):
+        followups[cid].append(at)
+    intents: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    for cid, at, score in session.exec(select(IntentRecord.customer_id, IntentRecord.at, IntentRecord.score)
+                                       .where(IntentRecord.customer_id.in_(ids)).order_by(IntentRecord.at)):
+        intents[cid].append((at, score))
     rows: list[dict] = []
     for customer in closed:
-        changes = list(session.exec(select(StageChange).where(StageChange.customer_id == customer.id).order_by(StageChange.at)))
-        if not changes:
+        history = changes[customer.id]
+        if not history:
             continue
-        closed_at = changes[-1].at
-        followups = list(session.exec(select(Activity.at).where(Activity.customer_id == customer.id, Activity.kind == "followup")))
-        intents = list(session.exec(select(IntentRecord.at, IntentRecord.score).where(IntentRecord.customer_id == customer.id)
-                                    .order_by(IntentRecord.at)))
+        closed_at = history[-1].at
         t = customer.created_at
         while t < closed_at:
-            current = [c for c in changes if c.at <= t and config.stage(c.to_stage)]
+            current = [c for c in history if c.at <= t and config.stage(c.to_stage)]
             if current:
                 stage = current[-1]
-                from nlp import predict
                 row = predict.features_from_history(
                     stage=config.stage_index(stage.to_stage), stage_entered_at=stage.at, now=t,
-                    followups=[f for f in followups if f <= t], intent_scores=[sc for at, sc in intents if at <= t],
+                    followups=[f for f in followups[customer.id] if f <= t],
+                    intent_scores=[sc for at, sc in intents[customer.id] if at <= t],
                     completeness=customer.completeness / 100,
                     expected_days=config.stage(stage.to_stage).expected_days)
                 row.update(won_14d=int(customer.status == "won" and (closed_at - t).days < 14),

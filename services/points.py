@@ -74,33 +74,20 @@ def reverse_for_evidence(session: Session, evidence_type: str, evidence_ids: lis
     """Claw back awards tied to evidence later found duplicate/invalid/flagged: add reversal rows."""
     if not evidence_ids:
         return []
-    entries = list(session.exec(select(PointsEntry).where(
-        PointsEntry.evidence_type == evidence_type, PointsEntry.evidence_id.in_(evidence_ids),
-        PointsEntry.status.in_(("awarded", "pending")))))
-    reversals = []
-    for entry in entries:
-        if entry.status == "pending":
-            entry.status = "rejected"
-            session.add(entry)
-            continue
-        already = session.exec(select(PointsEntry.id).where(PointsEntry.reverses_id == entry.id)).first()
-        if already:
-            continue
-        rev = PointsEntry(user_id=entry.user_id, team_id=entry.team_id, action=entry.action, points=-entry.points,
-                          status="reversal", evidence_type=entry.evidence_type, evidence_id=entry.evidence_id,
-                          reverses_id=entry.id, note=note, at=now)
-        session.add(rev)
-        reversals.append(rev)
-    session.flush()
-    return reversals
+    return _reverse(session, select(PointsEntry).where(
+        PointsEntry.evidence_type == evidence_type, PointsEntry.evidence_id.in_(evidence_ids)), now, note)
 
 
 def reverse_entries(session: Session, entry_ids: list[int], now: datetime, note: str) -> list[PointsEntry]:
     """Claw back specific ledger rows (e.g. those in a flagged burst): pending → rejected, awarded → reversal row."""
     if not entry_ids:
         return []
-    entries = list(session.exec(select(PointsEntry).where(
-        PointsEntry.id.in_(entry_ids), PointsEntry.status.in_(("awarded", "pending")))))
+    return _reverse(session, select(PointsEntry).where(PointsEntry.id.in_(entry_ids)), now, note)
+
+
+def _reverse(session: Session, query, now: datetime, note: str) -> list[PointsEntry]:
+    """Pending awards become rejected; awarded ones get one reversal row each (never two)."""
+    entries = list(session.exec(query.where(PointsEntry.status.in_(("awarded", "pending")))))
     reversals = []
     for entry in entries:
         if entry.status == "pending":

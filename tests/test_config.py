@@ -1,3 +1,4 @@
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -69,4 +70,17 @@ def test_settings_from_env_secrets_never_in_config():
     assert s.api_file_url == "http://127.0.0.1:8081/file/bot"
     assert s.admin_ids == (42, 43)
     assert s.database_url.startswith("sqlite:///") and "/data/" in s.database_url
-    assert "token" not in DEFAULT.read_text(encoding="utf-8").lower().split("secrets")[0]
+    assert_no_secret_values(tomllib.loads(DEFAULT.read_text(encoding="utf-8")))
+
+
+def assert_no_secret_values(node, path="") -> None:
+    """Keys about tokens/secrets/passwords may only name an environment variable, never hold one."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            lowered = key.lower()
+            if any(word in lowered for word in ("token", "secret", "password")):
+                assert lowered.endswith("_env") and isinstance(value, str) and value.isupper(), f"{path}{key}"
+            assert_no_secret_values(value, f"{path}{key}.")
+    elif isinstance(node, list):
+        for item in node:
+            assert_no_secret_values(item, path)

@@ -68,7 +68,7 @@ def test_callback_codec_roundtrip_and_tampering():
     assert decode(data.encode()) == data
     assert decode(OpenCard(5).encode()) == OpenCard(5)
     for forged in ["", "zz:1", "c:abc", "c:1:2", "ca:1", "c:" + "9" * 40, "ca:1:done:<b>", "c:-", None, "x" * 65]:
-        assert decode(forged) is None or forged in ("x" * 65,) and decode(forged) is None
+        assert decode(forged) is None
     with pytest.raises(ValueError):
         CardAction(1, "done", "x" * 70).encode()
     assert len(CardAction(10**15, "done", "a" * 24).encode().encode()) <= MAX_BYTES

@@ -213,3 +213,34 @@ def test_gram_index_is_backfilled_by_the_migration(db_url):
     grams = db.call(lambda s: sorted(g.gram for g in s.exec(select(CompanyGram))))
     assert grams == ["东精", "华东", "精密"]
     db.close()
+
+
+def test_close_model_uses_the_teams_own_closed_deals_once_it_has_enough(core):
+    from nlp.predict import MIN_LOST, MIN_WON
+    from services import intel
+    from storage.models import Customer, StageChange
+    _, _, rep, _ = team_with(core)
+    start = datetime(2026, 6, 1)
+
+    def deal(session, index: int, won: bool):
+        c = Customer(team_id=rep.team_id, owner_id=rep.id, name=f"d{index}", stage="quote", status="won" if won else "lost",
+                     stage_entered_at=start, created_at=start, updated_at=start, completeness=80 if won else 30, custom={})
+        session.add(c)
+        session.flush()
+        session.add(StageChange(customer_id=c.id, to_stage="lead", at=start))
+        session.add(StageChange(customer_id=c.id, from_stage="lead", to_stage="quote", at=start + timedelta(days=3)))
+        session.add(StageChange(customer_id=c.id, from_stage="quote", to_stage="won" if won else "lost",
+                                at=start + timedelta(days=20)))
+
+    core.db.call(lambda s: [deal(s, i, won=True) for i in range(MIN_WON - 1)] and None)
+    core.db.call(lambda s: [deal(s, 100 + i, won=False) for i in range(MIN_LOST)] and None)
+    rows = core.db.call(intel.training_rows, core.config, rep.team_id)
+    # Snapshots on days 0, 7, 14: a won deal closing on day 20 is "won within 14 days" from day 7 on.
+    won_rows = [r for r in rows if r["outcome"] == "won"]
+    assert [r["won_14d"] for r in won_rows[:3]] == [0, 1, 1]
+    assert all(r["won_14d"] == 0 for r in rows if r["outcome"] == "lost")
+    now = datetime(2026, 11, 26)
+    assert core.db.call(intel.team_model, core.config, rep.team_id, now).uses_prior  # one won deal short
+    core.db.call(lambda s: deal(s, 99, won=True))
+    tomorrow = now + timedelta(days=1)  # the model is refitted once a day
+    assert not core.db.call(intel.team_model, core.config, rep.team_id, tomorrow).uses_prior
