@@ -23,8 +23,8 @@ async def test_rep_cannot_reach_another_reps_customer_pg(harness_pg):
     await navigation.test_rep_cannot_reach_another_reps_customer_by_any_command(harness_pg)
 
 
-async def test_fanout_with_faults_pg(harness_pg, monkeypatch):
-    await delivery.test_fanout_of_500_briefs_with_10_percent_faults_delivers_each_once(harness_pg, monkeypatch)
+async def test_fanout_with_faults_pg(harness_pg):
+    await delivery.test_fanout_of_500_briefs_with_10_percent_faults_delivers_each_once(harness_pg)
 
 
 async def test_duplicate_update_processed_once_pg(harness_pg):
