@@ -84,9 +84,12 @@ async def push(server: ServerProcess, token: str, kind: str, rep: dict[str, Any]
     return result["update_id"]
 
 
+MIX = {"press": 50, "log": 30, "paste": 20}
+
+
 def workload(reps: list[dict], n: int, seed: int = 7) -> list[tuple[str, dict]]:
     rng = random.Random(seed)
-    return [(rng.choices(("press", "log", "paste"), (50, 30, 20))[0], reps[i % len(reps)]) for i in range(n)]
+    return [(rng.choices(tuple(MIX), tuple(MIX.values()))[0], reps[i % len(reps)]) for i in range(n)]
 
 
 async def wait_done(tracker: Tracker, ids: list[int], timeout: float = 300) -> float:
@@ -231,7 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-updates", type=int, default=600)
     parser.add_argument("--time-scale", type=float, default=100.0)
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument("--mix", help="workload weights, e.g. press=1,log=0,paste=0 (default 50/30/20)")
     args = parser.parse_args(argv)
+    if args.mix:  # to look at one kind of update at a time
+        MIX.update({k: float(v) for k, v in (part.split("=") for part in args.mix.split(","))})
     logging.basicConfig(level=logging.ERROR)
     for name, value in asyncio.run(run(args)).items():
         report(name, value)

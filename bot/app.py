@@ -14,6 +14,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, Defaults, TypeHandler
 
 from bot.ratelimit import TelegramRateLimiter
+from bot.transport import make_request
 from core.config import Config, Settings
 from handlers import all_handlers
 from handlers.errors import on_error, on_stray_callback
@@ -36,6 +37,7 @@ def build_application(settings: Settings, config: Config, *, core: Core | None =
     core.instance_id = core.instance_id if core.instance_id != "main" else f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     core.leader = Leadership(core.instance_id, ttl_s=config.cluster.lease_ttl_seconds)  # type: ignore[attr-defined]
     builder = (ApplicationBuilder().token(settings.token)
+               .request(make_request(256)).get_updates_request(make_request(1))
                .rate_limiter(TelegramRateLimiter(time_scale=time_scale))
                .concurrent_updates(False))
     if settings.api_base_url:

@@ -64,7 +64,8 @@ async def _check_telegram(settings: Settings, config) -> list[tuple[bool, str]]:
     from telegram.error import InvalidToken, NetworkError, TelegramError
     out: list[tuple[bool, str]] = []
     kwargs = {"base_url": settings.api_base_url, "base_file_url": settings.api_file_url} if settings.api_base_url else {}
-    bot = Bot(settings.token, **kwargs)
+    from bot.transport import make_request
+    bot = Bot(settings.token, request=make_request(8), **kwargs)
     try:
         async with bot:
             me = await bot.get_me()

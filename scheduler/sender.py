@@ -156,13 +156,13 @@ class OutboxSender:
     async def _open_pools(self) -> None:
         """Extra bots sharing the main bot's token, defaults and rate limiter, each with a small pool."""
         from telegram.ext import ExtBot
-        from telegram.request import HTTPXRequest
+        from bot.transport import make_request
         if self.http_pools <= 1 or not isinstance(self.bot, ExtBot):
             return
         base, files = self.bot.base_url, self.bot.base_file_url
         for _ in range(self.http_pools):
             clone = ExtBot(self.bot.token, base_url=lambda _t, u=base: u, base_file_url=lambda _t, u=files: u,
-                           request=HTTPXRequest(connection_pool_size=HTTP_POOL_SIZE, pool_timeout=None),
+                           request=make_request(HTTP_POOL_SIZE, pool_timeout=None),
                            rate_limiter=self.bot.rate_limiter, defaults=self.bot.defaults)
             try:
                 await clone.initialize()
