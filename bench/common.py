@@ -58,8 +58,10 @@ def seed_reps(db, config, tg_ids: list[int], now: datetime, team_name: str | Non
 class ServerProcess:
     """``python -m tgfake`` in its own process (so the bot under test has a core to itself)."""
 
-    def __init__(self, time_scale: float = 10.0, port: int | None = None, tokens: tuple[str, ...] = (TOKEN,)) -> None:
+    def __init__(self, time_scale: float = 10.0, port: int | None = None, tokens: tuple[str, ...] = (TOKEN,),
+                 latency_ms: float = 0.0) -> None:
         self.time_scale = time_scale
+        self.latency_ms = latency_ms
         self.tokens = tokens
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
@@ -81,7 +83,8 @@ class ServerProcess:
         tokens = [arg for token in self.tokens for arg in ("--token", token)]
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tgfake", "--port", str(self.port), *tokens,
-             "--time-scale", str(self.time_scale), "--username", "salesbot_bench_bot"],
+             "--time-scale", str(self.time_scale), "--username", "salesbot_bench_bot",
+             "--latency-ms", str(self.latency_ms)],
             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.session = aiohttp.ClientSession()
         deadline = time.monotonic() + 20

@@ -13,6 +13,7 @@ import uuid
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, Defaults, TypeHandler
 
+from bot.concurrency import PerUserUpdateProcessor
 from bot.ratelimit import TelegramRateLimiter
 from bot.transport import make_request
 from core.config import Config, Settings
@@ -39,7 +40,7 @@ def build_application(settings: Settings, config: Config, *, core: Core | None =
     builder = (ApplicationBuilder().token(settings.token)
                .request(make_request(256)).get_updates_request(make_request(1))
                .rate_limiter(TelegramRateLimiter(time_scale=time_scale))
-               .concurrent_updates(False))
+               .concurrent_updates(PerUserUpdateProcessor()))
     if settings.api_base_url:
         builder = builder.base_url(settings.api_base_url).base_file_url(settings.api_file_url)
     app = builder.build()

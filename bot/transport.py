@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import urllib.request
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -33,7 +35,7 @@ PLAIN_HEADERS = {"User-Agent": BaseRequest.USER_AGENT}
 class AiohttpRequest(BaseRequest):
     """One aiohttp session per instance; PTB keeps one for API calls and one for getUpdates."""
 
-    __slots__ = ("_pool_size", "_timeouts", "_media_write_timeout", "_session")
+    __slots__ = ("_pool_size", "_timeouts", "_media_write_timeout", "_session", "_proxies")
 
     def __init__(self, connection_pool_size: int = 256, read_timeout: float | None = 5.0,
                  write_timeout: float | None = 5.0, connect_timeout: float | None = 5.0,
@@ -43,6 +45,7 @@ class AiohttpRequest(BaseRequest):
                           "pool": pool_timeout}
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[str, str | None] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -50,10 +53,8 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            # trust_env: HTTPS_PROXY / NO_PROXY from the environment, as httpx does by default.
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=self._pool_size),
-                trust_env=True)
+                connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=self._pool_size))
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -71,6 +72,18 @@ class AiohttpRequest(BaseRequest):
         total = sum(phases) if len(phases) == 4 else None
         return aiohttp.ClientTimeout(total=total, connect=None if pool is None or connect is None else pool + connect,
                                      sock_connect=connect, sock_read=read)
+
+    def _proxy_for(self, url: str) -> str | None:
+        """HTTP(S)_PROXY / NO_PROXY from the environment, as httpx honours them, looked up once per
+        origin: aiohttp's own trust_env looks them (and ~/.netrc) up on every request, in a worker
+        thread, which costs more CPU than the request itself."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._proxies:
+            proxies = urllib.request.getproxies_environment()
+            bypass = parts.hostname and urllib.request.proxy_bypass_environment(parts.hostname, proxies)
+            self._proxies[origin] = None if bypass else proxies.get(parts.scheme)
+        return self._proxies[origin]
 
     @staticmethod
     def _body(request_data: RequestData | None) -> tuple[Any, dict[str, str]]:
@@ -98,7 +111,8 @@ class AiohttpRequest(BaseRequest):
         timeout = self._timeout(read_timeout, write_timeout, connect_timeout, pool_timeout,
                                 has_files=not isinstance(body, (bytes, type(None))))
         try:
-            async with self._session.request(method, url, data=body, headers=headers, timeout=timeout) as response:
+            async with self._session.request(method, url, data=body, headers=headers, timeout=timeout,
+                                             proxy=self._proxy_for(url)) as response:
                 return response.status, await response.read()
         except asyncio.TimeoutError as exc:
             raise TimedOut from exc

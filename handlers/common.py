@@ -116,11 +116,18 @@ async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
         try:
             await query.edit_message_text(clip(text), parse_mode=ParseMode.HTML, reply_markup=markup,
                                           disable_web_page_preview=True)
+            return
         except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
+            reason = str(exc).lower()
+            if "not modified" in reason:  # the same button pressed twice
+                return
+            if not any(gone in reason for gone in UNEDITABLE):
                 raise
-        return
+            # The message was deleted or can no longer be edited: the answer goes out as a new one.
     await reply(update, text, markup)
+
+
+UNEDITABLE = ("can't be edited", "message to edit not found")
 
 
 async def safe_answer(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:

@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from core.callbacks import SpotCheckVote, decode
 from core.texts import t
-from handlers.common import core_of, member_only, safe_answer
+from handlers.common import core_of, member_only, safe_answer, show
 from services import spotcheck as spot
 from storage.models import User
 
@@ -18,13 +16,6 @@ def _markup(rows: list[list[dict]] | None) -> InlineKeyboardMarkup | None:
         return None
     return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b["callback_data"]) for b in row]
                                  for row in rows])
-
-
-async def _edit(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    try:
-        await update.callback_query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
-    except BadRequest:  # "message is not modified" and old messages must not surface as errors
-        pass
 
 
 @member_only("manager", "admin")
@@ -46,12 +37,12 @@ async def on_vote(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
         return
     if result.status == "menu":
         await safe_answer(query)
-        await _edit(update, f"{body}\n\n{t('spot_pick_reason', lang)}", _markup(spot.reason_buttons(core.config, data.check_id, lang)))
+        await show(update, f"{body}\n\n{t('spot_pick_reason', lang)}", _markup(spot.reason_buttons(core.config, data.check_id, lang)))
         return
     if result.status == "card":
         await safe_answer(query)
         base = body.rsplit("\n\n", 1)[0] if body.endswith(t("spot_pick_reason", lang)) else body
-        await _edit(update, base, _markup(spot.card_buttons(data.check_id, lang)))
+        await show(update, base, _markup(spot.card_buttons(data.check_id, lang)))
         return
     base = body.rsplit("\n\n", 1)[0] if body.endswith(t("spot_pick_reason", lang)) else body
     if result.status == "ok":
@@ -65,7 +56,7 @@ async def on_vote(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
         if sender is not None:
             sender.wake()
     await safe_answer(query)
-    await _edit(update, f"{base}\n\n{note}", None)
+    await show(update, f"{base}\n\n{note}", None)
 
 
 HANDLERS = [CallbackQueryHandler(on_vote, pattern=SpotCheckVote.pattern())]

@@ -75,9 +75,12 @@ def _sqlite_begin(conn: Any) -> None:
 class Database:
     """One engine plus the thread pool that runs all queries for async callers."""
 
-    def __init__(self, url: str, workers: int = 4) -> None:
+    def __init__(self, url: str, workers: int | None = None) -> None:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
+        # SQLite has one writer at a time (BEGIN IMMEDIATE): more threads only fight over the GIL
+        # and the lock. PostgreSQL runs transactions side by side, and each waits on the network.
+        workers = workers or (2 if is_sqlite(self.url) else 8)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
 
     @property

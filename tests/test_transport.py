@@ -118,3 +118,13 @@ def test_the_environment_picks_the_transport(monkeypatch):
     assert isinstance(make_request(4), AiohttpRequest)
     monkeypatch.setenv("SALESBOT_BOT_HTTP", "httpx")
     assert isinstance(make_request(4), HTTPXRequest)
+
+
+def test_proxies_come_from_the_environment_once_per_origin(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.local:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    request = AiohttpRequest()
+    assert request._proxy_for("https://api.telegram.org/bot1:x/getMe") == "http://proxy.local:3128"
+    assert request._proxy_for("http://127.0.0.1:8081/bot1:x/getMe") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://other:1")
+    assert request._proxy_for("https://api.telegram.org/bot1:x/sendMessage") == "http://proxy.local:3128"  # cached

@@ -33,6 +33,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="server seconds per real second (limits refill faster)")
     parser.add_argument("--per-chat-burst", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="network round trip added to every Bot API call but getUpdates")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every API call")
     return parser.parse_args(argv)
 
@@ -41,6 +43,7 @@ async def serve(args: argparse.Namespace) -> None:
     """Runs the server until SIGINT/SIGTERM."""
     tg = FakeTelegram(time_scale=args.time_scale, per_chat_burst=args.per_chat_burst,
                       seed=args.seed)
+    tg.api_latency_s = args.latency_ms / 1000.0
     for token in args.token:
         tg.register_bot(token, args.username, args.first_name)
     await tg.start(args.host, args.port)

@@ -49,6 +49,7 @@ class ControlMixin:
     world: "World"
     faults: "FaultInjector"
     timeout_hold_s: float
+    api_latency_s: float
     _bots: dict[str, BotState]
 
     def _bot(self, token: str | None = None) -> BotState:  # provided by the host

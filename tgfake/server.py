@@ -25,7 +25,8 @@ Tunables (plain attributes, set after construction): ``timeout_hold_s`` (15.0: h
 timeout), ``strict_html_amp`` (True: reject a bare '&' in HTML, see ``tgfake.entities``),
 ``callback_answer_window_s`` (15.0 real seconds), ``webhook_retry_base_s`` (0.5 server
 seconds, doubling), ``webhook_max_attempts`` (10), ``webhook_timeout_s`` (10.0),
-``idle_quiet_s`` (0.25: quiet period of ``wait_idle``), ``idle_grace_s`` (2.0: how long
+``idle_quiet_s`` (0.25: quiet period of ``wait_idle``), ``api_latency_s`` (0.0: a round trip's
+worth of real seconds added before every Bot API call but getUpdates — Telegram is 50–300 ms away), ``idle_grace_s`` (2.0: how long
 ``wait_idle`` waits for a first reaction to delivered updates). The request log keeps the
 latest 200,000 calls.
 """
@@ -89,6 +90,7 @@ class FakeTelegram(ControlMixin, ObserveMixin):
         self.faults = FaultInjector(seed)
         self.counters = Counters()
         self.timeout_hold_s = 15.0
+        self.api_latency_s = 0.0
         self.strict_html_amp = True
         self.callback_answer_window_s = 15.0
         self.webhook_retry_base_s = 0.5
@@ -248,6 +250,8 @@ class FakeTelegram(ControlMixin, ObserveMixin):
         if not polling:
             self.inflight += 1
         try:
+            if self.api_latency_s and not polling:  # the network between the bot and Telegram
+                await asyncio.sleep(self.api_latency_s)
             return await self._dispatch(request, bot, name, handler or api_bot.generic_method)
         finally:
             if not polling:

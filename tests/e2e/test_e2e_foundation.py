@@ -120,3 +120,17 @@ async def test_english_user_gets_english(harness):
     assert any(str(manager["id"]) in str(r["params"]["scope"]) and "invite" in str(r["params"]["commands"]) for r in scoped)
     default = [r for r in menus if "all_private_chats" in str(r["params"].get("scope"))]
     assert default and all("invite" not in str(r["params"]["commands"]) for r in default)
+
+
+async def test_a_card_on_a_message_that_can_no_longer_be_edited_arrives_as_a_new_message(harness):
+    _, _, (rep,) = await harness.team(reps=1)
+    await harness.send(rep, "/new")
+    for value in ("张总", "华东精密机械有限公司", "13800138000", "官网表单"):
+        await harness.send(rep, value)
+    today = await harness.send(rep, "/today")
+    harness.tg.fail_next("editMessageText", error_code=400, description="Bad Request: message can't be edited")
+    card = await harness.press(rep, today[-1], text="张总")
+    assert card[-1]["message_id"] != today[-1]["message_id"] and "核实联系人与电话" in card[-1]["text"]
+    assert "今日任务" in harness.chat_messages(rep)[-2]["text"], "the old list stays as it was"
+    again = await harness.press(rep, card[-1], text="核实联系人与电话")  # edits work again on the new card
+    assert again[-1]["message_id"] == card[-1]["message_id"]
