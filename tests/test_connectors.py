@@ -4,15 +4,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from ingest.connectors.base import run_connector
+from ingest.connectors.base import ItemError, guarded, run_connector
 from ingest.history import field_origin, repurchase_by
 from scheduler.connectors import ConnectorWorker
 from scheduler.jobs import run_due_jobs
 from services import customers as cs
 from storage.models import Activity, Customer, FieldHistory, IntentRecord, Outbox, PointsEntry, StageChange, Task
 from storage.models_ingest import ConnectorCursor, ConnectorRun, ExternalRef
+from tests.dbfaults import lift, poison_inserts
 from tests.fakevendor import FakeVendor
 from tests.test_ingest_support import sqlite_only, count, make_team, rows
 
@@ -186,26 +188,41 @@ async def test_a_crash_mid_run_is_resumed_by_the_worker_after_the_lease(core, ve
     assert count(core, Task) == 6 and count(core, FieldHistory, FieldHistory.field == "order") == 6
 
 
-@sqlite_only
-async def test_a_poison_record_is_rejected_and_a_disabled_connector_does_nothing(core, vendor_env, monkeypatch):
-    from ingest.connectors import erp
+def test_a_bug_on_one_record_rejects_that_record_and_a_database_error_fails_the_page():
+    def bug():
+        return 1 / 0
+
+    def refused():
+        raise IntegrityError("INSERT", {}, Exception("refused"))
+
+    with pytest.raises(ItemError) as caught:
+        guarded(bug)
+    assert caught.value.poison and "ZeroDivisionError" in str(caught.value)
+    with pytest.raises(IntegrityError):                       # not a poison record: the page must fail
+        guarded(refused)
+
+
+async def test_a_database_error_fails_the_page_the_next_run_resumes_and_a_disabled_connector_does_nothing(
+        core, vendor_env):
     make_team(core)
-    real = erp.apply_order
-
-    def buggy(session, core_, order_, **kw):
-        if order_.order_id == "SO-2":
-            raise ZeroDivisionError("bug on one record")
-        return real(session, core_, order_, **kw)
-
-    monkeypatch.setattr(erp, "apply_order", buggy)
+    fault = poison_inserts(core.db, "externalref", "external_id", "SO-2", "poisoned order SO-2")
     async with FakeVendor(TOKEN) as vendor:
-        configure(core, vendor)
+        configure(core, vendor)                                          # two orders a page
         for i in range(4):
             vendor.add_order(order(f"SO-{i}", phone=f"1370000000{i}", company=f"丙{i}公司", contract_status="signed"))
         run = await run_connector(core, "erp", sleep=no_sleep)
-    assert run.status == "ok" and run.applied == 3 and run.rejected == 1
-    assert any("ZeroDivisionError" in e["msg"] for e in run.log)
-    assert sorted(r.external_id for r in rows(core, ExternalRef, ExternalRef.kind == "order")) == ["SO-0", "SO-1", "SO-3"]
+        # the database refused SO-2: its whole page (SO-2, SO-3) is rolled back and the cursor stays
+        assert run.status == "failed" and run.pages == 1 and run.applied == 2 and run.rejected == 0
+        assert "IntegrityError" in run.error and "poisoned order SO-2" in run.error
+        assert any("poisoned order SO-2" in e["msg"] for e in run.log)
+        assert sorted(r.external_id for r in rows(core, ExternalRef, ExternalRef.kind == "order")) == ["SO-0", "SO-1"]
+        assert count(core, Customer) == 2
+        assert core.db.call(lambda s: s.get(ConnectorCursor, "erp")).cursor == "2"
+        lift(core.db, "externalref", fault)                              # the database is well again
+        again = await run_connector(core, "erp", sleep=no_sleep)
+    assert again.status == "ok" and again.cursor_before == "2" and again.applied == 2 and again.rejected == 0
+    assert sorted(r.external_id for r in rows(core, ExternalRef, ExternalRef.kind == "order")) == [
+        "SO-0", "SO-1", "SO-2", "SO-3"]
     core.config.connectors["erp"] = core.config.connectors["erp"].model_copy(update={"enabled": False})
     off = await run_connector(core, "erp", sleep=no_sleep)
     assert off.status == "failed" and "disabled" in off.error and off.pages == 0

@@ -5,6 +5,7 @@ import io
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy.exc import IntegrityError
 
 from ingest import sheets as sh
 from ingest.assignment import lead_team
@@ -12,6 +13,7 @@ from services.customers import create_customer
 from storage.models import Activity, Customer, FieldHistory, Outbox
 from storage.models_ingest import ImportBatch
 from tests.data.sheets.make_sheets import FILES, make_sheets
+from tests.dbfaults import poison_inserts
 from tests.test_ingest_support import sqlite_only, count, make_team, rows
 
 EXPECTED = [
@@ -121,7 +123,7 @@ def test_leads_arriving_between_dry_run_and_confirm_keep_the_confirmed_owners(co
     assert {c.name: c.owner_id for c in result.created} == shown
 
 
-def test_nothing_is_half_imported(core, world, monkeypatch):
+def test_nothing_is_half_imported(core, world):
     mgr = world["mgr"]
     batch, _ = plan(core, world["rows"], mgr)
     # someone adds one of the customers after the dry run: the import refuses as a whole
@@ -130,19 +132,12 @@ def test_nothing_is_half_imported(core, world, monkeypatch):
     with pytest.raises(sh.PlanChanged):
         core.db.call(sh.apply_batch, core, batch.id, mgr, core.clock.now())
     assert count(core, Customer) == 2 and count(core, FieldHistory, FieldHistory.source == "import") == 0
-    # a failure in the middle of applying rolls back the rows before it
-    batch, _ = plan(core, world["rows"], mgr)
-    calls = {"n": 0}
-    real = sh.cust_svc.create_customer
-
-    def flaky(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 5:
-            raise RuntimeError("disk full")
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(sh.cust_svc, "create_customer", flaky)
-    with pytest.raises(RuntimeError):
+    # the database refuses a row in the middle (周杰 is the 5th new row, after 张伟, 李娜, 王芳, 孙悟):
+    # the rows before it are rolled back with it
+    batch, planned = plan(core, world["rows"], mgr)
+    assert [item.name for item in planned.of("new")].index("周杰") == 4
+    poison_inserts(core.db, "customer", "name", "周杰", "disk full")
+    with pytest.raises(IntegrityError, match="disk full"):
         core.db.call(sh.apply_batch, core, batch.id, mgr, core.clock.now())
     assert count(core, Customer) == 2 and count(core, Activity, Activity.kind == "import") == 0
     assert count(core, Outbox) == 0
