@@ -18,6 +18,20 @@ do not cap either bot; the salesbot limiter scales the same way.
 
 Figures: updates_per_s, echo_updates_per_s, updates_ratio_to_echo, updates_p99_ms, echo_p99_ms,
 updates_cpu_ms / echo_cpu_ms (CPU of the bot's process per update, all threads).
+
+Two more baselines put the ratio in context:
+
+- ``mirror_*``: a bare PTB bot that makes salesbot's Telegram calls and does nothing else (a press
+  is answered *and* its message edited into a card with a keyboard; a message gets a reply with
+  buttons).  ``echo → mirror`` is what the second API call per press costs; ``mirror → salesbot``
+  (``updates_ratio_to_mirror``) is salesbot's own work: database, rendering, parsing, NLP.
+- ``*_rtt50ms``: both bots again with a 50 ms network round trip added by the server to every API
+  call (``--compare-rtt-ms``; Telegram is 50–300 ms away).  The echo bot is PTB's default — one
+  update at a time — so it waits out every round trip; salesbot handles different people's updates
+  side by side (bot/concurrency.py).
+
+The baselines are bare PTB, transport included (httpx); salesbot talks to the Bot API over
+aiohttp (bot/transport.py; ``SALESBOT_BOT_HTTP=httpx`` measures it on PTB's default instead).
 """
 from __future__ import annotations
 
@@ -140,15 +154,39 @@ async def measure(server: ServerProcess, token: str, app, tracker: Tracker, reps
     return throughput, latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
 
 
-async def run_echo(server: ServerProcess, reps: list[dict], n: int, latency_n: int) -> tuple[float, float]:
+CARD_TEXT = "<b>客户</b> · 公司\n阶段：线索 · 已 3 天\n" + "☐ 核实联系人与电话\n" * 4 + "💬 推荐话术：您好，我是……" * 6
+
+
+def _keyboard(rows: int):
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+    return InlineKeyboardMarkup([[InlineKeyboardButton(f"✅ 第{i}项", callback_data=f"m:{i}:done"),
+                                  InlineKeyboardButton(f"📝 {i}", callback_data=f"m:{i}:log")] for i in range(rows)])
+
+
+async def run_echo(server: ServerProcess, reps: list[dict], n: int, latency_n: int,
+                   mirror: bool = False) -> tuple[float, float, float]:
+    """The bare PTB echo bot — or, with ``mirror``, a bare bot that makes salesbot's Telegram calls
+    with none of its work: a press is answered and its message edited into a card-sized text with a
+    nine-button keyboard, a message gets a reply with buttons.  The gap between the two is what the
+    extra Bot API calls cost; the gap between the mirror and salesbot is salesbot's own work."""
     from telegram import Update
+    from telegram.constants import ParseMode
     from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandler, filters
 
+    card, buttons = _keyboard(5), _keyboard(2)
+
     async def echo(update: Update, _context) -> None:
-        await update.effective_message.reply_text(update.effective_message.text[:4096])
+        text = update.effective_message.text[:4096]
+        if mirror:
+            await update.effective_message.reply_text(text[:300], reply_markup=buttons)
+        else:
+            await update.effective_message.reply_text(text)
 
     async def answer(update: Update, _context) -> None:
         await update.callback_query.answer()
+        if mirror:
+            await update.callback_query.edit_message_text(f"{CARD_TEXT}{update.update_id}", parse_mode=ParseMode.HTML,
+                                                          reply_markup=card)
 
     app = (ApplicationBuilder().token(ECHO_TOKEN).base_url(server.base_url).base_file_url(server.base_file_url)
            .build())
@@ -159,7 +197,12 @@ async def run_echo(server: ServerProcess, reps: list[dict], n: int, latency_n: i
     echo_reps = []
     for rep in reps:  # each rep talked to the echo bot once: a message to press on
         update = await server.control("send_text", user_id=rep["id"], text="hi", token=ECHO_TOKEN)
-        echo_reps.append({**rep, "message_id": update["message"]["message_id"]})
+        message_id = update["message"]["message_id"]
+        if mirror:  # the mirror edits what it pressed on, so that must be the bot's own message
+            sent = await server.api("sendMessage", token=ECHO_TOKEN, chat_id=rep["id"], text="hi",
+                                    reply_markup=card.to_dict())
+            message_id = sent["result"]["message_id"]
+        echo_reps.append({**rep, "message_id": message_id})
     last = await server.api("getUpdates", token=ECHO_TOKEN, offset=-1, timeout=0)
     await server.api("getUpdates", token=ECHO_TOKEN, offset=last["result"][-1]["update_id"] + 1, timeout=0)
     async with app:
@@ -235,10 +278,24 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         (ours, ours_p99, ours_cpu), reps = await run_salesbot(server, args, args.reps, args.updates,
                                                               args.latency_updates)
         echo, echo_p99, echo_cpu = await run_echo(server, reps, args.updates, args.latency_updates)
+        mirror, _, mirror_cpu = await run_echo(server, reps, args.updates, args.latency_updates, mirror=True)
+        figures = {"updates_per_s": ours, "echo_updates_per_s": echo, "updates_ratio_to_echo": ours / echo,
+                   "updates_p99_ms": ours_p99, "echo_p99_ms": echo_p99, "updates_cpu_ms": ours_cpu,
+                   "echo_cpu_ms": echo_cpu, "mirror_updates_per_s": mirror, "mirror_cpu_ms": mirror_cpu,
+                   "updates_ratio_to_mirror": ours / mirror}
+        if args.compare_rtt_ms and not args.rtt_ms:
+            # The same comparison with Telegram's network in between (a round trip per API call).
+            await server.control("set_latency", ms=args.compare_rtt_ms)
+            n, latency_n = args.compare_updates, max(20, args.compare_updates // 5)
+            (ours, ours_p99, _), reps = await run_salesbot(server, args, args.reps, n, latency_n)
+            echo, echo_p99, _ = await run_echo(server, reps, n, latency_n)
+            tag = f"rtt{args.compare_rtt_ms:g}ms"
+            figures.update({f"updates_per_s_{tag}": ours, f"echo_updates_per_s_{tag}": echo,
+                            f"updates_ratio_to_echo_{tag}": ours / echo, f"updates_p99_ms_{tag}": ours_p99,
+                            f"echo_p99_ms_{tag}": echo_p99})
     finally:
         await server.stop()
-    return {"updates_per_s": ours, "echo_updates_per_s": echo, "updates_ratio_to_echo": ours / echo,
-            "updates_p99_ms": ours_p99, "echo_p99_ms": echo_p99, "updates_cpu_ms": ours_cpu, "echo_cpu_ms": echo_cpu}
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,6 +307,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--rtt-ms", type=float, default=0.0,
                         help="network round trip the local server adds to each Bot API call (Telegram: 50-300 ms)")
+    parser.add_argument("--compare-rtt-ms", type=float, default=50.0,
+                        help="then run both bots again with this network round trip (0: skip)")
+    parser.add_argument("--compare-updates", type=int, default=200,
+                        help="backlog for the round-trip run (kept small: a bot that handles updates one "
+                             "at a time falls behind Telegram's 15 s window for answering presses)")
     parser.add_argument("--mix", help="workload weights, e.g. press=1,log=0,paste=0 (default 50/30/20)")
     args = parser.parse_args(argv)
     if args.mix:  # to look at one kind of update at a time

@@ -10,10 +10,11 @@ older than a few days are pruned.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from telegram import Update
@@ -27,15 +28,22 @@ PRUNE_EVERY = 1000
 _counter = itertools.count(1)
 
 
+@functools.cache
+def _claim_statement(dialect: str):
+    """INSERT … ON CONFLICT DO NOTHING RETURNING, built once per dialect (it runs for every update).
+
+    RETURNING tells whether this insert won (rowcount is -1 for INSERTs on psycopg/SQLAlchemy 2.1).
+    """
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    table = ProcessedUpdate.__table__
+    return (insert(table).values(update_id=bindparam("update_id"), at=bindparam("at"))
+            .on_conflict_do_nothing(index_elements=["update_id"]).returning(table.c.update_id))
+
+
 def remember(session, update_id: int, now) -> bool:
     """True the first time ``update_id`` is seen (across instances sharing the database)."""
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    # RETURNING tells whether this insert won (rowcount is -1 for INSERTs on psycopg/SQLAlchemy 2.1).
-    table = ProcessedUpdate.__table__
-    result = session.connection().execute(insert(table).values(update_id=update_id, at=now)
-                                          .on_conflict_do_nothing(index_elements=["update_id"])
-                                          .returning(table.c.update_id))
-    inserted = result.first() is not None
+    statement = _claim_statement(session.bind.dialect.name)
+    inserted = session.connection().execute(statement, {"update_id": update_id, "at": now}).first() is not None
     if next(_counter) % PRUNE_EVERY == 0:
         session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.at < now - KEEP))
     return inserted

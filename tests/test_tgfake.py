@@ -464,6 +464,20 @@ async def test_fault_injection_has_no_effect_and_is_counted():
             server.set_faults(0.0)
 
 
+async def test_latency_delays_api_calls_but_not_the_long_poll(tg):
+    uid = started_user(tg)
+    tg.set_latency(120)
+    async with make_bot(tg) as client:
+        started = time.monotonic()
+        await client.send_message(uid, "slow network")
+        assert time.monotonic() - started >= 0.12  # a lower bound: the server waited before answering
+        tg.set_latency(5000)
+        await asyncio.wait_for(client.get_updates(timeout=0), 2.5)  # would take 5 s if it were delayed
+        tg.set_latency(0)
+    with pytest.raises(ValueError):
+        tg.set_latency(-1)
+
+
 async def test_timeout_and_lost_ack_faults(tg):
     uid = started_user(tg)
     async with make_bot(tg, read_timeout=0.2) as client:

@@ -37,7 +37,7 @@ CONTROL_METHODS = (
     "register_bot", "add_user", "add_group", "add_member", "add_bot_to_group",
     "remove_bot_from_group", "send_text", "send_command", "send_forward", "send_document",
     "send_photo", "press_button", "block_bot", "unblock_bot", "migrate_group",
-    "business_connect", "business_message", "business_disconnect", "set_faults", "fail_next",
+    "business_connect", "business_message", "business_disconnect", "set_faults", "fail_next", "set_latency",
     "sent", "last_sent", "requests", "calls", "rejected", "errors", "stats", "deliveries",
     "duplicates", "reset_counters", "file_bytes", "callback_answers", "chat_actions",
     "pending_updates", "wait_for_sent", "wait_idle")
@@ -367,6 +367,12 @@ class ControlMixin:
         self.faults.configure(rate, tuple(kinds), methods)
         if timeout_hold_s is not None:
             self.timeout_hold_s = timeout_hold_s
+
+    def set_latency(self, ms: float) -> None:
+        """A network round trip (real milliseconds) added to every Bot API call but getUpdates."""
+        if not 0 <= float(ms) <= 10_000:
+            raise ValueError("latency must be 0..10000 ms")
+        self.api_latency_s = float(ms) / 1000.0
 
     def fail_next(self, method: str, kind: str = "500", count: int = 1, *,
                   error_code: int | None = None, description: str | None = None,
