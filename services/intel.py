@@ -13,14 +13,18 @@ from storage.models import Activity, Customer, IntentRecord, StageChange, User
 MIN_TEXT = 6
 
 
-def read(text: str, rep_names: list[str], scripts: dict[str, str], forward_origin: str | None = None):
-    """Parse and analyse once: (Analysis, Transcript), or (None, None) when it is no conversation."""
+def _parse_and_analyse(text: str, rep_names: list[str], scripts: dict[str, str], forward_origin: str | None):
     from nlp.analyze import analyze
     from nlp.parse import parse_transcript
+    transcript = parse_transcript(text, rep_names=rep_names, forward_origin=forward_origin)
+    return analyze(transcript, rep_names=rep_names, scripts=scripts), transcript
+
+
+def read(text: str, rep_names: list[str], scripts: dict[str, str], forward_origin: str | None = None):
+    """A rep's paste: (Analysis, Transcript), or (None, None) when it is no conversation."""
     if len(text.strip()) < MIN_TEXT:
         return None, None
-    transcript = parse_transcript(text, rep_names=rep_names, forward_origin=forward_origin)
-    analysis = analyze(transcript, rep_names=rep_names, scripts=scripts)
+    analysis, transcript = _parse_and_analyse(text, rep_names, scripts, forward_origin)
     if not analysis.is_conversation or not transcript.turns:
         return None, None
     return analysis, transcript
@@ -33,10 +37,8 @@ def reanalyse(transcript, customer_name: str, rep_names: list[str], scripts: dic
 
 
 def analyse(text: str, rep_names: list[str], scripts: dict[str, str], forward_origin: str | None = None):
-    from nlp.analyze import analyze
-    from nlp.parse import parse_transcript
-    transcript = parse_transcript(text, rep_names=rep_names, forward_origin=forward_origin)
-    return analyze(transcript, rep_names=rep_names, scripts=scripts)
+    """A conversation known to be one (Telegram Business chats, chat archives): its Analysis."""
+    return _parse_and_analyse(text, rep_names, scripts, forward_origin)[0]
 
 
 def record_analysis(session: Session, core: Any, user: User, customer_id: int, analysis) -> Customer | None:
