@@ -139,7 +139,7 @@ async def customers(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Us
 
 async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, page: int) -> None:
     core = core_of(context)
-    rows, total = await core.db.run(cust_svc.list_visible, user, limit=views.PAGE_SIZE, offset=page * views.PAGE_SIZE)
+    rows, total = await core.db.read(cust_svc.list_visible, user, limit=views.PAGE_SIZE, offset=page * views.PAGE_SIZE)
     if total == 0:
         await show(update, t("customers_empty", user.language))
         return
@@ -153,7 +153,7 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Us
 async def render_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, customer_id: int,
                       notice: str = "") -> None:
     core = core_of(context)
-    view = await core.db.run(_card_for, user, customer_id, core)
+    view = await core.db.read(_card_for, user, customer_id, core)
     if view is None:
         await show(update, t("not_yours", user.language))
         return
@@ -191,7 +191,7 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
         await safe_answer(query, t("callback_invalid", user.language))
         return
     lang = user.language
-    customer = await core.db.run(cust_svc.get_for, user, data.customer_id)
+    customer = await core.db.read(cust_svc.get_for, user, data.customer_id)
     if customer is None:
         await safe_answer(query, t("not_yours", lang), alert=True)
         return
@@ -389,7 +389,7 @@ async def _one_customer(update: Update, context: ContextTypes.DEFAULT_TYPE, user
     if not text:
         await reply(update, t(usage_key, user.language))
         return None, text
-    matches = await core.db.run(cust_svc.find_by_name, user, text)
+    matches = await core.db.read(cust_svc.find_by_name, user, text)
     if len(matches) != 1:
         key = "no_match" if not matches else "pick_customer"
         await reply(update, t(key, user.language, q=views.short(text, 30)), _pick(matches) if matches else None)

@@ -123,12 +123,12 @@ async def start_analysis(update: Update, context: ContextTypes.DEFAULT_TYPE, use
 async def ask_customer_record(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, token: str,
                               entry: dict, customer_name: str | None) -> None:
     core = core_of(context)
-    candidates = await core.db.run(_candidates, user, customer_name, entry["text"])
+    candidates = await core.db.read(_candidates, user, customer_name, entry["text"])
     if len(candidates) == 1:
         await analyse_for(update, context, user, token, candidates[0].id)
         return
     if not candidates:
-        candidates, _ = await core.db.run(cust_svc.list_visible, user, limit=6, mine_only=True)
+        candidates, _ = await core.db.read(cust_svc.list_visible, user, limit=6, mine_only=True)
         if not candidates:
             await reply(update, t("paste_no_customers", user.language))
             return

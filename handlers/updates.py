@@ -34,7 +34,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
 
 async def handle_quick_update(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, text: str) -> None:
     core = core_of(context)
-    draft: Draft = await core.db.run(parse_update, core.config, user, text, core.clock.now())
+    draft: Draft = await core.db.read(parse_update, core.config, user, text, core.clock.now())
     if not draft.candidates:
         await reply(update, t("not_understood", user.language))
         return

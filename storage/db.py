@@ -11,8 +11,10 @@ timeout, set on every new connection.  PostgreSQL uses psycopg 3 (``postgresql+p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,15 +40,17 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, read_only: bool = False) -> Engine:
+    """The engine; for SQLite, ``read_only`` gives one whose connections cannot write (reads in WAL
+    mode then never wait for the writer, and a write slipped into a read fails loudly)."""
     url = normalize_url(url)
     if is_sqlite(url):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "connect", _sqlite_reader_pragmas if read_only else _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_read if read_only else _sqlite_begin)
         return engine
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
@@ -65,6 +69,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_reader_pragmas(dbapi_conn: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_conn, record)
+    dbapi_conn.execute("PRAGMA query_only=ON")
+
+
+def _sqlite_begin_read(conn: Any) -> None:
+    """A read transaction: one snapshot for all its queries, no write lock."""
+    conn.exec_driver_sql("BEGIN")
+
+
 def _sqlite_begin(conn: Any) -> None:
     """BEGIN IMMEDIATE: take the write lock at the start, so a transaction that reads and then
     writes never fails with SQLITE_BUSY_SNAPSHOT (busy_timeout cannot retry that one); writers
@@ -73,14 +87,23 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 class Database:
-    """One engine plus the thread pool that runs all queries for async callers."""
+    """The engines plus the thread pool that runs all queries for async callers.
+
+    ``run``/``call`` are read-write transactions; ``read`` is for the hot read paths (a card, a
+    candidate lookup, a list).  With SQLite, a read never waits for the writer (WAL), and writers
+    of this process queue on a lock instead of on SQLite's busy handler, which polls with sleeps
+    of 1, 2, 5 … 100 ms — with updates handled side by side that turned every collision into
+    milliseconds of idle waiting.  Other processes still meet the busy timeout.
+    """
 
     def __init__(self, url: str, workers: int | None = None) -> None:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
-        # SQLite has one writer at a time (BEGIN IMMEDIATE): more threads only fight over the GIL
-        # and the lock. PostgreSQL runs transactions side by side, and each waits on the network.
-        workers = workers or (2 if is_sqlite(self.url) else 8)
+        self.read_engine = make_engine(self.url, read_only=True) if is_sqlite(self.url) else self.engine
+        self._writer = threading.RLock() if is_sqlite(self.url) else contextlib.nullcontext()
+        # SQLite has one writer at a time: more threads only fight over the GIL. PostgreSQL runs
+        # transactions side by side, and each waits on the network.
+        workers = workers or (3 if is_sqlite(self.url) else 8)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
 
     @property
@@ -88,19 +111,25 @@ class Database:
         return is_sqlite(self.url)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, read_only: bool = False) -> Iterator[Session]:
         """A transaction: commit on success, roll back on any exception (nothing half-written)."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with contextlib.nullcontext() if read_only else self._writer:
+            with Session(self.read_engine if read_only else self.engine, expire_on_commit=False) as session:
+                try:
+                    yield session
+                    session.commit()
+                except BaseException:
+                    session.rollback()
+                    raise
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(session, *args)`` in one transaction, synchronously (CLI, tests, threads)."""
         with self.session() as session:
+            return fn(session, *args, **kwargs)
+
+    def call_read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``call`` for work that only reads."""
+        with self.session(read_only=True) as session:
             return fn(session, *args, **kwargs)
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -108,9 +137,15 @@ class Database:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, functools.partial(self.call, fn, *args, **kwargs))
 
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``run`` for work that only reads (SQLite refuses a write in it)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(self.call_read, fn, *args, **kwargs))
+
     def is_empty(self) -> bool:
         return not inspect(self.engine).get_table_names()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         self.engine.dispose()
+        self.read_engine.dispose()

@@ -4,6 +4,14 @@ from datetime import timedelta
 from tests.harness import button_data, buttons
 
 
+async def new_customer_then_today(harness, rep: dict) -> list[dict]:
+    """张总 of 华东精密机械 added through /new, then /today (the list whose buttons open cards)."""
+    await harness.send(rep, "/new")
+    for value in ("张总", "华东精密机械有限公司", "13800138000", "官网表单"):
+        await harness.send(rep, value)
+    return await harness.send(rep, "/today")
+
+
 async def test_invite_flow_and_strangers(harness):
     admin, manager, (rep,) = await harness.team(reps=1)
     stranger = harness.user("路人")
@@ -75,10 +83,7 @@ async def test_huge_message_and_tampered_callbacks(harness):
 
 async def test_today_card_buttons_edit_in_place(harness):
     _, _, (rep,) = await harness.team(reps=1)
-    await harness.send(rep, "/new")
-    for value in ("张总", "华东精密机械有限公司", "13800138000", "官网表单"):
-        await harness.send(rep, value)
-    today = await harness.send(rep, "/today")
+    today = await new_customer_then_today(harness, rep)
     assert "今日任务" in today[-1]["text"] and "张总" in today[-1]["text"]
     card = await harness.press(rep, today[-1], text="张总")
     assert card[-1]["message_id"] == today[-1]["message_id"], "the card edits the brief in place"
@@ -124,10 +129,7 @@ async def test_english_user_gets_english(harness):
 
 async def test_a_card_on_a_message_that_can_no_longer_be_edited_arrives_as_a_new_message(harness):
     _, _, (rep,) = await harness.team(reps=1)
-    await harness.send(rep, "/new")
-    for value in ("张总", "华东精密机械有限公司", "13800138000", "官网表单"):
-        await harness.send(rep, value)
-    today = await harness.send(rep, "/today")
+    today = await new_customer_then_today(harness, rep)
     harness.tg.fail_next("editMessageText", error_code=400, description="Bad Request: message can't be edited")
     card = await harness.press(rep, today[-1], text="张总")
     assert card[-1]["message_id"] != today[-1]["message_id"] and "核实联系人与电话" in card[-1]["text"]
