@@ -163,17 +163,24 @@ def _keyboard(rows: int):
                                   InlineKeyboardButton(f"📝 {i}", callback_data=f"m:{i}:log")] for i in range(rows)])
 
 
-async def run_echo(server: ServerProcess, reps: list[dict], n: int, latency_n: int,
-                   mirror: bool = False) -> tuple[float, float, float]:
+async def run_echo(server: ServerProcess, reps: list[dict], n: int, latency_n: int, mirror: bool = False,
+                   request_factory=None, claim_db=None) -> tuple[float, float, float]:
     """The bare PTB echo bot — or, with ``mirror``, a bare bot that makes salesbot's Telegram calls
     with none of its work: a press is answered and its message edited into a card-sized text with a
     nine-button keyboard, a message gets a reply with buttons.  The gap between the two is what the
-    extra Bot API calls cost; the gap between the mirror and salesbot is salesbot's own work."""
+    extra Bot API calls cost; the gap between the mirror and salesbot is salesbot's own work.
+
+    bench.floor also passes ``request_factory`` (the HTTP transport) and ``claim_db`` (a Database:
+    each update id is claimed first, exactly as bot/dedupe.py does, and nothing else)."""
     from telegram import Update
     from telegram.constants import ParseMode
-    from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandler, filters
+    from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandler, TypeHandler, filters
 
     card, buttons = _keyboard(5), _keyboard(2)
+
+    async def claim(update: Update, _context) -> None:
+        from bot.dedupe import remember
+        await claim_db.run(remember, update.update_id, NOW)
 
     async def echo(update: Update, _context) -> None:
         text = update.effective_message.text[:4096]
@@ -188,8 +195,12 @@ async def run_echo(server: ServerProcess, reps: list[dict], n: int, latency_n: i
             await update.callback_query.edit_message_text(f"{CARD_TEXT}{update.update_id}", parse_mode=ParseMode.HTML,
                                                           reply_markup=card)
 
-    app = (ApplicationBuilder().token(ECHO_TOKEN).base_url(server.base_url).base_file_url(server.base_file_url)
-           .build())
+    builder = ApplicationBuilder().token(ECHO_TOKEN).base_url(server.base_url).base_file_url(server.base_file_url)
+    if request_factory is not None:
+        builder = builder.request(request_factory(256)).get_updates_request(request_factory(1))
+    app = builder.build()
+    if claim_db is not None:
+        app.add_handler(TypeHandler(Update, claim), group=-1)
     app.add_handler(MessageHandler(filters.TEXT, echo))
     app.add_handler(CallbackQueryHandler(answer))
     tracker = Tracker()
