@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import json
 import logging
+import os
 import re
 import time
 import uuid
@@ -54,9 +56,8 @@ class IngestState:
         self.metrics = Metrics()
         self.locks: dict[tuple[str, str], asyncio.Lock] = {}
         self.worker: Any = None
-        # SQLite has one writer: queueing our own write transactions here is cheaper than letting
-        # them collide and sleep in SQLite's busy handler.
-        self.write_lock: asyncio.Lock | None = asyncio.Lock() if core.db.is_sqlite else None
+        # Prometheus scrapes with this bearer token when it is set (the counts are business data).
+        self.metrics_token = os.environ.get("SALESBOT_METRICS_TOKEN") or None
         self.last_purge = time.monotonic()
         m = self.metrics
         m.describe("salesbot_ingest_requests_total", "counter", "HTTP requests to the ingestion server by route and status")
@@ -240,11 +241,7 @@ async def _process(request: web.Request, state: IngestState, caller: auth.Caller
         return None, outcome
 
     try:
-        if state.write_lock is not None:
-            async with state.write_lock:
-                stored, outcome = await core.db.run(work)
-        else:
-            stored, outcome = await core.db.run(work)
+        stored, outcome = await core.db.run(work)  # SQLite writers queue in Database.run
     except ValidationFailed as exc:
         _count(state, kind, caller.source, "invalid", payload)
         return _json(exc.status, exc.as_json())
@@ -327,6 +324,11 @@ def _gauges(session: Session) -> dict[str, list[tuple[dict[str, str], float]]]:
 
 async def metrics(request: web.Request) -> web.Response:
     state = request.app[INGEST]
+    if state.metrics_token is not None:
+        given = request.headers.get("Authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {state.metrics_token}".encode()):
+            return _json(401, {"error": "unauthorized", "reason": "GET /metrics needs the SALESBOT_METRICS_TOKEN bearer token"},
+                         {"WWW-Authenticate": 'Bearer realm="salesbot-metrics"'})
     try:
         gauges = await state.core.db.run(_gauges)
     except Exception:

@@ -15,6 +15,7 @@ import contextlib
 import functools
 import logging
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,9 +92,11 @@ class Database:
 
     ``run``/``call`` are read-write transactions; ``read`` is for the hot read paths (a card, a
     candidate lookup, a list).  With SQLite, a read never waits for the writer (WAL), and writers
-    of this process queue on a lock instead of on SQLite's busy handler, which polls with sleeps
+    of this process queue on locks instead of on SQLite's busy handler, which polls with sleeps
     of 1, 2, 5 … 100 ms — with updates handled side by side that turned every collision into
-    milliseconds of idle waiting.  Other processes still meet the busy timeout.
+    milliseconds of idle waiting: async callers on an asyncio lock (no DB thread is held while
+    waiting), every caller on a thread lock around the transaction.  Other processes still meet
+    the busy timeout.
     """
 
     def __init__(self, url: str, workers: int | None = None) -> None:
@@ -101,6 +104,7 @@ class Database:
         self.engine = make_engine(self.url)
         self.read_engine = make_engine(self.url, read_only=True) if is_sqlite(self.url) else self.engine
         self._writer = threading.RLock() if is_sqlite(self.url) else contextlib.nullcontext()
+        self._write_queues: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> lock
         # SQLite has one writer at a time: more threads only fight over the GIL. PostgreSQL runs
         # transactions side by side, and each waits on the network.
         workers = workers or (3 if is_sqlite(self.url) else 8)
@@ -135,7 +139,18 @@ class Database:
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(session, *args)`` in one transaction on the DB thread pool (never on the loop)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, functools.partial(self.call, fn, *args, **kwargs))
+        call = functools.partial(self.call, fn, *args, **kwargs)
+        if not self.is_sqlite:
+            return await loop.run_in_executor(self._pool, call)
+        # SQLite writers queue here, holding no DB thread while they wait, so reads keep flowing.
+        async with self._queue_for(loop):
+            return await loop.run_in_executor(self._pool, call)
+
+    def _queue_for(self, loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+        queue = self._write_queues.get(loop)
+        if queue is None:
+            queue = self._write_queues[loop] = asyncio.Lock()
+        return queue
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``run`` for work that only reads (SQLite refuses a write in it)."""

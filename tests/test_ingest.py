@@ -341,6 +341,20 @@ async def test_events_activity_field_update_order_and_repeat(core):
     assert count(core, Activity, Activity.kind == "external") == 1
 
 
+async def test_metrics_can_require_a_bearer_token(core, monkeypatch):
+    monkeypatch.setenv("SALESBOT_METRICS_TOKEN", "scrape-secret")
+    make_team(core)
+    async with live_server(core) as (_, client, _app):
+        anonymous = await client.get("/metrics")
+        wrong = await client.get("/metrics", headers={"Authorization": "Bearer guess"})
+        scraper = await client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
+        health = await client.get("/healthz")
+    assert anonymous.status_code == wrong.status_code == 401
+    assert "salesbot_ingest_requests_total" not in anonymous.text
+    assert scraper.status_code == 200 and "salesbot_outbox_pending" in scraper.text
+    assert health.status_code == 200  # load balancers keep probing without a token
+
+
 @sqlite_only
 async def test_healthz_metrics_and_openapi(core):
     make_team(core)
