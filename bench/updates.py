@@ -28,7 +28,9 @@ Two more baselines put the ratio in context:
 - ``*_rtt50ms``: both bots again with a 50 ms network round trip added by the server to every API
   call (``--compare-rtt-ms``; Telegram is 50–300 ms away).  The echo bot is PTB's default — one
   update at a time — so it waits out every round trip; salesbot handles different people's updates
-  side by side (bot/concurrency.py).
+  side by side (bot/concurrency.py).  ``concurrent_echo_*`` is the echo bot with PTB's
+  ``concurrent_updates(64)``: the fair baseline for that design (most of the gain over the
+  one-at-a-time echo is concurrency itself, not salesbot).
 
 The baselines are bare PTB, transport included (httpx); salesbot talks to the Bot API over
 aiohttp (bot/transport.py; ``SALESBOT_BOT_HTTP=httpx`` measures it on PTB's default instead).
@@ -164,14 +166,15 @@ def _keyboard(rows: int):
 
 
 async def run_echo(server: ServerProcess, reps: list[dict], n: int, latency_n: int, mirror: bool = False,
-                   request_factory=None, claim_db=None) -> tuple[float, float, float]:
+                   request_factory=None, claim_db=None, concurrent: int = 0) -> tuple[float, float, float]:
     """The bare PTB echo bot — or, with ``mirror``, a bare bot that makes salesbot's Telegram calls
     with none of its work: a press is answered and its message edited into a card-sized text with a
     nine-button keyboard, a message gets a reply with buttons.  The gap between the two is what the
     extra Bot API calls cost; the gap between the mirror and salesbot is salesbot's own work.
 
     bench.floor also passes ``request_factory`` (the HTTP transport) and ``claim_db`` (a Database:
-    each update id is claimed first, exactly as bot/dedupe.py does, and nothing else)."""
+    each update id is claimed first, exactly as bot/dedupe.py does, and nothing else).
+    ``concurrent``: PTB's ``concurrent_updates(N)`` instead of one update at a time."""
     from telegram import Update
     from telegram.constants import ParseMode
     from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandler, TypeHandler, filters
@@ -198,6 +201,8 @@ async def run_echo(server: ServerProcess, reps: list[dict], n: int, latency_n: i
     builder = ApplicationBuilder().token(ECHO_TOKEN).base_url(server.base_url).base_file_url(server.base_file_url)
     if request_factory is not None:
         builder = builder.request(request_factory(256)).get_updates_request(request_factory(1))
+    if concurrent:
+        builder = builder.concurrent_updates(concurrent)
     app = builder.build()
     if claim_db is not None:
         app.add_handler(TypeHandler(Update, claim), group=-1)
@@ -300,10 +305,12 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             n, latency_n = args.compare_updates, max(20, args.compare_updates // 5)
             (ours, ours_p99, _), reps = await run_salesbot(server, args, args.reps, n, latency_n)
             echo, echo_p99, _ = await run_echo(server, reps, n, latency_n)
+            parallel_echo, _, _ = await run_echo(server, reps, n, latency_n, concurrent=64)
             tag = f"rtt{args.compare_rtt_ms:g}ms"
             figures.update({f"updates_per_s_{tag}": ours, f"echo_updates_per_s_{tag}": echo,
                             f"updates_ratio_to_echo_{tag}": ours / echo, f"updates_p99_ms_{tag}": ours_p99,
-                            f"echo_p99_ms_{tag}": echo_p99})
+                            f"echo_p99_ms_{tag}": echo_p99, f"concurrent_echo_updates_per_s_{tag}": parallel_echo,
+                            f"updates_ratio_to_concurrent_echo_{tag}": ours / parallel_echo})
     finally:
         await server.stop()
     return figures

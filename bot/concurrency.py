@@ -20,7 +20,8 @@ from typing import Any, Awaitable
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-DEFAULT_CONCURRENCY = 64
+DEFAULT_CONCURRENCY = 64     # handlers running at once
+UNBOUNDED_WAITING = 1 << 20  # updates that may wait in their lanes (PTB's semaphore)
 
 
 def ordering_key(update: object) -> object:
@@ -34,10 +35,16 @@ def ordering_key(update: object) -> object:
 
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
-    __slots__ = ("_lanes",)
+    """At most ``max_concurrent_updates`` handlers run at once; updates waiting behind their own
+    person's lane take no slot, so one person's backlog (a burst of forwards, a handler stuck in a
+    retry) cannot hold everyone else up.  PTB's own semaphore (taken before ``do_process_update``)
+    is therefore sized to let every waiting update in, and the real limit is applied inside."""
+
+    __slots__ = ("_lanes", "_running")
 
     def __init__(self, max_concurrent_updates: int = DEFAULT_CONCURRENCY) -> None:
-        super().__init__(max_concurrent_updates)
+        super().__init__(UNBOUNDED_WAITING)
+        self._running = asyncio.BoundedSemaphore(max_concurrent_updates)
         self._lanes: dict[object, tuple[asyncio.Lock, list[int]]] = {}  # key -> (lock, [users])
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
@@ -46,7 +53,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         users[0] += 1
         try:
             async with lock:
-                await coroutine
+                async with self._running:
+                    await coroutine
         finally:
             users[0] -= 1
             if not users[0]:  # nobody queued behind: forget the lane (the dict stays small)

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import urllib.request
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import certifi
 from telegram._utils.defaultvalue import DefaultValue
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
@@ -53,8 +55,10 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
+            # certifi's CA bundle, as httpx uses: slim images without ca-certificates still verify.
+            tls = ssl.create_default_context(cafile=certifi.where())
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=self._pool_size))
+                connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=self._pool_size, ssl=tls))
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -62,16 +66,19 @@ class AiohttpRequest(BaseRequest):
         self._session = None
 
     def _timeout(self, read: Any, write: Any, connect: Any, pool: Any, has_files: bool) -> aiohttp.ClientTimeout:
+        """httpx's per-phase limits, as near as aiohttp has them: ``connect`` covers waiting for a
+        pooled connection and opening one; ``sock_read`` bounds each wait for the answer (a long
+        poll's read timeout includes its ``timeout``, added by PTB).  aiohttp has no write limit,
+        so an upload is bounded as a whole by connect + write + read instead."""
         def pick(value: Any, name: str) -> float | None:
             return self._timeouts[name] if isinstance(value, DefaultValue) else value
         read, connect, pool = pick(read, "read"), pick(connect, "connect"), pick(pool, "pool")
         write = self._media_write_timeout if has_files and isinstance(write, DefaultValue) else pick(write, "write")
-        # aiohttp has no separate write timeout: sending the body counts against the whole request,
-        # which is bounded by connect + write + read, as with httpx's per-phase limits.
-        phases = [v for v in (pool, connect, write, read) if v is not None]
-        total = sum(phases) if len(phases) == 4 else None
-        return aiohttp.ClientTimeout(total=total, connect=None if pool is None or connect is None else pool + connect,
-                                     sock_connect=connect, sock_read=read)
+        total = None
+        if has_files and None not in (connect, write, read):
+            total = connect + write + read
+        waiting = None if connect is None else connect + (pool or 0.0)
+        return aiohttp.ClientTimeout(total=total, connect=waiting, sock_connect=connect, sock_read=read)
 
     def _proxy_for(self, url: str) -> str | None:
         """HTTP(S)_PROXY / NO_PROXY from the environment, as httpx honours them, looked up once per
@@ -82,7 +89,11 @@ class AiohttpRequest(BaseRequest):
         if origin not in self._proxies:
             proxies = urllib.request.getproxies_environment()
             bypass = parts.hostname and urllib.request.proxy_bypass_environment(parts.hostname, proxies)
-            self._proxies[origin] = None if bypass else proxies.get(parts.scheme)
+            proxy = None if bypass else proxies.get(parts.scheme) or proxies.get("all")
+            if proxy and not proxy.startswith(("http://", "https://")):
+                raise NetworkError(f"proxy {proxy.split('://')[0]}:// is not supported by the aiohttp transport; "
+                                   "use an HTTP proxy or SALESBOT_BOT_HTTP=httpx")
+            self._proxies[origin] = proxy
         return self._proxies[origin]
 
     @staticmethod
@@ -98,6 +109,10 @@ class AiohttpRequest(BaseRequest):
         for name, value in request_data.json_parameters.items():
             form.add_field(name, value)
         for name, (filename, content, mime) in files.items():
+            if hasattr(content, "read"):  # a file handle: aiohttp would close it, and a retry must resend it
+                if content.seekable():
+                    content.seek(0)
+                content = content.read()
             form.add_field(name, content, filename=_header_safe(filename), content_type=mime)
         return form, PLAIN_HEADERS
 
@@ -112,7 +127,7 @@ class AiohttpRequest(BaseRequest):
                                 has_files=not isinstance(body, (bytes, type(None))))
         try:
             async with self._session.request(method, url, data=body, headers=headers, timeout=timeout,
-                                             proxy=self._proxy_for(url)) as response:
+                                             proxy=self._proxy_for(url), allow_redirects=False) as response:
                 return response.status, await response.read()
         except asyncio.TimeoutError as exc:
             raise TimedOut from exc

@@ -77,7 +77,7 @@ class Sandbox:
                 await asyncio.sleep(0.005)
         in_flight = self.app.bot_data.get("in_flight")
         if in_flight is not None:
-            await asyncio.sleep(0)  # let a block=False handler start
+            await asyncio.sleep(0)  # let a task the handler spawned (buffered forwards) start
             await in_flight.wait_idle(max(0.1, deadline - loop.time()))
         await self.tg.wait_idle(quiet=0.03 if update_id in self.processed else None)
 

@@ -67,7 +67,7 @@ async def business_command(update: Update, context: ContextTypes.DEFAULT_TYPE, u
 
 
 async def on_business_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs with block=False: analysis happens off the update path."""
+    """Counted as in-flight, so shutdown waits for the analysis to be stored."""
     with in_flight(context):
         await _business_message(update, context)
 
@@ -132,7 +132,7 @@ async def on_link_chat(update: Update, context: ContextTypes.DEFAULT_TYPE, user:
 
 HANDLERS = [
     BusinessConnectionHandler(on_connection),
-    MessageHandler(filters.UpdateType.BUSINESS_MESSAGE, on_business_message, block=False),
+    MessageHandler(filters.UpdateType.BUSINESS_MESSAGE, on_business_message),
     CommandHandler("business", business_command),
     CallbackQueryHandler(on_consent, pattern=BizConsent.pattern()),
     CallbackQueryHandler(on_link_chat, pattern=BizLinkChat.pattern()),

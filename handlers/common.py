@@ -112,7 +112,10 @@ async def reply(update: Update, text: str, markup: InlineKeyboardMarkup | None =
 async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Edit the message the button was on (cards edit in place), or send a new one for commands."""
     query = update.callback_query
-    if query is not None and query.message is not None:
+    if query is None or query.message is None:
+        await reply(update, text, markup)
+        return
+    if query.message.is_accessible:
         try:
             await query.edit_message_text(clip(text), parse_mode=ParseMode.HTML, reply_markup=markup,
                                           disable_web_page_preview=True)
@@ -123,8 +126,10 @@ async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
                 return
             if not any(gone in reason for gone in UNEDITABLE):
                 raise
-            # The message was deleted or can no longer be edited: the answer goes out as a new one.
-    await reply(update, text, markup)
+    # The message is too old to reach, deleted, or can no longer be edited: the answer goes out as
+    # a new message in that chat (not as a reply — the original may be gone).
+    await query.get_bot().send_message(query.message.chat.id, clip(text), parse_mode=ParseMode.HTML,
+                                       reply_markup=markup, disable_web_page_preview=True)
 
 
 UNEDITABLE = ("can't be edited", "message to edit not found")
@@ -162,7 +167,7 @@ def clip(text: str, limit: int = 4096) -> str:
 
 
 class InFlight:
-    """Counts work running off the update path (block=False handlers, buffered forwards).
+    """Counts work that may outlive its update (pastes, buffered forwards, business chats).
 
     Graceful shutdown waits for it to reach zero; tests wait on it instead of sleeping.
     """

@@ -1,7 +1,8 @@
 """Pasted or forwarded conversations: attach to the right customer, analyse, answer with scripts.
 
-jieba work runs in a worker thread (``run_in_executor``) and the handler is registered with
-``block=False`` semantics by the router, so other reps are answered while a long paste is read.
+jieba work runs in a worker thread (``run_in_executor``); other reps are answered while a long
+paste is read because different people's updates run side by side (bot/concurrency.py), while
+the same rep's next message waits for this one (it may answer a prompt this paste raised).
 Forwards arrive one update per message; they are buffered briefly and analysed together.
 """
 from __future__ import annotations
@@ -44,10 +45,7 @@ async def _paste(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User)
 
 
 async def on_paste(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Registered with block=False: other reps are answered while a long paste is read.
-
-    Counted as in-flight from its first instant, so shutdown (and tests) can wait for it.
-    """
+    """Counted as in-flight from its first instant, so shutdown (and tests) can wait for it."""
     with in_flight(context):
         await _paste(update, context)
 
@@ -194,6 +192,6 @@ def render_analysis(analysis, name: str, lang: str) -> str:
 
 HANDLERS = [
     MessageHandler(filters.ChatType.PRIVATE & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND & _PasteFilter(),
-                   on_paste, block=False),
+                   on_paste),
     CallbackQueryHandler(on_pick_speaker, pattern=PickSpeaker.pattern()),
 ]

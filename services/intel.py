@@ -1,6 +1,8 @@
 """Sales intelligence glue between nlp/ (pure text analysis) and the database."""
 from __future__ import annotations
 
+import threading
+
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -63,6 +65,7 @@ def record_analysis(session: Session, core: Any, user: User, customer_id: int, a
 
 
 _MODELS: dict[tuple[int, str], Any] = {}
+_MODELS_LOCK = threading.Lock()
 
 
 def close_probability(session: Session, config: Config, customer: Customer, now: datetime) -> tuple[float | None, list[str]]:
@@ -80,11 +83,18 @@ def team_model(session: Session, config: Config, team_id: int, now: datetime):
     from nlp import predict
     key = (team_id, now.strftime("%Y-%m-%d"))
     model = _MODELS.get(key)
-    if model is None:
-        model = predict.CloseModel.default(config).fit(training_rows(session, config, team_id))
-        for stale in [k for k in _MODELS if k[1] != key[1]]:  # yesterday's fits; other teams' stay
-            del _MODELS[stale]
-        _MODELS[key] = model
+    if model is not None:
+        return model
+    # Cards open on several DB threads at once: the first of the day fits, the others wait for it
+    # instead of all fitting the same model (and the dict is never changed while being read).
+    with _MODELS_LOCK:
+        model = _MODELS.get(key)
+        if model is None:
+            model = predict.CloseModel.default(config).fit(training_rows(session, config, team_id))
+            fresh = {k: m for k, m in _MODELS.items() if k[1] == key[1]}  # drop yesterday's fits
+            fresh[key] = model
+            _MODELS.clear()
+            _MODELS.update(fresh)
     return model
 
 

@@ -64,7 +64,10 @@ class ClaimResult:
 
 
 def claim(session: Session, config: Config, user: User, customer_id: int, now: datetime) -> ClaimResult:
-    customer = session.get(Customer, customer_id)
+    # FOR UPDATE: two reps pressing "claim" at once on PostgreSQL — the second waits, then sees the
+    # owner (SQLite serializes write transactions anyway and has no FOR UPDATE).
+    customer = session.exec(select(Customer).where(Customer.id == customer_id).with_for_update()
+                            .execution_options(populate_existing=True)).first()
     if customer is None or customer.team_id != user.team_id or customer.status != "open" or customer.invalid:
         return ClaimResult(False, "claim_not_in_pool")
     if customer.owner_id is not None:

@@ -27,6 +27,17 @@ from sqlmodel import Session, create_engine
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+WRITE_WAIT_S = 30.0  # SQLite: how long a writer waits for its turn (= the busy timeout below)
+
+
+class _NoLock:
+    """PostgreSQL: transactions run side by side; row locks are the database's business."""
+
+    def acquire(self, timeout: float = -1) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
 
 
 def normalize_url(url: str) -> str:
@@ -103,7 +114,7 @@ class Database:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
         self.read_engine = make_engine(self.url, read_only=True) if is_sqlite(self.url) else self.engine
-        self._writer = threading.RLock() if is_sqlite(self.url) else contextlib.nullcontext()
+        self._writer = threading.RLock() if is_sqlite(self.url) else _NoLock()
         self._write_queues: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> lock
         # SQLite has one writer at a time: more threads only fight over the GIL. PostgreSQL runs
         # transactions side by side, and each waits on the network.
@@ -117,7 +128,7 @@ class Database:
     @contextmanager
     def session(self, read_only: bool = False) -> Iterator[Session]:
         """A transaction: commit on success, roll back on any exception (nothing half-written)."""
-        with contextlib.nullcontext() if read_only else self._writer:
+        with contextlib.nullcontext() if read_only else self._write_turn():
             with Session(self.read_engine if read_only else self.engine, expire_on_commit=False) as session:
                 try:
                     yield session
@@ -125,6 +136,16 @@ class Database:
                 except BaseException:
                     session.rollback()
                     raise
+
+    @contextmanager
+    def _write_turn(self) -> Iterator[None]:
+        """This process's turn to write (SQLite); as long a wait as SQLite's own busy timeout."""
+        if not self._writer.acquire(timeout=WRITE_WAIT_S):
+            raise TimeoutError(f"the database stayed busy for {WRITE_WAIT_S:.0f} s (another write transaction)")
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(session, *args)`` in one transaction, synchronously (CLI, tests, threads)."""

@@ -81,3 +81,45 @@ def test_keys_are_the_sender_then_the_chat():
     assert ordering_key(message_from(2, chat_id=-100)) != ordering_key(message_from(1, chat_id=-100))
     assert ordering_key(channel_post(-1007)) == ("chat", -1007)
     assert ordering_key(object()) == ("other", None)
+
+
+async def test_one_users_backlog_does_not_take_everyones_slots():
+    """A rep with a burst of updates queued in their lane must not starve another rep."""
+    processor = PerUserUpdateProcessor(max_concurrent_updates=4)
+    gate = asyncio.Event()
+    done: list[str] = []
+
+    async def slow(i: int) -> None:
+        await gate.wait()
+        done.append(f"a{i}")
+
+    async def quick() -> None:
+        done.append("b")
+
+    backlog = [asyncio.create_task(processor.process_update(message_from(1), slow(i))) for i in range(50)]
+    await asyncio.sleep(0.01)
+    await asyncio.wait_for(processor.process_update(message_from(2), quick()), 2)  # not behind the 50
+    assert done == ["b"]
+    gate.set()
+    await asyncio.gather(*backlog)
+    assert done[1:] == [f"a{i}" for i in range(50)]
+
+
+async def test_the_limit_on_running_handlers_holds():
+    processor = PerUserUpdateProcessor(max_concurrent_updates=3)
+    running, peak = 0, 0
+    gate = asyncio.Event()
+
+    async def work() -> None:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await gate.wait()
+        running -= 1
+
+    tasks = [asyncio.create_task(processor.process_update(message_from(100 + i), work())) for i in range(10)]
+    await asyncio.sleep(0.02)
+    assert running == 3
+    gate.set()
+    await asyncio.gather(*tasks)
+    assert peak == 3

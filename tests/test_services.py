@@ -197,6 +197,24 @@ def test_pool_warning_release_claim_and_cooldown(core):
     assert ok.ok and ok.customer.owner_id == rep_b.id
 
 
+def test_reps_claiming_one_pool_customer_at_once_get_it_once(core):
+    """Updates from different reps run side by side now: on PostgreSQL two claims may interleave."""
+    from concurrent.futures import ThreadPoolExecutor
+    _, _, *reps = team_with(core, reps=6)
+    c = create(core, reps[0], name="张总", phone="13800138000", source="官网表单").customer
+    now = core.clock.now()
+    core.db.call(pool_svc.release_due, core.config, reps[0].team_id, now + timedelta(days=10, hours=1))
+    later = now + timedelta(days=10, hours=2)
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        results = list(pool.map(lambda rep: core.db.call(pool_svc.claim, core.config, rep, c.id, later), reps[1:]))
+    winners = [r for r in results if r.ok]
+    assert len(winners) == 1 and sorted(r.reason_key for r in results if not r.ok) == ["claim_has_owner"] * 4
+    owner = core.db.call(lambda s: s.get(cs.Customer, c.id)).owner_id
+    assert owner == winners[0].customer.owner_id
+    claims = core.db.call(lambda s: s.exec(select(Activity).where(Activity.kind == "claim")).all())
+    assert [a.user_id for a in claims] == [owner]
+
+
 def test_followups_extend_protection_up_to_the_cap(core):
     _, _, rep, _ = team_with(core)
     c = create(core, rep, name="张总", phone="13800138000", source="官网表单").customer

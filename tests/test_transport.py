@@ -128,3 +128,54 @@ def test_proxies_come_from_the_environment_once_per_origin(monkeypatch):
     assert request._proxy_for("http://127.0.0.1:8081/bot1:x/getMe") is None
     monkeypatch.setenv("HTTPS_PROXY", "http://other:1")
     assert request._proxy_for("https://api.telegram.org/bot1:x/sendMessage") == "http://proxy.local:3128"  # cached
+
+
+def test_all_proxy_is_honoured_and_socks_is_refused_clearly(monkeypatch):
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ALL_PROXY", "http://corp-proxy:8080")
+    assert AiohttpRequest()._proxy_for("https://api.telegram.org/bot1:x/getMe") == "http://corp-proxy:8080"
+    monkeypatch.setenv("ALL_PROXY", "socks5://corp-proxy:1080")
+    with pytest.raises(NetworkError, match="SALESBOT_BOT_HTTP=httpx"):
+        AiohttpRequest()._proxy_for("https://api.telegram.org/bot1:x/getMe")
+
+
+async def test_a_file_handle_upload_survives_a_retry(tg, transport):
+    """The rate limiter resends after a 429: the second send must carry the whole file again."""
+    import io
+    uid = started_user(tg)
+    handle = io.BytesIO("名字,电话\n张三,138\n".encode())
+    async with bot_for(tg, transport) as bot:
+        document = InputFile(handle, filename="客户.csv", read_file_handle=False)
+        tg.fail_next("sendDocument", "500")
+        with pytest.raises(NetworkError):
+            await bot.send_document(uid, document)
+        sent = await bot.send_document(uid, document)
+    assert sent.document.file_size == len("名字,电话\n张三,138\n".encode())
+
+
+async def test_redirects_are_not_followed(transport):
+    """A POST answered with a redirect must not silently become a GET elsewhere."""
+    from aiohttp import web
+
+    async def moved(_request):
+        raise web.HTTPTemporaryRedirect("/elsewhere")
+
+    async def elsewhere(_request):  # a valid getMe answer: following the redirect would "work"
+        return web.json_response({"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "x",
+                                                         "username": "x_bot"}})
+    app = web.Application()
+    app.router.add_post("/bot{token}/{method}", moved)
+    app.router.add_route("*", "/elsewhere", elsewhere)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    request = AiohttpRequest() if transport == "aiohttp" else HTTPXRequest()
+    try:
+        with pytest.raises(telegram.error.TelegramError):  # initialize() calls getMe
+            async with telegram.Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=request):
+                pass
+    finally:
+        await runner.cleanup()

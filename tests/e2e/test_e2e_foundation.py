@@ -136,3 +136,13 @@ async def test_a_card_on_a_message_that_can_no_longer_be_edited_arrives_as_a_new
     assert "今日任务" in harness.chat_messages(rep)[-2]["text"], "the old list stays as it was"
     again = await harness.press(rep, card[-1], text="核实联系人与电话")  # edits work again on the new card
     assert again[-1]["message_id"] == card[-1]["message_id"]
+
+
+async def test_a_button_on_a_message_the_bot_can_no_longer_reach_answers_with_a_new_message(harness):
+    """Telegram sends an inaccessible message (date 0) for very old messages: no edit is possible."""
+    _, _, (rep,) = await harness.team(reps=1)
+    today = await new_customer_then_today(harness, rep)
+    data = button_data(today[-1], "张总")
+    card = await harness.press(rep, {"message_id": 999_999}, data=data, validate=False)
+    assert "核实联系人与电话" in card[-1]["text"] and card[-1]["message_id"] != 999_999
+    assert harness.tg.rejected() == []
