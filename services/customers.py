@@ -31,6 +31,18 @@ def can_see(user: User, customer: Customer) -> bool:
     return customer.owner_id == user.id
 
 
+def lock(session: Session, customer: Customer) -> Customer:
+    """Lock the customer's row for the rest of the transaction and reload it (same object).
+
+    Users act side by side: on PostgreSQL a rep and their manager (or two managers) may change one
+    customer at once; whoever comes second waits here and then decides from the fresh state
+    (SQLite serializes write transactions anyway and has no FOR UPDATE). The session autoflushes
+    before the query, so changes made so far are written, not lost by the reload.
+    """
+    return session.exec(select(Customer).where(Customer.id == customer.id).with_for_update()
+                        .execution_options(populate_existing=True)).one()
+
+
 def get_for(session: Session, user: User, customer_id: int) -> Customer | None:
     customer = session.get(Customer, customer_id)
     if customer is None or not can_see(user, customer):
@@ -262,6 +274,7 @@ def set_field(session: Session, config: Config, actor: User, customer: Customer,
     if name not in EDITABLE_BUILTINS and name not in config.fields and name != "next_followup_at":
         raise FieldRejected(FieldProblem.of(name, "q_unknown_field"))
     value = clean_field(name, raw, config, now)
+    customer = lock(session, customer)  # custom is rewritten whole, completeness awards once
     if name in ("phone", "company"):
         dups = check_duplicates(session, config, **{name: value}, exclude_id=customer.id)
         other = [m for m in dups if m.customer.owner_id not in (None, customer.owner_id)]
@@ -290,6 +303,7 @@ def set_field(session: Session, config: Config, actor: User, customer: Customer,
 
 def log_followup(session: Session, config: Config, actor: User, customer: Customer, text: str, now: datetime,
                  next_at: datetime | None = None, kind: str = "followup") -> Activity:
+    customer = lock(session, customer)  # protection extends from the latest follow-up's
     activity = Activity(customer_id=customer.id, user_id=actor.id, kind=kind, text=text[:2000], at=now,
                         data={"next_at": next_at.isoformat() if next_at else None})
     session.add(activity)
@@ -343,6 +357,7 @@ class ItemResult:
 
 def complete_item(session: Session, config: Config, actor: User, customer: Customer, item_id: str,
                   now: datetime) -> ItemResult:
+    customer = lock(session, customer)  # one completion (and one award) per item, never an IntegrityError
     stage = config.stage(customer.stage)
     team = session.get(Team, customer.team_id)
     item = next((i for i in (stage.checklist if stage else []) if i.id == item_id), None)
@@ -381,6 +396,7 @@ class AdvanceResult:
 def advance_stage(session: Session, config: Config, actor: User, customer: Customer, now: datetime,
                   target: str | None = None) -> AdvanceResult:
     """Move to the next (or a later) stage; refused while the current stage's required fields are missing."""
+    customer = lock(session, customer)  # two people advancing at once move it (and earn for it) once
     if customer.status != "open":
         return AdvanceResult("closed")
     missing = missing_fields(customer, customer.stage, config)
@@ -418,6 +434,9 @@ def decide_duplicate(session: Session, config: Config, manager: User, customer_i
                      transfer: bool, now: datetime) -> tuple[Customer, User | None] | None:
     """Keep the current owner, or hand the customer to the rep who also went after it."""
     customer = get_for(session, manager, customer_id)
+    if customer is not None:
+        customer = lock(session, customer)  # two managers deciding at once: the second sees the first's
+        customer = customer if can_see(manager, customer) else None
     requester = session.get(User, requester_id)
     if customer is None or requester is None or (manager.role != "admin" and requester.team_id != manager.team_id):
         return None
@@ -448,6 +467,7 @@ def set_team_modules(session: Session, manager: User, modules: list[str]) -> Tea
 
 def close_lost(session: Session, actor: User, customer: Customer, now: datetime, reason: str = "") -> None:
     """The lost exit: recorded like a stage move, so funnel and model history see it."""
+    customer = lock(session, customer)
     if customer.status != "open":
         return
     session.add(StageChange(customer_id=customer.id, from_stage=customer.stage, to_stage="lost",

@@ -164,6 +164,8 @@ class MeetingResult:
 def record_meeting(session: Session, config: Config, user: User, customer: Customer, attendees: list[dict[str, str]],
                    now: datetime, note: str = "") -> MeetingResult:
     """Record a meeting and its attendees; a cross-department one releases the withheld checklist points."""
+    from services.customers import lock
+    customer = lock(session, customer)  # two people recording at once release the withheld points once
     activity = Activity(customer_id=customer.id, user_id=user.id, kind="meeting", text=note[:500], at=now,
                         data={"attendees": attendees})
     session.add(activity)
@@ -436,7 +438,10 @@ def decide_redemption(session: Session, config: Config, manager: User, redemptio
         return Decision("missing")
     if not _may_decide(manager, redemption.team_id):
         return Decision("forbidden")
-    owner = session.get(User, redemption.user_id)
+    # FOR UPDATE on the rep: two managers approving two of one rep's requests at once on PostgreSQL
+    # would both pass the balance check; the second now waits and sees the first's deduction.
+    owner = session.exec(select(User).where(User.id == redemption.user_id).with_for_update()
+                         .execution_options(populate_existing=True)).first()
     if redemption.status != "requested":
         return Decision("already", redemption, owner)
     if approve and points_svc.balance(session, redemption.user_id) < redemption.price:
