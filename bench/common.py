@@ -28,6 +28,15 @@ def report(name: str, value: Any) -> None:
     print(f"{name}: {value}", flush=True)
 
 
+def run_and_report(run, args) -> int:
+    """Run a bench's ``async run(args) -> {figure: value}`` and print its figures."""
+    import logging
+    logging.basicConfig(level=logging.ERROR)
+    for name, value in asyncio.run(run(args)).items():
+        report(name, value)
+    return 0
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
-from bench.common import TELEGRAM_CAP_PER_S, TOKEN, ServerProcess, report, seed_reps
+from bench.common import TELEGRAM_CAP_PER_S, TOKEN, ServerProcess, run_and_report, seed_reps
 
 SLOT = datetime(2026, 11, 27, 0, 30)  # Friday 08:30 in Shanghai
 SEED_AT = datetime(2026, 11, 26, 1, 0)
@@ -113,11 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="server seconds per real second; the bot's limiter scales the same way")
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.ERROR)
-    figures = asyncio.run(run(args))
-    for name, value in figures.items():
-        report(name, value)
-    return 0
+    return run_and_report(run, args)
 
 
 if __name__ == "__main__":

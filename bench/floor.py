@@ -18,12 +18,10 @@ Figures: echo_updates_per_s and the three ratios.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import tempfile
 from pathlib import Path
 
-from bench.common import ECHO_TOKEN, TOKEN, ServerProcess, report
+from bench.common import ECHO_TOKEN, TOKEN, ServerProcess, run_and_report
 from bench.updates import run_echo
 
 
@@ -60,10 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--updates", type=int, default=1500)
     parser.add_argument("--time-scale", type=float, default=100.0)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.ERROR)
-    for name, value in asyncio.run(run(args)).items():
-        report(name, value)
-    return 0
+    return run_and_report(run, args)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import ECHO_TOKEN, TOKEN, ServerProcess, report, seed_reps
+from bench.common import ECHO_TOKEN, TOKEN, ServerProcess, run_and_report, seed_reps
 
 NOW = datetime(2026, 11, 26, 2, 0)  # Thursday 10:00 in Shanghai
 PASTE = ("客户：你们这个价格能不能再便宜一点？我们预算有限\n我：这个已经是我们的最低价了，量大可以再谈\n"
@@ -334,10 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.mix:  # to look at one kind of update at a time
         MIX.update({k: float(v) for k, v in (part.split("=") for part in args.mix.split(","))})
-    logging.basicConfig(level=logging.ERROR)
-    for name, value in asyncio.run(run(args)).items():
-        report(name, value)
-    return 0
+    return run_and_report(run, args)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import socket
 import uuid
 
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, Defaults, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, TypeHandler
 
 from bot.concurrency import PerUserUpdateProcessor
 from bot.ratelimit import TelegramRateLimiter

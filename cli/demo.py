@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import logging
 import shutil
 import sys
@@ -160,10 +159,6 @@ async def _story(sb: Sandbox, out_dir: Path) -> int:
 
 
 async def _incentives_scenes(s: Script, sb: Sandbox, admin, manager, li, chen, out_dir: Path) -> None:
-    try:
-        import handlers.groups  # noqa: F401
-    except ImportError:
-        return
     s.scene("7. 经理在群里绑定排行榜，18:00 自动发布")
     group = sb.tg.add_group("销售一部作战群", member_ids=[manager["id"], li["id"], chen["id"]])
     await _maybe_await(sb.tg.add_bot_to_group(group["id"], manager["id"]))

@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BusinessConnectionHandler, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from core.callbacks import BizConsent, BizLinkChat, decode
-from core.texts import Raw, esc, t, tp
+from core.texts import Raw, t, tp
 from handlers import views
 from handlers.common import core_of, in_flight, member_only, reply, safe_answer, show
 from services import business as biz

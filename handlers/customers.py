@@ -1,7 +1,6 @@
 """Customers: guided /new, /customers, the customer card and its buttons, /log, /stage, fill-in-place."""
 from __future__ import annotations
 
-from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
@@ -345,7 +344,6 @@ def _set_field(session, user: User, customer_id: int, field: str, raw, core):
 
 @step("log")
 async def log_text(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, prompt: Prompt, text: str) -> None:
-    core = core_of(context)
     clear_prompt(context)
     await save_followup(update, context, user, prompt.data["customer_id"], text)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters

@@ -4,11 +4,10 @@ from __future__ import annotations
 import secrets
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatType
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from core.callbacks import ConfirmUpdate, PickCustomer, decode
-from core.texts import Raw, esc, t, tp
+from core.texts import Raw, t, tp
 from handlers import views
 from handlers.common import MAX_INPUT_CHARS, core_of, member_only, reply, safe_answer, show
 from handlers.prompts import dispatch_prompt

@@ -1,7 +1,7 @@
 """Morning briefs (each rep, one message) and the managers' digest, queued in the outbox."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, update
 from sqlmodel import Session, select

@@ -1,9 +1,9 @@
 """公海: customers without follow-up return to the team pool; owners are warned first."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from core.texts import t
 from handlers import views

@@ -5,7 +5,7 @@ so does a day that already had ``max_reminders_per_day`` pings.
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
