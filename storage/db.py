@@ -113,7 +113,10 @@ class Database:
     def __init__(self, url: str, workers: int | None = None) -> None:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
-        self.read_engine = make_engine(self.url, read_only=True) if is_sqlite(self.url) else self.engine
+        # A second engine only for a SQLite file (an in-memory database exists once per engine).
+        in_memory = self.url.split("///", 1)[-1] in ("", ":memory:") or self.url == "sqlite://"
+        self.read_engine = make_engine(self.url, read_only=True) if is_sqlite(self.url) and not in_memory \
+            else self.engine
         self._writer = threading.RLock() if is_sqlite(self.url) else _NoLock()
         self._write_queues: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> lock
         # SQLite has one writer at a time: more threads only fight over the GIL. PostgreSQL runs

@@ -89,6 +89,16 @@ def test_reads_see_committed_data_and_never_wait_for_a_writer(tmp_path):
     db.close()
 
 
+
+def test_an_in_memory_database_reads_what_it_wrote():
+    """No second engine for :memory: (it would be a different, empty database)."""
+    from storage.db import Database
+    db = Database("sqlite://")
+    db.call(lambda s: s.connection().exec_driver_sql("CREATE TABLE t (a INTEGER)"))
+    db.call(lambda s: s.connection().exec_driver_sql("INSERT INTO t VALUES (1)"))
+    assert db.call_read(lambda s: s.connection().exec_driver_sql("SELECT count(*) FROM t").scalar()) == 1
+    db.close()
+
 async def test_writers_of_one_process_queue_in_order_without_losing_any(tmp_path):
     """Many concurrent read-modify-write transactions on the DB threads: none fails with
     'database is locked' and none overwrites another's increment."""
