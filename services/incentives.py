@@ -511,6 +511,9 @@ def check_milestones(session: Session, config: Config, user: User, entry: Points
     wanted = {m.metric for m in config.milestones}
     if not wanted:
         return awarded
+    # The rep's row is locked first: an award of their own and one given to them by someone else
+    # may be checked at the same moment on PostgreSQL, and the milestone is paid once.
+    session.exec(select(User.id).where(User.id == user.id).with_for_update()).one()
     done = set(session.exec(select(PointsEntry.action).where(
         PointsEntry.user_id == user.id, PointsEntry.action.startswith("milestone:"))))
     todo = [m for m in config.milestones if f"milestone:{m.id}" not in done and m.points > 0]

@@ -185,3 +185,30 @@ def test_managers_approving_one_reps_rewards_at_once_never_overspend(core):
     assert sorted(results) == ["done"] + ["insufficient"] * 3, results
     assert core.db.call(points_svc.balance, rep.id) == 0
     assert len(rows(core, Redemption, Redemption.status == "approved")) == 1
+
+
+
+def test_two_awards_crossing_a_milestone_at_once_pay_it_once(core):
+    """The rep's own award and one given to them by someone else land together: one milestone."""
+    from core.config import Milestone
+    _, mgr, (rep, *_) = make_team(core, reps=1)
+    core.config = core.config.model_copy(update={"milestones": [
+        Milestone(id="points_10", label="积分满10", metric="points_earned", threshold=10, points=50)]})
+    now = core.clock.now()
+
+    def seed(session):
+        entries = [PointsEntry(user_id=rep.id, team_id=rep.team_id, action=f"seed{i}", points=6, status="awarded", at=now)
+                   for i in range(2)]
+        session.add_all(entries)
+        session.flush()
+        return [e.id for e in entries]
+    first, second = core.db.call(seed)  # 12 points earned, the milestone not yet checked
+
+    def check(session, _user, entry_id):
+        return inc.check_milestones(session, core.config, rep, session.get(PointsEntry, entry_id), now)
+    done_before = lambda s, u: s.exec(select(PointsEntry.action).where(  # noqa: E731 - what check reads first
+        PointsEntry.user_id == rep.id, PointsEntry.action.startswith("milestone:"))).all() and None
+    works = loaded_first(core, [rep, mgr], done_before, lambda s, u, _: check(s, u, first if u is rep else second))
+    at_once(core, *works)
+    paid = rows(core, PointsEntry, PointsEntry.action == "milestone:points_10")
+    assert [(e.user_id, e.points) for e in paid] == [(rep.id, 50)]
