@@ -122,7 +122,8 @@ class Pacer:
         return self.tat <= now
 
 
-def _seconds(value: Any) -> float:
+def retry_seconds(value: Any) -> float:
+    """``RetryAfter.retry_after`` in seconds (an int in PTB 22, a timedelta in later versions)."""
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
 
 
@@ -210,7 +211,7 @@ class TelegramRateLimiter(BaseRateLimiter[dict]):
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter as exc:
-                wait = _seconds(exc.retry_after)
+                wait = retry_seconds(exc.retry_after)
                 if counted:
                     self._overall.refund()
                 self._on_429(chat_id, wait)

@@ -174,7 +174,6 @@ class ProfileView(CallbackData, prefix="pv"):
     user_id: int
 
 
-
 @dataclass(frozen=True)
 class BizConsent(CallbackData, prefix="bz"):
     """grant | decline | revoke salesbot's reading of a Telegram Business connection."""

@@ -741,6 +741,10 @@ class Config(_Strict):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.team.timezone)
 
+    def objection_scripts(self) -> dict[str, str]:
+        """Objection id -> the scripted answer the analysis suggests."""
+        return {key: objection.script for key, objection in self.objections.items()}
+
     def field_label(self, name: str, lang: str = "zh") -> str:
         if name in self.fields:
             f = self.fields[name]

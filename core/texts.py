@@ -432,15 +432,7 @@ TEXTS.update({
     "btn_lost_yes": {"zh": "确认丢单", "en": "Confirm lost"},
     "lost_confirm": {"zh": "确定把 <b>{name}</b> 标记为丢单吗？", "en": "Mark <b>{name}</b> as lost?"},
     "lost_done": {"zh": "已将 {name} 标记为丢单。", "en": "{name} marked as lost."},
-})
-
-
-TEXTS.update({
     "paste_who": {"zh": "这段对话里谁是客户？", "en": "Who is the customer in this conversation?"},
-})
-
-
-TEXTS.update({
     "exit_won": {"zh": "成交", "en": "won"},
     "exit_lost": {"zh": "丢单", "en": "lost"},
     "level_high": {"zh": "高", "en": "high"},

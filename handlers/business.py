@@ -95,7 +95,7 @@ async def _business_message(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 async def analyse_chat(context: ContextTypes.DEFAULT_TYPE, user: User, chat, transcript: str) -> None:
     core = core_of(context)
-    scripts = {k: v.script for k, v in core.config.objections.items()}
+    scripts = core.config.objection_scripts()
     loop = asyncio.get_running_loop()
     analysis = await loop.run_in_executor(None, intel.analyse, transcript, [user.name], scripts, None)
     customer = await core.db.run(intel.record_analysis, core, user, chat.customer_id, analysis)

@@ -6,7 +6,9 @@ Handlers stay thin: they parse the update, call a service with ``await core.db.r
 from __future__ import annotations
 
 import functools
+import html
 import logging
+import re
 from typing import Any, Awaitable, Callable
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
@@ -152,7 +154,6 @@ def clip(text: str, limit: int = 4096) -> str:
     if last_open > cut.rfind(">"):
         cut = cut[:last_open]
     # Close any tags left open by the cut.
-    import re
     stack: list[str] = []
     for match in re.finditer(r"<(/?)([a-z\-]+)[^>]*>", cut):
         closing, tag = match.group(1), match.group(2)
@@ -203,6 +204,7 @@ def in_flight(context: ContextTypes.DEFAULT_TYPE) -> InFlight:
 
 def plain_text(html_text: str) -> str:
     """An HTML message as plain text (for callback answers and alerts, which are not parsed)."""
-    import html
-    import re
-    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+    return html.unescape(_TAG.sub("", html_text))
+
+
+_TAG = re.compile(r"<[^>]+>")

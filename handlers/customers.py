@@ -1,7 +1,6 @@
 """Customers: guided /new, /customers, the customer card and its buttons, /log, /stage, fill-in-place."""
 from __future__ import annotations
 
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
@@ -260,8 +259,6 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
         await reply(update, t("fill_ask", lang, name=customer.name, field=core.config.field_label(field, lang)))
     else:
         await safe_answer(query, t("callback_invalid", lang))
-
-
 
 
 def _complete_item(session, user: User, customer_id: int, item_id: str, core):

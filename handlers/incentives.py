@@ -249,8 +249,6 @@ async def on_approve(update: Update, context: ContextTypes.DEFAULT_TYPE, user: U
     # (several requests on one message — the digest — keep their buttons; a repeat tap says "already")
 
 
-
-
 @member_only("manager", "admin")
 async def on_flag(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
     core = core_of(context)

@@ -100,7 +100,7 @@ async def start_analysis(update: Update, context: ContextTypes.DEFAULT_TYPE, use
     """Read the paste once; ask who the customer is when the text cannot tell; then which record."""
     core = core_of(context)
     loop = asyncio.get_running_loop()
-    scripts = {k: v.script for k, v in core.config.objections.items()}
+    scripts = core.config.objection_scripts()
     analysis, transcript = await loop.run_in_executor(None, intel.read, text, _rep_names(user), scripts, forward_origin)
     if analysis is None:
         await reply(update, t("paste_garbage", user.language))
@@ -144,7 +144,7 @@ async def on_pick_speaker(update: Update, context: ContextTypes.DEFAULT_TYPE, us
         await show(update, t("update_expired", user.language))
         return
     name = entry["speakers"][data.index]
-    scripts = {k: v.script for k, v in core.config.objections.items()}
+    scripts = core.config.objection_scripts()
     loop = asyncio.get_running_loop()
     entry["analysis"] = await loop.run_in_executor(None, intel.reanalyse, entry["transcript"], name, _rep_names(user), scripts)
     await ask_customer_record(update, context, user, data.token, entry, name)

@@ -29,6 +29,8 @@ async def on_vote(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
         return
     result = await core.db.run(spot.vote, core.config, user, data.check_id, data.verdict, core.clock.now())
     body = query.message.text_html if query.message is not None and query.message.text else ""
+    # The card without the "pick a reason" line a ⚠️ tap added below it.
+    base = body.rsplit("\n\n", 1)[0] if body.endswith(t("spot_pick_reason", lang)) else body
     if result.status in ("forbidden", "missing"):
         await safe_answer(query, t("callback_invalid", lang), alert=True)
         return
@@ -41,10 +43,8 @@ async def on_vote(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
         return
     if result.status == "card":
         await safe_answer(query)
-        base = body.rsplit("\n\n", 1)[0] if body.endswith(t("spot_pick_reason", lang)) else body
         await show(update, base, _markup(spot.card_buttons(data.check_id, lang)))
         return
-    base = body.rsplit("\n\n", 1)[0] if body.endswith(t("spot_pick_reason", lang)) else body
     if result.status == "ok":
         note = t("spot_ok_note", lang)
     else:

@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from core.clock import to_local
 from handlers import views
+from services import digest as digest_svc
 from services import outbox
 from services.brief import brief_for
 from services.core import Core
@@ -22,7 +23,8 @@ def folded_reminders(session: Session, user: User) -> int:
 def brief_payload(session: Session, core: Core, user: User, now: datetime, line: str | None = None) -> dict | None:
     """The brief for one rep, or None when there is nothing to do (no empty briefs).
 
-    ``line`` is the rep's own digest line when the caller computed it for the whole team at once.
+    ``line`` is the rep's own digest line when the brief job computed it for the whole team at
+    once; /today computes it here.
     """
     items = brief_for(session, core.config, user, now)
     folded = folded_reminders(session, user)
@@ -30,7 +32,6 @@ def brief_payload(session: Session, core: Core, user: User, now: datetime, line:
         return None
     text = views.brief_text(items, core.config, user.language, now, folded)
     if line is None:
-        from services import digest as digest_svc
         line = digest_svc.rep_line(session, core.config, user, now)
     if line:
         text += "\n\n" + line
@@ -41,7 +42,6 @@ def brief_payload(session: Session, core: Core, user: User, now: datetime, line:
 def brief_job(session: Session, core: Core, team: Team, slot: datetime) -> int:
     count = 0
     day = to_local(slot, core.config.tz).date().isoformat()
-    from services import digest as digest_svc
     members = team_members(session, team.id, roles=("rep", "manager"))
     lines = digest_svc.rep_lines(session, core.config, team.id, members, slot)
     for user in members:
@@ -56,8 +56,4 @@ def brief_job(session: Session, core: Core, team: Team, slot: datetime) -> int:
 
 
 def digest_job(session: Session, core: Core, team: Team, slot: datetime) -> int:
-    try:
-        from services import digest as digest_svc
-    except ImportError:
-        return 0
     return digest_svc.queue_digests(session, core, team, slot)

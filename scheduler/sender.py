@@ -43,6 +43,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.ratelimit import retry_seconds
 from core.logctx import reset_context, set_context
 from services import outbox
 from services.core import Core
@@ -370,7 +371,7 @@ class OutboxSender:
         try:
             message_id = await self._send(item, bot)
         except RetryAfter as exc:
-            wait = _seconds(exc.retry_after)
+            wait = retry_seconds(exc.retry_after)
             item.attempts += 1
             self.stats["retries"] += 1
             log.info("outbox row %s: 429, retry after %.1fs", item.id, wait)
@@ -489,10 +490,6 @@ class OutboxSender:
 def _short(exc: BaseException) -> str:
     """First line of a database error (not the whole SQL statement)."""
     return (str(exc).splitlines() or [""])[0][:200]
-
-
-def _seconds(value) -> float:
-    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
 
 
 def _apply_ops(session, ops: list[tuple]) -> None:

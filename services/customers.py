@@ -16,6 +16,7 @@ from services import points as points_svc
 from services.quality import (FieldProblem, FieldRejected, clean_field, company_core, completeness,
                               missing_fields, normalize_phone, similarity)
 from storage.models import Activity, ChecklistDone, CompanyGram, Customer, FieldHistory, StageChange, Task, Team, User
+from storage.rows import locked
 
 EDITABLE_BUILTINS = ("name", "company", "contact", "phone", "industry", "size", "source", "amount")
 
@@ -32,15 +33,9 @@ def can_see(user: User, customer: Customer) -> bool:
 
 
 def lock(session: Session, customer: Customer) -> Customer:
-    """Lock the customer's row for the rest of the transaction and reload it (same object).
-
-    Users act side by side: on PostgreSQL a rep and their manager (or two managers) may change one
-    customer at once; whoever comes second waits here and then decides from the fresh state
-    (SQLite serializes write transactions anyway and has no FOR UPDATE). The session autoflushes
-    before the query, so changes made so far are written, not lost by the reload.
-    """
-    return session.exec(select(Customer).where(Customer.id == customer.id).with_for_update()
-                        .execution_options(populate_existing=True)).one()
+    """The customer's row locked for the rest of the transaction and reloaded (same object): a rep
+    and their manager (or two managers) changing one customer at once take turns (storage/rows.py)."""
+    return locked(session, Customer, Customer.id == customer.id)
 
 
 def get_for(session: Session, user: User, customer_id: int) -> Customer | None:

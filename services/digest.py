@@ -283,7 +283,7 @@ def digest_text(config: Config, d: TeamDigest, team_name: str, lang: str) -> str
     low = sorted(d.reps, key=lambda u: (d.kpis.get(u.id, 0), u.id))[:3]
     out.append(t("digest_compliance", lang, days=config.kpi.window_days, items=_pct(d.compliance.items_pct),
                  moves=_pct(d.compliance.moves_pct),
-                 overall=_pct(d.compliance.overall), kpi=f"{avg_kpi:.0f}",
+                 overall=_pct(d.compliance.compliance), kpi=f"{avg_kpi:.0f}",
                  low="、".join(f"{u.name} {d.kpis.get(u.id, 0):.0f}" for u in low) or "—"))
     # Overdue and hot.
     if d.overdue_total:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import and_, case, func, update
+from sqlalchemy import and_, case, func
 from sqlmodel import Session, select
 
 from core.callbacks import Approve, FlagDecision
@@ -24,6 +24,7 @@ from services import outbox
 from services import points as points_svc
 from storage.models import Activity, ChecklistDone, Customer, PointsEntry, SpotCheck, StageChange, User
 from storage.models_incentives import AntiCheatFlag, Honor, QualityDay, Redemption
+from storage.rows import locked, transition
 
 SYSTEM_ACTIONS = ("milestone:", "redeem:")
 
@@ -164,8 +165,7 @@ class MeetingResult:
 def record_meeting(session: Session, config: Config, user: User, customer: Customer, attendees: list[dict[str, str]],
                    now: datetime, note: str = "") -> MeetingResult:
     """Record a meeting and its attendees; a cross-department one releases the withheld checklist points."""
-    from services.customers import lock
-    customer = lock(session, customer)  # two people recording at once release the withheld points once
+    customer = locked(session, Customer, Customer.id == customer.id)  # two people recording at once release the withheld points once
     activity = Activity(customer_id=customer.id, user_id=user.id, kind="meeting", text=note[:500], at=now,
                         data={"attendees": attendees})
     session.add(activity)
@@ -328,12 +328,9 @@ def decide_flag(session: Session, config: Config, manager: User, flag_id: int, a
     owner = session.get(User, flag.user_id)
     if flag.status != "open":
         return Decision("already", flag, owner)
-    claimed = session.execute(update(AntiCheatFlag).where(AntiCheatFlag.id == flag.id, AntiCheatFlag.status == "open")
-                              .values(status="revoked" if action == "revoke" else "cleared", decided_at=now,
-                                      decided_by=manager.id)).rowcount
-    if claimed != 1:
+    if not transition(session, flag, "status", "open", status="revoked" if action == "revoke" else "cleared",
+                      decided_at=now, decided_by=manager.id):
         return Decision("already", flag, owner)
-    session.refresh(flag)
     if action == "revoke":
         points_svc.reverse_entries(session, list(flag.entry_ids or []), now, f"flag {flag.id} ({flag.kind})")
         if owner:
@@ -356,11 +353,8 @@ def decide_award(session: Session, config: Config, manager: User, entry_id: int,
         return Decision("already", entry, owner)
     # A guarded UPDATE: two taps (or two managers) at once decide it only once.
     note = (entry.note + f" {'approved' if approve else 'declined'} by {manager.id}").strip()[:300]
-    claimed = session.execute(update(PointsEntry).where(PointsEntry.id == entry.id, PointsEntry.status == "pending")
-                              .values(status="awarded" if approve else "rejected", note=note)).rowcount
-    if claimed != 1:
+    if not transition(session, entry, "status", "pending", status="awarded" if approve else "rejected", note=note):
         return Decision("already", entry, owner)
-    session.refresh(entry)
     if owner:
         key = "award_approved_rep" if approve else "award_declined_rep"
         notify(session, owner, t(key, owner.language, points=entry.points, action=action_label(config, entry.action, owner.language)),
@@ -438,20 +432,16 @@ def decide_redemption(session: Session, config: Config, manager: User, redemptio
         return Decision("missing")
     if not _may_decide(manager, redemption.team_id):
         return Decision("forbidden")
-    # FOR UPDATE on the rep: two managers approving two of one rep's requests at once on PostgreSQL
-    # would both pass the balance check; the second now waits and sees the first's deduction.
-    owner = session.exec(select(User).where(User.id == redemption.user_id).with_for_update()
-                         .execution_options(populate_existing=True)).first()
+    # The rep's row is locked: two managers approving two of one rep's requests at once would both
+    # pass the balance check; the second now waits and sees the first's deduction.
+    owner = locked(session, User, User.id == redemption.user_id)
     if redemption.status != "requested":
         return Decision("already", redemption, owner)
     if approve and points_svc.balance(session, redemption.user_id) < redemption.price:
         return Decision("insufficient", redemption, owner)
-    claimed = session.execute(update(Redemption).where(Redemption.id == redemption.id, Redemption.status == "requested")
-                              .values(status="approved" if approve else "declined", decided_at=now,
-                                      decided_by=manager.id)).rowcount
-    if claimed != 1:
+    if not transition(session, redemption, "status", "requested", status="approved" if approve else "declined",
+                      decided_at=now, decided_by=manager.id):
         return Decision("already", redemption, owner)  # decided by a concurrent tap: never deduct twice
-    session.refresh(redemption)
     if approve:
         entry = PointsEntry(user_id=redemption.user_id, team_id=redemption.team_id, action=f"redeem:{redemption.reward_id}",
                             points=-redemption.price, status="redeemed", evidence_type="redemption",
@@ -512,8 +502,8 @@ def check_milestones(session: Session, config: Config, user: User, entry: Points
     if not wanted:
         return awarded
     # The rep's row is locked first: an award of their own and one given to them by someone else
-    # may be checked at the same moment on PostgreSQL, and the milestone is paid once.
-    session.exec(select(User.id).where(User.id == user.id).with_for_update()).one()
+    # may be checked at the same moment, and the milestone is paid once.
+    locked(session, User, User.id == user.id)
     done = set(session.exec(select(PointsEntry.action).where(
         PointsEntry.user_id == user.id, PointsEntry.action.startswith("milestone:"))))
     todo = [m for m in config.milestones if f"milestone:{m.id}" not in done and m.points > 0]
@@ -584,7 +574,6 @@ class RepStats(_ComplianceFigures):
     @property
     def completeness(self) -> float:
         return round(self.completeness_sum / self.open_customers, 1) if self.open_customers else 0.0
-
 
     @property
     def followup_pct(self) -> float | None:
@@ -699,10 +688,6 @@ class TeamCompliance(_ComplianceFigures):
     moves: int
     moves_complete: int
     flags: int
-
-    @property
-    def overall(self) -> float | None:
-        return self.compliance
 
 
 def team_compliance(stats: dict[int, RepStats]) -> TeamCompliance:
@@ -930,7 +915,6 @@ def honor_label(config: Config, honor: Honor, lang: str) -> str:
         if formula is not None and formula.label_en:
             return formula.label_en
     return honor.label
-
 
 
 # --- presentation of the profile (plain HTML and PNG; the handler only sends them) ----------------

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import threading
-
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -86,15 +85,14 @@ def team_model(session: Session, config: Config, team_id: int, now: datetime):
     if model is not None:
         return model
     # Cards open on several DB threads at once: the first of the day fits, the others wait for it
-    # instead of all fitting the same model (and the dict is never changed while being read).
+    # instead of all fitting the same model; only .get runs outside the lock.
     with _MODELS_LOCK:
         model = _MODELS.get(key)
         if model is None:
             model = predict.CloseModel.default(config).fit(training_rows(session, config, team_id))
-            fresh = {k: m for k, m in _MODELS.items() if k[1] == key[1]}  # drop yesterday's fits
-            fresh[key] = model
-            _MODELS.clear()
-            _MODELS.update(fresh)
+            for stale in [k for k in _MODELS if k[1] != key[1]]:  # yesterday's fits; other teams' stay
+                del _MODELS[stale]
+            _MODELS[key] = model
     return model
 
 

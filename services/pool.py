@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from core.config import Config
 from storage.models import Activity, Customer, User
+from storage.rows import locked
 
 
 def warn_due(session: Session, config: Config, team_id: int, now: datetime) -> list[tuple[Customer, User]]:
@@ -64,10 +65,8 @@ class ClaimResult:
 
 
 def claim(session: Session, config: Config, user: User, customer_id: int, now: datetime) -> ClaimResult:
-    # FOR UPDATE: two reps pressing "claim" at once on PostgreSQL — the second waits, then sees the
-    # owner (SQLite serializes write transactions anyway and has no FOR UPDATE).
-    customer = session.exec(select(Customer).where(Customer.id == customer_id).with_for_update()
-                            .execution_options(populate_existing=True)).first()
+    # Two reps pressing "claim" at once: the second waits here, then sees the owner.
+    customer = locked(session, Customer, Customer.id == customer_id)
     if customer is None or customer.team_id != user.team_id or customer.status != "open" or customer.invalid:
         return ClaimResult(False, "claim_not_in_pool")
     if customer.owner_id is not None:

@@ -11,7 +11,6 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
 from sqlmodel import Session, select
 
 from core.callbacks import SpotCheckVote
@@ -19,6 +18,7 @@ from core.config import Config
 from core.texts import t, tp
 from services import incentives as inc
 from storage.models import Activity, Customer, SpotCheck, User
+from storage.rows import transition
 
 RISK_WEIGHT = 2.0
 
@@ -117,11 +117,7 @@ def reason_buttons(config: Config, check_id: int, lang: str) -> list[list[dict]]
 
 def _decide(session: Session, check: SpotCheck, result: str, reason: str, now: datetime) -> bool:
     """Record the verdict once, even if the manager taps twice at the same moment."""
-    claimed = session.execute(update(SpotCheck).where(SpotCheck.id == check.id, SpotCheck.result == "pending")
-                              .values(result=result, reason=reason, decided_at=now)).rowcount
-    if claimed == 1:
-        session.refresh(check)
-    return claimed == 1
+    return transition(session, check, "result", "pending", result=result, reason=reason, decided_at=now)
 
 
 @dataclass

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from storage.models import Invite, Stranger, Team, User
+from storage.rows import locked
 
 ROLES = ("rep", "manager", "admin")
 
@@ -79,10 +80,8 @@ class JoinResult:
 def redeem_invite(session: Session, code: str, tg_id: int, name: str, username: str | None,
                   language: str, now: datetime) -> JoinResult:
     """Join the invite's team. Single use: the invite's row is locked while it is checked and used."""
-    # FOR UPDATE: two people redeeming one code at once on PostgreSQL — the second waits, then sees
-    # used_at (SQLite serializes write transactions anyway and has no FOR UPDATE).
-    invite = session.exec(select(Invite).where(Invite.code == code[:64]).with_for_update()
-                          .execution_options(populate_existing=True)).first()
+    # Two people redeeming one code at once: the second waits here, then sees used_at.
+    invite = locked(session, Invite, Invite.code == code[:64])
     if invite is None:
         raise InviteError("invalid")
     if invite.used_at is not None:

@@ -52,13 +52,21 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def sqlite_file(url: str) -> str | None:
+    """The file behind a SQLite URL; None for an in-memory database (or another engine)."""
+    if not is_sqlite(url) or "///" not in url:
+        return None
+    path = url.split("///", 1)[1]
+    return path if path and path != ":memory:" else None
+
+
 def make_engine(url: str, read_only: bool = False) -> Engine:
     """The engine; for SQLite, ``read_only`` gives one whose connections cannot write (reads in WAL
     mode then never wait for the writer, and a write slipped into a read fails loudly)."""
     url = normalize_url(url)
     if is_sqlite(url):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        path = sqlite_file(url)
+        if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_reader_pragmas if read_only else _sqlite_pragmas)
@@ -114,9 +122,7 @@ class Database:
         self.url = normalize_url(url)
         self.engine = make_engine(self.url)
         # A second engine only for a SQLite file (an in-memory database exists once per engine).
-        in_memory = self.url.split("///", 1)[-1] in ("", ":memory:") or self.url == "sqlite://"
-        self.read_engine = make_engine(self.url, read_only=True) if is_sqlite(self.url) and not in_memory \
-            else self.engine
+        self.read_engine = make_engine(self.url, read_only=True) if sqlite_file(self.url) else self.engine
         self._writer = threading.RLock() if is_sqlite(self.url) else _NoLock()
         self._write_queues: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> lock
         # SQLite has one writer at a time: more threads only fight over the GIL. PostgreSQL runs

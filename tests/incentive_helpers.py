@@ -186,3 +186,12 @@ class pg_core:
         from tests.conftest import drop_pg_schema
         self.core.db.close()
         drop_pg_schema(self.schema)
+
+
+def run_seeded_on_postgresql(config, seed, *checks) -> None:
+    """Seed one private PostgreSQL schema and run each ``check(core, data)`` on it (the seeded
+    SQLite tests, repeated on the other dialect)."""
+    with pg_core(config) as core:
+        data = seed(core)
+        for check in checks:
+            check(core, data)

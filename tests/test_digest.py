@@ -13,7 +13,7 @@ from services import incentives as inc
 from services import users as users_svc
 from storage.models import Activity, ChecklistDone, Customer, Outbox, PointsEntry, SpotCheck, StageChange, Team, User
 from tests.conftest import pg_only
-from tests.incentive_helpers import make_team, pg_core, seed_rows, sqlite_url
+from tests.incentive_helpers import make_team, run_seeded_on_postgresql, seed_rows, sqlite_url
 
 
 def local_day(core, when):
@@ -207,9 +207,7 @@ def test_rep_line_carries_the_reps_own_numbers(core, seeded):
 
 @pg_only
 def test_figures_on_postgresql(config):
-    with pg_core(config) as core:
-        data = seed(core)
-        test_funnel_and_bottleneck_match_an_independent_count(core, data)
-        test_digest_figures_match_independent_computation(core, data)
-        test_rep_line_carries_the_reps_own_numbers(core, data)
-        test_queue_digests_one_message_and_a_funnel_chart_per_manager(core, data)
+    run_seeded_on_postgresql(config, seed, test_funnel_and_bottleneck_match_an_independent_count,
+                             test_digest_figures_match_independent_computation,
+                             test_rep_line_carries_the_reps_own_numbers,
+                             test_queue_digests_one_message_and_a_funnel_chart_per_manager)

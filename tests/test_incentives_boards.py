@@ -13,7 +13,7 @@ from services import boards
 from storage.models import (ChecklistDone, Customer, GroupBinding, Outbox, PointsEntry, SpotCheck, StageChange, Team,
                             User)
 from tests.conftest import pg_only
-from tests.incentive_helpers import make_team, pg_core, seed_rows, sqlite_url
+from tests.incentive_helpers import make_team, run_seeded_on_postgresql, seed_rows, sqlite_url
 
 
 def load(core, model):
@@ -194,9 +194,7 @@ def test_period_targets_are_prorated(core):
 
 @pg_only
 def test_boards_on_postgresql(config):
-    with pg_core(config) as core:
-        data = seed(core)
-        test_board_figures_match_an_independent_computation(core, data)
-        test_group_sees_top_n_never_the_bottom(core, data)
-        test_movement_and_most_improved_since_the_last_board(core, data)
-        test_daily_board_job_posts_to_bound_groups_and_ranks_privately(core, data)
+    run_seeded_on_postgresql(config, seed, test_board_figures_match_an_independent_computation,
+                             test_group_sees_top_n_never_the_bottom,
+                             test_movement_and_most_improved_since_the_last_board,
+                             test_daily_board_job_posts_to_bound_groups_and_ranks_privately)

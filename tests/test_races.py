@@ -187,7 +187,6 @@ def test_managers_approving_one_reps_rewards_at_once_never_overspend(core):
     assert len(rows(core, Redemption, Redemption.status == "approved")) == 1
 
 
-
 def test_two_awards_crossing_a_milestone_at_once_pay_it_once(core):
     """The rep's own award and one given to them by someone else land together: one milestone."""
     from core.config import Milestone

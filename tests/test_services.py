@@ -89,7 +89,6 @@ def test_reads_see_committed_data_and_never_wait_for_a_writer(tmp_path):
     db.close()
 
 
-
 def test_an_in_memory_database_reads_what_it_wrote():
     """No second engine for :memory: (it would be a different, empty database)."""
     from storage.db import Database

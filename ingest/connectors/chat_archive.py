@@ -13,6 +13,7 @@ the customer's intent score), with FieldHistory naming the connector run.
 """
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,8 @@ from ingest import cleaning
 from ingest.connectors.base import Connector, ItemError, PageResult, entry, get_ref
 from services.quality import company_core, normalize_phone
 from storage.models import Activity, Customer, FieldHistory, IntentRecord
+
+log = logging.getLogger(__name__)
 from storage.models_ingest import ConnectorRun, ExternalRef
 
 MESSAGE_TYPES = ("text", "file", "image", "voice", "link")
@@ -148,13 +151,11 @@ class ChatArchiveConnector(Connector):
         analysis = None
         try:
             from services import intel
-            scripts = {k: v.script for k, v in config.objections.items()}
-            analysis = intel.analyse(transcript, rep_names, scripts)
+            analysis = intel.analyse(transcript, rep_names, config.objection_scripts())
         except ImportError:  # nlp/ not installed: activities are still recorded
             analysis = None
         except Exception:  # noqa: BLE001 - a text the analyser chokes on must not block the feed
-            import logging
-            logging.getLogger(__name__).exception("intent analysis failed for conversation %s", conv_id)
+            log.exception("intent analysis failed for conversation %s", conv_id)
             analysis = None
         data: dict[str, Any] = {"source": origin, "ref": ref_text, "messages": len(messages),
                                 "customer_messages": sum(1 for m in messages if m["role"] == "customer"),

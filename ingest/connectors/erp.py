@@ -150,6 +150,11 @@ def _money(value: float | None) -> str:
     return f"{value / 10000:g}万" if value >= 10000 else f"{value:g}"
 
 
+def _origin(connector: str) -> str:
+    """The source recorded on what a record changes: ``api:<source>`` as is, else ``connector:<name>``."""
+    return connector if connector.startswith("api:") else f"connector:{connector}"
+
+
 def find_or_create_customer(session: Session, core: Core, order: Order, connector: str, ref_text: str,
                             now: datetime) -> Customer:
     config = core.config
@@ -176,8 +181,7 @@ def find_or_create_customer(session: Session, core: Core, order: Order, connecto
         choice = assign.choose_owner(session, config, team, cleaned.data, cleaned.extras)
         result = cust_svc.create_customer(session, config, team.id, cleaned.data, now, actor=None,
                                           owner_id=choice.owner.id if choice.owner else None,
-                                          source=connector if connector.startswith("api:") else f"connector:{connector}",
-                                          source_ref=ref_text)
+                                          source=_origin(connector), source_ref=ref_text)
         if result.customer is None:
             if result.problems:
                 p = result.problems[0]
@@ -212,7 +216,7 @@ def apply_order(session: Session, core: Core, order: Order, *, connector: str, r
                           first_run_id=run_id, created_at=now, updated_at=now, data={"effects": []})
     done: list[str] = list((ref.data or {}).get("effects", []))
     effects: list[str] = []
-    origin = connector if connector.startswith("api:") else f"connector:{connector}"
+    origin = _origin(connector)
     owner = session.get(User, customer.owner_id) if customer.owner_id else None
     actor = owner or (session.get(User, customer.previous_owner_id) if customer.previous_owner_id else None)
     pushed = 0

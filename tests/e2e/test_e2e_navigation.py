@@ -111,7 +111,7 @@ async def test_pool_warning_recycling_and_claim(harness):
     assert len(released) == 1
     # The former owner waits a cooldown; another rep claims it.
     pool = await h.send(li, "/pool")
-    refused = await h.press(li, pool[-1], text="认领")
+    await h.press(li, pool[-1], text="认领")  # refused: the cooldown (the alert is checked below)
     answers = [r for r in h.tg.requests if r["method"].lower() == "answercallbackquery"]
     assert "重新认领" in (answers[-1]["params"].get("text") or "")
     pool2 = await h.send(chen, "/pool")
