@@ -185,6 +185,9 @@ class PoolSettings(_Strict):
 
 class DuplicateSettings(_Strict):
     fuzzy_threshold: float = Field(default=0.88, ge=0.5, le=1.0)
+    # /查重 per person and hour: another team's customers are found only by exact keys, and this
+    # keeps anyone from walking the phone-number space.
+    lookups_per_hour: int = Field(default=20, ge=1, le=10_000)
 
 
 class QualitySettings(_Strict):

@@ -73,14 +73,20 @@ async def refuse_stranger(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """Anyone unknown gets one polite refusal and no data; later messages are ignored."""
     core = core_of(context)
     tg = update.effective_user
+    if tg is None:
+        return
+    private = update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+    if not update.callback_query and not private:
+        return
+    # A deactivated member hears that their access ended, every time; a stranger once.
+    answer = await core.db.run(users_svc.refusal_for, tg.id, core.clock.now(), not update.callback_query)
     if update.callback_query:
-        await safe_answer(update.callback_query, t("stranger", lang(None, update))[:190])
+        key = "access_ended_short" if answer == "deactivated" else "stranger"
+        await safe_answer(update.callback_query, t(key, lang(None, update))[:190], alert=answer == "deactivated")
         return
-    if tg is None or update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
-        return
-    first = await core.db.run(users_svc.refuse_stranger_once, tg.id, core.clock.now())
-    if first and update.effective_message:
-        await update.effective_message.reply_text(t("stranger", lang(None, update)))
+    if answer and update.effective_message:
+        key = "access_ended" if answer == "deactivated" else "stranger"
+        await update.effective_message.reply_text(t(key, lang(None, update)))
 
 
 def member_only(*roles: str) -> Callable[[Handler], Callable[..., Awaitable[Any]]]:

@@ -13,9 +13,10 @@ from handlers.prompts import Prompt, clear_prompt, set_prompt, step
 from services import brief as brief_svc
 from services import intel, outbox
 from services import customers as cust_svc
+from services import lookup as lookup_svc
 from services import users as users_svc
 from services.dates import parse_when
-from services.quality import FieldRejected, clean_field
+from services.quality import FieldRejected, clean_field, company_core
 from storage.models import Customer, Task, User
 
 NEW_STEPS = ("name", "company", "phone", "source")
@@ -83,13 +84,23 @@ async def report_duplicate(update: Update, context: ContextTypes.DEFAULT_TYPE, u
     if c.owner_id == user.id:
         await reply(update, t("dup_owned_self", lang, name=c.name, reason=reason))
         return
-    if c.owner_id is None:
+    if c.owner_id is None and (c.team_id == user.team_id or user.role == "admin"):
         await reply(update, t("dup_in_pool", lang, name=c.name, reason=reason), views.claim_keyboard([c], lang))
         return
-    owner, managers = await core.db.run(_owner_and_managers, c)
+    if c.owner_id is None:
+        await reply(update, t("dup_other_team_vague", lang))
+        return
+    owner, managers, team = await core.db.run(_owner_and_managers, c)
     until = views.fmt_local(c.protected_until, core.config, lang, with_time=False)
-    await reply(update, t("dup_owned_other", lang, name=c.name, company=c.company or "—",
-                          owner=owner.name if owner else "—", until=until, reason=reason))
+    if c.team_id != user.team_id and user.role != "admin":
+        # Another team's customer: as little as /查重 tells across teams (services/lookup.py).
+        exact = lookup_svc.exact_key(c, lookup_svc.is_phone_query(values.get("phone") or ""),
+                                     company_core(values.get("company")))
+        await reply(update, t("owner_other_team", lang, team=team.name if team else "—", owner=owner.name if owner else "—",
+                              until=until, reason=reason) if exact else t("dup_other_team_vague", lang))
+    else:
+        await reply(update, t("dup_owned_other", lang, name=c.name, company=c.company or "—",
+                              owner=owner.name if owner else "—", until=until, reason=reason))
     for manager in managers:
         text = t("dup_manager_notice", manager.language, requester=user.name, name=values.get("name") or c.name,
                  company=values.get("company") or c.company or "—", owner=owner.name if owner else "—",
@@ -125,7 +136,7 @@ async def on_dup_decision(update: Update, context: ContextTypes.DEFAULT_TYPE, us
 
 def _owner_and_managers(session, c: Customer):
     owner = session.get(User, c.owner_id) if c.owner_id else None
-    return owner, users_svc.managers_of(session, c.team_id)
+    return owner, users_svc.managers_of(session, c.team_id), users_svc.get_team(session, c.team_id)
 
 
 # --- lists ------------------------------------------------------------------------------------
@@ -201,6 +212,9 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
             label = views.item_text(item, lang) if item else data.arg
             msg = t("item_done_points", lang, item=label, points=result.points) if result.points else t("item_done", lang, item=label)
             await safe_answer(query, plain_text(msg))
+        elif result.status == "gone":
+            await safe_answer(query, t("not_yours", lang), alert=True)
+            return
         elif result.status == "already":
             await safe_answer(query, t("item_already", lang))
         elif result.status == "missing_fields":
@@ -247,7 +261,9 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
                 InlineKeyboardButton(tp("btn_lost_yes", lang), callback_data=CardAction(customer.id, "lost", "y").encode()),
                 InlineKeyboardButton(tp("btn_back", lang), callback_data=OpenCard(customer.id).encode())]]))
             return
-        await core.db.run(_mark_lost, user, customer.id, core)
+        if not await core.db.run(_mark_lost, user, customer.id, core):
+            await safe_answer(query, t("not_yours", lang), alert=True)
+            return
         await safe_answer(query)
         await show(update, t("lost_done", lang, name=customer.name))
     elif action == "fill":
@@ -264,19 +280,31 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
 def _complete_item(session, user: User, customer_id: int, item_id: str, core):
     customer = cust_svc.get_for(session, user, customer_id)
     if customer is None:
-        return cust_svc.ItemResult("unknown")
-    return cust_svc.complete_item(session, core.config, user, customer, item_id, core.clock.now())
+        return cust_svc.ItemResult("gone")
+    try:
+        return cust_svc.complete_item(session, core.config, user, customer, item_id, core.clock.now())
+    except cust_svc.NotVisible:
+        return cust_svc.ItemResult("gone")
 
 
-def _mark_lost(session, user: User, customer_id: int, core) -> None:
+def _mark_lost(session, user: User, customer_id: int, core) -> bool:
     customer = cust_svc.get_for(session, user, customer_id)
-    if customer is not None:
+    if customer is None:
+        return False
+    try:
         cust_svc.close_lost(session, user, customer, core.clock.now())
+    except cust_svc.NotVisible:
+        return False
+    return True
 
 
 def _add_reminder(session, user: User, customer_id: int, when, core) -> None:
     customer = cust_svc.get_for(session, user, customer_id)
     if customer is None:
+        return
+    try:
+        cust_svc.lock(session, customer, user)  # not onto a customer handed over meanwhile
+    except cust_svc.NotVisible:
         return
     session.add(Task(customer_id=customer.id, user_id=user.id, kind="reminder", text="", due_at=when,
                      created_at=core.clock.now()))
@@ -306,7 +334,10 @@ def _advance(session, user: User, customer_id: int, core):
     customer = cust_svc.get_for(session, user, customer_id)
     if customer is None:
         return None, None
-    return cust_svc.advance_stage(session, core.config, user, customer, core.clock.now()), customer
+    try:
+        return cust_svc.advance_stage(session, core.config, user, customer, core.clock.now()), customer
+    except cust_svc.NotVisible:
+        return None, None
 
 
 @step("fill")
@@ -336,7 +367,10 @@ def _set_field(session, user: User, customer_id: int, field: str, raw, core):
     customer = cust_svc.get_for(session, user, customer_id)
     if customer is None:
         return None
-    return cust_svc.set_field(session, core.config, user, customer, field, raw, core.clock.now())
+    try:
+        return cust_svc.set_field(session, core.config, user, customer, field, raw, core.clock.now())
+    except cust_svc.NotVisible:
+        return None
 
 
 @step("log")
@@ -371,7 +405,10 @@ def _log(session, user: User, customer_id: int, text: str, next_at, core):
     customer = cust_svc.get_for(session, user, customer_id)
     if customer is None:
         return None
-    cust_svc.log_followup(session, core.config, user, customer, text, core.clock.now(), next_at)
+    try:
+        cust_svc.log_followup(session, core.config, user, customer, text, core.clock.now(), next_at)
+    except cust_svc.NotVisible:  # handed over while this follow-up waited for the row
+        return None
     return customer
 
 

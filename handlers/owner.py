@@ -9,6 +9,7 @@ from core.texts import t, tp
 from handlers import views
 from handlers.common import core_of, member_only, reply, safe_answer, show
 from services import customers as cust_svc
+from services import lookup as lookup_svc
 from services import pool as pool_svc
 from storage.models import User
 
@@ -22,24 +23,33 @@ async def owner(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) 
     if not query or len(query) > 100:
         await reply(update, t("usage_owner", lang))
         return
-    results = await core.db.run(cust_svc.owner_lookup, core.config, query)
-    if not results:
-        await reply(update, t("owner_free", lang, q=query))
+    found = await core.db.run(lookup_svc.owner_lookup, core.config, user, query, core.clock.now())
+    if found.limited:
+        await reply(update, t("lookup_limited", lang, n=core.config.duplicates.lookups_per_hour))
+        return
+    if not found.hits:
+        hint = "" if user.role == "admin" else "\n" + t("owner_cross_team_hint", lang)
+        await reply(update, t("owner_free", lang, q=query) + hint)
         return
     lines, claimable = [], []
-    for match, owner_user in results:
-        c = match.customer
-        reason = cust_svc.reason_text(match.reason, lang)
-        company = c.company or "—"
-        if c.owner_id is None:
-            lines.append(t("owner_pool", lang, name=c.name, company=company, reason=reason))
+    for hit in found.hits:
+        c = hit.match.customer
+        reason = cust_svc.reason_text(hit.match.reason, lang)
+        until = views.fmt_local(c.protected_until, core.config, lang, with_time=False)
+        owner_name = hit.owner.name if hit.owner else "—"
+        if not hit.own_team:
+            # Another team's customer: that it is held, by whom, until when — nothing else.
+            team = hit.team.name if hit.team else "—"
+            lines.append(t("owner_other_team", lang, team=team, owner=owner_name, until=until, reason=reason)
+                         if c.owner_id else t("owner_other_team_pool", lang, team=team, reason=reason))
+        elif c.owner_id is None:
+            lines.append(t("owner_pool", lang, name=c.name, company=c.company or "—", reason=reason))
             if c.team_id == user.team_id:
                 claimable.append(c)
         else:
-            until = views.fmt_local(c.protected_until, core.config, lang, with_time=False)
             # The owner's name is shown, never the customer's phone or notes.
-            lines.append(t("owner_taken", lang, name=c.name, company=company,
-                           owner=owner_user.name if owner_user else "—", until=until, reason=reason))
+            lines.append(t("owner_taken", lang, name=c.name, company=c.company or "—", owner=owner_name,
+                           until=until, reason=reason))
     await reply(update, "\n\n".join(lines), views.claim_keyboard(claimable, lang))
 
 

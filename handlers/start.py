@@ -27,6 +27,14 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             key = "invite_expired" if exc.reason == "expired" else "invite_invalid"
             await reply(update, t(key, lang_of(tg.language_code)))
             return
+        if joined.refused == "member":  # an invite never moves a member nor raises a role
+            lang = joined.user.language
+            await reply(update, t("invite_refused_member", lang, team=joined.team.name if joined.team else "—",
+                                  role=role_name(joined.user.role, lang)))
+            return
+        if joined.refused == "deactivated":
+            await reply(update, t("invite_refused_deactivated", joined.user.language))
+            return
         await reply(update, t("welcome_joined", joined.user.language, team=joined.team.name, name=joined.user.name))
         await set_role_menu(context.bot, tg.id, joined.user.role, joined.user.language)
         return
@@ -41,16 +49,28 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 @member_only("manager", "admin")
 async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    """An invite carries a role and a team: managers invite reps to their team; an admin may name
+    any team (``/invite manager 华南团队``, created if new)."""
     core = core_of(context)
     role = (context.args[0].lower() if context.args else "rep")
-    if role not in ("rep", "manager") or (role == "manager" and user.role != "admin"):
+    team_name = " ".join(context.args[1:]).strip()[:40] if context.args and len(context.args) > 1 else ""
+    if role not in ("rep", "manager") or (role == "manager" and user.role != "admin") or (team_name and user.role != "admin"):
         await reply(update, t("invite_role_invalid", user.language))
         return
-    created = await core.db.run(users_svc.create_invite, user, core.clock.now(), core.config.invites.ttl_hours, role)
-    team = await core.db.run(users_svc.get_team, created.team_id)
+    created, team, new_team = await core.db.run(_invite, user, role, team_name, core)
     link = f"https://t.me/{core.bot_username}?start={created.code}"
-    await reply(update, t("invite_created", user.language, hours=core.config.invites.ttl_hours, link=link,
-                          team=team.name if team else "—"))
+    text = t("invite_created", user.language, hours=core.config.invites.ttl_hours, link=link, team=team.name)
+    await reply(update, text + ("\n" + t("invite_team_created", user.language, team=team.name) if new_team else ""))
+
+
+def _invite(session, user: User, role: str, team_name: str, core):
+    now = core.clock.now()
+    team, new_team = users_svc.get_team(session, user.team_id), False
+    if team_name:
+        new_team = users_svc.find_team(session, team_name) is None
+        team = users_svc.ensure_team(session, team_name, core.config.team.timezone, now)
+    created = users_svc.create_invite(session, user, now, core.config.invites.ttl_hours, role, team.id)
+    return created, team, new_team
 
 
 @member_only()

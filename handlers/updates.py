@@ -133,6 +133,13 @@ def apply_draft(session, core, user: User, customer_id: int, draft: Draft):
     customer = cust_svc.get_for(session, user, customer_id)
     if customer is None:
         return None
+    try:
+        return _apply_draft(session, core, user, customer, draft)
+    except cust_svc.NotVisible:  # handed over while this update waited for the row: nothing written
+        return None
+
+
+def _apply_draft(session, core, user: User, customer, draft: Draft):
     now = core.clock.now()
     if draft.next_at is not None:
         clean_field("next_followup_at", draft.next_at, core.config, now)

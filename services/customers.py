@@ -24,18 +24,34 @@ EDITABLE_BUILTINS = ("name", "company", "contact", "phone", "industry", "size", 
 # --- visibility ---------------------------------------------------------------------------
 
 def can_see(user: User, customer: Customer) -> bool:
-    """A rep sees only their own customers; a manager their team's; an admin everything."""
+    """A rep sees only their own customers of their own team; a manager their team's; an admin
+    everything; a deactivated member nothing."""
+    if getattr(user, "deactivated_at", None) is not None:
+        return False
     if user.role == "admin":
         return True
     if user.role == "manager":
         return customer.team_id == user.team_id
-    return customer.owner_id == user.id
+    return customer.owner_id == user.id and customer.team_id == user.team_id
 
 
-def lock(session: Session, customer: Customer) -> Customer:
+class NotVisible(Exception):
+    """The customer changed hands (or team) while this change waited for its row lock."""
+
+
+def lock(session: Session, customer: Customer, actor: User | None = None) -> Customer:
     """The customer's row locked for the rest of the transaction and reloaded (same object): a rep
-    and their manager (or two managers) changing one customer at once take turns (storage/rows.py)."""
-    return locked(session, Customer, Customer.id == customer.id)
+    and their manager (or two managers) changing one customer at once take turns (storage/rows.py).
+
+    With an ``actor``, visibility is checked again on the locked row: whoever waited here may find
+    the customer handed over to someone else meanwhile, and then writes nothing (NotVisible).
+    The system actor (imports, connectors) has role ``system`` and is not a person to check.
+    """
+    row = locked(session, Customer, Customer.id == customer.id)
+    if actor is not None and getattr(actor, "role", None) in ("rep", "manager", "admin") \
+            and (row is None or not can_see(actor, row)):
+        raise NotVisible(customer.id)
+    return row
 
 
 def get_for(session: Session, user: User, customer_id: int) -> Customer | None:
@@ -269,7 +285,7 @@ def set_field(session: Session, config: Config, actor: User, customer: Customer,
     if name not in EDITABLE_BUILTINS and name not in config.fields and name != "next_followup_at":
         raise FieldRejected(FieldProblem.of(name, "q_unknown_field"))
     value = clean_field(name, raw, config, now)
-    customer = lock(session, customer)  # custom is rewritten whole, completeness awards once
+    customer = lock(session, customer, actor)  # custom is rewritten whole, completeness awards once
     if name in ("phone", "company"):
         dups = check_duplicates(session, config, **{name: value}, exclude_id=customer.id)
         other = [m for m in dups if m.customer.owner_id not in (None, customer.owner_id)]
@@ -298,7 +314,7 @@ def set_field(session: Session, config: Config, actor: User, customer: Customer,
 
 def log_followup(session: Session, config: Config, actor: User, customer: Customer, text: str, now: datetime,
                  next_at: datetime | None = None, kind: str = "followup") -> Activity:
-    customer = lock(session, customer)  # protection extends from the latest follow-up's
+    customer = lock(session, customer, actor)  # protection extends from the latest follow-up's
     activity = Activity(customer_id=customer.id, user_id=actor.id, kind=kind, text=text[:2000], at=now,
                         data={"next_at": next_at.isoformat() if next_at else None})
     session.add(activity)
@@ -352,7 +368,7 @@ class ItemResult:
 
 def complete_item(session: Session, config: Config, actor: User, customer: Customer, item_id: str,
                   now: datetime) -> ItemResult:
-    customer = lock(session, customer)  # one completion (and one award) per item, never an IntegrityError
+    customer = lock(session, customer, actor)  # one completion (and one award) per item, never an IntegrityError
     stage = config.stage(customer.stage)
     team = session.get(Team, customer.team_id)
     item = next((i for i in (stage.checklist if stage else []) if i.id == item_id), None)
@@ -391,7 +407,7 @@ class AdvanceResult:
 def advance_stage(session: Session, config: Config, actor: User, customer: Customer, now: datetime,
                   target: str | None = None) -> AdvanceResult:
     """Move to the next (or a later) stage; refused while the current stage's required fields are missing."""
-    customer = lock(session, customer)  # two people advancing at once move it (and earn for it) once
+    customer = lock(session, customer, actor)  # two people advancing at once move it (and earn for it) once
     if customer.status != "open":
         return AdvanceResult("closed")
     missing = missing_fields(customer, customer.stage, config)
@@ -462,7 +478,7 @@ def set_team_modules(session: Session, manager: User, modules: list[str]) -> Tea
 
 def close_lost(session: Session, actor: User, customer: Customer, now: datetime, reason: str = "") -> None:
     """The lost exit: recorded like a stage move, so funnel and model history see it."""
-    customer = lock(session, customer)
+    customer = lock(session, customer, actor)
     if customer.status != "open":
         return
     session.add(StageChange(customer_id=customer.id, from_stage=customer.stage, to_stage="lost",
@@ -473,15 +489,3 @@ def close_lost(session: Session, actor: User, customer: Customer, now: datetime,
     customer.updated_at = now
     session.add(customer)
     session.flush()
-
-
-def owner_lookup(session: Session, config: Config, query: str) -> list[tuple[Match, User | None]]:
-    """/查重: who owns a customer named by phone, company (group-aware) or exact customer name."""
-    digits = normalize_phone(query)
-    compact = query.replace(" ", "")
-    is_phone = bool(digits) and len(digits) >= 7 and len(digits) >= len(compact) * 0.6
-    matches = check_duplicates(session, config, phone=query if is_phone else None, company=None if is_phone else query)
-    if not matches and not is_phone:
-        rows = session.exec(select(Customer).where(Customer.name == query.strip(), Customer.invalid == False).limit(5))  # noqa: E712
-        matches = [Match(c, "company", 0.9) for c in rows]
-    return [(m, session.get(User, m.customer.owner_id) if m.customer.owner_id else None) for m in matches[:5]]

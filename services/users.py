@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from storage.models import Invite, Stranger, Team, User
+from services import audit
 from storage.rows import locked
 
 ROLES = ("rep", "manager", "admin")
@@ -25,6 +26,10 @@ def get_user(session: Session, tg_id: int) -> User | None:
 
 def get_team(session: Session, team_id: int | None) -> Team | None:
     return session.get(Team, team_id) if team_id else None
+
+
+def find_team(session: Session, name: str) -> Team | None:
+    return session.exec(select(Team).where(Team.name == name)).first()
 
 
 def ensure_team(session: Session, name: str, timezone: str, now: datetime) -> Team:
@@ -63,23 +68,33 @@ def create_invite(session: Session, creator: User, now: datetime, ttl_hours: int
     team_id = team_id or creator.team_id
     if team_id is None:
         raise PermissionError("creator has no team")
+    if creator.role != "admin" and team_id != creator.team_id:
+        raise PermissionError("managers invite into their own team")
     invite = Invite(code=secrets.token_urlsafe(12), team_id=team_id, created_by=creator.id, role=role,
                     created_at=now, expires_at=now + timedelta(hours=ttl_hours))
     session.add(invite)
     session.flush()
+    audit.record(session, "invite_created", now, actor=creator, team_id=team_id, role=role, invite_id=invite.id)
     return invite
 
 
 @dataclass
 class JoinResult:
     user: User
-    team: Team
+    team: Team | None
     created: bool
+    refused: str | None = None  # member | deactivated: nothing changed, the invite stays unused
 
 
 def redeem_invite(session: Session, code: str, tg_id: int, name: str, username: str | None,
                   language: str, now: datetime) -> JoinResult:
-    """Join the invite's team. Single use: the invite's row is locked while it is checked and used."""
+    """Join the invite's team with the invite's role. Single use: the invite's row is locked while it
+    is checked and used.
+
+    An invite is for someone who is not in a team yet: it never raises a role and never moves a
+    member of one team into another (that is a manager's or admin's decision in /team, with an
+    answer for the person's customers).  A refusal does not use the invite up.
+    """
     # Two people redeeming one code at once: the second waits here, then sees used_at.
     invite = locked(session, Invite, Invite.code == code[:64])
     if invite is None:
@@ -91,21 +106,37 @@ def redeem_invite(session: Session, code: str, tg_id: int, name: str, username: 
     team = session.get(Team, invite.team_id)
     user = get_user(session, tg_id)
     created = user is None
+    if user is not None and (user.deactivated_at is not None or user.team_id is not None or user.role == "admin"):
+        reason = "deactivated" if user.deactivated_at is not None else "member"
+        # Returned, not raised: the refusal is recorded (a raise would roll the record back).
+        audit.record(session, "invite_refused", now, actor=user, other_team_id=invite.team_id, reason=reason,
+                     invite_id=invite.id, invite_role=invite.role)
+        return JoinResult(user=user, team=get_team(session, user.team_id), created=False, refused=reason)
     if user is None:
         user = User(tg_id=tg_id, name=name or str(tg_id), username=username, role=invite.role,
                     team_id=invite.team_id, language=language, joined_at=now)
         session.add(user)
-    else:
+    else:  # known but in no team (a team that was removed): joins with the invite's role
         user.team_id = invite.team_id
-        if user.role == "rep" and invite.role == "manager":
-            user.role = "manager"
+        user.role = invite.role
         user.active = True
     session.flush()
     invite.used_by = user.id
     invite.used_at = now
     session.add(invite)
     session.flush()
+    audit.record(session, "invite_redeemed", now, actor=user, subject=user, team_id=invite.team_id,
+                 role=invite.role, invite_id=invite.id, created_by=invite.created_by)
     return JoinResult(user=user, team=team, created=created)
+
+
+def refusal_for(session: Session, tg_id: int, now: datetime, once: bool = True) -> str | None:
+    """How to answer someone who is not an active member: ``deactivated`` (every time, politely),
+    ``stranger`` (the first time when ``once``; button presses are always answered) or None (stay silent)."""
+    user = get_user(session, tg_id)
+    if user is not None and user.deactivated_at is not None:
+        return "deactivated"
+    return "stranger" if not once or refuse_stranger_once(session, tg_id, now) else None
 
 
 def refuse_stranger_once(session: Session, tg_id: int, now: datetime) -> bool:
@@ -162,6 +193,6 @@ def member_for_update(session: Session, tg_id: int, name: str, username: str | N
                       refresh_profile: bool) -> User | None:
     """The registered member behind an update (None for strangers), with a fresh profile."""
     user = get_user(session, tg_id)
-    if user is None or (user.team_id is None and user.role != "admin"):
-        return None
+    if user is None or user.deactivated_at is not None or (user.team_id is None and user.role != "admin"):
+        return None  # a deactivated member is not re-activated by writing (see refusal_for)
     return touch_profile(session, user, name, username, language) if refresh_profile else user

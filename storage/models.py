@@ -39,6 +39,8 @@ class User(SQLModel, table=True):
     language: str = "zh"
     active: bool = True  # False once the user blocked the bot (403); skipped by fan-outs
     blocked_at: Optional[NaiveDatetime] = None
+    # Set when a manager or admin ends this person's access (离职); only an admin clears it.
+    deactivated_at: Optional[NaiveDatetime] = None
     cohort: str = "default"  # comparable group for fair leaderboards (role or tenure)
     target_points: int = 100
     joined_at: NaiveDatetime

@@ -1,0 +1,350 @@
+"""People's lifecycle in a team (issue 11): roles, moves between teams, offboarding (离职继承).
+
+Roles and teams change only here, as explicit decisions by a manager (their own team's reps) or an
+admin (anyone); ``actor=None`` is the operator's CLI.  Every change is on the audit trail.
+
+Offboarding ends access at once (``User.deactivated_at``: the bot treats the person as gone and
+writing to it does not re-activate) and hands every customer, open task, reminder and draft to
+one colleague, several in turn, or the team pool (which restarts protection by the pool rules).
+Points, activities and history keep their author.  Each new owner gets one message listing what
+they received.  Every customer row is locked while it changes hands, so a follow-up racing the
+hand-over either lands before it or finds the customer gone (services.customers.lock).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.orm import object_session
+from sqlmodel import Session, select
+
+from services import audit, outbox
+from storage.models import Activity, Customer, Outbox, Task, Team, User
+from storage.models_business import BusinessLink
+from storage.rows import locked
+
+MODES = ("colleague", "split", "pool")
+
+
+class TeamError(Exception):
+    """Refused: forbidden | not_found | bad_target | same | last_admin | not_deactivated | deactivated."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Handover:
+    """Where a person's customers go: one colleague, several in turn (``split``), or the pool."""
+    mode: str
+    to: list[int] = field(default_factory=list)
+
+
+@dataclass
+class HandoverReport:
+    customers: dict[int | None, list[int]] = field(default_factory=dict)  # new owner (None: pool) → ids
+    tasks: int = 0
+    drafts: int = 0
+
+    @property
+    def customer_count(self) -> int:
+        return sum(len(ids) for ids in self.customers.values())
+
+
+@dataclass
+class MemberRow:
+    user: User
+    customers: int
+    last_activity: datetime | None
+
+
+# --- who may do what -----------------------------------------------------------------------------
+
+def can_manage(actor: User | None, target: User) -> bool:
+    """The CLI and admins manage anyone; a manager manages the reps of their own team."""
+    if actor is None or actor.role == "admin":
+        return True
+    return actor.role == "manager" and target.role == "rep" and target.team_id == actor.team_id
+
+
+def _target(session: Session, actor: User | None, user_id: int) -> User:
+    # Not locked here: customers are locked before people everywhere (a follow-up locks the
+    # customer, then its points lock the rep), so callers lock the person after the customers.
+    target = session.get(User, user_id)
+    if target is None:
+        raise TeamError("not_found")
+    if not can_manage(actor, target) or (actor is not None and actor.id == target.id):
+        raise TeamError("forbidden")
+    return target
+
+
+def _relock(target: User) -> User:
+    """The person's row locked and re-read, after any customers (see ``_target``)."""
+    return locked(object_session(target), User, User.id == target.id)
+
+
+def teams_for(session: Session, actor: User | None) -> list[Team]:
+    """Teams whose members this actor sees in /team: an admin (or the CLI) all, a manager theirs."""
+    query = select(Team).order_by(Team.id)
+    if actor is not None and actor.role != "admin":
+        query = query.where(Team.id == actor.team_id)
+    return list(session.exec(query))
+
+
+def members(session: Session, actor: User | None, team_id: int) -> list[MemberRow]:
+    """A team's members with role, status, customers held and last activity (three queries)."""
+    if actor is not None and actor.role != "admin" and team_id != actor.team_id:
+        return []
+    people = list(session.exec(select(User).where(User.team_id == team_id).order_by(User.deactivated_at.is_not(None), User.role, User.id)))
+    ids = [u.id for u in people]
+    if not ids:
+        return []
+    held = dict(session.execute(select(Customer.owner_id, func.count()).where(
+        Customer.owner_id.in_(ids), Customer.status == "open", Customer.invalid == False)  # noqa: E712
+        .group_by(Customer.owner_id)).all())
+    last = dict(session.execute(select(Activity.user_id, func.max(Activity.at)).where(Activity.user_id.in_(ids))
+                                .group_by(Activity.user_id)).all())
+    return [MemberRow(u, held.get(u.id, 0), last.get(u.id)) for u in people]
+
+
+def member(session: Session, actor: User | None, user_id: int) -> MemberRow | None:
+    user = session.get(User, user_id)
+    if user is None or (actor is not None and actor.role != "admin" and user.team_id != actor.team_id):
+        return None
+    return next((row for row in members(session, actor, user.team_id) if row.user.id == user_id), None)
+
+
+def colleagues(session: Session, target: User) -> list[User]:
+    """Who can receive this person's customers: active members of the same team."""
+    return list(session.exec(select(User).where(
+        User.team_id == target.team_id, User.id != target.id, User.deactivated_at.is_(None),
+        User.role.in_(("rep", "manager"))).order_by(User.role.desc(), User.id)))
+
+
+# --- role and team ---------------------------------------------------------------------------------
+
+def change_role(session: Session, core: Any, actor: User | None, user_id: int, role: str) -> User:
+    """Only an admin (or the CLI) makes or unmakes a manager; admins come from `salesbot admin add`."""
+    if role not in ("rep", "manager") or (actor is not None and actor.role != "admin"):
+        raise TeamError("forbidden")
+    target = _relock(_target(session, actor, user_id))
+    if target.role == role:
+        raise TeamError("same")
+    if target.role == "admin":
+        raise TeamError("forbidden")
+    before, target.role = target.role, role
+    session.add(target)
+    audit.record(session, "role_changed", core.clock.now(), actor=actor, subject=target, team_id=target.team_id,
+                 before=before, after=role)
+    return target
+
+
+def move_member(session: Session, core: Any, actor: User | None, user_id: int, team_id: int,
+                customers: str | Handover) -> HandoverReport:
+    """Move a person to another team; ``customers`` is ``"keep"`` (they go along, into the new
+    team) or a Handover within the old team (to colleagues or the pool)."""
+    now = core.clock.now()
+    target = _target(session, actor, user_id)
+    team = session.get(Team, team_id)
+    if team is None:
+        raise TeamError("not_found")
+    if team.id == target.team_id:
+        raise TeamError("same")
+    if target.deactivated_at is not None:
+        raise TeamError("deactivated")
+    if target.role != "rep" and actor is not None and actor.role != "admin":
+        raise TeamError("forbidden")
+    old_team = target.team_id
+    if customers == "keep":
+        report = HandoverReport()
+        for customer in _held(session, target):
+            customer.team_id = team.id
+            customer.updated_at = now
+            session.add(customer)
+            session.add(Activity(customer_id=customer.id, user_id=actor.id if actor else None, kind="transfer", at=now,
+                                 text=f"team {old_team}->{team.id}",
+                                 data={"from_team": old_team, "to_team": team.id, "reason": "move"}))
+            report.customers.setdefault(target.id, []).append(customer.id)
+    else:
+        report = _hand_over(session, core, actor, target, customers, reason="move")
+    target = _relock(target)
+    if target.team_id != old_team:
+        raise TeamError("same")
+    target.team_id = team.id
+    session.add(target)
+    audit.record(session, "team_changed", now, actor=actor, subject=target, team_id=old_team, other_team_id=team.id,
+                 customers="keep" if customers == "keep" else customers.mode, moved=report.customer_count)
+    session.flush()
+    return report
+
+
+# --- offboarding ----------------------------------------------------------------------------------
+
+def deactivate(session: Session, core: Any, actor: User | None, user_id: int, plan: Handover) -> HandoverReport:
+    """End a person's access now and hand everything they hold over according to ``plan``."""
+    now = core.clock.now()
+    target = _target(session, actor, user_id)
+    if target.deactivated_at is not None:
+        raise TeamError("deactivated")
+    if target.role == "admin" and not session.exec(select(User.id).where(
+            User.role == "admin", User.id != target.id, User.deactivated_at.is_(None))).first():
+        raise TeamError("last_admin")
+    report = _hand_over(session, core, actor, target, plan, reason="offboarding")
+    target = _relock(target)  # two managers offboarding one person at once: the second stops here
+    if target.deactivated_at is not None:
+        raise TeamError("deactivated")
+    target.deactivated_at = now
+    target.active = False
+    session.add(target)
+    # Nothing more reaches them: queued briefs and cards are dropped, Business chats no longer read.
+    for row in session.exec(select(Outbox).where(Outbox.chat_id == target.tg_id, Outbox.status == "pending")):
+        row.status = "skipped"
+        row.last_error = "deactivated"
+        session.add(row)
+    for link in session.exec(select(BusinessLink).where(BusinessLink.user_id == target.id, BusinessLink.consent == "granted")):
+        link.consent = "revoked"
+        session.add(link)
+    audit.record(session, "deactivated", now, actor=actor, subject=target, team_id=target.team_id, mode=plan.mode,
+                 customers=report.customer_count, tasks=report.tasks, drafts=report.drafts)
+    session.flush()
+    return report
+
+
+def reactivate(session: Session, core: Any, actor: User | None, user_id: int) -> User:
+    """An admin (or the CLI) restores access; the customers handed over stay where they went."""
+    if actor is not None and actor.role != "admin":
+        raise TeamError("forbidden")
+    target = _relock(_target(session, actor, user_id))
+    if target.deactivated_at is None:
+        raise TeamError("not_deactivated")
+    target.deactivated_at = None
+    target.active = True
+    target.blocked_at = None
+    session.add(target)
+    audit.record(session, "reactivated", core.clock.now(), actor=actor, subject=target, team_id=target.team_id)
+    return target
+
+
+def hand_over_customers(session: Session, core: Any, actor: User | None, from_user_id: int,
+                        customer_ids: list[int], to_user_id: int | None) -> HandoverReport:
+    """Hand some of a person's customers (and their open tasks) to one colleague or the pool."""
+    target = _target(session, actor, from_user_id)
+    plan = Handover("pool") if to_user_id is None else Handover("colleague", [to_user_id])
+    return _hand_over(session, core, actor, target, plan, reason="handover", only=set(customer_ids))
+
+
+def _held(session: Session, user: User, only: set[int] | None = None) -> list[Customer]:
+    query = select(Customer.id).where(Customer.owner_id == user.id)
+    if only is not None:
+        query = query.where(Customer.id.in_(only or {-1}))
+    ids = list(session.exec(query.order_by(Customer.id)))
+    # Each row locked (in id order, so two hand-overs never deadlock) and re-read under the lock.
+    rows = [locked(session, Customer, Customer.id == cid) for cid in ids]
+    return [c for c in rows if c is not None and c.owner_id == user.id]
+
+
+def _recipients(session: Session, target: User, plan: Handover) -> list[User]:
+    if plan.mode not in MODES:
+        raise TeamError("bad_target")
+    if plan.mode == "pool":
+        return []
+    allowed = {u.id: u for u in colleagues(session, target)}
+    chosen = [allowed[i] for i in dict.fromkeys(plan.to) if i in allowed]
+    if not chosen or len(chosen) != len(set(plan.to)) or (plan.mode == "colleague" and len(chosen) != 1):
+        raise TeamError("bad_target")
+    return chosen
+
+
+def _hand_over(session: Session, core: Any, actor: User | None, target: User, plan: Handover, *, reason: str,
+               only: set[int] | None = None) -> HandoverReport:
+    now = core.clock.now()
+    config = core.config
+    recipients = _recipients(session, target, plan)
+    report = HandoverReport()
+    new_owner: dict[int, int | None] = {}
+    for i, customer in enumerate(_held(session, target, only)):
+        to = recipients[i % len(recipients)] if recipients else None
+        customer.previous_owner_id = target.id
+        customer.owner_id = to.id if to else None
+        customer.pool_warned_at = None
+        if to is None:  # the pool's rules: released now, unprotected until someone claims it
+            customer.released_at = now
+            customer.protected_until = None
+        else:  # a fresh protection period for the new owner
+            customer.protected_until = now + timedelta(days=config.pool.protect_days)
+        customer.updated_at = now
+        session.add(customer)
+        session.add(Activity(customer_id=customer.id, user_id=actor.id if actor else None, kind="transfer", at=now,
+                             text=f"{target.id}->{to.id if to else 'pool'}",
+                             data={"from": target.id, "to": to.id if to else None, "reason": reason}))
+        report.customers.setdefault(to.id if to else None, []).append(customer.id)
+        new_owner[customer.id] = to.id if to else None
+    report.tasks = _move_tasks(session, target, new_owner, recipients, actor, only is None)
+    if only is None:
+        report.drafts = _move_drafts(session, target, recipients, actor)
+    session.flush()
+    for owner_id, ids in report.customers.items():
+        audit.record(session, "handover", now, actor=actor, subject=target, team_id=target.team_id,
+                     to=owner_id, customers=ids, reason=reason)
+    _notify(session, core, target, report, recipients, now)
+    return report
+
+
+def _move_tasks(session: Session, target: User, new_owner: dict[int, int | None], recipients: list[User],
+                actor: User | None, everything: bool) -> int:
+    """Open tasks follow their customer; tasks without one (or of pooled customers) go to the first
+    recipient, else to the manager who decided, else they are folded."""
+    fallback = recipients[0].id if recipients else (actor.id if actor is not None and actor.role != "admin" else None)
+    moved = 0
+    for task in session.exec(select(Task).where(Task.user_id == target.id, Task.status == "open")):
+        if task.customer_id in new_owner:
+            to = new_owner[task.customer_id] or fallback
+        elif everything:
+            to = fallback
+        else:
+            continue
+        if to is None:
+            task.status = "folded"
+        else:
+            task.user_id = to
+        session.add(task)
+        moved += 1
+    return moved
+
+
+def _move_drafts(session: Session, target: User, recipients: list[User], actor: User | None) -> int:
+    """Drafts kept in the database are planned spreadsheet imports; unsaved update previews live in
+    the leaver's chat only and end with their access."""
+    try:
+        from storage.models_ingest import ImportBatch
+    except ImportError:  # pragma: no cover - the ingest area is part of every build
+        return 0
+    to = recipients[0].id if recipients else (actor.id if actor is not None else None)
+    moved = 0
+    for batch in session.exec(select(ImportBatch).where(ImportBatch.user_id == target.id, ImportBatch.status == "planned")):
+        if to is None:
+            batch.status = "cancelled"
+        else:
+            batch.user_id = to
+        session.add(batch)
+        moved += 1
+    return moved
+
+
+def _notify(session: Session, core: Any, target: User, report: HandoverReport, recipients: list[User], now: datetime) -> None:
+    """One message per new owner listing every customer they received (and how many tasks)."""
+    from core.texts import t
+    names = {c.id: c.name for c in session.exec(select(Customer).where(
+        Customer.id.in_([i for ids in report.customers.values() for i in ids] or [-1])))}
+    by_user = {u.id: u for u in recipients}
+    for owner_id, ids in report.customers.items():
+        user = by_user.get(owner_id) if owner_id else None
+        if user is None:
+            continue
+        listing = "\n".join(f"• {names.get(i, i)}" for i in ids[:60]) + (f"\n… +{len(ids) - 60}" if len(ids) > 60 else "")
+        text = t("handover_received", user.language, n=len(ids), leaver=target.name, list=listing)
+        outbox.enqueue(session, user.tg_id, "notice", {"text": text},
+                       f"handover:{target.id}:{user.id}:{now:%Y%m%d%H%M%S}:{ids[0]}", now)
