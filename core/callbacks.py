@@ -193,3 +193,58 @@ class ImportDecision(CallbackData, prefix="im"):
     """Confirm (1) or cancel (0) a planned spreadsheet import (ingest/sheets.py)."""
     batch_id: int
     ok: int
+
+
+# --- team boundaries and people's lifecycle (issue 11) ---------------------------------------
+
+@dataclass(frozen=True)
+class TeamView(CallbackData, prefix="tmv"):
+    """/team: one team's members (admins pick among teams)."""
+    team_id: int
+
+
+@dataclass(frozen=True)
+class TeamMember(CallbackData, prefix="tmm"):
+    """/team: one member's panel."""
+    user_id: int
+
+
+@dataclass(frozen=True)
+class TeamRole(CallbackData, prefix="tmr"):
+    """Set a member's role (rep | manager): admins only."""
+    user_id: int
+    role: str
+
+
+@dataclass(frozen=True)
+class TeamMove(CallbackData, prefix="tmt"):
+    """Move a member to another team: team_id 0 = choose the team; mode "" = choose what happens
+    to their customers (keep | c = one colleague ``to`` | p = pool); ok 1 = confirmed."""
+    user_id: int
+    team_id: int
+    mode: str
+    to: int
+    ok: int
+
+
+@dataclass(frozen=True)
+class TeamOff(CallbackData, prefix="tmo"):
+    """Deactivate (离职) with a hand-over: mode "" = choose (c = colleague ``to`` | s = split across
+    the team | p = pool); ok 1 = confirmed."""
+    user_id: int
+    mode: str
+    to: int
+    ok: int
+
+
+@dataclass(frozen=True)
+class TeamReactivate(CallbackData, prefix="tmx"):
+    """An admin restores a deactivated member's access (customers are not given back)."""
+    user_id: int
+
+
+@dataclass(frozen=True)
+class AuditPage(CallbackData, prefix="aud"):
+    """/audit: a page of the trail, or (export 1) the whole trail as a CSV file."""
+    page: int
+    export: int

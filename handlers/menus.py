@@ -11,7 +11,7 @@ from telegram.error import TelegramError
 from core.texts import COMMANDS
 
 REP_MENU = ["today", "customers", "new", "log", "stage", "meeting", "owner", "pool", "me", "board", "shop", "business", "help", "cancel"]
-MANAGER_MENU = ["today", "customers", "new", "owner", "pool", "digest", "invite", "modules", "board", "me", "shop",
+MANAGER_MENU = ["today", "customers", "new", "owner", "pool", "digest", "invite", "team", "audit", "modules", "board", "me", "shop",
                 "import", "export", "help", "cancel"]
 
 

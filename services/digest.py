@@ -20,6 +20,7 @@ from core.config import Config
 from core.texts import Raw, esc, t, tp
 from services import incentives as inc
 from services import outbox
+from services import team as team_svc
 from storage.models import Activity, Customer, PointsEntry, SpotCheck, Team, User
 from storage.models_incentives import AntiCheatFlag, Redemption
 
@@ -125,6 +126,8 @@ class TeamDigest:
     blocked: list[str]
     pending_total: int = 0
     new_blocked: int = 0
+    people: list[tuple[str, str, int, str]] = field(default_factory=list)  # kind, name, customers moved, team
+
 
     @property
     def activity_total(self) -> int:
@@ -132,7 +135,8 @@ class TeamDigest:
 
     @property
     def nothing_new(self) -> bool:
-        return not (self.activity_total or self.spot_flags or self.cheat_flags or self.pending or self.new_blocked)
+        return not (self.activity_total or self.spot_flags or self.cheat_flags or self.pending or self.new_blocked
+                    or self.people)
 
 
 def yesterday_activity(session: Session, user_ids: list[int], start: datetime, end: datetime) -> dict[int, dict[str, int]]:
@@ -164,7 +168,7 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
     k_start, k_end = inc.kpi_window(config, now)
     members = list(session.exec(select(User).where(User.team_id.in_(team_ids)).order_by(User.id)))
     owners = {u.id: u.name for u in members}
-    reps = [u for u in members if u.role == "rep"]
+    reps = [u for u in members if u.role == "rep" and u.deactivated_at is None]
     stats = inc.rep_stats_many(session, config, team_ids, k_start, k_end, now, users=reps)
     kinds = yesterday_activity(session, [u.id for u in members], y_start, y_end)
 
@@ -217,12 +221,13 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
             Redemption.team_id.in_(team_ids), Redemption.status == "requested").group_by(Redemption.team_id)):
         pending_total[team_id] = pending_total.get(team_id, 0) + n
     all_funnels = funnels(session, config, team_ids, now, lang)
+    people = team_svc.people_changes(session, team_ids, y_start, now)
     day = inc.local_date(config, now)
     out = {}
     for t in team_ids:
         team_reps = [u for u in reps if u.team_id == t]
         team_stats = {u.id: stats[u.id] for u in team_reps}
-        blocked = [u for u in members if u.team_id == t and not u.active]
+        blocked = [u for u in members if u.team_id == t and not u.active and u.deactivated_at is None]
         out[t] = TeamDigest(
             team_id=t, day=day, funnel=all_funnels[t], reps=team_reps,
             yesterday={u.id: RepDay(u, kinds.get(u.id, {})) for u in team_reps}, stats=team_stats,
@@ -230,7 +235,8 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
             compliance=inc.team_compliance(team_stats), overdue_total=overdue_total.get(t, 0), overdue_top=overdue_top[t],
             hot=hot[t], spot_flags=spot_flags[t], cheat_flags=cheat_flags[t], pending=pending[t],
             pending_total=pending_total.get(t, 0), blocked=[u.name for u in blocked],
-            new_blocked=sum(1 for u in blocked if u.blocked_at and u.blocked_at >= y_start))
+            new_blocked=sum(1 for u in blocked if u.blocked_at and u.blocked_at >= y_start),
+            people=people.get(t, []))
     return out
 
 
@@ -301,6 +307,9 @@ def digest_text(config: Config, d: TeamDigest, team_name: str, lang: str) -> str
         out.append(t("digest_cheat_flags", lang, n=len(d.cheat_flags), items=Raw(items)))
     if d.pending:
         out.append(t("digest_pending", lang, n=d.pending_total))
+    if d.people:
+        items = "；".join(esc(tp(f"digest_people_{kind}", lang, name=name, n=n, team=team)) for kind, name, n, team in d.people[:MAX_LIST])
+        out.append(t("digest_people", lang, items=Raw(items)))
     if d.blocked:
         out.append(t("digest_blocked", lang, names="、".join(d.blocked[:20]), n=len(d.blocked)))
     return join_lines(out)

@@ -175,6 +175,9 @@ def move_member(session: Session, core: Any, actor: User | None, user_id: int, t
         raise TeamError("same")
     target.team_id = team.id
     session.add(target)
+    from core.texts import t
+    outbox.enqueue(session, target.tg_id, "notice", {"text": t("moved_to_team", target.language, team=team.name)},
+                   f"moved:{target.id}:{team.id}:{now:%Y%m%d%H%M%S}", now)
     audit.record(session, "team_changed", now, actor=actor, subject=target, team_id=old_team, other_team_id=team.id,
                  customers="keep" if customers == "keep" else customers.mode, moved=report.customer_count)
     session.flush()
@@ -199,7 +202,8 @@ def deactivate(session: Session, core: Any, actor: User | None, user_id: int, pl
     target.deactivated_at = now
     target.active = False
     session.add(target)
-    # Nothing more reaches them: queued briefs and cards are dropped, Business chats no longer read.
+    # Nothing more reaches them: queued briefs and cards are dropped (the sender skips inactive
+    # people too), Business chats are no longer read.  They hear that access ended when they write.
     for row in session.exec(select(Outbox).where(Outbox.chat_id == target.tg_id, Outbox.status == "pending")):
         row.status = "skipped"
         row.last_error = "deactivated"
@@ -348,3 +352,64 @@ def _notify(session: Session, core: Any, target: User, report: HandoverReport, r
         text = t("handover_received", user.language, n=len(ids), leaver=target.name, list=listing)
         outbox.enqueue(session, user.tg_id, "notice", {"text": text},
                        f"handover:{target.id}:{user.id}:{now:%Y%m%d%H%M%S}:{ids[0]}", now)
+
+
+# --- what a decision would do (the confirmation step of /team) -------------------------------------
+
+def plan_for(session: Session, target: User, mode: str, to: int) -> Handover:
+    """The Handover for a /team choice: c = one colleague, s = split across every active colleague, p = pool."""
+    if mode == "c":
+        return Handover("colleague", [to])
+    if mode == "s":
+        return Handover("split", [u.id for u in split_among(colleagues(session, target))])
+    return Handover("pool")
+
+
+def split_among(mates: list[User]) -> list[User]:
+    """Split across the team: its reps (the managers too only when no rep is left)."""
+    return [u for u in mates if u.role == "rep"] or mates
+
+
+@dataclass
+class Preview:
+    target: User
+    customers: int
+    tasks: int
+    recipients: list[User]
+    colleagues: list[User]
+
+
+def preview(session: Session, actor: User | None, user_id: int, plan: Handover | None = None) -> Preview | None:
+    """What a hand-over of this person would move, to whom (None if the actor may not manage them)."""
+    target = session.get(User, user_id)
+    if target is None or not can_manage(actor, target) or (actor is not None and actor.id == target.id):
+        return None
+    held = session.exec(select(func.count()).select_from(Customer).where(Customer.owner_id == target.id)).one()
+    tasks = session.exec(select(func.count()).select_from(Task).where(Task.user_id == target.id, Task.status == "open")).one()
+    mates = colleagues(session, target)
+    by_id = {u.id: u for u in mates}
+    chosen = [by_id[i] for i in (plan.to if plan else []) if i in by_id]
+    return Preview(target, held, tasks, chosen, mates)
+
+
+def people_changes(session: Session, team_ids: list[int], start: datetime, end: datetime
+                   ) -> dict[int, list[tuple[str, str, int, str]]]:
+    """For the digest: who left (``left``: customers handed over) or moved (``moved_out``/``moved_in``)
+    between ``start`` and ``end``, per team, from the audit trail (two queries)."""
+    from storage.models_team import AuditEvent
+    events = list(session.exec(select(AuditEvent).where(
+        AuditEvent.kind.in_(("deactivated", "team_changed")), AuditEvent.at >= start, AuditEvent.at < end,
+        AuditEvent.team_id.in_(team_ids) | AuditEvent.other_team_id.in_(team_ids)).order_by(AuditEvent.at, AuditEvent.id)))
+    people = {u.id: u.name for u in session.exec(select(User).where(User.id.in_({e.subject_id for e in events} or {-1})))}
+    teams = {x.id: x.name for x in session.exec(select(Team))} if events else {}
+    out: dict[int, list[tuple[str, str, int, str]]] = {}
+    for e in events:
+        name = people.get(e.subject_id, "—")
+        if e.kind == "deactivated":
+            out.setdefault(e.team_id, []).append(("left", name, int(e.detail.get("customers", 0)), ""))
+            continue
+        moved = int(e.detail.get("moved", 0))
+        out.setdefault(e.team_id, []).append(("moved_out", name, moved, teams.get(e.other_team_id, "—")))
+        out.setdefault(e.other_team_id, []).append(("moved_in", name, moved if e.detail.get("customers") == "keep" else 0,
+                                                    teams.get(e.team_id, "—")))
+    return out

@@ -9,8 +9,8 @@ import threading
 from sqlmodel import select
 
 from services import team as team_svc
-from services import users as users_svc
 from storage.models import Activity, Customer
+from tests.e2e import test_e2e_offboarding as offboarding
 from tests.e2e import test_e2e_team as team_e2e
 
 
@@ -66,3 +66,15 @@ async def test_followup_while_the_customer_is_being_handed_over_pg(harness_pg):
     logged = await h.core.db.run(lambda s: list(s.exec(select(Activity).where(Activity.kind == "followup"))))
     assert logged == []
     assert (await h.core.db.run(lambda s: s.get(Customer, cid))).owner_id == chen_row.id
+
+
+async def test_offboard_to_one_colleague_pg(harness_pg):
+    await offboarding.scenario_offboard_to_one_colleague(harness_pg)
+
+
+async def test_offboard_split_and_pool_pg(harness_pg):
+    await offboarding.scenario_split_and_pool(harness_pg)
+
+
+async def test_reactivate_move_and_boundaries_pg(harness_pg):
+    await offboarding.scenario_reactivate_and_boundaries(harness_pg)
