@@ -154,6 +154,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         def work(session):
             team = None if args.all else _team(session, config, args.team)
             data, customers, activities = sh.export_xlsx(session, config, team.id if team else None, utcnow())
+            from services import audit
+            audit.record(session, "export", utcnow(), team_id=team.id if team else None, what="customers", via="cli",
+                         customers=customers, activities=activities)
             return data, customers, activities, team.name if team else "all"
         data, customers, activities, team_name = db.call(work)
     finally:

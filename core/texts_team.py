@@ -147,3 +147,23 @@ TEXTS.update({
     "digest_people_moved_out": {"zh": "{name} 调到 {team}（移交 {n} 个客户）", "en": "{name} moved to {team} ({n} customers handed over or taken along)"},
     "digest_people_moved_in": {"zh": "{name} 从 {team} 调入（带来 {n} 个客户）", "en": "{name} joined from {team} (brought {n} customers)"},
 })
+
+TEXTS.update({
+    # --- /audit ---------------------------------------------------------------------------------
+    "audit_empty": {"zh": "审计记录为空。", "en": "The audit trail is empty."},
+    "audit_header": {"zh": "🧾 <b>审计记录</b>（共 {total} 条，第 {page}/{pages} 页，最新在前）", "en": "🧾 <b>Audit trail</b> ({total} entries, page {page}/{pages}, newest first)"},
+    "audit_line": {"zh": "{at} · <b>{kind}</b> · {actor}{subject} · {detail}", "en": "{at} · <b>{kind}</b> · {actor}{subject} · {detail}"},
+    "audit_operator": {"zh": "运维/系统", "en": "operator/system"},
+    "audit_exported": {"zh": "🧾 审计记录导出（{day}）。本次导出也已记入审计。", "en": "🧾 Audit trail export ({day}). This export is on the trail too."},
+    "btn_audit_export": {"zh": "⬇️ 导出 CSV", "en": "⬇️ Export CSV"},
+    "audit_kind_invite_created": {"zh": "创建邀请", "en": "invite created"},
+    "audit_kind_invite_redeemed": {"zh": "通过邀请加入", "en": "invite redeemed"},
+    "audit_kind_invite_refused": {"zh": "邀请被拒", "en": "invite refused"},
+    "audit_kind_role_changed": {"zh": "角色变更", "en": "role changed"},
+    "audit_kind_team_changed": {"zh": "调岗", "en": "team changed"},
+    "audit_kind_deactivated": {"zh": "停用", "en": "deactivated"},
+    "audit_kind_reactivated": {"zh": "恢复", "en": "reactivated"},
+    "audit_kind_handover": {"zh": "客户交接", "en": "hand-over"},
+    "audit_kind_lookup": {"zh": "查重", "en": "lookup"},
+    "audit_kind_export": {"zh": "导出", "en": "export"},
+})

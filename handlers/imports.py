@@ -16,6 +16,7 @@ from core.texts import t, tp
 from handlers.common import clip, core_of, member_only, reply, safe_answer, show
 from ingest import sheets as sh
 from ingest.notify import wake_sender
+from services import audit
 from services.users import get_team
 from storage.models import User
 
@@ -117,6 +118,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE, use
     def build(session):
         team = get_team(session, user.team_id)
         data, customers, activities = sh.export_xlsx(session, core.config, user.team_id, now)
+        audit.record(session, "export", now, actor=user, what="customers", customers=customers, activities=activities)
         return data, customers, activities, team.name if team else "team"
 
     data, customers, activities, team_name = await core.db.run(build)

@@ -180,3 +180,29 @@ async def test_failure_5_followup_after_handover_is_refused(harness):
     await h.drain()
     notices = [m for m in h.chat_messages(chen) if "张总" in (m.get("text") or "") and "交接" in (m.get("text") or "")]
     assert len(notices) == 1
+
+
+# --- the audit trail --------------------------------------------------------------------------------
+
+async def test_audit_trail_in_the_bot(harness):
+    h = harness
+    admin, mgr_a, rep_a, mgr_b, rep_b = await two_teams(h)
+    await add_customer(h, rep_a, "张总", "华东精密机械集团有限公司", "13800138000")
+    await h.send(rep_b, "/查重 13800138000")
+    # Team A's manager sees who from another team looked up their customer (and what).
+    trail_a = texts(await h.send(mgr_a, "/audit"))
+    assert "查重" in trail_a and "销售B" in trail_a and "13800138000" in trail_a
+    # Team B's manager sees their own member's lookup, but not team A's own invites.
+    trail_b = texts(await h.send(mgr_b, "/audit"))
+    assert "销售B" in trail_b and "销售1" not in trail_b
+    # The admin sees every team and exports the trail as a CSV file (the export is recorded).
+    trail = (await h.send(admin, "/audit"))[-1]
+    assert "创建邀请" in trail["text"] and "通过邀请加入" in trail["text"]
+    exported = await h.press(admin, trail, text="导出")
+    document = [m for m in exported if m.get("kind") == "document"]
+    assert document, exported
+    content = h.tg.file_bytes(document[-1]).decode("utf-8-sig")
+    assert content.startswith("id,at_utc,kind") and "lookup" in content and "invite_redeemed" in content
+    kinds = await h.core.db.run(lambda s: [e.kind for e in s.exec(select(AuditEvent))])
+    assert "export" in kinds
+    assert "仅限经理" in texts(await h.send(rep_a, "/audit"))

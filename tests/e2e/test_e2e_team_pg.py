@@ -78,3 +78,7 @@ async def test_offboard_split_and_pool_pg(harness_pg):
 
 async def test_reactivate_move_and_boundaries_pg(harness_pg):
     await offboarding.scenario_reactivate_and_boundaries(harness_pg)
+
+
+async def test_audit_trail_in_the_bot_pg(harness_pg):
+    await team_e2e.test_audit_trail_in_the_bot(harness_pg)
