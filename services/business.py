@@ -20,7 +20,7 @@ WINDOW = 40  # the most recent messages of a chat that one analysis reads
 def on_connection(session: Session, connection_id: str, tg_user_id: int, enabled: bool, now: datetime) -> tuple[User | None, str]:
     """Record a (dis)connection. Returns the rep and what to do: ask | disconnected | ignore."""
     user = session.exec(select(User).where(User.tg_id == tg_user_id)).first()
-    if user is None or (user.team_id is None and user.role != "admin"):
+    if user is None or user.deactivated_at is not None or (user.team_id is None and user.role != "admin"):
         return None, "ignore"
     link = session.get(BusinessLink, connection_id)
     if not enabled:
