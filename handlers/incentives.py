@@ -302,6 +302,10 @@ def _meeting(session, core, user: User, query: str, attendees: list[dict]):
     customer = matches[0]
     if customer.owner_id != user.id and user.role == "rep":
         return [], None
+    try:
+        cust_svc.lock(session, customer, user)  # not onto a customer handed over meanwhile
+    except cust_svc.NotVisible:
+        return [], None
     return matches, inc.record_meeting(session, core.config, user, customer, attendees, core.clock.now(), note=query)
 
 

@@ -67,7 +67,7 @@ def visible_query(user: User):
         return query
     if user.role == "manager":
         return query.where(Customer.team_id == user.team_id)
-    return query.where(Customer.owner_id == user.id)
+    return query.where(Customer.owner_id == user.id, Customer.team_id == user.team_id)
 
 
 def list_visible(session: Session, user: User, *, open_only: bool = True, limit: int = 50, offset: int = 0,

@@ -47,6 +47,10 @@ def record_analysis(session: Session, core: Any, user: User, customer_id: int, a
     customer = cust_svc.get_for(session, user, customer_id)
     if customer is None:
         return None
+    try:
+        customer = cust_svc.lock(session, customer, user)  # not onto a customer handed over meanwhile
+    except cust_svc.NotVisible:
+        return None
     now = core.clock.now()
     record = IntentRecord(customer_id=customer.id, user_id=user.id, score=analysis.score, level=analysis.level,
                           objections=[o.id for o in analysis.objections], reply_hours=list(analysis.reply_hours), at=now)

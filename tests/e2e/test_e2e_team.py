@@ -94,6 +94,10 @@ async def test_failure_2_rep_in_another_team_cannot_open_old_customers(harness):
     for label in ("下一阶段", "记跟进"):
         replies = await h.press(rep_a, card, text=label)
         assert "华东" not in texts(replies) and "13800138000" not in texts(replies)
+    assert "张总" not in texts(await h.send(rep_a, "/customers"))
+    for text in ("/log 张总 回访", "/stage 张总"):
+        replies = await h.send(rep_a, text)
+        assert "没有找到" in texts(replies) and "华东" not in texts(replies), text
     for data in (f"c:{cid}", f"ca:{cid}:lost:y", f"ca:{cid}:at:2h"):
         replies = await h.press(rep_a, card, data=data, validate=False)
         assert "华东" not in texts(replies), data
