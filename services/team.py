@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, insert, update
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
@@ -159,15 +159,17 @@ def move_member(session: Session, core: Any, actor: User | None, user_id: int, t
         raise TeamError("forbidden")
     old_team = target.team_id
     if customers == "keep":
-        report = HandoverReport()
-        for customer in _held(session, target):
-            customer.team_id = team.id
-            customer.updated_at = now
-            session.add(customer)
-            session.add(Activity(customer_id=customer.id, user_id=actor.id if actor else None, kind="transfer", at=now,
-                                 text=f"team {old_team}->{team.id}",
-                                 data={"from_team": old_team, "to_team": team.id, "reason": "move"}))
-            report.customers.setdefault(target.id, []).append(customer.id)
+        ids = [cid for cid, _ in _held(session, target)]
+        report = HandoverReport(customers={target.id: ids} if ids else {})
+        for chunk in _chunks(ids):
+            session.execute(update(Customer).where(Customer.id.in_(chunk), Customer.owner_id == target.id)
+                            .values(team_id=team.id, updated_at=now).execution_options(synchronize_session=False))
+        if ids:
+            session.execute(insert(Activity), [
+                {"customer_id": cid, "user_id": actor.id if actor else None, "kind": "transfer", "at": now,
+                 "text": f"team {old_team}->{team.id}", "data": {"from_team": old_team, "to_team": team.id, "reason": "move"}}
+                for cid in ids])
+        session.expire_all()
     else:
         report = _hand_over(session, core, actor, target, customers, reason="move")
     target = _relock(target)
@@ -240,14 +242,13 @@ def hand_over_customers(session: Session, core: Any, actor: User | None, from_us
     return _hand_over(session, core, actor, target, plan, reason="handover", only=set(customer_ids))
 
 
-def _held(session: Session, user: User, only: set[int] | None = None) -> list[Customer]:
-    query = select(Customer.id).where(Customer.owner_id == user.id)
+def _held(session: Session, user: User, only: set[int] | None = None) -> list[tuple[int, str]]:
+    """(id, name) of the person's customers, locked in one statement in id order (two hand-overs
+    never deadlock) and read under the lock: a row handed away meanwhile is not taken again."""
+    query = select(Customer.id, Customer.name).where(Customer.owner_id == user.id)
     if only is not None:
         query = query.where(Customer.id.in_(only or {-1}))
-    ids = list(session.exec(query.order_by(Customer.id)))
-    # Each row locked (in id order, so two hand-overs never deadlock) and re-read under the lock.
-    rows = [locked(session, Customer, Customer.id == cid) for cid in ids]
-    return [c for c in rows if c is not None and c.owner_id == user.id]
+    return [(cid, name) for cid, name in session.execute(query.order_by(Customer.id).with_for_update())]
 
 
 def _recipients(session: Session, target: User, plan: Handover) -> list[User]:
@@ -264,37 +265,44 @@ def _recipients(session: Session, target: User, plan: Handover) -> list[User]:
 
 def _hand_over(session: Session, core: Any, actor: User | None, target: User, plan: Handover, *, reason: str,
                only: set[int] | None = None) -> HandoverReport:
+    """Set-based: one UPDATE per recipient, the transfer activities in one INSERT, tasks in one
+    UPDATE per recipient — a leaver with thousands of customers holds the writer briefly."""
     now = core.clock.now()
-    config = core.config
     recipients = _recipients(session, target, plan)
+    held = _held(session, target, only)
     report = HandoverReport()
-    new_owner: dict[int, int | None] = {}
-    for i, customer in enumerate(_held(session, target, only)):
-        to = recipients[i % len(recipients)] if recipients else None
-        customer.previous_owner_id = target.id
-        customer.owner_id = to.id if to else None
-        customer.pool_warned_at = None
+    names = dict(held)
+    for i, (cid, _) in enumerate(held):
+        to = recipients[i % len(recipients)].id if recipients else None
+        report.customers.setdefault(to, []).append(cid)
+    for to, ids in report.customers.items():
+        values: dict[str, Any] = {"previous_owner_id": target.id, "owner_id": to, "pool_warned_at": None, "updated_at": now}
         if to is None:  # the pool's rules: released now, unprotected until someone claims it
-            customer.released_at = now
-            customer.protected_until = None
+            values.update(released_at=now, protected_until=None)
         else:  # a fresh protection period for the new owner
-            customer.protected_until = now + timedelta(days=config.pool.protect_days)
-        customer.updated_at = now
-        session.add(customer)
-        session.add(Activity(customer_id=customer.id, user_id=actor.id if actor else None, kind="transfer", at=now,
-                             text=f"{target.id}->{to.id if to else 'pool'}",
-                             data={"from": target.id, "to": to.id if to else None, "reason": reason}))
-        report.customers.setdefault(to.id if to else None, []).append(customer.id)
-        new_owner[customer.id] = to.id if to else None
+            values.update(protected_until=now + timedelta(days=core.config.pool.protect_days))
+        for chunk in _chunks(ids):
+            session.execute(update(Customer).where(Customer.id.in_(chunk), Customer.owner_id == target.id)
+                            .values(**values).execution_options(synchronize_session=False))
+    if held:
+        session.execute(insert(Activity), [
+            {"customer_id": cid, "user_id": actor.id if actor else None, "kind": "transfer", "at": now,
+             "text": f"{target.id}->{to if to else 'pool'}", "data": {"from": target.id, "to": to, "reason": reason}}
+            for to, ids in report.customers.items() for cid in ids])
+    new_owner = {cid: to for to, ids in report.customers.items() for cid in ids}
     report.tasks = _move_tasks(session, target, new_owner, recipients, actor, only is None)
     if only is None:
         report.drafts = _move_drafts(session, target, recipients, actor)
-    session.flush()
+    session.expire_all()  # the ORM's copies of these rows are stale after the set-based statements
     for owner_id, ids in report.customers.items():
         audit.record(session, "handover", now, actor=actor, subject=target, team_id=target.team_id,
                      to=owner_id, customers=ids, reason=reason)
-    _notify(session, core, target, report, recipients, now)
+    _notify(session, core, target, report, recipients, names, now)
     return report
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
 def _move_tasks(session: Session, target: User, new_owner: dict[int, int | None], recipients: list[User],
@@ -302,21 +310,22 @@ def _move_tasks(session: Session, target: User, new_owner: dict[int, int | None]
     """Open tasks follow their customer; tasks without one (or of pooled customers) go to the first
     recipient, else to the manager who decided, else they are folded."""
     fallback = recipients[0].id if recipients else (actor.id if actor is not None and actor.role != "admin" else None)
-    moved = 0
-    for task in session.exec(select(Task).where(Task.user_id == target.id, Task.status == "open")):
-        if task.customer_id in new_owner:
-            to = new_owner[task.customer_id] or fallback
+    moves: dict[int | None, list[int]] = {}
+    for task_id, customer_id in session.execute(select(Task.id, Task.customer_id).where(
+            Task.user_id == target.id, Task.status == "open")):
+        if customer_id in new_owner:
+            to = new_owner[customer_id] or fallback
         elif everything:
             to = fallback
         else:
             continue
-        if to is None:
-            task.status = "folded"
-        else:
-            task.user_id = to
-        session.add(task)
-        moved += 1
-    return moved
+        moves.setdefault(to, []).append(task_id)
+    for to, ids in moves.items():
+        values = {"status": "folded"} if to is None else {"user_id": to}
+        for chunk in _chunks(ids):
+            session.execute(update(Task).where(Task.id.in_(chunk)).values(**values)
+                            .execution_options(synchronize_session=False))
+    return sum(len(ids) for ids in moves.values())
 
 
 def _move_drafts(session: Session, target: User, recipients: list[User], actor: User | None) -> int:
@@ -338,11 +347,10 @@ def _move_drafts(session: Session, target: User, recipients: list[User], actor: 
     return moved
 
 
-def _notify(session: Session, core: Any, target: User, report: HandoverReport, recipients: list[User], now: datetime) -> None:
-    """One message per new owner listing every customer they received (and how many tasks)."""
+def _notify(session: Session, core: Any, target: User, report: HandoverReport, recipients: list[User],
+            names: dict[int, str], now: datetime) -> None:
+    """One message per new owner listing every customer they received."""
     from core.texts import t
-    names = {c.id: c.name for c in session.exec(select(Customer).where(
-        Customer.id.in_([i for ids in report.customers.values() for i in ids] or [-1])))}
     by_user = {u.id: u for u in recipients}
     for owner_id, ids in report.customers.items():
         user = by_user.get(owner_id) if owner_id else None
