@@ -10,7 +10,8 @@
   locks or notices would cost).
 - ``lookup_ms``: one /查重 by phone as a rep of another team (exact-key filtering, the per-person
   rate count and the audit entry); baseline ``check_duplicates_ms``: the duplicate guard's own
-  query for the same phone, which the lookup wraps.
+  query for the same phone, which the lookup wraps; ``audit_write_ms``: writing one audit row in
+  its own transaction (the durable commit most of the difference is).
 """
 from __future__ import annotations
 
@@ -117,6 +118,11 @@ def run(args) -> dict[str, float]:
                     assert found.hits and not found.hits[0].own_team
                 out["lookup_ms"] = (time.perf_counter() - start) / len(phones) * 1000
                 out["lookup_over_check_duplicates"] = out["lookup_ms"] / out["check_duplicates_ms"]
+                from services import audit
+                start = time.perf_counter()
+                for phone in phones:
+                    db.call(lambda s: audit.record(s, "lookup", NOW, actor=viewer, query=phone))
+                out["audit_write_ms"] = (time.perf_counter() - start) / len(phones) * 1000
             db.close()
         for count in held:
             out[f"offboard_over_bare_update_{count}"] = out[f"offboard_s_{count}"] / out[f"bare_update_s_{count}"]
