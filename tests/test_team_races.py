@@ -89,3 +89,27 @@ def test_change_while_the_customer_is_being_handed_over_writes_nothing(core, ope
     cust = core.db.call(lambda s: s.get(Customer, c.id))
     assert cust.owner_id == colleague.id and cust.status == "open" and cust.stage == "lead"
     assert cust.previous_owner_id == rep.id
+
+
+def test_two_managers_offboarding_one_rep_at_once_hand_over_once(core):
+    """An admin and the manager press 确认 together with different recipients: one hand-over wins,
+    the other is refused (``deactivated``), and every customer moved exactly once."""
+    admin, mgr, rep, colleague = team_with(core)
+    for i in range(3):
+        create(core, rep, name=f"客户{i}", phone=f"1380013800{i}", source="官网表单")
+    from tests.test_races import at_once
+
+    def offboard(actor, plan):
+        def work(session):
+            try:
+                return team_svc.deactivate(session, core, actor, rep.id, plan).customer_count
+            except team_svc.TeamError as exc:
+                return exc.reason
+        return work
+    results = at_once(core, offboard(mgr, team_svc.Handover("colleague", [colleague.id])),
+                      offboard(admin, team_svc.Handover("pool")))
+    assert sorted(map(str, results)) == ["3", "deactivated"], results
+    owners = core.db.call(lambda s: {c.owner_id for c in s.exec(select(Customer))})
+    assert owners in ({colleague.id}, {None})
+    transfers = core.db.call(lambda s: list(s.exec(select(Activity).where(Activity.kind == "transfer"))))
+    assert len(transfers) == 3

@@ -10,7 +10,6 @@ from sqlmodel import select
 from services import users as users_svc
 from storage.models import Activity, Customer, Invite, User
 from storage.models_team import AuditEvent
-from tests.harness import button_data
 
 
 async def add_customer(h, rep, name, company, phone, source="官网表单"):
@@ -210,3 +209,35 @@ async def test_audit_trail_in_the_bot(harness):
     kinds = await h.core.db.run(lambda s: [e.kind for e in s.exec(select(AuditEvent))])
     assert "export" in kinds
     assert "仅限经理" in texts(await h.send(rep_a, "/audit"))
+
+
+async def test_new_customer_held_by_another_team_tells_only_what_the_lookup_tells(harness):
+    h = harness
+    admin, mgr_a, rep_a, mgr_b, rep_b = await two_teams(h)
+    await add_customer(h, rep_a, "张总", "华东精密机械集团有限公司", "13800138000")
+    # The same phone: held, by which team and owner, until when; not the name or the company record.
+    same = texts(await add_customer(h, rep_b, "李经理", "别的公司", "13800138000"))
+    assert "销售一部" in same and "销售1" in same and "张总" not in same and "华东" not in same
+    # A near-miss of the company name (fuzzy): only that another team may hold it.
+    near = texts(await add_customer(h, rep_b, "赵总", "华东精密机械设备有限公司", "13700000001"))
+    assert "其他团队" in near and "销售1" not in near and "张总" not in near
+    assert await h.core.db.run(lambda s: len(list(s.exec(select(Customer))))) == 1
+
+
+async def test_english_members_get_english_refusals_and_panels(harness):
+    h = harness
+    admin = await h.make_admin()
+    manager = await h.join(await h.invite(admin, "manager"), "Mary", language_code="en")
+    rep = await h.join(await h.invite(manager), "Tom", language_code="en")
+    other = await h.join(await h.invite(manager), "Ann", language_code="en")
+    refused = texts(await h.send(rep, f"/start {await h.invite(manager)}"))
+    assert "already a member" in refused
+    roster = (await h.send(manager, "/team"))[-1]
+    assert "Tom" in roster["text"] and "active" in roster["text"]
+    panel = (await h.press(manager, roster, text="Tom"))[-1]
+    choose = (await h.press(manager, panel, text="Deactivate"))[-1]
+    confirm = (await h.press(manager, choose, text="To Ann"))[-1]
+    done = (await h.press(manager, confirm, text="Confirm"))[-1]
+    assert "deactivated" in done["text"]
+    assert "deactivated" in texts(await h.send(rep, "/today"))
+    assert (await member(h, other)).deactivated_at is None

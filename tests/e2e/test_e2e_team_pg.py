@@ -82,3 +82,7 @@ async def test_reactivate_move_and_boundaries_pg(harness_pg):
 
 async def test_audit_trail_in_the_bot_pg(harness_pg):
     await team_e2e.test_audit_trail_in_the_bot(harness_pg)
+
+
+async def test_new_customer_held_by_another_team_pg(harness_pg):
+    await team_e2e.test_new_customer_held_by_another_team_tells_only_what_the_lookup_tells(harness_pg)
