@@ -143,7 +143,8 @@ COMMANDS.update({
 TEXTS.update({
     # --- the digest -----------------------------------------------------------------------------
     "digest_people": {"zh": "👋 <b>人员变动</b>：{items}", "en": "👋 <b>People</b>: {items}"},
-    "digest_people_left": {"zh": "{name} 离职，{n} 个客户已交接", "en": "{name} left; {n} customers handed over"},
+    "digest_people_left": {"zh": "{name} 离职，{n} 个客户已交接（{team}）", "en": "{name} left; {n} customers handed over ({team})"},
+    "digest_people_pool": {"zh": "公海", "en": "pool"},
     "digest_people_moved_out": {"zh": "{name} 调到 {team}（移交 {n} 个客户）", "en": "{name} moved to {team} ({n} customers handed over or taken along)"},
     "digest_people_moved_in": {"zh": "{name} 从 {team} 调入（带来 {n} 个客户）", "en": "{name} joined from {team} (brought {n} customers)"},
 })

@@ -221,7 +221,7 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
             Redemption.team_id.in_(team_ids), Redemption.status == "requested").group_by(Redemption.team_id)):
         pending_total[team_id] = pending_total.get(team_id, 0) + n
     all_funnels = funnels(session, config, team_ids, now, lang)
-    people = team_svc.people_changes(session, team_ids, y_start, now)
+    people = team_svc.people_changes(session, team_ids, y_start, now, lang)
     day = inc.local_date(config, now)
     out = {}
     for t in team_ids:

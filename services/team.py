@@ -400,24 +400,33 @@ def preview(session: Session, actor: User | None, user_id: int, plan: Handover |
     return Preview(target, held, tasks, chosen, mates)
 
 
-def people_changes(session: Session, team_ids: list[int], start: datetime, end: datetime
+def people_changes(session: Session, team_ids: list[int], start: datetime, end: datetime, lang: str = "zh"
                    ) -> dict[int, list[tuple[str, str, int, str]]]:
-    """For the digest: who left (``left``: customers handed over) or moved (``moved_out``/``moved_in``)
-    between ``start`` and ``end``, per team, from the audit trail (two queries)."""
+    """For the digest: who left (``left``: customers handed over, and to whom) or moved
+    (``moved_out``/``moved_in``: the other team) between ``start`` and ``end``, per team, from the
+    audit trail (three queries)."""
+    from core.texts import tp
     from storage.models_team import AuditEvent
     events = list(session.exec(select(AuditEvent).where(
-        AuditEvent.kind.in_(("deactivated", "team_changed")), AuditEvent.at >= start, AuditEvent.at < end,
+        AuditEvent.kind.in_(("deactivated", "team_changed", "handover")), AuditEvent.at >= start, AuditEvent.at < end,
         AuditEvent.team_id.in_(team_ids) | AuditEvent.other_team_id.in_(team_ids)).order_by(AuditEvent.at, AuditEvent.id)))
-    people = {u.id: u.name for u in session.exec(select(User).where(User.id.in_({e.subject_id for e in events} or {-1})))}
+    ids = {e.subject_id for e in events} | {e.detail.get("to") for e in events if e.kind == "handover"}
+    people = {u.id: u.name for u in session.exec(select(User).where(User.id.in_({i for i in ids if i} or {-1})))}
     teams = {x.id: x.name for x in session.exec(select(Team))} if events else {}
+    went: dict[tuple[int | None, datetime], list[str]] = {}
+    for e in events:
+        if e.kind == "handover":
+            to = people.get(e.detail.get("to"), "—") if e.detail.get("to") else tp("digest_people_pool", lang)
+            went.setdefault((e.subject_id, e.at), []).append(f"{to} {len(e.detail.get('customers', []))}")
     out: dict[int, list[tuple[str, str, int, str]]] = {}
     for e in events:
         name = people.get(e.subject_id, "—")
         if e.kind == "deactivated":
-            out.setdefault(e.team_id, []).append(("left", name, int(e.detail.get("customers", 0)), ""))
-            continue
-        moved = int(e.detail.get("moved", 0))
-        out.setdefault(e.team_id, []).append(("moved_out", name, moved, teams.get(e.other_team_id, "—")))
-        out.setdefault(e.other_team_id, []).append(("moved_in", name, moved if e.detail.get("customers") == "keep" else 0,
-                                                    teams.get(e.team_id, "—")))
+            out.setdefault(e.team_id, []).append(("left", name, int(e.detail.get("customers", 0)),
+                                                  "、".join(went.get((e.subject_id, e.at), [])) or "—"))
+        elif e.kind == "team_changed":
+            moved = int(e.detail.get("moved", 0))
+            out.setdefault(e.team_id, []).append(("moved_out", name, moved, teams.get(e.other_team_id, "—")))
+            out.setdefault(e.other_team_id, []).append(("moved_in", name, moved if e.detail.get("customers") == "keep" else 0,
+                                                        teams.get(e.team_id, "—")))
     return out

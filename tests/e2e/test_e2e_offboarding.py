@@ -71,7 +71,7 @@ async def scenario_offboard_to_one_colleague(h):
     # The next morning's digest says who left and what moved.
     await h.run_schedule(datetime(2026, 11, 30, 0, 15))
     digest = [m for m in h.chat_messages(mgr) if "离职" in (m.get("text") or m.get("caption") or "")]
-    assert digest and "销售1" in (digest[-1].get("text") or digest[-1].get("caption")) and "2" in (digest[-1].get("text") or "")
+    assert digest and "销售1 离职，2 个客户已交接（销售2 2）" in (digest[-1].get("text") or "")
     return mgr, li, chen
 
 
