@@ -75,6 +75,14 @@ async def test_failure_1_another_teams_invite_neither_raises_nor_moves(harness):
     assert {(i.role, i.team_id) for i in invites} >= {("manager", joined.team_id), ("rep", joined.team_id)}
     kinds = await h.core.db.run(lambda s: [e.kind for e in s.exec(select(AuditEvent))])
     assert kinds.count("invite_refused") == 2 and "invite_redeemed" in kinds and "invite_created" in kinds
+    # Through the bot: an admin names the team an invite is for (a new name creates it); a manager
+    # invites only into their own team.
+    made = texts(await h.send(admin, "/invite rep 西北团队"))
+    assert "西北团队" in made and "start=" in made and "新团队" in made
+    assert "start=" not in texts(await h.send(mgr_a, "/invite rep 华南团队"))
+    code_w = texts(await h.send(admin, "/invite rep 西北团队")).split("start=")[1].split()[0]
+    west = await member(h, await h.join(code_w, "西北新人"))
+    assert west.role == "rep" and west.team_id not in (after.team_id, joined.team_id)
 
 
 # --- 2. a rep who changed team ----------------------------------------------------------------------
