@@ -193,3 +193,19 @@ class ImportDecision(CallbackData, prefix="im"):
     """Confirm (1) or cancel (0) a planned spreadsheet import (ingest/sheets.py)."""
     batch_id: int
     ok: int
+
+
+# --- voice notes and the assistant (issue 17) ----------------------------------------------------
+
+@dataclass(frozen=True)
+class VoiceAct(CallbackData, prefix="vo"):
+    """On a transcript: ok (use it) | edit | retry (after a service failure)."""
+    token: str
+    action: str
+
+
+@dataclass(frozen=True)
+class AssistAsk(CallbackData, prefix="ai"):
+    """On an analysis card: sum (five-line summary) | rep (three reply drafts)."""
+    token: str
+    kind: str

@@ -1,0 +1,91 @@
+"""Audio from Telegram (OGG/Opus voice notes, MP4 video notes, MP3/M4A/WAV files) → 16 kHz mono WAV.
+
+PyAV (FFmpeg) decodes whatever container Telegram hands over; the speech service receives plain
+16-bit PCM WAV, which every OpenAI-shaped server accepts (whisper.cpp's server only takes WAV).
+Long recordings are cut into chunks so no single upload is huge or slow.
+"""
+from __future__ import annotations
+
+import io
+import struct
+from dataclasses import dataclass
+
+RATE = 16_000
+CHUNK_SECONDS = 300
+
+
+class AudioError(Exception):
+    """Not decodable audio ("bad"), or longer than allowed ("too_long")."""
+
+    def __init__(self, kind: str, seconds: float = 0.0) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.seconds = seconds
+
+
+@dataclass
+class PreparedAudio:
+    seconds: float
+    chunks: list[bytes]  # WAV files, each ≤ CHUNK_SECONDS
+
+
+def wav_bytes(pcm: bytes | memoryview, rate: int = RATE) -> bytes:
+    """A RIFF/WAVE header for 16-bit mono PCM, then the samples."""
+    size = len(pcm)
+    header = b"RIFF" + struct.pack("<I", 36 + size) + b"WAVEfmt " + struct.pack(
+        "<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16) + b"data" + struct.pack("<I", size)
+    return header + bytes(pcm)
+
+
+def prepare(data: bytes, max_seconds: float, chunk_seconds: int = CHUNK_SECONDS) -> PreparedAudio:
+    """Decode the first audio stream, resample to 16 kHz mono s16, cut into WAV chunks."""
+    import av
+    pcm = bytearray()
+    limit = int(max_seconds * RATE * 2)
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            stream = next((s for s in container.streams if s.type == "audio"), None)
+            if stream is None:
+                raise AudioError("bad")
+            resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    pcm += memoryview(out.planes[0])[:out.samples * 2]
+                if len(pcm) > limit:
+                    raise AudioError("too_long", len(pcm) / (RATE * 2))
+            for out in resampler.resample(None):
+                pcm += memoryview(out.planes[0])[:out.samples * 2]
+    except AudioError:
+        raise
+    except (av.FFmpegError, ValueError, OSError, StopIteration) as exc:
+        raise AudioError("bad") from exc
+    if not pcm:
+        raise AudioError("bad")
+    step = chunk_seconds * RATE * 2
+    view = memoryview(pcm)
+    chunks = [wav_bytes(view[i:i + step]) for i in range(0, len(pcm), step)]
+    return PreparedAudio(seconds=len(pcm) / (RATE * 2), chunks=chunks)
+
+
+def probe(data: bytes) -> tuple[float, str]:
+    """(seconds, container format) by reading packets only, without decoding: cheap validation and
+    duration for a file that is sent to the service as it is."""
+    import av
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            stream = next((s for s in container.streams if s.type == "audio"), None)
+            if stream is None:
+                raise AudioError("bad")
+            end = 0.0
+            base = stream.time_base
+            for packet in container.demux(stream):
+                if packet.pts is not None and base is not None:
+                    end = max(end, float((packet.pts + (packet.duration or 0)) * base))
+            fmt = container.format.name.split(",")[0]
+    except AudioError:
+        raise
+    except (av.FFmpegError, ValueError, OSError) as exc:
+        raise AudioError("bad") from exc
+    if end <= 0:
+        raise AudioError("bad")
+    return end, fmt

@@ -1,0 +1,108 @@
+"""Speech to text through any service in the OpenAI shape: ``POST {base}/v1/audio/transcriptions``
+(multipart ``file``, ``model``, ``language=zh``, ``response_format=json`` → ``{"text": …}``), served by
+FunASR, whisper.cpp's server, LocalAI, vLLM and cloud APIs.
+
+Configured in the environment: ``SALESBOT_STT_URL`` (required), ``SALESBOT_STT_MODEL``,
+``SALESBOT_STT_KEY``, ``SALESBOT_STT_TIMEOUT`` (seconds per request) and ``SALESBOT_STT_AUDIO``:
+``wav`` (default: 16 kHz mono PCM, which every server accepts) or ``original`` (Telegram's file as it
+is, for services that decode OGG/Opus themselves; long recordings are still decoded and cut).
+No Telegram types here.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass
+
+from core.config import Config
+from services import audio
+from services.resilience import DailyBudget, Endpoint, ServiceError, ServiceSettings
+
+log = logging.getLogger(__name__)
+PATH = "/v1/audio/transcriptions"
+MAX_TEXT = 50_000
+_MIME = {"ogg": "audio/ogg", "mp3": "audio/mpeg", "wav": "audio/wav", "mov": "video/mp4", "matroska": "audio/webm",
+         "flac": "audio/flac"}
+
+
+@dataclass
+class Transcription:
+    text: str
+    seconds: float
+    service_ms: float  # time spent waiting for the service (the bot's own work is the rest)
+    prepare_ms: float
+
+
+class SpeechService:
+    def __init__(self, settings: ServiceSettings, config: Config, audio_mode: str = "wav", **endpoint_kw) -> None:
+        self.endpoint = Endpoint(settings, DailyBudget(config.speech.daily_audio_seconds), **endpoint_kw)
+        self.config = config
+        self.audio_mode = audio_mode if audio_mode in ("wav", "original") else "wav"
+
+    @classmethod
+    def from_env(cls, config: Config, env: dict[str, str] | None = None) -> "SpeechService | None":
+        env = os.environ if env is None else env
+        settings = ServiceSettings.from_env("SALESBOT_STT", "whisper-1", env)
+        if settings is None:
+            return None
+        return cls(settings, config, (env.get("SALESBOT_STT_AUDIO") or "wav").strip().lower())
+
+    async def close(self) -> None:
+        await self.endpoint.close()
+
+    def prepare(self, data: bytes) -> tuple[float, list[tuple[bytes, str, str]]]:
+        """(seconds, [(file bytes, file name, mime)]) — CPU work; call it in a worker thread."""
+        limit = self.config.speech.max_audio_seconds
+        if self.audio_mode == "original":
+            seconds, fmt = audio.probe(data)
+            if seconds > limit:
+                raise audio.AudioError("too_long", seconds)
+            if seconds <= audio.CHUNK_SECONDS and fmt in _MIME:
+                ext = {"mov": "mp4", "matroska": "webm"}.get(fmt, fmt)
+                return seconds, [(data, f"audio.{ext}", _MIME[fmt])]
+        prepared = audio.prepare(data, limit)
+        return prepared.seconds, [(chunk, "audio.wav", "audio/wav") for chunk in prepared.chunks]
+
+    async def transcribe(self, data: bytes, day: str) -> Transcription:
+        """The text of ``data`` (any container PyAV reads). Raises audio.AudioError or ServiceError."""
+        if not self.config.privacy.audio_may_leave:
+            raise ServiceError("not_allowed")
+        started = time.perf_counter()
+        seconds, parts = await asyncio.get_running_loop().run_in_executor(None, self.prepare, data)
+        prepare_ms = (time.perf_counter() - started) * 1000
+        budget = self.endpoint.budget
+        if not budget.reserve(day, seconds):
+            raise ServiceError("budget", f"{budget.used(day):.0f}/{budget.limit:.0f} s used")
+        texts: list[str] = []
+        service_ms = 0.0
+        try:
+            for content, name, mime in parts:
+                t0 = time.perf_counter()
+                response = await self.endpoint.post(
+                    PATH, files={"file": (name, content, mime)},
+                    data={"model": self.endpoint.settings.model, "language": "zh", "response_format": "json"})
+                service_ms += (time.perf_counter() - t0) * 1000
+                texts.append(read_text(response.content))
+        except BaseException:
+            budget.release(day, seconds)  # nothing was transcribed: the rep may send it again
+            raise
+        text = "".join(x for x in texts if x).strip()[:MAX_TEXT]
+        cost = seconds / 60 * self.config.speech.cost_per_minute
+        log.info("speech call model=%s audio_s=%.1f parts=%d service_ms=%.0f prepare_ms=%.0f cost=%.4f chars=%d",
+                 self.endpoint.settings.model, seconds, len(parts), service_ms, prepare_ms, cost, len(text))
+        return Transcription(text=text, seconds=seconds, service_ms=service_ms, prepare_ms=prepare_ms)
+
+
+def read_text(body: bytes) -> str:
+    """``{"text": "…"}``; anything else is a bad response (never shown to the rep)."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise ServiceError("bad_response", "not JSON") from None
+    text = payload.get("text") if isinstance(payload, dict) else None
+    if not isinstance(text, str):
+        raise ServiceError("bad_response", "no text field")
+    return text.strip()

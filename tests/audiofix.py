@@ -1,0 +1,45 @@
+"""Audio fixtures written by the tests themselves (PyAV): tones in OGG/Opus like Telegram's voice notes,
+MP3 for uploaded call recordings, MP4 for video notes. Nothing is downloaded."""
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+
+
+def tone(seconds: float, fmt: str = "ogg", codec: str = "libopus", rate: int = 48_000, freq: float = 440.0) -> bytes:
+    """A sine tone (with a slow second tone, so it is not pure silence to a codec)."""
+    import av
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format=fmt) as out:
+        stream = out.add_stream(codec, rate=rate)
+        stream.layout = "mono"
+        frame_size = 960
+        total = int(seconds * rate)
+        t0 = 0
+        while t0 < total:
+            n = min(frame_size, total - t0)
+            t = (np.arange(t0, t0 + n) / rate).astype(np.float32)
+            samples = (0.3 * np.sin(2 * math.pi * freq * t) + 0.1 * np.sin(2 * math.pi * 3.0 * t)).astype(np.float32)
+            if n < frame_size and codec == "libopus":
+                samples = np.pad(samples, (0, frame_size - n))
+                n = frame_size
+            pcm = (samples * 32767).astype(np.int16).reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+            frame.sample_rate = rate
+            frame.pts = t0
+            for packet in stream.encode(frame):
+                out.mux(packet)
+            t0 += n
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buf.getvalue()
+
+
+def voice_note(seconds: float = 3.0) -> bytes:
+    return tone(seconds)
+
+
+def mp3_recording(seconds: float = 20.0) -> bytes:
+    return tone(seconds, fmt="mp3", codec="libmp3lame", rate=44_100)

@@ -1,0 +1,156 @@
+"""The parts behind voice notes: spoken numbers, audio preparation, retries, breaker, budget, settings."""
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from core.config import ConfigError, load_config
+from services import audio
+from services.resilience import (CircuitBreaker, DailyBudget, Endpoint, RetryPolicy, ServiceError, ServiceSettings,
+                                 retry_after_seconds)
+from services.speech import SpeechService, read_text
+from services.spoken import cn_number, normalize_spoken
+from tests.audiofix import mp3_recording, voice_note
+
+
+@pytest.mark.parametrize("spoken, value", [("五万", 50000), ("两千五", 2500), ("三万五", 35000), ("一百零五", 105),
+                                           ("一点五万", 15000), ("十二万三千", 123000), ("十五", 15), ("一亿五千万", 150_000_000)])
+def test_cn_number(spoken, value):
+    assert cn_number(spoken) == value
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("张总已经报价五万，下周二下午三点回访", "张总已经报价50000，下周二下午三点回访"),
+    ("王总 两千五一台 十二月五号签", "王总 2500一台 12月5号签"),
+    ("预算一点五万块", "预算15000块"),
+    ("三百元", "300元"),
+    # Not amounts or days: left alone.
+    ("星期五见 三一重工", "星期五见 三一重工"),
+    ("三天后再打", "三天后再打"),
+    ("三百多人 周日 日子", "三百多人 周日 日子"),
+    ("已报价5万 下周二", "已报价5万 下周二"),
+])
+def test_normalize_spoken(text, expected):
+    assert normalize_spoken(text) == expected
+
+
+def test_spoken_update_is_parsed_like_typed(core):
+    from core.clock import to_local
+    from services.quick_update import parse_update
+    from storage.models import User
+    user = User(id=1, tg_id=1, name="x", role="rep", team_id=None)
+    draft = core.db.call_read(parse_update, core.config, user, "已经报价五万，下周二下午三点回访", core.clock.now())
+    assert draft.amount == 50000
+    local = to_local(draft.next_at, core.config.tz)
+    assert (local.month, local.day, local.hour) == (12, 1, 15)  # 2026-11-26 is a Thursday
+
+
+def test_prepare_resamples_to_16k_mono_and_cuts_long_audio():
+    prepared = audio.prepare(voice_note(3.0), max_seconds=60)
+    assert abs(prepared.seconds - 3.0) < 0.05 and len(prepared.chunks) == 1
+    assert prepared.chunks[0][:4] == b"RIFF" and len(prepared.chunks[0]) == 44 + int(prepared.seconds * 16000) * 2
+    long = audio.prepare(mp3_recording(7.0), max_seconds=60, chunk_seconds=3)
+    assert len(long.chunks) == 3
+    with pytest.raises(audio.AudioError) as too_long:
+        audio.prepare(voice_note(5.0), max_seconds=2)
+    assert too_long.value.kind == "too_long"
+    for junk in (b"", b"hello" * 100, b"OggS" + b"\0" * 500):
+        with pytest.raises(audio.AudioError):
+            audio.prepare(junk, max_seconds=60)
+
+
+def test_original_mode_sends_telegrams_file_unchanged():
+    config = load_config()
+    config = config.model_copy(update={"speech": config.speech.model_copy(update={"max_audio_seconds": 60})})
+    service = SpeechService(ServiceSettings(url="http://x", model="m"), config, audio_mode="original")
+    note = voice_note(2.0)
+    seconds, parts = service.prepare(note)
+    assert abs(seconds - 2.0) < 0.05 and parts == [(note, "audio.ogg", "audio/ogg")]
+    with pytest.raises(audio.AudioError):
+        service.prepare(voice_note(61.0))
+
+
+def test_read_text():
+    assert read_text(b'{"text": " \xe4\xbd\xa0\xe5\xa5\xbd "}') == "你好"
+    for body in (b"<html>", b"[]", b'{"text": 5}', b'{"segments": []}', b"\xff\xfe"):
+        with pytest.raises(ServiceError) as err:
+            read_text(body)
+        assert err.value.kind == "bad_response"
+
+
+def test_breaker_opens_half_opens_and_closes():
+    now = [0.0]
+    breaker = CircuitBreaker(threshold=2, reset_after_s=10, now=lambda: now[0])
+    breaker.failure()
+    assert breaker.allow()
+    breaker.failure()
+    assert breaker.state == "open" and not breaker.allow() and breaker.retry_in() == 10
+    now[0] = 10.5
+    assert breaker.allow() and not breaker.allow(), "one trial call only"
+    breaker.failure()
+    assert breaker.state == "open"
+    now[0] = 21
+    assert breaker.allow()
+    breaker.success()
+    assert breaker.state == "closed" and breaker.allow()
+
+
+def test_budget_per_day_and_release():
+    budget = DailyBudget(10)
+    assert budget.reserve("d1", 6) and not budget.reserve("d1", 5)
+    budget.release("d1", 6)
+    assert budget.reserve("d1", 10)
+    assert budget.reserve("d2", 10), "a new day starts afresh"
+
+
+def test_retry_policy_and_retry_after():
+    policy = RetryPolicy(attempts=3, base_delay_s=1, max_delay_s=8, max_retry_after_s=10)
+    assert 0.8 <= policy.delay(0, None) <= 1.2 and 1.6 <= policy.delay(1, None) <= 2.4
+    assert policy.delay(2, None) is None
+    assert policy.delay(0, 3.0) == 3.0 and policy.delay(0, 60.0) is None
+    assert retry_after_seconds("7") == 7 and retry_after_seconds(None) is None and retry_after_seconds("soon") is None
+    assert 0 <= retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0
+
+
+async def test_endpoint_retries_5xx_and_not_4xx():
+    statuses = [503, 502, 200]
+    seen: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = statuses.pop(0) if statuses else 401
+        seen.append(status)
+        return httpx.Response(status, json={"text": "ok"})
+
+    slept: list[float] = []
+
+    async def sleep(s: float) -> None:
+        slept.append(s)
+
+    endpoint = Endpoint(ServiceSettings(url="http://svc", model="m"), DailyBudget(10),
+                        transport=httpx.MockTransport(handler), sleep=sleep)
+    assert (await endpoint.post("/v1/x")).status_code == 200
+    assert seen == [503, 502, 200] and len(slept) == 2
+    with pytest.raises(ServiceError) as err:
+        await endpoint.post("/v1/x")
+    assert err.value.kind == "rejected" and seen[-1] == 401 and len(slept) == 2
+    assert endpoint.breaker.state == "closed", "a refused request is our problem, not the service's"
+    await endpoint.close()
+
+
+def test_settings_from_env():
+    assert ServiceSettings.from_env("SALESBOT_STT", "whisper-1", {}) is None
+    s = ServiceSettings.from_env("SALESBOT_STT", "whisper-1", {"SALESBOT_STT_URL": "http://h:8000/v1/",
+                                                              "SALESBOT_STT_TIMEOUT": "nonsense"})
+    assert s.url == "http://h:8000" and s.model == "whisper-1" and s.key == "" and s.timeout_s == 60
+
+
+def test_playbook_switches_default_off_and_prompts_are_checked(tmp_path):
+    config = load_config()
+    assert not config.privacy.audio_may_leave and not config.privacy.text_may_leave and config.privacy.mask_numbers
+    bad = tmp_path / "c.toml"
+    text = open("config.toml", encoding="utf-8").read().replace(
+        'reply_prompt = "', 'reply_prompt = "{customer} ', 1)
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(bad)
+    assert "assistant.reply_prompt" in str(err.value) and "{scripts}" in str(err.value)
