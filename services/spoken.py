@@ -79,8 +79,9 @@ def _trim(run: str) -> str:
     return run
 
 
-def normalize_spoken(text: str) -> str:
-    """Spoken amounts and calendar days in digits; everything else unchanged."""
+def normalize_spoken(text: str, amount_as: str | None = None) -> str:
+    """Spoken amounts and calendar days in digits (amounts as ``amount_as`` when given, e.g. a mask);
+    everything else unchanged."""
     out: list[str] = []
     pos = 0
     for match in _CANDIDATE.finditer(text):
@@ -90,7 +91,7 @@ def normalize_spoken(text: str) -> str:
         value = cn_number(run) if money else None
         if value:
             out.append(text[pos:match.start()])
-            out.append(_fmt(value))
+            out.append(amount_as if amount_as is not None else _fmt(value))
             pos = end
     out.append(text[pos:])
     text = "".join(out)

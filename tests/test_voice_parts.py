@@ -154,3 +154,59 @@ def test_playbook_switches_default_off_and_prompts_are_checked(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(bad)
     assert "assistant.reply_prompt" in str(err.value) and "{scripts}" in str(err.value)
+
+
+# --- the assistant ---------------------------------------------------------------------------
+
+def test_mask_phones_and_amounts():
+    from services.assistant import mask
+    text = ("手机 138 0013 8000，座机 021-62345678，报价五万，预算12.5万元，¥3000，两千五一台，"
+            "2026-11-25 10:02 总价120000，合同号 A-123")
+    masked = mask(text)
+    assert masked == ("手机 [电话]，座机 [电话]，报价[金额]，预算[金额]，[金额]，[金额]一台，"
+                      "2026-11-25 10:02 总价[金额]，合同号 A-123")
+
+
+def test_read_completion():
+    from services.assistant import read_completion
+    body = b'{"choices":[{"message":{"content":"<think>hmm</think>\\n1. a\\n2. b"}}],"usage":{"total_tokens":33}}'
+    assert read_completion(body) == ("1. a\n2. b", 33)
+    for bad in (b"<html>", b'{"choices": []}', b'{"choices":[{"message":{"content":null}}]}', b"[]"):
+        with pytest.raises(ServiceError) as err:
+            read_completion(bad)
+        assert err.value.kind == "bad_response"
+
+
+async def test_assistant_budget_and_privacy():
+    from services.assistant import Assistant
+    config = load_config()
+    config = config.model_copy(update={"assistant": config.assistant.model_copy(update={"daily_calls": 1}),
+                                       "privacy": config.privacy.model_copy(update={"text_may_leave": True})})
+    answers = [httpx.Response(500), httpx.Response(500),
+               httpx.Response(200, json={"choices": [{"message": {"content": "a\nb\nc\nd\ne\nf"}}]})]
+    seen: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        import json as _json
+        seen.append(_json.loads(request.content))
+        return answers.pop(0)
+
+    async def no_sleep(_s: float) -> None:
+        return None
+
+    assistant = Assistant(ServiceSettings(url="http://llm", model="m"), config,
+                          transport=httpx.MockTransport(handler), sleep=no_sleep)
+    with pytest.raises(ServiceError) as err:
+        await assistant.summary("客户：价格太贵", "2026-11-26")
+    assert err.value.kind == "unavailable" and len(seen) == 2
+    answer = await assistant.summary("客户：价格太贵", "2026-11-26")  # the failed call gave its budget back
+    assert answer.lines == ["a", "b", "c", "d", "e"] and answer.tokens == 0
+    with pytest.raises(ServiceError) as err:
+        await assistant.summary("客户：价格太贵", "2026-11-26")
+    assert err.value.kind == "budget" and len(seen) == 3
+    closed = config.model_copy(update={"privacy": config.privacy.model_copy(update={"text_may_leave": False})})
+    with pytest.raises(ServiceError) as err:
+        await Assistant(ServiceSettings(url="http://llm", model="m"), closed,
+                        transport=httpx.MockTransport(handler)).summary("x", "2026-11-26")
+    assert err.value.kind == "not_allowed" and len(seen) == 3
+    await assistant.close()
