@@ -67,9 +67,9 @@ def prepare(data: bytes, max_seconds: float, chunk_seconds: int = CHUNK_SECONDS)
     return PreparedAudio(seconds=len(pcm) / (RATE * 2), chunks=chunks)
 
 
-def probe(data: bytes) -> tuple[float, str]:
-    """(seconds, container format) by reading packets only, without decoding: cheap validation and
-    duration for a file that is sent to the service as it is."""
+def probe(data: bytes) -> tuple[float, str, bool]:
+    """(seconds, container format, has video) by reading packets only, without decoding: cheap
+    validation and duration for a file that is sent to the service as it is."""
     import av
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
@@ -82,10 +82,11 @@ def probe(data: bytes) -> tuple[float, str]:
                 if packet.pts is not None and base is not None:
                     end = max(end, float((packet.pts + (packet.duration or 0)) * base))
             fmt = container.format.name.split(",")[0]
+            video = any(s.type == "video" for s in container.streams)
     except AudioError:
         raise
     except (av.FFmpegError, ValueError, OSError) as exc:
         raise AudioError("bad") from exc
     if end <= 0:
         raise AudioError("bad")
-    return end, fmt
+    return end, fmt, video

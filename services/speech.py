@@ -4,8 +4,10 @@ FunASR, whisper.cpp's server, LocalAI, vLLM and cloud APIs.
 
 Configured in the environment: ``SALESBOT_STT_URL`` (required), ``SALESBOT_STT_MODEL``,
 ``SALESBOT_STT_KEY``, ``SALESBOT_STT_TIMEOUT`` (seconds per request) and ``SALESBOT_STT_AUDIO``:
-``wav`` (default: 16 kHz mono PCM, which every server accepts) or ``original`` (Telegram's file as it
-is, for services that decode OGG/Opus themselves; long recordings are still decoded and cut).
+``original`` (default: Telegram's OGG/Opus, MP3 or M4A file as it is — OpenAI, FunASR, vLLM and LocalAI
+decode it themselves; only read, not decoded, here) or ``wav`` (16 kHz mono PCM, for servers that take
+nothing else, e.g. whisper.cpp's). Video notes and recordings longer than one chunk are always decoded
+(the audio track only, cut into 5-minute WAV chunks).
 No Telegram types here.
 """
 from __future__ import annotations
@@ -37,10 +39,10 @@ class Transcription:
 
 
 class SpeechService:
-    def __init__(self, settings: ServiceSettings, config: Config, audio_mode: str = "wav", **endpoint_kw) -> None:
+    def __init__(self, settings: ServiceSettings, config: Config, audio_mode: str = "original", **endpoint_kw) -> None:
         self.endpoint = Endpoint(settings, DailyBudget(config.speech.daily_audio_seconds), **endpoint_kw)
         self.config = config
-        self.audio_mode = audio_mode if audio_mode in ("wav", "original") else "wav"
+        self.audio_mode = audio_mode if audio_mode in ("wav", "original") else "original"
 
     @classmethod
     def from_env(cls, config: Config, env: dict[str, str] | None = None) -> "SpeechService | None":
@@ -48,7 +50,7 @@ class SpeechService:
         settings = ServiceSettings.from_env("SALESBOT_STT", "whisper-1", env)
         if settings is None:
             return None
-        return cls(settings, config, (env.get("SALESBOT_STT_AUDIO") or "wav").strip().lower())
+        return cls(settings, config, (env.get("SALESBOT_STT_AUDIO") or "original").strip().lower())
 
     async def close(self) -> None:
         await self.endpoint.close()
@@ -57,10 +59,10 @@ class SpeechService:
         """(seconds, [(file bytes, file name, mime)]) — CPU work; call it in a worker thread."""
         limit = self.config.speech.max_audio_seconds
         if self.audio_mode == "original":
-            seconds, fmt = audio.probe(data)
+            seconds, fmt, video = audio.probe(data)
             if seconds > limit:
                 raise audio.AudioError("too_long", seconds)
-            if seconds <= audio.CHUNK_SECONDS and fmt in _MIME:
+            if seconds <= audio.CHUNK_SECONDS and fmt in _MIME and not video:
                 ext = {"mov": "mp4", "matroska": "webm"}.get(fmt, fmt)
                 return seconds, [(data, f"audio.{ext}", _MIME[fmt])]
         prepared = audio.prepare(data, limit)

@@ -8,13 +8,16 @@ import math
 import numpy as np
 
 
-def tone(seconds: float, fmt: str = "ogg", codec: str = "libopus", rate: int = 48_000, freq: float = 440.0) -> bytes:
+def tone(seconds: float, fmt: str = "ogg", codec: str = "libopus", rate: int = 48_000, freq: float = 440.0,
+         bitrate: int | None = None) -> bytes:
     """A sine tone (with a slow second tone, so it is not pure silence to a codec)."""
     import av
     buf = io.BytesIO()
     with av.open(buf, mode="w", format=fmt) as out:
         stream = out.add_stream(codec, rate=rate)
         stream.layout = "mono"
+        if bitrate:
+            stream.bit_rate = bitrate
         frame_size = 960
         total = int(seconds * rate)
         t0 = 0
@@ -43,3 +46,31 @@ def voice_note(seconds: float = 3.0) -> bytes:
 
 def mp3_recording(seconds: float = 20.0) -> bytes:
     return tone(seconds, fmt="mp3", codec="libmp3lame", rate=44_100)
+
+
+def video_note(seconds: float = 2.0) -> bytes:
+    """An MP4 like Telegram's round video notes: a (tiny) video track and an AAC audio track."""
+    import av
+    audio_only = av.open(io.BytesIO(tone(seconds, fmt="mp4", codec="aac", rate=44_100)))
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format="mp4") as out:
+        video = out.add_stream("mpeg4", rate=5)
+        video.width = video.height = 64
+        video.pix_fmt = "yuv420p"
+        sound = out.add_stream("aac", rate=44_100)
+        sound.layout = "mono"
+        for i in range(int(seconds * 5)):
+            frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), i * 20 % 255, dtype=np.uint8), format="rgb24")
+            frame.pts = i
+            for packet in video.encode(frame):
+                out.mux(packet)
+        for packet in video.encode(None):
+            out.mux(packet)
+        for frame in audio_only.decode(audio=0):
+            frame.pts = None
+            for packet in sound.encode(frame):
+                out.mux(packet)
+        for packet in sound.encode(None):
+            out.mux(packet)
+    audio_only.close()
+    return buf.getvalue()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import time
 import wave
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,7 @@ class FakeAI:
     service_delay_s: float = 0.0  # an "ok" answer after this long (bench: a realistic service)
     speech_calls: list[dict[str, Any]] = field(default_factory=list)
     chat_calls: list[dict[str, Any]] = field(default_factory=list)
+    speech_ms: list[float] = field(default_factory=list)  # the service's own time per request (bench.voice)
     url: str = ""
     _runner: web.AppRunner | None = None
 
@@ -65,6 +67,13 @@ class FakeAI:
         return None
 
     async def _transcribe(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        try:
+            return await self._transcribe_timed(request)
+        finally:
+            self.speech_ms.append((time.perf_counter() - started) * 1000)
+
+    async def _transcribe_timed(self, request: web.Request) -> web.Response:
         form = await request.post()
         upload = form.get("file")
         content = upload.file.read() if upload is not None and hasattr(upload, "file") else b""

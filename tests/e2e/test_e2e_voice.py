@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from core.config import load_config
 from storage.models import Activity, Customer
-from tests.audiofix import mp3_recording, tone, voice_note
+from tests.audiofix import mp3_recording, video_note, voice_note
 from tests.fakeai import FakeAI, closed_port_url
 from tests.harness import Harness, buttons
 
@@ -25,7 +25,8 @@ async def fake_ai():
     await fake.stop()
 
 
-async def start_bot(tmp_path, monkeypatch, url: str | None, config=None, timeout: str = "5") -> Harness:
+async def start_bot(tmp_path, monkeypatch, url: str | None, config=None, timeout: str = "5",
+                    audio_mode: str | None = None) -> Harness:
     for name in ("SALESBOT_STT_URL", "SALESBOT_STT_MODEL", "SALESBOT_STT_KEY", "SALESBOT_STT_TIMEOUT", "SALESBOT_STT_AUDIO"):
         monkeypatch.delenv(name, raising=False)
     if url:
@@ -33,6 +34,8 @@ async def start_bot(tmp_path, monkeypatch, url: str | None, config=None, timeout
         monkeypatch.setenv("SALESBOT_STT_MODEL", "paraformer-zh")
         monkeypatch.setenv("SALESBOT_STT_KEY", "sk-test")
         monkeypatch.setenv("SALESBOT_STT_TIMEOUT", timeout)
+        if audio_mode:
+            monkeypatch.setenv("SALESBOT_STT_AUDIO", audio_mode)
     h = Harness(tmp_path, config=config or playbook())
     await h.start()
     return h
@@ -65,14 +68,15 @@ async def followups(h) -> list[Activity]:
 
 async def test_voice_note_transcript_confirmed_becomes_the_update(bot, fake_ai):
     rep = await setup_rep(bot)
-    replies = await bot.send_audio(rep, "voice", voice_note(3.0), duration=3)
+    note = voice_note(3.0)
+    replies = await bot.send_audio(rep, "voice", note, duration=3)
     card = replies[-1]
     assert "转写结果" in card["text"] and "五万" in card["text"], card["text"]
     call = fake_ai.speech_calls[-1]
     assert call["model"] == "paraformer-zh" and call["language"] == "zh" and call["response_format"] == "json"
     assert call["auth"] == "Bearer sk-test"
-    assert call["wav"]["rate"] == 16000 and call["wav"]["channels"] == 1 and call["wav"]["width"] == 2
-    assert abs(call["wav"]["frames"] / 16000 - 3.0) < 0.1
+    # By default Telegram's OGG/Opus goes as it is (the services decode it themselves).
+    assert call["content_type"] == "audio/ogg" and call["filename"] == "audio.ogg" and call["size"] == len(note)
     assert not await followups(bot), "nothing is saved before the rep confirms"
     preview = await bot.press(rep, card, text="使用")
     text = preview[-1]["text"]
@@ -99,11 +103,24 @@ async def test_transcript_can_be_corrected_before_use(bot, fake_ai):
     assert "2,500" in text and "12月05日" in text and "15:00" in text, text
 
 
-async def test_video_note_is_a_note(bot, fake_ai):
+async def test_video_note_is_a_note_and_only_its_sound_leaves(bot, fake_ai):
     rep = await setup_rep(bot)
-    clip = tone(2.0, fmt="mp4", codec="aac", rate=44_100)
-    card = (await bot.send_audio(rep, "video_note", clip, duration=2))[-1]
-    assert "转写结果" in card["text"] and fake_ai.speech_calls[-1]["wav"]["rate"] == 16000
+    card = (await bot.send_audio(rep, "video_note", video_note(2.0), duration=2))[-1]
+    assert "转写结果" in card["text"]
+    wav = fake_ai.speech_calls[-1]["wav"]
+    assert wav["rate"] == 16000 and wav["channels"] == 1 and abs(wav["frames"] / 16000 - 2.0) < 0.1
+
+
+async def test_wav_mode_sends_16k_mono_pcm(tmp_path, monkeypatch, fake_ai):
+    h = await start_bot(tmp_path, monkeypatch, fake_ai.url, audio_mode="wav")
+    try:
+        rep = await setup_rep(h)
+        assert "转写结果" in (await h.send_audio(rep, "voice", voice_note(3.0), duration=3))[-1]["text"]
+        wav = fake_ai.speech_calls[-1]["wav"]
+        assert wav == {"rate": 16000, "channels": 1, "width": 2, "frames": wav["frames"]}
+        assert abs(wav["frames"] / 16000 - 3.0) < 0.1
+    finally:
+        await h.stop()
 
 
 async def test_call_recording_is_analysed(bot, fake_ai):
