@@ -10,7 +10,7 @@ One `figure_name: value` a line:
   delivery, getFile + download, reading the file, the upload, the status message and its edit, with
   the default SALESBOT_STT_AUDIO=original (target p50 ≤ 50 ms)
 * voice_overhead_wav_ms_p50 — the same with SALESBOT_STT_AUDIO=wav (decoded to 16 kHz mono PCM here)
-* voice_prepare_wav_ms_p50 — decoding + resampling + WAV alone (SpeechService.prepare, called directly)
+* voice_prepare_wav_ms_p50 — decoding + resampling + WAV alone (services.audio.wav_chunks, called directly)
 * baseline_text_update_ms_p50 — same run, same bot: a typed one-line update → its confirmation card
   (update delivery, the parser, one message), the path a transcript takes after the rep confirms it
 * baseline_av_decode_ms_p50 — same run: PyAV decoding the note alone (no resampling), the floor of
@@ -54,6 +54,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
     import av
 
     from core.config import load_config
+    from services import audio
     from services.speech import SpeechService
     from tests.audiofix import tone
     from tests.fakeai import FakeAI
@@ -111,7 +112,7 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                 total, service = await voice_round()
                 wavs.append(total - service)
                 started = time.perf_counter()
-                speech.prepare(note)
+                list(audio.wav_chunks(note, 3600))
                 prepare.append((time.perf_counter() - started) * 1000)
                 started = time.perf_counter()
                 with av.open(io.BytesIO(note)) as container:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import struct
 from dataclasses import dataclass
+from typing import Iterator
 
 RATE = 16_000
 CHUNK_SECONDS = 300
@@ -37,34 +38,48 @@ def wav_bytes(pcm: bytes | memoryview, rate: int = RATE) -> bytes:
     return header + bytes(pcm)
 
 
-def prepare(data: bytes, max_seconds: float, chunk_seconds: int = CHUNK_SECONDS) -> PreparedAudio:
-    """Decode the first audio stream, resample to 16 kHz mono s16, cut into WAV chunks."""
+def wav_chunks(data: bytes, max_seconds: float, chunk_seconds: int = CHUNK_SECONDS) -> Iterator[bytes]:
+    """Decode the first audio stream, resample to 16 kHz mono s16 and yield it as WAV files of
+    ``chunk_seconds`` each, one at a time (memory: one chunk, not the whole recording)."""
     import av
     pcm = bytearray()
+    step = chunk_seconds * RATE * 2
     limit = int(max_seconds * RATE * 2)
+    total = 0
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             stream = next((s for s in container.streams if s.type == "audio"), None)
             if stream is None:
                 raise AudioError("bad")
             resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
-            for frame in container.decode(stream):
+            frames = container.decode(stream)
+            while True:
+                frame = next(frames, None)
                 for out in resampler.resample(frame):
-                    pcm += memoryview(out.planes[0])[:out.samples * 2]
-                if len(pcm) > limit:
-                    raise AudioError("too_long", len(pcm) / (RATE * 2))
-            for out in resampler.resample(None):
-                pcm += memoryview(out.planes[0])[:out.samples * 2]
+                    size = out.samples * 2
+                    pcm += memoryview(out.planes[0])[:size]
+                    total += size
+                if total > limit:
+                    raise AudioError("too_long", total / (RATE * 2))
+                while len(pcm) >= step:
+                    yield wav_bytes(memoryview(pcm)[:step])
+                    del pcm[:step]
+                if frame is None:
+                    break
     except AudioError:
         raise
-    except (av.FFmpegError, ValueError, OSError, StopIteration) as exc:
+    except (av.FFmpegError, ValueError, OSError) as exc:
         raise AudioError("bad") from exc
-    if not pcm:
+    if total == 0:
         raise AudioError("bad")
-    step = chunk_seconds * RATE * 2
-    view = memoryview(pcm)
-    chunks = [wav_bytes(view[i:i + step]) for i in range(0, len(pcm), step)]
-    return PreparedAudio(seconds=len(pcm) / (RATE * 2), chunks=chunks)
+    if pcm:
+        yield wav_bytes(pcm)
+
+
+def prepare(data: bytes, max_seconds: float, chunk_seconds: int = CHUNK_SECONDS) -> PreparedAudio:
+    """All chunks at once (short audio, tests); see wav_chunks."""
+    chunks = list(wav_chunks(data, max_seconds, chunk_seconds))
+    return PreparedAudio(seconds=sum(len(c) - 44 for c in chunks) / (RATE * 2), chunks=chunks)
 
 
 def probe(data: bytes) -> tuple[float, str, bool]:

@@ -18,6 +18,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass
+from typing import AsyncIterator
 
 from core.config import Config
 from services import audio
@@ -55,38 +56,36 @@ class SpeechService:
     async def close(self) -> None:
         await self.endpoint.close()
 
-    def prepare(self, data: bytes) -> tuple[float, list[tuple[bytes, str, str]]]:
-        """(seconds, [(file bytes, file name, mime)]) — CPU work; call it in a worker thread."""
-        limit = self.config.speech.max_audio_seconds
-        if self.audio_mode == "original":
-            seconds, fmt, video = audio.probe(data)
-            if seconds > limit:
-                raise audio.AudioError("too_long", seconds)
-            if seconds <= audio.CHUNK_SECONDS and fmt in _MIME and not video:
-                ext = {"mov": "mp4", "matroska": "webm"}.get(fmt, fmt)
-                return seconds, [(data, f"audio.{ext}", _MIME[fmt])]
-        prepared = audio.prepare(data, limit)
-        return prepared.seconds, [(chunk, "audio.wav", "audio/wav") for chunk in prepared.chunks]
+    def plan(self, data: bytes) -> tuple[float, tuple[str, bytes, str] | None]:
+        """(seconds, (name, bytes, mime) of the file to send as it is — or None: decode it into WAV chunks). Reads the packets
+        only (cheap); call it in a worker thread."""
+        seconds, fmt, video = audio.probe(data)
+        if seconds > self.config.speech.max_audio_seconds:
+            raise audio.AudioError("too_long", seconds)
+        if self.audio_mode == "original" and seconds <= audio.CHUNK_SECONDS and fmt in _MIME and not video:
+            ext = {"mov": "mp4", "matroska": "webm"}.get(fmt, fmt)
+            return seconds, (f"audio.{ext}", data, _MIME[fmt])
+        return seconds, None
 
     async def transcribe(self, data: bytes, day: str) -> Transcription:
         """The text of ``data`` (any container PyAV reads). Raises audio.AudioError or ServiceError."""
         if not self.config.privacy.audio_may_leave:
             raise ServiceError("not_allowed")
+        timing = {"prepare": 0.0, "service": 0.0}
         started = time.perf_counter()
-        seconds, parts = await asyncio.get_running_loop().run_in_executor(None, self.prepare, data)
-        prepare_ms = (time.perf_counter() - started) * 1000
+        seconds, whole = await asyncio.get_running_loop().run_in_executor(None, self.plan, data)
+        timing["prepare"] += (time.perf_counter() - started) * 1000
         budget = self.endpoint.budget
         if not budget.reserve(day, seconds):
             raise ServiceError("budget", f"{budget.used(day):.0f}/{budget.limit:.0f} s used")
         texts: list[str] = []
-        service_ms = 0.0
         try:
-            for content, name, mime in parts:
+            async for part in self._parts(data, whole, timing):
                 t0 = time.perf_counter()
                 response = await self.endpoint.post(
-                    PATH, files={"file": (name, content, mime)},
+                    PATH, files={"file": part},
                     data={"model": self.endpoint.settings.model, "language": "zh", "response_format": "json"})
-                service_ms += (time.perf_counter() - t0) * 1000
+                timing["service"] += (time.perf_counter() - t0) * 1000
                 texts.append(read_text(response.content))
         except BaseException:
             budget.release(day, seconds)  # nothing was transcribed: the rep may send it again
@@ -94,8 +93,27 @@ class SpeechService:
         text = "".join(x for x in texts if x).strip()[:MAX_TEXT]
         cost = seconds / 60 * self.config.speech.cost_per_minute
         log.info("speech call model=%s audio_s=%.1f parts=%d service_ms=%.0f prepare_ms=%.0f cost=%.4f chars=%d",
-                 self.endpoint.settings.model, seconds, len(parts), service_ms, prepare_ms, cost, len(text))
-        return Transcription(text=text, seconds=seconds, service_ms=service_ms, prepare_ms=prepare_ms)
+                 self.endpoint.settings.model, seconds, len(texts), timing["service"], timing["prepare"], cost, len(text))
+        return Transcription(text=text, seconds=seconds, service_ms=timing["service"], prepare_ms=timing["prepare"])
+
+    async def _parts(self, data: bytes, whole: tuple[str, bytes, str] | None,
+                     timing: dict[str, float]) -> AsyncIterator[tuple[str, bytes, str]]:
+        """The file as it is, or its WAV chunks decoded one at a time in a worker thread."""
+        if whole is not None:
+            yield whole
+            return
+        loop = asyncio.get_running_loop()
+        chunks = audio.wav_chunks(data, self.config.speech.max_audio_seconds)
+        try:
+            while True:
+                t0 = time.perf_counter()
+                content = await loop.run_in_executor(None, next, chunks, None)
+                timing["prepare"] += (time.perf_counter() - t0) * 1000
+                if content is None:
+                    return
+                yield "audio.wav", content, "audio/wav"
+        finally:
+            chunks.close()
 
 
 def read_text(body: bytes) -> str:

@@ -74,3 +74,17 @@ def video_note(seconds: float = 2.0) -> bytes:
             out.mux(packet)
     audio_only.close()
     return buf.getvalue()
+
+
+def wav_recording(seconds: float, rate: int = 8_000) -> bytes:
+    """A plain PCM WAV (phone-call quality), instant to write even for long calls."""
+    import wave
+    t = np.arange(int(seconds * rate)) / rate
+    pcm = (0.3 * np.sin(2 * math.pi * 440.0 * t) * 32767).astype("<i2").tobytes()
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm)
+    return buf.getvalue()

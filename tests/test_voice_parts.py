@@ -59,15 +59,20 @@ def test_prepare_resamples_to_16k_mono_and_cuts_long_audio():
             audio.prepare(junk, max_seconds=60)
 
 
-def test_original_mode_sends_telegrams_file_unchanged():
+def test_plan_sends_telegrams_file_unchanged_or_decodes():
+    from tests.audiofix import video_note
     config = load_config()
     config = config.model_copy(update={"speech": config.speech.model_copy(update={"max_audio_seconds": 60})})
-    service = SpeechService(ServiceSettings(url="http://x", model="m"), config, audio_mode="original")
+    service = SpeechService(ServiceSettings(url="http://x", model="m"), config)
     note = voice_note(2.0)
-    seconds, parts = service.prepare(note)
-    assert abs(seconds - 2.0) < 0.05 and parts == [(note, "audio.ogg", "audio/ogg")]
-    with pytest.raises(audio.AudioError):
-        service.prepare(voice_note(61.0))
+    seconds, whole = service.plan(note)
+    assert abs(seconds - 2.0) < 0.05 and whole == ("audio.ogg", note, "audio/ogg")
+    assert service.plan(video_note(1.0))[1] is None, "a video note's picture never leaves: its sound is decoded"
+    with pytest.raises(audio.AudioError) as err:
+        service.plan(voice_note(61.0))
+    assert err.value.kind == "too_long"
+    service.audio_mode = "wav"
+    assert service.plan(note)[1] is None
 
 
 def test_read_text():

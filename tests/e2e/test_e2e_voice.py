@@ -253,3 +253,16 @@ async def test_english_user_gets_english(bot, fake_ai):
     fake_ai.plan = ["500", "500", "500"]
     failed = (await bot.send_audio(rep, "voice", voice_note(1.0), duration=1))[-1]
     assert "unavailable" in failed["text"] and "Retry" in str(buttons(failed))
+
+
+async def test_long_call_is_sent_in_chunks_and_joined(bot, fake_ai):
+    from tests.audiofix import wav_recording
+    rep = await setup_rep(bot)
+    fake_ai.transcript = "价格有点贵我得跟老板汇报一下"
+    card = (await bot.send_audio(rep, "audio", wav_recording(310.0), duration=310, file_name="call.wav",
+                                 mime_type="audio/wav"))[-1]
+    assert "通话录音转写" in card["text"] and "5.2 分钟" in card["text"], card["text"]
+    assert card["text"].count("价格有点贵我得跟老板汇报一下") == 2
+    sizes = [c["wav"]["frames"] for c in fake_ai.speech_calls]
+    assert sizes == [300 * 16000, 10 * 16000], "five-minute 16 kHz chunks, one at a time"
+    assert bot.app.bot_data["speech"].endpoint.budget.used("2026-11-26") == pytest.approx(310, abs=0.1)
