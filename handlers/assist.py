@@ -31,7 +31,7 @@ def assistant_of(context: ContextTypes.DEFAULT_TYPE) -> ai.Assistant | None:
     data = context.application.bot_data
     found = data.get("assistant", _MISSING)
     if found is _MISSING:
-        found = ai.Assistant.from_env(core_of(context).config)
+        found = ai.Assistant.from_env(core_of(context).config, db=core_of(context).db)
         data["assistant"] = found
         if found is not None:
             data.setdefault("closers", []).append(found.close)

@@ -40,7 +40,7 @@ def speech_of(context: ContextTypes.DEFAULT_TYPE) -> SpeechService | None:
     data = context.application.bot_data
     service = data.get("speech", _MISSING)
     if service is _MISSING:
-        service = SpeechService.from_env(core_of(context).config)
+        service = SpeechService.from_env(core_of(context).config, db=core_of(context).db)
         data["speech"] = service
         if service is not None:
             data.setdefault("closers", []).append(service.close)

@@ -20,6 +20,7 @@ from typing import Any
 
 from core.config import Config
 from services.resilience import DailyBudget, Endpoint, RetryPolicy, ServiceError, ServiceSettings
+from services.usage import DbBudget
 from services.spoken import normalize_spoken
 
 log = logging.getLogger(__name__)
@@ -47,15 +48,17 @@ class Answer:
 
 
 class Assistant:
-    def __init__(self, settings: ServiceSettings, config: Config, **endpoint_kw: Any) -> None:
+    def __init__(self, settings: ServiceSettings, config: Config, db: Any = None, **endpoint_kw: Any) -> None:
         endpoint_kw.setdefault("policy", RetryPolicy(attempts=2))
-        self.endpoint = Endpoint(settings, DailyBudget(config.assistant.daily_calls), **endpoint_kw)
+        limit = config.assistant.daily_calls
+        budget = DbBudget(db, "assistant", limit) if db is not None else DailyBudget(limit)
+        self.endpoint = Endpoint(settings, budget, **endpoint_kw)
         self.config = config
 
     @classmethod
-    def from_env(cls, config: Config, env: dict[str, str] | None = None) -> "Assistant | None":
+    def from_env(cls, config: Config, env: dict[str, str] | None = None, db: Any = None) -> "Assistant | None":
         settings = ServiceSettings.from_env("SALESBOT_LLM", "default", os.environ if env is None else env)
-        return None if settings is None else cls(settings, config)
+        return None if settings is None else cls(settings, config, db=db)
 
     async def close(self) -> None:
         await self.endpoint.close()
@@ -80,7 +83,7 @@ class Assistant:
     async def _complete(self, kind: str, system: str, conversation: str, day: str) -> Answer:
         if not self.config.privacy.text_may_leave:
             raise ServiceError("not_allowed")
-        if not self.endpoint.budget.reserve(day, 1):
+        if not await self.endpoint.budget.reserve(day, 1):
             raise ServiceError("budget")
         settings = self.endpoint.settings
         payload = {"model": settings.model, "temperature": 0.3, "max_tokens": 800, "stream": False,
@@ -98,7 +101,7 @@ class Assistant:
             ok = True
             return Answer(lines=lines, ms=(time.perf_counter() - started) * 1000, tokens=tokens)
         except BaseException:
-            self.endpoint.budget.release(day, 1)
+            await self.endpoint.budget.release(day, 1)
             raise
         finally:
             ms = (time.perf_counter() - started) * 1000

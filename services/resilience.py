@@ -11,7 +11,6 @@ import asyncio
 import logging
 import os
 import random
-import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -122,29 +121,27 @@ class CircuitBreaker:
 
 class DailyBudget:
     """At most ``limit`` units (seconds of audio, calls) per day; reserved before a call, given back
-    when the call fails. Per process: several instances each get the whole budget."""
+    when the call fails. In memory (one process; tests): the bot uses services.usage.DbBudget, which
+    has the same methods and keeps the count in the database for every instance."""
 
     def __init__(self, limit: float) -> None:
         self.limit = limit
         self._used: dict[str, float] = {}
-        self._lock = threading.Lock()
 
-    def reserve(self, day: str, amount: float) -> bool:
-        with self._lock:
-            for stale in [d for d in self._used if d != day]:
-                del self._used[stale]
-            used = self._used.get(day, 0.0)
-            if used + amount > self.limit:
-                return False
-            self._used[day] = used + amount
-            return True
+    async def reserve(self, day: str, amount: float) -> bool:
+        for stale in [d for d in self._used if d != day]:
+            del self._used[stale]
+        used = self._used.get(day, 0.0)
+        if used + amount > self.limit:
+            return False
+        self._used[day] = used + amount
+        return True
 
-    def release(self, day: str, amount: float) -> None:
-        with self._lock:
-            if day in self._used:
-                self._used[day] = max(0.0, self._used[day] - amount)
+    async def release(self, day: str, amount: float) -> None:
+        if day in self._used:
+            self._used[day] = max(0.0, self._used[day] - amount)
 
-    def used(self, day: str) -> float:
+    async def used(self, day: str) -> float:
         return self._used.get(day, 0.0)
 
 
@@ -168,7 +165,7 @@ class Endpoint:
     """One external service: settings, one pooled httpx client, retries, breaker, budget."""
 
     settings: ServiceSettings
-    budget: DailyBudget
+    budget: Any  # DailyBudget or services.usage.DbBudget
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
     transport: httpx.AsyncBaseTransport | None = None

@@ -18,11 +18,12 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 
 from core.config import Config
 from services import audio
 from services.resilience import DailyBudget, Endpoint, ServiceError, ServiceSettings
+from services.usage import DbBudget
 
 log = logging.getLogger(__name__)
 PATH = "/v1/audio/transcriptions"
@@ -40,18 +41,21 @@ class Transcription:
 
 
 class SpeechService:
-    def __init__(self, settings: ServiceSettings, config: Config, audio_mode: str = "original", **endpoint_kw) -> None:
-        self.endpoint = Endpoint(settings, DailyBudget(config.speech.daily_audio_seconds), **endpoint_kw)
+    def __init__(self, settings: ServiceSettings, config: Config, audio_mode: str = "original", db: Any = None,
+                 **endpoint_kw: Any) -> None:
+        limit = config.speech.daily_audio_seconds
+        budget = DbBudget(db, "speech", limit) if db is not None else DailyBudget(limit)
+        self.endpoint = Endpoint(settings, budget, **endpoint_kw)
         self.config = config
         self.audio_mode = audio_mode if audio_mode in ("wav", "original") else "original"
 
     @classmethod
-    def from_env(cls, config: Config, env: dict[str, str] | None = None) -> "SpeechService | None":
+    def from_env(cls, config: Config, env: dict[str, str] | None = None, db: Any = None) -> "SpeechService | None":
         env = os.environ if env is None else env
         settings = ServiceSettings.from_env("SALESBOT_STT", "whisper-1", env)
         if settings is None:
             return None
-        return cls(settings, config, (env.get("SALESBOT_STT_AUDIO") or "original").strip().lower())
+        return cls(settings, config, (env.get("SALESBOT_STT_AUDIO") or "original").strip().lower(), db=db)
 
     async def close(self) -> None:
         await self.endpoint.close()
@@ -76,8 +80,8 @@ class SpeechService:
         seconds, whole = await asyncio.get_running_loop().run_in_executor(None, self.plan, data)
         timing["prepare"] += (time.perf_counter() - started) * 1000
         budget = self.endpoint.budget
-        if not budget.reserve(day, seconds):
-            raise ServiceError("budget", f"{budget.used(day):.0f}/{budget.limit:.0f} s used")
+        if not await budget.reserve(day, seconds):
+            raise ServiceError("budget", f"{await budget.used(day):.0f}/{budget.limit:.0f} s used")
         texts: list[str] = []
         try:
             async for part in self._parts(data, whole, timing):
@@ -88,7 +92,7 @@ class SpeechService:
                 timing["service"] += (time.perf_counter() - t0) * 1000
                 texts.append(read_text(response.content))
         except BaseException:
-            budget.release(day, seconds)  # nothing was transcribed: the rep may send it again
+            await budget.release(day, seconds)  # nothing was transcribed: the rep may send it again
             raise
         text = "".join(x for x in texts if x).strip()[:MAX_TEXT]
         cost = seconds / 60 * self.config.speech.cost_per_minute

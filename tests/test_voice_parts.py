@@ -100,12 +100,30 @@ def test_breaker_opens_half_opens_and_closes():
     assert breaker.state == "closed" and breaker.allow()
 
 
-def test_budget_per_day_and_release():
-    budget = DailyBudget(10)
-    assert budget.reserve("d1", 6) and not budget.reserve("d1", 5)
-    budget.release("d1", 6)
-    assert budget.reserve("d1", 10)
-    assert budget.reserve("d2", 10), "a new day starts afresh"
+@pytest.mark.parametrize("kind", ["memory", "database"])
+async def test_budget_per_day_and_release(kind, db):
+    from services.usage import DbBudget
+    budget = DailyBudget(10) if kind == "memory" else DbBudget(db, "speech", 10)
+    assert await budget.reserve("d1", 6) and not await budget.reserve("d1", 5)
+    await budget.release("d1", 6)
+    assert await budget.used("d1") == 0
+    assert await budget.reserve("d1", 10) and await budget.used("d1") == 10
+    assert await budget.reserve("d2", 10), "a new day starts afresh"
+
+
+async def test_database_budget_is_shared_by_instances(db_url, db):
+    """Two bot processes (two engines) reserving at once never spend more than the limit together."""
+    import asyncio
+
+    from services.usage import DbBudget
+    from storage.db import Database
+    other = Database(db_url)
+    try:
+        a, b = DbBudget(db, "speech", 10), DbBudget(other, "speech", 10)
+        results = await asyncio.gather(*[(a if i % 2 else b).reserve("d", 1) for i in range(30)])
+        assert sum(results) == 10 and await a.used("d") == 10 == await b.used("d")
+    finally:
+        other.close()
 
 
 def test_retry_policy_and_retry_after():

@@ -235,7 +235,7 @@ async def test_service_down_then_circuit_opens(tmp_path, monkeypatch):
         await h.stop()
 
 
-async def test_daily_budget(tmp_path, monkeypatch, fake_ai):
+async def test_daily_budget_survives_a_restart(tmp_path, monkeypatch, fake_ai):
     h = await start_bot(tmp_path, monkeypatch, fake_ai.url, config=playbook(daily_audio_seconds=5))
     try:
         rep = await setup_rep(h)
@@ -244,6 +244,21 @@ async def test_daily_budget(tmp_path, monkeypatch, fake_ai):
         assert "额度已用完" in over["text"] and len(fake_ai.speech_calls) == 1
     finally:
         await h.stop()
+    # A new process on the same database (what a restart or a second instance sees) spends the same budget.
+    from services.resilience import ServiceError
+    from services.speech import SpeechService
+    from storage.db import Database
+    db = Database(h.db_url)
+    service = SpeechService.from_env(playbook(daily_audio_seconds=5), db=db)
+    try:
+        with pytest.raises(ServiceError) as err:
+            await service.transcribe(voice_note(3.0), "2026-11-26")
+        assert err.value.kind == "budget" and len(fake_ai.speech_calls) == 1
+        assert (await service.transcribe(voice_note(2.0), "2026-11-26")).text
+        assert len(fake_ai.speech_calls) == 2
+    finally:
+        await service.close()
+        db.close()
 
 
 async def test_english_user_gets_english(bot, fake_ai):
@@ -265,4 +280,4 @@ async def test_long_call_is_sent_in_chunks_and_joined(bot, fake_ai):
     assert card["text"].count("价格有点贵我得跟老板汇报一下") == 2
     sizes = [c["wav"]["frames"] for c in fake_ai.speech_calls]
     assert sizes == [300 * 16000, 10 * 16000], "five-minute 16 kHz chunks, one at a time"
-    assert bot.app.bot_data["speech"].endpoint.budget.used("2026-11-26") == pytest.approx(310, abs=0.1)
+    assert await bot.app.bot_data["speech"].endpoint.budget.used("2026-11-26") == pytest.approx(310, abs=0.1)
