@@ -20,8 +20,8 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, fil
 from core.callbacks import VoiceAct, decode
 from core.clock import to_local
 from core.texts import t, tp
-from handlers.common import core_of, in_flight, member_only, reply, safe_answer, show
-from handlers.prompts import Prompt, clear_prompt, set_prompt, step
+from handlers.common import MAX_INPUT_CHARS, core_of, in_flight, member_only, reply, safe_answer, show
+from handlers.prompts import Prompt, clear_prompt, dispatch_prompt, set_prompt, step
 from services import audio
 from services.resilience import ServiceError
 from services.speech import SpeechService
@@ -215,10 +215,15 @@ async def _edited(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
 
 
 async def use_text(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, kind: str, text: str) -> None:
-    """The confirmed transcript takes the road typed text takes."""
+    """The confirmed transcript takes the road typed text takes: the question the bot is waiting
+    on (a /new step, a follow-up log, a field), else an update or a conversation to analyse."""
     from handlers.paste import start_analysis
     from handlers.updates import handle_quick_update
     from services.quick_update import looks_like_update
+    waiting = context.user_data.get("prompt")
+    if kind == "note" and isinstance(waiting, Prompt) and waiting.kind != "voice_edit" \
+            and await dispatch_prompt(update, context, user, text[:MAX_INPUT_CHARS]):
+        return
     if kind == "note" and looks_like_update(text):
         await handle_quick_update(update, context, user, text)
     else:

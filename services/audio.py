@@ -83,19 +83,21 @@ def prepare(data: bytes, max_seconds: float, chunk_seconds: int = CHUNK_SECONDS)
 
 
 def probe(data: bytes) -> tuple[float, str, bool]:
-    """(seconds, container format, has video) by reading packets only, without decoding: cheap
-    validation and duration for a file that is sent to the service as it is."""
+    """(seconds, container format, has video) from the container's headers (or, when they do not
+    say, its packets), without decoding: cheap validation and duration for a file that is sent to
+    the service as it is."""
     import av
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
             stream = next((s for s in container.streams if s.type == "audio"), None)
             if stream is None:
                 raise AudioError("bad")
-            end = 0.0
+            end = (container.duration or 0) / 1_000_000  # from the headers / the last page: no reading
             base = stream.time_base
-            for packet in container.demux(stream):
-                if packet.pts is not None and base is not None:
-                    end = max(end, float((packet.pts + (packet.duration or 0)) * base))
+            if end <= 0:
+                for packet in container.demux(stream):
+                    if packet.pts is not None and base is not None:
+                        end = max(end, float((packet.pts + (packet.duration or 0)) * base))
             fmt = container.format.name.split(",")[0]
             video = any(s.type == "video" for s in container.streams)
     except AudioError:

@@ -236,7 +236,7 @@ async def test_service_down_then_circuit_opens(tmp_path, monkeypatch):
 
 
 async def test_daily_budget_survives_a_restart(tmp_path, monkeypatch, fake_ai):
-    h = await start_bot(tmp_path, monkeypatch, fake_ai.url, config=playbook(daily_audio_seconds=5))
+    h = await start_bot(tmp_path, monkeypatch, fake_ai.url, config=playbook(daily_audio_seconds=6))
     try:
         rep = await setup_rep(h)
         assert "转写结果" in (await h.send_audio(rep, "voice", voice_note(3.0), duration=3))[-1]["text"]
@@ -249,7 +249,7 @@ async def test_daily_budget_survives_a_restart(tmp_path, monkeypatch, fake_ai):
     from services.speech import SpeechService
     from storage.db import Database
     db = Database(h.db_url)
-    service = SpeechService.from_env(playbook(daily_audio_seconds=5), db=db)
+    service = SpeechService.from_env(playbook(daily_audio_seconds=6), db=db)
     try:
         with pytest.raises(ServiceError) as err:
             await service.transcribe(voice_note(3.0), "2026-11-26")
@@ -281,3 +281,12 @@ async def test_long_call_is_sent_in_chunks_and_joined(bot, fake_ai):
     sizes = [c["wav"]["frames"] for c in fake_ai.speech_calls]
     assert sizes == [300 * 16000, 10 * 16000], "five-minute 16 kHz chunks, one at a time"
     assert await bot.app.bot_data["speech"].endpoint.budget.used("2026-11-26") == pytest.approx(310, abs=0.1)
+
+
+async def test_a_voice_note_answers_the_question_the_bot_is_waiting_on(bot, fake_ai):
+    rep = await setup_rep(bot)
+    ask = await bot.send(rep, "/new")
+    fake_ai.transcript = "李总"
+    card = (await bot.send_audio(rep, "voice", voice_note(1.0), duration=1))[-1]
+    next_question = await bot.press(rep, card, text="使用")
+    assert next_question[-1]["text"] != ask[-1]["text"] and "公司" in next_question[-1]["text"], next_question[-1]["text"]
