@@ -1,14 +1,14 @@
-"""Audio from Telegram (OGG/Opus voice notes, MP4 video notes, MP3/M4A/WAV files) → 16 kHz mono WAV.
+"""Audio from Telegram (OGG/Opus voice notes, MP4 video notes, MP3/M4A/WAV files), read with PyAV.
 
-PyAV (FFmpeg) decodes whatever container Telegram hands over; the speech service receives plain
-16-bit PCM WAV, which every OpenAI-shaped server accepts (whisper.cpp's server only takes WAV).
-Long recordings are cut into chunks so no single upload is huge or slow.
+``probe`` reads a file's length and kind without decoding (the file then goes to the speech service
+as it is); ``wav_chunks`` decodes it to 16-bit 16 kHz mono PCM WAV — which every OpenAI-shaped server
+accepts, whisper.cpp's server only that — when the service needs it, for the sound of a video note,
+and for long recordings, cut into chunks so no single upload is huge or slow.
 """
 from __future__ import annotations
 
 import io
 import struct
-from dataclasses import dataclass
 from typing import Iterator
 
 RATE = 16_000
@@ -22,12 +22,6 @@ class AudioError(Exception):
         super().__init__(kind)
         self.kind = kind
         self.seconds = seconds
-
-
-@dataclass
-class PreparedAudio:
-    seconds: float
-    chunks: list[bytes]  # WAV files, each ≤ CHUNK_SECONDS
 
 
 def wav_bytes(pcm: bytes | memoryview, rate: int = RATE) -> bytes:
@@ -74,12 +68,6 @@ def wav_chunks(data: bytes, max_seconds: float, chunk_seconds: int = CHUNK_SECON
         raise AudioError("bad")
     if pcm:
         yield wav_bytes(pcm)
-
-
-def prepare(data: bytes, max_seconds: float, chunk_seconds: int = CHUNK_SECONDS) -> PreparedAudio:
-    """All chunks at once (short audio, tests); see wav_chunks."""
-    chunks = list(wav_chunks(data, max_seconds, chunk_seconds))
-    return PreparedAudio(seconds=sum(len(c) - 44 for c in chunks) / (RATE * 2), chunks=chunks)
 
 
 def probe(data: bytes) -> tuple[float, str, bool]:

@@ -45,18 +45,20 @@ def test_spoken_update_is_parsed_like_typed(core):
     assert (local.month, local.day, local.hour) == (12, 1, 15)  # 2026-11-26 is a Thursday
 
 
-def test_prepare_resamples_to_16k_mono_and_cuts_long_audio():
-    prepared = audio.prepare(voice_note(3.0), max_seconds=60)
-    assert abs(prepared.seconds - 3.0) < 0.05 and len(prepared.chunks) == 1
-    assert prepared.chunks[0][:4] == b"RIFF" and len(prepared.chunks[0]) == 44 + int(prepared.seconds * 16000) * 2
-    long = audio.prepare(mp3_recording(7.0), max_seconds=60, chunk_seconds=3)
-    assert len(long.chunks) == 3
+def test_wav_chunks_resample_to_16k_mono_and_cut_long_audio():
+    chunks = list(audio.wav_chunks(voice_note(3.0), max_seconds=60))
+    assert len(chunks) == 1 and chunks[0][:4] == b"RIFF"
+    assert abs((len(chunks[0]) - 44) / 32000 - 3.0) < 0.05  # 16 kHz × 2 bytes
+    long = list(audio.wav_chunks(mp3_recording(7.0), max_seconds=60, chunk_seconds=3))
+    assert [len(c) - 44 for c in long[:2]] == [3 * 32000, 3 * 32000] and len(long) == 3
     with pytest.raises(audio.AudioError) as too_long:
-        audio.prepare(voice_note(5.0), max_seconds=2)
+        list(audio.wav_chunks(voice_note(5.0), max_seconds=2))
     assert too_long.value.kind == "too_long"
     for junk in (b"", b"hello" * 100, b"OggS" + b"\0" * 500):
         with pytest.raises(audio.AudioError):
-            audio.prepare(junk, max_seconds=60)
+            list(audio.wav_chunks(junk, max_seconds=60))
+        with pytest.raises(audio.AudioError):
+            audio.probe(junk)
 
 
 def test_plan_sends_telegrams_file_unchanged_or_decodes():

@@ -7,6 +7,7 @@ from sqlmodel import select
 from core.config import load_config
 from storage.models import Activity, Customer
 from tests.audiofix import mp3_recording, video_note, voice_note
+from tests.conftest import PG_OK, drop_pg_schema, fresh_pg_schema_url
 from tests.fakeai import FakeAI, closed_port_url
 from tests.harness import Harness, buttons
 
@@ -26,7 +27,7 @@ async def fake_ai():
 
 
 async def start_bot(tmp_path, monkeypatch, url: str | None, config=None, timeout: str = "5",
-                    audio_mode: str | None = None) -> Harness:
+                    audio_mode: str | None = None, db_url: str | None = None) -> Harness:
     for name in ("SALESBOT_STT_URL", "SALESBOT_STT_MODEL", "SALESBOT_STT_KEY", "SALESBOT_STT_TIMEOUT", "SALESBOT_STT_AUDIO"):
         monkeypatch.delenv(name, raising=False)
     if url:
@@ -36,7 +37,7 @@ async def start_bot(tmp_path, monkeypatch, url: str | None, config=None, timeout
         monkeypatch.setenv("SALESBOT_STT_TIMEOUT", timeout)
         if audio_mode:
             monkeypatch.setenv("SALESBOT_STT_AUDIO", audio_mode)
-    h = Harness(tmp_path, config=config or playbook())
+    h = Harness(tmp_path, config=config or playbook(), db_url=db_url)
     await h.start()
     return h
 
@@ -290,3 +291,19 @@ async def test_a_voice_note_answers_the_question_the_bot_is_waiting_on(bot, fake
     card = (await bot.send_audio(rep, "voice", voice_note(1.0), duration=1))[-1]
     next_question = await bot.press(rep, card, text="使用")
     assert next_question[-1]["text"] != ask[-1]["text"] and "公司" in next_question[-1]["text"], next_question[-1]["text"]
+
+
+@pytest.mark.skipif(not PG_OK, reason="PostgreSQL not reachable: PostgreSQL end-to-end tests skipped")
+async def test_voice_note_to_saved_update_on_postgresql(tmp_path, monkeypatch, fake_ai):
+    url, schema = fresh_pg_schema_url()
+    h = await start_bot(tmp_path, monkeypatch, fake_ai.url, db_url=url)
+    try:
+        rep = await setup_rep(h)
+        card = (await h.send_audio(rep, "voice", voice_note(2.0), duration=2))[-1]
+        preview = await h.press(rep, card, text="使用")
+        assert "已保存" in (await h.press(rep, preview[-1], text="确认"))[-1]["text"]
+        assert (await customer(h)).amount == 50000 and len(await followups(h)) == 1
+        assert await h.app.bot_data["speech"].endpoint.budget.used("2026-11-26") == pytest.approx(2.0, abs=0.1)
+    finally:
+        await h.stop()
+        drop_pg_schema(schema)
