@@ -16,7 +16,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes
 from core.callbacks import AssistAsk, decode
 from core.clock import to_local
 from core.texts import Raw, esc, t, tp
-from handlers.common import core_of, in_flight, member_only, reply, safe_answer
+from handlers.common import clip, core_of, in_flight, member_only, reply, safe_answer
 from services import assistant as ai
 from services.resilience import ServiceError
 from storage.models import User
@@ -113,7 +113,7 @@ def _offline(config, analysis, name: str, scripts: list[str], kind: str, lang: s
 async def _edit(update: Update, status: Message | None, text: str) -> None:
     if status is not None:
         try:
-            await status.edit_text(text, parse_mode="HTML", disable_web_page_preview=True)
+            await status.edit_text(clip(text), parse_mode="HTML", disable_web_page_preview=True)
             return
         except BadRequest as exc:
             log.info("assistant status not editable (%s)", exc)

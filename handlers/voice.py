@@ -20,7 +20,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, fil
 from core.callbacks import VoiceAct, decode
 from core.clock import to_local
 from core.texts import t, tp
-from handlers.common import MAX_INPUT_CHARS, core_of, in_flight, member_only, reply, safe_answer, show
+from handlers.common import MAX_INPUT_CHARS, clip, core_of, in_flight, member_only, reply, safe_answer, show
 from handlers.prompts import Prompt, clear_prompt, dispatch_prompt, set_prompt, step
 from services import audio
 from services.resilience import ServiceError
@@ -106,7 +106,7 @@ async def _say(update: Update, status: Message | None, text: str, markup: Inline
     """Replace the "transcribing…" line (or the card whose button was pressed) with the outcome."""
     if status is not None:
         try:
-            await status.edit_text(text, parse_mode="HTML", reply_markup=markup, disable_web_page_preview=True)
+            await status.edit_text(clip(text), parse_mode="HTML", reply_markup=markup, disable_web_page_preview=True)
             return
         except BadRequest as exc:
             log.info("status message not editable (%s); sending a new one", exc)

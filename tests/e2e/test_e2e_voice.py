@@ -307,3 +307,13 @@ async def test_voice_note_to_saved_update_on_postgresql(tmp_path, monkeypatch, f
     finally:
         await h.stop()
         drop_pg_schema(schema)
+
+
+async def test_a_long_transcript_full_of_markup_is_escaped_and_fits(bot, fake_ai):
+    rep = await setup_rep(bot)
+    fake_ai.transcript = "<b>价格&优惠</b>" * 600
+    card = (await bot.send_audio(rep, "audio", mp3_recording(5.0), duration=5, file_name="c.mp3"))[-1]
+    assert "通话录音转写" in card["text"] and "<b>价格&优惠</b>" in card["text"] and len(card["text"]) <= 4096
+    edit = await bot.press(rep, card, text="修改")
+    assert "修改后的文字" in edit[-1]["text"]
+    assert bot.tg.rejected() == []
