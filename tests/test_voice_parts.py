@@ -235,3 +235,24 @@ async def test_assistant_budget_and_privacy():
                         transport=httpx.MockTransport(handler)).summary("x", "2026-11-26")
     assert err.value.kind == "not_allowed" and len(seen) == 3
     await assistant.close()
+
+
+async def test_doctor_lines_for_the_optional_services():
+    import asyncio
+
+    from cli.voice_doctor import check_services
+    from tests.fakeai import FakeAI, closed_port_url
+    config = load_config()
+    lines = await asyncio.to_thread(check_services, config, {})
+    assert all(ok for ok, _ in lines) and "not configured" in lines[0][1] and "not configured" in lines[1][1]
+    fake = await FakeAI().start()
+    try:
+        env = {"SALESBOT_STT_URL": fake.url, "SALESBOT_LLM_URL": closed_port_url()}
+        (stt_ok, stt), (llm_ok, llm) = await asyncio.to_thread(check_services, config, env)
+        assert stt_ok and "audio_may_leave = false" in stt
+        assert not llm_ok and "cannot reach" in llm
+        opened = config.model_copy(update={"privacy": config.privacy.model_copy(update={"audio_may_leave": True})})
+        (stt_ok, stt), _ = await asyncio.to_thread(check_services, opened, env)
+        assert stt_ok and "answers" in stt and "keeps data home" not in stt
+    finally:
+        await fake.stop()
