@@ -141,7 +141,7 @@ async def _transcribe(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
         return
     day = to_local(core.clock.now(), core.config.tz).strftime("%Y-%m-%d")
     try:
-        result = await service.transcribe(data, day)
+        result = await service.transcribe(data, day, language="en" if lang == "en" else "zh")
     except audio.AudioError as exc:
         context.user_data.get("voice", {}).pop(token, None)
         if exc.kind == "too_long":

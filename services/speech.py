@@ -1,6 +1,7 @@
 """Speech to text through any service in the OpenAI shape: ``POST {base}/v1/audio/transcriptions``
-(multipart ``file``, ``model``, ``language=zh``, ``response_format=json`` → ``{"text": …}``), served by
-FunASR, whisper.cpp's server, LocalAI, vLLM and cloud APIs.
+(multipart ``file``, ``model``, ``language=zh`` — ``en`` for a rep whose Telegram is in English —,
+``response_format=json`` → ``{"text": …}``), served by FunASR, whisper.cpp's server, LocalAI, vLLM and
+cloud APIs.
 
 Configured in the environment: ``SALESBOT_STT_URL`` (required), ``SALESBOT_STT_MODEL``,
 ``SALESBOT_STT_KEY``, ``SALESBOT_STT_TIMEOUT`` (seconds per request) and ``SALESBOT_STT_AUDIO``:
@@ -71,8 +72,9 @@ class SpeechService:
             return seconds, (f"audio.{ext}", data, _MIME[fmt])
         return seconds, None
 
-    async def transcribe(self, data: bytes, day: str) -> Transcription:
-        """The text of ``data`` (any container PyAV reads). Raises audio.AudioError or ServiceError."""
+    async def transcribe(self, data: bytes, day: str, language: str = "zh") -> Transcription:
+        """The text of ``data`` (any container PyAV reads) spoken in ``language`` (ISO 639-1).
+        Raises audio.AudioError or ServiceError."""
         if not self.config.privacy.audio_may_leave:
             raise ServiceError("not_allowed")
         timing = {"prepare": 0.0, "service": 0.0}
@@ -88,7 +90,7 @@ class SpeechService:
                 t0 = time.perf_counter()
                 response = await self.endpoint.post(
                     PATH, files={"file": part},
-                    data={"model": self.endpoint.settings.model, "language": "zh", "response_format": "json"})
+                    data={"model": self.endpoint.settings.model, "language": language, "response_format": "json"})
                 timing["service"] += (time.perf_counter() - t0) * 1000
                 texts.append(read_text(response.content))
         except BaseException:

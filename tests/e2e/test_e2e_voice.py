@@ -269,6 +269,7 @@ async def test_english_user_gets_english(bot, fake_ai):
     fake_ai.plan = ["500", "500", "500"]
     failed = (await bot.send_audio(rep, "voice", voice_note(1.0), duration=1))[-1]
     assert "unavailable" in failed["text"] and "Retry" in str(buttons(failed))
+    assert fake_ai.speech_calls[-1]["language"] == "en", "an English-speaking rep is transcribed as English"
 
 
 async def test_long_call_is_sent_in_chunks_and_joined(bot, fake_ai):
