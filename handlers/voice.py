@@ -9,9 +9,10 @@ button is pressed.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
-from typing import Any
+from typing import Any, Coroutine
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -33,6 +34,7 @@ MAX_JOBS = 10
 SHOWN_CHARS = 3000
 RETRYABLE = ("timeout", "unavailable", "rate_limited", "circuit_open", "bad_response", "download")
 _MISSING = object()
+_TASKS: set[asyncio.Task] = set()  # transcriptions running beside the rep's lane (kept referenced)
 
 
 def speech_of(context: ContextTypes.DEFAULT_TYPE) -> SpeechService | None:
@@ -90,7 +92,27 @@ async def _on_audio(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Us
     job = {"file_id": media.file_id, "kind": kind, "duration": duration}
     token = _store_job(context, job)
     status = await reply(update, t("voice_working", lang, seconds=duration or "…"))
-    await _transcribe(update, context, user, token, job, status)
+    _in_background(update, context, _transcribe(update, context, user, token, job, status))
+
+
+def _in_background(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Coroutine[Any, Any, None]) -> None:
+    """Transcribing a long call takes minutes: it runs beside the rep's lane, so their next button
+    press is answered meanwhile. Counted in flight from now (shutdown and tests wait for it); an
+    error is reported like any handler's."""
+    flight = in_flight(context)
+    flight.__enter__()
+
+    async def run() -> None:
+        try:
+            await work
+        except Exception as exc:  # noqa: BLE001 - surfaced through the application's error handler
+            await context.application.process_error(update, exc)
+        finally:
+            flight.__exit__(None, None, None)
+            _TASKS.discard(task)
+
+    task = asyncio.get_running_loop().create_task(run(), name=f"voice-{update.update_id}")
+    _TASKS.add(task)
 
 
 def _store_job(context: ContextTypes.DEFAULT_TYPE, job: dict) -> str:
@@ -115,6 +137,14 @@ async def _say(update: Update, status: Message | None, text: str, markup: Inline
 
 async def _transcribe(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, token: str, job: dict,
                       status: Message | None) -> None:
+    try:
+        await _transcribe_once(update, context, user, token, job, status)
+    finally:
+        job.pop("retrying", None)
+
+
+async def _transcribe_once(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, token: str, job: dict,
+                           status: Message | None) -> None:
     core = core_of(context)
     lang = user.language
     service = speech_of(context)
@@ -189,13 +219,15 @@ async def on_act(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User)
     jobs: dict = context.user_data.setdefault("voice", {})
     token = getattr(data, "token", None)
     job = jobs.get(token) if isinstance(data, VoiceAct) else None
-    if job is None or data.action not in ("ok", "edit", "retry") or (data.action != "retry") != ("text" in job):
+    if job is None or data.action not in ("ok", "edit", "retry") or (data.action != "retry") != ("text" in job) \
+            or (data.action == "retry" and job.get("retrying")):
         await show(update, t("update_expired", user.language))
         return
     with in_flight(context):
         if data.action == "retry":
+            job["retrying"] = True
             await show(update, t("voice_working", user.language, seconds=job.get("duration") or "…"))
-            await _transcribe(update, context, user, token, job, None)
+            _in_background(update, context, _transcribe(update, context, user, token, job, None))
         elif data.action == "edit":
             set_prompt(context, "voice_edit", token=token)
             await show(update, t("voice_edit_prompt", user.language, text=job["text"][:SHOWN_CHARS]))

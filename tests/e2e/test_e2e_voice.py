@@ -318,3 +318,22 @@ async def test_a_long_transcript_full_of_markup_is_escaped_and_fits(bot, fake_ai
     edit = await bot.press(rep, card, text="修改")
     assert "修改后的文字" in edit[-1]["text"]
     assert bot.tg.rejected() == []
+
+
+async def test_the_rep_is_answered_while_a_long_transcription_runs(bot, fake_ai):
+    rep = await setup_rep(bot)
+    fake_ai.service_delay_s = 3.0
+    before = len(bot.chat_messages(rep))
+    await _maybe(bot.tg.send_audio_message(rep["id"], "voice", voice_note(2.0), 2))
+    await bot.tg.wait_for_sent(rep["id"], count=before + 1, timeout=10)  # "正在转写…"
+    await _maybe(bot.tg.send_text(rep["id"], "/help"))
+    await bot.tg.wait_for_sent(rep["id"], count=before + 2, timeout=10)
+    assert not any("转写结果" in (m.get("text") or "") for m in bot.chat_messages(rep)), \
+        "/help was answered before the transcript came back"
+    await bot.settle(None)
+    assert any("转写结果" in (m.get("text") or "") for m in bot.chat_messages(rep))
+
+
+async def _maybe(value):
+    import asyncio
+    return await value if asyncio.iscoroutine(value) else value
