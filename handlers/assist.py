@@ -2,8 +2,9 @@
 
 The buttons appear only when a model is configured (SALESBOT_LLM_URL) and the playbook lets text
 leave ([privacy] text_may_leave). The answer is a new message under the card, for the rep only;
-a failing model gives the offline analysis instead, with a short note. The same button pressed
-again shows the same answer without calling the model again.
+a failing model gives the offline analysis instead, with a short note. The model is called beside
+the rep's update lane (handlers/background.py); the same button pressed again shows the same answer
+without calling the model again.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from telegram.ext import CallbackQueryHandler, ContextTypes
 from core.callbacks import AssistAsk, decode
 from core.clock import to_local
 from core.texts import Raw, esc, t, tp
-from handlers.common import clip, core_of, in_flight, member_only, reply, safe_answer
+from handlers.background import in_background
+from handlers.common import clip, core_of, member_only, reply, safe_answer
 from services import assistant as ai
 from services.resilience import ServiceError
 from storage.models import User
@@ -49,7 +51,7 @@ def assist_row(context: ContextTypes.DEFAULT_TYPE, user: User, token: str, text:
     cards: dict = context.user_data.setdefault("assist", {})
     while len(cards) >= MAX_CARDS:
         cards.pop(next(iter(cards)))
-    cards[token] = {"text": text, "analysis": analysis, "name": customer_name, "done": {}}
+    cards[token] = {"text": text, "analysis": analysis, "name": customer_name, "done": {}, "busy": set()}
     lang = user.language
     return [InlineKeyboardButton(tp("btn_assist_summary", lang), callback_data=AssistAsk(token, "sum").encode()),
             InlineKeyboardButton(tp("btn_assist_reply", lang), callback_data=AssistAsk(token, "rep").encode())]
@@ -73,11 +75,21 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User)
     if data.kind in card["done"]:
         await reply(update, card["done"][data.kind])
         return
-    with in_flight(context):
-        status = await reply(update, t("assist_working", lang))
-        text = await _answer(context, user, assistant, card, data.kind)
-        card["done"][data.kind] = text
+    if data.kind in card["busy"]:
+        return  # the same button pressed while its answer is being written: one call, one answer
+    card["busy"].add(data.kind)
+    status = await reply(update, t("assist_working", lang))
+    in_background(update, context, _answer_and_show(update, context, user, assistant, card, data.kind, status), "assist")
+
+
+async def _answer_and_show(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, assistant: ai.Assistant,
+                           card: dict, kind: str, status: Message | None) -> None:
+    try:
+        text = await _answer(context, user, assistant, card, kind)
+        card["done"][kind] = text
         await _edit(update, status, text)
+    finally:
+        card["busy"].discard(kind)
 
 
 async def _answer(context: ContextTypes.DEFAULT_TYPE, user: User, assistant: ai.Assistant, card: dict, kind: str) -> str:

@@ -9,10 +9,9 @@ button is pressed.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
-from typing import Any, Coroutine
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -21,6 +20,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, fil
 from core.callbacks import VoiceAct, decode
 from core.clock import to_local
 from core.texts import t, tp
+from handlers.background import in_background
 from handlers.common import MAX_INPUT_CHARS, clip, core_of, in_flight, member_only, reply, safe_answer, show
 from handlers.prompts import Prompt, clear_prompt, dispatch_prompt, set_prompt, step
 from services import audio
@@ -34,7 +34,6 @@ MAX_JOBS = 10
 SHOWN_CHARS = 3000
 RETRYABLE = ("timeout", "unavailable", "rate_limited", "circuit_open", "bad_response", "download")
 _MISSING = object()
-_TASKS: set[asyncio.Task] = set()  # transcriptions running beside the rep's lane (kept referenced)
 
 
 def speech_of(context: ContextTypes.DEFAULT_TYPE) -> SpeechService | None:
@@ -92,27 +91,7 @@ async def _on_audio(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Us
     job = {"file_id": media.file_id, "kind": kind, "duration": duration}
     token = _store_job(context, job)
     status = await reply(update, t("voice_working", lang, seconds=duration or "…"))
-    _in_background(update, context, _transcribe(update, context, user, token, job, status))
-
-
-def _in_background(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Coroutine[Any, Any, None]) -> None:
-    """Transcribing a long call takes minutes: it runs beside the rep's lane, so their next button
-    press is answered meanwhile. Counted in flight from now (shutdown and tests wait for it); an
-    error is reported like any handler's."""
-    flight = in_flight(context)
-    flight.__enter__()
-
-    async def run() -> None:
-        try:
-            await work
-        except Exception as exc:  # noqa: BLE001 - surfaced through the application's error handler
-            await context.application.process_error(update, exc)
-        finally:
-            flight.__exit__(None, None, None)
-            _TASKS.discard(task)
-
-    task = asyncio.get_running_loop().create_task(run(), name=f"voice-{update.update_id}")
-    _TASKS.add(task)
+    in_background(update, context, _transcribe(update, context, user, token, job, status), "voice")
 
 
 def _store_job(context: ContextTypes.DEFAULT_TYPE, job: dict) -> str:
@@ -227,7 +206,7 @@ async def on_act(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User)
         if data.action == "retry":
             job["retrying"] = True
             await show(update, t("voice_working", user.language, seconds=job.get("duration") or "…"))
-            _in_background(update, context, _transcribe(update, context, user, token, job, None))
+            in_background(update, context, _transcribe(update, context, user, token, job, None), "voice")
         elif data.action == "edit":
             set_prompt(context, "voice_edit", token=token)
             await show(update, t("voice_edit_prompt", user.language, text=job["text"][:SHOWN_CHARS]))
