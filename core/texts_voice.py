@@ -85,6 +85,10 @@ TEXTS.update({
         "zh": "🤖 本团队没有启用 AI 助手；上面的离线分析就是完整结果。",
         "en": "🤖 The AI assistant is not enabled for this team; the offline analysis above is complete.",
     },
+    "assist_expired": {
+        "zh": "🤖 这张分析卡已过期，请重新粘贴或转发对话。",
+        "en": "🤖 This analysis card has expired; please paste or forward the conversation again.",
+    },
     "assist_working": {"zh": "🤖 正在生成…", "en": "🤖 Working…"},
     "assist_summary": {
         "zh": "📝 <b>{name} 对话总结</b>（AI 生成，仅您可见）\n{text}",

@@ -70,7 +70,7 @@ async def on_ask(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User)
         await reply(update, t("assist_off", lang))
         return
     if card is None:
-        await reply(update, t("update_expired", lang))
+        await reply(update, t("assist_expired", lang))
         return
     if data.kind in card["done"]:
         await reply(update, card["done"][data.kind])

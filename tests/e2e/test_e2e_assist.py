@@ -96,9 +96,11 @@ async def test_summary_and_replies_masked_grounded_and_not_repeated(tmp_path, mo
         calls = len(fake_ai.chat_calls)
         again = await h.press(rep, card, text="总结")
         assert "对话总结" in again[-1]["text"] and len(fake_ai.chat_calls) == calls, "no second call for the same answer"
-        # Three answers (one per call, the repeat re-sent), all in the rep's own chat; the card is unchanged.
+        stale = await h.press(rep, card, data=AssistAsk("deadbeef", "sum").encode(), validate=False)
+        assert "已过期" in stale[-1]["text"] and len(fake_ai.chat_calls) == calls
+        # Four answers (one per call, the repeat re-sent, the stale card's notice), all in the rep's own chat; the card is unchanged.
         new = h.tg.sent()[before:]
-        assert len(new) == 3 and {m["chat_id"] for m in new} == {rep["id"]}
+        assert len(new) == 4 and {m["chat_id"] for m in new} == {rep["id"]}
         now = next(m for m in h.tg.sent(rep["id"]) if m["message_id"] == card["message_id"])
         assert now["text"] == card["text"] and buttons(now) == buttons(card)
         assert h.tg.rejected() == []
