@@ -118,6 +118,8 @@ async def shutdown(app: Application) -> None:
     sender: OutboxSender | None = app.bot_data.get("sender")
     if sender is not None:
         await sender.stop()
+    for close in app.bot_data.pop("closers", []):  # pooled clients of external services (handlers/voice.py)
+        await close()
     core: Core = app.bot_data["core"]
     leader = getattr(core, "leader", None)
     if leader is not None:

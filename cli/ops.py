@@ -36,6 +36,8 @@ def run_checks(settings: Settings) -> list[tuple[bool, str]]:
     except ConfigError as exc:
         out.append((False, f"configuration is invalid:\n{exc}"))
     out.extend(_check_database(settings))
+    from cli.voice_doctor import check_services  # speech service and chat model (optional)
+    out.extend(check_services(config))
     if not settings.token:
         out.append((False, "TELEGRAM_BOT_TOKEN is not set: the bot cannot log in (get one from @BotFather)"))
         return out

@@ -159,6 +159,11 @@ class Sandbox:
         return await self._exchange(user["id"], lambda: _maybe_await(
             self.tg.send_document(user["id"], filename, content, **kw)))
 
+    async def send_audio(self, user: dict, kind: str, content: bytes, duration: int, **kw: Any) -> list[dict]:
+        """A voice note, audio file or video note (``kind``) from ``user``."""
+        return await self._exchange(user["id"], lambda: _maybe_await(
+            self.tg.send_audio_message(user["id"], kind, content, duration, **kw)))
+
     # --- time ------------------------------------------------------------------------------------
     async def run_schedule(self, at: datetime) -> list[tuple[str, str, str]]:
         """Set the clock to ``at`` (naive UTC or aware), run due jobs, deliver the outbox."""

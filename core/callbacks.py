@@ -248,3 +248,18 @@ class AuditPage(CallbackData, prefix="aud"):
     """/audit: a page of the trail, or (export 1) the whole trail as a CSV file."""
     page: int
     export: int
+
+# --- voice notes and the assistant (issue 17) ----------------------------------------------------
+
+@dataclass(frozen=True)
+class VoiceAct(CallbackData, prefix="vo"):
+    """On a transcript: ok (use it) | edit | retry (after a service failure)."""
+    token: str
+    action: str
+
+
+@dataclass(frozen=True)
+class AssistAsk(CallbackData, prefix="ai"):
+    """On an analysis card: sum (five-line summary) | rep (three reply drafts)."""
+    token: str
+    kind: str

@@ -603,6 +603,52 @@ def _default_connectors() -> dict[str, ConnectorSettings]:
             "chat_archive": ConnectorSettings(schedule="hourly:05", label="企业微信会话存档")}
 
 
+# --- speech and the AI assistant (issue 17): services outside the deployment, off by default ---
+
+DEFAULT_SUMMARY_PROMPT = (
+    "你是销售教练。根据下面销售与客户的对话，用中文写出正好五行的总结，每行以标签开头："
+    "客户需求：…／客户顾虑：…／购买意向：…／关键信息：…／下一步：…。不要编造对话里没有的事实。")
+DEFAULT_REPLY_PROMPT = (
+    "你是销售教练。根据下面的对话和团队话术，为销售写三条可以发给客户的中文回复草稿，"
+    "每条一行，以 1. 2. 3. 开头，语气专业友好，每条不超过80字。团队针对本次客户顾虑的话术：\n{scripts}")
+
+
+class PrivacySettings(_Strict):
+    # Whether a rep's audio (voice notes, call recordings) may be sent to the speech service, and
+    # whether conversation text may be sent to the assistant's language model. Both off by default:
+    # the offline analysis always works without them.
+    audio_may_leave: bool = False
+    text_may_leave: bool = False
+    # Phone numbers and amounts are replaced by placeholders before text leaves the deployment.
+    mask_numbers: bool = True
+
+
+class SpeechSettings(_Strict):
+    # The service itself comes from the environment: SALESBOT_STT_URL, SALESBOT_STT_MODEL, SALESBOT_STT_KEY.
+    daily_audio_seconds: int = Field(default=7200, ge=0, le=864000)   # the team's budget per day
+    note_max_seconds: int = Field(default=90, ge=5, le=600)           # longer audio counts as a call recording
+    max_audio_seconds: int = Field(default=7200, ge=10, le=36000)     # longer files are refused
+    cost_per_minute: float = Field(default=0.0, ge=0)                 # for the cost log line only
+
+
+class AssistantSettings(_Strict):
+    # The model comes from the environment: SALESBOT_LLM_URL, SALESBOT_LLM_MODEL, SALESBOT_LLM_KEY.
+    summary_prompt: str = Field(default=DEFAULT_SUMMARY_PROMPT, min_length=10, max_length=4000)
+    reply_prompt: str = Field(default=DEFAULT_REPLY_PROMPT, min_length=10, max_length=4000)
+    daily_calls: int = Field(default=500, ge=0, le=100000)
+    max_input_chars: int = Field(default=6000, ge=200, le=100000)
+    cost_per_1k: float = Field(default=0.0, ge=0)  # per 1,000 tokens (prompt + answer), for the cost log line only
+
+    @field_validator("reply_prompt")
+    @classmethod
+    def _reply_placeholders(cls, v: str) -> str:
+        try:
+            v.format(scripts="")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("the only placeholder allowed is {scripts} (write {{ and }} for literal braces)") from None
+        return v
+
+
 class Config(_Strict):
     team: TeamSettings = TeamSettings()
     telegram: TelegramSettings = TelegramSettings()
@@ -631,6 +677,9 @@ class Config(_Strict):
     sources: dict[str, SourceSettings] = {}
     assignment: AssignmentSettings = AssignmentSettings()
     connectors: dict[str, ConnectorSettings] = Field(default_factory=_default_connectors)
+    privacy: PrivacySettings = PrivacySettings()
+    speech: SpeechSettings = SpeechSettings()
+    assistant: AssistantSettings = AssistantSettings()
 
     @model_validator(mode="after")
     def _ingest_coherent(self) -> "Config":

@@ -16,6 +16,7 @@ from core.config import Config
 from services.customers import find_by_name
 from services.dates import parse_when
 from services.quality import parse_amount
+from services.spoken import normalize_spoken
 from storage.models import Customer, User
 
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?\s*(?:百万|万|亿|千|[wWkK])|\d{4,}(?:\.\d+)?\s*(?:元|块)?)")
@@ -41,10 +42,11 @@ class Draft:
 def parse_update(session: Session, config: Config, user: User, text: str, now: datetime) -> Draft:
     draft = Draft(text=text[:500])
     draft.candidates = find_by_name(session, user, text)
-    match = _AMOUNT.search(text)
+    spoken = normalize_spoken(text)  # 五万 / 两千五 / 十二月五号, as voice notes and some reps write them
+    match = _AMOUNT.search(spoken)
     if match:
         draft.amount = parse_amount(match.group(1))
-    when = parse_when(text, to_local(now, config.tz).replace(tzinfo=None))
+    when = parse_when(spoken, to_local(now, config.tz).replace(tzinfo=None))
     if when:
         draft.next_at = local_to_utc(when.at, config.tz)
     draft.stage = stage_hint(config, text)

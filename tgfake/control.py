@@ -193,6 +193,25 @@ class ControlMixin:
         body = {"document": media.file_object(stored), **self._caption(caption)}
         return self._user_sends(user_id, chat_id, body, "document", None, token, stored.file_id)
 
+    _AUDIO_KINDS = {"voice": ("voice", "audio/ogg", ".oga"), "audio": ("music", "audio/mpeg", ".mp3"),
+                    "video_note": ("video_notes", "video/mp4", ".mp4")}
+
+    def send_audio_message(self, user_id: int, kind: str, content: bytes, duration: int,
+                           mime_type: str | None = None, file_name: str | None = None,
+                           chat_id: int | None = None, *, token: str | None = None) -> dict[str, Any]:
+        """A user sends a voice note, an audio file or a video note (kind); getFile serves the bytes."""
+        folder, default_mime, extension = self._AUDIO_KINDS[kind]
+        stored = self.world.store_file(content, folder, mime_type=mime_type or default_mime,
+                                       file_name=file_name if kind == "audio" else None, extension=extension)
+        extra: dict[str, Any] = {"duration": int(duration)}
+        if kind == "video_note":
+            extra["length"] = 240
+            obj = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+                   "file_size": stored.size, **extra}
+        else:
+            obj = media.file_object(stored, **extra)
+        return self._user_sends(user_id, chat_id, {kind: obj}, kind, None, token, stored.file_id)
+
     def send_photo(self, user_id: int, content: bytes, caption: str | None = None,
                    chat_id: int | None = None, *, token: str | None = None) -> dict[str, Any]:
         """A user sends a photo (must be an image, like for bots)."""
