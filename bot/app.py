@@ -132,8 +132,9 @@ def _bootstrap_admins(session, core: Core, settings: Settings) -> None:
 
 
 async def _set_menus(app: Application) -> None:
-    from handlers.menus import set_default_menus, set_role_menu
+    from handlers.menus import set_console_button, set_default_menus, set_role_menu
     core: Core = app.bot_data["core"]
     await set_default_menus(app.bot)
     for user in await core.db.run(users_svc.staff):
         await set_role_menu(app.bot, user.tg_id, user.role, user.language)
+        await set_console_button(app.bot, user.tg_id, user.language, core.config.console.public_url)

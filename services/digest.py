@@ -360,6 +360,8 @@ def queue_digests(session: Session, core, team: Team, slot: datetime) -> int:
         built[lang] = d
         payload: dict = {"text": digest_text(config, d, team.name, lang)}
         buttons = None if d.nothing_new else digest_buttons(d, lang)
+        if config.console.public_url:  # "打开看板": the console as a Mini App
+            buttons = (buttons or []) + [[{"text": tp("open_console", lang), "web_app": {"url": config.console.public_url}}]]
         if buttons:
             payload["reply_markup"] = {"inline_keyboard": buttons}
         if outbox.enqueue(session, manager.tg_id, "digest", payload, f"digest:{manager.id}:{day}", core.clock.now()):
