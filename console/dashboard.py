@@ -219,7 +219,7 @@ def rep(session: Session, config: Config, viewer: User, rep_id: int, now: dateti
                            .where(Activity.user_id == person.id).order_by(Activity.at.desc(), Activity.id.desc())
                            .limit(TIMELINE_LIMIT))
     for aid, kind, text, at, cid, cname in rows:
-        timeline.append({"id": aid, "kind": kind, "kind_label": _kind_label(kind, lang), "text": text[:300],
+        timeline.append({"id": aid, "kind": kind, "kind_label": _kind_label(kind, lang), "text": _act_text(config, kind, text, lang),
                          "at": _iso(at), "customer_id": cid, "customer": cname})
     listed = customers(session, config, viewer, person.team_id, now, owner=str(person.id))
     return {"id": person.id, "name": person.name, "role": person.role, "team_id": person.team_id,
@@ -231,6 +231,18 @@ def rep(session: Session, config: Config, viewer: User, rep_id: int, now: dateti
                                                  "share": p.rank.share, "movement": p.rank.movement},
             "timeline": timeline, "customers": listed["customers"], "by_stage": listed["by_stage"],
             "risk_counts": listed["risk_counts"]}
+
+
+def _act_text(config: Config, kind: str, text: str, lang: str) -> str:
+    """A stage move's text is the stage id it went to: shown as the stage's name."""
+    if kind == "stage":
+        stage = config.stage(text)
+        if stage is not None:
+            return (stage.name_en or stage.name) if lang == "en" else stage.name
+        if text in ("won", "lost"):
+            entry = TEXTS.get(f"console_{text}")
+            return entry.get(lang) or entry["zh"]
+    return text[:300]
 
 
 def _kind_label(kind: str, lang: str) -> str:
@@ -313,7 +325,7 @@ def customer(session: Session, config: Config, viewer: User, customer_id: int, n
         **_customer_row(config, c, now, today_start, lang, names),
         "contact": c.contact, "phone": c.phone, "industry": c.industry, "source": c.source,
         "previous_owner": names.get(c.previous_owner_id) if c.previous_owner_id else None,
-        "activities": [{"id": a.id, "kind": a.kind, "kind_label": _kind_label(a.kind, lang), "text": a.text[:500],
+        "activities": [{"id": a.id, "kind": a.kind, "kind_label": _kind_label(a.kind, lang), "text": _act_text(config, a.kind, a.text, lang),
                         "at": _iso(a.at), "by": names.get(a.user_id)} for a in acts],
         "analyses": [{"at": _iso(r.at), "score": r.score, "level": r.level,
                       "objections": [objection_labels.get(o, o) for o in r.objections or []]} for r in analyses],
