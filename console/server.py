@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from console import auth, dashboard
+from services import playbook
 from services.core import Core
 from services.users import get_user
 from storage.models import User
@@ -63,6 +64,8 @@ def endpoint(fn: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
             return _json(exc.status, {"error": exc.error, "reason": exc.reason}, exc.headers)
         except dashboard.NotFound:
             return _json(404, {"error": "not_found", "reason": "no such object, or not yours to see"})
+        except playbook.PlaybookError as exc:
+            return _json(exc.status, exc.body)
         except dashboard.BadParam as exc:
             return _json(400, {"error": "bad_parameter", "reason": str(exc), "field": exc.name})
         except Exception:
@@ -103,42 +106,49 @@ def _int(request: web.Request, name: str) -> int:
 
 @endpoint
 async def get_me(request: web.Request, state: ConsoleState, viewer: User) -> Any:
-    return await state.core.db.read(dashboard.me, state.core.config, viewer)
+    return await state.core.db.read(_viewer_config(dashboard.me), state.core, viewer)
 
 
 def _with_team(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Run ``fn(session, config, viewer, team_id, …)`` after resolving ?team= in the same transaction."""
-    def work(session, config, viewer, team_param, *args, **kwargs):
+    def work(session, core, viewer, team_param, *args, **kwargs):
         team_id = dashboard.resolve_team(session, viewer, team_param)
-        return fn(session, config, viewer, team_id, *args, **kwargs)
+        return fn(session, playbook.config_for(session, core, team_id), viewer, team_id, *args, **kwargs)
+    return work
+
+
+def _viewer_config(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``fn(session, config, viewer, …)`` with the playbook the viewer's team runs."""
+    def work(session, core, viewer, *args, **kwargs):
+        return fn(session, playbook.config_for(session, core, viewer.team_id), viewer, *args, **kwargs)
     return work
 
 
 @endpoint
 async def get_dashboard(request: web.Request, state: ConsoleState, viewer: User) -> Any:
     core = state.core
-    return await core.db.read(_with_team(dashboard.dashboard), core.config, viewer, _q(request, "team"),
+    return await core.db.read(_with_team(dashboard.dashboard), core, viewer, _q(request, "team"),
                               _q(request, "period"), core.clock.now())
 
 
 @endpoint
 async def get_funnel(request: web.Request, state: ConsoleState, viewer: User) -> Any:
     core = state.core
-    return await core.db.read(_with_team(dashboard.funnel), core.config, viewer, _q(request, "team"),
+    return await core.db.read(_with_team(dashboard.funnel), core, viewer, _q(request, "team"),
                               _q(request, "period"), core.clock.now())
 
 
 @endpoint
 async def get_board(request: web.Request, state: ConsoleState, viewer: User) -> Any:
     core = state.core
-    return await core.db.read(_with_team(dashboard.board), core.config, viewer, _q(request, "team"),
+    return await core.db.read(_with_team(dashboard.board), core, viewer, _q(request, "team"),
                               _q(request, "kind") or "weekly", core.clock.now())
 
 
 @endpoint
 async def get_customers(request: web.Request, state: ConsoleState, viewer: User) -> Any:
     core = state.core
-    return await core.db.read(_with_team(dashboard.customers), core.config, viewer, _q(request, "team"),
+    return await core.db.read(_with_team(dashboard.customers), core, viewer, _q(request, "team"),
                               core.clock.now(), stage=_q(request, "stage"), risk=_q(request, "risk"),
                               owner=_q(request, "owner"))
 
@@ -146,13 +156,109 @@ async def get_customers(request: web.Request, state: ConsoleState, viewer: User)
 @endpoint
 async def get_customer(request: web.Request, state: ConsoleState, viewer: User) -> Any:
     core = state.core
-    return await core.db.read(dashboard.customer, core.config, viewer, _int(request, "id"), core.clock.now())
+    return await core.db.read(_viewer_config(dashboard.customer), core, viewer, _int(request, "id"), core.clock.now())
 
 
 @endpoint
 async def get_rep(request: web.Request, state: ConsoleState, viewer: User) -> Any:
     core = state.core
-    return await core.db.read(dashboard.rep, core.config, viewer, _int(request, "id"), core.clock.now())
+    return await core.db.read(_viewer_config(dashboard.rep), core, viewer, _int(request, "id"), core.clock.now())
+
+
+# --- the playbook editor -------------------------------------------------------------------------
+
+MAX_BODY = 256 * 1024
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "send application/json")
+    raw = await request.content.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise ApiError(413, "too_large", f"the body is over {MAX_BODY} bytes")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "malformed", "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "malformed", "expected a JSON object")
+    return body
+
+
+def _mapping(body: dict[str, Any]) -> dict[str, Any]:
+    mapping = body.get("mapping") or {}
+    ok = isinstance(mapping, dict) and all(
+        isinstance(mapping.get(k, {}), dict) and all(isinstance(a, str) and isinstance(b, str) for a, b in mapping.get(k, {}).items())
+        for k in ("stages", "fields")) and set(mapping) <= {"stages", "fields"}
+    if not ok:
+        raise dashboard.BadParam("mapping", '{"stages": {"old": "new"}, "fields": {"old": "new or empty"}}')
+    return mapping
+
+
+@endpoint
+async def get_playbook(request: web.Request, state: ConsoleState, viewer: User) -> Any:
+    core = state.core
+    return await core.db.run(playbook.overview, core, viewer, core.clock.now())
+
+
+@endpoint
+async def put_draft(request: web.Request, state: ConsoleState, viewer: User) -> Any:
+    core = state.core
+    body = await _body(request)
+    text, data = body.get("toml"), body.get("data")
+    if not (isinstance(text, str) or isinstance(data, dict)):
+        raise dashboard.BadParam("toml", "the playbook as TOML text (toml) or as an object (data)")
+    return await core.db.run(playbook.save_draft, core, viewer, core.clock.now(),
+                             text=text if isinstance(text, str) else None, data=data if isinstance(data, dict) else None)
+
+
+@endpoint
+async def delete_draft(request: web.Request, state: ConsoleState, viewer: User) -> Any:
+    core = state.core
+    await core.db.run(playbook.discard_draft, viewer, _int(request, "id"), core.clock.now())
+    return {"ok": True}
+
+
+@endpoint
+async def post_publish(request: web.Request, state: ConsoleState, viewer: User) -> Any:
+    core = state.core
+    body = await _body(request)
+    draft_id, scope = body.get("draft_id"), body.get("scope")
+    if not isinstance(draft_id, int) or not isinstance(scope, str):
+        raise dashboard.BadParam("draft_id", 'a draft id and a scope ("team:<id>" or "all")')
+    return await core.db.run(playbook.publish, core, viewer, draft_id, scope[:40], core.clock.now(), _mapping(body),
+                             str(body.get("note") or "")[:200])
+
+
+@endpoint
+async def post_rollback(request: web.Request, state: ConsoleState, viewer: User) -> Any:
+    core = state.core
+    body = await _body(request)
+    number, scope = body.get("number"), body.get("scope")
+    if not isinstance(number, int) or not isinstance(scope, str):
+        raise dashboard.BadParam("number", 'a version number and a scope ("team:<id>" or "all")')
+    if viewer.role not in ("manager", "admin"):
+        raise ApiError(403, "forbidden", "only managers and admins edit the playbook")
+    return await core.db.run(playbook.rollback, core, viewer, number, scope[:40], core.clock.now(), _mapping(body))
+
+
+async def get_version_toml(request: web.Request) -> web.Response:
+    """A version as a TOML file (the same text `salesbot playbook export` writes)."""
+    state = request.app[CONSOLE]
+    try:
+        viewer = await authenticate(request, state)
+        if viewer.role not in ("manager", "admin"):
+            raise ApiError(403, "forbidden", "only managers and admins edit the playbook")
+        text = await state.core.db.run(playbook.export, state.core, _int(request, "number"), state.core.clock.now())
+    except ApiError as exc:
+        return _json(exc.status, {"error": exc.error, "reason": exc.reason}, exc.headers)
+    except playbook.PlaybookError as exc:
+        return _json(exc.status, exc.body)
+    except dashboard.BadParam as exc:
+        return _json(400, {"error": "bad_parameter", "reason": str(exc), "field": exc.name})
+    return web.Response(text=text, content_type="application/toml", charset="utf-8",
+                        headers={"Cache-Control": "no-store",
+                                 "Content-Disposition": f'attachment; filename="playbook-v{request.match_info["number"]}.toml"'})
 
 
 # --- the page --------------------------------------------------------------------------------------
@@ -191,6 +297,12 @@ def add_routes(web_app: web.Application, core: Core, bot_token: str, ptb_app: An
     web_app.router.add_get(f"{API}/customers", get_customers)
     web_app.router.add_get(f"{API}/customers/{{id}}", get_customer)
     web_app.router.add_get(f"{API}/reps/{{id}}", get_rep)
+    web_app.router.add_get(f"{API}/playbook", get_playbook)
+    web_app.router.add_put(f"{API}/playbook/draft", put_draft)
+    web_app.router.add_delete(f"{API}/playbook/draft/{{id}}", delete_draft)
+    web_app.router.add_post(f"{API}/playbook/publish", post_publish)
+    web_app.router.add_post(f"{API}/playbook/rollback", post_rollback)
+    web_app.router.add_get(f"{API}/playbook/versions/{{number}}.toml", get_version_toml)
     return state
 
 
