@@ -44,12 +44,14 @@
   class ApiError extends Error {
     constructor(status, body) { super(body && body.reason || String(status)); this.status = status; this.body = body; }
   }
-  async function api(path) {
-    const resp = await fetch("/api/app/" + path, { headers: { Authorization: "tma " + initData() } });
-    let body = null;
-    try { body = await resp.json(); } catch (e) { body = null; }
-    if (!resp.ok) throw new ApiError(resp.status, body);
-    return body;
+  async function api(path, method, body) {
+    const opts = { method: method || "GET", headers: { Authorization: "tma " + initData() } };
+    if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }
+    const resp = await fetch("/api/app/" + path, opts);
+    let answer = null;
+    try { answer = await resp.json(); } catch (e) { answer = null; }
+    if (!resp.ok) throw new ApiError(resp.status, answer);
+    return answer;
   }
   function initData() { return (tg && tg.initData) || ""; }
 
@@ -179,6 +181,7 @@
       parts.splice(1, 0, el("section", { class: "stats", "data-testid": "mine" }, el("div", {}, el("span", { class: "muted" }, T("balance")), el("b", {}, String(data.mine.balance)))));
       parts.push(el("section", {}, el("h2", {}, T("my_customers")), byStage(data.mine.by_stage, data.mine.risk_counts), customerList(data.mine.customers, "my-customers")));
     }
+    if (state.me.role !== "rep") parts.push(el("button", { class: "primary", "data-testid": "open-playbook", on: { click: () => go(playbookView) } }, T("pb_open")));
     render(el("h1", {}, T("title") + (state.me.team ? " · " + currentTeamName() : "")), ...parts);
     f.draw();
     document.body.dataset.state = "ready";
@@ -237,6 +240,131 @@
       simple(T("stage_moves"), c.stage_moves, (m) => el("li", {}, el("span", { class: "muted" }, when(m.at) + " "), `${m.from || "·"} → ${m.to}`, m.by ? el("span", { class: "muted" }, " " + m.by) : null)),
       simple(T("field_history"), c.field_history, (f) => el("li", {}, el("span", { class: "muted" }, when(f.at) + " "), `${f.field}: ${f.value || "—"} `, el("span", { class: "muted" }, f.source))),
       simple(T("owner_history"), c.owner_history, (o) => el("li", {}, el("span", { class: "muted" }, when(o.at) + " "), el("span", { class: "tag" }, o.kind_label), " ", o.by || "")));
+  }
+
+  // --- the playbook editor (低代码) -------------------------------------------------------------------
+  const pb = { data: null, draft: null, over: null, mapping: { stages: {} }, message: null };
+
+  async function playbookView() {
+    try { pb.over = await api("playbook"); } catch (e) { return showError(e); }
+    pb.draft = pb.over.draft;
+    pb.data = JSON.parse(JSON.stringify((pb.draft && pb.draft.data) || pb.over.active));
+    pb.message = null;
+    drawPlaybook();
+  }
+
+  function field(path, value, attrs) {
+    const kind = attrs && attrs.type;
+    const shown = Object.assign({}, attrs || {});
+    if (kind === "list") delete shown.type;
+    return el("input", Object.assign({ value: value === undefined || value === null ? "" : value, "data-path": path,
+      on: { input: (e) => setPath(path, e.target.value, kind) } }, shown));
+  }
+  function setPath(path, raw, type) {
+    const keys = path.split(".");
+    let node = pb.data;
+    for (const k of keys.slice(0, -1)) node = node[k];
+    const last = keys[keys.length - 1];
+    if (type === "number") node[last] = raw === "" ? 0 : Number(raw);
+    else if (type === "list") node[last] = raw.split(/[,，\n]/).map((x) => x.trim()).filter(Boolean);
+    else node[last] = raw;
+  }
+
+  function stageEditor(stage, i) {
+    const base = `stages.${i}`;
+    const items = (stage.checklist || []).map((item, j) => el("tr", { "data-item": item.id },
+      el("td", {}, field(`${base}.checklist.${j}.id`, item.id, { size: 10, "aria-label": T("pb_item_id") })),
+      el("td", {}, field(`${base}.checklist.${j}.text`, item.text, { "aria-label": T("pb_item_text") })),
+      el("td", {}, field(`${base}.checklist.${j}.points`, item.points || 0, { type: "number", min: 0, style: "width:4em", "aria-label": T("pb_item_points") })),
+      el("td", {}, el("button", { class: "link", on: { click: () => { stage.checklist.splice(j, 1); drawPlaybook(); } } }, T("pb_remove")))));
+    const newId = el("input", { size: 10, placeholder: T("pb_item_id"), "data-testid": `new-item-id-${stage.id}` });
+    const newText = el("input", { placeholder: T("pb_item_text"), "data-testid": `new-item-text-${stage.id}` });
+    const add = el("button", { "data-testid": `add-item-${stage.id}`, on: { click: () => {
+      if (!newId.value.trim()) return;
+      (stage.checklist = stage.checklist || []).push({ id: newId.value.trim(), text: newText.value.trim(), points: 1 });
+      drawPlaybook();
+    } } }, T("pb_add_item"));
+    return el("details", { "data-stage": stage.id, open: state.openStage === stage.id, on: { toggle: (e) => { if (e.target.open) state.openStage = stage.id; } } },
+      el("summary", {}, `${stage.name} · ${stage.expected_days}${T("days")} · ${(stage.checklist || []).length}`),
+      el("label", {}, T("pb_expected") + " ", field(`${base}.expected_days`, stage.expected_days, { type: "number", min: 1, style: "width:4em" })),
+      el("label", { class: "block" }, T("pb_required"), field(`${base}.required_fields`, (stage.required_fields || []).join(", "), { type: "list" })),
+      el("h3", {}, T("pb_items")),
+      el("div", { class: "scroll" }, el("table", { class: "grid edit" }, el("tbody", {}, items))),
+      el("div", { class: "row" }, newId, newText, add),
+      el("label", { class: "block" }, T("pb_scripts"), el("textarea", { rows: 2, "data-path": `${base}.scripts`,
+        on: { input: (e) => setPath(`${base}.scripts`, e.target.value, "list") } }, (stage.scripts || []).join("\n"))));
+  }
+
+  function drawPlaybook() {
+    const over = pb.over;
+    const draft = pb.draft;
+    const running = el("p", { class: "muted", "data-testid": "running" }, T("pb_running") + ": " +
+      over.teams.map((t) => `${t.name} v${t.version}${t.pilot ? " (" + T("pb_pilot") + ")" : ""}`).join(" · "));
+    const errors = (draft && draft.errors) || [];
+    const msg = pb.message ? el("p", { class: pb.message.bad ? "error-inline" : "ok", "data-testid": "pb-message", role: "status" }, pb.message.text) : null;
+    const toml = el("textarea", { rows: 8, class: "toml", "data-testid": "toml" }, (draft && draft.toml) || "");
+    const scope = el("select", { "data-testid": "scope" },
+      over.teams.map((t) => el("option", { value: "team:" + t.id }, `${t.name} (${T("pb_pilot")})`)),
+      over.can_publish_all ? el("option", { value: "all" }, T("pb_all")) : null);
+    const stranded = pb.stranded ? el("div", { class: "stranded", "data-testid": "stranded" }, el("p", {}, T("pb_stranded")),
+      pb.stranded.filter((p) => p.kind === "stage").map((p) => el("label", { class: "block" }, `${p.id} (${p.customers}) → `,
+        el("select", { "data-map": p.id, on: { change: (e) => { pb.mapping.stages[p.id] = e.target.value; } } },
+          el("option", { value: "" }, "—"), pb.data.stages.map((st) => el("option", { value: st.id }, st.name)))))) : null;
+    render(backLink(),
+      el("h1", {}, T("pb_title")), running, msg,
+      el("section", { "data-testid": "pb-form" }, pb.data.stages.map(stageEditor),
+        el("details", {}, el("summary", {}, T("pb_toml")), toml,
+          el("button", { on: { click: () => saveDraft({ toml: toml.value }) } }, T("pb_save")))),
+      el("div", { class: "row" }, el("button", { class: "primary", "data-testid": "save-draft", on: { click: () => saveDraft({ data: pb.data }) } }, T("pb_save")),
+        draft ? el("button", { class: "link", on: { click: discard } }, T("pb_discard")) : null),
+      errors.length ? el("section", { class: "errors", "data-testid": "pb-errors" }, el("p", {}, T("pb_errors", { n: errors.length })),
+        el("ul", {}, errors.map((e) => el("li", {}, el("code", {}, e.path || "—"), " ", e.message)))) : null,
+      draft && draft.diff.length ? el("section", { "data-testid": "pb-diff" }, el("h3", {}, T("pb_diff", { v: draft.against })),
+        el("ul", { class: "timeline" }, draft.diff.slice(0, 100).map((d) => el("li", { class: "diff-" + d.kind },
+          `${d.kind === "added" ? "+" : d.kind === "removed" ? "−" : "~"} ${d.path}`,
+          d.kind !== "removed" && d.new !== "•" ? el("span", { class: "muted" }, " = " + JSON.stringify(d.new)) : null)))) : null,
+      draft && draft.valid ? el("section", {}, el("label", {}, T("pb_scope") + " ", scope), stranded,
+        el("button", { class: "primary", "data-testid": "publish", on: { click: () => publish(scope.value) } }, T("pb_publish"))) : null,
+      el("section", {}, el("h2", {}, T("pb_versions")), el("ul", { class: "timeline", "data-testid": "versions" }, over.versions.map((v) =>
+        el("li", { "data-version": v.number }, `v${v.number} · ${v.source} · ${when(v.at)} · ${v.by || "config.toml"} `,
+          el("button", { class: "link", "data-testid": `rollback-${v.number}`, on: { click: () => rollback(v.number, scope.value) } }, T("pb_rollback")))))),
+      el("section", {}, el("h2", {}, T("pb_log")), el("ul", { class: "timeline", "data-testid": "pb-log" }, over.changes.map((c) =>
+        el("li", {}, el("span", { class: "muted" }, when(c.at) + " "), `${c.by || "—"} · ${c.action}${c.number ? " v" + c.number : ""} ${c.scope || ""} `,
+          el("span", { class: "muted" }, c.summary || ""))))));
+    // Errors next to their field.
+    for (const e of errors) {
+      const input = root.querySelector(`[data-path="${CSS.escape(e.path)}"]`);
+      if (input) { input.classList.add("invalid"); input.insertAdjacentElement("afterend", el("span", { class: "field-error" }, e.message)); }
+    }
+    document.body.dataset.state = "ready";
+  }
+
+  async function saveDraft(body) {
+    try { pb.draft = await api("playbook/draft", "PUT", body); }
+    catch (e) { pb.message = { bad: true, text: (e.body && e.body.reason) || T("error_other") }; return drawPlaybook(); }
+    if (pb.draft.data) pb.data = JSON.parse(JSON.stringify(pb.draft.data));
+    pb.stranded = null;
+    pb.message = pb.draft.valid ? { text: T("pb_saved", { n: pb.draft.diff.length }) } : { bad: true, text: T("pb_errors", { n: pb.draft.errors.length }) };
+    drawPlaybook();
+  }
+  async function afterPublish(promise) {
+    try {
+      const done = await promise;
+      pb.over = await api("playbook");
+      pb.draft = pb.over.draft; pb.stranded = null; pb.mapping = { stages: {} };
+      pb.data = JSON.parse(JSON.stringify((pb.draft && pb.draft.data) || pb.over.active));
+      pb.message = { text: T("pb_published", { v: done.number }) };
+    } catch (e) {
+      if (e.status === 409 && e.body && e.body.stranded) { pb.stranded = e.body.stranded; pb.message = { bad: true, text: T("pb_stranded") }; }
+      else pb.message = { bad: true, text: (e.body && e.body.reason) || T("error_other") };
+    }
+    drawPlaybook();
+  }
+  function publish(scope) { return afterPublish(api("playbook/publish", "POST", { draft_id: pb.draft.id, scope, mapping: pb.mapping })); }
+  function rollback(number, scope) { return afterPublish(api("playbook/rollback", "POST", { number, scope })); }
+  async function discard() {
+    try { await api("playbook/draft/" + pb.draft.id, "DELETE"); } catch (e) { /* already gone */ }
+    await playbookView();
   }
 
   // --- start -----------------------------------------------------------------------------------
