@@ -1,4 +1,4 @@
-"""`salesbot playbook export|import`: versions as TOML files (import creates a draft; publish in the console)."""
+"""`salesbot playbook export|import` (versions as TOML files; import creates a draft) and `salesbot console-link`."""
 from __future__ import annotations
 
 import argparse
@@ -18,6 +18,24 @@ def register(sub) -> None:
     imp = pb_sub.add_parser("import", help="load a TOML file as a new draft: validated and diffed, not published")
     imp.add_argument("file")
     imp.set_defaults(fn=cmd_import)
+    link = sub.add_parser("console-link", help="print a signed local link to the console for a member (browser testing)")
+    link.add_argument("telegram_id", type=int)
+    link.add_argument("--base", help="server address (default: http://[telegram] listen_host:listen_port)")
+    link.set_defaults(fn=cmd_console_link)
+
+
+def cmd_console_link(args: argparse.Namespace) -> int:
+    """The page as Telegram would open it, signed with this bot's token (valid for [console] auth_max_age_seconds)."""
+    from console import auth
+    from console.browser import app_url
+    settings = Settings.from_env()
+    if not settings.token:
+        print("TELEGRAM_BOT_TOKEN is not set: the link is signed with the bot's token", file=sys.stderr)
+        return 2
+    config = load_config(settings.config_path)
+    base = args.base or f"http://{config.telegram.listen_host}:{config.telegram.listen_port}"
+    print(app_url(base, auth.sign(settings.token, {"id": args.telegram_id, "first_name": str(args.telegram_id)})))
+    return 0
 
 
 def _core():

@@ -50,13 +50,13 @@ def _name(rng: random.Random) -> str:
 
 def seed(session: Session, config: Config, now: datetime, *, teams: int = 2, reps_per_team: int = 4,
          customers_per_rep: int = 12, days: int = 21, activities_per_customer: int = 3, rng_seed: int = 7,
-         team_names: list[str] | None = None, admin_tg: int = 1) -> Seeded:
+         team_names: list[str] | None = None, admin_tg: int | None = 1, tg_base: int = 0) -> Seeded:
+    """``admin_tg=None``: no admin (the caller has one); ``tg_base`` offsets every seeded Telegram id."""
     rng = random.Random(rng_seed)
     stages = config.stages
     n_stages = len(stages)
     weights = (STAGE_WEIGHTS + [3] * n_stages)[:n_stages]
-    admin = User(tg_id=admin_tg, name="Ada", role="admin", language="zh", joined_at=now - timedelta(days=400))
-    out = Seeded(admin_tg=admin_tg, teams=[])
+    out = Seeded(admin_tg=admin_tg or 0, teams=[])
     team_rows = []
     for t in range(teams):
         name = team_names[t] if team_names and t < len(team_names) else f"{CITIES[t % len(CITIES)]}{'一二三四五六七八九十'[t % 10]}组"
@@ -64,13 +64,14 @@ def seed(session: Session, config: Config, now: datetime, *, teams: int = 2, rep
         session.add(team)
         team_rows.append(team)
     session.flush()
-    admin.team_id = team_rows[0].id
-    session.add(admin)
+    if admin_tg is not None:
+        session.add(User(tg_id=admin_tg, name="Ada", role="admin", language="zh", team_id=team_rows[0].id,
+                         joined_at=now - timedelta(days=400)))
     users: list[tuple[SeededTeam, User, list[User]]] = []
     for t, team in enumerate(team_rows):
-        manager = User(tg_id=1000 + t, name=f"{_name(rng)}经理", role="manager", team_id=team.id, language="zh",
+        manager = User(tg_id=tg_base + 1000 + t, name=f"{_name(rng)}经理", role="manager", team_id=team.id, language="zh",
                        joined_at=now - timedelta(days=300))
-        reps = [User(tg_id=100000 + t * 10000 + i, name=_name(rng), role="rep", team_id=team.id,
+        reps = [User(tg_id=tg_base + 100000 + t * 10000 + i, name=_name(rng), role="rep", team_id=team.id,
                      language="zh", joined_at=now - timedelta(days=rng.choice([20, 45, 120, 200, 400, 700])),
                      target_points=rng.choice([80, 100, 120])) for i in range(reps_per_team)]
         session.add(manager)
@@ -95,7 +96,9 @@ def seed(session: Session, config: Config, now: datetime, *, teams: int = 2, rep
                     status = "won"
                 elif furthest >= 2 and rng.random() < 0.08:
                     status = "lost"
-                created = now - timedelta(days=rng.uniform(0.5, days), hours=rng.uniform(0, 8))
+                # Fresh leads are young; a customer further along has been around longer (a few stay too long).
+                span = min(days, 2 + 1.3 * sum(s.expected_days for s in stages[:furthest + 1]))
+                created = now - timedelta(days=rng.uniform(0.3, span), hours=rng.uniform(0, 8))
                 times = [created]
                 for i in range(furthest):
                     step = rng.uniform(0.3, stages[i].expected_days * 1.6)

@@ -200,3 +200,18 @@ def test_cli_export_import_round_trip(core, tmp_path, monkeypatch, capsys):
     drafts = core.db.call(lambda ses: [c.action for c in ses.exec(select(PlaybookChange))])
     assert drafts.count("import") == 3 and "seed" in drafts
     assert main(["playbook", "export", "--version", "7"]) == 1
+
+
+def test_console_link_is_signed_with_the_bots_token(monkeypatch, capsys):
+    from urllib.parse import parse_qs, urlsplit
+
+    from cli.main import main
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    assert main(["console-link", "4242", "--base", "http://127.0.0.1:9"]) == 0
+    url = capsys.readouterr().out.strip()
+    assert url.startswith("http://127.0.0.1:9/app/#tgWebAppData=")
+    data = parse_qs(urlsplit(url).fragment)["tgWebAppData"][0]
+    import time
+    assert auth.validate(data, TOKEN, time.time(), 3600).tg_id == 4242
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN")
+    assert main(["console-link", "4242"]) == 2

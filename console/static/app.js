@@ -58,7 +58,7 @@
   function clearCharts() { state.charts.forEach((c) => c.destroy()); state.charts = []; }
   function render(...nodes) {
     clearCharts();
-    root.replaceChildren(...nodes);
+    root.replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
     if (tg && tg.BackButton) { state.stack.length ? tg.BackButton.show() : tg.BackButton.hide(); }
     window.scrollTo(0, 0);
   }

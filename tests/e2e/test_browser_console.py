@@ -52,6 +52,8 @@ async def page():
         pg = await context.new_page()
         errors: list[str] = []
         pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        # The page runs under its Content-Security-Policy: a refused script or style would show here.
+        pg.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
         pg.errors = errors
         try:
             yield pg
@@ -102,6 +104,7 @@ async def test_manager_sees_the_teams_funnel_and_drills_down(site, page):
     await page.click(f"[data-testid=board] tr[data-user='{rep_id}']")
     await page.wait_for_selector("[data-testid=rep-name]")
     assert await page.text_content("[data-testid=rep-name]") == rep_name
+    assert "null" not in await page.text_content("#app") and "undefined" not in await page.text_content("#app")
     assert "最需提升" in await page.text_content("[data-testid=weakest]")
     assert await page.evaluate("() => Chart.getChart('radar-chart').data.labels.length") == len(core.config.dimensions)
     opened = sum(1 for t, o, st, stat in s.customers if o == rep_id and stat == "open")
@@ -162,3 +165,4 @@ async def test_forged_or_missing_init_data_shows_an_error(site, page, how):
     assert status == ("403" if how == "stranger" else "401")
     assert ("成员" if how == "stranger" else "验证") in await page.text_content("[data-testid=error]")
     assert await page.locator("[data-testid=funnel-table]").count() == 0
+    assert not page.errors

@@ -67,6 +67,7 @@ async def test_edit_publish_to_pilot_team_then_rollback(harness):
             await page.wait_for_selector("body[data-state=ready]")
             await page.click("[data-testid=open-playbook]")
             await page.wait_for_selector("[data-testid=pb-form]")
+            assert "null" not in await page.text_content("#app")
             await page.click("details[data-stage=lead] > summary")
             await page.fill("[data-testid=new-item-id-lead]", "wecom_added")
             await page.fill("[data-testid=new-item-text-lead]", ITEM)
