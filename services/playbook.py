@@ -194,7 +194,18 @@ def config_for(session: Session, core: Any, team_id: int | None, check_interval:
         row = session.get(PlaybookVersion, vid)
         config, _, errors = parse(row.toml) if row else (None, None, ["missing"])
         cache.configs[vid] = with_process(config, core.config) if config is not None else core.config
+        if config is not None:
+            _VERSION_OF[id(cache.configs[vid])] = row.number
     return cache.configs[vid]
+
+
+_VERSION_OF: dict[int, int] = {}  # id(Config loaded from a version) -> its number (those Configs live in the cache)
+
+
+def version_tag(config: Config) -> dict[str, int]:
+    """``{"playbook_version": n}`` for a playbook loaded from version n; {} for config.toml itself."""
+    number = _VERSION_OF.get(id(config))
+    return {"playbook_version": number} if number else {}
 
 
 def config_cached(core: Any, team_id: int | None) -> Config:

@@ -7,12 +7,14 @@ from datetime import timezone
 
 import pytest
 from aiohttp import web
+from sqlmodel import select
 
 from cli.sandbox import TOKEN
 from console import auth
 from console.browser import app_url, find_chromium, launch_args
 from core.callbacks import CardAction, OpenCard
 from services import users as users_svc
+from storage.models import Activity, PointsEntry
 from tests.incentive_helpers import new_customer
 
 CHROMIUM, WHY = find_chromium()
@@ -95,6 +97,12 @@ async def test_edit_publish_to_pilot_team_then_rollback(harness):
             await h.press(rep_a, shown, data=CardAction(cust_a.id, "done", "wecom_added").encode())
             assert ITEM in (h.tg.calls("answerCallbackQuery")[-1]["params"].get("text") or "")  # "✅ 加客户企业微信 …"
             assert ITEM not in (await card(h, rep_a, cust_a.id))["text"]  # done: no longer open
+            # The activity and the points record the version and item they were made under.
+            act, entry = await h.core.db.run(lambda ses: (
+                ses.exec(select(Activity).where(Activity.customer_id == cust_a.id, Activity.kind == "checklist")).one(),
+                ses.exec(select(PointsEntry).where(PointsEntry.action == "item:wecom_added")).one()))
+            assert act.data == {"item": "wecom_added", "stage": "lead", "playbook_version": 2} and act.text == ITEM
+            assert entry.note == "playbook v2" and entry.user_id == users["a"].id
             assert ITEM not in (await card(h, rep_b, cust_b.id))["text"]
 
             # Rollback to version 1 (published as v3): the item is gone for the pilot team too.
