@@ -30,7 +30,10 @@ from core.config import DEFAULT_CONFIG_PATH, Config, load_config
 from storage.models import Activity, Customer, StageChange, Team, User
 from storage.models_console import PlaybookActive, PlaybookChange, PlaybookDraft, PlaybookVersion
 
-PROCESS_SECTIONS = ("team", "telegram", "schedule", "cluster", "console", "ingest", "sources", "connectors")
+PROCESS_SECTIONS = ("team", "telegram", "cluster", "console", "ingest", "sources", "connectors")
+# [schedule]: a version sets each team's job times and workdays (scheduler.jobs reads them per team);
+# these keys act on the whole process and stay in config.toml.
+PROCESS_SCHEDULE_KEYS = ("quiet_start", "quiet_end", "max_reminders_per_day", "misfire_grace_minutes")
 MAX_TOML = 200_000
 CHECK_INTERVAL_S = 1.0
 
@@ -84,6 +87,8 @@ def parse(text: str, base: Config | None = None) -> tuple[Config | None, dict[st
         mine, theirs = config_data(config), config_data(base)
         errors = [{"path": name, "message": "set on the server in config.toml (read at start), not in the editor"}
                   for name in PROCESS_SECTIONS if mine.get(name) != theirs.get(name)]
+        errors += [{"path": f"schedule.{key}", "message": "set on the server in config.toml (read at start), not in the editor"}
+                   for key in PROCESS_SCHEDULE_KEYS if mine["schedule"].get(key) != theirs["schedule"].get(key)]
         if errors:
             return None, data, errors
     return config, data, []
@@ -93,6 +98,8 @@ def with_process(config: Config, base: Config) -> Config:
     """A version's playbook with this process's own settings (schedules, server, sources)."""
     for name in PROCESS_SECTIONS:
         object.__setattr__(config, name, getattr(base, name))
+    for key in PROCESS_SCHEDULE_KEYS:
+        object.__setattr__(config.schedule, key, getattr(base.schedule, key))
     return config
 
 

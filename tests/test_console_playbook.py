@@ -215,3 +215,26 @@ def test_console_link_is_signed_with_the_bots_token(monkeypatch, capsys):
     assert auth.validate(data, TOKEN, time.time(), 3600).tg_id == 4242
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN")
     assert main(["console-link", "4242"]) == 2
+
+
+async def test_a_pilot_versions_schedule_moves_that_teams_brief_only(pb):
+    from datetime import datetime
+
+    from scheduler.jobs import run_due_jobs
+    client, s, core = pb
+    a, b = s.teams
+    h = hdr(core, a.manager_tg)
+    over = await call(client, "GET", "/api/app/playbook", h)
+    data = copy.deepcopy(over["active"])
+    data["schedule"]["brief_time"] = "09:30"
+    data["schedule"]["quiet_start"] = "20:00"
+    refused = await call(client, "PUT", "/api/app/playbook/draft", h, json={"data": data})
+    assert refused["errors"] == [{"path": "schedule.quiet_start", "message": "set on the server in config.toml (read at start), not in the editor"}]
+    data["schedule"]["quiet_start"] = over["active"]["schedule"]["quiet_start"]
+    draft = await call(client, "PUT", "/api/app/playbook/draft", h, json={"data": data})
+    await call(client, "POST", "/api/app/playbook/publish", h, json={"draft_id": draft["id"], "scope": f"team:{a.id}"})
+    at_0835 = datetime(2026, 11, 26, 0, 35)  # Thursday 08:35 in Shanghai: after 08:30, before 09:30
+    done = run_due_jobs(core, at_0835, only={"brief"})
+    assert [slot for _, slot, status in done if status == "done"] == [f"{b.id}:2026-11-26T08:30"]
+    done = run_due_jobs(core, datetime(2026, 11, 26, 1, 31), only={"brief"})
+    assert [slot for _, slot, status in done if status == "done"] == [f"{a.id}:2026-11-26T09:30"]
