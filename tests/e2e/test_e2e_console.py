@@ -77,3 +77,14 @@ async def test_console_is_served_by_the_bots_own_server(console_harness):
         assert unknown.status == 404 and (await unknown.json())["error"] == "not_found"
     finally:
         await client.close()
+
+
+async def test_existing_reps_get_the_button_at_start_up(console_harness):
+    from bot.app import _set_menus
+    h = console_harness
+    admin, manager, reps = await h.team(reps=2)
+    before = len(h.tg.calls("setChatMenuButton"))
+    await _set_menus(h.app)  # what a restart does
+    await h.app.bot_data["console_buttons"]
+    chats = [int(c["params"]["chat_id"]) for c in h.tg.calls("setChatMenuButton")[before:]]
+    assert sorted(chats) == sorted([admin["id"], manager["id"]] + [r["id"] for r in reps])
