@@ -35,6 +35,20 @@ class NotFound(Exception):
     """The object does not exist or is outside what this user may see (both answer 404)."""
 
 
+MAX_ID = 2**31 - 1  # ids past INTEGER would be a database error on PostgreSQL, not a 404
+
+
+def parse_id(value: str, name: str) -> int:
+    """A row id from the URL: not a number → 400; out of range → no such row (404)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise BadParam(name, "a number") from None
+    if not 0 < number <= MAX_ID:
+        raise NotFound()
+    return number
+
+
 class BadParam(Exception):
     def __init__(self, name: str, expected: str) -> None:
         super().__init__(f"{name}: expected {expected}")
@@ -71,10 +85,7 @@ def resolve_team(session: Session, viewer: User, team_param: str | None) -> int:
         if viewer.team_id is None:
             raise NotFound()
         return viewer.team_id
-    try:
-        team_id = int(team_param)
-    except ValueError:
-        raise BadParam("team", "a team id") from None
+    team_id = parse_id(team_param, "team")
     if viewer.role != "admin" and team_id != viewer.team_id:
         raise NotFound()
     if session.get(Team, team_id) is None:
@@ -262,10 +273,7 @@ def customers(session: Session, config: Config, viewer: User, team_id: int, now:
         raise BadParam("risk", "one of " + ", ".join(RISKS))
     query = cust_svc.visible_query(viewer).where(Customer.team_id == team_id, Customer.status == "open")
     if owner:
-        try:
-            owner_id = int(owner)
-        except ValueError:
-            raise BadParam("owner", "a user id") from None
+        owner_id = parse_id(owner, "owner")
         query = query.where(Customer.owner_id == owner_id)
     today_start, _ = inc.day_bounds(config, now)
     warn = now + timedelta(days=config.pool.warn_before_days)

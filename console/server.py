@@ -98,10 +98,7 @@ def _q(request: web.Request, name: str) -> str | None:
 
 
 def _int(request: web.Request, name: str) -> int:
-    try:
-        return int(request.match_info[name])
-    except ValueError:
-        raise dashboard.BadParam(name, "a number") from None
+    return dashboard.parse_id(request.match_info[name], name)
 
 
 @endpoint
@@ -224,8 +221,9 @@ async def post_publish(request: web.Request, state: ConsoleState, viewer: User) 
     core = state.core
     body = await _body(request)
     draft_id, scope = body.get("draft_id"), body.get("scope")
-    if not isinstance(draft_id, int) or not isinstance(scope, str):
+    if not isinstance(draft_id, int) or isinstance(draft_id, bool) or not isinstance(scope, str):
         raise dashboard.BadParam("draft_id", 'a draft id and a scope ("team:<id>" or "all")')
+    draft_id = dashboard.parse_id(str(draft_id), "draft_id")
     return await core.db.run(playbook.publish, core, viewer, draft_id, scope[:40], core.clock.now(), _mapping(body),
                              str(body.get("note") or "")[:200])
 
@@ -235,8 +233,9 @@ async def post_rollback(request: web.Request, state: ConsoleState, viewer: User)
     core = state.core
     body = await _body(request)
     number, scope = body.get("number"), body.get("scope")
-    if not isinstance(number, int) or not isinstance(scope, str):
+    if not isinstance(number, int) or isinstance(number, bool) or not isinstance(scope, str):
         raise dashboard.BadParam("number", 'a version number and a scope ("team:<id>" or "all")')
+    number = dashboard.parse_id(str(number), "number")
     if viewer.role not in ("manager", "admin"):
         raise ApiError(403, "forbidden", "only managers and admins edit the playbook")
     return await core.db.run(playbook.rollback, core, viewer, number, scope[:40], core.clock.now(), _mapping(body))

@@ -238,7 +238,7 @@ def _check_scope(session: Session, user: User, scope: str) -> list[int]:
             raise PlaybookError(403, "forbidden", "only an admin publishes to every team; publish to your team as a pilot")
         return [t for t in session.exec(select(Team.id))]
     kind, _, arg = scope.partition(":")
-    if kind != "team" or not arg.isdigit() or session.get(Team, int(arg)) is None:
+    if kind != "team" or not arg.isdigit() or not 0 < int(arg) < 2**31 or session.get(Team, int(arg)) is None:
         raise PlaybookError(404, "not_found", "no such team")
     team_id = int(arg)
     if user.role != "admin" and team_id != user.team_id:

@@ -245,3 +245,35 @@ async def test_dashboard_first_screen_and_the_page(api):
     assert (await client.get("/app/static/../server.py")).status in (403, 404)
     resp = await client.get("/app", allow_redirects=False)
     assert resp.status == 302 and resp.headers["Location"] == "/app/"
+
+
+async def test_bad_input_gets_a_clear_answer_never_a_500(api):
+    client, s, core = api
+    a, _ = s.teams
+    h = headers(core, a.manager_tg)
+    huge = "9" * 30
+    for path, status in ((f"/api/app/customers/{huge}", 404), (f"/api/app/reps/{huge}", 404), ("/api/app/customers/-1", 404),
+                         (f"/api/app/funnel?team={huge}", 404), (f"/api/app/customers?owner={huge}", 404),
+                         ("/api/app/customers/1e3", 400), ("/api/app/customers?owner=x", 400), ("/api/app/funnel?team=%00", 400)):
+        body = await get(client, path, h, status)
+        assert body["error"] in ("not_found", "bad_parameter"), (path, body)
+    for body, status in (({"draft_id": 10**30, "scope": "all"}, 404), ({"draft_id": True, "scope": "all"}, 400),
+                         ({"draft_id": 1, "scope": f"team:{huge}"}, 404), ({"draft_id": "1"}, 400)):
+        resp = await client.post("/api/app/playbook/publish", headers=h, json=body)
+        assert resp.status == status, (body, resp.status, await resp.text())
+    resp = await client.post("/api/app/playbook/rollback", headers=h, json={"number": 10**30, "scope": f"team:{a.id}"})
+    assert resp.status == 404
+
+
+def test_no_chromium_is_reported_with_the_reason(monkeypatch, tmp_path):
+    from console import browser
+    monkeypatch.setattr(browser, "CANDIDATES", ())
+    monkeypatch.setenv("SALESBOT_CHROMIUM", str(tmp_path / "none"))
+    monkeypatch.setattr(browser.shutil, "which", lambda name: None)
+    path, why = browser.find_chromium()
+    assert path is None and "chromium-headless-shell" in why and "skipped" in why
+    fake = tmp_path / "chrome"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("SALESBOT_CHROMIUM", str(fake))
+    assert browser.find_chromium() == (str(fake), "")
