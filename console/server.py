@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError
 
 from console import auth, dashboard
 from services import playbook
@@ -66,6 +67,8 @@ def endpoint(fn: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
             return _json(404, {"error": "not_found", "reason": "no such object, or not yours to see"})
         except playbook.PlaybookError as exc:
             return _json(exc.status, exc.body)
+        except IntegrityError:  # e.g. the very first version seeded by two requests at once
+            return _json(409, {"error": "conflict", "reason": "changed by someone else at the same moment; retry"})
         except dashboard.BadParam as exc:
             return _json(400, {"error": "bad_parameter", "reason": str(exc), "field": exc.name})
         except Exception:

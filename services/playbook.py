@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 from core.config import DEFAULT_CONFIG_PATH, Config, load_config
 from storage.models import Activity, Customer, StageChange, Team, User
 from storage.models_console import PlaybookActive, PlaybookChange, PlaybookDraft, PlaybookVersion
+from storage.rows import locked
 
 PROCESS_SECTIONS = ("team", "telegram", "cluster", "console", "ingest", "sources", "connectors")
 # [schedule]: a version sets each team's job times and workdays (scheduler.jobs reads them per team);
@@ -388,6 +389,8 @@ def _publish_text(session: Session, core: Any, user: User, text: str, scope: str
                   *, source: str, based_on: int | None, draft_id: int | None, note: str) -> dict[str, Any]:
     team_ids = _check_scope(session, user, scope)
     ensure_seed(session, core.config, now)
+    # Two publishes at once (PostgreSQL): the second waits here, then numbers its version after the first.
+    locked(session, PlaybookActive, PlaybookActive.scope == "default")
     config, data, errors = parse(text, core.config)
     if errors:
         raise PlaybookError(422, "invalid", "the playbook has errors", errors=errors)

@@ -238,3 +238,20 @@ async def test_a_pilot_versions_schedule_moves_that_teams_brief_only(pb):
     assert [slot for _, slot, status in done if status == "done"] == [f"{b.id}:2026-11-26T08:30"]
     done = run_due_jobs(core, datetime(2026, 11, 26, 1, 31), only={"brief"})
     assert [slot for _, slot, status in done if status == "done"] == [f"{a.id}:2026-11-26T09:30"]
+
+
+async def test_two_publishes_at_once_both_land_in_order(pb):
+    """On PostgreSQL the two transactions interleave; the lock on the default row orders them."""
+    import asyncio
+    client, s, core = pb
+    a, b = s.teams
+    admin = hdr(core, s.admin_tg)
+    manager = hdr(core, a.manager_tg)
+    over = await call(client, "GET", "/api/app/playbook", admin)
+    d1 = await call(client, "PUT", "/api/app/playbook/draft", admin, json={"data": with_new_item(over["active"], item="one")})
+    d2 = await call(client, "PUT", "/api/app/playbook/draft", manager, json={"data": with_new_item(over["active"], item="two")})
+    results = await asyncio.gather(
+        call(client, "POST", "/api/app/playbook/publish", admin, json={"draft_id": d1["id"], "scope": f"team:{b.id}"}),
+        call(client, "POST", "/api/app/playbook/publish", manager, json={"draft_id": d2["id"], "scope": f"team:{a.id}"}))
+    assert sorted(r["number"] for r in results) == [2, 3]
+    assert "two" in items(core, a.id) and "one" in items(core, b.id)
