@@ -73,7 +73,7 @@ def seed(session: Session, config: Config, now: datetime, *, teams: int = 2, rep
                        joined_at=now - timedelta(days=300))
         reps = [User(tg_id=tg_base + 100000 + t * 10000 + i, name=_name(rng), role="rep", team_id=team.id,
                      language="zh", joined_at=now - timedelta(days=rng.choice([20, 45, 120, 200, 400, 700])),
-                     target_points=rng.choice([80, 100, 120])) for i in range(reps_per_team)]
+                     target_points=rng.choice([300, 400, 500])) for i in range(reps_per_team)]
         session.add(manager)
         session.add_all(reps)
         users.append((SeededTeam(team.id, team.name, 0, manager.tg_id), manager, reps))
@@ -99,10 +99,13 @@ def seed(session: Session, config: Config, now: datetime, *, teams: int = 2, rep
                 # Fresh leads are young; a customer further along has been around longer (a few stay too long).
                 span = min(days, 2 + 1.3 * sum(s.expected_days for s in stages[:furthest + 1]))
                 created = now - timedelta(days=rng.uniform(0.3, span), hours=rng.uniform(0, 8))
+                steps = [rng.uniform(0.3, stages[i].expected_days * 1.6) for i in range(furthest)]
+                room = (now - created).total_seconds() / 86400 * rng.uniform(0.6, 0.95)
+                if sum(steps) > room:  # squeeze the stays into the customer's life so far
+                    steps = [x * room / sum(steps) for x in steps]
                 times = [created]
-                for i in range(furthest):
-                    step = rng.uniform(0.3, stages[i].expected_days * 1.6)
-                    times.append(min(now - timedelta(hours=1), times[-1] + timedelta(days=step)))
+                for step in steps:
+                    times.append(times[-1] + timedelta(days=step))
                 last_follow = min(now - timedelta(hours=2), times[-1] + timedelta(days=rng.uniform(0, 3)))
                 company = f"{rng.choice(CITIES)}{rng.choice(['华', '瑞', '恒', '嘉', '鑫', '博', '凯', '泰'])}{rng.choice(['达', '远', '信', '通', '源', '盛'])}{rng.choice(TRADES)}有限公司"
                 customers.append(dict(
