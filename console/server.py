@@ -31,10 +31,9 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 
 
 class ConsoleState:
-    def __init__(self, core: Core, bot_token: str, ptb_app: Any = None) -> None:
+    def __init__(self, core: Core, bot_token: str) -> None:
         self.core = core
         self.bot_token = bot_token
-        self.ptb_app = ptb_app
 
 
 CONSOLE = web.AppKey("salesbot_console", ConsoleState)
@@ -60,7 +59,8 @@ def endpoint(fn: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
         state = request.app[CONSOLE]
         try:
             viewer = await authenticate(request, state)
-            return _json(200, await fn(request, state, viewer))
+            result = await fn(request, state, viewer)
+            return result if isinstance(result, web.Response) else _json(200, result)
         except ApiError as exc:
             return _json(exc.status, {"error": exc.error, "reason": exc.reason}, exc.headers)
         except dashboard.NotFound:
@@ -173,9 +173,16 @@ MAX_BODY = 256 * 1024
 async def _body(request: web.Request) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise ApiError(415, "unsupported_media_type", "send application/json")
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
-        raise ApiError(413, "too_large", f"the body is over {MAX_BODY} bytes")
+    too_large = ApiError(413, "too_large", f"the body is over {MAX_BODY} bytes")
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise too_large
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -244,20 +251,12 @@ async def post_rollback(request: web.Request, state: ConsoleState, viewer: User)
     return await core.db.run(playbook.rollback, core, viewer, number, scope[:40], core.clock.now(), _mapping(body))
 
 
-async def get_version_toml(request: web.Request) -> web.Response:
+@endpoint
+async def get_version_toml(request: web.Request, state: ConsoleState, viewer: User) -> Any:
     """A version as a TOML file (the same text `salesbot playbook export` writes)."""
-    state = request.app[CONSOLE]
-    try:
-        viewer = await authenticate(request, state)
-        if viewer.role not in ("manager", "admin"):
-            raise ApiError(403, "forbidden", "only managers and admins edit the playbook")
-        text = await state.core.db.run(playbook.export, state.core, _int(request, "number"), state.core.clock.now())
-    except ApiError as exc:
-        return _json(exc.status, {"error": exc.error, "reason": exc.reason}, exc.headers)
-    except playbook.PlaybookError as exc:
-        return _json(exc.status, exc.body)
-    except dashboard.BadParam as exc:
-        return _json(400, {"error": "bad_parameter", "reason": str(exc), "field": exc.name})
+    if viewer.role not in ("manager", "admin"):
+        raise ApiError(403, "forbidden", "only managers and admins edit the playbook")
+    text = await state.core.db.run(playbook.export, state.core, _int(request, "number"), state.core.clock.now())
     return web.Response(text=text, content_type="application/toml", charset="utf-8",
                         headers={"Cache-Control": "no-store",
                                  "Content-Disposition": f'attachment; filename="playbook-v{request.match_info["number"]}.toml"'})
@@ -284,9 +283,9 @@ async def to_page(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/app/")
 
 
-def add_routes(web_app: web.Application, core: Core, bot_token: str, ptb_app: Any = None) -> ConsoleState:
+def add_routes(web_app: web.Application, core: Core, bot_token: str) -> ConsoleState:
     """Mount the console on ``web_app`` (the bot's server, next to the webhook and the ingestion API)."""
-    state = ConsoleState(core, bot_token, ptb_app)
+    state = ConsoleState(core, bot_token)
     web_app[CONSOLE] = state
     web_app.middlewares.append(_headers)
     web_app.router.add_get("/app", to_page)

@@ -255,3 +255,16 @@ async def test_two_publishes_at_once_both_land_in_order(pb):
         call(client, "POST", "/api/app/playbook/publish", manager, json={"draft_id": d2["id"], "scope": f"team:{a.id}"}))
     assert sorted(r["number"] for r in results) == [2, 3]
     assert "two" in items(core, a.id) and "one" in items(core, b.id)
+
+
+async def test_large_bodies_arrive_whole_and_oversized_ones_are_refused(pb):
+    client, s, core = pb
+    a, _ = s.teams
+    h = hdr(core, a.manager_tg)
+    over = await call(client, "GET", "/api/app/playbook", h)
+    data = copy.deepcopy(over["active"])
+    data["stages"][0]["scripts"] = ["话术" * 20_000]  # ~120 KB of JSON, sent in several chunks
+    draft = await call(client, "PUT", "/api/app/playbook/draft", h, json={"data": data})
+    assert draft["valid"] and any(d["path"] == "stages[lead].scripts" for d in draft["diff"])
+    data["stages"][0]["scripts"] = ["话术" * 60_000]
+    assert (await call(client, "PUT", "/api/app/playbook/draft", h, 413, json={"data": data}))["error"] == "too_large"
