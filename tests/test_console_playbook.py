@@ -268,3 +268,21 @@ async def test_large_bodies_arrive_whole_and_oversized_ones_are_refused(pb):
     assert draft["valid"] and any(d["path"] == "stages[lead].scripts" for d in draft["diff"])
     data["stages"][0]["scripts"] = ["话术" * 60_000]
     assert (await call(client, "PUT", "/api/app/playbook/draft", h, 413, json={"data": data}))["error"] == "too_large"
+
+
+async def test_discarding_a_draft(pb):
+    client, s, core = pb
+    a, b = s.teams
+    h = hdr(core, a.manager_tg)
+    over = await call(client, "GET", "/api/app/playbook", h)
+    draft = await call(client, "PUT", "/api/app/playbook/draft", h, json={"data": with_new_item(over["active"])})
+    assert (await call(client, "GET", "/api/app/playbook", h))["draft"]["id"] == draft["id"]
+    # Another team's manager cannot discard it; a rep cannot even look.
+    await call(client, "DELETE", f"/api/app/playbook/draft/{draft['id']}", hdr(core, b.manager_tg), 404)
+    await call(client, "GET", "/api/app/playbook", hdr(core, a.reps[0][1]), 403)
+    assert (await call(client, "DELETE", f"/api/app/playbook/draft/{draft['id']}", h))["ok"] is True
+    assert (await call(client, "GET", "/api/app/playbook", h))["draft"] is None
+    await call(client, "DELETE", f"/api/app/playbook/draft/{draft['id']}", h, 404)  # already discarded
+    await call(client, "POST", "/api/app/playbook/publish", h, 404, json={"draft_id": draft["id"], "scope": f"team:{a.id}"})
+    log = [c["action"] for c in (await call(client, "GET", "/api/app/playbook", h))["changes"]]
+    assert log[0] == "discard"
