@@ -1,6 +1,6 @@
 """Benchmark: the console's API and page on a large organisation.
 
-    python -m bench.console [--teams 50] [--reps 20] [--customers 100] [--rounds 40] [--db-url URL] [--no-browser]
+    python -m bench.console [--teams 50] [--reps 20] [--customers 100] [--rounds 40] [--db-url URL] [--no-browser] [--keep]
 
 Seeds console.seed's realistic data scaled to 1,000 reps (50 teams of 20) and 100,000 customers with
 their stage moves, follow-ups, checklist items, points and analyses (≈ 0.5 M rows), serves the console
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -59,6 +60,8 @@ async def run(args) -> dict:
     started = time.perf_counter()
     seeded = core.db.call(seed, core.config, NOW, teams=args.teams, reps_per_team=args.reps,
                           customers_per_rep=args.customers, activities_per_customer=3, rng_seed=11)
+    if args.keep:
+        print(f"# database: {url}", file=sys.stderr)
     figures: dict = {"console_seed_s": time.perf_counter() - started,
                      "console_reps": args.teams * args.reps, "console_customers": len(seeded.customers)}
     ids = core.db.call(lambda s: [row for row in s.execute(__import__("sqlalchemy").text(
@@ -112,6 +115,8 @@ async def run(args) -> dict:
     finally:
         await runner.cleanup()
         core.db.close()
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
     return figures
 
 
@@ -151,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--db-url", help="default: a fresh SQLite file")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the seeded database (its path is printed)")
     return run_and_report(run, parser.parse_args(argv))
 
 

@@ -220,7 +220,7 @@ def rep(session: Session, config: Config, viewer: User, rep_id: int, now: dateti
     if person.team_id is None:
         raise NotFound()
     lang = _lang(viewer)
-    p = inc.profile(session, config, person, now)
+    p = inc.profile(session, config, person, now, with_rank=False)  # the board is its own call
     dims = [{"id": d.id, "label": (d.name_en or d.name) if lang == "en" else d.name,
              "score": p.scores.get(d.id, 0.0), "team_avg": p.team_avg.get(d.id, 0.0)} for d in config.dimensions]
     w = p.weakest
@@ -238,8 +238,6 @@ def rep(session: Session, config: Config, viewer: User, rep_id: int, now: dateti
                                             "hint": (w.hint_en or w.hint) if lang == "en" else w.hint},
             "kpi": p.kpi, "balance": p.balance, "pending_points": p.pending_points,
             "points_window": p.stats.points, "compliance": p.stats.compliance, "quality": p.stats.completeness,
-            "rank": None if p.rank is None else {"rank": p.rank.rank, "size": p.rank.size, "group": p.rank.group,
-                                                 "share": p.rank.share, "movement": p.rank.movement},
             "timeline": timeline, "customers": listed["customers"], "by_stage": listed["by_stage"],
             "risk_counts": listed["risk_counts"]}
 

@@ -81,7 +81,6 @@ TEXTS.update({
     "console_field_history": {"zh": "字段历史", "en": "Field history"},
     "console_owner_history": {"zh": "归属历史", "en": "Owner history"},
     "console_intent": {"zh": "意向", "en": "Intent"},
-    "console_rank_of": {"zh": "第 {rank}/{size} 名（{group}）", "en": "#{rank} of {size} ({group})"},
     "console_playbook": {"zh": "流程配置", "en": "Playbook"},
     "console_pb_open": {"zh": "⚙️ 流程配置", "en": "⚙️ Playbook"},
     "console_pb_title": {"zh": "流程配置（草稿 → 校验 → 发布）", "en": "Playbook (draft → check → publish)"},

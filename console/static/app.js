@@ -195,7 +195,6 @@
     let r;
     try { r = await api("reps/" + id); } catch (e) { return showError(e); }
     const canvas = el("canvas", { id: "radar-chart", height: 260, role: "img", "aria-label": T("radar") });
-    const rank = r.rank ? T("rank_of", r.rank) : "";
     render(backLink(),
       el("h1", { "data-testid": "rep-name" }, r.name),
       el("section", { class: "stats" },
@@ -203,7 +202,6 @@
         el("div", {}, el("span", { class: "muted" }, T("balance")), el("b", {}, String(r.balance))),
         el("div", {}, el("span", { class: "muted" }, T("compliance")), el("b", {}, pct(r.compliance))),
         el("div", {}, el("span", { class: "muted" }, T("quality")), el("b", {}, pct(r.quality)))),
-      rank ? el("p", { class: "muted" }, rank) : null,
       el("section", {}, el("h2", {}, T("radar")), el("div", { class: "chart" }, canvas),
         el("p", { class: "weakest", "data-testid": "weakest" }, el("b", {}, T("weakest", { dim: r.weakest.label })), " ", r.weakest.hint)),
       el("section", {}, el("h2", {}, T("customers")), byStage(r.by_stage, r.risk_counts), customerList(r.customers, "rep-customers")),
