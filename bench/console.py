@@ -17,7 +17,6 @@ the page's first screen without any API data (no initData: scripts loaded, error
 from __future__ import annotations
 
 import argparse
-import asyncio
 import random
 import shutil
 import statistics
@@ -41,6 +40,7 @@ def p95(values: list[float]) -> float:
 async def run(args) -> dict:
     import aiohttp
     from aiohttp import web
+    from sqlalchemy import text
 
     from console import auth
     from console.seed import seed
@@ -64,8 +64,7 @@ async def run(args) -> dict:
         print(f"# database: {url}", file=sys.stderr)
     figures: dict = {"console_seed_s": time.perf_counter() - started,
                      "console_reps": args.teams * args.reps, "console_customers": len(seeded.customers)}
-    ids = core.db.call(lambda s: [row for row in s.execute(__import__("sqlalchemy").text(
-        "SELECT id, team_id FROM customer WHERE status = 'open' ORDER BY id"))])
+    ids = core.db.call(lambda s: list(s.execute(text("SELECT id, team_id FROM customer WHERE status = 'open' ORDER BY id"))))
     by_team: dict[int, list[int]] = {}
     for cid, team_id in ids:
         by_team.setdefault(team_id, []).append(cid)

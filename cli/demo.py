@@ -12,7 +12,7 @@ import shutil
 import sys
 import tempfile
 import textwrap
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from cli.sandbox import Sandbox, _maybe_await, buttons
@@ -208,7 +208,7 @@ async def _console_scene(s: Script, sb: Sandbox, out_dir: Path) -> None:
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    ts = int(sb.clock.now().replace(tzinfo=__import__("datetime").timezone.utc).timestamp())
+    ts = int(sb.clock.now().replace(tzinfo=timezone.utc).timestamp())
     manager_tg = seeded.teams[0].manager_tg
     url = app_url(base, auth.sign(TOKEN, {"id": manager_tg, "first_name": "经理"}, auth_date=ts))
     try:

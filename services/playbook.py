@@ -337,8 +337,8 @@ def stranded(session: Session, core: Any, team_ids: list[int], new: Config, mapp
     return problems
 
 
-def _apply_mapping(session: Session, user: User, team_ids: list[int], old_configs: dict[int, Config], new: Config,
-                   mapping: dict[str, Any], number: int, now: datetime) -> dict[str, int]:
+def _apply_mapping(session: Session, user: User, team_ids: list[int], new: Config, mapping: dict[str, Any], number: int,
+                   now: datetime) -> dict[str, int]:
     moved = {"stages": 0, "fields": 0}
     new_stages = {s.id for s in new.stages}
     for old_stage, target in (mapping.get("stages") or {}).items():
@@ -397,14 +397,13 @@ def _publish_text(session: Session, core: Any, user: User, text: str, scope: str
     problems = stranded(session, core, team_ids, config, mapping or {})
     if problems:
         raise PlaybookError(409, "stranded", "this would strand customers; give a mapping", stranded=problems)
-    old_configs = {t: config_for(session, core, t, check_interval=0) for t in team_ids}
     before = active_version(session, team_ids[0] if len(team_ids) == 1 else None)
     number = (session.execute(select(func.max(PlaybookVersion.number))).scalar() or 0) + 1
     version = PlaybookVersion(number=number, toml=text, source=source, based_on=based_on, created_by=user.id,
                               created_at=now, note=note[:200])
     session.add(version)
     session.flush()
-    moved = _apply_mapping(session, user, team_ids, old_configs, config, mapping or {}, number, now)
+    moved = _apply_mapping(session, user, team_ids, config, mapping or {}, number, now)
     _activate(session, scope, team_ids, version, now)
     changes = diff(tomllib.loads(before.toml), data) if before else []
     session.add(PlaybookChange(at=now, user_id=user.id, action=source, scope=scope, version_id=version.id, draft_id=draft_id,

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 from collections import Counter
-from datetime import timedelta
+from datetime import timezone
 from urllib.parse import quote
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
 
 from console import auth
 from console.seed import seed
@@ -87,7 +87,7 @@ async def api(core):
 
 
 def headers(core, tg_id: int, token: str = TOKEN, age_s: int = 0) -> dict[str, str]:
-    now = core.clock.now().replace(tzinfo=__import__("datetime").timezone.utc).timestamp()
+    now = core.clock.now().replace(tzinfo=timezone.utc).timestamp()
     data = auth.sign(token, {"id": tg_id, "first_name": "x", "language_code": "zh-hans"}, auth_date=int(now) - age_s)
     return {"Authorization": f"tma {data}"}
 
@@ -170,7 +170,7 @@ async def test_team_scoping(api):
     await get(client, f"/api/app/reps/{a.reps[1][0]}", headers(core, a.reps[0][1]), 404)
     await get(client, "/api/app/reps/abc", headers(core, a.manager_tg), 400)
     ids = core.db.call(lambda ses: {(t, o): cid for cid, t, o in ses.execute(
-        __import__("sqlalchemy").text("SELECT id, team_id, owner_id FROM customer"))})
+        text("SELECT id, team_id, owner_id FROM customer"))})
     other_team = next(cid for (t, o), cid in ids.items() if t == b.id)
     teammate = next(cid for (t, o), cid in ids.items() if o == a.reps[1][0])
     own = next(cid for (t, o), cid in ids.items() if o == a.reps[0][0])
