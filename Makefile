@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(PY) -m cli.demo
 
 test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -rs -p no:cacheprovider
 
 run: $(STAMP)
 	$(PY) -m cli.main run

@@ -115,6 +115,9 @@ async def shutdown(app: Application) -> None:
     first_tick = app.bot_data.get("first_tick")
     if first_tick is not None and not first_tick.done():
         await asyncio.wait([first_tick], timeout=30)
+    buttons = app.bot_data.get("console_buttons")
+    if buttons is not None and not buttons.done():
+        buttons.cancel()  # a convenience; the rest are set on the next start
     sender: OutboxSender | None = app.bot_data.get("sender")
     if sender is not None:
         await sender.stop()
@@ -134,8 +137,24 @@ def _bootstrap_admins(session, core: Core, settings: Settings) -> None:
 
 
 async def _set_menus(app: Application) -> None:
-    from handlers.menus import set_default_menus, set_role_menu
+    from handlers.menus import set_console_button, set_default_menus, set_role_menu
     core: Core = app.bot_data["core"]
     await set_default_menus(app.bot)
     for user in await core.db.run(users_svc.staff):
         await set_role_menu(app.bot, user.tg_id, user.role, user.language)
+        await set_console_button(app.bot, user.tg_id, user.language, core.config.console.public_url)
+    if core.config.console.public_url:  # reps' buttons in the background: a big team must not delay start-up
+        app.bot_data["console_buttons"] = asyncio.get_running_loop().create_task(_rep_console_buttons(app),
+                                                                                 name="console-buttons")
+
+
+async def _rep_console_buttons(app: Application) -> None:
+    """Every active rep's menu button opens the console (new members get theirs when they join)."""
+    from handlers.menus import set_console_button
+    core: Core = app.bot_data["core"]
+    try:
+        reps = await core.db.run(lambda s: [(u.tg_id, u.language) for u in users_svc.active_reps(s)])
+        for tg_id, lang in reps:
+            await set_console_button(app.bot, tg_id, lang, core.config.console.public_url)
+    except Exception:
+        log.exception("setting the reps' console buttons failed; they get one when they next join")

@@ -49,6 +49,8 @@ def make_web_app(app: Application, config: Config, settings: Settings) -> web.Ap
         web_app.router.add_get("/healthz", healthz)
     else:
         add_routes(web_app, app.bot_data["core"], app)
+    from console.server import add_routes as add_console
+    add_console(web_app, app.bot_data["core"], settings.token)  # the Mini App at /app/, its API at /api/app/
     return web_app
 
 

@@ -12,7 +12,7 @@ import shutil
 import sys
 import tempfile
 import textwrap
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from cli.sandbox import Sandbox, _maybe_await, buttons
@@ -148,6 +148,7 @@ async def _story(sb: Sandbox, out_dir: Path) -> int:
     s.expect(any("意向" in (m.get("text") or "") for m in analysis), "the paste is analysed")
 
     await _incentives_scenes(s, sb, admin, manager, li, chen, out_dir)
+    await _console_scene(s, sb, out_dir)
     rejected = sb.tg.rejected()
     s.expect(not rejected, f"no request rejected by the Bot API server ({len(rejected)})")
     print("\n━━━ 结果 ━━━")
@@ -186,6 +187,62 @@ async def _incentives_scenes(s: Script, sb: Sandbox, admin, manager, li, chen, o
                 (out_dir / f"{name}-{message['message_id']}.png").write_bytes(data)
                 saved += 1
     print(f"\n图表已保存到 {out_dir}（{saved} 个 PNG）")
+
+
+async def _console_scene(s: Script, sb: Sandbox, out_dir: Path) -> None:
+    """Two more teams with three weeks of history, and the console (Mini App) on the bot's server."""
+    from aiohttp import web
+
+    from bot.run import make_web_app
+    from cli.sandbox import TOKEN
+    from console import auth
+    from console.browser import app_url, find_chromium, launch_args
+    from console.seed import seed
+    s.scene("9. 看板（Mini App）：两个团队、三周的数据")
+    seeded = await sb.core.db.run(seed, sb.config, sb.clock.now(), teams=2, reps_per_team=4, customers_per_rep=12,
+                                  days=21, team_names=["华东一组", "华南二组"], admin_tg=None, tg_base=9_000_000_000)
+    for team in seeded.teams:
+        print(f"   {team.name}：经理 + {len(team.reps)} 名销售，{sum(1 for c in seeded.customers if c[0] == team.id)} 个客户")
+    runner = web.AppRunner(make_web_app(sb.app, sb.config, sb.app.bot_data["settings"]))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    ts = int(sb.clock.now().replace(tzinfo=timezone.utc).timestamp())
+    manager_tg = seeded.teams[0].manager_tg
+    url = app_url(base, auth.sign(TOKEN, {"id": manager_tg, "first_name": "经理"}, auth_date=ts))
+    try:
+        path, why = find_chromium()
+        if path is None:
+            print(f"   （未截图：{why}）")
+            return
+        from playwright.async_api import async_playwright
+        out_dir.mkdir(parents=True, exist_ok=True)
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=path, args=launch_args())
+            page = await (await browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN",
+                                                     device_scale_factor=2)).new_page()
+            await page.goto(url)
+            await page.wait_for_selector("body[data-state=ready]")
+            await page.screenshot(path=str(out_dir / "console-dashboard.png"), full_page=True)
+            bottleneck = await page.text_content("[data-testid=bottleneck]")
+            print(f"   {bottleneck}")
+            await page.click("[data-testid=board] tbody tr")
+            await page.wait_for_selector("[data-testid=rep-name]")
+            await page.screenshot(path=str(out_dir / "console-rep.png"), full_page=True)
+            print(f"   {await page.text_content('[data-testid=weakest]')}")
+            await page.click("[data-testid=back]")
+            await page.wait_for_selector("[data-testid=open-playbook]")
+            await page.click("[data-testid=open-playbook]")
+            await page.wait_for_selector("[data-testid=pb-form]")
+            await page.screenshot(path=str(out_dir / "console-playbook.png"), full_page=False)
+            await browser.close()
+        s.expect((out_dir / "console-dashboard.png").stat().st_size > 10_000, "the dashboard screenshot is saved")
+        print(f"   看板截图已保存到 {out_dir}（console-dashboard.png, console-rep.png, console-playbook.png）")
+    finally:
+        await runner.cleanup()
+    print("   本地打开看板：`salesbot run` 的服务器在 http://127.0.0.1:8080/app/ 提供页面；在 Telegram 中由菜单按钮打开"
+          "（需 [console] public_url 为 HTTPS 地址）。浏览器调试可用 `salesbot console-link <Telegram ID>` 生成签名链接。")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -118,6 +118,22 @@ class TelegramSettings(_Strict):
     webhook_path: str = "/telegram"
 
 
+class ConsoleSettings(_Strict):
+    # The manager's console (Telegram Mini App) served at /app/ by the bot's aiohttp server.
+    # public_url: the HTTPS address Telegram opens (e.g. "https://bot.example.com/app/"); empty = no menu
+    # button and no "打开看板" button (the page and its API are still served).
+    public_url: str = ""
+    # initData older than this is refused (401): a leaked link stops working.
+    auth_max_age_seconds: int = Field(default=86400, ge=60, le=30 * 86400)
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if v and not v.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ValueError("expected an https:// address (http only on 127.0.0.1/localhost for local tests)")
+        return v
+
+
 class ClusterSettings(_Strict):
     # Several bot processes on one PostgreSQL: exactly one of them (the holder of a lease row) runs
     # the schedule and sends the outbox. It renews the lease every third of this time; if it dies,
@@ -654,6 +670,7 @@ class Config(_Strict):
     telegram: TelegramSettings = TelegramSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     cluster: ClusterSettings = ClusterSettings()
+    console: ConsoleSettings = ConsoleSettings()
     invites: InviteSettings = InviteSettings()
     pool: PoolSettings = PoolSettings()
     duplicates: DuplicateSettings = DuplicateSettings()

@@ -381,6 +381,7 @@ import core.texts_ingest  # noqa: E402,F401  (ingestion texts: leads, connectors
 import core.texts_incentives  # noqa: E402,F401  (incentives texts: points, /me, /board, /shop, digest, spot-checks)
 import core.texts_team  # noqa: E402,F401  (team boundaries: invites, access ended, /team, hand-over, audit)
 import core.texts_voice  # noqa: E402,F401  (voice notes, call recordings, the AI assistant)
+import core.texts_console  # noqa: E402,F401  (the manager's console: the Mini App's words, its buttons)
 
 
 TEXTS.update({

@@ -12,6 +12,7 @@ from handlers.common import MAX_INPUT_CHARS, core_of, member_only, plain_text, r
 from handlers.prompts import Prompt, clear_prompt, set_prompt, step
 from services import brief as brief_svc
 from services import intel, outbox
+from services import playbook
 from services import customers as cust_svc
 from services import lookup as lookup_svc
 from services import users as users_svc
@@ -166,7 +167,8 @@ async def render_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
     if view is None:
         await show(update, t("not_yours", user.language))
         return
-    text = views.card_text(view, core.config, user.language, rep_name=user.name, team_name=core.config.team.name)
+    config = playbook.config_cached(core, view.customer.team_id)  # the team's active playbook version
+    text = views.card_text(view, config, user.language, rep_name=user.name, team_name=core.config.team.name)
     if notice:
         text = f"{notice}\n\n{text}"
     await show(update, text, views.card_keyboard(view, user.language))
@@ -176,7 +178,7 @@ def _card_for(session, user: User, customer_id: int, core) -> brief_svc.CardView
     customer = cust_svc.get_for(session, user, customer_id)
     if customer is None:
         return None
-    view = brief_svc.card_view(session, core.config, customer, core.clock.now())
+    view = brief_svc.card_view(session, playbook.config_for(session, core, customer.team_id), customer, core.clock.now())
     view.probability, view.reasons = intel.close_probability(session, core.config, customer, core.clock.now())
     view.best_hour = intel.best_hour(session, core.config, customer)
     return view
@@ -208,7 +210,8 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
     if action == "done":
         result = await core.db.run(_complete_item, user, data.customer_id, data.arg, core)
         if result.status == "done":
-            item = next((i for i in core.config.stage(customer.stage).checklist if i.id == data.arg), None)
+            stage = playbook.config_cached(core, customer.team_id).stage(customer.stage)
+            item = next((i for i in (stage.checklist if stage else []) if i.id == data.arg), None)
             label = views.item_text(item, lang) if item else data.arg
             msg = t("item_done_points", lang, item=label, points=result.points) if result.points else t("item_done", lang, item=label)
             await safe_answer(query, plain_text(msg))
@@ -282,7 +285,8 @@ def _complete_item(session, user: User, customer_id: int, item_id: str, core):
     if customer is None:
         return cust_svc.ItemResult("gone")
     try:
-        return cust_svc.complete_item(session, core.config, user, customer, item_id, core.clock.now())
+        return cust_svc.complete_item(session, playbook.config_for(session, core, customer.team_id), user, customer,
+                                      item_id, core.clock.now())
     except cust_svc.NotVisible:
         return cust_svc.ItemResult("gone")
 
@@ -334,8 +338,9 @@ def _advance(session, user: User, customer_id: int, core):
     customer = cust_svc.get_for(session, user, customer_id)
     if customer is None:
         return None, None
+    config = playbook.config_for(session, core, customer.team_id)
     try:
-        return cust_svc.advance_stage(session, core.config, user, customer, core.clock.now()), customer
+        return cust_svc.advance_stage(session, config, user, customer, core.clock.now()), customer
     except cust_svc.NotVisible:
         return None, None
 

@@ -5,10 +5,10 @@ chat when they join (and at start-up for existing ones).
 """
 from __future__ import annotations
 
-from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, MenuButtonWebApp, WebAppInfo
 from telegram.error import TelegramError
 
-from core.texts import COMMANDS
+from core.texts import COMMANDS, tp
 
 REP_MENU = ["today", "customers", "new", "log", "stage", "meeting", "owner", "pool", "me", "board", "shop", "business", "help", "cancel"]
 MANAGER_MENU = ["today", "customers", "new", "owner", "pool", "digest", "invite", "team", "audit", "modules", "board", "me", "shop",
@@ -34,3 +34,13 @@ async def set_role_menu(bot: Bot, tg_id: int, role: str, lang: str) -> None:
         await bot.set_my_commands(menu_for(role, lang), scope=BotCommandScopeChat(tg_id))
     except TelegramError:
         pass  # a menu is a convenience; never fail a join over it
+
+
+async def set_console_button(bot: Bot, tg_id: int, lang: str, url: str) -> None:
+    """The chat's menu button opens the console (a Mini App) when ``[console] public_url`` is set."""
+    if not url:
+        return
+    try:
+        await bot.set_chat_menu_button(chat_id=tg_id, menu_button=MenuButtonWebApp(tp("menu_console", lang), WebAppInfo(url)))
+    except TelegramError:
+        pass  # a convenience, like the command menu

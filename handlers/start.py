@@ -6,7 +6,7 @@ from telegram.constants import ChatType
 from telegram.ext import CommandHandler, ContextTypes
 
 from core.texts import lang_of, role_name, t
-from handlers.menus import set_role_menu
+from handlers.menus import set_console_button, set_role_menu
 from handlers.common import core_of, load_member, member_only, refuse_stranger, reply
 from services import users as users_svc
 from storage.models import User
@@ -37,6 +37,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         await reply(update, t("welcome_joined", joined.user.language, team=joined.team.name, name=joined.user.name))
         await set_role_menu(context.bot, tg.id, joined.user.role, joined.user.language)
+        await set_console_button(context.bot, tg.id, joined.user.language, core.config.console.public_url)
         return
     user = await load_member(update, context)
     if user is None:

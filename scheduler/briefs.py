@@ -26,7 +26,8 @@ def brief_payload(session: Session, core: Core, user: User, now: datetime, line:
     ``line`` is the rep's own digest line when the brief job computed it for the whole team at
     once; /today computes it here.
     """
-    items = brief_for(session, core.config, user, now)
+    from services.playbook import config_for
+    items = brief_for(session, config_for(session, core, user.team_id), user, now)
     folded = folded_reminders(session, user)
     if not items and not folded:
         return None

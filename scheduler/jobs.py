@@ -85,6 +85,9 @@ def run_due_jobs(core: Core, now: datetime | None = None, only: set[str] | None 
     done: list[tuple[str, str, str]] = []
     grace = timedelta(minutes=core.config.schedule.misfire_grace_minutes)
     teams = core.db.call(lambda s: list(s.exec(select(Team))))
+    # Each team's job times and workdays come from the playbook version it runs (the console's editor).
+    from services.playbook import config_for
+    configs = core.db.call(lambda s: {t.id: config_for(s, core, t.id) for t in teams})
     for spec in JOBS:
         if only and spec.key not in only:
             continue
@@ -93,7 +96,7 @@ def run_due_jobs(core: Core, now: datetime | None = None, only: set[str] | None 
             continue
         for team in teams:
             tz = ZoneInfo(team.timezone or core.config.team.timezone)
-            slot = latest_slot(spec, core.config, tz, now)
+            slot = latest_slot(spec, configs.get(team.id, core.config), tz, now)
             if slot is None:
                 continue
             slot_key = f"{team.id}:{to_local(slot, tz):%Y-%m-%dT%H:%M}"

@@ -387,13 +387,16 @@ def complete_item(session: Session, config: Config, actor: User, customer: Custo
     done = ChecklistDone(customer_id=customer.id, stage=customer.stage, item_id=item_id, user_id=actor.id,
                          at=now, within_expected=within)
     session.add(done)
+    from services.playbook import version_tag
+    made_under = version_tag(config)  # the playbook version the item belongs to (console's editor)
     session.add(Activity(customer_id=customer.id, user_id=actor.id, kind="checklist", text=item.text, at=now,
-                         data={"item": item_id, "stage": customer.stage}))
+                         data={"item": item_id, "stage": customer.stage, **made_under}))
     customer.updated_at = now
     session.add(customer)
     session.flush()
     entry = points_svc.award(session, actor, f"item:{item_id}", item.points, config, now,
-                             evidence_type="checklist", evidence_id=done.id)
+                             evidence_type="checklist", evidence_id=done.id,
+                             note=f"playbook v{made_under['playbook_version']}" if made_under else "")
     return ItemResult("done", points=entry.points if entry and entry.status == "awarded" else 0)
 
 

@@ -59,12 +59,15 @@ def funnel(session: Session, config: Config, team_id: int, now: datetime, lang: 
     return funnels(session, config, [team_id], now, lang)[team_id]
 
 
-def funnels(session: Session, config: Config, team_ids: list[int], now: datetime, lang: str = "zh") -> dict[int, Funnel]:
-    """One GROUP BY over the teams' customers; "stalled" = open and in the stage past its expected days."""
+def funnels(session: Session, config: Config, team_ids: list[int], now: datetime, lang: str = "zh",
+            where: tuple = ()) -> dict[int, Funnel]:
+    """One GROUP BY over the teams' customers; "stalled" = open and in the stage past its expected days.
+
+    ``where``: extra conditions on Customer (the console narrows to one rep or to customers created in a period)."""
     stalled_expr = case(*[(and_(Customer.stage == s.id, Customer.stage_entered_at < now - timedelta(days=s.expected_days)), 1)
                           for s in config.stages], else_=0)
     rows = session.execute(select(Customer.team_id, Customer.stage, Customer.status, func.count(), func.sum(stalled_expr))
-                           .where(Customer.team_id.in_(team_ids), Customer.invalid == False)  # noqa: E712
+                           .where(Customer.team_id.in_(team_ids), Customer.invalid == False, *where)  # noqa: E712
                            .group_by(Customer.team_id, Customer.stage, Customer.status))
     n = len(config.stages)
     at_index = {t: [0] * (n + 1) for t in team_ids}  # customers whose furthest stage is i (n = won)
@@ -366,6 +369,8 @@ def queue_digests(session: Session, core, team: Team, slot: datetime) -> int:
         built[lang] = d
         payload: dict = {"text": digest_text(config, d, team.name, lang)}
         buttons = None if d.nothing_new else digest_buttons(d, lang)
+        if config.console.public_url:  # "打开看板": the console as a Mini App
+            buttons = (buttons or []) + [[{"text": tp("open_console", lang), "web_app": {"url": config.console.public_url}}]]
         if buttons:
             payload["reply_markup"] = {"inline_keyboard": buttons}
         if outbox.enqueue(session, manager.tg_id, "digest", payload, f"digest:{manager.id}:{day}", core.clock.now()):

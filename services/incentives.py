@@ -775,7 +775,8 @@ class Profile:
     pending_points: int = 0
 
 
-def profile(session: Session, config: Config, user: User, now: datetime) -> Profile:
+def profile(session: Session, config: Config, user: User, now: datetime, with_rank: bool = True) -> Profile:
+    """``with_rank=False`` skips computing the team's whole leaderboard (the console shows the board beside it)."""
     start, end = kpi_window(config, now)
     users = team_users(session, user.team_id)
     if user.id not in {u.id for u in users}:
@@ -789,7 +790,7 @@ def profile(session: Session, config: Config, user: User, now: datetime) -> Prof
     pending = session.exec(select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
         PointsEntry.user_id == user.id, PointsEntry.status == "pending")).one()
     from services import boards
-    rank = boards.rank_of(session, config, user, now)
+    rank = boards.rank_of(session, config, user, now) if with_rank else None
     s = stats[user.id]
     return Profile(user=user, balance=points_svc.balance(session, user.id), stats=s, kpi=kpi_score(config, s),
                    kpi_parts=kpi_components(config, s), scores=mine, team_avg=team_avg, weakest=weakest(config, mine),

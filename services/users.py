@@ -189,6 +189,11 @@ def staff(session: Session) -> list[User]:
     return list(session.exec(select(User).where(User.role.in_(("manager", "admin")), User.active == True)))  # noqa: E712
 
 
+def active_reps(session: Session) -> list[User]:
+    """Reps who can receive a bot message (the console's menu button is set for them at start-up)."""
+    return list(session.exec(select(User).where(User.role == "rep", User.active == True, User.team_id.is_not(None))))  # noqa: E712
+
+
 def member_for_update(session: Session, tg_id: int, name: str, username: str | None, language: str,
                       refresh_profile: bool) -> User | None:
     """The registered member behind an update (None for strangers), with a fresh profile."""
