@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 from sqlalchemy import func, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
 from ingest import auth
@@ -39,6 +39,7 @@ from ingest.leads import Outcome, ValidationFailed, problem, process_event, proc
 from ingest.metrics import Metrics
 from ingest.notify import wake_sender
 from services.core import Core
+from services.inputs import safe_payload
 from storage.models import Outbox
 from storage.models_ingest import ConnectorRun, IdempotencyKey
 
@@ -84,8 +85,10 @@ class _Problem(Exception):
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response(body, status=status, headers=headers,
-                             dumps=lambda o: json.dumps(o, ensure_ascii=False))
+    # Encoded here with "replace": an answer can always be sent, even if a lone surrogate slipped
+    # into it (inputs are cleaned by safe_payload, so none should).
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8", "replace")
+    return web.Response(body=data, status=status, headers=headers, content_type="application/json", charset="utf-8")
 
 
 # --- middleware: metrics and errors as JSON -------------------------------------------------------
@@ -105,6 +108,14 @@ async def _middleware(request: web.Request, handler: Callable[[web.Request], Awa
             raise
         response = _json(exc.status, {"error": exc.reason.lower().replace(" ", "_"), "reason": exc.reason},
                          {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None)
+    except DBAPIError as exc:
+        # No traceback text and no parameters: a driver's message can quote the values (names, phones).
+        log.error("ingestion request %s %s failed: database error %s (sqlstate %s)", request.method, request.path,
+                  type(exc.orig).__name__, getattr(exc.orig, "sqlstate", None) or "-")
+        state.metrics.inc("salesbot_ingest_requests_total", {"route": route, "status": "500"})
+        if not is_api:
+            raise
+        return _json(500, {"error": "internal", "reason": "internal error; nothing was stored"})
     except Exception:
         log.exception("ingestion request %s %s failed", request.method, request.path)
         state.metrics.inc("salesbot_ingest_requests_total", {"route": route, "status": "500"})
@@ -140,17 +151,27 @@ def _parse(request: web.Request, body: bytes, allow_form: bool) -> Any:
     ctype = request.content_type.lower()
     try:
         if ctype == "application/json" or ctype.endswith("+json"):
-            return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+            return _safe(json.loads(body.decode("utf-8"), parse_constant=_reject_constant))
         if allow_form and ctype == "application/x-www-form-urlencoded":
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
             data: dict[str, str] = {}
             for key, value in pairs:
                 data.setdefault(key, value)
-            return data
+            return _safe(data)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise _Problem(400, {"error": "malformed", "reason": f"the body could not be parsed: {str(exc)[:120]}"}) from None
+        reason = f"the body could not be parsed: {str(exc)[:120]}".encode("utf-8", "replace").decode("utf-8")
+        raise _Problem(400, {"error": "malformed", "reason": reason}) from None
     accepted = "application/json" + (", application/x-www-form-urlencoded" if allow_form else "")
     raise _Problem(415, {"error": "unsupported_media_type", "reason": f"send {accepted}"})
+
+
+def _safe(payload: Any) -> Any:
+    """Every string without NUL/control characters or lone surrogates, in NFKC; numbers no field can
+    hold (1e400 → inf, a 50-digit integer) → 422 naming the field."""
+    cleaned, problems = safe_payload(payload)
+    if problems:
+        raise ValidationFailed([problem(p.field, p.reason_zh, p.reason_en) for p in problems])
+    return cleaned
 
 
 def _authenticate(request: web.Request, state: IngestState, body: bytes) -> auth.Caller:
@@ -253,7 +274,10 @@ async def _process(request: web.Request, state: IngestState, caller: auth.Caller
         if idem:
             row = await core.db.run(_stored, caller.source, idem)
             if row is not None:
-                return _replay(row, request_hash, state, caller.source)
+                try:
+                    return _replay(row, request_hash, state, caller.source)
+                except ValidationFailed as exc:  # the twin carried another body: 422, as on one instance
+                    return _json(422, exc.as_json())
         return _json(409, {"error": "conflict", "reason": "a concurrent request is being processed; retry"})
     if stored is not None:
         try:

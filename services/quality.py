@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.config import Config
+from services.inputs import NumberRejected, parse_number, safe_text
 
 PHONE_DIGITS = re.compile(r"\d")
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -136,7 +137,7 @@ def clean_field(name: str, raw: Any, config: Config, now: datetime) -> Any:
     elif isinstance(raw, (int, float)) and not isinstance(raw, bool):
         value = raw
     else:
-        value = unicodedata.normalize("NFKC", str(raw if raw is not None else "")).strip()
+        value = safe_text(str(raw if raw is not None else "")).strip()
         if len(value) > 200:
             raise _problem(name, "q_too_long", max=200)
         if is_junk(value, config):
@@ -147,8 +148,11 @@ def clean_field(name: str, raw: Any, config: Config, now: datetime) -> Any:
             raise _problem(name, "q_phone")
         return value
     if name in ("amount",) or config.fields.get(name, None) is not None and config.fields[name].type == "number":
-        number = parse_amount(value) if not isinstance(value, (int, float)) else float(value)
-        if number is None or number <= 0 or number > 1e11:
+        try:
+            number = parse_number(value, name)
+        except NumberRejected as exc:
+            raise FieldRejected(FieldProblem(name, exc.reason_zh, exc.reason_en)) from None
+        if number is None or number <= 0:
             raise _problem(name, "q_amount")
         return number
     if name == "next_followup_at":
@@ -167,24 +171,13 @@ def clean_field(name: str, raw: Any, config: Config, now: datetime) -> Any:
     return value
 
 
-_CN_UNITS = {"万": 1e4, "w": 1e4, "k": 1e3, "千": 1e3, "亿": 1e8, "百万": 1e6, "m": 1e6}
-
-
 def parse_amount(text: str) -> float | None:
-    """'5万' → 50000, '12.5w' → 125000, '50,000元' → 50000, '3k' → 3000."""
-    match = re.search(r"(\d+(?:[.,]\d+)*)\s*(百万|万|亿|千|[wWkKmM])?\s*(元|块|rmb|RMB|¥)?", text.replace("，", ","))
-    if not match:
-        return None
-    number_text = match.group(1)
-    if "," in number_text and re.fullmatch(r"\d{1,3}(,\d{3})+(\.\d+)?", number_text):
-        number_text = number_text.replace(",", "")
-    number_text = number_text.replace(",", ".")
+    """'5万' → 50000, '12.5w' → 125000, '50,000元' → 50000, '3k' → 3000, '1e5' → 100000;
+    None for no number or an unacceptable one (negative, absurd) — services.inputs.parse_number."""
     try:
-        number = float(number_text)
-    except ValueError:
+        return parse_number(text, "amount")
+    except NumberRejected:
         return None
-    unit = (match.group(2) or "").lower()
-    return number * _CN_UNITS.get(unit, 1.0)
 
 
 def completeness(customer: Any, config: Config) -> int:

@@ -15,10 +15,12 @@ from core.clock import local_to_utc, to_local
 from core.config import Config
 from services.customers import find_by_name
 from services.dates import parse_when
+from services.inputs import safe_text
 from services.quality import parse_amount
 from storage.models import Customer, User
 
-_AMOUNT = re.compile(r"(\d+(?:\.\d+)?\s*(?:百万|万|亿|千|[wWkK])|\d{4,}(?:\.\d+)?\s*(?:元|块)?)")
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?\s*(?:百万|万|亿|千|[wWkK])|\d+(?:\.\d+)?[eE]\d+"
+                     r"|\d{1,3}(?:[,_]\d{3})+(?:\.\d+)?\s*(?:元|块)?|\d{4,}(?:\.\d+)?\s*(?:元|块)?)")
 
 
 @dataclass
@@ -41,7 +43,7 @@ class Draft:
 def parse_update(session: Session, config: Config, user: User, text: str, now: datetime) -> Draft:
     draft = Draft(text=text[:500])
     draft.candidates = find_by_name(session, user, text)
-    match = _AMOUNT.search(text)
+    match = _AMOUNT.search(safe_text(text))  # full-width digits read as digits
     if match:
         draft.amount = parse_amount(match.group(1))
     when = parse_when(text, to_local(now, config.tz).replace(tzinfo=None))
