@@ -1,8 +1,14 @@
 """The ingestion API on the bot's aiohttp server: /api/leads, /api/events, /healthz, /metrics.
 
 Request path (both POST routes):
-1. size: a body over ``[ingest] max_body_bytes`` → 413 (checked on Content-Length and while reading);
-2. auth (ingest/auth.py): HMAC signature with timestamp, or bearer token → else 401;
+0. slow clients: the request line and headers must arrive within ``header_timeout_seconds`` (the
+   server's keep-alive timer, see ``make_runner``), the body within ``body_timeout_seconds`` → 408;
+   a client that goes away is one INFO line, not an error;
+1. auth before the body (ingest/auth.py ``precheck``): no credentials, a bad bearer token, an unknown
+   source, a stale timestamp → 401 without reading the body; a bearer caller is identified here;
+   a signed request's body is read (at most ``max_unauthenticated_bodies`` at once → else 503) and
+2. size: a body over ``[ingest] max_body_bytes`` → 413 (checked on Content-Length and while reading);
+   then its HMAC signature is checked → else 401;
 3. parse: JSON (both routes) or form-encoded (/api/leads) → 400 if unparsable, 415 otherwise;
 4. Idempotency-Key: a retry with the same key and body gets the first answer again
    (``Idempotent-Replayed: true``); the same key with another body → 422;
@@ -60,6 +66,7 @@ class IngestState:
         # Prometheus scrapes with this bearer token when it is set (the counts are business data).
         self.metrics_token = os.environ.get("SALESBOT_METRICS_TOKEN") or None
         self.last_purge = time.monotonic()
+        self.unauthenticated_reads = 0  # signed bodies being read before their signature is checked
         m = self.metrics
         m.describe("salesbot_ingest_requests_total", "counter", "HTTP requests to the ingestion server by route and status")
         m.describe("salesbot_ingest_request_seconds", "histogram", "Time to answer an ingestion request")
@@ -103,6 +110,10 @@ async def _middleware(request: web.Request, handler: Callable[[web.Request], Awa
         response = await handler(request)
     except _Problem as exc:
         response = _json(exc.status, exc.body, exc.headers)
+    except _ClientGone:
+        # Logged once at INFO where it happened; the answer is never delivered (499, as nginx counts it).
+        state.metrics.inc("salesbot_ingest_requests_total", {"route": route, "status": "499"})
+        return _json(499, {"error": "client_closed_request", "reason": "the client closed the connection"})
     except web.HTTPException as exc:
         if not is_api:
             raise
@@ -129,17 +140,32 @@ async def _middleware(request: web.Request, handler: Callable[[web.Request], Awa
 
 # --- request plumbing ------------------------------------------------------------------------------
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
+class _ClientGone(Exception):
+    """The client closed the connection before its request was read: nobody is left to answer."""
+
+
+async def _read_body(request: web.Request, limit: int, timeout: float) -> bytes:
     too_large = _Problem(413, {"error": "too_large", "reason": f"the body is over {limit} bytes"})
     if request.content_length is not None and request.content_length > limit:
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.content.iter_chunked(64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise too_large
+                chunks.append(chunk)
+    except TimeoutError:
+        log.info("ingestion request %s %s: body not received within %g s (%d bytes); answered 408",
+                 request.method, request.path, timeout, size)
+        raise _Problem(408, {"error": "timeout", "reason": f"the body did not arrive within {timeout:g} s"},
+                       {"Connection": "close"}) from None
+    except (ConnectionError, web.RequestPayloadError, asyncio.IncompleteReadError) as exc:
+        log.info("ingestion request %s %s: the client went away while sending the body (%d bytes; %s)",
+                 request.method, request.path, size, type(exc).__name__)
+        raise _ClientGone() from None
     return b"".join(chunks)
 
 
@@ -174,9 +200,12 @@ def _safe(payload: Any) -> Any:
     return cleaned
 
 
-def _authenticate(request: web.Request, state: IngestState, body: bytes) -> auth.Caller:
+def _authenticate(request: web.Request, state: IngestState, body: bytes | None) -> auth.Caller | None:
+    """``body`` None: the checks possible from the headers alone (``auth.precheck``)."""
     try:
         now_ts = state.core.clock.now().replace(tzinfo=timezone.utc).timestamp()
+        if body is None:
+            return auth.precheck(request.headers, state.core.config, now_ts)
         return auth.authenticate(request.headers, body, state.core.config, now_ts)
     except auth.AuthError as exc:
         state.metrics.inc("salesbot_ingest_auth_failures_total", {"reason": exc.reason.split(":")[0][:40]})
@@ -210,8 +239,20 @@ def _replay(row: IdempotencyKey, request_hash: str, state: IngestState, source: 
 async def _handle(request: web.Request, kind: str) -> web.Response:
     state = request.app[INGEST]
     core = state.core
-    body = await _read_body(request, core.config.ingest.max_body_bytes)
-    caller = _authenticate(request, state, body)
+    settings = core.config.ingest
+    caller = _authenticate(request, state, None)  # bearer: known now; signed: headers checked, body needed
+    if caller is not None:
+        body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
+    else:
+        if state.unauthenticated_reads >= settings.max_unauthenticated_bodies:
+            raise _Problem(503, {"error": "busy", "reason": "too many requests being received; retry"},
+                           {"Retry-After": "1", "Connection": "close"})
+        state.unauthenticated_reads += 1
+        try:
+            body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
+        finally:
+            state.unauthenticated_reads -= 1
+        caller = _authenticate(request, state, body)
     try:
         idem = _idempotency_key(request)
         payload = _parse(request, body, allow_form=(kind == "lead"))
@@ -399,6 +440,16 @@ def add_routes(web_app: web.Application, core: Core, ptb_app: Any = None, *, con
         web_app.on_startup.append(start_worker)
         web_app.on_cleanup.append(stop_worker)
     return state
+
+
+def make_runner(web_app: web.Application, config: Any) -> web.AppRunner:
+    """The runner for the bot's server (webhook + ingestion) with the slow-client limits:
+    aiohttp closes a connection whose request line and headers have not arrived within its
+    keep-alive timer (also the idle keep-alive); after an early answer (401, 408, 413) it reads and
+    discards the rest of a body for at most ``lingering_time``; client disconnects stay at DEBUG."""
+    ingest = config.ingest
+    return web.AppRunner(web_app, keepalive_timeout=ingest.header_timeout_seconds,
+                         lingering_time=min(2.0, ingest.body_timeout_seconds), handler_cancellation=False)
 
 
 def build_app(core: Core, ptb_app: Any = None, *, connectors: bool = False) -> web.Application:
