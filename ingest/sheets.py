@@ -33,7 +33,7 @@ from ingest import cleaning
 from ingest.leads import record_extras
 from services import customers as cust_svc
 from services.inputs import safe_text
-from services.quality import company_core, normalize_phone, similarity
+from services.quality import company_core, company_match, normalize_phone
 from services.users import team_members
 from storage.models import Activity, Customer, Team, User
 from storage.models_ingest import ImportBatch
@@ -296,10 +296,9 @@ def _plan_row(session: Session, config: Config, team: Team, row: SheetRow, now: 
         reason = None
         if phone_norm and phone_norm == other_phone:
             reason = cust_svc.reason_text("phone", "zh")
-        elif core_name and other_core and (core_name == other_core or (
-                len(core_name) >= 3 and similarity(core_name, other_core) >= config.duplicates.fuzzy_threshold)):
+        elif (found := company_match(core_name, other_core, config.duplicates.fuzzy_threshold)) is not None:
             same_text = (cleaned_data.get("company") or "") == (other.data.get("company") or "")
-            reason = cust_svc.reason_text("company" if same_text else "group" if core_name == other_core else "fuzzy", "zh")
+            reason = cust_svc.reason_text("company" if same_text else "group" if found[0] == "same" else "fuzzy", "zh")
         if reason:
             item.status = "duplicate"
             item.duplicate_of = {"row": other.where, "name": other.name, "reason": reason}
