@@ -66,8 +66,16 @@ class Record:
     kind: str  # base | phone_format | subsidiary | lookalike | abbreviation | spacing | sister_code | near_brand
 
 
+# Held-out forms: written after the matcher was finished and run once, not tuned against (see --holdout).
+TRADITIONAL = str.maketrans("华东达远鑫隆盛泰恒通利源丰瑞祥兴诚鼎康汇联创宇腾飞辉星宝德升凯晟润邦荣耀铭启亚欧机械电子科技纺织服装食品物流医疗器环设备汽车配件新能源五金制品塑胶包装材料光印刷仪表气",
+                            "華東達遠鑫隆盛泰恆通利源豐瑞祥興誠鼎康匯聯創宇騰飛輝星寶德昇凱晟潤邦榮耀銘啟亞歐機械電子科技紡織服裝食品物流醫療器環設備汽車配件新能源五金製品塑膠包裝材料光印刷儀表氣")
+GREEK = {"A": "Α", "B": "Β", "E": "Ε", "H": "Η", "I": "Ι", "K": "Κ", "M": "Μ", "N": "Ν", "O": "Ο", "P": "Ρ", "T": "Τ",
+         "X": "Χ", "Y": "Υ", "Z": "Ζ", "o": "ο", "v": "ν"}
+
+
 class Generator:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, holdout: bool = False) -> None:
+        self.holdout = holdout
         self.rng = random.Random(seed)
         self.used_phones: set[str] = set()
         self.used_names: set[str] = set()
@@ -131,6 +139,12 @@ class Generator:
                 out.append(Record(f"{brand}{trade} {rng.choice(LEGAL)}".replace("(", "（"), self.phone(), party, kind))
             elif kind == "lookalike":
                 out.append(Record(self.lookalike(base), self.phone(), party, kind))
+            elif kind == "traditional":
+                out.append(Record(base.translate(TRADITIONAL), self.phone(), party, kind))
+            elif kind == "china_paren":
+                out.append(Record(f"{brand}{rng.choice(['(中国)', '（中国）'])}{trade}{rng.choice(LEGAL)}", self.phone(), party, kind))
+            elif kind == "group_listed":
+                out.append(Record(f"{brand}{trade}集团股份有限公司", self.phone(), party, kind))
         return out
 
     def latin(self) -> list[Record]:
@@ -154,10 +168,22 @@ class Generator:
                 out.append(Record(base.replace(" ", "  ").upper(), self.phone(), party, kind))
             elif kind == "lookalike":
                 out.append(Record(self.lookalike(base), self.phone(), party, kind))
+            elif kind == "greek":
+                chars = [GREEK.get(ch, ch) if self.rng.random() < 0.5 else ch for ch in base]
+                out.append(Record("".join(chars), self.phone(), party, kind))
+            elif kind == "corporation":
+                out.append(Record(stem + rng.choice([" Corp.", " Corporation", " Company Limited", " Holdings Ltd"]),
+                                  self.phone(), party, kind))
+            elif kind == "fullwidth":
+                out.append(Record(unicodedata.normalize("NFKC", base).translate(
+                    {c: c + 0xFEE0 for c in range(0x21, 0x7F)}), self.phone(), party, kind))
         return out
 
     def _variant_kinds(self, latin: bool) -> list[str]:
         kinds = ["phone_format", "subsidiary", "abbreviation", "spacing"] + (["lookalike"] * 2 if latin else [])
+        if self.holdout:
+            kinds = (["greek", "corporation", "fullwidth", "phone_format"] if latin
+                     else ["traditional", "china_paren", "group_listed", "phone_format"])
         n = self.rng.choices([0, 1, 2], weights=[55, 30, 15])[0]
         return self.rng.sample(kinds, n)
 
@@ -173,7 +199,7 @@ class Generator:
         rng = self.rng
         brand, trade = self.brand(), rng.choice(TRADES)
         city = rng.choice(CITIES) if rng.random() < 0.4 else ""
-        form = rng.randrange(7)
+        form = rng.randrange(7) if not self.holdout else rng.choice([7, 8, 9])
         numbers = rng.sample(range(1, 10) if form in (0, 2) else range(1, 40), rng.randint(2, 3))
         letter = rng.choice("ABCDK")
         out = []
@@ -190,6 +216,12 @@ class Generator:
                 name = f"{city}{brand}{trade}{n}号店"
             elif form == 5:
                 name = f"{brand}{trade}{rng.choice(LEGAL)}{n}号仓"
+            elif form == 7:
+                name = f"{city}{brand}{trade}{n}期项目部"
+            elif form == 8:
+                name = f"{brand}{trade}{rng.choice(LEGAL)}第{n}分公司"
+            elif form == 9:
+                name = f"{brand}{trade}({n}号园区){rng.choice(LEGAL)}"
             else:
                 if out:  # the same words for every sister
                     name = re.sub(r" \d+ ", f" {n} ", out[0].company)
@@ -331,7 +363,7 @@ def run(args) -> int:
     from core.config import load_config
     from services.quality import company_core
     threshold = load_config().duplicates.fuzzy_threshold
-    records = Generator(args.seed).records(args.entities)
+    records = Generator(args.seed, holdout=args.holdout).records(args.entities)
     kinds = Counter(r.kind for r in records)
     started = time.perf_counter()
     new = evaluate(records, company_core, _new_match, threshold, args.show)
@@ -358,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.dedup")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--entities", type=int, default=2000)
+    parser.add_argument("--holdout", action="store_true",
+                        help="other variant forms (traditional script, Greek look-alikes, (中国), Corp., full-width, "
+                             "project/branch numbers), written after the matcher and not tuned against")
     parser.add_argument("--show", type=int, default=0, help="print up to N misses and false merges (stderr)")
     return run(parser.parse_args(argv))
 

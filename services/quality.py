@@ -170,6 +170,17 @@ def _latin_match(core: str, other: str, threshold: float) -> tuple[str, float] |
     return ("fuzzy", score) if score >= threshold else None
 
 
+_CHINA_NOTE = re.compile(r"[(（]中国[)）]")
+
+
+def _simplified(text: str) -> str:
+    """Traditional characters as simplified (華東精密機械 → 华东精密机械), for names only."""
+    if text.isascii():
+        return text
+    import zhconv
+    return zhconv.convert(text, "zh-cn")
+
+
 def company_core(raw: str | None) -> str | None:
     """The group-level name: legal suffixes, branches, regions and punctuation stripped, look-alike
     letters folded (``skeleton``).
@@ -179,11 +190,13 @@ def company_core(raw: str | None) -> str | None:
     """
     if not raw:
         return None
-    name = skeleton(unicodedata.normalize("NFKC", raw).strip())
+    name = skeleton(_simplified(unicodedata.normalize("NFKC", raw).strip()))
+    name = _CHINA_NOTE.sub("", name)
     for _ in range(3):
         before = name
         name = _BRANCH.sub("", name).strip()
-        name = re.sub(r"[\(（][^()（）]{1,8}[\)）]$", "", name).strip()
+        # a trailing place note (苏州) goes; one with a number (3号园区) is part of the name
+        name = re.sub(r"[\(（][^()（）0-9]{1,8}[\)）]$", "", name).strip()
         if len(name) > 4:
             name = _REGION_SUFFIX.sub("", name).strip()
         for suffix in _COMPANY_SUFFIXES:
