@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping
@@ -50,7 +49,6 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "external_id": ("客户编号", "编号", "外部编号", "external id", "external_id", "id"),
 }
 EXTRA_MAX_CHARS = {"interest": 200, "note": 1000, "region": 40, "purchase_frequency": 40, "owner": 60, "external_id": 80}
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _HEADER_NOISE = re.compile(r"[\s*:：_\-/\\]+")
 _HEADER_NOTE = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -71,7 +69,7 @@ class Cleaned:
 
 def header_key(text: Any) -> str:
     """A header as compared: width-folded, lower-case, without spaces, marks and (notes)."""
-    value = safe_text(str(text if text is not None else "")).translate(_ZERO_WIDTH)
+    value = safe_text(str(text if text is not None else ""))
     value = _HEADER_NOTE.sub("", value)
     return _HEADER_NOISE.sub("", value).strip().lower()
 
@@ -150,7 +148,7 @@ def is_blank(value: Any) -> bool:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
-    return isinstance(value, str) and not value.translate(_ZERO_WIDTH).strip()
+    return isinstance(value, str) and not safe_text(value).strip()
 
 
 def norm_text(value: Any) -> str:
@@ -163,7 +161,7 @@ def norm_text(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
-    text = safe_text(str(value)).translate(_ZERO_WIDTH)
+    text = safe_text(str(value))  # services/inputs.py: the one text cleaner (NUL, controls, zero-width, NFKC)
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 
 # C0 controls except \t \n \r, DEL, C1 controls; unpaired surrogates; zero-width marks.
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u200b\u200c\u200d\u2060\ufeff]")
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\ud800-\udfff\u200b\u200c\u200d\u2060\ufeff]")
 # The largest value a field may hold; anything above is a typo or an attack, not a deal.
 LIMITS: dict[str, float] = {"amount": 1e11, "size": 1e7, "employees": 1e7, "paid_amount": 1e12}
 DEFAULT_LIMIT = 1e12

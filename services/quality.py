@@ -228,7 +228,7 @@ def similarity(a: str, b: str) -> float:
 
 
 def is_junk(value: str, config: Config) -> bool:
-    text = unicodedata.normalize("NFKC", value).strip().lower()
+    text = safe_text(value).strip().lower()
     if text in {j.lower() for j in config.quality.junk_values}:
         return True
     compact = re.sub(r"\s+", "", text)

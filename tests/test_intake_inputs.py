@@ -11,7 +11,6 @@ import uuid
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from core.clock import Clock
 from ingest import cleaning
 from ingest.connectors.erp import OrderError, parse_order
 from ingest.sheets import read_file
