@@ -215,3 +215,25 @@ def test_sheet_cells_with_nul_and_surrogates_are_cleaned(config):
     assert row.values["姓名"] == "张伟" and row.values["公司"] == "华东精密" and row.file == "leads.csv"
     cleaned = cleaning.clean(row.values, config)
     assert cleaned.data["name"] == "张伟" and not cleaned.problems
+
+
+# --- connectors ------------------------------------------------------------------------------------
+
+async def test_a_vendor_page_with_nul_surrogates_and_odd_numbers_is_cleaned(core, monkeypatch):
+    """An ERP page carrying NUL, a lone surrogate, "1,000" and NaN (all legal in its JSON): the order is
+    stored cleaned with the amount read by the shared parser; the NaN order is refused alone."""
+    from ingest.connectors.base import run_connector
+    from tests.fakevendor import FakeVendor
+    from tests.test_connectors import TOKEN, configure, no_sleep, order
+    monkeypatch.setenv("SALESBOT_ERP_TOKEN", TOKEN)
+    make_team(core)
+    async with FakeVendor(TOKEN) as vendor:
+        configure(core, vendor)
+        vendor.add_order(order("SO-1", phone="13700000000", company="远航\u0000物流\ud800有限公司", contract_status="signed",
+                               amount="1,000"))
+        vendor.add_order(order("SO-2", phone="13700000001", company="宏达物流有限公司", amount=float("nan")))
+        run = await run_connector(core, "erp", sleep=no_sleep)
+    assert run.status in ("ok", "partial"), run.log
+    [c] = rows(core, Customer)
+    assert c.company == "远航物流有限公司" and c.amount == 1000
+    assert any("amount" in str(e) for e in run.log), run.log
