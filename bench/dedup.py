@@ -25,7 +25,9 @@ company_match with codes as significant tokens) and, in the same run on the same
 guard as it was before (``_old_core``/``_old_match`` below: a frozen copy of commit 5be1c14's rules):
 
     dedup_records, dedup_true_duplicates, dedup_precision, dedup_recall,
-    dedup_baseline_precision, dedup_baseline_recall, and per kind the misses and false merges.
+    dedup_baseline_precision, dedup_baseline_recall, and per kind the misses and false merges;
+    dedup_db_precision / dedup_db_recall: the same records through the deployed path
+    (services.customers.check_duplicates on a SQLite file, candidates from the gram index).
 """
 from __future__ import annotations
 
@@ -359,6 +361,55 @@ def evaluate(records: list[Record], core_of, match, threshold: float, show: int 
             "flagged": flagged, "positives": positives, "misses": misses, "false_merges": false_merges}
 
 
+def evaluate_db(records: list[Record], config) -> dict[str, float]:
+    """The same walk through the deployed path: services.customers.check_duplicates on a SQLite file
+    (the gram index picks the candidates), a record that is not a duplicate stored with its index rows."""
+    import tempfile
+    from pathlib import Path
+
+    from services.customers import check_duplicates, index_company
+    from services.quality import company_core, normalize_phone
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from storage.models import Customer, Team
+    tmp = tempfile.mkdtemp(prefix="bench-dedup-")
+    url = f"sqlite:///{Path(tmp) / 'dedup.db'}"
+    upgrade(url)
+    db = Database(url)
+    party_of: dict[int, int] = {}
+    flagged = correct = positives = caught = 0
+    seen: set[int] = set()
+    try:
+        def walk(session):
+            nonlocal flagged, correct, positives, caught
+            from datetime import datetime
+            now = datetime(2026, 12, 1)
+            team = Team(name="bench", created_at=now)
+            session.add(team)
+            session.flush()
+            for rec in records:
+                matches = check_duplicates(session, config, phone=rec.phone, company=rec.company)
+                if rec.party in seen:
+                    positives += 1
+                    caught += any(party_of[m.customer.id] == rec.party for m in matches)
+                if matches:
+                    flagged += 1
+                    correct += all(party_of[m.customer.id] == rec.party for m in matches)
+                    continue
+                customer = Customer(team_id=team.id, name=rec.company[:50], company=rec.company, phone=rec.phone,
+                                    phone_norm=normalize_phone(rec.phone), company_norm=company_core(rec.company),
+                                    stage="lead", stage_entered_at=now, created_at=now, updated_at=now, custom={})
+                session.add(customer)
+                session.flush()
+                index_company(session, customer)
+                party_of[customer.id] = rec.party
+                seen.add(rec.party)
+        db.call(walk)
+    finally:
+        db.close()
+    return {"precision": correct / flagged if flagged else 1.0, "recall": caught / positives if positives else 1.0}
+
+
 def run(args) -> int:
     from core.config import load_config
     from services.quality import company_core
@@ -383,6 +434,12 @@ def run(args) -> int:
                 report(f"dedup_{label}misses_{kind}", result["misses"][kind])
                 report(f"dedup_{label}false_merges_{kind}", result["false_merges"][kind])
     report("dedup_check_ms_per_record", f"{1000 * new_s / len(records):.3f}")
+    if not args.no_db:
+        started = time.perf_counter()
+        deployed = evaluate_db(records, load_config())
+        report("dedup_db_precision", f"{deployed['precision']:.4f}")
+        report("dedup_db_recall", f"{deployed['recall']:.4f}")
+        report("dedup_db_check_ms_per_record", f"{1000 * (time.perf_counter() - started) / len(records):.3f}")
     return 0
 
 
@@ -393,6 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--holdout", action="store_true",
                         help="other variant forms (traditional script, Greek look-alikes, (中国), Corp., full-width, "
                              "project/branch numbers), written after the matcher and not tuned against")
+    parser.add_argument("--no-db", action="store_true", help="skip the walk through check_duplicates on SQLite")
     parser.add_argument("--show", type=int, default=0, help="print up to N misses and false merges (stderr)")
     return run(parser.parse_args(argv))
 
