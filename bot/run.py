@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
 import signal
 
@@ -30,11 +31,20 @@ def make_web_app(app: Application, config: Config, settings: Settings) -> web.Ap
     secret = webhook_secret(settings.token)
 
     async def telegram_webhook(request: web.Request) -> web.Response:
-        if request.headers.get(SECRET_HEADER) != secret:
+        if request.headers.get(SECRET_HEADER) != secret:  # checked before any of the body is read
             return web.Response(status=403, text="forbidden")
+        timeout = config.ingest.body_timeout_seconds
         try:
-            data = await request.json()
-            update = Update.de_json(data, app.bot)
+            async with asyncio.timeout(timeout):
+                raw = await request.read()
+        except TimeoutError:
+            log.info("webhook: the update's body did not arrive within %g s; answered 408", timeout)
+            return web.Response(status=408, text="timeout", headers={"Connection": "close"})
+        except (ConnectionError, web.RequestPayloadError, asyncio.IncompleteReadError) as exc:
+            log.info("webhook: Telegram closed the connection while sending an update (%s)", type(exc).__name__)
+            return web.Response(status=499, text="client closed request")
+        try:
+            update = Update.de_json(json.loads(raw), app.bot)
         except Exception:
             return web.Response(status=400, text="bad update")
         await app.update_queue.put(update)
@@ -75,7 +85,8 @@ async def run(app: Application, config: Config, settings: Settings, stop_event: 
         await startup(app)
         webhook = bool(config.telegram.webhook_url)
         web_app = make_web_app(app, config, settings)
-        runner = web.AppRunner(web_app)
+        from ingest.server import make_runner
+        runner = make_runner(web_app, config)  # header/body read timeouts for slow clients
         await runner.setup()
         site = web.TCPSite(runner, config.telegram.listen_host, config.telegram.listen_port)
         await site.start()

@@ -503,6 +503,11 @@ class IngestSettings(_Strict):
     max_import_rows: int = Field(default=5000, ge=1, le=100000)
     import_confirm_minutes: int = Field(default=60, ge=1, le=24 * 60)
     connector_poll_seconds: float = Field(default=5.0, ge=0.05, le=3600)
+    # Slow clients (ingest/server.py): the request line and headers, then the body, must arrive within
+    # these; bodies not yet authenticated (HMAC needs the body) are read at most this many at a time.
+    header_timeout_seconds: float = Field(default=10.0, ge=0.1, le=300)
+    body_timeout_seconds: float = Field(default=10.0, ge=0.1, le=300)
+    max_unauthenticated_bodies: int = Field(default=32, ge=1, le=10000)
     cleaning: CleaningSettings = CleaningSettings()
 
 

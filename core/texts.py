@@ -382,6 +382,7 @@ import core.texts_incentives  # noqa: E402,F401  (incentives texts: points, /me,
 import core.texts_team  # noqa: E402,F401  (team boundaries: invites, access ended, /team, hand-over, audit)
 import core.texts_voice  # noqa: E402,F401  (voice notes, call recordings, the AI assistant)
 import core.texts_console  # noqa: E402,F401  (the manager's console: the Mini App's words, its buttons)
+import core.texts_intake  # noqa: E402,F401  (intake texts: number and input checks)
 
 
 TEXTS.update({

@@ -22,7 +22,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from core.config import Config, SourceSettings
-from ingest.cleaning import _first_number, norm_text
+from ingest.cleaning import norm_text
+from services.inputs import NumberRejected, parse_number
 from services.users import ensure_team, team_members
 from storage.models import Customer, Team, User
 from storage.models_ingest import AssignmentCursor
@@ -142,17 +143,18 @@ def priority_of(config: Config, source: SourceSettings | None, data: Mapping[str
         text = norm_text(raw)
         hit = bool(rule.contains) and any(w and w in text for w in rule.contains)
         if rule.min is not None:
-            number = float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else _amount(text)
+            number = _number(raw, rule.field)
             hit = hit or (number is not None and number >= rule.min)
         if hit:
             score += rule.points
     return max(0, min(100, score))
 
 
-def _amount(text: str) -> float | None:
-    from services.quality import parse_amount
-    value = parse_amount(text)
-    return value if value is not None else _first_number(text)
+def _number(raw: Any, field: str) -> float | None:
+    try:
+        return parse_number(raw, field)
+    except NumberRejected:
+        return None
 
 
 def priority_level(config: Config, priority: int) -> str:

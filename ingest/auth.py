@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Mapping
@@ -85,8 +86,30 @@ def authenticate(headers: Mapping[str, str], body: bytes, config: Config, now_ts
     raise AuthError("missing credentials: sign the request or send a bearer token")
 
 
-def _check_signature(named: str, signature: str, timestamp: str | None, body: bytes, config: Config,
-                     now_ts: float, env: Mapping[str, str]) -> Caller:
+def precheck(headers: Mapping[str, str], config: Config, now_ts: float,
+             env: Mapping[str, str] | None = None) -> Caller | None:
+    """Everything that can be checked before the body is read: a bearer caller is identified
+    (returned); a signed request is checked up to the HMAC itself (None: read the body, then
+    ``authenticate``); anything else raises AuthError — so an unknown client never gets to send a body."""
+    env = os.environ if env is None else env
+    named = (headers.get(SOURCE_HEADER) or "").strip()
+    authorization = headers.get("Authorization") or ""
+    signature = headers.get(SIGNATURE_HEADER)
+    if signature is not None:
+        _signed_source(named, headers.get(TIMESTAMP_HEADER), config, now_ts, env)
+        if not _SIGNATURE.match(signature.strip()):
+            raise AuthError("bad signature")
+        return None
+    if authorization.lower().startswith("bearer "):
+        return _check_bearer(named, authorization[7:].strip(), config, env)
+    raise AuthError("missing credentials: sign the request or send a bearer token")
+
+
+_SIGNATURE = re.compile(r"^sha256=[0-9a-f]{64}$")
+
+
+def _signed_source(named: str, timestamp: str | None, config: Config, now_ts: float,
+                   env: Mapping[str, str]) -> tuple[SourceSettings, str, int]:
     source = config.sources.get(named)
     if not named or source is None:
         raise AuthError(f"unknown source in {SOURCE_HEADER}")
@@ -101,6 +124,12 @@ def _check_signature(named: str, signature: str, timestamp: str | None, body: by
         raise AuthError(f"missing or malformed {TIMESTAMP_HEADER}") from None
     if abs(now_ts - ts) > config.ingest.replay_window_seconds:
         raise AuthError("timestamp outside the replay window")
+    return source, secret, ts
+
+
+def _check_signature(named: str, signature: str, timestamp: str | None, body: bytes, config: Config,
+                     now_ts: float, env: Mapping[str, str]) -> Caller:
+    source, secret, ts = _signed_source(named, timestamp, config, now_ts, env)
     expected = sign(secret, ts, body)
     if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
         raise AuthError("bad signature")

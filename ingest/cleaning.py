@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
 from core.config import BUILTIN_FIELDS, INGEST_EXTRA_FIELDS, Band, Config, SourceSettings
+from services.inputs import NumberRejected, parse_number, safe_text
 from services.quality import FieldProblem, is_valid_phone, normalize_phone
 
 # Built-in header synonyms: field → spellings seen in real forms and spreadsheets.
@@ -49,11 +49,9 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "external_id": ("客户编号", "编号", "外部编号", "external id", "external_id", "id"),
 }
 EXTRA_MAX_CHARS = {"interest": 200, "note": 1000, "region": 40, "purchase_frequency": 40, "owner": 60, "external_id": 80}
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _HEADER_NOISE = re.compile(r"[\s*:：_\-/\\]+")
 _HEADER_NOTE = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _PHONE_SPLIT = re.compile(r"[/,，;；、|]|\s{2,}|或")
 
 
@@ -71,7 +69,7 @@ class Cleaned:
 
 def header_key(text: Any) -> str:
     """A header as compared: width-folded, lower-case, without spaces, marks and (notes)."""
-    value = unicodedata.normalize("NFKC", str(text if text is not None else "")).translate(_ZERO_WIDTH)
+    value = safe_text(str(text if text is not None else ""))
     value = _HEADER_NOTE.sub("", value)
     return _HEADER_NOISE.sub("", value).strip().lower()
 
@@ -150,7 +148,7 @@ def is_blank(value: Any) -> bool:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
-    return isinstance(value, str) and not value.translate(_ZERO_WIDTH).strip()
+    return isinstance(value, str) and not safe_text(value).strip()
 
 
 def norm_text(value: Any) -> str:
@@ -163,7 +161,7 @@ def norm_text(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
-    text = unicodedata.normalize("NFKC", str(value)).translate(_ZERO_WIDTH)
+    text = safe_text(str(value))  # services/inputs.py: the one text cleaner (NUL, controls, zero-width, NFKC)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -212,11 +210,14 @@ def norm_industry(value: Any, industries: Mapping[str, list[str]]) -> str:
     return text
 
 
-def band_of(value: Any, bands: list[Band]) -> str:
+def band_of(value: Any, bands: list[Band], field: str = "size") -> str:
     """The band label for a value: its words first, else its first number against each band's min.
 
     '500人以上' → 大型; '50-199人' → 中型 (a range counts from its lower bound); '每季度' → 中频.
+    A negative, infinite or absurd number raises NumberRejected naming ``field``.
     """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        parse_number(value, field)  # 1e400 → inf is refused, never a tag 规模:inf
     text = norm_text(value)
     if not text or not bands:
         return text
@@ -224,27 +225,13 @@ def band_of(value: Any, bands: list[Band]) -> str:
     for band in bands:
         if band.label.lower() == low or any(w and w.lower() in low for w in band.words):
             return band.label
-    number = _first_number(text)
+    number = parse_number(text, field)
     if number is None:
         return text
     for band in bands:
         if band.min is not None and number >= band.min:
             return band.label
     return text
-
-
-def _first_number(text: str) -> float | None:
-    compact = text.replace(",", "").replace("，", "")
-    match = _NUMBER.search(compact)
-    if not match:
-        return None
-    number = float(match.group(0))
-    tail = compact[match.end():match.end() + 1]
-    if tail in ("万", "w", "W"):
-        number *= 10000
-    elif tail in ("千", "k", "K"):
-        number *= 1000
-    return number
 
 
 def source_label(value: Any, labels: Mapping[str, list[str]]) -> str | None:
@@ -284,25 +271,21 @@ def clean(raw: Mapping[str, Any], config: Config, source: SourceSettings | None 
             if text:
                 out.extras[key] = text
             continue
-        if key == "phone":
-            cleaned: Any = norm_phone(value)
-        elif key == "company":
-            cleaned = norm_company(value)
-        elif key == "industry":
-            cleaned = norm_industry(value, rules.industries)
-        elif key == "size":
-            cleaned = band_of(value, rules.size_bands)
-        elif key == "amount" or (key in config.fields and config.fields[key].type == "number"):
-            cleaned = value if isinstance(value, (int, float)) and not isinstance(value, bool) else norm_text(value)
-        elif key == "next_followup_at":
-            cleaned = value if isinstance(value, datetime) else norm_text(value)
-        else:
-            cleaned = norm_text(value)
+        try:
+            cleaned = _normalized(key, value, config)
+        except NumberRejected as exc:
+            out.problems.append(FieldProblem(key, exc.reason_zh, exc.reason_en))
+            continue
         if cleaned == "" or cleaned is None:
             continue
         out.data[key] = cleaned
     if "purchase_frequency" in out.extras:
-        out.extras["purchase_frequency"] = band_of(out.extras["purchase_frequency"], rules.frequency_bands)
+        try:
+            out.extras["purchase_frequency"] = band_of(out.extras["purchase_frequency"], rules.frequency_bands,
+                                                       "purchase_frequency")
+        except NumberRejected as exc:
+            out.problems.append(FieldProblem("purchase_frequency", exc.reason_zh, exc.reason_en))
+            del out.extras["purchase_frequency"]
     # The customer name: sent, or the first of name_from that has a value.
     if "name" not in out.data:
         for candidate in (source.name_from if source else ("contact", "company")):
@@ -327,6 +310,24 @@ def clean(raw: Mapping[str, Any], config: Config, source: SourceSettings | None 
         elif not out.data.get(name) and not any(p.field == name for p in out.problems):
             out.problems.append(_required_problem(name, config))
     return out
+
+
+def _normalized(key: str, value: Any, config: Config) -> Any:
+    rules = config.ingest.cleaning
+    if key == "phone":
+        return norm_phone(value)
+    if key == "company":
+        return norm_company(value)
+    if key == "industry":
+        return norm_industry(value, rules.industries)
+    if key == "size":
+        return band_of(value, rules.size_bands)
+    if key == "amount" or (key in config.fields and config.fields[key].type == "number"):
+        # Read (and refused when negative/absurd) by the quality gate's parse_number.
+        return value if isinstance(value, (int, float)) and not isinstance(value, bool) else norm_text(value)
+    if key == "next_followup_at":
+        return value if isinstance(value, datetime) else norm_text(value)
+    return norm_text(value)
 
 
 def _required_problem(name: str, config: Config) -> FieldProblem:

@@ -1,8 +1,14 @@
 """The ingestion API on the bot's aiohttp server: /api/leads, /api/events, /healthz, /metrics.
 
 Request path (both POST routes):
-1. size: a body over ``[ingest] max_body_bytes`` → 413 (checked on Content-Length and while reading);
-2. auth (ingest/auth.py): HMAC signature with timestamp, or bearer token → else 401;
+0. slow clients: the request line and headers must arrive within ``header_timeout_seconds`` (the
+   server's keep-alive timer, see ``make_runner``), the body within ``body_timeout_seconds`` → 408;
+   a client that goes away is one INFO line, not an error;
+1. auth before the body (ingest/auth.py ``precheck``): no credentials, a bad bearer token, an unknown
+   source, a stale timestamp → 401 without reading the body; a bearer caller is identified here;
+   a signed request's body is read (at most ``max_unauthenticated_bodies`` at once → else 503) and
+2. size: a body over ``[ingest] max_body_bytes`` → 413 (checked on Content-Length and while reading);
+   then its HMAC signature is checked → else 401;
 3. parse: JSON (both routes) or form-encoded (/api/leads) → 400 if unparsable, 415 otherwise;
 4. Idempotency-Key: a retry with the same key and body gets the first answer again
    (``Idempotent-Replayed: true``); the same key with another body → 422;
@@ -31,7 +37,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 from sqlalchemy import func, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
 from ingest import auth
@@ -39,6 +45,7 @@ from ingest.leads import Outcome, ValidationFailed, problem, process_event, proc
 from ingest.metrics import Metrics
 from ingest.notify import wake_sender
 from services.core import Core
+from services.inputs import safe_payload
 from storage.models import Outbox
 from storage.models_ingest import ConnectorRun, IdempotencyKey
 
@@ -59,6 +66,7 @@ class IngestState:
         # Prometheus scrapes with this bearer token when it is set (the counts are business data).
         self.metrics_token = os.environ.get("SALESBOT_METRICS_TOKEN") or None
         self.last_purge = time.monotonic()
+        self.unauthenticated_reads = 0  # signed bodies being read before their signature is checked
         m = self.metrics
         m.describe("salesbot_ingest_requests_total", "counter", "HTTP requests to the ingestion server by route and status")
         m.describe("salesbot_ingest_request_seconds", "histogram", "Time to answer an ingestion request")
@@ -84,8 +92,10 @@ class _Problem(Exception):
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> web.Response:
-    return web.json_response(body, status=status, headers=headers,
-                             dumps=lambda o: json.dumps(o, ensure_ascii=False))
+    # Encoded here with "replace": an answer can always be sent, even if a lone surrogate slipped
+    # into it (inputs are cleaned by safe_payload, so none should).
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8", "replace")
+    return web.Response(body=data, status=status, headers=headers, content_type="application/json", charset="utf-8")
 
 
 # --- middleware: metrics and errors as JSON -------------------------------------------------------
@@ -100,11 +110,23 @@ async def _middleware(request: web.Request, handler: Callable[[web.Request], Awa
         response = await handler(request)
     except _Problem as exc:
         response = _json(exc.status, exc.body, exc.headers)
+    except _ClientGone:
+        # Logged once at INFO where it happened; the answer is never delivered (499, as nginx counts it).
+        state.metrics.inc("salesbot_ingest_requests_total", {"route": route, "status": "499"})
+        return _json(499, {"error": "client_closed_request", "reason": "the client closed the connection"})
     except web.HTTPException as exc:
         if not is_api:
             raise
         response = _json(exc.status, {"error": exc.reason.lower().replace(" ", "_"), "reason": exc.reason},
                          {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None)
+    except DBAPIError as exc:
+        # No traceback text and no parameters: a driver's message can quote the values (names, phones).
+        log.error("ingestion request %s %s failed: database error %s (sqlstate %s)", request.method, request.path,
+                  type(exc.orig).__name__, getattr(exc.orig, "sqlstate", None) or "-")
+        state.metrics.inc("salesbot_ingest_requests_total", {"route": route, "status": "500"})
+        if not is_api:
+            raise
+        return _json(500, {"error": "internal", "reason": "internal error; nothing was stored"})
     except Exception:
         log.exception("ingestion request %s %s failed", request.method, request.path)
         state.metrics.inc("salesbot_ingest_requests_total", {"route": route, "status": "500"})
@@ -118,17 +140,32 @@ async def _middleware(request: web.Request, handler: Callable[[web.Request], Awa
 
 # --- request plumbing ------------------------------------------------------------------------------
 
-async def _read_body(request: web.Request, limit: int) -> bytes:
+class _ClientGone(Exception):
+    """The client closed the connection before its request was read: nobody is left to answer."""
+
+
+async def _read_body(request: web.Request, limit: int, timeout: float) -> bytes:
     too_large = _Problem(413, {"error": "too_large", "reason": f"the body is over {limit} bytes"})
     if request.content_length is not None and request.content_length > limit:
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.content.iter_chunked(64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise too_large
+                chunks.append(chunk)
+    except TimeoutError:
+        log.info("ingestion request %s %s: body not received within %g s (%d bytes); answered 408",
+                 request.method, request.path, timeout, size)
+        raise _Problem(408, {"error": "timeout", "reason": f"the body did not arrive within {timeout:g} s"},
+                       {"Connection": "close"}) from None
+    except (ConnectionError, web.RequestPayloadError, asyncio.IncompleteReadError) as exc:
+        log.info("ingestion request %s %s: the client went away while sending the body (%d bytes; %s)",
+                 request.method, request.path, size, type(exc).__name__)
+        raise _ClientGone() from None
     return b"".join(chunks)
 
 
@@ -140,22 +177,35 @@ def _parse(request: web.Request, body: bytes, allow_form: bool) -> Any:
     ctype = request.content_type.lower()
     try:
         if ctype == "application/json" or ctype.endswith("+json"):
-            return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+            return _safe(json.loads(body.decode("utf-8"), parse_constant=_reject_constant))
         if allow_form and ctype == "application/x-www-form-urlencoded":
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
             data: dict[str, str] = {}
             for key, value in pairs:
                 data.setdefault(key, value)
-            return data
+            return _safe(data)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise _Problem(400, {"error": "malformed", "reason": f"the body could not be parsed: {str(exc)[:120]}"}) from None
+        reason = f"the body could not be parsed: {str(exc)[:120]}".encode("utf-8", "replace").decode("utf-8")
+        raise _Problem(400, {"error": "malformed", "reason": reason}) from None
     accepted = "application/json" + (", application/x-www-form-urlencoded" if allow_form else "")
     raise _Problem(415, {"error": "unsupported_media_type", "reason": f"send {accepted}"})
 
 
-def _authenticate(request: web.Request, state: IngestState, body: bytes) -> auth.Caller:
+def _safe(payload: Any) -> Any:
+    """Every string without NUL/control characters or lone surrogates, in NFKC; numbers no field can
+    hold (1e400 → inf, a 50-digit integer) → 422 naming the field."""
+    cleaned, problems = safe_payload(payload)
+    if problems:
+        raise ValidationFailed([problem(p.field, p.reason_zh, p.reason_en) for p in problems])
+    return cleaned
+
+
+def _authenticate(request: web.Request, state: IngestState, body: bytes | None) -> auth.Caller | None:
+    """``body`` None: the checks possible from the headers alone (``auth.precheck``)."""
     try:
         now_ts = state.core.clock.now().replace(tzinfo=timezone.utc).timestamp()
+        if body is None:
+            return auth.precheck(request.headers, state.core.config, now_ts)
         return auth.authenticate(request.headers, body, state.core.config, now_ts)
     except auth.AuthError as exc:
         state.metrics.inc("salesbot_ingest_auth_failures_total", {"reason": exc.reason.split(":")[0][:40]})
@@ -189,8 +239,20 @@ def _replay(row: IdempotencyKey, request_hash: str, state: IngestState, source: 
 async def _handle(request: web.Request, kind: str) -> web.Response:
     state = request.app[INGEST]
     core = state.core
-    body = await _read_body(request, core.config.ingest.max_body_bytes)
-    caller = _authenticate(request, state, body)
+    settings = core.config.ingest
+    caller = _authenticate(request, state, None)  # bearer: known now; signed: headers checked, body needed
+    if caller is not None:
+        body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
+    else:
+        if state.unauthenticated_reads >= settings.max_unauthenticated_bodies:
+            raise _Problem(503, {"error": "busy", "reason": "too many requests being received; retry"},
+                           {"Retry-After": "1", "Connection": "close"})
+        state.unauthenticated_reads += 1
+        try:
+            body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
+        finally:
+            state.unauthenticated_reads -= 1
+        caller = _authenticate(request, state, body)
     try:
         idem = _idempotency_key(request)
         payload = _parse(request, body, allow_form=(kind == "lead"))
@@ -253,7 +315,10 @@ async def _process(request: web.Request, state: IngestState, caller: auth.Caller
         if idem:
             row = await core.db.run(_stored, caller.source, idem)
             if row is not None:
-                return _replay(row, request_hash, state, caller.source)
+                try:
+                    return _replay(row, request_hash, state, caller.source)
+                except ValidationFailed as exc:  # the twin carried another body: 422, as on one instance
+                    return _json(422, exc.as_json())
         return _json(409, {"error": "conflict", "reason": "a concurrent request is being processed; retry"})
     if stored is not None:
         try:
@@ -375,6 +440,16 @@ def add_routes(web_app: web.Application, core: Core, ptb_app: Any = None, *, con
         web_app.on_startup.append(start_worker)
         web_app.on_cleanup.append(stop_worker)
     return state
+
+
+def make_runner(web_app: web.Application, config: Any) -> web.AppRunner:
+    """The runner for the bot's server (webhook + ingestion) with the slow-client limits:
+    aiohttp closes a connection whose request line and headers have not arrived within its
+    keep-alive timer (also the idle keep-alive); after an early answer (401, 408, 413) it reads and
+    discards the rest of a body for at most ``lingering_time``; client disconnects stay at DEBUG."""
+    ingest = config.ingest
+    return web.AppRunner(web_app, keepalive_timeout=ingest.header_timeout_seconds,
+                         lingering_time=min(2.0, ingest.body_timeout_seconds), handler_cancellation=False)
 
 
 def build_app(core: Core, ptb_app: Any = None, *, connectors: bool = False) -> web.Application:

@@ -32,7 +32,8 @@ from ingest import assignment as assign
 from ingest import cleaning
 from ingest.leads import record_extras
 from services import customers as cust_svc
-from services.quality import company_core, normalize_phone, similarity
+from services.inputs import safe_text
+from services.quality import company_core, company_match, normalize_phone
 from services.users import team_members
 from storage.models import Activity, Customer, Team, User
 from storage.models_ingest import ImportBatch
@@ -118,7 +119,7 @@ class Plan:
 # --- reading -------------------------------------------------------------------------------------
 
 def read_file(content: bytes, filename: str, config: Config, max_rows: int | None = None) -> list[SheetRow]:
-    name = PurePath(filename).name or "file"
+    name = safe_text(PurePath(filename).name) or "file"
     suffix = PurePath(name).suffix.lower()
     max_rows = max_rows or config.ingest.max_import_rows
     if suffix == ".csv":
@@ -130,7 +131,9 @@ def read_file(content: bytes, filename: str, config: Config, max_rows: int | Non
     table = cleaning.synonyms(config)
     out: list[SheetRow] = []
     for sheet, raw_rows in tables:
-        out.extend(_rows_of(name, sheet, raw_rows, table))
+        # Cells as the rest of the intake sees text: no NUL/control characters or lone surrogates, NFKC.
+        raw_rows = [[safe_text(c) if isinstance(c, str) else c for c in row] for row in raw_rows]
+        out.extend(_rows_of(name, safe_text(sheet), raw_rows, table))
         if len(out) > max_rows:
             raise SheetError(f"more than {max_rows} rows; split the file")
     if not out:
@@ -293,10 +296,9 @@ def _plan_row(session: Session, config: Config, team: Team, row: SheetRow, now: 
         reason = None
         if phone_norm and phone_norm == other_phone:
             reason = cust_svc.reason_text("phone", "zh")
-        elif core_name and other_core and (core_name == other_core or (
-                len(core_name) >= 3 and similarity(core_name, other_core) >= config.duplicates.fuzzy_threshold)):
+        elif (found := company_match(core_name, other_core, config.duplicates.fuzzy_threshold)) is not None:
             same_text = (cleaned_data.get("company") or "") == (other.data.get("company") or "")
-            reason = cust_svc.reason_text("company" if same_text else "group" if core_name == other_core else "fuzzy", "zh")
+            reason = cust_svc.reason_text("company" if same_text else "group" if found[0] == "same" else "fuzzy", "zh")
         if reason:
             item.status = "duplicate"
             item.duplicate_of = {"row": other.where, "name": other.name, "reason": reason}

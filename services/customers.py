@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from core.config import BUILTIN_FIELDS, Config
 from services import points as points_svc
-from services.quality import (FieldProblem, FieldRejected, clean_field, company_core, completeness,
+from services.quality import (FieldProblem, FieldRejected, clean_field, company_core, company_match, completeness,
                               missing_fields, normalize_phone, similarity)
 from storage.models import Activity, ChecklistDone, CompanyGram, Customer, FieldHistory, StageChange, Task, Team, User
 from storage.rows import locked
@@ -151,9 +151,9 @@ def check_duplicates(session: Session, config: Config, *, phone: str | None = No
             for c in _fuzzy_candidates(session, core):
                 if c.id in matches or not c.company_norm:
                     continue
-                score = similarity(core, c.company_norm)
-                if score >= config.duplicates.fuzzy_threshold:
-                    matches[c.id] = Match(c, "fuzzy" if core not in c.company_norm and c.company_norm not in core else "group", score)
+                found = company_match(core, c.company_norm, config.duplicates.fuzzy_threshold)
+                if found is not None:  # names that differ in a code (一厂/二厂, A01/A02) are two companies
+                    matches[c.id] = Match(c, found[0], found[1])
     result = [m for m in matches.values() if m.customer.id != exclude_id]
     return sorted(result, key=lambda m: -m.score)
 

@@ -15,11 +15,13 @@ from core.clock import local_to_utc, to_local
 from core.config import Config
 from services.customers import find_by_name
 from services.dates import parse_when
+from services.inputs import safe_text
 from services.quality import parse_amount
 from services.spoken import normalize_spoken
 from storage.models import Customer, User
 
-_AMOUNT = re.compile(r"(\d+(?:\.\d+)?\s*(?:百万|万|亿|千|[wWkK])|\d{4,}(?:\.\d+)?\s*(?:元|块)?)")
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?\s*(?:百万|万|亿|千|[wWkK])|\d+(?:\.\d+)?[eE]\d+"
+                     r"|\d{1,3}(?:[,_]\d{3})+(?:\.\d+)?\s*(?:元|块)?|\d{4,}(?:\.\d+)?\s*(?:元|块)?)")
 
 
 @dataclass
@@ -42,7 +44,7 @@ class Draft:
 def parse_update(session: Session, config: Config, user: User, text: str, now: datetime) -> Draft:
     draft = Draft(text=text[:500])
     draft.candidates = find_by_name(session, user, text)
-    spoken = normalize_spoken(text)  # 五万 / 两千五 / 十二月五号, as voice notes and some reps write them
+    spoken = normalize_spoken(safe_text(text))  # 五万 / 两千五 / 十二月五号; full-width digits read as digits
     match = _AMOUNT.search(spoken)
     if match:
         draft.amount = parse_amount(match.group(1))

@@ -62,17 +62,31 @@ def sqlite_file(url: str) -> str | None:
 
 def make_engine(url: str, read_only: bool = False) -> Engine:
     """The engine; for SQLite, ``read_only`` gives one whose connections cannot write (reads in WAL
-    mode then never wait for the writer, and a write slipped into a read fails loudly)."""
+    mode then never wait for the writer, and a write slipped into a read fails loudly).
+    ``hide_parameters``: an error message (and so a log line) never carries the values (names, phones)."""
     url = normalize_url(url)
     if is_sqlite(url):
         path = sqlite_file(url)
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_reader_pragmas if read_only else _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_read if read_only else _sqlite_begin)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_engine(url, hide_parameters=True, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _without_detail)
+    return engine
+
+
+def _without_detail(context: Any) -> None:
+    """PostgreSQL's DETAIL line quotes the row (``Failing row contains (…, 13912345678, …)``,
+    ``Key (phone)=(…)``): keep only the primary message in the exception text (it is logged);
+    the full diagnostics stay on ``exc.orig.diag`` for code that needs them."""
+    for exc in (context.original_exception, context.sqlalchemy_exception):
+        if exc is not None and exc.args and isinstance(exc.args[0], str) and "\nDETAIL:" in exc.args[0]:
+            head, _, rest = exc.args[0].partition("\nDETAIL:")
+            sql = rest.rfind("\n[SQL: ")  # the statement (no values) that SQLAlchemy appends
+            exc.args = (head + (rest[sql:] if sql >= 0 else ""),) + tuple(exc.args[1:])
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

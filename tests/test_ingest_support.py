@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from ingest.auth import signed_headers
-from ingest.server import build_app
+from ingest.server import build_app, make_runner
 from services import users as us
 
 SECRETS = {
@@ -78,7 +78,7 @@ def bearer(source: str = "website") -> dict[str, str]:
 async def live_server(core, ptb_app=None, **kwargs):
     """The ingestion app on 127.0.0.1:<free port>; yields (base_url, httpx client, web app)."""
     app = build_app(core, ptb_app, **kwargs)
-    runner = web.AppRunner(app)
+    runner = make_runner(app, core.config)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

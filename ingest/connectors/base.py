@@ -34,6 +34,7 @@ from sqlmodel import Session, select
 
 from core.config import ConnectorSettings
 from services.core import Core
+from services.inputs import safe_payload
 from storage.models_ingest import ConnectorCursor, ConnectorRun, ExternalRef
 
 log = logging.getLogger(__name__)
@@ -143,8 +144,10 @@ class Connector:
         if response.status_code >= 400:
             raise FetchError(f"HTTP {response.status_code}: {response.text[:200]}", retryable=False)
         try:
-            body = response.json()
-        except ValueError:
+            # NUL, control characters and lone surrogates removed, text in NFKC; numbers are
+            # judged per field (services.inputs.parse_number).
+            body, _ = safe_payload(response.json())
+        except (ValueError, RecursionError):
             raise FetchError("bad page: not JSON") from None
         return self.parse_page(body)
 

@@ -31,6 +31,7 @@ from ingest import notify
 from ingest.connectors.base import Connector, ItemError, PageResult, digest, entry, get_ref, guarded
 from services import customers as cust_svc
 from services.core import Core
+from services.inputs import NumberRejected, parse_number
 from storage.models import Customer, FieldHistory, Task, User
 from storage.models_ingest import ConnectorRun, ExternalRef
 
@@ -91,9 +92,15 @@ def _number(data: dict, key: str) -> float | None:
     value = data.get(key)
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or value > 1e12:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise OrderError(key, "expected a non-negative number")
-    return float(value)
+    try:  # the shared reader: "1,000", "5万", 1e5; NaN, inf, negative and absurd values refused
+        number = parse_number(value, key, limit=1e12, search=False)
+    except NumberRejected as exc:
+        raise OrderError(key, exc.reason_en) from None
+    if number is None:
+        raise OrderError(key, "expected a non-negative number")
+    return number
 
 
 def _when(data: dict, key: str) -> datetime | None:
