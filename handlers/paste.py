@@ -15,7 +15,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, fil
 
 from core.callbacks import PickCustomer, PickSpeaker, decode
 from core.texts import Raw, esc, t, tp
-from handlers import views
+from handlers import coaching, views
 from handlers.common import core_of, in_flight, member_only, reply, safe_answer, show
 from handlers.prompts import dispatch_prompt
 from services import customers as cust_svc
@@ -173,7 +173,8 @@ async def analyse_for(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
     if customer is None:
         await show(update, t("not_yours", user.language))
         return
-    await show(update, render_analysis(analysis, customer.name, user.language))
+    extra = await coaching.paste_competitors(core, user, customer.id, entry["text"], analysis)  # issue 16
+    await show(update, render_analysis(analysis, customer.name, user.language) + extra)
 
 
 def render_analysis(analysis, name: str, lang: str) -> str:

@@ -20,6 +20,7 @@ from core.config import Config
 from core.texts import Raw, esc, t, tp
 from services import incentives as inc
 from services import outbox
+from services import stalls as stall_svc
 from storage.models import Activity, Customer, PointsEntry, SpotCheck, Team, User
 from storage.models_incentives import AntiCheatFlag, Redemption
 
@@ -125,6 +126,7 @@ class TeamDigest:
     blocked: list[str]
     pending_total: int = 0
     new_blocked: int = 0
+    escalated: list = field(default_factory=list)  # services.stalls.Stall past the escalation point (issue 16)
 
     @property
     def activity_total(self) -> int:
@@ -132,7 +134,8 @@ class TeamDigest:
 
     @property
     def nothing_new(self) -> bool:
-        return not (self.activity_total or self.spot_flags or self.cheat_flags or self.pending or self.new_blocked)
+        return not (self.activity_total or self.spot_flags or self.cheat_flags or self.pending or self.new_blocked
+                    or self.escalated)
 
 
 def yesterday_activity(session: Session, user_ids: list[int], start: datetime, end: datetime) -> dict[int, dict[str, int]]:
@@ -217,6 +220,7 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
             Redemption.team_id.in_(team_ids), Redemption.status == "requested").group_by(Redemption.team_id)):
         pending_total[team_id] = pending_total.get(team_id, 0) + n
     all_funnels = funnels(session, config, team_ids, now, lang)
+    stalled = stall_svc.team_stalls(session, config, team_ids, now)
     day = inc.local_date(config, now)
     out = {}
     for t in team_ids:
@@ -230,7 +234,8 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
             compliance=inc.team_compliance(team_stats), overdue_total=overdue_total.get(t, 0), overdue_top=overdue_top[t],
             hot=hot[t], spot_flags=spot_flags[t], cheat_flags=cheat_flags[t], pending=pending[t],
             pending_total=pending_total.get(t, 0), blocked=[u.name for u in blocked],
-            new_blocked=sum(1 for u in blocked if u.blocked_at and u.blocked_at >= y_start))
+            new_blocked=sum(1 for u in blocked if u.blocked_at and u.blocked_at >= y_start),
+            escalated=[s for s in stalled[t] if s.escalated])
     return out
 
 
@@ -303,6 +308,11 @@ def digest_text(config: Config, d: TeamDigest, team_name: str, lang: str) -> str
         out.append(t("digest_pending", lang, n=d.pending_total))
     if d.blocked:
         out.append(t("digest_blocked", lang, names="、".join(d.blocked[:20]), n=len(d.blocked)))
+    if d.escalated:
+        owners = {u.id: u.name for u in d.reps}
+        items = "；".join(f"{esc(s.customer.name)}（{esc(owners.get(s.customer.owner_id, '—'))}，{s.idle_days}"
+                         f"{'d' if lang == 'en' else '天'}）" for s in d.escalated[:MAX_LIST])
+        out.append(t("digest_stalled", lang, n=len(d.escalated), extra=config.coaching.escalate_after_days, items=Raw(items)))
     return join_lines(out)
 
 
