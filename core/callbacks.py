@@ -222,5 +222,5 @@ class VisitAct(CallbackData, prefix="vs"):
 
 @dataclass(frozen=True)
 class MatrixPick(CallbackData, prefix="mx"):
-    """The competitor matrix: one competitor's detail (index) or the image (-1)."""
+    """The competitor matrix: one competitor's detail (index), the image (-1) or the table again (-2)."""
     index: int

@@ -104,6 +104,7 @@ TEXTS.update({
     "matrix_name_too_long": {"zh": "竞品名称太长（{n} 字，最多 {max} 字）。没有做任何更改。",
                              "en": "That competitor name is too long ({n} characters, {max} at most). Nothing was changed."},
     "matrix_unknown": {"zh": "playbook 里没有竞品「{q}」。现有：{names}", "en": "No competitor “{q}” in the playbook. Known: {names}"},
+    "btn_matrix_back": {"zh": "« 竞品矩阵", "en": "« Competitor matrix"},
     "btn_matrix_image": {"zh": "🖼 图表", "en": "🖼 Chart"},
     "matrix_chart_title": {"zh": "竞品对比：商机输赢", "en": "Competitors: deals won and lost"},
     "matrix_chart_won": {"zh": "赢", "en": "won"},

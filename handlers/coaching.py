@@ -454,7 +454,7 @@ async def on_matrix(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Us
     lang = user.language
     data = decode(update.callback_query.data)
     rows = await core.db.read(_matrix, core, user)
-    if not isinstance(data, MatrixPick) or not -1 <= data.index < len(rows):
+    if not isinstance(data, MatrixPick) or not -2 <= data.index < len(rows):
         await safe_answer(update.callback_query, t("callback_invalid", lang))
         return
     await safe_answer(update.callback_query)
@@ -465,7 +465,11 @@ async def on_matrix(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Us
         await context.bot.send_photo(update.effective_chat.id, png, caption=t("matrix_chart_caption", lang, n=len(rows)),
                                      parse_mode=ParseMode.HTML)
         return
-    await show(update, detail_text(rows[data.index], core.config, lang))
+    if data.index == -2:
+        await show(update, matrix_text(rows, core.config, lang), matrix_keyboard(rows, lang))
+        return
+    await show(update, detail_text(rows[data.index], core.config, lang), InlineKeyboardMarkup([[
+        InlineKeyboardButton(tp("btn_matrix_back", lang), callback_data=MatrixPick(-2).encode())]]))
 
 
 # --- the weekly review ------------------------------------------------------------------------------

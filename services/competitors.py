@@ -87,7 +87,7 @@ def matrix(session: Session, config: Config, team_id: int) -> list[MatrixRow]:
             deals[comp].add(cid)
             lost_to[comp].add(cid)
     every = set().union(*deals.values()) if deals else set()
-    status = dict(session.execute(select(Customer.id, Customer.status).where(Customer.id.in_(list(every))))) if every else {}
+    status = dict(session.execute(select(Customer.id, Customer.status).where(Customer.id.in_(list(every)))).all()) if every else {}
     for comp, ids in deals.items():
         row = rows[comp]
         row.deals = len(ids)

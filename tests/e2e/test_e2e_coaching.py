@@ -133,3 +133,89 @@ async def test_stalled_deal_flagged_on_card_then_escalated_in_digest(bot):
     card = await reopen(h, rep, "张总")
     cleared = await h.press(rep, card, text="核实联系人")
     assert "停滞" not in cleared[-1]["text"]
+
+
+# --- 2. competitors ---------------------------------------------------------------------------------
+
+CHAT_WITH_COMPETITOR = (
+    "张总 2026-11-25 10:02\n你们这个系统报价多少？小云那边一个人一个月才几十块。\n"
+    "李明 2026-11-25 10:05\n张总，我们有两周免费试用。\n"
+    "张总 2026-11-25 10:09\n价格有点贵，我得跟老板汇报一下。\n")
+
+
+async def test_competitor_mentions_card_script_and_matrix(bot):
+    h = bot
+    _, manager, (rep,) = await h.team(reps=1)
+    await add_customer(h, rep, "张总", "华东精密机械有限公司", "13800138000")
+    await add_customer(h, rep, "王总", "蓝海物流有限公司", "13700137000")
+    await add_customer(h, rep, "赵总", "智学教育科技有限公司", "13900139000")
+    # A pasted chat names 小云 (an alias of 小云销售助手): the analysis shows the counter-script.
+    replies = await h.send(rep, CHAT_WITH_COMPETITOR)
+    if "谁是客户" in replies[-1]["text"]:
+        replies = await h.press(rep, replies[-1], text="张总")
+    text = replies[-1]["text"]
+    xiaoyun = h.config.competitor("xiaoyun")
+    assert "提到竞品 小云销售助手" in text and xiaoyun.counter_scripts[0] in text
+    # A follow-up on 王总 names 金算盘 (alias of 金算盘CRM).
+    logged = await h.send(rep, "/log 王总 客户说金算盘也来报过价，下周再谈")
+    assert "已记录跟进" in logged[-1]["text"]
+    mentions = await h.core.db.run(lambda s: [(m.competitor, m.source, m.objections) for m in s.exec(
+        select(CompetitorMention).order_by(CompetitorMention.id))])
+    assert mentions[0][:2] == ("xiaoyun", "paste") and "price" in mentions[0][2]
+    assert mentions[1] == ("kingsoft_crm", "followup", [])
+    # The card of a deal where a competitor was mentioned carries its counter-script; others do not.
+    card = await reopen(h, rep, "王总")
+    assert "⚔️ 竞品 金算盘CRM 应对话术" in card["text"]
+    assert h.config.competitor("kingsoft_crm").counter_scripts[0] in card["text"]
+    assert "⚔️" not in (await reopen(h, rep, "赵总"))["text"]
+    # 赵总 is lost to 小云; 王总 is won (seeded: walking seven stages is another test's job).
+    card = await reopen(h, rep, "赵总")
+    confirm = await h.press(rep, card, text="丢单")
+    ask = await h.press(rep, confirm[-1], text="确认丢单")
+    comp = await h.press(rep, ask[-1], text="价格太高")
+    note = await h.press(rep, comp[-1], text="小云销售助手")
+    await h.press(rep, note[-1], text="跳过")
+    wang = await customer_named(h, "王总")
+
+    def win(s):
+        c = s.get(Customer, wang.id)
+        c.status = "won"
+        s.add(c)
+    await h.core.db.run(win)
+    # The matrix (a rep may look too): per competitor deals, won, lost, win rate, objections.
+    table = await h.send(manager, "/matrix")
+    text = table[-1]["text"]
+    lines = {line.split()[0]: line.split() for line in text.splitlines() if line.split() and line.split()[0] in
+             ("小云销售助手", "金算盘CRM", "钉销通")}
+    assert lines["小云销售助手"][1:5] == ["2", "0", "1", "0%"]       # 张总 (open) + 赵总 (lost to them)
+    assert lines["金算盘CRM"][1:5] == ["1", "1", "0", "100%"]        # 王总, won
+    assert lines["钉销通"][1:5] == ["0", "0", "0", "—"]
+    assert "价格太高" in lines["小云销售助手"][5]
+    detail = await h.press(manager, table[-1], text="小云销售助手")
+    d = detail[-1]["text"]
+    assert "定位：低价SaaS" in d and "出现在 2 个商机" in d and "明确输给它 1" in d and xiaoyun.counter_scripts[0] in d
+    back = await h.press(manager, detail[-1], text="竞品矩阵")
+    assert "竞品对比分析矩阵" in back[-1]["text"]
+    chart = await h.press(manager, back[-1], text="图表")
+    photo = [m for m in chart if m.get("kind") == "photo"]
+    assert photo and h.tg.file_bytes(photo[-1]).startswith(b"\x89PNG")
+    assert "定位" in (await h.send(rep, "/matrix 金算盘"))[-1]["text"]
+    assert h.tg.rejected() == []
+
+
+async def test_competitor_bad_input_is_refused_and_changes_nothing(bot):
+    h = bot
+    _, manager, (rep,) = await h.team(reps=1)
+    await add_customer(h, rep, "张总", "华东精密机械有限公司", "13800138000")
+    before = await h.core.db.run(lambda s: len(s.exec(select(CompetitorMention)).all()))
+    huge = await h.send(manager, "/matrix " + "竞" * 5000)
+    assert "竞品名称太长（5000 字，最多 40 字）。没有做任何更改。" in huge[-1]["text"]
+    unknown = await h.send(manager, "/matrix 不存在的厂商<b>")
+    assert "没有竞品「不存在的厂商<b>」" in unknown[-1]["text"]
+    # A 5,000-character follow-up naming no competitor adds nothing; one naming two adds two.
+    await h.send(rep, "/log 张总 " + "聊" * 3000)
+    assert await h.core.db.run(lambda s: len(s.exec(select(CompetitorMention)).all())) == before
+    await h.send(rep, "/log 张总 钉销和JSP crm都在跟")
+    found = await h.core.db.run(lambda s: sorted(m.competitor for m in s.exec(select(CompetitorMention))))
+    assert found == ["dingxiao", "kingsoft_crm"]
+    assert h.tg.rejected() == []
