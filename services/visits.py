@@ -96,7 +96,7 @@ def propose_slot(session: Session, config: Config, user: User, now: datetime, ho
         day = local_today + timedelta(days=days)
         if WEEKDAYS[day.weekday()] not in config.schedule.workdays:
             continue
-        for h in [hour] + [x for x in range(WORK_START, WORK_END) if x != hour]:
+        for h in sorted(range(WORK_START, WORK_END), key=lambda x: (abs(x - hour), x)):  # nearest hour first
             start = local_to_utc(datetime.combine(day, time(h)), config.tz)
             if all(start >= b_end or start + length <= b_start for b_start, b_end in busy):
                 return start

@@ -219,3 +219,90 @@ async def test_competitor_bad_input_is_refused_and_changes_nothing(bot):
     found = await h.core.db.run(lambda s: sorted(m.competitor for m in s.exec(select(CompetitorMention))))
     assert found == ["dingxiao", "kingsoft_crm"]
     assert h.tg.rejected() == []
+
+
+# --- 3. visit plans --------------------------------------------------------------------------------
+
+CHAT_AFTERNOON = (
+    "张总 2026-11-24 15:02\n方案我看了，价格有点贵。\n"
+    "李明 2026-11-24 15:05\n张总，可以分期付款。\n"
+    "张总 2026-11-24 15:20\n那你们报价单发我，我再对比一下。\n"
+    "张总 2026-11-25 15:40\n我们下周可以约个时间面谈。\n")
+
+
+async def test_visit_plan_ics_reminder_and_check_in(bot):
+    from icalendar import Calendar
+    h = bot
+    _, _, (rep,) = await h.team(reps=1)
+    for name, company, phone in (("张总", "华东精密机械有限公司", "13800138000"), ("王总", "蓝海物流有限公司", "13700137000"),
+                                 ("赵总", "智学教育科技有限公司", "13900139000")):
+        await add_customer(h, rep, name, company, phone)
+    zhang = await customer_named(h, "张总")
+
+    def seed(s):  # state set up: 张总 is at the quote stage with a known contact person
+        c = s.get(Customer, zhang.id)
+        c.stage, c.contact = "quote", "张伟"
+        s.add(c)
+    await h.core.db.run(seed)
+    replies = await h.send(rep, CHAT_AFTERNOON)
+    if "谁是客户" in replies[-1]["text"]:
+        replies = await h.press(rep, replies[-1], text="张总")
+    assert "购买意向" in replies[-1]["text"]
+    # The plan: goal from the stage checklist, whom to meet, materials, questions, answers, the slot.
+    plan = (await h.send(rep, "/visit 张总"))[-1]
+    text = plan["text"]
+    for expected in ("拜访计划 · 张总", "报价前确认预算范围", "提交方案与报价单", "联系人：张伟", "方案书", "报价单",
+                     "金额", "决策人", "价格太高", h.config.objections["price"].script,
+                     "建议时间：11月27日(周五) 15:00（客户常在这个时段回复）"):
+        assert expected in text, (expected, text)
+    scheduled = await h.press(rep, plan, text="加入日历")
+    assert "已安排拜访 张总：11月27日(周五) 15:00" in scheduled[0]["text"]
+    document = [m for m in scheduled if m.get("kind") == "document"]
+    assert len(document) == 1 and document[0]["filename"].endswith(".ics")
+    assert "加入手机日历" in document[0]["caption"]
+    # The .ics opens in a standard calendar parser: one event at the slot, an alarm an hour before.
+    cal = Calendar.from_ical(h.tg.file_bytes(document[0]))
+    events = [c for c in cal.walk("VEVENT")]
+    assert len(events) == 1
+    event = events[0]
+    start, end = event.decoded("dtstart"), event.decoded("dtend")
+    assert start.utcoffset() == timedelta(0) and start.replace(tzinfo=None) == datetime(2026, 11, 27, 7, 0)
+    assert end - start == timedelta(minutes=h.config.coaching.visit_minutes)
+    assert str(event["summary"]) == "拜访 张总" and "拜访目标" in str(event["description"])
+    assert str(event["location"]) == "华东精密机械有限公司"
+    alarms = list(event.walk("VALARM"))
+    assert len(alarms) == 1 and alarms[0].decoded("trigger") == -timedelta(minutes=60)
+    # Other visits are planned around it: 王总 and 赵总 have no chats (default 10:00), the second moves.
+    for name in ("王总", "赵总"):
+        other = (await h.send(rep, f"/visit {name}"))[-1]
+        await h.press(rep, other, text="加入日历")
+    visits = await h.core.db.run(lambda s: {v.customer_id: v.start_at for v in s.exec(select(Visit))})
+    wang, zhao = await customer_named(h, "王总"), await customer_named(h, "赵总")
+    assert visits[wang.id] == datetime(2026, 11, 27, 2, 0) and visits[zhao.id] == datetime(2026, 11, 27, 1, 0)
+    # An hour before: the reminder.
+    before = len(h.chat_messages(rep))
+    await h.run_schedule(datetime(2026, 11, 27, 6, 0))
+    reminders = [m for m in h.chat_messages(rep)[before:] if "拜访 张总" in (m.get("text") or "")]
+    assert len(reminders) == 1 and "报价前确认预算范围" in reminders[0]["text"]
+    # An hour after it ends: "去了吗？结果？" → the result is logged as a visit with its next step.
+    await h.run_schedule(datetime(2026, 11, 27, 9, 0))
+    checkins = [m for m in h.chat_messages(rep) if "去了吗？结果？" in (m.get("text") or "")]
+    zhang_checkin = next(m for m in checkins if "张总" in m["text"])
+    ask = await h.press(rep, zhang_checkin, text="去了")
+    assert "结果如何" in ask[-1]["text"]
+    logged = await h.send(rep, "客户认可方案，下周二报价")
+    assert "已记录拜访：张总" in logged[-1]["text"] and "12月01日(周二)" in logged[-1]["text"]
+    visit = await h.core.db.run(lambda s: s.exec(select(Visit).where(Visit.customer_id == zhang.id)).one())
+    assert visit.status == "done" and visit.outcome == "客户认可方案，下周二报价"
+    zhang = await customer_named(h, "张总")
+    assert zhang.next_followup_at is not None and zhang.last_followup_at == h.clock.now()
+    from core.callbacks import VisitAct
+    await h.press(rep, zhang_checkin, data=VisitAct("went", visit.id).encode(), validate=False)  # an old button again
+    assert (await h.core.db.run(lambda s: s.get(Visit, visit.id))).status == "done"
+    # 王总: did not go → recorded as missed, with a button to plan again.
+    wang_checkin = next(m for m in checkins if "王总" in m["text"])
+    missed = await h.press(rep, wang_checkin, text="没去")
+    assert "未拜访" in missed[-1]["text"] and buttons(missed[-1])
+    statuses = await h.core.db.run(lambda s: sorted(v.status for v in s.exec(select(Visit))))
+    assert statuses == ["done", "missed", "planned"]
+    assert h.tg.rejected() == []
