@@ -134,6 +134,7 @@ TEXTS.update({
     "review_reason_unspecified": {"zh": "未填原因", "en": "no reason given"},
     "review_stalls_header": {"zh": "\n<b>④ 停滞商机</b>（{n} 个）", "en": "\n<b>④ Stalled deals</b> ({n})"},
     "review_stall_line": {"zh": "• {name}（{stage}）：{days} 天无推进，上限 {limit} 天", "en": "• {name} ({stage}): {days} days without progress, limit {limit}"},
+    "review_more": {"zh": "  …另有 {n} 个", "en": "  …{n} more"},
     "review_suggest_header": {"zh": "\n<b>⑤ 建议</b>（在 config.toml 中修改）", "en": "\n<b>⑤ Suggestions</b> (edit in config.toml)"},
     "review_suggest_none": {"zh": "  暂无建议。", "en": "  Nothing to suggest."},
     "review_suggest_flagged_unclear": {"zh": "• 「{item}」被 {n} 人次标为说不清：把步骤写得更具体", "en": "• “{item}” was flagged unclear {n} times: make the step concrete"},

@@ -147,11 +147,11 @@ def suggest(config: Config, r: Review) -> list[Suggestion]:
     """Rules that turn the figures into edits of the playbook, each naming the key to change."""
     out: list[Suggestion] = []
     for f in r.flags:
-        if f.total >= 2:
-            kind = f.kinds.most_common(1)[0][0]
+        kind, n = f.kinds.most_common(1)[0]
+        if n >= 2:  # one kind of complaint at least twice: a mixed bag says nothing clear
             field_name = {"unclear": "text", "missing": "text", "useless": "points"}.get(kind, "text")
             out.append(Suggestion(step_key(config, f.stage, f.item) + f" › {field_name}", f"flagged_{kind}",
-                                  {"n": f.total, "item": f.item}))
+                                  {"n": n, "item": f.item}))
     for s in r.steps:
         if s.small(r.min_sample):
             continue
@@ -163,7 +163,7 @@ def suggest(config: Config, r: Review) -> list[Suggestion]:
             out.append(Suggestion(step_key(config, s.stage, s.item) + " › module", "unused", {"item": s.item}))
     stage_lost: Counter = Counter()
     for (stage_id, reason), n in r.lost_by_stage.items():
-        if reason != UNSPECIFIED:
+        if reason not in (UNSPECIFIED, "other"):  # "other" names nothing to answer
             stage_lost[(stage_id, reason)] += n
     for (stage_id, reason), n in stage_lost.most_common(2):
         if n >= 2:

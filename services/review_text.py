@@ -67,7 +67,7 @@ def render(config: Config, r: Review, lang: str) -> str:
         out.append(t("review_stall_line", lang, name=s.customer.name, stage=_stage(config, s.customer.stage, lang),
                      days=s.idle_days, limit=s.limit))
     if len(r.stalls) > MAX_STALLS:
-        out.append(t("digest_more", lang, n=len(r.stalls) - MAX_STALLS))
+        out.append(t("review_more", lang, n=len(r.stalls) - MAX_STALLS))
     # 5. Suggestions, each naming the config.toml key.
     out.append(t("review_suggest_header", lang))
     if not r.suggestions:

@@ -306,3 +306,46 @@ async def test_visit_plan_ics_reminder_and_check_in(bot):
     statuses = await h.core.db.run(lambda s: sorted(v.status for v in s.exec(select(Visit))))
     assert statuses == ["done", "missed", "planned"]
     assert h.tg.rejected() == []
+
+
+# --- 4. SOP feedback and the weekly review ----------------------------------------------------------
+
+async def test_sop_feedback_in_two_taps_reaches_the_manager_only_in_the_weekly_review(bot):
+    h = bot
+    _, manager, (li, chen) = await h.team(reps=2)
+    card = await open_card(h, li, await add_customer(h, li, "张总", "华东精密机械有限公司", "13800138000"), "张总")
+    manager_before = len(h.chat_messages(manager))
+    # Tap 1: the card's feedback button lists this stage's steps; tap 2: "说不清" on step 1.
+    menu = await h.press(li, card, text="SOP反馈")
+    assert "哪一步有问题" in menu[-1]["text"] and "1. 核实联系人与电话" in menu[-1]["text"]
+    saved = await h.press(li, menu[-1], text="1 说不清")
+    assert "已记录反馈：「核实联系人与电话」· 说不清" in saved[-1]["text"]
+    thanks = await h.send(li, "电话是总机，核实到哪一级算完成？")
+    assert "谢谢反馈" in thanks[-1]["text"]
+    # 陈 flags the same step without a note (Skip), and once more on another customer.
+    for name, company, phone in (("王总", "蓝海物流有限公司", "13700137000"), ("赵总", "智学教育科技有限公司", "13900139000")):
+        c = await open_card(h, chen, await add_customer(h, chen, name, company, phone), name)
+        menu = await h.press(chen, c, text="SOP反馈")
+        saved = await h.press(chen, menu[-1], text="1 说不清")
+        await h.press(chen, saved[-1], text="跳过")
+    rows = await h.core.db.run(lambda s: [(f.item_id, f.kind, f.note) for f in s.exec(select(SopFeedback).order_by(SopFeedback.id))])
+    assert rows == [("verify_contact", "unclear", "电话是总机，核实到哪一级算完成？"),
+                    ("verify_contact", "unclear", ""), ("verify_contact", "unclear", "")]
+    assert len(h.chat_messages(manager)) == manager_before, "a flag never pings the manager"
+    # A forged flag on an item that is not in the customer's stage is refused and stores nothing.
+    from core.callbacks import SopFlag
+    zhang = await customer_named(h, "张总")
+    await h.press(li, card, data=SopFlag(zhang.id, "c", "payment_confirmed").encode(), validate=False)
+    assert await h.core.db.run(lambda s: len(s.exec(select(SopFeedback)).all())) == 3
+    # Friday 17:00: the weekly 复盘 arrives, with the flags, the note and the key to edit.
+    await h.run_schedule(datetime(2026, 11, 27, 9, 0))
+    reviews = [m for m in h.chat_messages(manager) if "每周复盘" in (m.get("text") or "")]
+    assert len(reviews) == 1
+    text = reviews[0]["text"]
+    assert "线索获取·核实联系人与电话：3 条（说不清 3）" in text and "电话是总机，核实到哪一级算完成？" in text
+    assert '[[stages]] id="lead" › [[stages.checklist]] id="verify_contact" › text' in text
+    assert not [m for m in h.chat_messages(li) if "📋 每周复盘" in (m.get("text") or "")]
+    # On demand for managers only.
+    assert "每周复盘" in (await h.send(manager, "/review"))[-1]["text"]
+    assert "仅限经理" in (await h.send(li, "/review"))[-1]["text"]
+    assert h.tg.rejected() == []
