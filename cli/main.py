@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a playbook file")
     check.add_argument("config", nargs="?")
     check.set_defaults(fn=cmd_check_config)
-    for extra in ("cli.demo", "cli.ops", "cli.sheets"):
+    for extra in ("cli.demo", "cli.ops", "cli.sheets", "cli.playbook"):
         try:
             module = __import__(extra, fromlist=["register"])
         except ImportError:

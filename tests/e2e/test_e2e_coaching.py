@@ -349,3 +349,26 @@ async def test_sop_feedback_in_two_taps_reaches_the_manager_only_in_the_weekly_r
     assert "每周复盘" in (await h.send(manager, "/review"))[-1]["text"]
     assert "仅限经理" in (await h.send(li, "/review"))[-1]["text"]
     assert h.tg.rejected() == []
+
+
+# --- 5. a deployment started from an industry template ---------------------------------------------
+
+@pytest.mark.parametrize("name", ["saas", "medical"])
+async def test_a_template_runs_the_bot(tmp_path, name):
+    from core import templates
+    config = templates.init(name, tmp_path / "config.toml")
+    h = Harness(tmp_path, config=config)
+    await h.start()
+    try:
+        _, manager, (rep,) = await h.team(reps=1)
+        card = await open_card(h, rep, await add_customer(h, rep, "刘总", "东方医疗科技有限公司", "13600136000"), "刘总")
+        first = config.stages[0]
+        assert first.name in card["text"] and first.checklist[0].text in card["text"]
+        table = await h.send(manager, "/matrix")
+        assert "竞品A（请改名）" in table[-1]["text"]
+        confirm = await h.press(rep, card, text="丢单")
+        ask = await h.press(rep, confirm[-1], text="确认丢单")
+        assert [b["text"] for b in buttons(ask[-1])] == [r.label for r in config.lost_reasons]
+        assert h.tg.rejected() == []
+    finally:
+        await h.stop()
