@@ -8,6 +8,7 @@ COMMANDS.update({
     "visit": ("拜访计划：/visit 客户名", "Visit plan: /visit CUSTOMER"),
     "matrix": ("竞品对比分析矩阵", "Competitor matrix"),
     "review": ("每周复盘（经理）", "Weekly review (managers)"),
+    "pilot": ("试点效果（经理）", "Pilot impact (managers)"),
 })
 
 TEXTS.update({
@@ -134,8 +135,19 @@ TEXTS.update({
     "review_reason_unspecified": {"zh": "未填原因", "en": "no reason given"},
     "review_stalls_header": {"zh": "\n<b>④ 停滞商机</b>（{n} 个）", "en": "\n<b>④ Stalled deals</b> ({n})"},
     "review_stall_line": {"zh": "• {name}（{stage}）：{days} 天无推进，上限 {limit} 天", "en": "• {name} ({stage}): {days} days without progress, limit {limit}"},
+    "review_pilot_header": {"zh": "\n<b>⑤ 试点效果</b>：模块 {module} {state}（试点：{pilot}；对照：{others}；近 {days} 天）",
+                            "en": "\n<b>⑤ Pilot</b>: module {module} {state} (pilot: {pilot}; others: {others}; last {days} days)"},
+    "pilot_on": {"zh": "开启", "en": "on"},
+    "pilot_off": {"zh": "关闭", "en": "off"},
+    "review_pilot_line": {"zh": "• {stage}：停留中位数 {a} 天 vs {b} 天（{d} 天，n={na}/{nb}）；转化 {ca} vs {cb}（{dc} 个百分点，n={da}/{db}）",
+                          "en": "• {stage}: median {a} vs {b} days ({d} days, n={na}/{nb}); conversion {ca} vs {cb} ({dc} points, n={da}/{db})"},
+    "review_pilot_early": {"zh": "• {stage}：太早，无法判断（n={na}/{nb}，每组至少 {min} 个）",
+                           "en": "• {stage}: too early to tell (n={na}/{nb}; at least {min} per group)"},
+    "review_pilot_note": {"zh": "  注：这是两组团队的对比，团队之间可能还有其他差异。", "en": "  Note: a comparison of teams, which may differ in other ways too."},
+    "pilot_none": {"zh": "目前没有试点：所有团队启用的模块相同（/modules 为本团队单独开关模块）。",
+                   "en": "No pilot running: every team has the same modules (/modules switches them for your team)."},
     "review_more": {"zh": "  …另有 {n} 个", "en": "  …{n} more"},
-    "review_suggest_header": {"zh": "\n<b>⑤ 建议</b>（在 config.toml 中修改）", "en": "\n<b>⑤ Suggestions</b> (edit in config.toml)"},
+    "review_suggest_header": {"zh": "\n<b>⑥ 建议</b>（在 config.toml 中修改）", "en": "\n<b>⑥ Suggestions</b> (edit in config.toml)"},
     "review_suggest_none": {"zh": "  暂无建议。", "en": "  Nothing to suggest."},
     "review_suggest_flagged_unclear": {"zh": "• 「{item}」被 {n} 人次标为说不清：把步骤写得更具体", "en": "• “{item}” was flagged unclear {n} times: make the step concrete"},
     "review_suggest_flagged_missing": {"zh": "• 「{item}」被 {n} 人次标为缺一步：补上缺的动作或拆成两步", "en": "• “{item}” was flagged as missing a step {n} times: add it or split the step"},

@@ -485,6 +485,18 @@ async def review_command(update: Update, context: ContextTypes.DEFAULT_TYPE, use
     await reply(update, review_text.render(core.config, review, user.language))
 
 
+@member_only("manager", "admin")
+async def pilot_command(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    from services import pilot as pilot_svc
+    from services.review_text import pilot_lines
+    core = core_of(context)
+    pilots = await core.db.read(pilot_svc.impacts, core.config, core.clock.now())
+    if not pilots:
+        await reply(update, t("pilot_none", user.language))
+        return
+    await reply(update, "\n".join(pilot_lines(core.config, pilots, user.language)).strip())
+
+
 # --- a paste that names a competitor ---------------------------------------------------------------
 
 def _paste_competitors(session, core, user: User, customer_id: int, text: str, objections: list[str]):
@@ -512,6 +524,7 @@ HANDLERS = [
     CommandHandler("visit", visit_command),
     CommandHandler("matrix", matrix_command),
     CommandHandler("review", review_command),
+    CommandHandler("pilot", pilot_command),
     CallbackQueryHandler(on_lost_why, pattern=LostWhy.pattern()),
     CallbackQueryHandler(on_sop_flag, pattern=SopFlag.pattern()),
     CallbackQueryHandler(on_visit, pattern=VisitAct.pattern()),

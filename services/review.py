@@ -75,6 +75,7 @@ class Review:
     stalls: list[stall_svc.Stall]
     suggestions: list[Suggestion]
     min_sample: int
+    pilots: list = field(default_factory=list)   # services.pilot.PilotImpact
 
 
 def step_key(config: Config, stage_id: str, item_id: str = "") -> str:
@@ -140,6 +141,8 @@ def build(session: Session, config: Config, team_id: int, now: datetime) -> Revi
             by_comp[(loss.competitor, reason)] += 1
     review = Review(start, now, steps, flag_list, by_stage, by_comp, len(lost_changes), stalls, [], min_sample)
     review.suggestions = suggest(config, review)
+    from services import pilot as pilot_svc
+    review.pilots = pilot_svc.impacts(session, config, now)
     return review
 
 

@@ -68,7 +68,9 @@ def render(config: Config, r: Review, lang: str) -> str:
                      days=s.idle_days, limit=s.limit))
     if len(r.stalls) > MAX_STALLS:
         out.append(t("review_more", lang, n=len(r.stalls) - MAX_STALLS))
-    # 5. Suggestions, each naming the config.toml key.
+    # 5. Pilots (a module some teams have and others not).
+    out.extend(pilot_lines(config, r.pilots, lang))
+    # 6. Suggestions, each naming the config.toml key.
     out.append(t("review_suggest_header", lang))
     if not r.suggestions:
         out.append(t("review_suggest_none", lang))
@@ -89,3 +91,34 @@ def render(config: Config, r: Review, lang: str) -> str:
 
 def _stage_of_item(config: Config, item_id: str) -> str:
     return next((s.id for s in config.stages for i in s.checklist if i.id == item_id), "")
+
+
+def _days(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{100 * value:.0f}%"
+
+
+def pilot_lines(config: Config, pilots: list, lang: str) -> list[str]:
+    """The pilot section: per stage, median days and conversion, pilot vs the others, with n."""
+    from services.pilot import WINDOW_DAYS
+    out = []
+    for p in pilots:
+        out.append(t("review_pilot_header", lang, module=p.module, state=tp("pilot_on" if p.pilot_on else "pilot_off", lang),
+                     pilot="、".join(p.pilot_teams),
+                     others="、".join(p.other_teams), days=WINDOW_DAYS))
+        for s in p.stages:
+            a, b = s.pilot, s.others
+            if s.early(p.min_sample):
+                out.append(t("review_pilot_early", lang, stage=_stage(config, s.stage, lang), na=a.decided, nb=b.decided,
+                             min=p.min_sample))
+                continue
+            d, c = s.days_effect, s.conversion_effect
+            out.append(t("review_pilot_line", lang, stage=_stage(config, s.stage, lang),
+                         a=_days(a.median_days), b=_days(b.median_days), d="—" if d is None else f"{d:+.1f}",
+                         na=len(a.days), nb=len(b.days), ca=_pct(a.conversion), cb=_pct(b.conversion),
+                         dc="—" if c is None else f"{100 * c:+.0f}", da=a.decided, db=b.decided))
+        out.append(t("review_pilot_note", lang))
+    return out

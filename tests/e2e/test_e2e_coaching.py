@@ -372,3 +372,19 @@ async def test_a_template_runs_the_bot(tmp_path, name):
         assert h.tg.rejected() == []
     finally:
         await h.stop()
+
+
+# --- 6. a pilot's impact ------------------------------------------------------------------------------
+
+async def test_pilot_switched_with_modules_is_reported_with_its_sample(bot):
+    from services import users as us
+    h = bot
+    _, manager, (rep,) = await h.team(reps=1)
+    await h.core.db.run(us.add_admin, 900, "Bo", "销售二部", h.config.team.timezone, h.clock.now())
+    assert "没有试点" in (await h.send(manager, "/pilot"))[-1]["text"]
+    menu = await h.send(manager, "/modules")
+    await h.press(manager, menu[-1], text="pre_quote")       # this team pilots the SOP without pre_quote
+    text = (await h.send(manager, "/pilot"))[-1]["text"]
+    assert "模块 pre_quote 关闭（试点：销售一部；对照：销售二部" in text
+    assert "方案报价：太早，无法判断（n=0/0，每组至少 8 个）" in text
+    assert "仅限经理" in (await h.send(rep, "/pilot"))[-1]["text"]
