@@ -1,5 +1,6 @@
 """Coaching (issue 16): lost reasons, the card's stall flag and counter-scripts, SOP feedback,
-visit plans with their calendar file and check-in, the competitor matrix and the weekly review.
+the weekly review and pilots; visit plans (handlers/visits.py) and the competitor matrix
+(handlers/matrix.py) register here too.
 
 Two small hooks live in other modules: handlers/customers.py calls ``after_lost`` once a deal is
 closed as lost and ``card_addendum``/``card_row`` when it renders a card; handlers/paste.py calls
@@ -8,14 +9,13 @@ closed as lost and ``card_addendum``/``card_row`` when it renders a card; handle
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from core.callbacks import LostWhy, MatrixPick, OpenCard, SopFlag, VisitAct, decode
-from core.clock import local_to_utc, to_local
-from core.texts import Raw, esc, t, tp
-from handlers import views
+from core.texts import esc, t, tp
+from handlers import matrix, views, visits
 from handlers.common import core_of, member_only, reply, safe_answer, show
+from handlers.matrix import paste_competitors  # noqa: F401  (the hook handlers/paste.py calls)
 from handlers.prompts import Prompt, clear_prompt, set_prompt, step
 from services import competitors as comp_svc
 from services import customers as cust_svc
@@ -23,12 +23,8 @@ from services import lost as lost_svc
 from services import review as review_svc
 from services import sop_feedback as fb_svc
 from services import stalls as stall_svc
-from services import visits as visit_svc
-from services import outbox
-from services.dates import parse_when
 from storage.models import Customer, User
 
-MAX_NAME_QUERY = 40
 MAX_FEEDBACK_ITEMS = 8
 
 
@@ -233,245 +229,6 @@ async def sop_note(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Use
     await reply(update, t("sop_thanks", user.language), InlineKeyboardMarkup([_back(prompt.data["customer_id"], user.language)]))
 
 
-# --- visit plans ----------------------------------------------------------------------------------
-
-def _plan(session, core, user: User, cid: int):
-    customer = cust_svc.get_for(session, user, cid)
-    if customer is None:
-        return None
-    return visit_svc.build_plan(session, core.config, user, customer, core.clock.now(), user.language)
-
-
-def plan_text(core, plan: visit_svc.VisitPlan, lang: str) -> str:
-    config = core.config
-    none = esc(t("visit_none", lang))
-
-    def bullets(items: list[str]) -> Raw:
-        return Raw("\n".join(f"• {esc(i)}" for i in items) if items else none)
-
-    scripts = config.objections
-    answers = "\n".join(
-        f"• <b>{esc(scripts[o].label)}</b>\n  💬 {esc(s)}" for o, s in plan.answers[:4]) if plan.answers else none
-    counters = "\n".join(f"• <b>{esc(n)}</b>\n  💬 {esc(s)}" for n, s in plan.counters[:3])
-    when = views.fmt_local(plan.start, config, lang)
-    return t("visit_plan", lang, name=plan.name, company=plan.company or "—", stage=plan.stage,
-             goal=bullets(plan.goal[:5]), meet=bullets(plan.meet) if plan.meet else Raw(esc(t("visit_meet_unknown", lang))),
-             bring=bullets(plan.bring),
-             questions=bullets([t("visit_question", lang, field=config.field_label(f, lang)) for f in plan.questions[:5]]),
-             answers=Raw(answers), counters=Raw(t("visit_counters", lang, lines=Raw(counters)) if counters else ""),
-             when=when, why=t(f"visit_slot_{plan.hour_from}", lang))
-
-
-async def show_plan(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, cid: int) -> None:
-    core = core_of(context)
-    plan = await core.db.read(_plan, core, user, cid)
-    if plan is None:
-        await show(update, t("not_yours", user.language))
-        return
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(tp("btn_visit_ok", user.language),
-                                                         callback_data=VisitAct("ok", cid).encode())], _back(cid, user.language)])
-    await show(update, plan_text(core, plan, user.language), markup)
-
-
-@member_only()
-async def visit_command(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
-    from handlers.customers import _one_customer
-    cid, _ = await _one_customer(update, context, user, "usage_visit")
-    if cid is not None:
-        await show_plan(update, context, user, cid)
-
-
-def _schedule(session, core, user: User, cid: int):
-    """Plan, save the visit, and queue its reminder and check-in in the same transaction."""
-    customer = cust_svc.get_for(session, user, cid)
-    if customer is None:
-        return None
-    now = core.clock.now()
-    lang = user.language
-    plan = visit_svc.build_plan(session, core.config, user, customer, now, lang)
-    visit = visit_svc.schedule(session, core.config, user, cid, plan, now)
-    remind_at, checkin_at = visit_svc.reminder_times(core.config, visit)
-    when = views.fmt_local(visit.start_at, core.config, lang)
-    card = {"inline_keyboard": [[{"text": views.short(customer.name, 28), "callback_data": OpenCard(customer.id).encode()}]]}
-    if core.config.coaching.visit_remind_minutes:
-        outbox.enqueue(session, user.tg_id, "reminder",
-                       {"text": t("visit_reminder", lang, name=customer.name, when=when,
-                                  goal=views.short(visit.goal, 200) or "—"), "reply_markup": card},
-                       f"visit-remind:{visit.id}", now, not_before=remind_at)
-    outbox.enqueue(session, user.tg_id, "reminder",
-                   {"text": t("visit_checkin", lang, name=customer.name, when=when),
-                    "reply_markup": {"inline_keyboard": [[
-                        {"text": tp("btn_visit_went", lang), "callback_data": VisitAct("went", visit.id).encode()},
-                        {"text": tp("btn_visit_miss", lang), "callback_data": VisitAct("miss", visit.id).encode()}]]}},
-                   f"visit-checkin:{visit.id}", now, not_before=checkin_at)
-    description = plan_text(core, plan, lang)
-    from handlers.common import plain_text
-    data = visit_svc.ics(core.config, visit, plan, tp("visit_summary", lang, name=customer.name),
-                         plain_text(description), tp("visit_alarm", lang, name=customer.name))
-    return visit, customer, data
-
-
-@member_only()
-async def on_visit(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
-    core = core_of(context)
-    lang = user.language
-    query = update.callback_query
-    data = decode(query.data)
-    if not isinstance(data, VisitAct):
-        await safe_answer(query, t("callback_invalid", lang))
-        return
-    if data.action == "plan":
-        await safe_answer(query)
-        await show_plan(update, context, user, data.ref)
-    elif data.action == "ok":
-        result = await core.db.run(_schedule, core, user, data.ref)
-        await safe_answer(query)
-        if result is None:
-            await show(update, t("not_yours", lang))
-            return
-        visit, customer, ics_bytes = result
-        sender = context.application.bot_data.get("sender")
-        if sender is not None:
-            sender.wake()
-        when = views.fmt_local(visit.start_at, core.config, lang)
-        await show(update, t("visit_scheduled", lang, name=customer.name, when=when), InlineKeyboardMarkup([_back(customer.id, lang)]))
-        await context.bot.send_document(update.effective_chat.id, ics_bytes, filename=f"visit-{visit.id}.ics",
-                                        caption=t("visit_ics_caption", lang, name=customer.name, when=when),
-                                        parse_mode=ParseMode.HTML)
-    elif data.action in ("went", "miss"):
-        visit = await core.db.read(visit_svc.visit_for, user, data.ref)
-        if visit is None or visit.status != "planned":
-            await safe_answer(query, t("visit_already", lang))
-            return
-        await safe_answer(query)
-        if data.action == "went":
-            set_prompt(context, "visit_result", visit_id=visit.id)
-            await show(update, t("visit_ask_result", lang))
-            return
-        result = await core.db.run(visit_svc.check_in, core.config, user, visit.id, False, "", core.clock.now())
-        if result is None:
-            await show(update, t("visit_already", lang))
-            return
-        _, customer = result
-        await show(update, t("visit_missed", lang, name=customer.name), InlineKeyboardMarkup([[
-            InlineKeyboardButton(tp("btn_visit_replan", lang), callback_data=VisitAct("plan", customer.id).encode())]]))
-    else:
-        await safe_answer(query, t("callback_invalid", lang))
-
-
-@step("visit_result")
-async def visit_result(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, prompt: Prompt, text: str) -> None:
-    core = core_of(context)
-    lang = user.language
-    if len(text) > 1000:
-        await reply(update, t("too_long", lang, n=len(text), max=1000))
-        return
-    now = core.clock.now()
-    when = parse_when(text, to_local(now, core.config.tz).replace(tzinfo=None))
-    next_at = local_to_utc(when.at, core.config.tz) if when and when.at else None
-    if next_at is not None and next_at <= now:
-        next_at = None
-    clear_prompt(context)
-    result = await core.db.run(visit_svc.check_in, core.config, user, prompt.data["visit_id"], True, text.strip(), now, next_at)
-    if result is None:
-        await reply(update, t("visit_already", lang))
-        return
-    _, customer = result
-    nxt = t("log_next", lang, when=views.fmt_local(next_at, core.config, lang)) if next_at else t("visit_no_next", lang)
-    await reply(update, t("visit_logged", lang, name=customer.name, next=Raw(nxt)),
-                InlineKeyboardMarkup([[InlineKeyboardButton(views.short(customer.name, 28), callback_data=OpenCard(customer.id).encode())]]))
-
-
-# --- the competitor matrix ------------------------------------------------------------------------
-
-def _matrix(session, core, user: User):
-    return comp_svc.matrix(session, core.config, user.team_id) if user.team_id else []
-
-
-def matrix_text(rows: list[comp_svc.MatrixRow], config, lang: str) -> str:
-    header = tp("matrix_columns", lang)
-    lines = [header]
-    for r in rows:
-        rate = "—" if r.win_rate is None else f"{r.win_rate:.0f}%"
-        top = ",".join(_objection_label(config, o, lang) for o, _ in r.objections.most_common(2)) or "—"
-        lines.append(f"{views.short(r.competitor.name, 8):<8} {r.deals:>3} {r.won:>2} {r.lost:>2} {rate:>4} {views.short(top, 14)}")
-    table = esc("\n".join(lines))
-    return t("matrix_header", lang, n=len(rows)) + f"\n<pre>{table}</pre>\n" + t("matrix_footer", lang)
-
-
-def _objection_label(config, objection_id: str, lang: str) -> str:
-    o = config.objections.get(objection_id)
-    return o.label if o else objection_id
-
-
-def detail_text(row: comp_svc.MatrixRow, config, lang: str) -> str:
-    c = row.competitor
-    none = t("visit_none", lang)
-    objections = "、".join(f"{esc(_objection_label(config, o, lang))}×{n}" for o, n in row.objections.most_common(4)) or none
-    return t("matrix_detail", lang, name=c.name, positioning=c.positioning or "—", price=tp(f"price_{c.price_level}", lang),
-             strengths=Raw("\n".join(f"• {esc(s)}" for s in c.strengths) or none),
-             weaknesses=Raw("\n".join(f"• {esc(s)}" for s in c.weaknesses) or none),
-             scripts=Raw("\n".join(f"💬 {esc(s)}" for s in c.counter_scripts) or none),
-             deals=row.deals, won=row.won, lost=row.lost, open=row.open, lost_to=row.lost_to,
-             rate="—" if row.win_rate is None else f"{row.win_rate:.0f}%", objections=Raw(objections))
-
-
-def matrix_keyboard(rows: list[comp_svc.MatrixRow], lang: str) -> InlineKeyboardMarkup:
-    buttons = [InlineKeyboardButton(views.short(r.competitor.name, 14), callback_data=MatrixPick(i).encode())
-               for i, r in enumerate(rows[:12])]
-    grid = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-    grid.append([InlineKeyboardButton(tp("btn_matrix_image", lang), callback_data=MatrixPick(-1).encode())])
-    return InlineKeyboardMarkup(grid)
-
-
-@member_only()
-async def matrix_command(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
-    core = core_of(context)
-    lang = user.language
-    config = core.config
-    if not config.competitors:
-        await reply(update, t("matrix_empty", lang))
-        return
-    query = " ".join(context.args or []).strip()
-    if len(query) > MAX_NAME_QUERY:
-        await reply(update, t("matrix_name_too_long", lang, n=len(query), max=MAX_NAME_QUERY))
-        return
-    rows = await core.db.read(_matrix, core, user)
-    if query:
-        key = comp_svc.normalize(query)
-        row = next((r for r in rows if any(comp_svc.normalize(n) == key for n in r.competitor.names())), None)
-        if row is None:
-            await reply(update, t("matrix_unknown", lang, q=query, names="、".join(c.name for c in config.competitors)))
-            return
-        await reply(update, detail_text(row, config, lang))
-        return
-    await reply(update, matrix_text(rows, config, lang), matrix_keyboard(rows, lang))
-
-
-@member_only()
-async def on_matrix(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
-    core = core_of(context)
-    lang = user.language
-    data = decode(update.callback_query.data)
-    rows = await core.db.read(_matrix, core, user)
-    if not isinstance(data, MatrixPick) or not -2 <= data.index < len(rows):
-        await safe_answer(update.callback_query, t("callback_invalid", lang))
-        return
-    await safe_answer(update.callback_query)
-    if data.index == -1:
-        from services import coaching_charts
-        png = coaching_charts.matrix_png(tp("matrix_chart_title", lang), rows,
-                                         {k: tp(f"matrix_chart_{k}", lang) for k in ("won", "lost", "open")})
-        await context.bot.send_photo(update.effective_chat.id, png, caption=t("matrix_chart_caption", lang, n=len(rows)),
-                                     parse_mode=ParseMode.HTML)
-        return
-    if data.index == -2:
-        await show(update, matrix_text(rows, core.config, lang), matrix_keyboard(rows, lang))
-        return
-    await show(update, detail_text(rows[data.index], core.config, lang), InlineKeyboardMarkup([[
-        InlineKeyboardButton(tp("btn_matrix_back", lang), callback_data=MatrixPick(-2).encode())]]))
-
-
 # --- the weekly review ------------------------------------------------------------------------------
 
 @member_only("manager", "admin")
@@ -497,36 +254,13 @@ async def pilot_command(update: Update, context: ContextTypes.DEFAULT_TYPE, user
     await reply(update, "\n".join(pilot_lines(core.config, pilots, user.language)).strip())
 
 
-# --- a paste that names a competitor ---------------------------------------------------------------
-
-def _paste_competitors(session, core, user: User, customer_id: int, text: str, objections: list[str]):
-    customer = cust_svc.get_for(session, user, customer_id)
-    if customer is None:
-        return []
-    found = comp_svc.record_mentions(session, core.config, customer, text, "paste", core.clock.now(),
-                                     user_id=user.id, objections=objections)
-    return [core.config.competitor(c) for c in found]
-
-
-async def paste_competitors(core, user: User, customer_id: int, text: str, analysis) -> str:
-    """Record the competitors a pasted chat names; the lines to add under its analysis."""
-    if not core.config.competitors:
-        return ""
-    found = await core.db.run(_paste_competitors, core, user, customer_id, text,
-                              [o.id for o in getattr(analysis, "objections", [])])
-    lines = [t("analysis_competitor", user.language, name=c.name,
-               script=c.counter_scripts[0] if c.counter_scripts else t("matrix_no_script", user.language))
-             for c in found if c is not None]
-    return ("\n" + "\n".join(lines)) if lines else ""
-
-
 HANDLERS = [
-    CommandHandler("visit", visit_command),
-    CommandHandler("matrix", matrix_command),
+    CommandHandler("visit", visits.visit_command),
+    CommandHandler("matrix", matrix.matrix_command),
     CommandHandler("review", review_command),
     CommandHandler("pilot", pilot_command),
     CallbackQueryHandler(on_lost_why, pattern=LostWhy.pattern()),
     CallbackQueryHandler(on_sop_flag, pattern=SopFlag.pattern()),
-    CallbackQueryHandler(on_visit, pattern=VisitAct.pattern()),
-    CallbackQueryHandler(on_matrix, pattern=MatrixPick.pattern()),
+    CallbackQueryHandler(visits.on_visit, pattern=VisitAct.pattern()),
+    CallbackQueryHandler(matrix.on_matrix, pattern=MatrixPick.pattern()),
 ]

@@ -8,7 +8,7 @@ is exactly the deal this is meant to catch).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -63,7 +63,6 @@ def team_stalls(session: Session, config: Config, team_ids: list[int], now: date
     out: dict[int, list[Stall]] = {t: [] for t in team_ids}
     # Only deals whose stage entry is older than the shortest limit can be stalled: a cheap first cut.
     shortest = min((config.stall_limit(s.id) or 10**6) for s in config.stages)
-    from datetime import timedelta
     candidates = list(session.exec(select(Customer).where(
         Customer.team_id.in_(team_ids), Customer.status == "open", Customer.invalid == False,  # noqa: E712
         Customer.stage_entered_at <= now - timedelta(days=shortest))))

@@ -14,7 +14,7 @@ from sqlmodel import select
 from storage.models import Customer
 from storage.models_coaching import CompetitorMention, DealLoss, SopFeedback, Visit
 from tests.conftest import PG_OK, PG_URL, drop_pg_schema, fresh_pg_schema_url
-from tests.harness import Harness, button_data, buttons
+from tests.harness import Harness, buttons
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
