@@ -126,7 +126,8 @@ class TeamDigest:
     blocked: list[str]
     pending_total: int = 0
     new_blocked: int = 0
-    escalated: list = field(default_factory=list)  # services.stalls.Stall past the escalation point (issue 16)
+    escalated: list = field(default_factory=list)  # services.stalls.Escalated, the longest idle (issue 16)
+    escalated_total: int = 0
 
     @property
     def activity_total(self) -> int:
@@ -220,7 +221,7 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
             Redemption.team_id.in_(team_ids), Redemption.status == "requested").group_by(Redemption.team_id)):
         pending_total[team_id] = pending_total.get(team_id, 0) + n
     all_funnels = funnels(session, config, team_ids, now, lang)
-    stalled = stall_svc.team_stalls(session, config, team_ids, now)
+    escalated = stall_svc.escalations(session, config, team_ids, now, MAX_LIST)
     day = inc.local_date(config, now)
     out = {}
     for t in team_ids:
@@ -235,7 +236,7 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
             hot=hot[t], spot_flags=spot_flags[t], cheat_flags=cheat_flags[t], pending=pending[t],
             pending_total=pending_total.get(t, 0), blocked=[u.name for u in blocked],
             new_blocked=sum(1 for u in blocked if u.blocked_at and u.blocked_at >= y_start),
-            escalated=[s for s in stalled[t] if s.escalated])
+            escalated=escalated[t][1], escalated_total=escalated[t][0])
     return out
 
 
@@ -310,9 +311,10 @@ def digest_text(config: Config, d: TeamDigest, team_name: str, lang: str) -> str
         out.append(t("digest_blocked", lang, names="、".join(d.blocked[:20]), n=len(d.blocked)))
     if d.escalated:
         owners = {u.id: u.name for u in d.reps}
-        items = "；".join(f"{esc(s.customer.name)}（{esc(owners.get(s.customer.owner_id, '—'))}，{s.idle_days}"
+        items = "；".join(f"{esc(s.name)}（{esc(owners.get(s.owner_id, '—'))}，{s.idle_days}"
                          f"{'d' if lang == 'en' else '天'}）" for s in d.escalated[:MAX_LIST])
-        out.append(t("digest_stalled", lang, n=len(d.escalated), extra=config.coaching.escalate_after_days, items=Raw(items)))
+        out.append(t("digest_stalled", lang, n=d.escalated_total, extra=config.coaching.escalate_after_days,
+                     items=Raw(items)))
     return join_lines(out)
 
 

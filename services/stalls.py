@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import DateTime, and_, case, func, or_, type_coerce
 from sqlmodel import Session, select
 
 from core.config import Config
@@ -59,18 +59,67 @@ def for_customer(session: Session, config: Config, customer: Customer, now: date
 
 
 def team_stalls(session: Session, config: Config, team_ids: list[int], now: datetime) -> dict[int, list[Stall]]:
-    """Every open deal of these teams that is stalled now, longest idle first (one pass per team set)."""
+    """Every open deal of these teams that is stalled now, longest idle first.
+
+    Two queries for all the teams: the deals whose stage entry is past their stage's limit (progress
+    can only make a deal less stalled, so this is a superset), then the latest step done in the
+    current stage of exactly those deals (a join, not a list of ids).
+    """
     out: dict[int, list[Stall]] = {t: [] for t in team_ids}
-    # Only deals whose stage entry is older than the shortest limit can be stalled: a cheap first cut.
-    shortest = min((config.stall_limit(s.id) or 10**6) for s in config.stages)
-    candidates = list(session.exec(select(Customer).where(
-        Customer.team_id.in_(team_ids), Customer.status == "open", Customer.invalid == False,  # noqa: E712
-        Customer.stage_entered_at <= now - timedelta(days=shortest))))
-    progress = last_progress(session, candidates)
+    past_limit = or_(*[and_(Customer.stage == s.id, Customer.stage_entered_at <= now - timedelta(days=config.stall_limit(s.id)))
+                       for s in config.stages])
+    where = [Customer.team_id.in_(team_ids), Customer.status == "open", Customer.invalid == False, past_limit]  # noqa: E712
+    candidates = list(session.exec(select(Customer).where(*where)))
+    if not candidates:
+        return out
+    progress = {c.id: c.stage_entered_at for c in candidates}
+    for cid, at in session.execute(select(ChecklistDone.customer_id, func.max(ChecklistDone.at))
+                                   .join(Customer, and_(Customer.id == ChecklistDone.customer_id,
+                                                        Customer.stage == ChecklistDone.stage))
+                                   .where(*where).group_by(ChecklistDone.customer_id)):
+        if at is not None and at > progress[cid]:
+            progress[cid] = at
     for c in candidates:
         stall = classify(config, c, progress[c.id], now)
         if stall is not None:
             out[c.team_id].append(stall)
     for stalls in out.values():
         stalls.sort(key=lambda s: (-s.over_by, s.customer.id))
+    return out
+
+
+@dataclass
+class Escalated:
+    """A deal in the manager's digest: stalled past its limit plus [coaching] escalate_after_days."""
+    customer_id: int
+    name: str
+    owner_id: int | None
+    stage: str
+    idle_days: int
+
+
+def escalations(session: Session, config: Config, team_ids: list[int], now: datetime,
+                limit: int = 5) -> dict[int, tuple[int, list[Escalated]]]:
+    """Per team: how many deals are escalated and the ``limit`` longest idle, in set-based SQL
+    (the digest runs this for every team each morning: no customer objects are loaded)."""
+    extra = config.coaching.escalate_after_days
+    cutoffs = {s.id: now - timedelta(days=config.stall_limit(s.id) + extra) for s in config.stages}
+    # A step done in the current stage always comes after entering it, so progress is the latest such step, else the entry.
+    last_step = (select(func.max(ChecklistDone.at)).where(ChecklistDone.customer_id == Customer.id,
+                                                          ChecklistDone.stage == Customer.stage)
+                 .correlate(Customer).scalar_subquery())
+    progress = type_coerce(func.coalesce(last_step, Customer.stage_entered_at), DateTime).label("progress")
+    cutoff = case(*[(Customer.stage == sid, cut) for sid, cut in cutoffs.items()], else_=None)
+    entered_long_ago = or_(*[and_(Customer.stage == sid, Customer.stage_entered_at <= cut) for sid, cut in cutoffs.items()])
+    rank = func.row_number().over(partition_by=Customer.team_id, order_by=[progress, Customer.id]).label("rn")
+    total = func.count().over(partition_by=Customer.team_id).label("n")
+    inner = (select(Customer.team_id, Customer.id, Customer.name, Customer.owner_id, Customer.stage, progress, rank, total)
+             .where(Customer.team_id.in_(team_ids), Customer.status == "open", Customer.invalid == False,  # noqa: E712
+                    entered_long_ago, progress <= cutoff).subquery())
+    out: dict[int, tuple[int, list[Escalated]]] = {t: (0, []) for t in team_ids}
+    for team_id, cid, name, owner_id, stage, at, _rn, n in session.execute(
+            select(inner).where(inner.c.rn <= limit).order_by(inner.c.team_id, inner.c.rn)):
+        count, rows = out[team_id]
+        rows.append(Escalated(cid, name, owner_id, stage, (now - at).days))
+        out[team_id] = (n, rows)
     return out

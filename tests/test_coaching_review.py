@@ -124,3 +124,19 @@ def test_review_of_an_empty_week_is_short_and_says_so(core):
     text = review_text.render(core.config, review, "en")
     assert "no data this week" in text and "Nothing to suggest" in text
     assert review.steps == [] and review.flags == [] and review.lost_total == 0
+
+
+def test_digest_escalations_in_sql_agree_with_the_card_rule(core):
+    """The digest's set-based escalation query and the per-deal rule the card uses name the same deals."""
+    from services import stalls as stall_svc
+    ledger, rep = seed_history(core, random.Random(7))
+    now = core.clock.now()
+    by_rule = core.db.call(stall_svc.team_stalls, core.config, [rep.team_id], now)[rep.team_id]
+    escalated = sorted((s for s in by_rule if s.escalated), key=lambda s: (s.customer.stage_entered_at, s.customer.id))
+    assert escalated, "the seed has escalated deals"
+    count, top = core.db.call(stall_svc.escalations, core.config, [rep.team_id], now, 5)[rep.team_id]
+    assert count == len(escalated)
+    assert {e.customer_id for e in top} <= {s.customer.id for s in escalated} and len(top) == min(5, count)
+    idle = {s.customer.id: s.idle_days for s in escalated}
+    assert all(e.idle_days == idle[e.customer_id] for e in top)
+    assert [e.idle_days for e in top] == sorted((e.idle_days for e in top), reverse=True)
