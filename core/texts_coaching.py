@@ -18,8 +18,8 @@ TEXTS.update({
     "lost_ask_reason": {"zh": "已将 <b>{name}</b> 标记为丢单。\n丢单原因是？", "en": "<b>{name}</b> marked as lost.\nWhy was it lost?"},
     "lost_ask_competitor": {"zh": "客户选了哪家竞品？（不清楚可跳过）", "en": "Which competitor won it? (skip if unknown)"},
     "btn_lost_no_competitor": {"zh": "无 / 不清楚", "en": "None / unknown"},
-    "lost_ask_note": {"zh": "补充一句备注吗？直接发送文字（最多 500 字），或点「跳过」。",
-                      "en": "Add a note? Send it as text (500 characters at most), or tap Skip."},
+    "lost_ask_note": {"zh": "补充一句备注吗？直接发送文字（最多 500 字），或点「跳过」（/cancel 取消）。",
+                      "en": "Add a note? Send it as text (500 characters at most), or tap Skip (/cancel to stop)."},
     "lost_saved": {"zh": "📌 已记录丢单：<b>{name}</b>\n原因：{reason} · 竞品：{competitor}\n备注：{note}\n经理会在每周复盘里看到汇总。",
                    "en": "📌 Loss recorded: <b>{name}</b>\nReason: {reason} · competitor: {competitor}\nNote: {note}\nYour manager sees the totals in the weekly review."},
     # --- the card -------------------------------------------------------------------------------------
@@ -45,6 +45,10 @@ TEXTS.update({
     "sop_thanks": {"zh": "🙏 谢谢反馈，经理会在每周复盘里看到。", "en": "🙏 Thanks — your manager sees it in the weekly review."},
     # --- visit plans -----------------------------------------------------------------------------------
     "usage_visit": {"zh": "用法：/visit 客户名", "en": "Usage: /visit CUSTOMER"},
+    "visit_week_empty": {"zh": "未来 7 天没有安排拜访。用 /visit 客户名 生成拜访计划。",
+                         "en": "No visits planned for the next 7 days. Use /visit CUSTOMER for a visit plan."},
+    "visit_week_header": {"zh": "🗓 <b>未来 7 天的拜访</b>（{n} 个）", "en": "🗓 <b>Visits in the next 7 days</b> ({n})"},
+    "visit_week_line": {"zh": "• {when} <b>{name}</b>：{goal}", "en": "• {when} <b>{name}</b>: {goal}"},
     "visit_plan": {
         "zh": ("🗺 <b>拜访计划 · {name}</b>（{company}）\n阶段：{stage}\n"
                "\n<b>🎯 拜访目标</b>\n{goal}\n"

@@ -68,7 +68,7 @@ async def after_lost(update: Update, context: ContextTypes.DEFAULT_TYPE, user: U
     """The deal was just closed as lost: ask why (buttons from the playbook's lost_reasons)."""
     config = core_of(context).config
     lang = user.language
-    buttons = [InlineKeyboardButton(r.label_en or r.label if lang == "en" else r.label,
+    buttons = [InlineKeyboardButton((r.label_en or r.label) if lang == "en" else r.label,
                                     callback_data=LostWhy(customer.id, "r", i).encode())
                for i, r in enumerate(config.lost_reasons)]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]

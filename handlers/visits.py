@@ -65,10 +65,31 @@ async def show_plan(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Us
 
 @member_only()
 async def visit_command(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    """/visit CUSTOMER: the plan for one customer; /visit alone: the rep's visits of the coming week."""
     from handlers.customers import _one_customer
+    if not context.args:
+        await show_week(update, context, user)
+        return
     cid, _ = await _one_customer(update, context, user, "usage_visit")
     if cid is not None:
         await show_plan(update, context, user, cid)
+
+
+async def show_week(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    core = core_of(context)
+    lang = user.language
+    rows = await core.db.read(visit_svc.upcoming, user, core.clock.now())
+    if not rows:
+        await reply(update, t("visit_week_empty", lang))
+        return
+    lines = [t("visit_week_header", lang, n=len(rows))]
+    for visit, name in rows:
+        goal = views.short(visit.goal, 40)
+        lines.append(t("visit_week_line", lang, when=views.fmt_local(visit.start_at, core.config, lang), name=name,
+                       goal=goal or "—"))
+    buttons = [[InlineKeyboardButton(views.short(name, 28), callback_data=OpenCard(visit.customer_id).encode())]
+               for visit, name in rows[:8]]
+    await reply(update, "\n".join(lines), InlineKeyboardMarkup(buttons))
 
 
 def _schedule(session, core, user: User, cid: int):

@@ -115,6 +115,14 @@ def schedule(session: Session, config: Config, user: User, customer_id: int, pla
     return visit
 
 
+def upcoming(session: Session, user: User, now: datetime, days: int = 7) -> list[tuple[Visit, str]]:
+    """The rep's planned visits from now on for ``days`` days, with the customer's name."""
+    return [(v, name) for v, name in session.execute(
+        select(Visit, Customer.name).join(Customer, Customer.id == Visit.customer_id)
+        .where(Visit.user_id == user.id, Visit.status == "planned", Visit.start_at >= now,
+               Visit.start_at < now + timedelta(days=days)).order_by(Visit.start_at, Visit.id)).all()]
+
+
 def visit_for(session: Session, user: User, visit_id: int) -> Visit | None:
     visit = session.get(Visit, visit_id)
     if visit is None or visit.user_id != user.id:

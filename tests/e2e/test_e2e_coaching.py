@@ -276,6 +276,8 @@ async def test_visit_plan_ics_reminder_and_check_in(bot):
     for name in ("王总", "赵总"):
         other = (await h.send(rep, f"/visit {name}"))[-1]
         await h.press(rep, other, text="加入日历")
+    week = (await h.send(rep, "/visit"))[-1]["text"]
+    assert "未来 7 天的拜访（3 个）" in week and week.index("赵总") < week.index("王总") < week.index("张总")
     visits = await h.core.db.run(lambda s: {v.customer_id: v.start_at for v in s.exec(select(Visit))})
     wang, zhao = await customer_named(h, "王总"), await customer_named(h, "赵总")
     assert visits[wang.id] == datetime(2026, 11, 27, 2, 0) and visits[zhao.id] == datetime(2026, 11, 27, 1, 0)
@@ -388,3 +390,25 @@ async def test_pilot_switched_with_modules_is_reported_with_its_sample(bot):
     assert "模块 pre_quote 关闭（试点：销售一部；对照：销售二部" in text
     assert "方案报价：太早，无法判断（n=0/0，每组至少 8 个）" in text
     assert "仅限经理" in (await h.send(rep, "/pilot"))[-1]["text"]
+
+
+async def test_english_rep_gets_english_reasons_plan_and_matrix(bot):
+    h = bot
+    admin = await h.make_admin()
+    manager = await h.join(await h.invite(admin, "manager"), "Wang")
+    rep = await h.join(await h.invite(manager), "Lee", language_code="en")
+    await h.send(rep, "/new")
+    for value in ("Mr Zhang", "East Precision Machinery Co", "13800138000"):
+        await h.send(rep, value)
+    created = (await h.send(rep, "Website form"))[-1]
+    card = (await h.press(rep, created, text="Mr Zhang"))[-1]
+    assert "Visit plan" in [b["text"] for b in buttons(card)][-2]
+    plan = (await h.press(rep, card, text="Visit plan"))[-1]
+    assert "Visit plan · Mr Zhang" in plan["text"] and "Proposed time" in plan["text"]
+    card = (await h.press(rep, plan, text="Back to the card"))[-1]
+    confirm = await h.press(rep, card, text="Lost")
+    ask = await h.press(rep, confirm[-1], text="Confirm lost")
+    assert "Why was it lost?" in ask[-1]["text"]
+    assert [b["text"] for b in buttons(ask[-1])][0] == "Price too high"
+    assert "Competitor matrix" in (await h.send(rep, "/matrix"))[-1]["text"]
+    assert h.tg.rejected() == []
