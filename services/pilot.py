@@ -105,25 +105,30 @@ def compare(session: Session, config: Config, module: str, pilot: list[Team], ot
             now: datetime, window_days: int = WINDOW_DAYS) -> PilotImpact:
     start = now - timedelta(days=window_days)
     pilot_ids = {t.id for t in pilot}
-    team_of = dict(session.execute(select(Customer.id, Customer.team_id).where(
-        Customer.team_id.in_([t.id for t in pilot + others]))).all())
-    created = dict(session.execute(select(Customer.id, Customer.created_at).where(Customer.id.in_(list(team_of)))).all()) \
-        if team_of else {}
-    changes = list(session.exec(select(StageChange).where(StageChange.customer_id.in_(list(team_of)), StageChange.at < now)
-                                .order_by(StageChange.customer_id, StageChange.at, StageChange.id))) if team_of else []
+    # Only deals that left one of these stages within the window matter; their whole path gives the entry times.
+    relevant = (select(StageChange.customer_id).join(Customer, Customer.id == StageChange.customer_id)
+                .where(Customer.team_id.in_([t.id for t in pilot + others]), StageChange.from_stage.in_(stages),
+                       StageChange.at >= start, StageChange.at < now))
+    team_of, created = {}, {}
+    for cid, team_id, created_at in session.execute(select(Customer.id, Customer.team_id, Customer.created_at)
+                                                    .where(Customer.id.in_(relevant))):
+        team_of[cid], created[cid] = team_id, created_at
+    changes = session.execute(select(StageChange.customer_id, StageChange.from_stage, StageChange.to_stage, StageChange.at)
+                              .where(StageChange.customer_id.in_(relevant), StageChange.at < now)
+                              .order_by(StageChange.customer_id, StageChange.at, StageChange.id)).all()
     groups = {s: (Group(), Group()) for s in stages}
     entered: dict[tuple[int, str], datetime] = {}
-    for ch in changes:
-        if ch.from_stage in groups and ch.at >= start:
-            group = groups[ch.from_stage][0 if team_of[ch.customer_id] in pilot_ids else 1]
-            if ch.to_stage == "lost":
+    for cid, from_stage, to_stage, at in changes:
+        if from_stage in groups and at >= start:
+            group = groups[from_stage][0 if team_of[cid] in pilot_ids else 1]
+            if to_stage == "lost":
                 group.lost += 1
             else:
                 group.advanced += 1
-                began = entered.get((ch.customer_id, ch.from_stage)) or created.get(ch.customer_id)
+                began = entered.get((cid, from_stage)) or created.get(cid)
                 if began is not None:
-                    group.days.append((ch.at - began).total_seconds() / 86400)
-        if ch.to_stage not in ("won", "lost"):
-            entered[(ch.customer_id, ch.to_stage)] = ch.at
+                    group.days.append((at - began).total_seconds() / 86400)
+        if to_stage not in ("won", "lost"):
+            entered[(cid, to_stage)] = at
     return PilotImpact(module, [t.name for t in pilot], [t.name for t in others],
                        [StageImpact(s, *groups[s]) for s in stages], config.coaching.pilot_min_sample)
