@@ -111,11 +111,15 @@ def escalations(session: Session, config: Config, team_ids: list[int], now: date
     progress = type_coerce(func.coalesce(last_step, Customer.stage_entered_at), DateTime).label("progress")
     cutoff = case(*[(Customer.stage == sid, cut) for sid, cut in cutoffs.items()], else_=None)
     entered_long_ago = or_(*[and_(Customer.stage == sid, Customer.stage_entered_at <= cut) for sid, cut in cutoffs.items()])
-    rank = func.row_number().over(partition_by=Customer.team_id, order_by=[progress, Customer.id]).label("rn")
-    total = func.count().over(partition_by=Customer.team_id).label("n")
-    inner = (select(Customer.team_id, Customer.id, Customer.name, Customer.owner_id, Customer.stage, progress, rank, total)
-             .where(Customer.team_id.in_(team_ids), Customer.status == "open", Customer.invalid == False,  # noqa: E712
-                    entered_long_ago, progress <= cutoff).subquery())
+    # Progress is computed once per candidate (innermost query), then filtered and ranked on that column.
+    base = (select(Customer.team_id, Customer.id, Customer.name, Customer.owner_id, Customer.stage,
+                   cutoff.label("cutoff"), progress)
+            .where(Customer.team_id.in_(team_ids), Customer.status == "open", Customer.invalid == False,  # noqa: E712
+                   entered_long_ago).subquery())
+    rank = func.row_number().over(partition_by=base.c.team_id, order_by=[base.c.progress, base.c.id]).label("rn")
+    total = func.count().over(partition_by=base.c.team_id).label("n")
+    inner = (select(base.c.team_id, base.c.id, base.c.name, base.c.owner_id, base.c.stage, base.c.progress, rank, total)
+             .where(base.c.progress <= base.c.cutoff).subquery())
     out: dict[int, tuple[int, list[Escalated]]] = {t: (0, []) for t in team_ids}
     for team_id, cid, name, owner_id, stage, at, _rn, n in session.execute(
             select(inner).where(inner.c.rn <= limit).order_by(inner.c.team_id, inner.c.rn)):
