@@ -126,7 +126,7 @@ def compare(session: Session, config: Config, module: str, pilot: list[Team], ot
             else:
                 group.advanced += 1
                 began = entered.get((cid, from_stage)) or created.get(cid)
-                if began is not None:
+                if began is not None and began <= at:  # an inconsistent history (exit before entry) is not a duration
                     group.days.append((at - began).total_seconds() / 86400)
         if to_stage not in ("won", "lost"):
             entered[(cid, to_stage)] = at

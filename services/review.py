@@ -83,7 +83,8 @@ def step_key(config: Config, stage_id: str, item_id: str = "") -> str:
     return key + (f' › [[stages.checklist]] id="{item_id}"' if item_id else "")
 
 
-def build(session: Session, config: Config, team_id: int, now: datetime) -> Review:
+def build(session: Session, config: Config, team_id: int, now: datetime, pilots: list | None = None) -> Review:
+    """The team's review; ``pilots`` (services.pilot.impacts) is the same for every team and may be passed in."""
     start = now - timedelta(days=config.coaching.review_window_days)
     min_sample = config.coaching.min_sample
     moves = list(session.exec(select(StageChange).join(Customer, Customer.id == StageChange.customer_id).where(
@@ -141,8 +142,10 @@ def build(session: Session, config: Config, team_id: int, now: datetime) -> Revi
             by_comp[(loss.competitor, reason)] += 1
     review = Review(start, now, steps, flag_list, by_stage, by_comp, len(lost_changes), stalls, [], min_sample)
     review.suggestions = suggest(config, review)
-    from services import pilot as pilot_svc
-    review.pilots = pilot_svc.impacts(session, config, now)
+    if pilots is None:
+        from services import pilot as pilot_svc
+        pilots = pilot_svc.impacts(session, config, now)
+    review.pilots = pilots
     return review
 
 
