@@ -14,6 +14,8 @@ COMMANDS.update({
 TEXTS.update({
     "btn_back_card": {"zh": "« 返回客户卡", "en": "« Back to the card"},
     "btn_skip": {"zh": "跳过", "en": "Skip"},
+    "note_dropped": {"zh": "这段文字太长（{n} 字，备注最多 {max} 字），没有作为备注保存；已记录的内容不受影响。如果是聊天记录，请再发一次。",
+                     "en": "That text is too long for a note ({n} characters, {max} at most) and was not saved as one; what was recorded stays. If it was a chat to analyse, send it again."},
     # --- lost reasons ----------------------------------------------------------------------------
     "lost_ask_reason": {"zh": "已将 <b>{name}</b> 标记为丢单。\n丢单原因是？", "en": "<b>{name}</b> marked as lost.\nWhy was it lost?"},
     "lost_ask_competitor": {"zh": "客户选了哪家竞品？（不清楚可跳过）", "en": "Which competitor won it? (skip if unknown)"},

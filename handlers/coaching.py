@@ -131,10 +131,10 @@ async def _ask_note(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Us
 @step("lost_note")
 async def lost_note(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, prompt: Prompt, text: str) -> None:
     core = core_of(context)
-    if len(text) > lost_svc.MAX_NOTE:
-        await reply(update, t("too_long", user.language, n=len(text), max=lost_svc.MAX_NOTE))
-        return
     clear_prompt(context)
+    if len(text) > lost_svc.MAX_NOTE:  # likely a paste meant for something else: the loss stays recorded without it
+        await reply(update, t("note_dropped", user.language, n=len(text), max=lost_svc.MAX_NOTE))
+        return
     cid = prompt.data["customer_id"]
     await core.db.run(lost_svc.set_note, core.config, user, cid, text, core.clock.now())
     await _lost_summary(update, context, user, cid, edit=False)
@@ -221,10 +221,10 @@ async def on_sop_flag(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
 @step("sop_note")
 async def sop_note(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, prompt: Prompt, text: str) -> None:
     core = core_of(context)
-    if len(text) > fb_svc.MAX_NOTE:
-        await reply(update, t("too_long", user.language, n=len(text), max=fb_svc.MAX_NOTE))
-        return
     clear_prompt(context)
+    if len(text) > fb_svc.MAX_NOTE:  # likely a paste meant for something else: the flag stays recorded without it
+        await reply(update, t("note_dropped", user.language, n=len(text), max=fb_svc.MAX_NOTE))
+        return
     await core.db.run(fb_svc.add_note, user, prompt.data["feedback_id"], text)
     await reply(update, t("sop_thanks", user.language), InlineKeyboardMarkup([_back(prompt.data["customer_id"], user.language)]))
 

@@ -324,6 +324,12 @@ async def test_sop_feedback_in_two_taps_reaches_the_manager_only_in_the_weekly_r
     assert "已记录反馈：「核实联系人与电话」· 说不清" in saved[-1]["text"]
     thanks = await h.send(li, "电话是总机，核实到哪一级算完成？")
     assert "谢谢反馈" in thanks[-1]["text"]
+    # A long text while a note is awaited (a chat pasted for analysis) is not taken as the note.
+    card = await reopen(h, li, "张总")
+    menu = await h.press(li, card, text="SOP反馈")
+    await h.press(li, menu[-1], text="2 没用")
+    dropped = await h.send(li, "备" * 400)
+    assert "没有作为备注保存" in dropped[-1]["text"]
     # 陈 flags the same step without a note (Skip), and once more on another customer.
     for name, company, phone in (("王总", "蓝海物流有限公司", "13700137000"), ("赵总", "智学教育科技有限公司", "13900139000")):
         c = await open_card(h, chen, await add_customer(h, chen, name, company, phone), name)
@@ -331,14 +337,14 @@ async def test_sop_feedback_in_two_taps_reaches_the_manager_only_in_the_weekly_r
         saved = await h.press(chen, menu[-1], text="1 说不清")
         await h.press(chen, saved[-1], text="跳过")
     rows = await h.core.db.run(lambda s: [(f.item_id, f.kind, f.note) for f in s.exec(select(SopFeedback).order_by(SopFeedback.id))])
-    assert rows == [("verify_contact", "unclear", "电话是总机，核实到哪一级算完成？"),
+    assert rows == [("verify_contact", "unclear", "电话是总机，核实到哪一级算完成？"), ("tag_source", "useless", ""),
                     ("verify_contact", "unclear", ""), ("verify_contact", "unclear", "")]
     assert len(h.chat_messages(manager)) == manager_before, "a flag never pings the manager"
     # A forged flag on an item that is not in the customer's stage is refused and stores nothing.
     from core.callbacks import SopFlag
     zhang = await customer_named(h, "张总")
-    await h.press(li, card, data=SopFlag(zhang.id, "c", "payment_confirmed").encode(), validate=False)
-    assert await h.core.db.run(lambda s: len(s.exec(select(SopFeedback)).all())) == 3
+    await h.press(li, await reopen(h, li, "张总"), data=SopFlag(zhang.id, "c", "payment_confirmed").encode(), validate=False)
+    assert await h.core.db.run(lambda s: len(s.exec(select(SopFeedback)).all())) == 4
     # Friday 17:00: the weekly 复盘 arrives, with the flags, the note and the key to edit.
     await h.run_schedule(datetime(2026, 11, 27, 9, 0))
     reviews = [m for m in h.chat_messages(manager) if "每周复盘" in (m.get("text") or "")]
