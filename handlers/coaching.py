@@ -15,7 +15,7 @@ from core.callbacks import LostWhy, MatrixPick, OpenCard, SopFlag, VisitAct, dec
 from core.texts import esc, t, tp
 from handlers import matrix, views, visits
 from handlers.common import core_of, member_only, reply, safe_answer, show
-from handlers.matrix import paste_competitors  # noqa: F401  (the hook handlers/paste.py calls)
+from handlers.matrix import business_competitors, paste_competitors  # noqa: F401  (hooks for paste.py, business.py)
 from handlers.prompts import Prompt, clear_prompt, set_prompt, step
 from services import competitors as comp_svc
 from services import customers as cust_svc

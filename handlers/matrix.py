@@ -128,3 +128,18 @@ async def paste_competitors(core, user: User, customer_id: int, text: str, analy
                script=c.counter_scripts[0] if c.counter_scripts else t("matrix_no_script", user.language))
              for c in found if c is not None]
     return ("\n" + "\n".join(lines)) if lines else ""
+
+
+def _business_competitors(session, core, user: User, customer_id: int, text: str, objections: list[str]):
+    customer = cust_svc.get_for(session, user, customer_id)
+    if customer is None:
+        return []
+    return comp_svc.record_mentions(session, core.config, customer, text, "business", core.clock.now(),
+                                    user_id=user.id, objections=objections, once=True)
+
+
+async def business_competitors(core, user: User, customer_id: int, transcript: str, analysis) -> None:
+    """A Telegram Business chat is re-read on every message: each competitor it names is recorded once."""
+    if core.config.competitors:
+        await core.db.run(_business_competitors, core, user, customer_id, transcript,
+                          [o.id for o in getattr(analysis, "objections", [])])

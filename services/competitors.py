@@ -34,9 +34,14 @@ def mentioned(config: Config, text: str) -> list[str]:
 
 
 def record_mentions(session: Session, config: Config, customer: Customer, text: str, source: str, now: datetime,
-                    user_id: int | None = None, objections: list[str] | None = None) -> list[str]:
-    """Store one mention per competitor named in ``text``; returns their ids."""
+                    user_id: int | None = None, objections: list[str] | None = None, once: bool = False) -> list[str]:
+    """Store one mention per competitor named in ``text``; returns their ids.  ``once``: skip competitors
+    already recorded for this customer from this source (a chat re-read on every new message)."""
     found = mentioned(config, text)
+    if once and found:
+        seen = set(session.exec(select(CompetitorMention.competitor).where(
+            CompetitorMention.customer_id == customer.id, CompetitorMention.source == source)))
+        found = [c for c in found if c not in seen]
     for comp_id in found:
         session.add(CompetitorMention(customer_id=customer.id, team_id=customer.team_id, competitor=comp_id,
                                       source=source, objections=list(objections or [])[:10], user_id=user_id, at=now))

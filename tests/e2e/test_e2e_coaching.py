@@ -418,3 +418,24 @@ async def test_english_rep_gets_english_reasons_plan_and_matrix(bot):
     assert [b["text"] for b in buttons(ask[-1])][0] == "Price too high"
     assert "Competitor matrix" in (await h.send(rep, "/matrix"))[-1]["text"]
     assert h.tg.rejected() == []
+
+
+async def test_business_chat_naming_a_competitor_is_recorded_once(bot):
+    import asyncio
+
+    async def call(value):
+        return await value if asyncio.iscoroutine(value) else value
+    h = bot
+    _, _, (rep,) = await h.team(reps=1)
+    await add_customer(h, rep, "张总", "华东精密机械有限公司", "13800138000")
+    customer_user = h.user("张总")
+    conn = await call(h.tg.business_connect(rep["id"]))
+    await h.settle(conn["update_id"])
+    await h.press(rep, h.chat_messages(rep)[-1], text="允许")
+    conn_id = conn["business_connection"]["id"]
+    for text in ("你们价格有点贵，小云便宜多了", "我再考虑一下", "报价单发我看看"):
+        await h.settle((await call(h.tg.business_message(conn_id, customer_user, text)))["update_id"])
+    mentions = await h.core.db.run(lambda s: [(m.competitor, m.source) for m in s.exec(select(CompetitorMention))])
+    assert mentions == [("xiaoyun", "business")], "the chat is re-read on each message; the mention counts once"
+    card = await reopen(h, rep, "张总")
+    assert "⚔️ 竞品 小云销售助手 应对话术" in card["text"]
