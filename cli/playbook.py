@@ -1,15 +1,17 @@
-"""`salesbot playbook export|import` (versions as TOML files; import creates a draft) and `salesbot console-link`."""
+"""`salesbot playbook export|import` (versions as TOML files; import creates a draft), `salesbot playbook
+templates|init` (a new deployment from an industry template) and `salesbot console-link`."""
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
 
-from core.config import Settings, load_config
+from core.config import ConfigError, Settings, load_config
 
 
 def register(sub) -> None:
-    pb = sub.add_parser("playbook", help="export a playbook version as TOML, or import a TOML file as a draft")
+    pb = sub.add_parser("playbook", help="export a playbook version as TOML, import a TOML file as a draft, or start "
+                                         "a new deployment from an industry template")
     pb_sub = pb.add_subparsers(dest="playbook_action", required=True)
     exp = pb_sub.add_parser("export", help="write a version (default: the one every team runs) as TOML")
     exp.add_argument("-o", "--output", help="file to write (default: stdout)")
@@ -18,6 +20,13 @@ def register(sub) -> None:
     imp = pb_sub.add_parser("import", help="load a TOML file as a new draft: validated and diffed, not published")
     imp.add_argument("file")
     imp.set_defaults(fn=cmd_import)
+    listing = pb_sub.add_parser("templates", help="list the shipped industry templates")
+    listing.set_defaults(fn=cmd_templates)
+    init = pb_sub.add_parser("init", help="write a template as the playbook of a new deployment (never overwrites)")
+    init.add_argument("--template", required=True, help="a shipped template name, or a path to a .toml file")
+    init.add_argument("--output", default="config.toml", help="file to write (default: config.toml)")
+    init.add_argument("--team", help="the team's name in [team]")
+    init.set_defaults(fn=cmd_init)
     link = sub.add_parser("console-link", help="print a signed local link to the console for a member (browser testing)")
     link.add_argument("telegram_id", type=int)
     link.add_argument("--base", help="server address (default: http://[telegram] listen_host:listen_port)")
@@ -81,3 +90,29 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"  ✘ {error['path'] or '(file)'}: {error['message']}")
     print("publish it from the console (看板 → 流程配置)" if view["valid"] else "fix the errors above, then import again")
     return 0 if view["valid"] else 1
+
+
+def cmd_templates(args: argparse.Namespace) -> int:
+    from core import templates
+    for name in templates.names():
+        _, config = templates.load(name)
+        print(f"{name}: {len(config.stages)} stages — " + " → ".join(s.name for s in config.stages))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from core import templates
+    target = Path(args.output)
+    try:
+        config = templates.init(args.template, target, args.team)
+    except FileExistsError:
+        print(f"{target} already exists and was not changed. To review a template against a running deployment, "
+              f"write a draft instead: salesbot playbook init --template {args.template} --output config.draft.toml",
+              file=sys.stderr)
+        return 1
+    except ConfigError as exc:
+        print(f"Template error (nothing was written):\n{exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {target}: {len(config.stages)} stages, {len(config.competitors)} competitor placeholders, "
+          f"team {config.team.name}. Next: edit it, then `salesbot check-config {target}`.")
+    return 0

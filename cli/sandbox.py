@@ -179,7 +179,7 @@ class Sandbox:
         sender = self.app.bot_data["sender"]
         sender.wake()
         deadline = asyncio.get_running_loop().time() + timeout
-        while await self.core.db.run(pending_count) > 0:
+        while await self.core.db.run(pending_count, self.clock.now()) > 0:
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError("outbox not drained")
             await asyncio.sleep(0.05)

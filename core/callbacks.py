@@ -263,3 +263,33 @@ class AssistAsk(CallbackData, prefix="ai"):
     """On an analysis card: sum (five-line summary) | rep (three reply drafts)."""
     token: str
     kind: str
+
+# --- coaching (issue 16) -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LostWhy(CallbackData, prefix="lw"):
+    """After a lost exit: r = reason (index into lost_reasons), c = competitor (index, -1 none), n = skip the note."""
+    customer_id: int
+    step: str
+    index: int
+
+
+@dataclass(frozen=True)
+class SopFlag(CallbackData, prefix="sf"):
+    """一线反馈 on a checklist item: kind o = open the menu, u = 没用, m = 缺一步, c = 说不清, s = skip the note."""
+    customer_id: int
+    kind: str
+    item_id: str = ""
+
+
+@dataclass(frozen=True)
+class VisitAct(CallbackData, prefix="vs"):
+    """plan (customer id) · ok = schedule it · went / miss (visit id)."""
+    action: str
+    ref: int
+
+
+@dataclass(frozen=True)
+class MatrixPick(CallbackData, prefix="mx"):
+    """The competitor matrix: one competitor's detail (index), the image (-1) or the table again (-2)."""
+    index: int

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -86,6 +86,9 @@ class Stage(_Strict):
     advance_points: int = Field(default=0, ge=0, le=1000)
     # Keywords in a free-text update that hint at this stage ("已报价" → quote).
     hints: list[str] = []
+    # Coaching (issue 16): a deal with no progress (stage move or checklist step) for this many days is
+    # flagged on the rep's card; unset = expected_days. [coaching] escalate_after_days later it reaches the digest.
+    stall_days: int | None = Field(default=None, ge=1, le=365)
 
     _ident = field_validator("id")(classmethod(lambda cls, v: _check_ident(v)))
 
@@ -669,6 +672,105 @@ class AssistantSettings(_Strict):
             raise ValueError("the only placeholder allowed is {scripts} (write {{ and }} for literal braces)") from None
         return v
 
+# --- coaching (issue 16): lost reasons, competitors, stalls, visits, the weekly review -------------------
+
+def _clean_text(value: str) -> str:
+    value = value.strip()
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+ShortText = Annotated[str, Field(min_length=1, max_length=40)]
+LongText = Annotated[str, Field(max_length=300)]
+
+
+class LostReason(_Strict):
+    id: str
+    label: str = Field(min_length=1, max_length=24)   # a button label
+    label_en: str = Field(default="", max_length=40)
+
+    _ident = field_validator("id")(classmethod(lambda cls, v: _check_ident(v)))
+    _text = field_validator("label", "label_en")(classmethod(lambda cls, v: _clean_text(v)))
+
+
+class Competitor(_Strict):
+    id: str
+    name: str = Field(min_length=1, max_length=40)
+    # Other spellings a rep or customer uses ("金蝶", "Kingdee", "金蝶云"); matched case-insensitively.
+    aliases: list[ShortText] = Field(default=[], max_length=20)
+    positioning: LongText = ""
+    price_level: Literal["low", "mid", "high"] = "mid"
+    strengths: list[LongText] = Field(default=[], max_length=10)
+    weaknesses: list[LongText] = Field(default=[], max_length=10)
+    counter_scripts: list[Annotated[str, Field(min_length=1, max_length=500)]] = Field(default=[], max_length=5)
+
+    _ident = field_validator("id")(classmethod(lambda cls, v: _check_ident(v)))
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        v = _clean_text(v)
+        if not v:
+            raise ValueError("expected a name")
+        return v
+
+    @field_validator("positioning")
+    @classmethod
+    def _positioning(cls, v: str) -> str:
+        return _clean_text(v)
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, v: list[str]) -> list[str]:
+        cleaned = [_clean_text(a) for a in v]
+        if any(len(a) < 2 for a in cleaned):
+            raise ValueError("each alias needs at least 2 characters (a single character matches too much)")
+        return cleaned
+
+    def names(self) -> list[str]:
+        """Every spelling that attributes a mention to this competitor."""
+        return [self.name, *self.aliases]
+
+
+class CoachingSettings(_Strict):
+    # A stalled deal (see stages.stall_days) reaches the manager's digest this many days after the rep's flag.
+    escalate_after_days: int = Field(default=3, ge=0, le=90)
+    # The weekly 复盘 for managers: day, time, how far back it looks, and the sample below which it warns.
+    review_day: str = "fri"
+    review_time: str = "17:00"
+    review_window_days: int = Field(default=7, ge=1, le=90)
+    min_sample: int = Field(default=5, ge=1, le=1000)
+    # Visit plans: length of a visit, the reminder before it and the check-in after it.
+    visit_minutes: int = Field(default=60, ge=10, le=8 * 60)
+    visit_remind_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    checkin_after_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    # A pilot's impact is "too early to tell" while either group has fewer deals than this.
+    pilot_min_sample: int = Field(default=8, ge=2, le=10000)
+
+    @field_validator("review_day")
+    @classmethod
+    def _day(cls, v: str) -> str:
+        if v not in WEEKDAYS:
+            raise ValueError(f"expected one of {', '.join(WEEKDAYS)}")
+        return v
+
+    @field_validator("review_time")
+    @classmethod
+    def _time(cls, v: str) -> str:
+        return _check_time(v)
+
+
+DEFAULT_LOST_REASONS = [
+    LostReason(id="price", label="价格太高", label_en="Price too high"),
+    LostReason(id="competitor", label="选了竞品", label_en="Chose a competitor"),
+    LostReason(id="no_budget", label="没有预算", label_en="No budget"),
+    LostReason(id="no_decision", label="决策搁置", label_en="No decision"),
+    LostReason(id="fit", label="产品不匹配", label_en="Product does not fit"),
+    LostReason(id="unreachable", label="联系不上", label_en="Unreachable"),
+    LostReason(id="other", label="其他", label_en="Other"),
+]
+
 
 class Config(_Strict):
     team: TeamSettings = TeamSettings()
@@ -702,6 +804,29 @@ class Config(_Strict):
     privacy: PrivacySettings = PrivacySettings()
     speech: SpeechSettings = SpeechSettings()
     assistant: AssistantSettings = AssistantSettings()
+    # Coaching (issue 16): all optional, so an older playbook still loads.
+    lost_reasons: list[LostReason] = DEFAULT_LOST_REASONS
+    competitors: list[Competitor] = Field(default=[], max_length=30)
+    coaching: CoachingSettings = CoachingSettings()
+
+    @model_validator(mode="after")
+    def _coaching_coherent(self) -> "Config":
+        if not 1 <= len(self.lost_reasons) <= 12:
+            raise ValueError("lost_reasons: expected 1 to 12 reasons (each becomes a button)")
+        ids = [r.id for r in self.lost_reasons]
+        if len(set(ids)) != len(ids):
+            raise ValueError("lost_reasons: duplicate reason id")
+        ids = [c.id for c in self.competitors]
+        if len(set(ids)) != len(ids):
+            raise ValueError("competitors: duplicate competitor id")
+        seen: dict[str, str] = {}
+        for comp in self.competitors:
+            for name in comp.names():
+                key = name.casefold().replace(" ", "")
+                if key in seen and seen[key] != comp.id:
+                    raise ValueError(f"competitors: {name!r} is a name or alias of both {seen[key]!r} and {comp.id!r}")
+                seen[key] = comp.id
+        return self
 
     @model_validator(mode="after")
     def _ingest_coherent(self) -> "Config":
@@ -814,6 +939,17 @@ class Config(_Strict):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.team.timezone)
+
+    def stall_limit(self, stage_id: str) -> int | None:
+        """Days without progress after which a deal in this stage counts as stalled."""
+        stage = self.stage(stage_id)
+        return None if stage is None else (stage.stall_days or stage.expected_days)
+
+    def competitor(self, competitor_id: str) -> "Competitor | None":
+        return next((c for c in self.competitors if c.id == competitor_id), None)
+
+    def lost_reason(self, reason_id: str) -> "LostReason | None":
+        return next((r for r in self.lost_reasons if r.id == reason_id), None)
 
     def objection_scripts(self) -> dict[str, str]:
         """Objection id -> the scripted answer the analysis suggests."""

@@ -383,6 +383,7 @@ import core.texts_team  # noqa: E402,F401  (team boundaries: invites, access end
 import core.texts_voice  # noqa: E402,F401  (voice notes, call recordings, the AI assistant)
 import core.texts_console  # noqa: E402,F401  (the manager's console: the Mini App's words, its buttons)
 import core.texts_intake  # noqa: E402,F401  (intake texts: number and input checks)
+import core.texts_coaching  # noqa: E402,F401  (coaching texts: lost reasons, competitors, visits, SOP feedback, review)
 
 
 TEXTS.update({

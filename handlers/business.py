@@ -8,7 +8,7 @@ from telegram.ext import BusinessConnectionHandler, CallbackQueryHandler, Comman
 
 from core.callbacks import BizConsent, BizLinkChat, decode
 from core.texts import Raw, t, tp
-from handlers import views
+from handlers import coaching, views
 from handlers.common import core_of, in_flight, member_only, reply, safe_answer, show
 from services import business as biz
 from services import intel
@@ -101,6 +101,7 @@ async def analyse_chat(context: ContextTypes.DEFAULT_TYPE, user: User, chat, tra
     customer = await core.db.run(intel.record_analysis, core, user, chat.customer_id, analysis)
     if customer is None:
         return
+    await coaching.business_competitors(core, user, customer.id, transcript, analysis)  # issue 16
     changed = await core.db.run(biz.note_result, chat, analysis.level, [o.id for o in analysis.objections])
     if not changed:
         return

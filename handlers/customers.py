@@ -7,7 +7,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 from core.callbacks import CardAction, DupDecision, OpenCard, Page, decode
 from core.clock import local_to_utc, to_local
 from core.texts import Raw, esc, t, tp
-from handlers import views
+from handlers import coaching, views
 from handlers.common import MAX_INPUT_CHARS, core_of, member_only, plain_text, reply, safe_answer, show
 from handlers.prompts import Prompt, clear_prompt, set_prompt, step
 from services import brief as brief_svc
@@ -171,7 +171,11 @@ async def render_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
     text = views.card_text(view, config, user.language, rep_name=user.name, team_name=core.config.team.name)
     if notice:
         text = f"{notice}\n\n{text}"
-    await show(update, text, views.card_keyboard(view, user.language))
+    markup = views.card_keyboard(view, user.language)
+    # Coaching (issue 16): the stall flag and competitor counter-scripts; visit plan and SOP feedback buttons.
+    text += await coaching.card_addendum(core, user, customer_id)
+    markup = coaching.card_row(markup, customer_id, user.language)
+    await show(update, text, markup)
 
 
 def _card_for(session, user: User, customer_id: int, core) -> brief_svc.CardView | None:
@@ -268,7 +272,7 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
             await safe_answer(query, t("not_yours", lang), alert=True)
             return
         await safe_answer(query)
-        await show(update, t("lost_done", lang, name=customer.name))
+        await coaching.after_lost(update, context, user, customer)  # asks for the reason (issue 16)
     elif action == "fill":
         await safe_answer(query)
         field = data.arg

@@ -10,9 +10,10 @@ from telegram.error import TelegramError
 
 from core.texts import COMMANDS, tp
 
-REP_MENU = ["today", "customers", "new", "log", "stage", "meeting", "owner", "pool", "me", "board", "shop", "business", "help", "cancel"]
-MANAGER_MENU = ["today", "customers", "new", "owner", "pool", "digest", "invite", "team", "audit", "modules", "board", "me", "shop",
-                "import", "export", "help", "cancel"]
+REP_MENU = ["today", "customers", "new", "log", "stage", "visit", "meeting", "owner", "pool", "matrix", "me", "board", "shop",
+            "business", "help", "cancel"]
+MANAGER_MENU = ["today", "customers", "new", "owner", "pool", "digest", "review", "matrix", "pilot", "invite", "team", "audit",
+                "modules", "board", "me", "shop", "import", "export", "help", "cancel"]
 
 
 def menu_for(role: str, lang: str) -> list[BotCommand]:

@@ -15,7 +15,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, fil
 
 from core.callbacks import PickCustomer, PickSpeaker, decode
 from core.texts import Raw, esc, t, tp
-from handlers import views
+from handlers import coaching, views
 from handlers.assist import assist_row
 from handlers.common import core_of, in_flight, member_only, reply, safe_answer, show
 from handlers.prompts import dispatch_prompt
@@ -174,8 +174,9 @@ async def analyse_for(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
     if customer is None:
         await show(update, t("not_yours", user.language))
         return
+    extra = await coaching.paste_competitors(core, user, customer.id, entry["text"], analysis)  # issue 16
     rows = [row for row in (assist_row(context, user, token, entry["text"], analysis, customer.name),) if row]
-    await show(update, render_analysis(analysis, customer.name, user.language),
+    await show(update, render_analysis(analysis, customer.name, user.language) + extra,
                InlineKeyboardMarkup(rows) if rows else None)
 
 

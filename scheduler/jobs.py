@@ -47,6 +47,8 @@ JOBS: list[JobSpec] = [
             "scheduler.boards:daily_board_job"),
     JobSpec("leaderboard_weekly", lambda c: c.schedule.leaderboard_weekly_time, lambda c: [c.schedule.leaderboard_weekly_day],
             "scheduler.boards:weekly_board_job"),
+    JobSpec("weekly_review", lambda c: c.coaching.review_time, lambda c: [c.coaching.review_day],
+            "scheduler.coaching:review_job"),  # the managers' weekly 复盘 (issue 16)
     # Connectors (scheduler/connectors.py): one spec per connector and hour; an hour the connector
     # does not run has no days, so it never comes due (ERP daily "02:00", chat archive "hourly:05").
     *[JobSpec(f"connector_{name}_{hour:02d}", lambda c, n=name, h=hour: c.connectors[n].slot_time(h),

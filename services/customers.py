@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, or_
 from sqlmodel import Session, select
 
 from core.config import BUILTIN_FIELDS, Config
+from services import competitors
 from services import points as points_svc
 from services.quality import (FieldProblem, FieldRejected, clean_field, company_core, company_match, completeness,
                               missing_fields, normalize_phone, similarity)
@@ -331,6 +332,7 @@ def log_followup(session: Session, config: Config, actor: User, customer: Custom
     session.flush()
     points_svc.award(session, actor, "followup_logged", config.points.followup_logged, config, now,
                      evidence_type="activity", evidence_id=activity.id)
+    competitors.record_mentions(session, config, customer, text, "followup", now, user_id=actor.id)  # issue 16
     return activity
 
 

@@ -21,6 +21,7 @@ from core.texts import Raw, esc, t, tp
 from services import incentives as inc
 from services import outbox
 from services import team as team_svc
+from services import stalls as stall_svc
 from storage.models import Activity, Customer, PointsEntry, SpotCheck, Team, User
 from storage.models_incentives import AntiCheatFlag, Redemption
 
@@ -131,6 +132,8 @@ class TeamDigest:
     new_blocked: int = 0
     people: list[tuple[str, str, int, str]] = field(default_factory=list)  # kind, name, customers moved, team
 
+    escalated: list = field(default_factory=list)  # services.stalls.Escalated, the longest idle (issue 16)
+    escalated_total: int = 0
 
     @property
     def activity_total(self) -> int:
@@ -140,6 +143,7 @@ class TeamDigest:
     def nothing_new(self) -> bool:
         return not (self.activity_total or self.spot_flags or self.cheat_flags or self.pending or self.new_blocked
                     or self.people)
+                    or self.escalated)
 
 
 def yesterday_activity(session: Session, user_ids: list[int], start: datetime, end: datetime) -> dict[int, dict[str, int]]:
@@ -225,6 +229,7 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
         pending_total[team_id] = pending_total.get(team_id, 0) + n
     all_funnels = funnels(session, config, team_ids, now, lang)
     people = team_svc.people_changes(session, team_ids, y_start, now, lang)
+    escalated = stall_svc.escalations(session, config, team_ids, now, MAX_LIST)
     day = inc.local_date(config, now)
     out = {}
     for t in team_ids:
@@ -240,6 +245,7 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
             pending_total=pending_total.get(t, 0), blocked=[u.name for u in blocked],
             new_blocked=sum(1 for u in blocked if u.blocked_at and u.blocked_at >= y_start),
             people=people.get(t, []))
+            escalated=escalated[t][1], escalated_total=escalated[t][0])
     return out
 
 
@@ -315,6 +321,12 @@ def digest_text(config: Config, d: TeamDigest, team_name: str, lang: str) -> str
         out.append(t("digest_people", lang, items=Raw(items)))
     if d.blocked:
         out.append(t("digest_blocked", lang, names="、".join(d.blocked[:20]), n=len(d.blocked)))
+    if d.escalated:
+        owners = {u.id: u.name for u in d.reps}
+        items = "；".join(f"{esc(s.name)}（{esc(owners.get(s.owner_id, '—'))}，{s.idle_days}"
+                         f"{'d' if lang == 'en' else '天'}）" for s in d.escalated[:MAX_LIST])
+        out.append(t("digest_stalled", lang, n=d.escalated_total, extra=config.coaching.escalate_after_days,
+                     items=Raw(items)))
     return join_lines(out)
 
 

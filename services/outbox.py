@@ -165,8 +165,12 @@ def skip_chat(session: Session, chat_id: int, reason: str) -> None:
                     .values(status="skipped", last_error=reason[:300], claimed_until=None))
 
 
-def pending_count(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(Outbox).where(Outbox.status.in_(OPEN))).one()
+def pending_count(session: Session, due_by: datetime | None = None) -> int:
+    """Rows still to send; with ``due_by``, only those due by then (not_before in the future is not pending yet)."""
+    query = select(func.count()).select_from(Outbox).where(Outbox.status.in_(OPEN))
+    if due_by is not None:
+        query = query.where(Outbox.next_attempt_at <= due_by)
+    return session.exec(query).one()
 
 
 def status_counts(session: Session) -> dict[str, int]:
