@@ -142,8 +142,7 @@ class TeamDigest:
     @property
     def nothing_new(self) -> bool:
         return not (self.activity_total or self.spot_flags or self.cheat_flags or self.pending or self.new_blocked
-                    or self.people)
-                    or self.escalated)
+                    or self.people or self.escalated)
 
 
 def yesterday_activity(session: Session, user_ids: list[int], start: datetime, end: datetime) -> dict[int, dict[str, int]]:
@@ -244,8 +243,7 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
             hot=hot[t], spot_flags=spot_flags[t], cheat_flags=cheat_flags[t], pending=pending[t],
             pending_total=pending_total.get(t, 0), blocked=[u.name for u in blocked],
             new_blocked=sum(1 for u in blocked if u.blocked_at and u.blocked_at >= y_start),
-            people=people.get(t, []))
-            escalated=escalated[t][1], escalated_total=escalated[t][0])
+            people=people.get(t, []), escalated=escalated[t][1], escalated_total=escalated[t][0])
     return out
 
 
