@@ -64,7 +64,8 @@ COMMANDS = {
     "new": ("新建客户", "Add a customer"),
     "log": ("记录跟进", "Log a follow-up"),
     "stage": ("推进阶段", "Move a customer's stage"),
-    "owner": ("查重：客户归属", "Who owns a customer"),
+    "dup": ("查重：客户归属（也可直接发「查重 名称」）", "Duplicate check: who owns a customer"),
+    "owner": ("客户归属（同 /dup）", "Who owns a customer (same as /dup)"),
     "pool": ("公海客户", "Team pool"),
     "me": ("我的积分与画像", "My points and profile"),
     "meeting": ("登记跨部门技术对接会", "Record a cross-department meeting"),
@@ -78,6 +79,8 @@ COMMANDS = {
     "export": ("导出客户表（经理）", "Export customers (managers)"),
     "help": ("帮助", "Help"),
     "cancel": ("取消当前操作", "Cancel"),
+    "bind": ("把排行榜绑定到本群（经理）", "Post leaderboards to this group (managers)"),
+    "unbind": ("解除本群绑定（经理）", "Stop posting to this group (managers)"),
 }
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -122,24 +125,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": ("<b>销售助手使用说明</b>\n"
                "/today 今日任务卡（每天早上自动推送）\n"
                "/customers 我的客户\n/new 新建客户 · /log 记录跟进 · /stage 推进阶段\n"
-               "/owner 或 /查重 查询客户归属 · /pool 公海\n"
+               "/dup 名称或电话 查询客户归属（也可直接发「查重 名称」）· /pool 公海\n"
                "/me 我的积分与能力画像 · /board 排行榜 · /shop 积分兑换\n"
-               "/meeting 客户 参会人/部门 登记跨部门技术对接会（+15 分）\n\n"
+               "/meeting 客户 参会人/部门 登记跨部门技术对接会（+15 分）\n"
+               "/business Telegram Business 授权 · /cancel 取消当前操作 · /help 本说明\n\n"
                "也可以直接发一句话，例如：<code>张总 已报价5万 下周二回访</code>\n"
                "或粘贴/转发与客户的聊天记录，我会分析购买意向和异议。"),
         "en": ("<b>Sales assistant</b>\n"
                "/today today's task cards (sent every morning)\n"
                "/customers my customers\n/new add a customer · /log log a follow-up · /stage move a stage\n"
-               "/owner who owns a customer · /pool team pool\n"
+               "/dup NAME-OR-PHONE who owns a customer · /pool team pool\n"
                "/me points and profile · /board leaderboard · /shop rewards\n"
-               "/meeting CUSTOMER attendee/department records a cross-department meeting\n\n"
+               "/meeting CUSTOMER attendee/department records a cross-department meeting\n"
+               "/business Telegram Business consent · /cancel stop the current step · /help this help\n\n"
                "You can also just write, e.g. <code>Zhang quoted 50k revisit next Tuesday</code>,\n"
                "or paste/forward a chat with a customer for intent and objection analysis."),
     },
     "help_manager_extra": {
-        "zh": ("\n\n<b>经理</b>：/invite 邀请销售 · /digest 团队日报 · /bind 在群里绑定排行榜\n"
+        "zh": ("\n\n<b>经理</b>：/invite 邀请销售 · /digest 团队日报 · /bind、/unbind 在群里绑定/解除排行榜\n"
                "/import 发送 Excel/CSV 导入客户（先预览再确认）· /export 导出客户表 · /modules SOP 模块试点"),
-        "en": ("\n\n<b>Managers</b>: /invite a rep · /digest team digest · /bind a group for leaderboards\n"
+        "en": ("\n\n<b>Managers</b>: /invite a rep · /digest team digest · /bind, /unbind a group for leaderboards\n"
                "/import send an Excel/CSV file (preview, then confirm) · /export customers · /modules pilot SOP modules"),
     },
     # --- errors ----------------------------------------------------------------
@@ -300,7 +305,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "log_next": {"zh": "下次跟进：{when}。", "en": "Next follow-up: {when}."},
     "usage_log": {"zh": "用法：/log 客户名 跟进内容", "en": "Usage: /log CUSTOMER what happened"},
     "usage_stage": {"zh": "用法：/stage 客户名", "en": "Usage: /stage CUSTOMER"},
-    "usage_owner": {"zh": "用法：/查重 公司名或电话", "en": "Usage: /owner COMPANY-OR-PHONE"},
+    "usage_owner": {"zh": "用法：/dup 公司名或电话（或直接发「查重 公司名」）", "en": "Usage: /dup COMPANY-OR-PHONE"},
     "no_match": {"zh": "没有找到名为「{q}」的客户。", "en": "No customer matches “{q}”."},
     "pick_customer": {"zh": "有几个客户匹配「{q}」，请选择：", "en": "Several customers match “{q}”; which one?"},
     # --- free text update -------------------------------------------------------------
@@ -379,6 +384,7 @@ TEXTS.update({
 
 import core.texts_ingest  # noqa: E402,F401  (ingestion texts: leads, connectors, /import, /export)
 import core.texts_incentives  # noqa: E402,F401  (incentives texts: points, /me, /board, /shop, digest, spot-checks)
+import core.texts_firstweek  # noqa: E402,F401  (first-week texts: invites, undo, quick-update gate, plain digests)
 
 
 TEXTS.update({

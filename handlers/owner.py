@@ -1,4 +1,4 @@
-"""/查重 (/owner): who owns a customer before anyone starts work; /pool and claiming."""
+"""/dup, /owner and 查重 …: who owns a customer before anyone starts work; /pool and claiming."""
 from __future__ import annotations
 
 from telegram import Update
@@ -76,9 +76,9 @@ async def on_claim(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Use
 
 
 HANDLERS = [
-    CommandHandler("owner", owner),
-    # Telegram commands are Latin-only, so 「/查重」 arrives as plain text.
-    MessageHandler(filters.ChatType.PRIVATE & filters.Regex(r"^/查重(\s|$)"), owner),
+    CommandHandler(["owner", "dup"], owner),
+    # Telegram commands are Latin-only: 「/查重 …」 and 「查重 …」 arrive as plain text (/dup is the menu's alias).
+    MessageHandler(filters.ChatType.PRIVATE & filters.Regex(r"^/?查重(\s|$)"), owner),
     CommandHandler("pool", pool),
     CallbackQueryHandler(on_claim, pattern=Claim.pattern()),
 ]

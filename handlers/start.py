@@ -49,7 +49,7 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User)
     created = await core.db.run(users_svc.create_invite, user, core.clock.now(), core.config.invites.ttl_hours, role)
     team = await core.db.run(users_svc.get_team, created.team_id)
     link = f"https://t.me/{core.bot_username}?start={created.code}"
-    await reply(update, t("invite_created", user.language, hours=core.config.invites.ttl_hours, link=link,
+    await reply(update, t("invite_created_manager" if role == "manager" else "invite_created", user.language, hours=core.config.invites.ttl_hours, link=link,
                           team=team.name if team else "—"))
 
 
