@@ -28,7 +28,37 @@ def lang_of(language_code: str | None) -> Lang:
 def t(key: str, lang: Lang = "zh", **values: Any) -> str:
     entry = TEXTS[key]
     template = entry.get(lang) or entry["zh"]
+    if lang == "en":
+        template, values = _plural(template, values)
     return template.format(**{k: esc(v) for k, v in values.items()})
+
+
+# English nouns after a count: "{n} customers" renders "1 customer" when n is 1.
+_SINGULAR = {"customers": "customer", "actions": "action", "days": "day", "hours": "hour", "attendees": "attendee",
+             "flags": "flag", "approvals": "approval", "rows": "row", "activities": "activity", "pts": "pt",
+             "points": "point", "times": "time", "characters": "character", "reminders": "reminder",
+             "awards": "award", "minutes": "minute", "seconds": "second", "items": "item", "leads": "lead",
+             "records": "record", "deals": "deal", "duplicates": "duplicate", "reps": "rep", "moves": "move",
+             "people": "person", "weeks": "week", "follow-ups": "follow-up", "stages": "stage"}
+_COUNTED = None
+
+
+def _plural(template: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    import re
+    global _COUNTED
+    if _COUNTED is None:
+        _COUNTED = re.compile(r"\{(\w+)\}( (?:more |new |open )?)(" + "|".join(map(re.escape, _SINGULAR)) + r")\b")
+    if "{" not in template:
+        return template, values
+    extra: dict[str, Any] = {}
+
+    def swap(match) -> str:
+        name, gap, noun = match.group(1), match.group(2), match.group(3)
+        key = f"_pl{len(extra)}"
+        extra[key] = _SINGULAR[noun] if str(values.get(name, "")) in ("1", "-1") else noun
+        return "{" + name + "}" + gap + "{" + key + "}"
+    template = _COUNTED.sub(swap, template)
+    return template, ({**values, **extra} if extra else values)
 
 
 FIELD_LABELS = {
@@ -352,6 +382,8 @@ def tp(key: str, lang: Lang = "zh", **values: Any) -> str:
     """Plain text (buttons, alerts): no HTML parsing happens there, so no escaping either."""
     entry = TEXTS[key]
     template = entry.get(lang) or entry["zh"]
+    if lang == "en":
+        template, values = _plural(template, values)
     return template.format(**values)
 
 
@@ -454,11 +486,10 @@ TEXTS.update({
 WEEKDAY_ZH = "一二三四五六日"
 
 
-def format_local_date(local, lang: Lang, with_time: bool = True) -> str:
-    """12月01日(周二) 10:00 in Chinese, Tue 01 Dec 10:00 in English."""
-    if lang == "en":
-        return local.strftime("%a %d %b %H:%M" if with_time else "%a %d %b")
-    return local.strftime(f"%m月%d日(周{WEEKDAY_ZH[local.weekday()]})" + (" %H:%M" if with_time else ""))
+def format_local_date(local, lang: Lang, with_time: bool = True, today=None, relative: bool = True) -> str:
+    """The one convention (core/when.py): 12月1日 周二 10:00 · Tue 1 Dec 10:00; relative when ``today`` is given."""
+    from core.when import when_text
+    return when_text(local, lang, today, with_time, relative=relative)
 
 
 # Data-quality and matching reasons (services/quality.py, services/customers.py, services/pool.py).

@@ -87,7 +87,7 @@ async def report_duplicate(update: Update, context: ContextTypes.DEFAULT_TYPE, u
         await reply(update, t("dup_in_pool", lang, name=c.name, reason=reason), views.claim_keyboard([c], lang))
         return
     owner, managers = await core.db.run(_owner_and_managers, c)
-    until = views.fmt_local(c.protected_until, core.config, lang, with_time=False)
+    until = views.fmt_local(c.protected_until, core.config, lang, with_time=False, now=core.clock.now())
     await reply(update, t("dup_owned_other", lang, name=c.name, company=c.company or "—",
                           owner=owner.name if owner else "—", until=until, reason=reason))
     for manager in managers:
@@ -155,7 +155,8 @@ async def render_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
     if view is None:
         await show(update, t("not_yours", user.language))
         return
-    text = views.card_text(view, core.config, user.language, rep_name=user.name, team_name=core.config.team.name)
+    text = views.card_text(view, core.config, user.language, rep_name=user.name, team_name=core.config.team.name,
+                           now=core.clock.now())
     if notice:
         text = f"{notice}\n\n{text}"
     await show(update, text, views.card_keyboard(view, user.language))
@@ -237,9 +238,9 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
             return
         when = local_to_utc(when_local, core.config.tz)
         await core.db.run(_add_reminder, user, customer.id, when, core)
-        await safe_answer(query, plain_text(t("later_set", lang, when=views.fmt_local(when, core.config, lang), name=customer.name)))
+        await safe_answer(query, plain_text(t("later_set", lang, when=views.fmt_local(when, core.config, lang, now=core.clock.now()), name=customer.name)))
         await render_card(update, context, user, customer.id,
-                          notice=t("later_set", lang, when=views.fmt_local(when, core.config, lang), name=customer.name))
+                          notice=t("later_set", lang, when=views.fmt_local(when, core.config, lang, now=core.clock.now()), name=customer.name))
     elif action == "lost":
         if data.arg != "y":
             await safe_answer(query)
@@ -362,7 +363,7 @@ async def save_followup(update: Update, context: ContextTypes.DEFAULT_TYPE, user
     if customer is None:
         await reply(update, t("not_yours", lang))
         return
-    nxt = t("log_next", lang, when=views.fmt_local(next_at, core.config, lang)) if next_at else ""
+    nxt = t("log_next", lang, when=views.fmt_local(next_at, core.config, lang, now=core.clock.now())) if next_at else ""
     await reply(update, t("log_saved", lang, name=customer.name, next=Raw(nxt)),
                 InlineKeyboardMarkup([[InlineKeyboardButton(views.short(customer.name, 28), callback_data=OpenCard(customer.id).encode())]]))
 

@@ -1,6 +1,8 @@
 """/dup, /owner and 查重 …: who owns a customer before anyone starts work; /pool and claiming."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -36,7 +38,7 @@ async def owner(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) 
             if c.team_id == user.team_id:
                 claimable.append(c)
         else:
-            until = views.fmt_local(c.protected_until, core.config, lang, with_time=False)
+            until = views.fmt_local(c.protected_until, core.config, lang, with_time=False, now=core.clock.now())
             # The owner's name is shown, never the customer's phone or notes.
             lines.append(t("owner_taken", lang, name=c.name, company=company,
                            owner=owner_user.name if owner_user else "—", until=until, reason=reason))
@@ -67,12 +69,15 @@ async def on_claim(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Use
     result = await core.db.run(pool_svc.claim, core.config, user, data.customer_id, core.clock.now())
     lang = user.language
     if not result.ok:
-        reason = tp(result.reason_key, lang, **result.reason_values)
+        values = {k: views.fmt_local(v, core.config, lang, with_time=False, now=core.clock.now())
+                  if isinstance(v, datetime) else v for k, v in result.reason_values.items()}
+        reason = tp(result.reason_key, lang, **values)
         await safe_answer(update.callback_query, t("claim_refused", lang, reason=reason), alert=True)
         return
     await safe_answer(update.callback_query)
     c = result.customer
-    await show(update, t("claimed", lang, name=c.name, until=views.fmt_local(c.protected_until, core.config, lang, with_time=False)))
+    await show(update, t("claimed", lang, name=c.name, until=views.fmt_local(c.protected_until, core.config, lang, with_time=False,
+                                                                             now=core.clock.now())))
 
 
 HANDLERS = [

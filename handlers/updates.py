@@ -70,7 +70,7 @@ async def preview(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
     if draft.amount:
         lines.append(t("update_line_amount", lang, amount=f"{draft.amount:,.0f}"))
     if draft.next_at:
-        lines.append(t("update_line_next", lang, when=views.fmt_local(draft.next_at, core.config, lang)))
+        lines.append(t("update_line_next", lang, when=views.fmt_local(draft.next_at, core.config, lang, now=core.clock.now())))
     if draft.stage and core.config.stage_index(draft.stage) > core.config.stage_index(customer.stage):
         lines.append(t("update_line_stage", lang, stage=views.stage_name(core.config, draft.stage, lang)))
     lines.append(t("update_line_note", lang, note=views.short(draft.note, 120)))

@@ -12,6 +12,8 @@ from core.callbacks import CardAction, Claim, OpenCard, Page
 from core.clock import to_local
 from core.config import Config
 from core.texts import Raw, esc, format_local_date, t, tp
+from core.textfit import shorten
+from core.when import day_text
 from services.brief import BriefItem, CardView, render_script
 from storage.models import Customer
 
@@ -19,8 +21,8 @@ PAGE_SIZE = 8
 
 
 def short(text: str | None, limit: int = 24) -> str:
-    text = (text or "").replace("\n", " ").strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most ``limit`` characters, cut between words (core/textfit.py)."""
+    return shorten(text, limit)
 
 
 def stage_name(config: Config, stage_id: str, lang: str) -> str:
@@ -30,10 +32,13 @@ def stage_name(config: Config, stage_id: str, lang: str) -> str:
     return (stage.name_en or stage.name) if lang == "en" else stage.name
 
 
-def fmt_local(when: datetime | None, config: Config, lang: str, with_time: bool = True) -> str:
+def fmt_local(when: datetime | None, config: Config, lang: str, with_time: bool = True,
+              now: datetime | None = None, relative: bool = True) -> str:
+    """The one date convention (core/when.py); relative (明天 10:00, 下周二) when ``now`` is given."""
     if when is None:
         return "—"
-    return format_local_date(to_local(when, config.tz), lang, with_time)
+    today = to_local(now, config.tz).date() if now is not None else None
+    return format_local_date(to_local(when, config.tz), lang, with_time, today, relative)
 
 
 def reason_label(reason: str, lang: str) -> str:
@@ -43,7 +48,8 @@ def reason_label(reason: str, lang: str) -> str:
 def brief_text(items: list[BriefItem], config: Config, lang: str, now: datetime, folded: int = 0) -> str:
     if not items:
         return t("today_empty", lang)
-    lines = [t("today_header", lang, date=fmt_local(now, config, lang, with_time=False), n=len(items))]
+    lines = [t("today_header", lang, date=fmt_local(now, config, lang, with_time=False, now=now, relative=False),
+               n=len(items))]
     for index, item in enumerate(items, 1):
         c = item.customer
         reasons = "·".join(reason_label(r, lang) for r in item.reasons[:2])
@@ -71,7 +77,8 @@ def item_text(item, lang: str) -> str:
     return (item.text_en or item.text) if lang == "en" else item.text
 
 
-def card_text(view: CardView, config: Config, lang: str, rep_name: str = "", team_name: str = "") -> str:
+def card_text(view: CardView, config: Config, lang: str, rep_name: str = "", team_name: str = "",
+              now: datetime | None = None) -> str:
     c = view.customer
     stage = view.stage
     checklist = "\n".join(f"☐ {esc(item_text(i, lang))}" + (f" (+{i.points})" if i.points else "") for i in view.items) \
@@ -83,13 +90,14 @@ def card_text(view: CardView, config: Config, lang: str, rep_name: str = "", tea
     prob = Raw(t("card_prob", lang, p=round(view.probability * 100))) if view.probability is not None else Raw("")
     if view.best_hour is not None:
         prob = Raw(prob + t("card_best_hour", lang, h=view.best_hour, h2=(view.best_hour + 1) % 24))
-    followup = Raw(t("card_followup", lang, when=fmt_local(c.next_followup_at, config, lang))) if c.next_followup_at else Raw("")
+    followup = Raw(t("card_followup", lang, when=fmt_local(c.next_followup_at, config, lang, now=now))) if c.next_followup_at else Raw("")
     return t("card", lang,
              name=c.name, company=Raw(f" · {esc(c.company)}" if c.company else ""),
              stage=stage_name(config, c.stage, lang), days=view.days_in_stage,
              expected=stage.expected_days if stage else "—", late=Raw(t("card_late", lang) if view.late else ""),
              completeness=c.completeness, intent=intent,
-             eta=view.eta.strftime("%Y-%m-%d") if view.eta else "—", prob=prob, followup=followup,
+             eta=day_text(view.eta.date(), lang, to_local(now, config.tz).date() if now else None, relative=False)
+             if view.eta else "—", prob=prob, followup=followup,
              checklist=Raw(checklist), script=Raw(script), materials=materials)
 
 

@@ -241,7 +241,8 @@ def _pct(value: float | None) -> str:
 
 
 def _date(d: date, lang: str) -> str:
-    return d.strftime("%d %b") if lang == "en" else f"{d.month}月{d.day}日"
+    from core.when import day_text
+    return day_text(d, lang, d, relative=False)
 
 
 def kinds_text(kinds: dict[str, int], lang: str) -> str:

@@ -50,7 +50,7 @@ async def test_free_text_update_confirmed_and_ambiguous(harness):
     await add_customer(h, rep, "张总", "华东精密机械有限公司", "13800138000")
     preview = await h.send(rep, "张总 已报价5万 下周二回访")
     text = preview[-1]["text"]
-    assert "50,000" in text and "12月01日" in text and "方案报价" in text
+    assert "50,000" in text and "下周二 10:00" in text and "方案报价" in text
     saved = await h.press(rep, preview[-1], text="确认")
     assert "已保存" in saved[-1]["text"]
     cust = await h.core.db.run(lambda s: s.exec(select(Customer)).one())
