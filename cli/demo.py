@@ -135,7 +135,7 @@ async def _story(sb: Sandbox, out_dir: Path) -> int:
     s.scene("5. 一句话更新，确认后保存")
     preview = await s.say(li, "张总 已报价5万 下周二回访")
     if preview and buttons(preview[-1]):
-        await s.tap(li, preview[-1], "确认")
+        await s.tap(li, preview[-1], "保存")
 
     s.scene("6. 粘贴聊天记录：意向、异议与建议话术")
     chat = ("张总 2026-11-25 10:02\n你们这个系统报价多少？能不能先试用一下？\n"

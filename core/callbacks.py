@@ -193,3 +193,16 @@ class ImportDecision(CallbackData, prefix="im"):
     """Confirm (1) or cancel (0) a planned spreadsheet import (ingest/sheets.py)."""
     batch_id: int
     ok: int
+
+
+@dataclass(frozen=True)
+class DraftFill(CallbackData, prefix="df"):
+    """Fill a field the stage gate asks for, then come back to the pending quick update."""
+    token: str
+    field: str
+
+
+@dataclass(frozen=True)
+class UndoChange(CallbackData, prefix="ud"):
+    """Undo a confirmed quick update or stage move (services/undo.py)."""
+    undo_id: int

@@ -286,7 +286,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "card_no_items": {"zh": "（本阶段清单已完成）", "en": "(this stage's checklist is done)"},
     "card_no_script": {"zh": "（暂无）", "en": "(none)"},
     "btn_done": {"zh": "✅ {item}", "en": "✅ {item}"},
-    "btn_log": {"zh": "📝 记跟进", "en": "📝 Log follow-up"},
+    "btn_log": {"zh": "📝 记跟进", "en": "📝 Log"},
     "btn_next": {"zh": "⏭ 下一阶段", "en": "⏭ Next stage"},
     "btn_script": {"zh": "📄 话术", "en": "📄 Script"},
     "btn_later": {"zh": "⏰ 稍后提醒", "en": "⏰ Remind me later"},

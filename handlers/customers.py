@@ -13,8 +13,10 @@ from handlers.prompts import Prompt, clear_prompt, set_prompt, step
 from services import brief as brief_svc
 from services import intel, outbox
 from services import customers as cust_svc
+from services import undo as undo_svc
 from services import users as users_svc
 from services.dates import parse_when
+from services.undo import UNDO_MINUTES
 from services.quality import FieldRejected, clean_field
 from storage.models import Customer, Task, User
 
@@ -149,7 +151,7 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Us
 # --- the card ------------------------------------------------------------------------------------
 
 async def render_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, customer_id: int,
-                      notice: str = "") -> None:
+                      notice: str = "", undo_id: int | None = None, more: bool = False) -> None:
     core = core_of(context)
     view = await core.db.read(_card_for, user, customer_id, core)
     if view is None:
@@ -159,7 +161,7 @@ async def render_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
                            now=core.clock.now())
     if notice:
         text = f"{notice}\n\n{text}"
-    await show(update, text, views.card_keyboard(view, user.language))
+    await show(update, text, views.card_keyboard(view, user.language, undo_id=undo_id, more=more))
 
 
 def _card_for(session, user: User, customer_id: int, core) -> brief_svc.CardView | None:
@@ -227,6 +229,9 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
                             for s in (stage.scripts if stage else [])) or esc(t("card_no_script", lang))
         await show(update, f"<b>{esc(customer.name)}</b> · {esc(views.stage_name(core.config, customer.stage, lang))}\n\n{scripts}",
                    InlineKeyboardMarkup([[InlineKeyboardButton(tp("btn_back", lang), callback_data=OpenCard(customer.id).encode())]]))
+    elif action == "more":
+        await safe_answer(query)
+        await render_card(update, context, user, customer.id, more=True)
     elif action == "later":
         await safe_answer(query)
         await show(update, t("later_options", lang), views.later_keyboard(customer.id, lang))
@@ -286,7 +291,7 @@ def _add_reminder(session, user: User, customer_id: int, when, core) -> None:
 async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, customer_id: int) -> None:
     core = core_of(context)
     lang = user.language
-    result, customer = await core.db.run(_advance, user, customer_id, core)
+    result, customer, undo_id = await core.db.run(_advance, user, customer_id, core)
     if customer is None:
         await show(update, t("not_yours", lang))
         return
@@ -300,14 +305,19 @@ async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
         return
     notice = t("stage_moved", lang, name=customer.name, stage=views.stage_name(core.config, customer.stage, lang)) \
         if result.status == "moved" else ""
-    await render_card(update, context, user, customer.id, notice=notice)
+    if notice and undo_id is not None:
+        notice += t("undo_hint", lang, minutes=UNDO_MINUTES)
+    await render_card(update, context, user, customer.id, notice=notice, undo_id=undo_id)
 
 
 def _advance(session, user: User, customer_id: int, core):
     customer = cust_svc.get_for(session, user, customer_id)
     if customer is None:
-        return None, None
-    return cust_svc.advance_stage(session, core.config, user, customer, core.clock.now()), customer
+        return None, None, None
+    now = core.clock.now()
+    result, undo_id = undo_svc.recorded(session, user, customer, "stage", now,
+                                        lambda: cust_svc.advance_stage(session, core.config, user, customer, now))
+    return result, customer, (undo_id if result.status == "moved" else None)
 
 
 @step("fill")
@@ -328,6 +338,11 @@ async def fill_value(update: Update, context: ContextTypes.DEFAULT_TYPE, user: U
     if customer is None:
         await reply(update, t("not_yours", user.language))
         return
+    if prompt.data.get("draft"):  # asked for by a quick update's stage gate: back to that update
+        from handlers.updates import resume_draft
+        await reply(update, t("fill_back_to_draft", user.language, field=core.config.field_label(field, user.language)))
+        if await resume_draft(update, context, user, prompt.data["draft"]):
+            return
     await reply(update, t("fill_saved", user.language, field=core.config.field_label(field, user.language),
                           completeness=customer.completeness),
                 InlineKeyboardMarkup([[InlineKeyboardButton(views.short(customer.name, 28), callback_data=OpenCard(customer.id).encode())]]))

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from core.callbacks import CardAction, Claim, OpenCard, Page
+from core.callbacks import CardAction, Claim, OpenCard, Page, UndoChange
 from core.clock import to_local
 from core.config import Config
 from core.texts import Raw, esc, format_local_date, t, tp
-from core.textfit import shorten
+from core.textfit import shorten, shorten_width
 from core.when import day_text
 from services.brief import BriefItem, CardView, render_script
 from storage.models import Customer
@@ -91,8 +91,10 @@ def card_text(view: CardView, config: Config, lang: str, rep_name: str = "", tea
     if view.best_hour is not None:
         prob = Raw(prob + t("card_best_hour", lang, h=view.best_hour, h2=(view.best_hour + 1) % 24))
     followup = Raw(t("card_followup", lang, when=fmt_local(c.next_followup_at, config, lang, now=now))) if c.next_followup_at else Raw("")
+    # The phone as plain digits (no code entity, no button): Telegram clients make it tappable.
+    phone = Raw(t("card_phone", lang, phone=phone_digits(c.phone))) if phone_digits(c.phone) else Raw("")
     return t("card", lang,
-             name=c.name, company=Raw(f" · {esc(c.company)}" if c.company else ""),
+             name=c.name, company=Raw((f" · {esc(c.company)}" if c.company else "") + phone),
              stage=stage_name(config, c.stage, lang), days=view.days_in_stage,
              expected=stage.expected_days if stage else "—", late=Raw(t("card_late", lang) if view.late else ""),
              completeness=c.completeness, intent=intent,
@@ -101,23 +103,46 @@ def card_text(view: CardView, config: Config, lang: str, rep_name: str = "", tea
              checklist=Raw(checklist), script=Raw(script), materials=materials)
 
 
+def phone_digits(phone: str | None) -> str:
+    """``+86 138-0013-8000`` → ``+8613800138000``: one run of digits a client recognises as a number."""
+    if not phone:
+        return ""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return ("+" + digits if phone.strip().startswith("+") else digits) if len(digits) >= 5 else ""
+
+
 def _level(level: str | None, lang: str) -> str:
     return tp(f"level_{level}", lang) if level in ("high", "medium", "low") else "—"
 
 
-def card_keyboard(view: CardView, lang: str) -> InlineKeyboardMarkup:
+PRIMARY_COLUMNS = 16  # a checklist label among three buttons in a row: 8 Chinese characters
+
+
+def card_keyboard(view: CardView, lang: str, undo_id: int | None = None, more: bool = False) -> InlineKeyboardMarkup:
+    """Two rows: ✅ the next item · 📝 log · ⏭ next stage, then (↩️ undo) · ⋯ more · « back.
+
+    "More" opens the rest in place: the other checklist items, 📄 script, ⏰ later and ❌ lost (which
+    asks for a confirmation before anything happens)."""
     cid = view.customer.id
-    rows = []
-    for item in view.items[:3]:
-        rows.append([InlineKeyboardButton(tp("btn_done", lang, item=short(item_text(item, lang), 22)),
-                                          callback_data=CardAction(cid, "done", item.id).encode())])
-    rows.append([InlineKeyboardButton(tp("btn_log", lang), callback_data=CardAction(cid, "log").encode()),
-                 InlineKeyboardButton(tp("btn_next", lang), callback_data=CardAction(cid, "next").encode())])
-    rows.append([InlineKeyboardButton(tp("btn_script", lang), callback_data=CardAction(cid, "script").encode()),
-                 InlineKeyboardButton(tp("btn_later", lang), callback_data=CardAction(cid, "later").encode())])
-    rows.append([InlineKeyboardButton(tp("btn_back", lang), callback_data=Page("today", 0).encode()),
-                 InlineKeyboardButton(tp("btn_lost", lang), callback_data=CardAction(cid, "lost").encode())])
-    return InlineKeyboardMarkup(rows)
+    if more:
+        rows = [[InlineKeyboardButton(tp("btn_done", lang, item=short(item_text(item, lang), 28)),
+                                      callback_data=CardAction(cid, "done", item.id).encode())] for item in view.items[1:5]]
+        rows.append([InlineKeyboardButton(tp("btn_script", lang), callback_data=CardAction(cid, "script").encode()),
+                     InlineKeyboardButton(tp("btn_later", lang), callback_data=CardAction(cid, "later").encode()),
+                     InlineKeyboardButton(tp("btn_lost", lang), callback_data=CardAction(cid, "lost").encode())])
+        rows.append([InlineKeyboardButton(tp("btn_back", lang), callback_data=OpenCard(cid).encode())])
+        return InlineKeyboardMarkup(rows)
+    first = []
+    if view.items:
+        item = view.items[0]
+        first.append(InlineKeyboardButton(tp("btn_done", lang, item=shorten_width(item_text(item, lang), PRIMARY_COLUMNS)),
+                                          callback_data=CardAction(cid, "done", item.id).encode()))
+    first += [InlineKeyboardButton(tp("btn_log", lang), callback_data=CardAction(cid, "log").encode()),
+              InlineKeyboardButton(tp("btn_next", lang), callback_data=CardAction(cid, "next").encode())]
+    second = [InlineKeyboardButton(tp("btn_undo", lang), callback_data=UndoChange(undo_id).encode())] if undo_id else []
+    second += [InlineKeyboardButton(tp("btn_more", lang), callback_data=CardAction(cid, "more").encode()),
+               InlineKeyboardButton(tp("btn_back", lang), callback_data=Page("today", 0).encode())]
+    return InlineKeyboardMarkup([first, second])
 
 
 def later_keyboard(cid: int, lang: str) -> InlineKeyboardMarkup:

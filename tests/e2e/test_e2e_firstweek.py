@@ -115,3 +115,90 @@ def test_dates_and_labels_by_the_convention():
     for d in load_config().dimensions:
         label = d.name_en or d.name
         assert wrap_label(label, 12).replace("\n", " ") == label and all(len(x) <= 13 for x in wrap_label(label, 12).split("\n"))
+
+
+def _labels(message) -> list[str]:
+    return [b["text"] for b in buttons(message)]
+
+
+async def test_quick_update_gate_before_preview_fill_in_place_saved_summary_and_undo(harness):
+    from datetime import timedelta
+
+    from sqlmodel import select
+
+    from storage.models import Activity, Customer, PointsEntry, StageChange, Task
+    h = harness
+    _, _, (rep,) = await h.team(reps=1)
+    await add_customer(h, rep, "张总", "华东精密机械有限公司", "13800138000")
+    preview = (await h.send(rep, "张总 已报价5万 下周二回访"))[-1]
+    # The gate is checked before anything is promised: no "确认保存", the missing fields are offered.
+    assert "⛔ 推进到「方案报价」前需补全：联系人、行业、主营产品、规模、预算" in preview["text"], preview["text"]
+    assert "阶段 → 方案报价" not in preview["text"] and not any("确认保存" in x for x in _labels(preview))
+    assert all(len(row) <= 3 for row in preview["reply_markup"]["inline_keyboard"])
+    values = {"联系人": "张伟", "行业": "机械制造", "主营产品": "数控机床", "规模": "200人", "预算": "60万"}
+    while any("填写" in x for x in _labels(preview)):
+        label = next(x for x in _labels(preview) if "填写" in x)
+        asked = await h.press(rep, preview, text=label)
+        assert "请输入" in asked[-1]["text"]
+        answered = await h.send(rep, values[label.replace("✏️ 填写", "")])
+        assert "继续确认刚才的更新" in answered[0]["text"], answered
+        preview = answered[-1]
+    assert "阶段 → 方案报价" in preview["text"] and "⛔" not in preview["text"]
+    saved = (await h.press(rep, preview, text="确认保存"))[-1]
+    assert "✅ 已保存 张总：金额 50,000 · 下次跟进 下周二 10:00 · 阶段 → 方案报价 · 跟进记录" in saved["text"], saved["text"]
+    assert "↩️ 撤销" in _labels(saved)
+
+    def state(s):
+        c = s.exec(select(Customer)).one()
+        points = sum(p.points for p in s.exec(select(PointsEntry)) if p.status in ("awarded", "reversal"))
+        return (c.stage, c.amount, c.next_followup_at, len(s.exec(select(StageChange)).all()),
+                len(s.exec(select(Task)).all()), len([a for a in s.exec(select(Activity)) if a.kind == "followup"]), points)
+    moved = await h.core.db.run(state)
+    assert moved[0] == "quote" and moved[1] == 50000 and moved[3] == 4  # created + three moves
+    # Undo within 10 minutes: stage, amount, follow-up, the rows it added and its points all go back.
+    h.clock.set(h.clock.now() + timedelta(minutes=9))
+    undone = (await h.press(rep, saved, text="撤销"))[-1]
+    assert "↩️ 已撤销对 张总 的更新" in undone["text"] and "↩️ 撤销" not in _labels(undone)
+    stage, amount, next_at, changes, tasks, followups, points = await h.core.db.run(state)
+    assert (stage, amount, next_at, changes, tasks, followups) == ("lead", None, None, 1, 0, 0), (stage, amount, next_at)
+    assert points < moved[6]
+    # Twice is once: the old button now answers with a popup.
+    await h.press(rep, saved, data=button_data(saved, "撤销"), validate=False)  # a stale copy of the button
+    answers = [r for r in h.tg.requests if r["method"].lower() == "answercallbackquery"]
+    assert answers[-1]["params"].get("show_alert") and "已经撤销过" in answers[-1]["params"]["text"]
+    assert h.tg.rejected() == []
+
+
+async def test_stage_move_undo_is_stale_after_ten_minutes_and_card_layout(harness):
+    from datetime import timedelta
+    h = harness
+    _, _, (rep,) = await h.team(reps=1)
+    created = await add_customer(h, rep, "Globex Trading Company Ltd", "Globex Trading Company Ltd", "+86 138-0013-8000")
+    card = (await h.press(rep, created[-1], text="Globex"))[-1]
+    rows = card["reply_markup"]["inline_keyboard"]
+    assert len(rows) == 2 and all(len(row) <= 3 for row in rows)
+    assert [b["text"] for b in rows[0]] == ["✅ 核实联系人与电话", "📝 记跟进", "⏭ 下一阶段"]
+    assert not any("丢单" in x or "话术" in x or "稍后" in x for x in _labels(card))
+    # The phone is plain digits in the text, outside any code entity: clients make it tappable.
+    assert "📞 +8613800138000" in card["text"]
+    start = card["text"].index("+8613800138000")
+    assert card.get("entities")  # the card has entities (bold name): none of them covers the phone
+    assert not [e for e in card.get("entities", []) if e["type"] in ("code", "pre", "text_link")
+                and e["offset"] <= start < e["offset"] + e["length"]]
+    # 「更多」: the rest, and the lost exit asks first.
+    more = (await h.press(rep, card, text="更多"))[-1]
+    assert {"📄 话术", "⏰ 稍后提醒", "❌ 丢单"} <= set(_labels(more))
+    confirm = (await h.press(rep, more, text="丢单"))[-1]
+    assert "确定把" in confirm["text"] and "确认丢单" in _labels(confirm)
+    card = (await h.press(rep, confirm, text="返回"))[-1]
+    moved = (await h.press(rep, card, text="下一阶段"))[-1]
+    assert "已进入「初次接触」" in moved["text"] and "↩️ 撤销" in _labels(moved)
+    h.clock.set(h.clock.now() + timedelta(minutes=11))
+    await h.press(rep, moved, text="撤销")
+    answers = [r for r in h.tg.requests if r["method"].lower() == "answercallbackquery"]
+    assert answers[-1]["params"].get("show_alert") and "10 分钟" in answers[-1]["params"]["text"]
+    from sqlmodel import select
+
+    from storage.models import Customer
+    assert await h.core.db.run(lambda s: s.exec(select(Customer)).one().stage) == "contact"
+    assert h.tg.rejected() == []
