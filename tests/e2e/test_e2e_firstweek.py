@@ -73,7 +73,7 @@ async def test_one_date_convention_relative_where_it_helps_and_english_plurals(h
     # Thursday 26 Nov: "next Tuesday" is 下周二, with the time; tomorrow is 明天.
     preview = await h.send(li, "张总 已报价5万 下周二回访")
     assert "下次跟进：下周二 10:00" in preview[-1]["text"], preview[-1]["text"]
-    await h.press(li, preview[-1], text="确认")
+    await h.press(li, preview[-1], text="保存")
     tomorrow = await h.send(alice, "Globex revisit tomorrow")
     assert "Next follow-up: tomorrow 10:00" in tomorrow[-1]["text"], tomorrow[-1]["text"]
     # The morning brief: an absolute header date in each language, and "1 customer".
