@@ -13,6 +13,7 @@ from handlers.prompts import Prompt, clear_prompt, set_prompt, step
 from services import brief as brief_svc
 from services import intel, outbox
 from services import customers as cust_svc
+from services import duplicates as dup_svc
 from services import undo as undo_svc
 from services import users as users_svc
 from services.dates import parse_when
@@ -89,6 +90,7 @@ async def report_duplicate(update: Update, context: ContextTypes.DEFAULT_TYPE, u
         await reply(update, t("dup_in_pool", lang, name=c.name, reason=reason), views.claim_keyboard([c], lang))
         return
     owner, managers = await core.db.run(_owner_and_managers, c)
+    await core.db.run(dup_svc.record_attempt, c.id, user, values, core.clock.now())
     until = views.fmt_local(c.protected_until, core.config, lang, with_time=False, now=core.clock.now())
     await reply(update, t("dup_owned_other", lang, name=c.name, company=c.company or "—",
                           owner=owner.name if owner else "—", until=until, reason=reason))
@@ -99,7 +101,8 @@ async def report_duplicate(update: Update, context: ContextTypes.DEFAULT_TYPE, u
         markup = InlineKeyboardMarkup([[
             InlineKeyboardButton(tp("btn_dup_keep", manager.language), callback_data=DupDecision(c.id, user.id, "keep").encode()),
             InlineKeyboardButton(tp("btn_dup_transfer", manager.language, name=views.short(user.name, 10)),
-                                 callback_data=DupDecision(c.id, user.id, "move").encode())]])
+                                 callback_data=DupDecision(c.id, user.id, "move").encode()),
+            InlineKeyboardButton(tp("btn_dup_merge", manager.language), callback_data=DupDecision(c.id, user.id, "merge").encode())]])
         await core.db.run(outbox.enqueue, manager.tg_id, "notice", {"text": text, "reply_markup": markup.to_dict()},
                           f"dup:{c.id}:{user.id}:{manager.id}:{core.clock.now():%Y%m%d}", core.clock.now())
     sender = context.application.bot_data.get("sender")
@@ -112,8 +115,20 @@ async def on_dup_decision(update: Update, context: ContextTypes.DEFAULT_TYPE, us
     """The manager decides who works a customer two reps went after."""
     core = core_of(context)
     data = decode(update.callback_query.data)
-    if not isinstance(data, DupDecision) or data.decision not in ("keep", "move"):
+    if not isinstance(data, DupDecision) or data.decision not in ("keep", "move", "merge"):
         await safe_answer(update.callback_query, t("callback_invalid", user.language))
+        return
+    if data.decision == "merge":
+        merged = await core.db.run(dup_svc.merge_attempt, core.config, user, data.customer_id, data.requester_id,
+                                   core.clock.now())
+        await safe_answer(update.callback_query)
+        if merged is None:
+            await show(update, t("not_yours", user.language))
+            return
+        customer, owner, filled = merged
+        fields = "、".join(core.config.field_label(f, user.language) for f in filled)
+        await show(update, t("dup_merged" if filled else "dup_merged_note", user.language, name=customer.name,
+                             owner=owner.name if owner else "—", fields=fields))
         return
     result = await core.db.run(cust_svc.decide_duplicate, core.config, user, data.customer_id, data.requester_id,
                                data.decision == "move", core.clock.now())

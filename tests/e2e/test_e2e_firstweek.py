@@ -202,3 +202,55 @@ async def test_stage_move_undo_is_stale_after_ten_minutes_and_card_layout(harnes
     from storage.models import Customer
     assert await h.core.db.run(lambda s: s.exec(select(Customer)).one().stage) == "contact"
     assert h.tg.rejected() == []
+
+
+async def test_manager_digest_in_sentences_small_team_board_and_duplicate_merge(harness):
+    from sqlmodel import select
+
+    from storage.models import Activity, Customer
+    h = harness
+    _, manager, (li, chen) = await h.team(reps=2)
+    # Wednesday 25 Nov (yesterday for Thursday's digest): two leads, one moved, one lost.
+    h.clock.set(datetime(2026, 11, 25, 2, 0))
+    created = await add_customer(h, li, "张总", "华东精密机械集团有限公司", "13800138000")
+    await add_customer(h, chen, "刘老师", "智学教育科技有限公司", "13900139000")
+    card = (await h.press(li, created[-1], text="张总"))[-1]
+    card = (await h.press(li, card, text="核实联系人与电话"))[-1]
+    card = (await h.press(li, card, text="下一阶段"))[-1]
+    listing = await h.send(chen, "/customers")
+    card = (await h.press(chen, listing[-1], text="刘老师"))[-1]
+    more = (await h.press(chen, card, text="更多"))[-1]
+    ask = (await h.press(chen, more, text="丢单"))[-1]
+    await h.press(chen, ask, text="确认丢单")
+    # Chen goes after Li's customer through a subsidiary: the manager's alert carries all three decisions.
+    dup = await add_customer(h, chen, "孙经理", "华东精密机械(苏州)分公司", "13700137000", "外呼名单")
+    assert "已存在" in dup[-1]["text"]
+    await h.drain()
+    alert = [m for m in h.chat_messages(manager) if "重复客户" in (m.get("text") or "")][-1]
+    assert [b["text"] for b in buttons(alert)] == ["保持原负责人", "转给 销售2", "合并资料"]
+    merged = (await h.press(manager, alert, text="合并资料"))[-1]
+    assert "仍由 销售1 负责" in merged["text"] and "补充了 联系人" in merged["text"], merged["text"]
+    c = await h.core.db.run(lambda s: s.exec(select(Customer).where(Customer.name == "张总")).one())
+    assert c.contact == "孙经理" and c.owner_id is not None and c.phone == "13800138000"
+    notes = await h.core.db.run(lambda s: [a.text for a in s.exec(select(Activity).where(
+        Activity.customer_id == c.id, Activity.kind == "note"))])
+    assert any("13700137000" in n for n in notes)
+    # Thursday 08:15: the digest starts with plain sentences, then the numbers, then a legend.
+    await h.run_schedule(datetime(2026, 11, 26, 0, 16))
+    digest = [m for m in h.chat_messages(manager) if "团队日报" in (m.get("text") or "")][-1]["text"]
+    lines = digest.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("昨天"))
+    assert lines[first] == "昨天 2 个新线索，1 个推进到初次接触，1 个丢单。", lines[first]
+    assert first < next(i for i, line in enumerate(lines) if line.startswith("漏斗"))
+    assert "• 线索获取：现有" in digest and "｜" not in digest.split("漏斗")[1].split("\n\n")[0]
+    assert "「其他」=" in digest and "落后：无人明显落后" in digest  # two reps: nobody is singled out as lowest
+    assert "最低" not in digest
+    # A team of two: the group sees the team's total, not a lone name.
+    group = h.tg.add_group("销售一部群", member_ids=[manager["id"], li["id"], chen["id"]])
+    await h.send(manager, "/bind", chat_id=group["id"])
+    await h.run_schedule(datetime(2026, 11, 26, 10, 1))
+    post = [m for m in h.tg.sent(group["id"]) if m.get("kind") == "photo"][-1]
+    assert "团队合计（2 人）" in post["caption"] and "销售1" not in post["caption"] and "销售2" not in post["caption"]
+    asked = (await h.send(manager, "/board", chat_id=group["id"]))[-1]
+    assert "团队合计（2 人）" in (asked.get("caption") or "")
+    assert h.tg.rejected() == []
