@@ -148,6 +148,7 @@ async def _story(sb: Sandbox, out_dir: Path) -> int:
     s.expect(any("意向" in (m.get("text") or "") for m in analysis), "the paste is analysed")
 
     await _incentives_scenes(s, sb, admin, manager, li, chen, out_dir)
+    await _screens_scene(s, sb, admin, manager, li, out_dir)
     rejected = sb.tg.rejected()
     s.expect(not rejected, f"no request rejected by the Bot API server ({len(rejected)})")
     print("\n━━━ 结果 ━━━")
@@ -186,6 +187,29 @@ async def _incentives_scenes(s: Script, sb: Sandbox, admin, manager, li, chen, o
                 (out_dir / f"{name}-{message['message_id']}.png").write_bytes(data)
                 saved += 1
     print(f"\n图表已保存到 {out_dir}（{saved} 个 PNG）")
+
+
+async def _screens_scene(s: Script, sb: Sandbox, admin, manager, li, out_dir: Path) -> None:
+    """The screenshot set: brief, card, digest, board and radar in Chinese and English (cli/screens.py)."""
+    from cli.screens import SCREENS, capture
+    s.scene("9. 截图集：中文与英文的主要界面")
+    alice = await sb.join(await sb.invite(manager), "Alice", language_code="en")
+    bob = await sb.join(await sb.invite(admin, "manager"), "Bob", language_code="en")
+    s.names.update({alice["id"]: "Alice (en)", bob["id"]: "Bob (en)"})
+    await s.say(alice, "/new")
+    for value in ("Mr Wang", "Globex Trading Company Ltd", "+86 136 0013 6000", "website form"):
+        created = await s.say(alice, value)
+    s.expect("created" in created[-1]["text"], "an English rep adds a customer")
+    preview = await s.say(alice, "Mr Wang revisit tomorrow")
+    if preview and buttons(preview[-1]):
+        await s.tap(alice, preview[-1], "Confirm")
+    written = await capture(sb, out_dir, {"zh": (li, manager), "en": (alice, bob)})
+    names = {p.name for p in written}
+    for lang in ("zh", "en"):
+        missing = [x for x in SCREENS if f"{lang}-{x}.txt" not in names]
+        s.expect(not missing, f"every {lang} screen captured (missing: {missing})")
+    s.expect({"zh-radar.png", "en-radar.png", "zh-digest.png", "en-board.png"} <= names, "the charts are saved")
+    print(f"截图集已保存到 {out_dir}：{len(written)} 个文件（index.html 并排显示中英文）")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,6 +25,16 @@ def test_make_demo_prints_the_demo(tmp_path: Path):
     noise = [line for line in lines if any(w in line for w in ("WARNING", "Warning", "Traceback", "pip ", "Unclosed"))]
     assert not noise, noise
     assert lines[-1] == "Demo finished: every step behaved as expected."
+    # The screenshot set: brief, card, digest, board and radar in both languages, side by side.
+    for lang in ("zh", "en"):
+        for screen in ("brief", "card", "digest", "board", "radar"):
+            assert (tmp_path / f"{lang}-{screen}.txt").read_text(encoding="utf-8").strip(), (lang, screen)
+        for chart in ("digest", "board", "radar"):
+            assert (tmp_path / f"{lang}-{chart}.png").read_bytes().startswith(b"\x89PNG"), (lang, chart)
+    assert "Checklist" in (tmp_path / "en-card.txt").read_text(encoding="utf-8")
+    assert "待办清单" in (tmp_path / "zh-card.txt").read_text(encoding="utf-8")
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert "en-radar.png" in index and "zh-radar.png" in index
 
 
 def test_install_step_is_quiet_and_pyproject_raises_no_backend_warning():
