@@ -104,7 +104,7 @@ async def _story(sb: Sandbox, out_dir: Path) -> int:
         await s.say(li, value)
 
     s.scene("3. 查重：陈静想录入同一集团的苏州分公司")
-    owner = await s.say(chen, "/查重 华东精密机械(苏州)分公司")
+    owner = await s.say(chen, "查重 华东精密机械(苏州)分公司")  # plain text: commands are Latin-only (/dup)
     s.expect("李明" in owner[-1]["text"], "/查重 names the owner")
     await s.say(chen, "/new")
     for value in ("孙经理", "华东精密机械(苏州)分公司", "13700137000", "外呼名单"):

@@ -122,12 +122,19 @@ def _labels(message) -> list[str]:
 
 
 async def test_quick_update_gate_before_preview_fill_in_place_saved_summary_and_undo(harness):
+    await _gate_and_undo(harness)
+
+
+async def test_gate_and_undo_on_postgresql(harness_pg):
+    await _gate_and_undo(harness_pg)
+
+
+async def _gate_and_undo(h):
     from datetime import timedelta
 
     from sqlmodel import select
 
     from storage.models import Activity, Customer, PointsEntry, StageChange, Task
-    h = harness
     _, _, (rep,) = await h.team(reps=1)
     await add_customer(h, rep, "张总", "华东精密机械有限公司", "13800138000")
     preview = (await h.send(rep, "张总 已报价5万 下周二回访"))[-1]
