@@ -161,7 +161,9 @@ def funnel_png(title: str, stages: list[dict[str, Any]], bottleneck: int | None,
             width = max(0.02 * peak, s["reached"])
             color = ALERT if i == bottleneck else BAR
             ax.barh(y, width, left=-width / 2, height=0.62, color=color, alpha=0.9)
-            ax.text(-peak / 2 - peak * 0.04, y, _clip(s["label"], 8), ha="right", va="center", fontproperties=font(12))
+            from core.textfit import wrap_label
+            ax.text(-peak / 2 - peak * 0.04, y, wrap_label(s["label"], 12), ha="right", va="center",
+                    fontproperties=font(11 if str(s["label"]).isascii() else 12))
             detail = f"{notes.get('reached', '')} {s['reached']} · {notes.get('current', '')} {s['current']}"
             if s.get("stalled"):
                 detail += f" · {notes.get('stalled', '')} {s['stalled']}"

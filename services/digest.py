@@ -405,7 +405,8 @@ def join_lines(lines: list[str], limit: int = 4000) -> str:
 def digest_buttons(d: TeamDigest, lang: str, limit: int = 3) -> list[list[dict]] | None:
     rows = []
     for kind, item_id, rep, points, what in d.pending[:limit]:
-        label = f"{rep} {'+' if kind == 'points' else '-'}{points} {what}"[:28]
+        from core.textfit import shorten
+        label = shorten(f"{rep} {'+' if kind == 'points' else '-'}{points} {what}", 28)
         rows.append([inc.button(tp("btn_approve_short", lang, what=label), Approve(kind, item_id, 1).encode()),
                      inc.button(tp("btn_decline", lang), Approve(kind, item_id, 0).encode())])
     return rows or None
