@@ -8,6 +8,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from core.plural import english_plurals as _plural  # "1 customer", not "1 customers"
+
 Lang = str
 
 
@@ -31,34 +33,6 @@ def t(key: str, lang: Lang = "zh", **values: Any) -> str:
     if lang == "en":
         template, values = _plural(template, values)
     return template.format(**{k: esc(v) for k, v in values.items()})
-
-
-# English nouns after a count: "{n} customers" renders "1 customer" when n is 1.
-_SINGULAR = {"customers": "customer", "actions": "action", "days": "day", "hours": "hour", "attendees": "attendee",
-             "flags": "flag", "approvals": "approval", "rows": "row", "activities": "activity", "pts": "pt",
-             "points": "point", "times": "time", "characters": "character", "reminders": "reminder",
-             "awards": "award", "minutes": "minute", "seconds": "second", "items": "item", "leads": "lead",
-             "records": "record", "deals": "deal", "duplicates": "duplicate", "reps": "rep", "moves": "move",
-             "people": "person", "weeks": "week", "follow-ups": "follow-up", "stages": "stage"}
-_COUNTED = None
-
-
-def _plural(template: str, values: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    import re
-    global _COUNTED
-    if _COUNTED is None:
-        _COUNTED = re.compile(r"\{(\w+)\}( (?:more |new |open )?)(" + "|".join(map(re.escape, _SINGULAR)) + r")\b")
-    if "{" not in template:
-        return template, values
-    extra: dict[str, Any] = {}
-
-    def swap(match) -> str:
-        name, gap, noun = match.group(1), match.group(2), match.group(3)
-        key = f"_pl{len(extra)}"
-        extra[key] = _SINGULAR[noun] if str(values.get(name, "")) in ("1", "-1") else noun
-        return "{" + name + "}" + gap + "{" + key + "}"
-    template = _COUNTED.sub(swap, template)
-    return template, ({**values, **extra} if extra else values)
 
 
 FIELD_LABELS = {

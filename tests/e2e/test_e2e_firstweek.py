@@ -110,6 +110,11 @@ def test_dates_and_labels_by_the_convention():
     for when, zh, en in cases:
         assert when_text(when, "zh", thu) == zh and when_text(when, "en", thu) == en
     assert when_text(datetime(2026, 12, 1, 10), "zh", thu, relative=False) == "12月1日 周二 10:00"
+    # English counts agree with their noun, in every template that counts something.
+    from core.texts import t
+    assert "(1 action)" in t("digest_yesterday", "en", total=1) and "(2 actions)" in t("digest_yesterday", "en", total=2)
+    assert t("story_new", "en", n=1) == "1 new lead" and t("board_team_label", "en", n=1) == "Team total (1)"
+    assert "1 person" in t("board_team_total", "en", share=1, points=1, target=1, deals=0, compliance="—", n=1)
     # Labels are shortened between words; the radar's English labels wrap instead of being cut.
     assert shorten("Globex Trading Company Ltd", 18) == "Globex Trading…"
     for d in load_config().dimensions:
