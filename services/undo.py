@@ -1,8 +1,8 @@
 """Undo a confirmed quick update or stage move for UNDO_MINUTES (issue 14).
 
 ``recorded`` runs the change and remembers what it did: the customer's columns it changed (their
-values before) and the rows it inserted. ``undo`` puts the columns back, deletes the activity, task
-and stage-change rows it added and reverses the points it earned (the ledger is never edited:
+values before) and the rows it inserted. ``undo`` puts the columns back, deletes the activity, task,
+stage-change and field-history rows it added and reverses the points it earned (the ledger is never edited:
 awarded rows get a reversal row, pending ones are rejected). Notices already sent stay sent.
 
 It refuses when the time is up, when the customer changed again since (someone else's later work
@@ -19,13 +19,13 @@ from sqlmodel import Session
 
 from services import points as points_svc
 from services.customers import get_for, lock
-from storage.models import Activity, Customer, PointsEntry, StageChange, Task, User
+from storage.models import Activity, Customer, FieldHistory, PointsEntry, StageChange, Task, User
 from storage.models_firstweek import UndoRecord
 from storage.rows import transition
 
 UNDO_MINUTES = 10
 T = TypeVar("T")
-_DELETED = {"activity": Activity, "task": Task, "stagechange": StageChange}
+_DELETED = {"activity": Activity, "task": Task, "stagechange": StageChange, "fieldhistory": FieldHistory}
 _SKIP = {"id", "updated_at"}
 
 
@@ -108,11 +108,3 @@ def undo(session: Session, user: User, undo_id: int, now: datetime) -> UndoResul
             session.delete(row)
     session.flush()
     return UndoResult("undone", customer, record.kind)
-
-
-def is_open(session: Session, undo_id: int, now: datetime) -> bool:
-    record = session.get(UndoRecord, undo_id)
-    return record is not None and record.status == "open" and now <= record.expires_at
-
-
-__all__ = ["UNDO_MINUTES", "recorded", "undo", "UndoResult", "is_open", "PointsEntry"]

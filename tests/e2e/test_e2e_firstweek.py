@@ -174,6 +174,9 @@ async def _gate_and_undo(h):
     stage, amount, next_at, changes, tasks, followups, points = await h.core.db.run(state)
     assert (stage, amount, next_at, changes, tasks, followups) == ("lead", None, None, 1, 0, 0), (stage, amount, next_at)
     assert points < moved[6]
+    from storage.models import FieldHistory
+    assert not await h.core.db.run(lambda s: s.exec(select(FieldHistory).where(FieldHistory.field == "amount")).all())
+    assert (await h.core.db.run(lambda s: s.exec(select(Customer)).one())).contact == "张伟"  # filled by hand: kept
     # Twice is once: the old button now answers with a popup.
     await h.press(rep, saved, data=button_data(saved, "撤销"), validate=False)  # a stale copy of the button
     answers = [r for r in h.tg.requests if r["method"].lower() == "answercallbackquery"]
