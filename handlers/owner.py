@@ -55,7 +55,7 @@ async def pool(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -
         return
     lines = [t("pool_header", lang, n=len(rows))]
     for c in rows:
-        lines.append(f"• <b>{views.esc(views.short(c.name, 20))}</b> · {views.esc(views.short(c.industry or c.company or '', 16))}")
+        lines.append(f"• <b>{views.esc(views.short(c.name, views.TEXT_NAME))}</b> · {views.esc(views.short(c.industry or c.company or '', views.TEXT_NAME))}")
     await reply(update, "\n".join(lines), views.claim_keyboard(rows, lang))
 
 

@@ -18,6 +18,7 @@ from services.brief import BriefItem, CardView, render_script
 from storage.models import Customer
 
 PAGE_SIZE = 8
+TEXT_NAME = 40  # names inside a message wrap; only buttons need short labels
 
 
 def short(text: str | None, limit: int = 24) -> str:
@@ -55,7 +56,7 @@ def brief_text(items: list[BriefItem], config: Config, lang: str, now: datetime,
         reasons = "·".join(reason_label(r, lang) for r in item.reasons[:2])
         step = item.next_item.text_en if lang == "en" and item.next_item and item.next_item.text_en else (
             item.next_item.text if item.next_item else "")
-        line = f"{index}. <b>{esc(short(c.name, 20))}</b> [{esc(stage_name(config, c.stage, lang))}] {esc(reasons)}"
+        line = f"{index}. <b>{esc(short(c.name, TEXT_NAME))}</b> [{esc(stage_name(config, c.stage, lang))}] {esc(reasons)}"
         if step:
             line += f"\n   → {esc(step)}"
         lines.append(line)
@@ -67,7 +68,7 @@ def brief_text(items: list[BriefItem], config: Config, lang: str, now: datetime,
 def brief_keyboard(items: list[BriefItem]) -> InlineKeyboardMarkup | None:
     if not items:
         return None
-    buttons = [InlineKeyboardButton(f"{i}. {short(item.customer.name, 14)}", callback_data=OpenCard(item.customer.id).encode())
+    buttons = [InlineKeyboardButton(f"{i}. {shorten_width(item.customer.name, 24)}", callback_data=OpenCard(item.customer.id).encode())
                for i, item in enumerate(items, 1)]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
     return InlineKeyboardMarkup(rows)
@@ -170,8 +171,8 @@ def customer_list(customers: list[Customer], total: int, page: int, view: str, c
                   header_key: str) -> tuple[str, InlineKeyboardMarkup | None]:
     lines = [t(header_key, lang, n=total)]
     for c in customers:
-        company = f" · {esc(short(c.company, 16))}" if c.company else ""
-        lines.append(f"• <b>{esc(short(c.name, 20))}</b>{company} [{esc(stage_name(config, c.stage, lang))}] {c.completeness}%")
+        company = f" · {esc(short(c.company, TEXT_NAME))}" if c.company else ""
+        lines.append(f"• <b>{esc(short(c.name, TEXT_NAME))}</b>{company} [{esc(stage_name(config, c.stage, lang))}] {c.completeness}%")
     buttons = [[InlineKeyboardButton(short(c.name, 28), callback_data=OpenCard(c.id).encode())] for c in customers]
     nav = []
     if page > 0:

@@ -189,6 +189,9 @@ async def test_stage_move_undo_is_stale_after_ten_minutes_and_card_layout(harnes
     h = harness
     _, _, (rep,) = await h.team(reps=1)
     created = await add_customer(h, rep, "Globex Trading Company Ltd", "Globex Trading Company Ltd", "+86 138-0013-8000")
+    listing = (await h.send(rep, "/customers"))[-1]
+    assert "Globex Trading Company Ltd · Globex Trading Company Ltd" in listing["text"]  # names in text are not cut
+    assert all(not b["text"].endswith(("C…", "Compan…")) for b in buttons(listing))
     card = (await h.press(rep, created[-1], text="Globex"))[-1]
     rows = card["reply_markup"]["inline_keyboard"]
     assert len(rows) == 2 and all(len(row) <= 3 for row in rows)
