@@ -97,3 +97,10 @@ TEXTS.update({
     "dup_merged_note": {"zh": "已合并：<b>{name}</b> 仍由 {owner} 负责；新录入的内容记为备注（没有空缺字段可补）。",
                         "en": "Merged: <b>{name}</b> stays with {owner}; the new details are kept as a note (no empty fields)."},
 })
+
+TEXTS.update({
+    "welcome_joined_manager": {
+        "zh": "欢迎加入 <b>{team}</b>，{name}！\n每个工作日 {digest} 我会把团队日报发给您。\n先试试 /invite 邀请销售，或 /help 查看全部命令。",
+        "en": "Welcome to <b>{team}</b>, {name}!\nEvery workday at {digest} I'll send you the team digest.\nTry /invite to invite a rep, or /help for every command.",
+    },
+})

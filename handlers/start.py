@@ -27,7 +27,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             key = "invite_expired" if exc.reason == "expired" else "invite_invalid"
             await reply(update, t(key, lang_of(tg.language_code)))
             return
-        await reply(update, t("welcome_joined", joined.user.language, team=joined.team.name, name=joined.user.name))
+        key = "welcome_joined_manager" if joined.user.role in ("manager", "admin") else "welcome_joined"
+        await reply(update, t(key, joined.user.language, team=joined.team.name, name=joined.user.name,
+                              digest=core.config.schedule.digest_time))
         await set_role_menu(context.bot, tg.id, joined.user.role, joined.user.language)
         return
     user = await load_member(update, context)
