@@ -164,28 +164,35 @@ class Story:
     lost_reasons: dict[str, int] = field(default_factory=dict)
 
 
-def stories(session: Session, team_ids: list[int], start: datetime, end: datetime) -> dict[int, Story]:
-    """One GROUP BY over yesterday's create/stage activities of the teams' customers (+ the few lost rows' reasons)."""
+def stories(session: Session, team_ids: list[int], user_ids: list[int], start: datetime, end: datetime) -> dict[int, Story]:
+    """Yesterday's create/stage activities of the teams' customers, grouped: by the members' (user_id, at)
+    index, plus the rows no user made (leads from the ingestion API, connectors) by the same index."""
     out = {t: Story() for t in team_ids}
-    window = [Customer.team_id.in_(team_ids), Activity.at >= start, Activity.at < end]
-    for team_id, kind, text, n in session.execute(
-            select(Customer.team_id, Activity.kind, Activity.text, func.count())
-            .join(Customer, Customer.id == Activity.customer_id)
-            .where(*window, Activity.kind.in_(("create", "stage"))).group_by(Customer.team_id, Activity.kind, Activity.text)):
-        story = out[team_id]
-        if kind == "create":
-            story.new += n
-        elif text == "won":
-            story.won += n
-        elif text == "lost":
-            story.lost += n
-        elif text:  # a stage id (the text of older or imported rows may be anything: the renderer skips those)
-            story.moved[text] = story.moved.get(text, 0) + n
-    for team_id, data in session.execute(select(Customer.team_id, Activity.data).join(Customer, Customer.id == Activity.customer_id)
-                                         .where(*window, Activity.kind == "stage", Activity.text == "lost")):
-        reason = str((data or {}).get("reason") or "").strip()
-        if reason:
-            out[team_id].lost_reasons[reason] = out[team_id].lost_reasons.get(reason, 0) + 1
+    joined = [Customer.id == Activity.customer_id, Customer.team_id.in_(team_ids)]
+    window = [Activity.at >= start, Activity.at < end, Activity.kind.in_(("create", "stage"))]
+    lost_ids: list[int] = []
+    for who in (Activity.user_id.in_(user_ids), Activity.user_id.is_(None)):
+        for team_id, kind, text, n in session.execute(
+                select(Customer.team_id, Activity.kind, Activity.text, func.count())
+                .where(who, *window, *joined).group_by(Customer.team_id, Activity.kind, Activity.text)):
+            story = out[team_id]
+            if kind == "create":
+                story.new += n
+            elif text == "won":
+                story.won += n
+            elif text == "lost":
+                story.lost += n
+                lost_ids.append(team_id)
+            elif text:  # a stage id (older or imported rows may carry anything: the renderer skips those)
+                story.moved[text] = story.moved.get(text, 0) + n
+    if lost_ids:  # the few lost rows' reasons
+        for team_id, data in session.execute(
+                select(Customer.team_id, Activity.data).where(
+                    Activity.user_id.in_(user_ids), Activity.at >= start, Activity.at < end, Activity.kind == "stage",
+                    Activity.text == "lost", *joined)):
+            reason = str((data or {}).get("reason") or "").strip()
+            if reason:
+                out[team_id].lost_reasons[reason] = out[team_id].lost_reasons.get(reason, 0) + 1
     return out
 
 
@@ -253,7 +260,7 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
             Redemption.team_id.in_(team_ids), Redemption.status == "requested").group_by(Redemption.team_id)):
         pending_total[team_id] = pending_total.get(team_id, 0) + n
     all_funnels = funnels(session, config, team_ids, now, lang)
-    all_stories = stories(session, team_ids, y_start, y_end)
+    all_stories = stories(session, team_ids, [u.id for u in members], y_start, y_end)
     day = inc.local_date(config, now)
     out = {}
     for t in team_ids:
