@@ -168,14 +168,18 @@ def stories(session: Session, team_ids: list[int], user_ids: list[int], start: d
     """Yesterday's create/stage activities of the teams' customers, grouped: by the members' (user_id, at)
     index, plus the rows no user made (leads from the ingestion API, connectors) by the same index."""
     out = {t: Story() for t in team_ids}
-    joined = [Customer.id == Activity.customer_id, Customer.team_id.in_(team_ids)]
+    # No team_id filter in SQL: with one, SQLite walks every team customer's activities instead of the
+    # (user_id, at) index (bench.digest: 10.6 s against 3.1 s); other teams' rows are dropped below.
+    joined = [Customer.id == Activity.customer_id]
     window = [Activity.at >= start, Activity.at < end, Activity.kind.in_(("create", "stage"))]
     lost_ids: list[int] = []
     for who in (Activity.user_id.in_(user_ids), Activity.user_id.is_(None)):
         for team_id, kind, text, n in session.execute(
                 select(Customer.team_id, Activity.kind, Activity.text, func.count())
                 .where(who, *window, *joined).group_by(Customer.team_id, Activity.kind, Activity.text)):
-            story = out[team_id]
+            story = out.get(team_id)
+            if story is None:
+                continue
             if kind == "create":
                 story.new += n
             elif text == "won":
@@ -191,7 +195,7 @@ def stories(session: Session, team_ids: list[int], user_ids: list[int], start: d
                     Activity.user_id.in_(user_ids), Activity.at >= start, Activity.at < end, Activity.kind == "stage",
                     Activity.text == "lost", *joined)):
             reason = str((data or {}).get("reason") or "").strip()
-            if reason:
+            if reason and team_id in out:
                 out[team_id].lost_reasons[reason] = out[team_id].lost_reasons.get(reason, 0) + 1
     return out
 
