@@ -100,7 +100,7 @@ TEXTS.update({
 
 TEXTS.update({
     "welcome_joined_manager": {
-        "zh": "欢迎加入 <b>{team}</b>，{name}！\n每个工作日 {digest} 我会把团队日报发给您。\n先试试 /invite 邀请销售，或 /help 查看全部命令。",
+        "zh": "欢迎加入 <b>{team}</b>，{name}！\n每个工作日 {digest} 我会把团队的日报发给您。\n先试试 /invite 邀请销售，或 /help 查看全部命令。",
         "en": "Welcome to <b>{team}</b>, {name}!\nEvery workday at {digest} I'll send you the team digest.\nTry /invite to invite a rep, or /help for every command.",
     },
 })

@@ -58,7 +58,7 @@ async def test_manager_invite_says_it_is_for_a_manager(harness):
     assert "经理" in text and "的销售" not in text
     manager = await h.join(await h.invite(admin, "manager"), "王经理")
     welcome = [m for m in h.chat_messages(manager) if "欢迎" in (m.get("text") or "")][-1]["text"]
-    assert "团队日报" in welcome and "/invite" in welcome  # a manager's welcome speaks of the digest, not task cards
+    assert "日报" in welcome and "/invite" in welcome  # a manager's welcome speaks of the digest, not task cards
     rep_invite = (await h.send(manager, "/invite"))[-1]["text"]
     assert "的销售" in rep_invite
 
