@@ -9,7 +9,9 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 import signal
+import socket
 
 from aiohttp import web
 from telegram import Update
@@ -64,6 +66,59 @@ def make_web_app(app: Application, config: Config, settings: Settings) -> web.Ap
     return web_app
 
 
+class PortInUse(Exception):
+    """The HTTP server's port cannot be bound; the message names the setting to change (one line)."""
+
+
+def http_reasons(config: Config, env: dict[str, str] | None = None) -> list[str]:
+    """Why this process needs its HTTP server; empty = long polling binds no port.
+
+    The webhook, an ingestion source whose secret or token is set in the environment, the metrics
+    token, or a console (when a playbook enables one) each need it.
+    """
+    env = os.environ if env is None else env
+    reasons = []
+    if config.telegram.webhook_url:
+        reasons.append("webhook")
+    try:
+        from ingest.auth import MIN_SECRET_CHARS
+    except ImportError:  # pragma: no cover - the ingestion package is part of the project
+        MIN_SECRET_CHARS = 1
+    sources = [name for name, source in config.sources.items()
+               if any(len((env.get(var) or "").strip()) >= MIN_SECRET_CHARS
+                      for var in (source.secret_env, source.token_env) if var)]
+    if sources:
+        reasons.append("ingestion API (" + ", ".join(sorted(sources)) + ")")
+    if (env.get("SALESBOT_METRICS_TOKEN") or "").strip():
+        reasons.append("metrics")
+    if config.console.public_url:
+        reasons.append("console")
+    return reasons
+
+
+def bind_listen_socket(config: Config) -> socket.socket:
+    """Bind [telegram] listen_host:listen_port now, before anything else starts, so a taken port is one
+    clear line instead of a traceback with half-started clients."""
+    host, port = config.telegram.listen_host, config.telegram.listen_port
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+            sock.listen(128)
+        except OSError:
+            sock.close()
+            raise
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise PortInUse(f"cannot listen on {host}:{port} ({reason}): change [telegram] listen_port "
+                        f"(or listen_host) in the playbook, or stop the program using that port") from None
+    sock.setblocking(False)
+    return sock
+
+
 async def run(app: Application, config: Config, settings: Settings, stop_event: asyncio.Event | None = None,
               receive_updates: bool = True) -> None:
     """Run until SIGINT/SIGTERM (or ``stop_event``); shutdown finishes in-flight work first.
@@ -81,15 +136,20 @@ async def run(app: Application, config: Config, settings: Settings, stop_event: 
             pass
     from bot.app import shutdown, startup
     runner: web.AppRunner | None = None
+    reasons = http_reasons(config)
+    listen = bind_listen_socket(config) if reasons else None  # PortInUse before anything has started
     async with app:
         await startup(app)
         webhook = bool(config.telegram.webhook_url)
-        web_app = make_web_app(app, config, settings)
-        from ingest.server import make_runner
-        runner = make_runner(web_app, config)  # header/body read timeouts for slow clients
-        await runner.setup()
-        site = web.TCPSite(runner, config.telegram.listen_host, config.telegram.listen_port)
-        await site.start()
+        if listen is not None:
+            from ingest.server import make_runner
+            runner = make_runner(make_web_app(app, config, settings), config)  # header/body read timeouts
+            await runner.setup()
+            await web.SockSite(runner, listen).start()
+            log.info("HTTP server on %s:%s for %s", config.telegram.listen_host, config.telegram.listen_port,
+                     ", ".join(reasons))
+        else:
+            log.info("no HTTP server: long polling needs no port (no webhook, ingestion source secret or console)")
         if not receive_updates:
             log.info("worker mode: not receiving Telegram updates")
         elif webhook:
@@ -111,4 +171,5 @@ async def run(app: Application, config: Config, settings: Settings, stop_event: 
             await in_flight.wait_idle(timeout=30)  # pastes being analysed finish and answer
         await shutdown(app)
         await app.stop()
-        await runner.cleanup()
+        if runner is not None:
+            await runner.cleanup()

@@ -104,7 +104,7 @@ async def _story(sb: Sandbox, out_dir: Path) -> int:
         await s.say(li, value)
 
     s.scene("3. 查重：陈静想录入同一集团的苏州分公司")
-    owner = await s.say(chen, "/查重 华东精密机械(苏州)分公司")
+    owner = await s.say(chen, "查重 华东精密机械(苏州)分公司")  # plain text: commands are Latin-only (/dup)
     s.expect("李明" in owner[-1]["text"], "/查重 names the owner")
     await s.say(chen, "/new")
     for value in ("孙经理", "华东精密机械(苏州)分公司", "13700137000", "外呼名单"):
@@ -135,7 +135,7 @@ async def _story(sb: Sandbox, out_dir: Path) -> int:
     s.scene("5. 一句话更新，确认后保存")
     preview = await s.say(li, "张总 已报价5万 下周二回访")
     if preview and buttons(preview[-1]):
-        await s.tap(li, preview[-1], "确认")
+        await s.tap(li, preview[-1], "保存")
 
     s.scene("6. 粘贴聊天记录：意向、异议与建议话术")
     chat = ("张总 2026-11-25 10:02\n你们这个系统报价多少？能不能先试用一下？\n"
@@ -149,6 +149,7 @@ async def _story(sb: Sandbox, out_dir: Path) -> int:
 
     await _incentives_scenes(s, sb, admin, manager, li, chen, out_dir)
     await _console_scene(s, sb, out_dir)
+    await _screens_scene(s, sb, admin, manager, li, out_dir)
     rejected = sb.tg.rejected()
     s.expect(not rejected, f"no request rejected by the Bot API server ({len(rejected)})")
     print("\n━━━ 结果 ━━━")
@@ -243,6 +244,27 @@ async def _console_scene(s: Script, sb: Sandbox, out_dir: Path) -> None:
         await runner.cleanup()
     print("   本地打开看板：`salesbot run` 的服务器在 http://127.0.0.1:8080/app/ 提供页面；在 Telegram 中由菜单按钮打开"
           "（需 [console] public_url 为 HTTPS 地址）。浏览器调试可用 `salesbot console-link <Telegram ID>` 生成签名链接。")
+async def _screens_scene(s: Script, sb: Sandbox, admin, manager, li, out_dir: Path) -> None:
+    """The screenshot set: brief, card, digest, board and radar in Chinese and English (cli/screens.py)."""
+    from cli.screens import SCREENS, capture
+    s.scene("10. 截图集：中文与英文的主要界面")
+    alice = await sb.join(await sb.invite(manager), "Alice", language_code="en")
+    bob = await sb.join(await sb.invite(admin, "manager"), "Bob", language_code="en")
+    s.names.update({alice["id"]: "Alice (en)", bob["id"]: "Bob (en)"})
+    await s.say(alice, "/new")
+    for value in ("Mr Wang", "Globex Trading Company Ltd", "+86 136 0013 6000", "website form"):
+        created = await s.say(alice, value)
+    s.expect("created" in created[-1]["text"], "an English rep adds a customer")
+    preview = await s.say(alice, "Mr Wang revisit tomorrow")
+    if preview and buttons(preview[-1]):
+        await s.tap(alice, preview[-1], "Confirm")
+    written = await capture(sb, out_dir, {"zh": (li, manager), "en": (alice, bob)})
+    names = {p.name for p in written}
+    for lang in ("zh", "en"):
+        missing = [x for x in SCREENS if f"{lang}-{x}.txt" not in names]
+        s.expect(not missing, f"every {lang} screen captured (missing: {missing})")
+    s.expect({"zh-radar.png", "en-radar.png", "zh-digest.png", "en-board.png"} <= names, "the charts are saved")
+    print(f"截图集已保存到 {out_dir}：{len(written)} 个文件（index.html 并排显示中英文）")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,13 +23,17 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     from bot.app import build_application
-    from bot.run import run
+    from bot.run import PortInUse, run
     import os
     # Test-only: against the local Bot API server (tgfake --time-scale N) every Telegram limit runs N
     # times faster, and so must the bot's own limiter. Never set this against the real Telegram.
     time_scale = float(os.environ.get("SALESBOT_TELEGRAM_TIME_SCALE") or 1.0)
     app = build_application(settings, config, time_scale=time_scale)
-    asyncio.run(run(app, config, settings, receive_updates=not getattr(args, "worker", False)))
+    try:
+        asyncio.run(run(app, config, settings, receive_updates=not getattr(args, "worker", False)))
+    except PortInUse as exc:
+        print(f"salesbot: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -293,3 +293,15 @@ class VisitAct(CallbackData, prefix="vs"):
 class MatrixPick(CallbackData, prefix="mx"):
     """The competitor matrix: one competitor's detail (index), the image (-1) or the table again (-2)."""
     index: int
+
+@dataclass(frozen=True)
+class DraftFill(CallbackData, prefix="df"):
+    """Fill a field the stage gate asks for, then come back to the pending quick update."""
+    token: str
+    field: str
+
+
+@dataclass(frozen=True)
+class UndoChange(CallbackData, prefix="ud"):
+    """Undo a confirmed quick update or stage move (services/undo.py)."""
+    undo_id: int

@@ -273,6 +273,8 @@ class LeaderboardSettings(_Strict):
     private_rank: Literal["daily", "weekly", "both", "off"] = "daily"
     daily_period: Literal["day", "week", "month"] = "month"   # the daily board ranks month-to-date by default
     weekly_period: Literal["week", "month"] = "week"
+    # A team with fewer reps than this is shown in the group as one team total (a lone name looks broken).
+    min_team_ranked: int = Field(default=4, ge=1, le=100)
 
     @field_validator("tenure_bands_days")
     @classmethod

@@ -8,6 +8,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from core.plural import english_plurals as _plural  # "1 customer", not "1 customers"
+
 Lang = str
 
 
@@ -28,6 +30,8 @@ def lang_of(language_code: str | None) -> Lang:
 def t(key: str, lang: Lang = "zh", **values: Any) -> str:
     entry = TEXTS[key]
     template = entry.get(lang) or entry["zh"]
+    if lang == "en":
+        template, values = _plural(template, values)
     return template.format(**{k: esc(v) for k, v in values.items()})
 
 
@@ -64,7 +68,8 @@ COMMANDS = {
     "new": ("新建客户", "Add a customer"),
     "log": ("记录跟进", "Log a follow-up"),
     "stage": ("推进阶段", "Move a customer's stage"),
-    "owner": ("查重：客户归属", "Who owns a customer"),
+    "dup": ("查重：客户归属（也可直接发「查重 名称」）", "Duplicate check: who owns a customer"),
+    "owner": ("客户归属（同 /dup）", "Who owns a customer (same as /dup)"),
     "pool": ("公海客户", "Team pool"),
     "me": ("我的积分与画像", "My points and profile"),
     "meeting": ("登记跨部门技术对接会", "Record a cross-department meeting"),
@@ -78,6 +83,8 @@ COMMANDS = {
     "export": ("导出客户表（经理）", "Export customers (managers)"),
     "help": ("帮助", "Help"),
     "cancel": ("取消当前操作", "Cancel"),
+    "bind": ("把排行榜绑定到本群（经理）", "Post leaderboards to this group (managers)"),
+    "unbind": ("解除本群绑定（经理）", "Stop posting to this group (managers)"),
 }
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -122,24 +129,26 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": ("<b>销售助手使用说明</b>\n"
                "/today 今日任务卡（每天早上自动推送）\n"
                "/customers 我的客户\n/new 新建客户 · /log 记录跟进 · /stage 推进阶段\n"
-               "/owner 或 /查重 查询客户归属 · /pool 公海\n"
+               "/dup 名称或电话 查询客户归属（也可直接发「查重 名称」）· /pool 公海\n"
                "/me 我的积分与能力画像 · /board 排行榜 · /shop 积分兑换\n"
-               "/meeting 客户 参会人/部门 登记跨部门技术对接会（+15 分）\n\n"
+               "/meeting 客户 参会人/部门 登记跨部门技术对接会（+15 分）\n"
+               "/business Telegram Business 授权 · /cancel 取消当前操作 · /help 本说明\n\n"
                "也可以直接发一句话，例如：<code>张总 已报价5万 下周二回访</code>\n"
                "或粘贴/转发与客户的聊天记录，我会分析购买意向和异议。"),
         "en": ("<b>Sales assistant</b>\n"
                "/today today's task cards (sent every morning)\n"
                "/customers my customers\n/new add a customer · /log log a follow-up · /stage move a stage\n"
-               "/owner who owns a customer · /pool team pool\n"
+               "/dup NAME-OR-PHONE who owns a customer · /pool team pool\n"
                "/me points and profile · /board leaderboard · /shop rewards\n"
-               "/meeting CUSTOMER attendee/department records a cross-department meeting\n\n"
+               "/meeting CUSTOMER attendee/department records a cross-department meeting\n"
+               "/business Telegram Business consent · /cancel stop the current step · /help this help\n\n"
                "You can also just write, e.g. <code>Zhang quoted 50k revisit next Tuesday</code>,\n"
                "or paste/forward a chat with a customer for intent and objection analysis."),
     },
     "help_manager_extra": {
-        "zh": ("\n\n<b>经理</b>：/invite 邀请销售 · /digest 团队日报 · /bind 在群里绑定排行榜\n"
+        "zh": ("\n\n<b>经理</b>：/invite 邀请销售 · /digest 团队日报 · /bind、/unbind 在群里绑定/解除排行榜\n"
                "/import 发送 Excel/CSV 导入客户（先预览再确认）· /export 导出客户表 · /modules SOP 模块试点"),
-        "en": ("\n\n<b>Managers</b>: /invite a rep · /digest team digest · /bind a group for leaderboards\n"
+        "en": ("\n\n<b>Managers</b>: /invite a rep · /digest team digest · /bind, /unbind a group for leaderboards\n"
                "/import send an Excel/CSV file (preview, then confirm) · /export customers · /modules pilot SOP modules"),
     },
     # --- errors ----------------------------------------------------------------
@@ -251,7 +260,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "card_no_items": {"zh": "（本阶段清单已完成）", "en": "(this stage's checklist is done)"},
     "card_no_script": {"zh": "（暂无）", "en": "(none)"},
     "btn_done": {"zh": "✅ {item}", "en": "✅ {item}"},
-    "btn_log": {"zh": "📝 记跟进", "en": "📝 Log follow-up"},
+    "btn_log": {"zh": "📝 记跟进", "en": "📝 Log"},
     "btn_next": {"zh": "⏭ 下一阶段", "en": "⏭ Next stage"},
     "btn_script": {"zh": "📄 话术", "en": "📄 Script"},
     "btn_later": {"zh": "⏰ 稍后提醒", "en": "⏰ Remind me later"},
@@ -300,7 +309,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "log_next": {"zh": "下次跟进：{when}。", "en": "Next follow-up: {when}."},
     "usage_log": {"zh": "用法：/log 客户名 跟进内容", "en": "Usage: /log CUSTOMER what happened"},
     "usage_stage": {"zh": "用法：/stage 客户名", "en": "Usage: /stage CUSTOMER"},
-    "usage_owner": {"zh": "用法：/查重 公司名或电话", "en": "Usage: /owner COMPANY-OR-PHONE"},
+    "usage_owner": {"zh": "用法：/dup 公司名或电话（或直接发「查重 公司名」）", "en": "Usage: /dup COMPANY-OR-PHONE"},
     "no_match": {"zh": "没有找到名为「{q}」的客户。", "en": "No customer matches “{q}”."},
     "pick_customer": {"zh": "有几个客户匹配「{q}」，请选择：", "en": "Several customers match “{q}”; which one?"},
     # --- free text update -------------------------------------------------------------
@@ -347,6 +356,8 @@ def tp(key: str, lang: Lang = "zh", **values: Any) -> str:
     """Plain text (buttons, alerts): no HTML parsing happens there, so no escaping either."""
     entry = TEXTS[key]
     template = entry.get(lang) or entry["zh"]
+    if lang == "en":
+        template, values = _plural(template, values)
     return template.format(**values)
 
 
@@ -384,6 +395,7 @@ import core.texts_voice  # noqa: E402,F401  (voice notes, call recordings, the A
 import core.texts_console  # noqa: E402,F401  (the manager's console: the Mini App's words, its buttons)
 import core.texts_intake  # noqa: E402,F401  (intake texts: number and input checks)
 import core.texts_coaching  # noqa: E402,F401  (coaching texts: lost reasons, competitors, visits, SOP feedback, review)
+import core.texts_firstweek  # noqa: E402,F401  (first-week texts: invites, undo, quick-update gate, plain digests)
 
 
 TEXTS.update({
@@ -453,11 +465,10 @@ TEXTS.update({
 WEEKDAY_ZH = "一二三四五六日"
 
 
-def format_local_date(local, lang: Lang, with_time: bool = True) -> str:
-    """12月01日(周二) 10:00 in Chinese, Tue 01 Dec 10:00 in English."""
-    if lang == "en":
-        return local.strftime("%a %d %b %H:%M" if with_time else "%a %d %b")
-    return local.strftime(f"%m月%d日(周{WEEKDAY_ZH[local.weekday()]})" + (" %H:%M" if with_time else ""))
+def format_local_date(local, lang: Lang, with_time: bool = True, today=None, relative: bool = True) -> str:
+    """The one convention (core/when.py): 12月1日 周二 10:00 · Tue 1 Dec 10:00; relative when ``today`` is given."""
+    from core.when import when_text
+    return when_text(local, lang, today, with_time, relative=relative)
 
 
 # Data-quality and matching reasons (services/quality.py, services/customers.py, services/pool.py).

@@ -182,8 +182,8 @@ TEXTS.update({
     "digest_more": {"zh": "…另有 {n} 人", "en": "…and {n} more"},
     "digest_idle": {"zh": "昨日无记录（{n}）：{names}", "en": "No activity yesterday ({n}): {names}"},
     "digest_compliance": {
-        "zh": "\n<b>合规与KPI</b>（近{days}天）\n清单按时 {items} · 推进资料完整 {moves} · 综合 {overall}\n平均KPI {kpi} · 最低：{low}",
-        "en": "\n<b>Compliance and KPI</b> ({days} days)\nItems on time {items} · moves with complete data {moves} · overall {overall}\nAverage KPI {kpi} · lowest: {low}",
+        "zh": "\n<b>合规与KPI</b>（近{days}天）\n清单按时 {items} · 推进资料完整 {moves} · 综合 {overall}\n平均KPI {kpi} · 落后：{low}",
+        "en": "\n<b>Compliance and KPI</b> ({days} days)\nItems on time {items} · moves with complete data {moves} · overall {overall}\nAverage KPI {kpi} · behind: {low}",
     },
     "digest_overdue": {"zh": "\n⏰ <b>逾期客户 {n} 个</b>：{items}", "en": "\n⏰ <b>{n} overdue customers</b>: {items}"},
     "digest_hot": {"zh": "🔥 <b>高意向</b>：{items}", "en": "🔥 <b>Hot prospects</b>: {items}"},

@@ -9,7 +9,7 @@ import importlib
 from telegram.ext import BaseHandler
 
 # Modules in registration order; optional areas are skipped until they exist.
-MODULES = ["start", "customers", "today", "owner", "playbook", "spotcheck", "incentives", "groups", "imports",
+MODULES = ["start", "customers", "today", "owner", "playbook", "spotcheck", "incentives", "groups", "imports", "undo",
            "business", "team", "audit", "voice", "assist", "coaching", "paste", "updates"]
 
 

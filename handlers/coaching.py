@@ -56,10 +56,11 @@ async def card_addendum(core, user: User, customer_id: int) -> str:
 
 
 def card_row(markup: InlineKeyboardMarkup, customer_id: int, lang: str) -> InlineKeyboardMarkup:
-    """The card's keyboard plus one row: the visit plan and SOP feedback."""
+    """The card's "more" keyboard plus one row, above « back: the visit plan and SOP feedback."""
     row = [InlineKeyboardButton(tp("btn_visit_plan", lang), callback_data=VisitAct("plan", customer_id).encode()),
            InlineKeyboardButton(tp("btn_sop_feedback", lang), callback_data=SopFlag(customer_id, "o").encode())]
-    return InlineKeyboardMarkup([*markup.inline_keyboard, row])
+    rows = list(markup.inline_keyboard)
+    return InlineKeyboardMarkup([*rows[:-1], row, *rows[-1:]])
 
 
 # --- lost reasons ----------------------------------------------------------------------------------

@@ -14,9 +14,12 @@ from services import brief as brief_svc
 from services import intel, outbox
 from services import playbook
 from services import customers as cust_svc
+from services import duplicates as dup_svc
 from services import lookup as lookup_svc
+from services import undo as undo_svc
 from services import users as users_svc
 from services.dates import parse_when
+from services.undo import UNDO_MINUTES
 from services.quality import FieldRejected, clean_field, company_core
 from storage.models import Customer, Task, User
 
@@ -92,7 +95,7 @@ async def report_duplicate(update: Update, context: ContextTypes.DEFAULT_TYPE, u
         await reply(update, t("dup_other_team_vague", lang))
         return
     owner, managers, team = await core.db.run(_owner_and_managers, c)
-    until = views.fmt_local(c.protected_until, core.config, lang, with_time=False)
+    until = views.fmt_local(c.protected_until, core.config, lang, with_time=False, now=core.clock.now())
     if c.team_id != user.team_id and user.role != "admin":
         # Another team's customer: as little as /查重 tells across teams (services/lookup.py).
         exact = lookup_svc.exact_key(c, lookup_svc.is_phone_query(values.get("phone") or ""),
@@ -100,6 +103,7 @@ async def report_duplicate(update: Update, context: ContextTypes.DEFAULT_TYPE, u
         await reply(update, t("owner_other_team", lang, team=team.name if team else "—", owner=owner.name if owner else "—",
                               until=until, reason=reason) if exact else t("dup_other_team_vague", lang))
     else:
+        await core.db.run(dup_svc.record_attempt, c.id, user, values, core.clock.now())
         await reply(update, t("dup_owned_other", lang, name=c.name, company=c.company or "—",
                               owner=owner.name if owner else "—", until=until, reason=reason))
     for manager in managers:
@@ -109,7 +113,8 @@ async def report_duplicate(update: Update, context: ContextTypes.DEFAULT_TYPE, u
         markup = InlineKeyboardMarkup([[
             InlineKeyboardButton(tp("btn_dup_keep", manager.language), callback_data=DupDecision(c.id, user.id, "keep").encode()),
             InlineKeyboardButton(tp("btn_dup_transfer", manager.language, name=views.short(user.name, 10)),
-                                 callback_data=DupDecision(c.id, user.id, "move").encode())]])
+                                 callback_data=DupDecision(c.id, user.id, "move").encode()),
+            InlineKeyboardButton(tp("btn_dup_merge", manager.language), callback_data=DupDecision(c.id, user.id, "merge").encode())]])
         await core.db.run(outbox.enqueue, manager.tg_id, "notice", {"text": text, "reply_markup": markup.to_dict()},
                           f"dup:{c.id}:{user.id}:{manager.id}:{core.clock.now():%Y%m%d}", core.clock.now())
     sender = context.application.bot_data.get("sender")
@@ -122,8 +127,20 @@ async def on_dup_decision(update: Update, context: ContextTypes.DEFAULT_TYPE, us
     """The manager decides who works a customer two reps went after."""
     core = core_of(context)
     data = decode(update.callback_query.data)
-    if not isinstance(data, DupDecision) or data.decision not in ("keep", "move"):
+    if not isinstance(data, DupDecision) or data.decision not in ("keep", "move", "merge"):
         await safe_answer(update.callback_query, t("callback_invalid", user.language))
+        return
+    if data.decision == "merge":
+        merged = await core.db.run(dup_svc.merge_attempt, core.config, user, data.customer_id, data.requester_id,
+                                   core.clock.now())
+        await safe_answer(update.callback_query)
+        if merged is None:
+            await show(update, t("not_yours", user.language))
+            return
+        customer, owner, filled = merged
+        fields = "、".join(core.config.field_label(f, user.language) for f in filled)
+        await show(update, t("dup_merged" if filled else "dup_merged_note", user.language, name=customer.name,
+                             owner=owner.name if owner else "—", fields=fields))
         return
     result = await core.db.run(cust_svc.decide_duplicate, core.config, user, data.customer_id, data.requester_id,
                                data.decision == "move", core.clock.now())
@@ -161,20 +178,23 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Us
 # --- the card ------------------------------------------------------------------------------------
 
 async def render_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, customer_id: int,
-                      notice: str = "") -> None:
+                      notice: str = "", undo_id: int | None = None, more: bool = False) -> None:
     core = core_of(context)
     view = await core.db.read(_card_for, user, customer_id, core)
     if view is None:
         await show(update, t("not_yours", user.language))
         return
     config = playbook.config_cached(core, view.customer.team_id)  # the team's active playbook version
-    text = views.card_text(view, config, user.language, rep_name=user.name, team_name=core.config.team.name)
+    text = views.card_text(view, config, user.language, rep_name=user.name, team_name=core.config.team.name,
+                           now=core.clock.now())
     if notice:
         text = f"{notice}\n\n{text}"
-    markup = views.card_keyboard(view, user.language)
-    # Coaching (issue 16): the stall flag and competitor counter-scripts; visit plan and SOP feedback buttons.
+    markup = views.card_keyboard(view, user.language, undo_id=undo_id, more=more)
+    # Coaching (issue 16): the stall flag and competitor counter-scripts on the card; the visit plan and
+    # SOP feedback buttons behind "更多" (the card keeps two rows).
     text += await coaching.card_addendum(core, user, customer_id)
-    markup = coaching.card_row(markup, customer_id, user.language)
+    if more:
+        markup = coaching.card_row(markup, customer_id, user.language)
     await show(update, text, markup)
 
 
@@ -247,6 +267,9 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
                             for s in (stage.scripts if stage else [])) or esc(t("card_no_script", lang))
         await show(update, f"<b>{esc(customer.name)}</b> · {esc(views.stage_name(core.config, customer.stage, lang))}\n\n{scripts}",
                    InlineKeyboardMarkup([[InlineKeyboardButton(tp("btn_back", lang), callback_data=OpenCard(customer.id).encode())]]))
+    elif action == "more":
+        await safe_answer(query)
+        await render_card(update, context, user, customer.id, more=True)
     elif action == "later":
         await safe_answer(query)
         await show(update, t("later_options", lang), views.later_keyboard(customer.id, lang))
@@ -258,9 +281,9 @@ async def on_card_action(update: Update, context: ContextTypes.DEFAULT_TYPE, use
             return
         when = local_to_utc(when_local, core.config.tz)
         await core.db.run(_add_reminder, user, customer.id, when, core)
-        await safe_answer(query, plain_text(t("later_set", lang, when=views.fmt_local(when, core.config, lang), name=customer.name)))
+        await safe_answer(query, plain_text(t("later_set", lang, when=views.fmt_local(when, core.config, lang, now=core.clock.now()), name=customer.name)))
         await render_card(update, context, user, customer.id,
-                          notice=t("later_set", lang, when=views.fmt_local(when, core.config, lang), name=customer.name))
+                          notice=t("later_set", lang, when=views.fmt_local(when, core.config, lang, now=core.clock.now()), name=customer.name))
     elif action == "lost":
         if data.arg != "y":
             await safe_answer(query)
@@ -321,7 +344,7 @@ def _add_reminder(session, user: User, customer_id: int, when, core) -> None:
 async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, customer_id: int) -> None:
     core = core_of(context)
     lang = user.language
-    result, customer = await core.db.run(_advance, user, customer_id, core)
+    result, customer, undo_id = await core.db.run(_advance, user, customer_id, core)
     if customer is None:
         await show(update, t("not_yours", lang))
         return
@@ -335,18 +358,23 @@ async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
         return
     notice = t("stage_moved", lang, name=customer.name, stage=views.stage_name(core.config, customer.stage, lang)) \
         if result.status == "moved" else ""
-    await render_card(update, context, user, customer.id, notice=notice)
+    if notice and undo_id is not None:
+        notice += t("undo_hint", lang, minutes=UNDO_MINUTES)
+    await render_card(update, context, user, customer.id, notice=notice, undo_id=undo_id)
 
 
 def _advance(session, user: User, customer_id: int, core):
     customer = cust_svc.get_for(session, user, customer_id)
     if customer is None:
-        return None, None
+        return None, None, None
     config = playbook.config_for(session, core, customer.team_id)
+    now = core.clock.now()
     try:
-        return cust_svc.advance_stage(session, config, user, customer, core.clock.now()), customer
+        result, undo_id = undo_svc.recorded(session, user, customer, "stage", now,
+                                            lambda: cust_svc.advance_stage(session, config, user, customer, now))
     except cust_svc.NotVisible:
-        return None, None
+        return None, None, None
+    return result, customer, (undo_id if result.status == "moved" else None)
 
 
 @step("fill")
@@ -367,6 +395,11 @@ async def fill_value(update: Update, context: ContextTypes.DEFAULT_TYPE, user: U
     if customer is None:
         await reply(update, t("not_yours", user.language))
         return
+    if prompt.data.get("draft"):  # asked for by a quick update's stage gate: back to that update
+        from handlers.updates import resume_draft
+        await reply(update, t("fill_back_to_draft", user.language, field=core.config.field_label(field, user.language)))
+        if await resume_draft(update, context, user, prompt.data["draft"]):
+            return
     await reply(update, t("fill_saved", user.language, field=core.config.field_label(field, user.language),
                           completeness=customer.completeness),
                 InlineKeyboardMarkup([[InlineKeyboardButton(views.short(customer.name, 28), callback_data=OpenCard(customer.id).encode())]]))
@@ -405,7 +438,7 @@ async def save_followup(update: Update, context: ContextTypes.DEFAULT_TYPE, user
     if customer is None:
         await reply(update, t("not_yours", lang))
         return
-    nxt = t("log_next", lang, when=views.fmt_local(next_at, core.config, lang)) if next_at else ""
+    nxt = t("log_next", lang, when=views.fmt_local(next_at, core.config, lang, now=core.clock.now())) if next_at else ""
     await reply(update, t("log_saved", lang, name=customer.name, next=Raw(nxt)),
                 InlineKeyboardMarkup([[InlineKeyboardButton(views.short(customer.name, 28), callback_data=OpenCard(customer.id).encode())]]))
 

@@ -13,6 +13,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, Mes
 
 from core.callbacks import ImportDecision, decode
 from core.texts import t, tp
+from handlers import views
 from handlers.common import clip, core_of, member_only, reply, safe_answer, show
 from ingest import sheets as sh
 from ingest.notify import wake_sender
@@ -123,8 +124,9 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE, use
 
     data, customers, activities, team_name = await core.db.run(build)
     from core.clock import to_local
-    day = to_local(now, core.config.tz).strftime("%Y-%m-%d")
-    caption = t("export_caption", lang, team=team_name, customers=customers, activities=activities, date=day)
+    day = to_local(now, core.config.tz).strftime("%Y-%m-%d")  # the file name sorts; the caption reads
+    caption = t("export_caption", lang, team=team_name, customers=customers, activities=activities,
+                date=views.fmt_local(now, core.config, lang, with_time=False, now=now, relative=False))
     await update.effective_message.reply_document(InputFile(data, filename=f"customers-{day}.xlsx"),
                                                   caption=caption[:1024], parse_mode=ParseMode.HTML)
 

@@ -107,6 +107,9 @@ def _board_bundle(session, core, user: User | None, team_id: int, public: bool, 
     board = boards_svc.compute(session, core.config, team_id, "daily", core.clock.now())
     if not board.rows:
         return None
+    if public and boards_svc.shows_team_total(core.config, board):
+        return (boards_svc.team_caption(core.config, board, team.name, lang),
+                boards_svc.team_png(core.config, team.name, board, lang))
     if public:
         rows = board.public_rows()
         caption = boards_svc.group_caption(core.config, board, team.name, lang)

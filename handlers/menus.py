@@ -5,25 +5,31 @@ chat when they join (and at start-up for existing ones).
 """
 from __future__ import annotations
 
-from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, MenuButtonWebApp, WebAppInfo
+from telegram import (Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, BotCommandScopeChat,
+                      MenuButtonWebApp, WebAppInfo)
 from telegram.error import TelegramError
 
 from core.texts import COMMANDS, tp
 
-REP_MENU = ["today", "customers", "new", "log", "stage", "visit", "meeting", "owner", "pool", "matrix", "me", "board", "shop",
-            "business", "help", "cancel"]
-MANAGER_MENU = ["today", "customers", "new", "owner", "pool", "digest", "review", "matrix", "pilot", "invite", "team", "audit",
-                "modules", "board", "me", "shop", "import", "export", "help", "cancel"]
+REP_MENU = ["today", "customers", "new", "log", "stage", "dup", "visit", "owner", "pool", "meeting", "matrix", "me", "board",
+            "shop", "business", "help", "cancel"]
+MANAGER_MENU = ["today", "customers", "new", "log", "stage", "dup", "owner", "pool", "digest", "review", "matrix", "pilot",
+                "invite", "team", "audit", "modules", "import", "export", "board", "me", "shop", "meeting", "business",
+                "help", "cancel"]
+# Commands that work in a group chat (leaderboards).
+GROUP_MENU = ["board", "bind", "unbind"]
 
 
 def menu_for(role: str, lang: str) -> list[BotCommand]:
-    names = MANAGER_MENU if role in ("manager", "admin") else REP_MENU
+    names = GROUP_MENU if role == "group" else MANAGER_MENU if role in ("manager", "admin") else REP_MENU
     return [BotCommand(name, COMMANDS[name][1 if lang == "en" else 0]) for name in names if name in COMMANDS]
 
 
 async def set_default_menus(bot: Bot) -> None:
     for lang in ("zh", "en"):
         await bot.set_my_commands(menu_for("rep", lang), scope=BotCommandScopeAllPrivateChats(),
+                                  language_code=None if lang == "zh" else "en")
+        await bot.set_my_commands(menu_for("group", lang), scope=BotCommandScopeAllGroupChats(),
                                   language_code=None if lang == "zh" else "en")
 
 

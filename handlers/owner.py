@@ -1,5 +1,7 @@
-"""/查重 (/owner): who owns a customer before anyone starts work; /pool and claiming."""
+"""/dup, /owner and 查重 …: who owns a customer before anyone starts work; /pool and claiming."""
 from __future__ import annotations
+
+from datetime import datetime
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
@@ -35,7 +37,7 @@ async def owner(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) 
     for hit in found.hits:
         c = hit.match.customer
         reason = cust_svc.reason_text(hit.match.reason, lang)
-        until = views.fmt_local(c.protected_until, core.config, lang, with_time=False)
+        until = views.fmt_local(c.protected_until, core.config, lang, with_time=False, now=core.clock.now())
         owner_name = hit.owner.name if hit.owner else "—"
         if not hit.own_team:
             # Another team's customer: that it is held, by whom, until when — nothing else.
@@ -63,7 +65,7 @@ async def pool(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -
         return
     lines = [t("pool_header", lang, n=len(rows))]
     for c in rows:
-        lines.append(f"• <b>{views.esc(views.short(c.name, 20))}</b> · {views.esc(views.short(c.industry or c.company or '', 16))}")
+        lines.append(f"• <b>{views.esc(views.short(c.name, views.TEXT_NAME))}</b> · {views.esc(views.short(c.industry or c.company or '', views.TEXT_NAME))}")
     await reply(update, "\n".join(lines), views.claim_keyboard(rows, lang))
 
 
@@ -77,18 +79,21 @@ async def on_claim(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Use
     result = await core.db.run(pool_svc.claim, core.config, user, data.customer_id, core.clock.now())
     lang = user.language
     if not result.ok:
-        reason = tp(result.reason_key, lang, **result.reason_values)
+        values = {k: views.fmt_local(v, core.config, lang, with_time=False, now=core.clock.now())
+                  if isinstance(v, datetime) else v for k, v in result.reason_values.items()}
+        reason = tp(result.reason_key, lang, **values)
         await safe_answer(update.callback_query, t("claim_refused", lang, reason=reason), alert=True)
         return
     await safe_answer(update.callback_query)
     c = result.customer
-    await show(update, t("claimed", lang, name=c.name, until=views.fmt_local(c.protected_until, core.config, lang, with_time=False)))
+    await show(update, t("claimed", lang, name=c.name, until=views.fmt_local(c.protected_until, core.config, lang, with_time=False,
+                                                                             now=core.clock.now())))
 
 
 HANDLERS = [
-    CommandHandler("owner", owner),
-    # Telegram commands are Latin-only, so 「/查重」 arrives as plain text.
-    MessageHandler(filters.ChatType.PRIVATE & filters.Regex(r"^/查重(\s|$)"), owner),
+    CommandHandler(["owner", "dup"], owner),
+    # Telegram commands are Latin-only: 「/查重 …」 and 「查重 …」 arrive as plain text (/dup is the menu's alias).
+    MessageHandler(filters.ChatType.PRIVATE & filters.Regex(r"^/?查重(\s|$)"), owner),
     CommandHandler("pool", pool),
     CallbackQueryHandler(on_claim, pattern=Claim.pattern()),
 ]

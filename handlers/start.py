@@ -35,7 +35,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if joined.refused == "deactivated":
             await reply(update, t("invite_refused_deactivated", joined.user.language))
             return
-        await reply(update, t("welcome_joined", joined.user.language, team=joined.team.name, name=joined.user.name))
+        key = "welcome_joined_manager" if joined.user.role in ("manager", "admin") else "welcome_joined"
+        await reply(update, t(key, joined.user.language, team=joined.team.name, name=joined.user.name,
+                              digest=core.config.schedule.digest_time))
         await set_role_menu(context.bot, tg.id, joined.user.role, joined.user.language)
         await set_console_button(context.bot, tg.id, joined.user.language, core.config.console.public_url)
         return
@@ -60,7 +62,8 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User)
         return
     created, team, new_team = await core.db.run(_invite, user, role, team_name, core)
     link = f"https://t.me/{core.bot_username}?start={created.code}"
-    text = t("invite_created", user.language, hours=core.config.invites.ttl_hours, link=link, team=team.name)
+    key = "invite_created_manager" if role == "manager" else "invite_created"
+    text = t(key, user.language, hours=core.config.invites.ttl_hours, link=link, team=team.name)
     await reply(update, text + ("\n" + t("invite_team_created", user.language, team=team.name) if new_team else ""))
 
 

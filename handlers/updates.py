@@ -6,13 +6,15 @@ import secrets
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from core.callbacks import ConfirmUpdate, PickCustomer, decode
+from core.callbacks import ConfirmUpdate, DraftFill, PickCustomer, decode
 from core.texts import Raw, t, tp
 from handlers import views
 from handlers.common import MAX_INPUT_CHARS, core_of, member_only, reply, safe_answer, show
-from handlers.prompts import dispatch_prompt
+from handlers.prompts import dispatch_prompt, set_prompt
 from services import customers as cust_svc
-from services.quick_update import Draft, parse_update
+from services import undo as undo_svc
+from services.quick_update import Draft, parse_update, stage_gate
+from services.undo import UNDO_MINUTES
 from services.quality import FieldRejected, clean_field
 from storage.models import User
 
@@ -58,11 +60,13 @@ def _store_draft(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> str:
 
 
 async def preview(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, token: str, draft: Draft,
-                  customer_id: int) -> None:
+                  customer_id: int, *, as_new: bool = False) -> None:
+    """What would be saved, with the stage gate checked first: missing fields are offered right here."""
     core = core_of(context)
     lang = user.language
     context.user_data["drafts"][token]["customer_id"] = customer_id
-    customer = next((c for c in draft.candidates if c.id == customer_id), None)
+    customer = await core.db.read(cust_svc.get_for, user, customer_id) \
+        if any(c.id == customer_id for c in draft.candidates) else None
     if customer is None:
         await show(update, t("not_yours", lang))
         return
@@ -70,14 +74,59 @@ async def preview(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
     if draft.amount:
         lines.append(t("update_line_amount", lang, amount=f"{draft.amount:,.0f}"))
     if draft.next_at:
-        lines.append(t("update_line_next", lang, when=views.fmt_local(draft.next_at, core.config, lang)))
-    if draft.stage and core.config.stage_index(draft.stage) > core.config.stage_index(customer.stage):
+        lines.append(t("update_line_next", lang, when=views.fmt_local(draft.next_at, core.config, lang, now=core.clock.now())))
+    missing = stage_gate(core.config, customer, draft)
+    moves = draft.stage and core.config.stage_index(draft.stage) > core.config.stage_index(customer.stage)
+    if moves and missing:
+        labels = "、".join(core.config.field_label(f, lang) for f in missing)
+        lines.append(t("update_line_gate", lang, stage=views.stage_name(core.config, draft.stage, lang), missing=labels))
+    elif moves:
         lines.append(t("update_line_stage", lang, stage=views.stage_name(core.config, draft.stage, lang)))
     lines.append(t("update_line_note", lang, note=views.short(draft.note, 120)))
-    markup = InlineKeyboardMarkup([[
-        InlineKeyboardButton(tp("btn_confirm", lang), callback_data=ConfirmUpdate(token, 1).encode()),
-        InlineKeyboardButton(tp("btn_cancel", lang), callback_data=ConfirmUpdate(token, 0).encode())]])
-    await show(update, t("update_preview", lang, name=customer.name, lines=Raw("\n".join(lines))), markup)
+    if moves and missing:
+        fills = [InlineKeyboardButton(tp("btn_fill", lang, field=core.config.field_label(f, lang)),
+                                      callback_data=DraftFill(token, f).encode()) for f in missing[:6]]
+        rows = [fills[i:i + 3] for i in range(0, len(fills), 3)]
+        rows.append([InlineKeyboardButton(tp("btn_save_without_stage", lang), callback_data=ConfirmUpdate(token, 2).encode()),
+                     InlineKeyboardButton(tp("btn_cancel", lang), callback_data=ConfirmUpdate(token, 0).encode())])
+    else:
+        rows = [[InlineKeyboardButton(tp("btn_confirm", lang), callback_data=ConfirmUpdate(token, 1).encode()),
+                 InlineKeyboardButton(tp("btn_cancel", lang), callback_data=ConfirmUpdate(token, 0).encode())]]
+    text = t("update_preview", lang, name=customer.name, lines=Raw("\n".join(lines)))
+    if as_new:
+        await reply(update, text, InlineKeyboardMarkup(rows))
+    else:
+        await show(update, text, InlineKeyboardMarkup(rows))
+
+
+async def resume_draft(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, token: str) -> bool:
+    """After a field asked for by the gate was filled: the same update's preview again (False: it expired)."""
+    entry = context.user_data.get("drafts", {}).get(token)
+    if entry is None or entry.get("customer_id") is None:
+        return False
+    await preview(update, context, user, token, entry["draft"], entry["customer_id"], as_new=True)
+    return True
+
+
+@member_only()
+async def on_draft_fill(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
+    core = core_of(context)
+    data = decode(update.callback_query.data)
+    entry = context.user_data.get("drafts", {}).get(getattr(data, "token", None)) if isinstance(data, DraftFill) else None
+    if entry is None or entry.get("customer_id") is None:
+        await safe_answer(update.callback_query)
+        await show(update, t("update_expired", user.language))
+        return
+    if data.field not in cust_svc.EDITABLE_BUILTINS and data.field not in core.config.fields:
+        await safe_answer(update.callback_query, t("callback_invalid", user.language))
+        return
+    customer = await core.db.read(cust_svc.get_for, user, entry["customer_id"])
+    await safe_answer(update.callback_query)
+    if customer is None:
+        await show(update, t("not_yours", user.language))
+        return
+    set_prompt(context, "fill", customer_id=customer.id, field=data.field, draft=data.token)
+    await reply(update, t("fill_ask", user.language, name=customer.name, field=core.config.field_label(data.field, user.language)))
 
 
 @member_only()
@@ -98,38 +147,48 @@ async def on_pick(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
 @member_only()
 async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
     core = core_of(context)
+    lang = user.language
     data = decode(update.callback_query.data)
     drafts = context.user_data.get("drafts", {})
     entry = drafts.pop(getattr(data, "token", None), None) if isinstance(data, ConfirmUpdate) else None
     await safe_answer(update.callback_query)
     if entry is None or entry.get("customer_id") is None:
-        await show(update, t("update_expired", user.language))
+        await show(update, t("update_expired", lang))
         return
     if not data.ok:
-        await show(update, t("cancelled", user.language))
+        await show(update, t("cancelled", lang))
         return
+    draft: Draft = entry["draft"]
     try:
-        result = await core.db.run(apply_draft, core, user, entry["customer_id"], entry["draft"])
+        result = await core.db.run(apply_draft, core, user, entry["customer_id"], draft, data.ok != 2)
     except FieldRejected as exc:
-        await show(update, t("field_invalid", user.language, field=core.config.field_label(exc.problem.field, user.language),
-                             reason=exc.problem.reason(user.language)))
+        await show(update, t("field_invalid", lang, field=core.config.field_label(exc.problem.field, lang),
+                             reason=exc.problem.reason(lang)))
         return
     if result is None:
-        await show(update, t("not_yours", user.language))
+        await show(update, t("not_yours", lang))
         return
-    customer, advance = result
-    text = t("update_saved", user.language)
+    customer, advance, undo_id = result
+    parts = []
+    if draft.amount:
+        parts.append(t("saved_amount", lang, amount=f"{draft.amount:,.0f}"))
+    if draft.next_at:
+        parts.append(t("saved_next", lang, when=views.fmt_local(draft.next_at, core.config, lang, now=core.clock.now())))
     if advance is not None and advance.status == "blocked":
-        missing = "、".join(core.config.field_label(f, user.language) for f in advance.missing)
-        await show(update, text + "\n" + t("stage_blocked", user.language, name=customer.name, missing=missing),
-                   views.fill_keyboard(customer.id, advance.missing, core.config, user.language))
-        return
+        parts.append(t("saved_stage_held", lang, missing="、".join(core.config.field_label(f, lang) for f in advance.missing)))
+    elif advance is not None and advance.status in ("moved", "won"):
+        parts.append(t("saved_stage", lang, stage=views.stage_name(core.config, customer.stage if advance.status == "moved"
+                                                                   else "won", lang)))
+    parts.append(t("saved_note", lang))
+    text = t("update_saved_what", lang, name=customer.name, parts=Raw(" · ".join(parts)))
+    if undo_id is not None:
+        text += t("undo_hint", lang, minutes=UNDO_MINUTES)
     from handlers.customers import render_card
-    await render_card(update, context, user, customer.id, notice=text)
+    await render_card(update, context, user, customer.id, notice=text, undo_id=undo_id)
 
 
-def apply_draft(session, core, user: User, customer_id: int, draft: Draft):
-    """Save a confirmed update in one transaction: amount, follow-up, stage, history."""
+def apply_draft(session, core, user: User, customer_id: int, draft: Draft, move: bool = True):
+    """Save a confirmed update in one transaction: amount, follow-up, stage, history — undoable for a while."""
     customer = cust_svc.get_for(session, user, customer_id)
     if customer is None:
         return None
@@ -143,21 +202,26 @@ def _apply_draft(session, core, user: User, customer, draft: Draft):
     now = core.clock.now()
     if draft.next_at is not None:
         clean_field("next_followup_at", draft.next_at, core.config, now)
-    if draft.amount:
-        cust_svc.set_field(session, core.config, user, customer, "amount", draft.amount, now)
-    cust_svc.log_followup(session, core.config, user, customer, draft.note, now, draft.next_at)
-    advance = None
-    if draft.stage and core.config.stage_index(draft.stage) > core.config.stage_index(customer.stage):
-        # One step at a time, each through the data-quality gate.
-        while customer.stage != draft.stage:
-            advance = cust_svc.advance_stage(session, core.config, user, customer, now)
-            if advance.status != "moved":
-                break
-    return customer, advance
+
+    def change():
+        if draft.amount:
+            cust_svc.set_field(session, core.config, user, customer, "amount", draft.amount, now)
+        cust_svc.log_followup(session, core.config, user, customer, draft.note, now, draft.next_at)
+        advance = None
+        if move and draft.stage and core.config.stage_index(draft.stage) > core.config.stage_index(customer.stage):
+            # One step at a time, each through the data-quality gate.
+            while customer.stage != draft.stage:
+                advance = cust_svc.advance_stage(session, core.config, user, customer, now)
+                if advance.status != "moved":
+                    break
+        return advance
+    advance, undo_id = undo_svc.recorded(session, user, customer, "update", now, change)
+    return customer, advance, undo_id
 
 
 HANDLERS = [
     MessageHandler(filters.ChatType.PRIVATE & (filters.TEXT | filters.CAPTION) & ~filters.COMMAND, on_text),
     CallbackQueryHandler(on_pick, pattern=PickCustomer.pattern()),
     CallbackQueryHandler(on_confirm, pattern=ConfirmUpdate.pattern()),
+    CallbackQueryHandler(on_draft_fill, pattern=DraftFill.pattern()),
 ]

@@ -8,19 +8,22 @@ from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from core.callbacks import CardAction, Claim, OpenCard, Page
+from core.callbacks import CardAction, Claim, OpenCard, Page, UndoChange
 from core.clock import to_local
 from core.config import Config
 from core.texts import Raw, esc, format_local_date, t, tp
+from core.textfit import shorten, shorten_width
+from core.when import day_text
 from services.brief import BriefItem, CardView, render_script
 from storage.models import Customer
 
 PAGE_SIZE = 8
+TEXT_NAME = 40  # names inside a message wrap; only buttons need short labels
 
 
 def short(text: str | None, limit: int = 24) -> str:
-    text = (text or "").replace("\n", " ").strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """At most ``limit`` characters, cut between words (core/textfit.py)."""
+    return shorten(text, limit)
 
 
 def stage_name(config: Config, stage_id: str, lang: str) -> str:
@@ -30,10 +33,13 @@ def stage_name(config: Config, stage_id: str, lang: str) -> str:
     return (stage.name_en or stage.name) if lang == "en" else stage.name
 
 
-def fmt_local(when: datetime | None, config: Config, lang: str, with_time: bool = True) -> str:
+def fmt_local(when: datetime | None, config: Config, lang: str, with_time: bool = True,
+              now: datetime | None = None, relative: bool = True) -> str:
+    """The one date convention (core/when.py); relative (明天 10:00, 下周二) when ``now`` is given."""
     if when is None:
         return "—"
-    return format_local_date(to_local(when, config.tz), lang, with_time)
+    today = to_local(now, config.tz).date() if now is not None else None
+    return format_local_date(to_local(when, config.tz), lang, with_time, today, relative)
 
 
 def reason_label(reason: str, lang: str) -> str:
@@ -43,13 +49,14 @@ def reason_label(reason: str, lang: str) -> str:
 def brief_text(items: list[BriefItem], config: Config, lang: str, now: datetime, folded: int = 0) -> str:
     if not items:
         return t("today_empty", lang)
-    lines = [t("today_header", lang, date=fmt_local(now, config, lang, with_time=False), n=len(items))]
+    lines = [t("today_header", lang, date=fmt_local(now, config, lang, with_time=False, now=now, relative=False),
+               n=len(items))]
     for index, item in enumerate(items, 1):
         c = item.customer
         reasons = "·".join(reason_label(r, lang) for r in item.reasons[:2])
         step = item.next_item.text_en if lang == "en" and item.next_item and item.next_item.text_en else (
             item.next_item.text if item.next_item else "")
-        line = f"{index}. <b>{esc(short(c.name, 20))}</b> [{esc(stage_name(config, c.stage, lang))}] {esc(reasons)}"
+        line = f"{index}. <b>{esc(short(c.name, TEXT_NAME))}</b> [{esc(stage_name(config, c.stage, lang))}] {esc(reasons)}"
         if step:
             line += f"\n   → {esc(step)}"
         lines.append(line)
@@ -61,7 +68,7 @@ def brief_text(items: list[BriefItem], config: Config, lang: str, now: datetime,
 def brief_keyboard(items: list[BriefItem]) -> InlineKeyboardMarkup | None:
     if not items:
         return None
-    buttons = [InlineKeyboardButton(f"{i}. {short(item.customer.name, 14)}", callback_data=OpenCard(item.customer.id).encode())
+    buttons = [InlineKeyboardButton(f"{i}. {shorten_width(item.customer.name, 24)}", callback_data=OpenCard(item.customer.id).encode())
                for i, item in enumerate(items, 1)]
     rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
     return InlineKeyboardMarkup(rows)
@@ -71,7 +78,8 @@ def item_text(item, lang: str) -> str:
     return (item.text_en or item.text) if lang == "en" else item.text
 
 
-def card_text(view: CardView, config: Config, lang: str, rep_name: str = "", team_name: str = "") -> str:
+def card_text(view: CardView, config: Config, lang: str, rep_name: str = "", team_name: str = "",
+              now: datetime | None = None) -> str:
     c = view.customer
     stage = view.stage
     checklist = "\n".join(f"☐ {esc(item_text(i, lang))}" + (f" (+{i.points})" if i.points else "") for i in view.items) \
@@ -83,33 +91,59 @@ def card_text(view: CardView, config: Config, lang: str, rep_name: str = "", tea
     prob = Raw(t("card_prob", lang, p=round(view.probability * 100))) if view.probability is not None else Raw("")
     if view.best_hour is not None:
         prob = Raw(prob + t("card_best_hour", lang, h=view.best_hour, h2=(view.best_hour + 1) % 24))
-    followup = Raw(t("card_followup", lang, when=fmt_local(c.next_followup_at, config, lang))) if c.next_followup_at else Raw("")
+    followup = Raw(t("card_followup", lang, when=fmt_local(c.next_followup_at, config, lang, now=now))) if c.next_followup_at else Raw("")
+    # The phone as plain digits (no code entity, no button): Telegram clients make it tappable.
+    phone = Raw(t("card_phone", lang, phone=phone_digits(c.phone))) if phone_digits(c.phone) else Raw("")
     return t("card", lang,
-             name=c.name, company=Raw(f" · {esc(c.company)}" if c.company else ""),
+             name=c.name, company=Raw((f" · {esc(c.company)}" if c.company else "") + phone),
              stage=stage_name(config, c.stage, lang), days=view.days_in_stage,
              expected=stage.expected_days if stage else "—", late=Raw(t("card_late", lang) if view.late else ""),
              completeness=c.completeness, intent=intent,
-             eta=view.eta.strftime("%Y-%m-%d") if view.eta else "—", prob=prob, followup=followup,
+             eta=day_text(view.eta.date(), lang, to_local(now, config.tz).date() if now else None, relative=False)
+             if view.eta else "—", prob=prob, followup=followup,
              checklist=Raw(checklist), script=Raw(script), materials=materials)
+
+
+def phone_digits(phone: str | None) -> str:
+    """``+86 138-0013-8000`` → ``+8613800138000``: one run of digits a client recognises as a number."""
+    if not phone:
+        return ""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    return ("+" + digits if phone.strip().startswith("+") else digits) if len(digits) >= 5 else ""
 
 
 def _level(level: str | None, lang: str) -> str:
     return tp(f"level_{level}", lang) if level in ("high", "medium", "low") else "—"
 
 
-def card_keyboard(view: CardView, lang: str) -> InlineKeyboardMarkup:
+PRIMARY_COLUMNS = 16  # a checklist label among three buttons in a row: 8 Chinese characters
+
+
+def card_keyboard(view: CardView, lang: str, undo_id: int | None = None, more: bool = False) -> InlineKeyboardMarkup:
+    """Two rows: ✅ the next item · 📝 log · ⏭ next stage, then (↩️ undo) · ⋯ more · « back.
+
+    "More" opens the rest in place: the other checklist items, 📄 script, ⏰ later and ❌ lost (which
+    asks for a confirmation before anything happens)."""
     cid = view.customer.id
-    rows = []
-    for item in view.items[:3]:
-        rows.append([InlineKeyboardButton(tp("btn_done", lang, item=short(item_text(item, lang), 22)),
-                                          callback_data=CardAction(cid, "done", item.id).encode())])
-    rows.append([InlineKeyboardButton(tp("btn_log", lang), callback_data=CardAction(cid, "log").encode()),
-                 InlineKeyboardButton(tp("btn_next", lang), callback_data=CardAction(cid, "next").encode())])
-    rows.append([InlineKeyboardButton(tp("btn_script", lang), callback_data=CardAction(cid, "script").encode()),
-                 InlineKeyboardButton(tp("btn_later", lang), callback_data=CardAction(cid, "later").encode())])
-    rows.append([InlineKeyboardButton(tp("btn_back", lang), callback_data=Page("today", 0).encode()),
-                 InlineKeyboardButton(tp("btn_lost", lang), callback_data=CardAction(cid, "lost").encode())])
-    return InlineKeyboardMarkup(rows)
+    if more:
+        rows = [[InlineKeyboardButton(tp("btn_done", lang, item=short(item_text(item, lang), 28)),
+                                      callback_data=CardAction(cid, "done", item.id).encode())] for item in view.items[1:5]]
+        rows.append([InlineKeyboardButton(tp("btn_script", lang), callback_data=CardAction(cid, "script").encode()),
+                     InlineKeyboardButton(tp("btn_later", lang), callback_data=CardAction(cid, "later").encode()),
+                     InlineKeyboardButton(tp("btn_lost", lang), callback_data=CardAction(cid, "lost").encode())])
+        rows.append([InlineKeyboardButton(tp("btn_back", lang), callback_data=OpenCard(cid).encode())])
+        return InlineKeyboardMarkup(rows)
+    first = []
+    if view.items:
+        item = view.items[0]
+        first.append(InlineKeyboardButton(tp("btn_done", lang, item=shorten_width(item_text(item, lang), PRIMARY_COLUMNS)),
+                                          callback_data=CardAction(cid, "done", item.id).encode()))
+    first += [InlineKeyboardButton(tp("btn_log", lang), callback_data=CardAction(cid, "log").encode()),
+              InlineKeyboardButton(tp("btn_next", lang), callback_data=CardAction(cid, "next").encode())]
+    second = [InlineKeyboardButton(tp("btn_undo", lang), callback_data=UndoChange(undo_id).encode())] if undo_id else []
+    second += [InlineKeyboardButton(tp("btn_more", lang), callback_data=CardAction(cid, "more").encode()),
+               InlineKeyboardButton(tp("btn_back", lang), callback_data=Page("today", 0).encode())]
+    return InlineKeyboardMarkup([first, second])
 
 
 def later_keyboard(cid: int, lang: str) -> InlineKeyboardMarkup:
@@ -137,8 +171,8 @@ def customer_list(customers: list[Customer], total: int, page: int, view: str, c
                   header_key: str) -> tuple[str, InlineKeyboardMarkup | None]:
     lines = [t(header_key, lang, n=total)]
     for c in customers:
-        company = f" · {esc(short(c.company, 16))}" if c.company else ""
-        lines.append(f"• <b>{esc(short(c.name, 20))}</b>{company} [{esc(stage_name(config, c.stage, lang))}] {c.completeness}%")
+        company = f" · {esc(short(c.company, TEXT_NAME))}" if c.company else ""
+        lines.append(f"• <b>{esc(short(c.name, TEXT_NAME))}</b>{company} [{esc(stage_name(config, c.stage, lang))}] {c.completeness}%")
     buttons = [[InlineKeyboardButton(short(c.name, 28), callback_data=OpenCard(c.id).encode())] for c in customers]
     nav = []
     if page > 0:

@@ -33,7 +33,7 @@ def lead_extras(extras: dict[str, str], lang: str) -> dict[str, Raw]:
 
 def card_payload(session: Session, core: Core, customer: Customer, lang: str, header: str) -> dict[str, Any]:
     view = brief_svc.card_view(session, core.config, customer, core.clock.now())
-    text = header + "\n\n" + views.card_text(view, core.config, lang)
+    text = header + "\n\n" + views.card_text(view, core.config, lang, now=core.clock.now())
     return {"text": clip(text), "reply_markup": views.card_keyboard(view, lang).to_dict()}
 
 

@@ -503,6 +503,20 @@ def export_xlsx(session: Session, config: Config, team_id: int | None, now: date
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("客户")
+
+    def dated(target, values: list[Any]) -> list[Any]:
+        """Real date cells (they sort and filter), shown in the bot's Chinese convention (core/when.py)."""
+        from openpyxl.cell import WriteOnlyCell
+
+        from core.when import EXCEL_FORMAT
+        out = []
+        for v in values:
+            v = _cell(v)
+            if isinstance(v, datetime):
+                v = WriteOnlyCell(target, value=v)
+                v.number_format = EXCEL_FORMAT
+            out.append(v)
+        return out
     sheet.append([label for _, label in CUSTOMER_COLUMNS] + [f.label for _, f in custom])
     for c in customers:
         stage = config.stage(c.stage)
@@ -512,7 +526,7 @@ def export_xlsx(session: Session, config: Config, team_id: int | None, now: date
                f"{c.intent_level} {c.intent_score}" if c.intent_score is not None else None,
                local(c.created_at), local(c.last_followup_at), local(c.next_followup_at)]
         row += [(c.custom or {}).get(name) for name, _ in custom]
-        sheet.append([_cell(v) for v in row])
+        sheet.append(dated(sheet, row))
     names = {c.id: c.name for c in customers}
     activities = 0
     log = workbook.create_sheet("跟进记录")
@@ -521,8 +535,8 @@ def export_xlsx(session: Session, config: Config, team_id: int | None, now: date
     if team_id is not None:
         query = query.where(Customer.team_id == team_id)
     for a in session.exec(query.order_by(Activity.at, Activity.id)):
-        log.append([_cell(v) for v in (local(a.at), a.customer_id, names.get(a.customer_id),
-                                       users.get(a.user_id, "系统") if a.user_id else "系统", a.kind, a.text)])
+        log.append(dated(log, [local(a.at), a.customer_id, names.get(a.customer_id),
+                               users.get(a.user_id, "系统") if a.user_id else "系统", a.kind, a.text]))
         activities += 1
     buffer = io.BytesIO()
     workbook.save(buffer)

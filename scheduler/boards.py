@@ -87,8 +87,12 @@ def post_board(session: Session, core: Core, team: Team, kind: str, slot: dateti
     public = board.public_rows()
     groups = bound_groups(session, team.id)
     if public and groups:
-        photo = base64.b64encode(boards.board_png(config, team.name, board, public)).decode()
-        caption = boards.group_caption(config, board, team.name, "zh")
+        if boards.shows_team_total(config, board):
+            photo = base64.b64encode(boards.team_png(config, team.name, board)).decode()
+            caption = boards.team_caption(config, board, team.name, "zh")
+        else:
+            photo = base64.b64encode(boards.board_png(config, team.name, board, public)).decode()
+            caption = boards.group_caption(config, board, team.name, "zh")
         for group in groups:
             payload = {"photo_b64": photo, "caption": caption}
             if outbox.enqueue(session, group.chat_id, "leaderboard", payload, f"board:{slot_key}:{group.chat_id}",

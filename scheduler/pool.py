@@ -18,7 +18,7 @@ def recycle(session: Session, core: Core, team: Team, slot: datetime) -> int:
     count = 0
     for customer, owner in warn_due(session, core.config, team.id, now):
         text = t("pool_warning", owner.language, name=customer.name,
-                 when=views.fmt_local(customer.protected_until, core.config, owner.language, with_time=False),
+                 when=views.fmt_local(customer.protected_until, core.config, owner.language, with_time=False, now=now),
                  days=max(1, (now - (customer.last_followup_at or customer.created_at)).days))
         if outbox.enqueue(session, owner.tg_id, "notice", {"text": text}, f"poolwarn:{customer.id}:{customer.protected_until:%Y%m%d}", now):
             count += 1

@@ -255,6 +255,44 @@ def group_caption(config: Config, board: Board, team_name: str, lang: str = "zh"
     return text
 
 
+def shows_team_total(config: Config, board: Board) -> bool:
+    """Below ``min_team_ranked`` reps the group sees the team's total: a lone name looks like a broken board."""
+    return 0 < len(board.rows) < config.leaderboard.min_team_ranked
+
+
+def team_total(board: Board) -> BoardRow:
+    """The whole team as one row: points against the sum of the reps' targets."""
+    points = sum(r.points for r in board.rows)
+    target = sum(r.target for r in board.rows)
+    quality = [r.quality for r in board.rows if r.quality is not None]
+    compliance = [r.compliance for r in board.rows if r.compliance is not None]
+    return BoardRow(user_id=0, name="", group_key="", points=points, deals=sum(r.deals for r in board.rows),
+                    compliance=sum(compliance) / len(compliance) if compliance else None,
+                    quality=sum(quality) / len(quality) if quality else None,
+                    share=round(100.0 * points / target, 1) if target else 0.0, target=round(target, 1))
+
+
+def team_caption(config: Config, board: Board, team_name: str, lang: str = "zh") -> str:
+    total = team_total(board)
+    return "\n".join([
+        t("board_caption_title", lang, team=team_name, board=t(f"board_{board.kind}", lang), period=period_text(config, board, lang)),
+        t("board_team_total", lang, share=f"{total.share:.0f}", points=total.points, target=f"{total.target:.0f}",
+          deals=total.deals, compliance=pct_text(total.compliance), n=len(board.rows)),
+        t("board_team_total_why", lang, min=config.leaderboard.min_team_ranked)])
+
+
+def team_png(config: Config, team_name: str, board: Board, lang: str = "zh") -> bytes:
+    from services import charts
+    total = team_total(board)
+    data = [{"label": tp("board_team_label", lang, n=len(board.rows)), "group": "", "share": total.share,
+             "points": total.points, "deals": total.deals, "compliance": pct_text(total.compliance),
+             "quality": pct_text(total.quality), "move": ""}]
+    headers = {k: tp(f"col_{k}", lang) for k in ("share", "points", "deals", "compliance", "quality", "move")}
+    title = tp("board_chart_title", lang, team=team_name, board=tp(f"board_{board.kind}", lang),
+               period=tp(f"period_{board.period}", lang))
+    return charts.leaderboard_png(title, data, headers, tp("board_team_subtitle", lang))
+
+
 def private_rank_text(config: Config, board: Board, row: BoardRow, lang: str) -> str:
     return t("board_private", lang, board=t(f"board_{board.kind}", lang), period=period_text(config, board, lang),
              group=group_label(config, row.group_key, lang), rank=row.rank, size=row.size, share=f"{row.share:.0f}",

@@ -53,8 +53,8 @@ def _png(fig: Figure) -> bytes:
 
 
 def _clip(text: str, limit: int) -> str:
-    text = str(text).replace("\n", " ")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    from core.textfit import shorten
+    return shorten(str(text), limit)
 
 
 # --- leaderboard -----------------------------------------------------------------------------------
@@ -130,12 +130,15 @@ def radar_png(title: str, labels: list[str], scores: list[float], team_avg: list
         ax.set_yticks([25, 50, 75, 100])
         ax.set_yticklabels(["25", "50", "75", "100"], fontproperties=font(8), color=GREY)
         ax.set_xticks(angles)
-        ax.set_xticklabels([f"{_clip(label, 8)}\n{v:.0f}" for label, v in zip(labels, values)], fontproperties=font(12))
+        from core.textfit import wrap_label
+        ax.set_xticklabels([f"{wrap_label(label, 12)}\n{v:.0f}" for label, v in zip(labels, values)],
+                           fontproperties=font(12))
+        ax.tick_params(axis="x", pad=14)
         if highlight is not None:
             ax.get_xticklabels()[highlight].set_color(ALERT)
         if legend[0] or legend[1]:
             ax.legend(loc="upper right", bbox_to_anchor=(1.18, 1.12), prop=font(10), frameon=False)
-        fig.suptitle(_clip(title, 30), fontproperties=font(15))
+        fig.suptitle(_clip(title, 30), fontproperties=font(15), y=1.05)  # above the two-line top label
         return _png(fig)
 
 
@@ -158,7 +161,9 @@ def funnel_png(title: str, stages: list[dict[str, Any]], bottleneck: int | None,
             width = max(0.02 * peak, s["reached"])
             color = ALERT if i == bottleneck else BAR
             ax.barh(y, width, left=-width / 2, height=0.62, color=color, alpha=0.9)
-            ax.text(-peak / 2 - peak * 0.04, y, _clip(s["label"], 8), ha="right", va="center", fontproperties=font(12))
+            from core.textfit import wrap_label
+            ax.text(-peak / 2 - peak * 0.04, y, wrap_label(s["label"], 12), ha="right", va="center",
+                    fontproperties=font(11 if str(s["label"]).isascii() else 12))
             detail = f"{notes.get('reached', '')} {s['reached']} · {notes.get('current', '')} {s['current']}"
             if s.get("stalled"):
                 detail += f" · {notes.get('stalled', '')} {s['stalled']}"

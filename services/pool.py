@@ -78,7 +78,7 @@ def claim(session: Session, config: Config, user: User, customer_id: int, now: d
     if customer.previous_owner_id == user.id and customer.released_at and \
             now < customer.released_at + timedelta(days=config.pool.reclaim_cooldown_days):
         until = customer.released_at + timedelta(days=config.pool.reclaim_cooldown_days)
-        return ClaimResult(False, "claim_cooldown", {"until": f"{until:%Y-%m-%d}"})
+        return ClaimResult(False, "claim_cooldown", {"until": until})  # a datetime: the handler words it
     customer.owner_id = user.id
     customer.protected_until = now + timedelta(days=config.pool.protect_days)
     customer.updated_at = now

@@ -67,3 +67,21 @@ def stage_hint(config: Config, text: str) -> str | None:
 def looks_like_update(text: str) -> bool:
     """A short single line is an update; a long or multi-line text is likely a pasted chat."""
     return len(text) <= 200 and text.count("\n") <= 1
+
+
+def stage_gate(config: Config, customer: Customer, draft: Draft) -> list[str]:
+    """The required fields that would stop the move the draft asks for, before anything is saved.
+
+    Walks the stages the move leaves (as ``advance_stage`` will, one at a time); what the draft
+    itself brings (an amount, a follow-up date) counts as given.
+    """
+    from services.quality import missing_fields
+    if not draft.stage or config.stage_index(draft.stage) <= config.stage_index(customer.stage):
+        return []
+    given = {"amount": draft.amount, "next_followup_at": draft.next_at}
+    missing: list[str] = []
+    for stage in config.stages[config.stage_index(customer.stage):config.stage_index(draft.stage)]:
+        for name in missing_fields(customer, stage.id, config):
+            if not given.get(name) and name not in missing:
+                missing.append(name)
+    return missing

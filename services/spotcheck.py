@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from core.callbacks import SpotCheckVote
 from core.config import Config
 from core.texts import t, tp
+from core.when import day_text
 from services import incentives as inc
 from storage.models import Activity, Customer, SpotCheck, User
 from storage.rows import transition
@@ -93,7 +94,8 @@ def card_text(session: Session, config: Config, check: SpotCheck, customer: Cust
     stage_label = ((stage.name_en or stage.name) if lang == "en" else stage.name) if stage else customer.stage
     last = session.exec(select(Activity).where(Activity.customer_id == customer.id, Activity.kind.in_(("followup", "note", "paste", "meeting")))
                         .order_by(Activity.at.desc(), Activity.id.desc()).limit(2)).all()
-    notes = "\n".join(t("spot_note", lang, when=inc.local_date(config, a.at).isoformat(), text=(a.text or a.kind)[:80])
+    notes = "\n".join(t("spot_note", lang, when=day_text(inc.local_date(config, a.at), lang, inc.local_date(config, now)),
+                                     text=(a.text or a.kind)[:80])
                       for a in last) or t("spot_no_notes", lang)
     missing = inc.due_missing(config, customer, now)
     return t("spot_card", lang, index=index, total=total, name=customer.name, company=customer.company or "—",

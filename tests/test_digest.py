@@ -169,7 +169,7 @@ def test_digest_figures_match_independent_computation(core, seeded):
     text = digest_svc.digest_text(core.config, d, "销售一部", "zh")
     assert len(text) <= 4096
     assert "已停用机器人（1）" in text
-    assert f"瓶颈：<b>{d.funnel.bottleneck_stage.label}</b>" in text
+    assert f"最卡的阶段是「{d.funnel.bottleneck_stage.label}」" in text  # a sentence first (issue 14)
     assert f"逾期客户 {len(overdue)} 个" in text
 
 

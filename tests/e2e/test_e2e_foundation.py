@@ -117,7 +117,9 @@ async def test_english_user_gets_english(harness):
     text = card[-1]["text"]
     assert "Stage: Lead" in text and "Checklist" in text and "Verify contact person and phone" in text
     labels = [b["text"] for row in card[-1]["reply_markup"]["inline_keyboard"] for b in row]
-    assert "⏭ Next stage" in labels and "⏰ Remind me later" in labels
+    assert "⏭ Next stage" in labels and "⋯ More" in labels
+    more = await harness.press(rep, card[-1], text="More")
+    assert "⏰ Remind me later" in [b["text"] for row in more[-1]["reply_markup"]["inline_keyboard"] for b in row]
     menus = [r for r in harness.tg.requests if r["method"].lower() == "setmycommands"]
     assert {r["params"].get("language_code") for r in menus} >= {None, "en"}
     # Roles decide the menu: the manager's own chat has /invite and /digest; the reps' default has not.

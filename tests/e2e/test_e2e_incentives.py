@@ -39,6 +39,9 @@ def photos(h, chat_id: int) -> list[dict]:
 
 async def test_scheduled_leaderboard_in_a_bound_group_with_image_and_migration(harness):
     h = harness
+    # A ranked board for three reps (a team below min_team_ranked shows its total: test_e2e_firstweek).
+    board = h.core.config.leaderboard.model_copy(update={"min_team_ranked": 3})
+    h.core.config = h.core.config.model_copy(update={"leaderboard": board})
     _, manager, reps = await h.team(reps=3)
     group = h.tg.add_group("销售一部群", member_ids=[manager["id"]] + [r["id"] for r in reps])
     bound = await h.send(manager, "/bind", chat_id=group["id"])
@@ -196,7 +199,8 @@ async def test_manager_digest_with_funnel_chart_and_bottleneck(harness):
     texts = [m for m in h.tg.sent(manager["id"]) if "团队日报" in (m["text"] or "")]
     assert len(texts) == 1
     digest = texts[0]["text"]
-    assert "瓶颈：需求挖掘" in digest and "3/3" in digest
+    # Sentences first (issue 14): where it sticks, in words.
+    assert "最卡的阶段是「需求挖掘」：3 个在跟客户中 3 个超过预计天数" in digest
     assert "销售1" in digest and "跟进 1" in digest and "逾期客户 1 个" in digest
     charts = photos(h, manager["id"])
     assert charts and "瓶颈：需求挖掘" in charts[-1]["caption"]

@@ -50,8 +50,9 @@ async def test_free_text_update_confirmed_and_ambiguous(harness):
     await add_customer(h, rep, "张总", "华东精密机械有限公司", "13800138000")
     preview = await h.send(rep, "张总 已报价5万 下周二回访")
     text = preview[-1]["text"]
-    assert "50,000" in text and "12月01日" in text and "方案报价" in text
-    saved = await h.press(rep, preview[-1], text="确认")
+    assert "50,000" in text and "下周二 10:00" in text and "方案报价" in text
+    # The stage gate is checked before the preview: the move needs fields, so the rep saves the rest.
+    saved = await h.press(rep, preview[-1], text="保存")
     assert "已保存" in saved[-1]["text"]
     cust = await h.core.db.run(lambda s: s.exec(select(Customer)).one())
     assert cust.amount == 50000 and cust.next_followup_at == datetime(2026, 12, 1, 2, 0)
@@ -128,7 +129,8 @@ async def test_reminder_fires_at_set_time_and_quiet_hours_fold(harness):
     await h.run_schedule(h.clock.now())  # this morning's jobs ran (nothing to brief yet)
     created = await add_customer(h, rep, "张总", "华东精密机械有限公司", "13800138000")
     card = await h.press(rep, created[-1], text="张总")
-    later = await h.press(rep, card[-1], text="稍后提醒")
+    more = await h.press(rep, card[-1], text="更多")  # ⏰ later is behind 「更多」 (two primary rows)
+    later = await h.press(rep, more[-1], text="稍后提醒")
     set_msg = await h.press(rep, later[-1], text="2小时后")
     assert "提醒您" in set_msg[-1]["text"]
     before = len(h.chat_messages(rep))
