@@ -193,12 +193,12 @@ def apply_draft(session, core, user: User, customer_id: int, draft: Draft, move:
     if customer is None:
         return None
     try:
-        return _apply_draft(session, core, user, customer, draft)
+        return _apply_draft(session, core, user, customer, draft, move)
     except cust_svc.NotVisible:  # handed over while this update waited for the row: nothing written
         return None
 
 
-def _apply_draft(session, core, user: User, customer, draft: Draft):
+def _apply_draft(session, core, user: User, customer, draft: Draft, move: bool):
     now = core.clock.now()
     if draft.next_at is not None:
         clean_field("next_followup_at", draft.next_at, core.config, now)

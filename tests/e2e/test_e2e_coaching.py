@@ -17,6 +17,11 @@ from tests.conftest import PG_OK, PG_URL, drop_pg_schema, fresh_pg_schema_url
 from tests.harness import Harness, buttons
 
 
+async def more(user, card, h):
+    """Open the card's "更多" view (the lost exit, visit plan and SOP feedback live there)."""
+    return (await h.press(user, card, text="更多" if "更多" in str(buttons(card)) else "More"))[-1]
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
     not PG_OK, reason=f"PostgreSQL not reachable at {PG_URL}: PostgreSQL end-to-end tests skipped"))])
 async def bot(request, tmp_path):
@@ -65,7 +70,7 @@ async def test_lost_deal_asks_reason_competitor_and_note(bot):
     h = bot
     _, manager, (rep,) = await h.team(reps=1)
     card = await open_card(h, rep, await add_customer(h, rep, "张总", "华东精密机械有限公司", "13800138000"), "张总")
-    confirm = await h.press(rep, card, text="丢单")
+    confirm = await h.press(rep, await more(rep, card, h), text="丢单")
     assert "确定把" in confirm[-1]["text"]
     ask = await h.press(rep, confirm[-1], text="确认丢单")
     assert "丢单原因是" in ask[-1]["text"]
@@ -94,7 +99,7 @@ async def test_lost_reason_can_be_skipped_and_another_rep_cannot_set_it(bot):
     h = bot
     _, _, (li, chen) = await h.team(reps=2)
     card = await open_card(h, li, await add_customer(h, li, "王总", "蓝海物流有限公司", "13700137000"), "王总")
-    confirm = await h.press(li, card, text="丢单")
+    confirm = await h.press(li, await more(li, card, h), text="丢单")
     ask = await h.press(li, confirm[-1], text="确认丢单")
     customer = await customer_named(h, "王总")
     from core.callbacks import LostWhy
@@ -170,7 +175,7 @@ async def test_competitor_mentions_card_script_and_matrix(bot):
     assert "⚔️" not in (await reopen(h, rep, "赵总"))["text"]
     # 赵总 is lost to 小云; 王总 is won (seeded: walking seven stages is another test's job).
     card = await reopen(h, rep, "赵总")
-    confirm = await h.press(rep, card, text="丢单")
+    confirm = await h.press(rep, await more(rep, card, h), text="丢单")
     ask = await h.press(rep, confirm[-1], text="确认丢单")
     comp = await h.press(rep, ask[-1], text="价格太高")
     note = await h.press(rep, comp[-1], text="小云销售助手")
@@ -253,10 +258,10 @@ async def test_visit_plan_ics_reminder_and_check_in(bot):
     text = plan["text"]
     for expected in ("拜访计划 · 张总", "报价前确认预算范围", "提交方案与报价单", "联系人：张伟", "方案书", "报价单",
                      "金额", "决策人", "价格太高", h.config.objections["price"].script,
-                     "建议时间：11月27日(周五) 15:00（客户常在这个时段回复）"):
+                     "建议时间：11月27日 周五 15:00（客户常在这个时段回复）"):
         assert expected in text, (expected, text)
     scheduled = await h.press(rep, plan, text="加入日历")
-    assert "已安排拜访 张总：11月27日(周五) 15:00" in scheduled[0]["text"]
+    assert "已安排拜访 张总：11月27日 周五 15:00" in scheduled[0]["text"]
     document = [m for m in scheduled if m.get("kind") == "document"]
     assert len(document) == 1 and document[0]["filename"].endswith(".ics")
     assert "加入手机日历" in document[0]["caption"]
@@ -293,7 +298,7 @@ async def test_visit_plan_ics_reminder_and_check_in(bot):
     ask = await h.press(rep, zhang_checkin, text="去了")
     assert "结果如何" in ask[-1]["text"]
     logged = await h.send(rep, "客户认可方案，下周二报价")
-    assert "已记录拜访：张总" in logged[-1]["text"] and "12月01日(周二)" in logged[-1]["text"]
+    assert "已记录拜访：张总" in logged[-1]["text"] and "12月1日 周二" in logged[-1]["text"]
     visit = await h.core.db.run(lambda s: s.exec(select(Visit).where(Visit.customer_id == zhang.id)).one())
     assert visit.status == "done" and visit.outcome == "客户认可方案，下周二报价"
     zhang = await customer_named(h, "张总")
@@ -318,7 +323,7 @@ async def test_sop_feedback_in_two_taps_reaches_the_manager_only_in_the_weekly_r
     card = await open_card(h, li, await add_customer(h, li, "张总", "华东精密机械有限公司", "13800138000"), "张总")
     manager_before = len(h.chat_messages(manager))
     # Tap 1: the card's feedback button lists this stage's steps; tap 2: "说不清" on step 1.
-    menu = await h.press(li, card, text="SOP反馈")
+    menu = await h.press(li, await more(li, card, h), text="SOP反馈")
     assert "哪一步有问题" in menu[-1]["text"] and "1. 核实联系人与电话" in menu[-1]["text"]
     saved = await h.press(li, menu[-1], text="1 说不清")
     assert "已记录反馈：「核实联系人与电话」· 说不清" in saved[-1]["text"]
@@ -326,14 +331,14 @@ async def test_sop_feedback_in_two_taps_reaches_the_manager_only_in_the_weekly_r
     assert "谢谢反馈" in thanks[-1]["text"]
     # A long text while a note is awaited (a chat pasted for analysis) is not taken as the note.
     card = await reopen(h, li, "张总")
-    menu = await h.press(li, card, text="SOP反馈")
+    menu = await h.press(li, await more(li, card, h), text="SOP反馈")
     await h.press(li, menu[-1], text="2 没用")
     dropped = await h.send(li, "备" * 400)
     assert "没有作为备注保存" in dropped[-1]["text"]
     # 陈 flags the same step without a note (Skip), and once more on another customer.
     for name, company, phone in (("王总", "蓝海物流有限公司", "13700137000"), ("赵总", "智学教育科技有限公司", "13900139000")):
         c = await open_card(h, chen, await add_customer(h, chen, name, company, phone), name)
-        menu = await h.press(chen, c, text="SOP反馈")
+        menu = await h.press(chen, await more(chen, c, h), text="SOP反馈")
         saved = await h.press(chen, menu[-1], text="1 说不清")
         await h.press(chen, saved[-1], text="跳过")
     rows = await h.core.db.run(lambda s: [(f.item_id, f.kind, f.note) for f in s.exec(select(SopFeedback).order_by(SopFeedback.id))])
@@ -374,7 +379,7 @@ async def test_a_template_runs_the_bot(tmp_path, name):
         assert first.name in card["text"] and first.checklist[0].text in card["text"]
         table = await h.send(manager, "/matrix")
         assert "竞品A（请改名）" in table[-1]["text"]
-        confirm = await h.press(rep, card, text="丢单")
+        confirm = await h.press(rep, await more(rep, card, h), text="丢单")
         ask = await h.press(rep, confirm[-1], text="确认丢单")
         assert [b["text"] for b in buttons(ask[-1])] == [r.label for r in config.lost_reasons]
         assert h.tg.rejected() == []
@@ -408,11 +413,12 @@ async def test_english_rep_gets_english_reasons_plan_and_matrix(bot):
         await h.send(rep, value)
     created = (await h.send(rep, "Website form"))[-1]
     card = (await h.press(rep, created, text="Mr Zhang"))[-1]
-    assert "Visit plan" in [b["text"] for b in buttons(card)][-2]
-    plan = (await h.press(rep, card, text="Visit plan"))[-1]
+    extra = await more(rep, card, h)  # the visit plan and SOP feedback sit behind "More" (two-row cards)
+    assert "Visit plan" in [b["text"] for b in buttons(extra)][-3]
+    plan = (await h.press(rep, extra, text="Visit plan"))[-1]
     assert "Visit plan · Mr Zhang" in plan["text"] and "Proposed time" in plan["text"]
     card = (await h.press(rep, plan, text="Back to the card"))[-1]
-    confirm = await h.press(rep, card, text="Lost")
+    confirm = await h.press(rep, await more(rep, card, h), text="Lost")
     ask = await h.press(rep, confirm[-1], text="Confirm lost")
     assert "Why was it lost?" in ask[-1]["text"]
     assert [b["text"] for b in buttons(ask[-1])][0] == "Price too high"
