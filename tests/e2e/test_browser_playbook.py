@@ -81,6 +81,9 @@ async def test_edit_publish_to_pilot_team_then_rollback(harness):
             assert await page.locator("[data-testid=publish]").count() == 0
             await page.fill("[data-path='stages.0.expected_days']", "2")
             await page.click("[data-testid=save-draft]")
+            # Wait for this save's answer (the first, refused save may still be on the page).
+            await page.wait_for_function(
+                "() => (document.querySelector('[data-testid=pb-message]') || {}).textContent?.includes('草稿已保存')")
             await page.wait_for_selector("[data-testid=pb-diff]")
             assert "stages[lead].checklist[wecom_added]" in await page.text_content("[data-testid=pb-diff]")
             assert "草稿已保存" in await page.text_content("[data-testid=pb-message]")
@@ -94,7 +97,8 @@ async def test_edit_publish_to_pilot_team_then_rollback(harness):
             # The pilot rep's next card shows the new item, and it can be ticked; the other team's does not.
             shown = await card(h, rep_a, cust_a.id)
             assert ITEM in shown["text"]
-            await h.press(rep_a, shown, data=CardAction(cust_a.id, "done", "wecom_added").encode())
+            more = (await h.press(rep_a, shown, data=CardAction(cust_a.id, "more").encode()))[-1]  # later items sit behind 更多
+            await h.press(rep_a, more, data=CardAction(cust_a.id, "done", "wecom_added").encode())
             assert ITEM in (h.tg.calls("answerCallbackQuery")[-1]["params"].get("text") or "")  # "✅ 加客户企业微信 …"
             assert ITEM not in (await card(h, rep_a, cust_a.id))["text"]  # done: no longer open
             # The activity and the points record the version and item they were made under.
