@@ -31,6 +31,11 @@ Baselines, all bare PTB on salesbot's own transport (bot/transport.py, aiohttp),
   bot with PTB's ``concurrent_updates(64)``, the fair baseline for that design
   (``updates_ratio_to_concurrent_echo_rtt50ms``).
 
+``find_by_name_*``: the name lookup every follow-up line and paste runs, for a rep and for a manager
+who sees the whole team (``team_customers``), against the previous lookup in the same run (the
+first 2,000 visible customers loaded and scored in Python): rows loaded per lookup, share of
+lookups that found the customer meant, time ratio.
+
 ``updates_saves_pressed`` / ``updates_saves_applied``: confirmations in the two workloads and the
 follow-ups they stored (a save whose draft was gone would only answer "expired").  bench.floor
 compares the transports themselves.
@@ -302,6 +307,8 @@ async def run_salesbot(server: ServerProcess, args: argparse.Namespace, reps_n: 
         saved = core.db.call(lambda s: s.exec(select(func.count()).select_from(Activity)
                                                .where(Activity.kind == "followup")).one()) - followups
         result = (*result, saves_ready, saved)
+        if args.lookups:
+            args.lookup_figures = await loop.run_in_executor(None, lookup_figures, core, team_id, reps, users)
         rejected = await server.control("rejected")
         if rejected:
             logging.getLogger("bench").error("server rejected %d requests, e.g. %s", len(rejected), rejected[:2])
@@ -311,6 +318,55 @@ async def run_salesbot(server: ServerProcess, args: argparse.Namespace, reps_n: 
         await app.shutdown()
         core.db.close()
     return result, reps
+
+
+def lookup_figures(core, team_id: int, reps: list[dict], rep_user_ids: dict[int, int], n: int = 60) -> dict[str, float]:
+    """find_by_name on follow-up lines, for a rep (≈ 200 customers) and for their manager (the
+    whole team), against the lookup it replaced in the same run: the first 2,000 visible customers
+    loaded and scored in Python on every message."""
+    from sqlalchemy import func as sa_func
+    from sqlmodel import select
+
+    from services import customers as cs
+    from storage.models import Customer, User
+
+    def before(session, user, text):  # the previous services.customers.find_by_name candidate step
+        visible = cs.visible_query(user).where(Customer.status == "open").subquery()
+        rows = session.execute(select(visible.c.id, visible.c.name, visible.c.company, visible.c.company_norm)
+                               .limit(2000)).all()
+        score = cs.name_scorer(text)
+        return rows, {cid for cid, name, company, norm in rows if score(name, company, norm) >= 0.6}
+
+    rng = random.Random(5)
+    manager = User(id=-1, tg_id=-1, name="经理", role="manager", team_id=team_id, joined_at=NOW)
+    picks = [(rep, rep["customers"][rng.randrange(len(rep["customers"]))]) for rep in rng.choices(reps, k=n)]
+    out: dict[str, float] = {}
+    with core.db.session(read_only=True) as session:
+        out["team_customers"] = session.exec(select(sa_func.count()).select_from(Customer)
+                                             .where(Customer.team_id == team_id)).one()
+        for who in ("rep", "manager"):
+            rows_before = rows_after = found_before = found_after = 0
+            t_before = t_after = 0.0
+            for rep, (cid, name) in picks:
+                user = manager if who == "manager" else session.get(User, rep_user_ids[rep["id"]])
+                text = f"{name} 已报价5万 下周二回访"
+                t0 = time.perf_counter()
+                rows, hits = before(session, user, text)
+                t_before += time.perf_counter() - t0
+                rows_before += len(rows)
+                found_before += cid in hits
+                t0 = time.perf_counter()
+                found = cs.find_by_name(session, user, text)
+                t_after += time.perf_counter() - t0
+                rows_after += len(cs.name_candidates(session, user, text))
+                found_after += cid in [c.id for c in found]
+            out[f"find_by_name_rows_{who}"] = rows_after / n
+            out[f"find_by_name_rows_{who}_before"] = rows_before / n
+            out[f"find_by_name_found_{who}"] = found_after / n
+            out[f"find_by_name_found_{who}_before"] = found_before / n
+            out[f"find_by_name_ms_{who}"] = t_after * 1000 / n
+            out[f"find_by_name_ratio_{who}_to_before"] = t_after / t_before
+    return out
 
 
 async def run(args: argparse.Namespace) -> dict[str, float]:
@@ -323,12 +379,13 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         echo, echo_p99, echo_cpu = await run_echo(server, reps, args.updates, args.latency_updates, request_factory=aio)
         mirror, mirror_p99, mirror_cpu = await run_echo(server, reps, args.updates, args.latency_updates, mirror=True,
                                                         request_factory=aio)
+        lookups, args.lookups = args.lookup_figures, False
         figures = {"customers_per_rep": args.customers_per_rep, "updates_saves_pressed": saves_ready,
                    "updates_saves_applied": saved,
                    "updates_per_s": ours, "echo_updates_per_s": echo, "updates_ratio_to_echo": ours / echo,
                    "updates_p99_ms": ours_p99, "echo_p99_ms": echo_p99, "mirror_p99_ms": mirror_p99,
                    "updates_cpu_ms": ours_cpu, "echo_cpu_ms": echo_cpu, "mirror_updates_per_s": mirror,
-                   "mirror_cpu_ms": mirror_cpu, "updates_ratio_to_mirror": ours / mirror}
+                   "mirror_cpu_ms": mirror_cpu, "updates_ratio_to_mirror": ours / mirror, **lookups}
         if args.compare_rtt_ms and not args.rtt_ms:
             # The same comparison with Telegram's network in between (a round trip per API call).
             await server.control("set_latency", ms=args.compare_rtt_ms)
@@ -365,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
                              "at a time falls behind Telegram's 15 s window for answering presses)")
     parser.add_argument("--mix", help="workload weights, e.g. press=1,log=0,save=0,paste=0 (default 40/25/15/20)")
     args = parser.parse_args(argv)
+    args.lookups, args.lookup_figures = True, {}
     if args.quick:
         args.reps, args.updates, args.latency_updates, args.compare_updates = 20, 400, 100, 100
     if args.mix:  # to look at one kind of update at a time
