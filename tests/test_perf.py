@@ -151,3 +151,50 @@ def test_brief_loads_only_customers_with_a_reason_and_ranks_like_before(core):
     expected = core.db.call_read(everything)
     got = core.db.call_read(lambda s: [i.customer.id for i in brief_for(s, core.config, rep, now, limit=1000)])
     assert got == expected and 0 < len(expected) < len(ids)
+
+
+def test_digest_top_lists_per_team_match_numbering_every_row(core):
+    """The overdue and hot lists (n rows per team through an index) equal the ROW_NUMBER() shape
+    they replaced, ties, NULL scores and invalid rows included, for several teams."""
+    from sqlalchemy import and_, or_
+
+    from services import digest
+    from services import users as us
+    from storage.models import Customer
+    _, manager, rep, other = team_with(core)
+    now = core.clock.now()
+    second = core.db.call(lambda s: us.ensure_team(s, "二部", core.config.team.timezone, now))
+    rng = random.Random(9)
+    for owner in (rep, other):
+        add_customers(core, owner, customer_names(60, rng))
+
+    def scatter(session):
+        for i, c in enumerate(session.exec(select(Customer))):
+            c.team_id = second.id if i % 3 == 0 else c.team_id
+            c.next_followup_at = rng.choice([None, now - timedelta(days=rng.randrange(1, 5))])
+            c.intent_score = rng.choice([None, 50, 70, 70, 85, 99])
+            c.intent_level = rng.choice([None, "high", "medium"])
+            c.invalid = rng.random() < 0.1
+            c.status = rng.choice(["open", "open", "open", "won"])
+            session.add(c)
+    core.db.call(scatter)
+    teams = [manager.team_id, second.id]
+    today_start, _ = digest.inc.day_bounds(core.config, now)
+
+    def old_shape(session):
+        base = [Customer.team_id.in_(teams), Customer.status == "open", Customer.invalid == False]  # noqa: E712
+        late = and_(Customer.next_followup_at.is_not(None), Customer.next_followup_at < today_start)
+        overdue = digest._top_per_team(session, [Customer.team_id, Customer.name, Customer.owner_id, Customer.next_followup_at],
+                                       base + [late], [Customer.next_followup_at, Customer.id], digest.MAX_LIST)
+        hot = digest._top_per_team(session, [Customer.team_id, Customer.name, Customer.owner_id, Customer.intent_score],
+                                   base + [or_(Customer.intent_level == "high", Customer.intent_score >= digest.HOT_SCORE)],
+                                   [Customer.intent_score.desc(), Customer.id], digest.MAX_LIST)
+        return overdue, hot
+    overdue, hot = core.db.call_read(old_shape)
+    built = core.db.call_read(digest.build_many, core.config, teams, now)
+    owners = core.db.call_read(lambda s: {u.id: u.name for u in s.exec(select(us.User))})
+    for t in teams:
+        assert built[t].overdue_top == [(n, owners[o], max(1, (today_start - due).days + 1))
+                                        for team, n, o, due in overdue if team == t]
+        assert built[t].hot == [(n, owners[o], score or 0) for team, n, o, score in hot if team == t]
+        assert len(built[t].hot) == digest.MAX_LIST
