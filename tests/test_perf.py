@@ -198,3 +198,16 @@ def test_digest_top_lists_per_team_match_numbering_every_row(core):
                                         for team, n, o, due in overdue if team == t]
         assert built[t].hot == [(n, owners[o], score or 0) for team, n, o, score in hot if team == t]
         assert len(built[t].hot) == digest.MAX_LIST
+
+
+def test_the_bot_process_does_not_load_the_chart_library_until_a_chart_is_drawn():
+    """matplotlib (≈ 33 MB resident, bench.memory) is imported by services/charts.py inside the
+    functions that render, never by importing what `salesbot run` imports."""
+    import subprocess
+    import sys
+
+    from bench.common import REPO
+    code = ("import sys, cli.main, bot.app, ingest.server, scheduler.jobs, services.digest, services.boards;"
+            "print('matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300, check=True)
+    assert out.stdout.strip() == "False"
