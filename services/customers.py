@@ -4,11 +4,13 @@ Every change writes an Activity (who and when) and, for fields, a FieldHistory r
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import and_, delete, func, literal, or_
+from sqlalchemy import delete, func, or_
+from sqlalchemy import text as sql_text
 from sqlmodel import Session, select
 
 from core.config import BUILTIN_FIELDS, Config
@@ -111,51 +113,53 @@ def name_scorer(text: str):
 # Bigram Dice ≥ 0.6 between the first word (a bigrams) and a name (b ≤ len - 1 bigrams) needs a
 # shared bigram and b ≥ 0.6·a / 1.4 (since shared ≤ b); 0.42 keeps a margin for float rounding.
 _MIN_NAME_SHARE = 0.42
-_MAX_LIKE_TERMS = 64
+# Who sees what (visible_query), as SQL over the customer table.
+_VISIBLE_SQL = {"admin": "1 = 1", "manager": "team_id = :team_id", "rep": "owner_id = :user_id"}
+# Any of the gram list's pieces in the column: json_each on SQLite, unnest on PostgreSQL.
+_ANY_GRAM = {"sqlite": "EXISTS (SELECT 1 FROM json_each(:{grams}) WHERE instr({col}, value) > 0)",
+             "postgresql": "EXISTS (SELECT 1 FROM unnest(CAST(:{grams} AS text[])) AS g(v) WHERE strpos({col}, g.v) > 0)"}
+_CANDIDATES: dict[tuple[str, str], Any] = {}
+
+
+def _candidates_sql(dialect: str, role: str):
+    """One prepared statement per (dialect, role): built once, so a lookup costs its execution only."""
+    key = (dialect, role)
+    if key not in _CANDIDATES:
+        pos = "strpos" if dialect == "postgresql" else "instr"
+        any_gram = _ANY_GRAM["postgresql" if dialect == "postgresql" else "sqlite"]
+        sql = f"""SELECT id, name, company, company_norm FROM customer
+            WHERE {_VISIBLE_SQL.get(role, _VISIBLE_SQL['rep'])} AND NOT invalid AND status = 'open' AND (
+              (length(name) >= 2 AND {pos}(:text, name) > 0)
+              OR (company IS NOT NULL AND length(company) >= 2 AND {pos}(:text, company) > 0)
+              OR lower(name) = :word OR (length(name) >= 3 AND {pos}(:word, lower(name)) > 0)
+              OR (length(name) >= :word_min AND {any_gram.format(grams='word_grams', col='lower(name)')})
+              OR company_norm = :core OR (length(company_norm) >= 3 AND {pos}(:core, company_norm) > 0)
+              OR (length(company_norm) >= :core_min AND {any_gram.format(grams='core_grams', col='company_norm')}))"""
+        _CANDIDATES[key] = sql_text(sql)
+    return _CANDIDATES[key]
 
 
 def name_candidates(session: Session, user: User, text: str) -> list[tuple[int, str, str | None, str | None]]:
     """(id, name, company, company_norm) of the user's open customers that ``find_by_name`` could
-    score: a name or company (≥ 2 characters) contained in ``text``, or a name / company core that
-    shares a two-character piece with the first word (and is long enough for the Dice threshold).
+    score: a name or company (≥ 2 characters) contained in ``text``; a name / company core equal to
+    the first word (its core), containing it or contained in it; or one sharing a two-character
+    piece with it and long enough for the Dice threshold (``similarity``).
 
-    One statement; the containment test runs in the database (``instr`` / ``strpos``), so a user
-    with 100,000 visible customers costs a scan in SQL, not 100,000 rows in Python.  A superset of
-    the hits (except that SQLite's ``lower`` folds ASCII letters only): the caller scores exactly.
+    One statement; the tests run in the database, so a user with 100,000 visible customers costs a
+    scan in SQL, not 100,000 rows in Python.  A superset of the hits (except that SQLite's
+    ``lower`` folds ASCII letters only): the caller scores exactly.
     """
     if not text.strip():
         return []
-    visible = visible_query(user).where(Customer.status == "open").subquery()
-    c = visible.c
-    if session.get_bind().dialect.name == "postgresql":
-        def contained_in(value: str, col):
-            return func.strpos(literal(value), col) > 0
-    else:
-        def contained_in(value: str, col):
-            return func.instr(literal(value), col) > 0
-    conditions = [and_(func.length(c.name) >= 2, contained_in(text, c.name)),
-                  and_(c.company.is_not(None), func.length(c.company) >= 2, contained_in(text, c.company))]
+    dialect = session.get_bind().dialect.name
     first_word = text.strip().split()[0]
-    for column, word in ((func.lower(c.name), first_word.lower()), (c.company_norm, company_core(first_word) or "")):
-        if not word:
-            continue
-        # similarity(): equal, or one containing the other (≥ 3 characters), or a shared bigram.
-        conditions.append(column == word)
-        conditions.append(and_(func.length(column) >= 3, contained_in(word, column)))
-        grams = sorted({word[i:i + 2] for i in range(len(word) - 1)})
-        if not grams:
-            continue
-        shortest = max(2, int(_MIN_NAME_SHARE * len(grams)) + 1)
-        if len(grams) > _MAX_LIKE_TERMS:  # a long first word only matches names at least this long
-            conditions.append(func.length(column) >= shortest)
-            continue
-        like = or_(*[column.like(f"%{_escape_like(g)}%", escape="\\") for g in grams])
-        conditions.append(and_(func.length(column) >= shortest, like))
-    return [tuple(row) for row in session.execute(select(c.id, c.name, c.company, c.company_norm).where(or_(*conditions)))]
-
-
-def _escape_like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    word, core = first_word.lower(), company_core(first_word) or ""
+    params: dict[str, Any] = {"text": text, "word": word, "core": core, "team_id": user.team_id, "user_id": user.id}
+    for name, value in (("word", word), ("core", core)):
+        grams = sorted({value[i:i + 2] for i in range(len(value) - 1)})
+        params[f"{name}_min"] = max(2, int(_MIN_NAME_SHARE * len(grams)) + 1)
+        params[f"{name}_grams"] = grams if dialect == "postgresql" else json.dumps(grams, ensure_ascii=False)
+    return [tuple(row) for row in session.execute(_candidates_sql(dialect, user.role), params)]
 
 
 # --- duplicates ------------------------------------------------------------------------------
