@@ -115,26 +115,33 @@ def name_scorer(text: str):
 _MIN_NAME_SHARE = 0.42
 # Who sees what (visible_query), as SQL over the customer table.
 _VISIBLE_SQL = {"admin": "1 = 1", "manager": "team_id = :team_id", "rep": "owner_id = :user_id"}
-# Any of the gram list's pieces in the column: json_each on SQLite, unnest on PostgreSQL.
+# Any of the first word's two-character pieces in the column: up to _GRAM_SLOTS as plain instr/strpos
+# terms (cheap per row), more through json_each / unnest (a first word longer than nine characters).
+_GRAM_SLOTS = 8
 _ANY_GRAM = {"sqlite": "EXISTS (SELECT 1 FROM json_each(:{grams}) WHERE instr({col}, value) > 0)",
              "postgresql": "EXISTS (SELECT 1 FROM unnest(CAST(:{grams} AS text[])) AS g(v) WHERE strpos({col}, g.v) > 0)"}
-_CANDIDATES: dict[tuple[str, str], Any] = {}
+_CANDIDATES: dict[tuple[str, str, int, int], Any] = {}
 
 
-def _candidates_sql(dialect: str, role: str):
-    """One prepared statement per (dialect, role): built once, so a lookup costs its execution only."""
-    key = (dialect, role)
+def _candidates_sql(dialect: str, role: str, word_grams: int, core_grams: int):
+    """One prepared statement per (dialect, role, pieces of the first word and of its core; -1 =
+    many): built once, so a lookup costs its execution only."""
+    key = (dialect, role, word_grams, core_grams)
     if key not in _CANDIDATES:
         pos = "strpos" if dialect == "postgresql" else "instr"
-        any_gram = _ANY_GRAM["postgresql" if dialect == "postgresql" else "sqlite"]
+
+        def any_gram(name: str, col: str, n: int) -> str:
+            if n < 0:
+                return _ANY_GRAM["postgresql" if dialect == "postgresql" else "sqlite"].format(grams=f"{name}_grams", col=col)
+            return "(" + " OR ".join(f"{pos}({col}, :{name}_g{i}) > 0" for i in range(n)) + ")" if n else "1 = 0"
         sql = f"""SELECT id, name, company, company_norm FROM customer
             WHERE {_VISIBLE_SQL.get(role, _VISIBLE_SQL['rep'])} AND NOT invalid AND status = 'open' AND (
               (length(name) >= 2 AND {pos}(:text, name) > 0)
               OR (company IS NOT NULL AND length(company) >= 2 AND {pos}(:text, company) > 0)
               OR lower(name) = :word OR (length(name) >= 3 AND {pos}(:word, lower(name)) > 0)
-              OR (length(name) >= :word_min AND {any_gram.format(grams='word_grams', col='lower(name)')})
+              OR (length(name) >= :word_min AND {any_gram('word', 'lower(name)', word_grams)})
               OR company_norm = :core OR (length(company_norm) >= 3 AND {pos}(:core, company_norm) > 0)
-              OR (length(company_norm) >= :core_min AND {any_gram.format(grams='core_grams', col='company_norm')}))"""
+              OR (length(company_norm) >= :core_min AND {any_gram('core', 'company_norm', core_grams)}))"""
         _CANDIDATES[key] = sql_text(sql)
     return _CANDIDATES[key]
 
@@ -155,11 +162,17 @@ def name_candidates(session: Session, user: User, text: str) -> list[tuple[int, 
     first_word = text.strip().split()[0]
     word, core = first_word.lower(), company_core(first_word) or ""
     params: dict[str, Any] = {"text": text, "word": word, "core": core, "team_id": user.team_id, "user_id": user.id}
+    counts = []
     for name, value in (("word", word), ("core", core)):
-        grams = sorted({value[i:i + 2] for i in range(len(value) - 1)})
-        params[f"{name}_min"] = max(2, int(_MIN_NAME_SHARE * len(grams)) + 1)
-        params[f"{name}_grams"] = grams if dialect == "postgresql" else json.dumps(grams, ensure_ascii=False)
-    return [tuple(row) for row in session.execute(_candidates_sql(dialect, user.role), params)]
+        pieces = sorted({value[i:i + 2] for i in range(len(value) - 1)})
+        params[f"{name}_min"] = max(2, int(_MIN_NAME_SHARE * len(pieces)) + 1)
+        if len(pieces) > _GRAM_SLOTS:
+            counts.append(-1)
+            params[f"{name}_grams"] = pieces if dialect == "postgresql" else json.dumps(pieces, ensure_ascii=False)
+        else:
+            counts.append(len(pieces))
+            params.update({f"{name}_g{i}": piece for i, piece in enumerate(pieces)})
+    return [tuple(row) for row in session.execute(_candidates_sql(dialect, user.role, *counts), params)]
 
 
 # --- duplicates ------------------------------------------------------------------------------
