@@ -64,6 +64,63 @@ def seed_reps(db, config, tg_ids: list[int], now: datetime, team_name: str | Non
     return db.call(work)
 
 
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国志红文斌辉鹏飞玲萍宇浩凯"
+CITIES = ("上海", "苏州", "杭州", "南京", "无锡", "宁波", "深圳", "广州", "成都", "武汉", "天津", "青岛")
+TRADES = ("精密机械", "智能装备", "电子科技", "新材料", "医疗器械", "物流", "食品", "包装", "环保科技", "软件")
+SUFFIXES = ("有限公司", "股份有限公司", "集团有限公司", "科技有限公司")
+
+
+def customer_names(n: int, rng) -> list[tuple[str, str]]:
+    """``n`` distinct realistic (name, company) pairs: 王伟 / 苏州精密机械有限公司 (names repeat across reps,
+    as in life; a rep's own list has each name once)."""
+    names: list[str] = []
+    seen: set[str] = set()
+    while len(names) < n:
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+        if name not in seen:
+            seen.add(name)
+            names.append(name)
+    return [(name, f"{rng.choice(CITIES)}{rng.choice(GIVEN)}{rng.choice(TRADES)}{rng.choice(SUFFIXES)}") for name in names]
+
+
+def seed_customers(db, config, team_id: int, per_rep: int, now: datetime, seed: int = 3) -> dict[int, list[tuple[int, str]]]:
+    """``per_rep`` more open customers for every rep of the team (bulk Core inserts, spread over the
+    funnel, a third with a follow-up due around today): {user id: [(customer id, name)]}."""
+    import random
+    from datetime import timedelta
+
+    from sqlalchemy import insert
+    from sqlmodel import select
+
+    from services.quality import company_core
+    from storage.models import Customer, User
+
+    rng = random.Random(seed)
+    stages = [s.id for s in config.stages[:-1]]
+
+    def work(session) -> dict[int, list[tuple[int, str]]]:
+        reps = list(session.exec(select(User.id).where(User.team_id == team_id, User.role == "rep").order_by(User.id)))
+        rows = []
+        for rep in reps:
+            for name, company in customer_names(per_rep, rng):
+                entered = now - timedelta(days=rng.uniform(0, 40))
+                rows.append(dict(team_id=team_id, owner_id=rep, name=name, company=company,
+                                 company_norm=company_core(company), stage=rng.choice(stages), status="open",
+                                 stage_entered_at=entered, created_at=entered, updated_at=entered, tags=[], custom={},
+                                 next_followup_at=now + timedelta(days=rng.uniform(-5, 10)) if rng.random() < 0.33 else None,
+                                 protected_until=now + timedelta(days=rng.uniform(0, 20)), completeness=40,
+                                 intent_score=rng.randint(0, 100), priority=0, invalid=False))
+        for start in range(0, len(rows), 5000):
+            session.execute(insert(Customer), rows[start:start + 5000])
+        out: dict[int, list[tuple[int, str]]] = {rep: [] for rep in reps}
+        for cid, owner, name in session.execute(select(Customer.id, Customer.owner_id, Customer.name)
+                                                .where(Customer.team_id == team_id).order_by(Customer.id)):
+            out.setdefault(owner, []).append((cid, name))
+        return out
+    return db.call(work)
+
+
 class ServerProcess:
     """``python -m tgfake`` in its own process (so the bot under test has a core to itself)."""
 

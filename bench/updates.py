@@ -1,38 +1,44 @@
-"""End-to-end update handling: salesbot against a bare PTB echo bot, same local server, same run.
+"""End-to-end update handling: salesbot against bare PTB bots on the same transport, same local server, same run.
 
-``python -m bench.updates [--reps 100] [--updates 1500] [--time-scale 100]``
+``python -m bench.updates [--reps 100] [--customers-per-rep 200] [--updates 1500] [--quick]``
 
 ``python -m tgfake`` runs in its own process with two bot tokens; each bot runs in this process
-(one after the other, so they never share the CPU) with long polling, like production.  The
-workload is a realistic mix per rep: 50% button presses (open a customer card from /today: an
-edit), 30% follow-up logs ("客户12 已报价5万 下周二回访": a parsed preview with buttons) and 20%
-pasted conversations (analysed in a worker thread).  The echo bot answers every message with its
-text and every button press with an answer, the least a bot can do for the same updates.
+(one after the other, so they never share the CPU) with long polling, like production.  Each rep
+owns ``--customers-per-rep`` customers (≈ 200, realistic names and companies: the name lookup on
+every free-text line and paste works on a real list).  The workload per rep: 40% button presses
+(open one of the rep's customers' cards from /today: an answer and an edit), 25% follow-up lines
+("王伟 已报价5万 下周二回访": the name lookup, a parsed preview with buttons), 15% saves (✅ 确认保存 on
+such a preview, sent untimed beforehand: amount, follow-up, task and points written, then the card)
+and 20% pasted conversations (analysed in a worker thread).
 
 Throughput: the updates are queued at the server before the bot starts polling; the clock runs
-from the start of polling until every update was handled (its last handler group ran).  Latency: then updates are offered at half the measured throughput, and the time from the
-moment one is queued at the server to the end of its handling is taken (p99).  The server's
-clock runs ``time_scale`` times faster so Telegram's flood limits (1 msg/s per chat, 30/s overall)
-do not cap either bot; the salesbot limiter scales the same way.
+from the start of polling until every update was handled (its last handler group ran).  Latency:
+then updates are offered at half the measured throughput, and the time from the moment one is
+queued at the server to the end of its handling is taken (``updates_p99_ms``).  The server's clock
+runs ``time_scale`` times faster so Telegram's flood limits (1 msg/s per chat, 30/s overall) do not
+cap either bot; the salesbot limiter scales the same way.
 
-Figures: updates_per_s, echo_updates_per_s, updates_ratio_to_echo, updates_p99_ms, echo_p99_ms,
-updates_cpu_ms / echo_cpu_ms (CPU of the bot's process per update, all threads).
+Baselines, all bare PTB on salesbot's own transport (bot/transport.py, aiohttp), same updates:
 
-Two more baselines put the ratio in context:
-
-- ``mirror_*``: a bare PTB bot that makes salesbot's Telegram calls and does nothing else (a press
+- ``mirror_*``: a bot that makes salesbot's Telegram calls and does nothing else (a press or a save
   is answered *and* its message edited into a card with a keyboard; a message gets a reply with
-  buttons).  ``echo → mirror`` is what the second API call per press costs; ``mirror → salesbot``
-  (``updates_ratio_to_mirror``) is salesbot's own work: database, rendering, parsing, NLP.
-- ``*_rtt50ms``: both bots again with a 50 ms network round trip added by the server to every API
-  call (``--compare-rtt-ms``; Telegram is 50–300 ms away).  The echo bot is PTB's default — one
-  update at a time — so it waits out every round trip; salesbot handles different people's updates
-  side by side (bot/concurrency.py).  ``concurrent_echo_*`` is the echo bot with PTB's
-  ``concurrent_updates(64)``: the fair baseline for that design (most of the gain over the
-  one-at-a-time echo is concurrency itself, not salesbot).
+  buttons).  ``updates_ratio_to_mirror`` is what salesbot's own work costs: database, rendering,
+  parsing, NLP.
+- ``echo_*``: the least a bot can do (a press is answered, a message echoed).
+- ``*_rtt50ms``: salesbot and the echo bots again with a 50 ms network round trip added by the
+  server to every API call (``--compare-rtt-ms``; Telegram is 50–300 ms away).  salesbot handles
+  different people's updates side by side (bot/concurrency.py); ``concurrent_echo_*`` is the echo
+  bot with PTB's ``concurrent_updates(64)``, the fair baseline for that design
+  (``updates_ratio_to_concurrent_echo_rtt50ms``).
 
-The baselines are bare PTB, transport included (httpx); salesbot talks to the Bot API over
-aiohttp (bot/transport.py; ``SALESBOT_BOT_HTTP=httpx`` measures it on PTB's default instead).
+``find_by_name_*``: the name lookup every follow-up line and paste runs, for a rep and for a manager
+who sees the whole team (``team_customers``), against the previous lookup in the same run (the
+first 2,000 visible customers loaded and scored in Python): rows loaded per lookup, share of
+lookups that found the customer meant, time ratio.
+
+``updates_saves_pressed`` / ``updates_saves_applied``: confirmations in the two workloads and the
+follow-ups they stored (a save whose draft was gone would only answer "expired").  bench.floor
+compares the transports themselves.
 """
 from __future__ import annotations
 
@@ -46,7 +52,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import ECHO_TOKEN, TOKEN, ServerProcess, run_and_report, seed_reps
+from bench.common import ECHO_TOKEN, TOKEN, ServerProcess, run_and_report, seed_customers, seed_reps
 
 NOW = datetime(2026, 11, 26, 2, 0)  # Thursday 10:00 in Shanghai
 PASTE = ("客户：你们这个价格能不能再便宜一点？我们预算有限\n我：这个已经是我们的最低价了，量大可以再谈\n"
@@ -91,24 +97,41 @@ class Tracker:
             "a block=False handler would finish after the mark: the figures would be wrong"
 
 
-async def push(server: ServerProcess, token: str, kind: str, rep: dict[str, Any]) -> int:
-    if kind == "press":
+def _customer(rep: dict[str, Any], pick: float) -> tuple[int | None, str]:
+    """The customer an update is about: one of the rep's ~200, the same for every bot in the run."""
+    customers = rep.get("customers")
+    if not customers:
+        return None, rep["customer"]
+    return customers[int(pick * len(customers))]
+
+
+async def push(server: ServerProcess, token: str, kind: str, rep: dict[str, Any], pick: float = 0.0) -> int:
+    cid, name = _customer(rep, pick)
+    if kind == "save" and rep.get("saves"):  # salesbot: ✅ 确认保存 on a preview it sent earlier
+        message_id, data = rep["saves"].pop()
+        result = await server.control("press_button", user_id=rep["id"], message_id=message_id,
+                                      callback_data=data, validate=False, token=token)
+    elif kind in ("press", "save"):
+        from core.callbacks import OpenCard
+        data = OpenCard(cid).encode() if cid is not None else rep["data"]
         result = await server.control("press_button", user_id=rep["id"], message_id=rep["message_id"],
-                                      callback_data=rep["data"], validate=False, token=token)
+                                      callback_data=data, validate=False, token=token)
     elif kind == "log":
-        result = await server.control("send_text", user_id=rep["id"], text=f"{rep['customer']} 已报价5万 下周二回访",
+        result = await server.control("send_text", user_id=rep["id"], text=f"{name} 已报价5万 下周二回访",
                                       token=token)
     else:
         result = await server.control("send_text", user_id=rep["id"], text=PASTE, token=token)
     return result["update_id"]
 
 
-MIX = {"press": 50, "log": 30, "paste": 20}
+# Button presses that open a card, follow-up lines ("王伟 已报价5万 下周二回访": a parsed preview),
+# ✅ 确认保存 on such a preview (the save: amount, follow-up, task, points, then the card) and pastes.
+MIX = {"press": 40, "log": 25, "save": 15, "paste": 20}
 
 
-def workload(reps: list[dict], n: int, seed: int = 7) -> list[tuple[str, dict]]:
+def workload(reps: list[dict], n: int, seed: int = 7) -> list[tuple[str, dict, float]]:
     rng = random.Random(seed)
-    return [(rng.choices(tuple(MIX), tuple(MIX.values()))[0], reps[i % len(reps)]) for i in range(n)]
+    return [(rng.choices(tuple(MIX), tuple(MIX.values()))[0], reps[i % len(reps)], rng.random()) for i in range(n)]
 
 
 async def wait_done(tracker: Tracker, ids: list[int], timeout: float = 300) -> float:
@@ -119,7 +142,7 @@ async def wait_done(tracker: Tracker, ids: list[int], timeout: float = 300) -> f
 async def measure(server: ServerProcess, token: str, app, tracker: Tracker, reps: list[dict], n: int,
                   latency_n: int) -> tuple[float, float]:
     """(updates per second from a queued backlog, p99 latency in ms at half that rate)."""
-    ids = [await push(server, token, kind, rep) for kind, rep in workload(reps, n)]
+    ids = [await push(server, token, kind, rep, pick) for kind, rep, pick in workload(reps, n)]
     started, cpu = time.monotonic(), time.process_time()
     await app.updater.start_polling(poll_interval=0.0, timeout=10)
     finished = await wait_done(tracker, ids)
@@ -129,10 +152,10 @@ async def measure(server: ServerProcess, token: str, app, tracker: Tracker, reps
     gap = 2.0 / throughput
     pushed: dict[int, float] = {}
     next_at = time.monotonic()
-    for kind, rep in workload(reps, latency_n, seed=11):
+    for kind, rep, pick in workload(reps, latency_n, seed=11):
         await asyncio.sleep(max(0.0, next_at - time.monotonic()))
         at = time.monotonic()
-        pushed[await push(server, token, kind, rep)] = at
+        pushed[await push(server, token, kind, rep, pick)] = at
         next_at += gap
     await wait_done(tracker, list(pushed))
     await app.updater.stop()
@@ -202,7 +225,7 @@ async def run_echo(server: ServerProcess, reps: list[dict], n: int, latency_n: i
             sent = await server.api("sendMessage", token=ECHO_TOKEN, chat_id=rep["id"], text="hi",
                                     reply_markup=card.to_dict())
             message_id = sent["result"]["message_id"]
-        echo_reps.append({**rep, "message_id": message_id})
+        echo_reps.append({**rep, "message_id": message_id, "saves": []})
     last = await server.api("getUpdates", token=ECHO_TOKEN, offset=-1, timeout=0)
     await server.api("getUpdates", token=ECHO_TOKEN, offset=last["result"][-1]["update_id"] + 1, timeout=0)
     async with app:
@@ -221,7 +244,8 @@ async def run_salesbot(server: ServerProcess, args: argparse.Namespace, reps_n: 
     from services.core import Core
     from storage.db import Database
     from storage.migrate import upgrade
-    from storage.models import Customer, User
+    from storage.models import Activity, User
+    from sqlalchemy import func
     from sqlmodel import select
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-updates-"))
@@ -235,7 +259,10 @@ async def run_salesbot(server: ServerProcess, args: argparse.Namespace, reps_n: 
     for i in range(reps_n):
         user = await server.control("add_user", first_name=f"rep{i}")
         ids.append(user["id"])
-    await asyncio.get_running_loop().run_in_executor(None, seed_reps, core.db, config, ids, NOW)
+    loop = asyncio.get_running_loop()
+    team_id = await loop.run_in_executor(None, seed_reps, core.db, config, ids, NOW)
+    owned = await loop.run_in_executor(None, seed_customers, core.db, config, team_id,
+                                       max(0, args.customers_per_rep - 1), NOW)
     settings = Settings(token=TOKEN, api_base_url=server.base_url, api_file_url=server.base_file_url,
                         database_url=db_url, config_path=Path("config.toml"), admin_ids=())
     app = build_application(settings, config, core=core, tick_seconds=None, time_scale=args.time_scale)
@@ -247,20 +274,41 @@ async def run_salesbot(server: ServerProcess, args: argparse.Namespace, reps_n: 
         await app.bot_data["nlp_ready"]
         await app.start()
         # Each rep opens /today once (untimed): the list message whose buttons the presses use.
-        customers = core.db.call(lambda s: {u.tg_id: c for u, c in s.exec(
-            select(User, Customer).where(Customer.owner_id == User.id))})
+        users = core.db.call(lambda s: {u.tg_id: u.id for u in s.exec(select(User).where(User.tg_id.in_(ids)))})
         first = [await server.control("send_text", user_id=i, text="/today") for i in ids]
         await app.updater.start_polling(poll_interval=0.0, timeout=10)
         await wait_done(tracker, [u["update_id"] for u in first])
-        await app.updater.stop()
         reps = []
         for i in ids:
             sent = await server.control("sent", chat_id=i)
             listing = [m for m in sent if m.get("reply_markup")]
             message_id = (listing or sent)[-1]["message_id"]
-            reps.append({"id": i, "message_id": message_id, "customer": customers[i].name,
-                         "data": OpenCard(customers[i].id).encode()})
+            customers = owned[users[i]]
+            reps.append({"id": i, "message_id": message_id, "customer": customers[0][1],
+                         "data": OpenCard(customers[0][0]).encode(), "customers": customers})
+        # The saves press ✅ 确认保存 on previews of follow-up lines each rep sent beforehand (untimed):
+        # as many per rep as the two workloads hold (drafts are kept per rep, bot/handlers/updates.py).
+        wanted = {rep["id"]: 0 for rep in reps}
+        for kind, rep, _ in workload(reps, n) + workload(reps, latency_n, seed=11):
+            wanted[rep["id"]] += kind == "save"
+        drafts = [await push(server, TOKEN, "log", rep, (k + 0.5) / max(1, wanted[rep["id"]]))
+                  for rep in reps for k in range(wanted[rep["id"]])]
+        await wait_done(tracker, drafts)
+        await app.updater.stop()
+        for rep in reps:
+            confirms = [(m["message_id"], row[0]["callback_data"]) for m in await server.control("sent", chat_id=rep["id"])
+                        for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])[:1]
+                        if row and row[0].get("callback_data", "").startswith("cu:") and row[0]["callback_data"].endswith(":1")]
+            rep["saves"] = confirms[::-1]
+        saves_ready = sum(len(rep["saves"]) for rep in reps)
+        followups = core.db.call(lambda s: s.exec(select(func.count()).select_from(Activity)
+                                                  .where(Activity.kind == "followup")).one())
         result = (*await measure(server, TOKEN, app, tracker, reps, n, latency_n), tracker.cpu_ms)
+        saved = core.db.call(lambda s: s.exec(select(func.count()).select_from(Activity)
+                                               .where(Activity.kind == "followup")).one()) - followups
+        result = (*result, saves_ready, saved)
+        if args.lookups:
+            args.lookup_figures = await loop.run_in_executor(None, lookup_figures, core, team_id, reps, users)
         rejected = await server.control("rejected")
         if rejected:
             logging.getLogger("bench").error("server rejected %d requests, e.g. %s", len(rejected), rejected[:2])
@@ -272,24 +320,79 @@ async def run_salesbot(server: ServerProcess, args: argparse.Namespace, reps_n: 
     return result, reps
 
 
+def lookup_figures(core, team_id: int, reps: list[dict], rep_user_ids: dict[int, int], n: int = 60) -> dict[str, float]:
+    """find_by_name on follow-up lines, for a rep (≈ 200 customers) and for their manager (the
+    whole team), against the lookup it replaced in the same run: the first 2,000 visible customers
+    loaded and scored in Python on every message."""
+    from sqlalchemy import func as sa_func
+    from sqlmodel import select
+
+    from services import customers as cs
+    from storage.models import Customer, User
+
+    def before(session, user, text):  # the previous services.customers.find_by_name candidate step
+        visible = cs.visible_query(user).where(Customer.status == "open").subquery()
+        rows = session.execute(select(visible.c.id, visible.c.name, visible.c.company, visible.c.company_norm)
+                               .limit(2000)).all()
+        score = cs.name_scorer(text)
+        return rows, {cid for cid, name, company, norm in rows if score(name, company, norm) >= 0.6}
+
+    rng = random.Random(5)
+    manager = User(id=-1, tg_id=-1, name="经理", role="manager", team_id=team_id, joined_at=NOW)
+    picks = [(rep, rep["customers"][rng.randrange(len(rep["customers"]))]) for rep in rng.choices(reps, k=n)]
+    out: dict[str, float] = {}
+    with core.db.session(read_only=True) as session:
+        out["team_customers"] = session.exec(select(sa_func.count()).select_from(Customer)
+                                             .where(Customer.team_id == team_id)).one()
+        for who in ("rep", "manager"):
+            rows_before = rows_after = found_before = found_after = 0
+            t_before = t_after = 0.0
+            for rep, (cid, name) in picks:
+                user = manager if who == "manager" else session.get(User, rep_user_ids[rep["id"]])
+                text = f"{name} 已报价5万 下周二回访"
+                t0 = time.perf_counter()
+                rows, hits = before(session, user, text)
+                t_before += time.perf_counter() - t0
+                rows_before += len(rows)
+                found_before += cid in hits
+                t0 = time.perf_counter()
+                found = cs.find_by_name(session, user, text)
+                t_after += time.perf_counter() - t0
+                rows_after += len(cs.name_candidates(session, user, text))
+                found_after += cid in [c.id for c in found]
+            out[f"find_by_name_rows_{who}"] = rows_after / n
+            out[f"find_by_name_rows_{who}_before"] = rows_before / n
+            out[f"find_by_name_found_{who}"] = found_after / n
+            out[f"find_by_name_found_{who}_before"] = found_before / n
+            out[f"find_by_name_ms_{who}"] = t_after * 1000 / n
+            out[f"find_by_name_ratio_{who}_to_before"] = t_after / t_before
+    return out
+
+
 async def run(args: argparse.Namespace) -> dict[str, float]:
+    from bot.transport import AiohttpRequest
+    aio = AiohttpRequest  # the baselines talk to the server over salesbot's own transport (bot/transport.py)
     server = await ServerProcess(time_scale=args.time_scale, tokens=(TOKEN, ECHO_TOKEN), latency_ms=args.rtt_ms).start()
     try:
-        (ours, ours_p99, ours_cpu), reps = await run_salesbot(server, args, args.reps, args.updates,
-                                                              args.latency_updates)
-        echo, echo_p99, echo_cpu = await run_echo(server, reps, args.updates, args.latency_updates)
-        mirror, _, mirror_cpu = await run_echo(server, reps, args.updates, args.latency_updates, mirror=True)
-        figures = {"updates_per_s": ours, "echo_updates_per_s": echo, "updates_ratio_to_echo": ours / echo,
-                   "updates_p99_ms": ours_p99, "echo_p99_ms": echo_p99, "updates_cpu_ms": ours_cpu,
-                   "echo_cpu_ms": echo_cpu, "mirror_updates_per_s": mirror, "mirror_cpu_ms": mirror_cpu,
-                   "updates_ratio_to_mirror": ours / mirror}
+        (ours, ours_p99, ours_cpu, saves_ready, saved), reps = await run_salesbot(
+            server, args, args.reps, args.updates, args.latency_updates)
+        echo, echo_p99, echo_cpu = await run_echo(server, reps, args.updates, args.latency_updates, request_factory=aio)
+        mirror, mirror_p99, mirror_cpu = await run_echo(server, reps, args.updates, args.latency_updates, mirror=True,
+                                                        request_factory=aio)
+        lookups, args.lookups = args.lookup_figures, False
+        figures = {"customers_per_rep": args.customers_per_rep, "updates_saves_pressed": saves_ready,
+                   "updates_saves_applied": saved,
+                   "updates_per_s": ours, "echo_updates_per_s": echo, "updates_ratio_to_echo": ours / echo,
+                   "updates_p99_ms": ours_p99, "echo_p99_ms": echo_p99, "mirror_p99_ms": mirror_p99,
+                   "updates_cpu_ms": ours_cpu, "echo_cpu_ms": echo_cpu, "mirror_updates_per_s": mirror,
+                   "mirror_cpu_ms": mirror_cpu, "updates_ratio_to_mirror": ours / mirror, **lookups}
         if args.compare_rtt_ms and not args.rtt_ms:
             # The same comparison with Telegram's network in between (a round trip per API call).
             await server.control("set_latency", ms=args.compare_rtt_ms)
             n, latency_n = args.compare_updates, max(20, args.compare_updates // 5)
-            (ours, ours_p99, _), reps = await run_salesbot(server, args, args.reps, n, latency_n)
-            echo, echo_p99, _ = await run_echo(server, reps, n, latency_n)
-            parallel_echo, _, _ = await run_echo(server, reps, n, latency_n, concurrent=64)
+            (ours, ours_p99, *_), reps = await run_salesbot(server, args, args.reps, n, latency_n)
+            echo, echo_p99, _ = await run_echo(server, reps, n, latency_n, request_factory=aio)
+            parallel_echo, _, _ = await run_echo(server, reps, n, latency_n, concurrent=64, request_factory=aio)
             tag = f"rtt{args.compare_rtt_ms:g}ms"
             figures.update({f"updates_per_s_{tag}": ours, f"echo_updates_per_s_{tag}": echo,
                             f"updates_ratio_to_echo_{tag}": ours / echo, f"updates_p99_ms_{tag}": ours_p99,
@@ -303,6 +406,9 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.updates", description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=100)
+    parser.add_argument("--customers-per-rep", type=int, default=200)
+    parser.add_argument("--quick", action="store_true",
+                        help="a run under a minute: 20 reps, 400 + 100 updates, 100 with the round trip")
     parser.add_argument("--updates", type=int, default=1500, help="updates in the throughput backlog")
     parser.add_argument("--latency-updates", type=int, default=600)
     parser.add_argument("--time-scale", type=float, default=100.0)
@@ -314,8 +420,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-updates", type=int, default=200,
                         help="backlog for the round-trip run (kept small: a bot that handles updates one "
                              "at a time falls behind Telegram's 15 s window for answering presses)")
-    parser.add_argument("--mix", help="workload weights, e.g. press=1,log=0,paste=0 (default 50/30/20)")
+    parser.add_argument("--mix", help="workload weights, e.g. press=1,log=0,save=0,paste=0 (default 40/25/15/20)")
     args = parser.parse_args(argv)
+    args.lookups, args.lookup_figures = True, {}
+    if args.quick:
+        args.reps, args.updates, args.latency_updates, args.compare_updates = 20, 400, 100, 100
     if args.mix:  # to look at one kind of update at a time
         MIX.update({k: float(v) for k, v in (part.split("=") for part in args.mix.split(","))})
     return run_and_report(run, args)

@@ -4,11 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from core.clock import local_to_utc, to_local
 from core.config import ChecklistItem, Config, Stage
-from services.customers import open_items
+from services.customers import open_items, open_items_many
 from storage.models import Customer, Team, User
 
 # Why a customer is on today's list, most urgent first; weights order the list.
@@ -45,20 +46,35 @@ def local_day_bounds(now: datetime, tz) -> tuple[datetime, datetime]:
 
 
 def brief_for(session: Session, config: Config, user: User, now: datetime, limit: int = 15) -> list[BriefItem]:
+    """Today's list for one rep: two queries whatever the number of customers (the rows that can
+    have a reason, then the checklists of the ``limit`` shown)."""
     team = session.get(Team, user.team_id) if user.team_id else None
-    customers = list(session.exec(select(Customer).where(
-        Customer.owner_id == user.id, Customer.status == "open", Customer.invalid == False)))  # noqa: E712
     day_start, day_end = local_day_bounds(now, config.tz)
-    items: list[BriefItem] = []
+    customers = list(session.exec(select(Customer).where(
+        Customer.owner_id == user.id, Customer.status == "open", Customer.invalid == False,  # noqa: E712
+        may_have_reason(config, now, day_end))))
+    scored: list[tuple[Customer, list[str], float]] = []
     for c in customers:
         reasons = reasons_for(c, config, now, day_start, day_end)
         if not reasons:
             continue
-        open_list = open_items(session, config, c, team)
         score = sum(REASON_WEIGHTS[r] for r in reasons) + (c.intent_score or 0) / 10 + c.priority
-        items.append(BriefItem(c, reasons, open_list[0] if open_list else None, score))
-    items.sort(key=lambda i: (-i.score, i.customer.id))
-    return items[:limit]
+        scored.append((c, reasons, score))
+    scored.sort(key=lambda i: (-i[2], i[0].id))
+    scored = scored[:limit]
+    open_lists = open_items_many(session, config, [c for c, _, _ in scored], team)
+    return [BriefItem(c, reasons, (open_lists[c.id] or [None])[0], score) for c, reasons, score in scored]
+
+
+def may_have_reason(config: Config, now: datetime, day_end: datetime):
+    """SQL for "reasons_for could find a reason": the rows without one are not loaded."""
+    first = config.stages[0].id
+    return or_(Customer.next_followup_at < day_end,
+               Customer.protected_until <= now + timedelta(days=config.pool.warn_before_days),
+               Customer.intent_level == "high",
+               *[and_(Customer.stage == s.id, Customer.stage_entered_at < now - timedelta(days=s.expected_days))
+                 for s in config.stages],
+               and_(Customer.stage == first, Customer.last_followup_at.is_(None)))
 
 
 def reasons_for(c: Customer, config: Config, now: datetime, day_start: datetime, day_end: datetime) -> list[str]:

@@ -65,7 +65,11 @@ class Stranger(SQLModel, table=True):
 
 
 class Customer(SQLModel, table=True):
-    __table_args__ = (Index("ix_customer_team_owner", "team_id", "owner_id"),)
+    __table_args__ = (Index("ix_customer_team_owner", "team_id", "owner_id"),
+                      # migration 0006_perf:
+                      Index("ix_customer_owner_status", "owner_id", "status"),
+                      Index("ix_customer_team_due", "team_id", "status", "next_followup_at"),
+                      Index("ix_customer_team_hot", "team_id", "status", "intent_score"))
     id: Optional[int] = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     owner_id: Optional[int] = Field(default=None, foreign_key="user.id")  # None = team pool (公海)
