@@ -131,7 +131,7 @@ def name_scorer(text: str):
 # shared bigram and b ≥ 0.6·a / 1.4 (since shared ≤ b); 0.42 keeps a margin for float rounding.
 _MIN_NAME_SHARE = 0.42
 # Who sees what (visible_query), as SQL over the customer table.
-_VISIBLE_SQL = {"admin": "1 = 1", "manager": "team_id = :team_id", "rep": "owner_id = :user_id"}
+_VISIBLE_SQL = {"admin": "1 = 1", "manager": "team_id = :team_id", "rep": "owner_id = :user_id AND team_id = :team_id"}  # as visible_query
 # Any of the first word's two-character pieces in the column: up to _GRAM_SLOTS as plain instr/strpos
 # terms (cheap per row), more through json_each / unnest (a first word longer than nine characters).
 _GRAM_SLOTS = 8
