@@ -122,3 +122,18 @@ async def test_decided_approval_button_leaves_the_request_as_it_is(harness):
     assert await h.press(manager, request, data=approve) == []
     assert answers(h)[-1]["show_alert"] is True and "处理过" in answers(h)[-1]["text"]
     assert snapshot(h, manager["id"], request["message_id"]) == before
+
+
+async def test_pool_button_for_a_customer_someone_else_claimed(harness):
+    h = harness
+    _, _, (li, chen) = await h.team(reps=2)
+    await add_customer(h, li, "张总", "华东精密机械有限公司", "13800138000")
+    await set_owner(h, "张总", None)  # back in the pool
+    pool = (await h.send(chen, "/pool"))[-1]
+    assert "认领" in str(pool["reply_markup"])
+    await set_owner(h, "张总", li["id"])  # claimed by li meanwhile
+    before = snapshot(h, chen["id"], pool["message_id"])
+    assert await h.press(chen, pool, text="认领") == []
+    assert answers(h)[-1]["show_alert"] is True
+    assert snapshot(h, chen["id"], pool["message_id"]) == before
+    assert edits(h, chen["id"]) == [] and h.tg.errors() == []
