@@ -76,7 +76,7 @@ async def startup(app: Application) -> None:
     await _set_menus(app)
     core.leader.start(core)  # type: ignore[attr-defined]  # lease keeper: only the leader schedules and sends
     sender = OutboxSender(core, app.bot, worker=core.instance_id, leader=core.leader,  # type: ignore[attr-defined]
-                          time_scale=app.bot_data.get("time_scale", 1.0))
+                          time_scale=app.bot_data.get("time_scale", 1.0), probe_chat_id=probe_chat_id())
     app.bot_data["sender"] = sender
     sender.start()
     if app.bot_data["tick_seconds"]:  # tests pass None and drive the scheduler with their own clock
@@ -137,3 +137,15 @@ async def _set_menus(app: Application) -> None:
     await set_default_menus(app.bot)
     for user in await core.db.run(users_svc.staff):
         await set_role_menu(app.bot, user.tg_id, user.role, user.language)
+
+
+def probe_chat_id() -> int | None:
+    """``SALESBOT_PROBE_CHAT_ID``: a private channel/group for checking unanswered sends (scheduler/probe.py)."""
+    raw = os.environ.get("SALESBOT_PROBE_CHAT_ID", "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        log.error("SALESBOT_PROBE_CHAT_ID must be a chat id such as -1001234567890, not %r; probing is off", raw[:40])
+        return None

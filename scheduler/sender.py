@@ -39,12 +39,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot.ratelimit import retry_seconds
 from core.logctx import reset_context, set_context
+from scheduler.probe import DeliveryProbe, IdLedger
 from services import outbox
 from services.core import Core
 from services.outbox import Item
@@ -75,7 +76,8 @@ class _Chat:
 class OutboxSender:
     def __init__(self, core: Core, bot: Bot, worker: str = "sender", *, leader: Any = None,
                  concurrency: int = CONCURRENCY, batch: int = CLAIM_BATCH, time_scale: float = 1.0,
-                 claim_ttl_s: float | None = None, http_pools: int = HTTP_POOLS) -> None:
+                 claim_ttl_s: float | None = None, http_pools: int = HTTP_POOLS,
+                 probe_chat_id: int | None = None) -> None:
         self.core = core
         self.bot = bot
         self.http_pools = http_pools
@@ -93,7 +95,11 @@ class OutboxSender:
         # answers into timeouts (each one a possible repeat, see the module docstring).
         self.read_timeout: float | None = max(1.0, 5.0 / time_scale) if time_scale > 1 else None
         self.sent = 0
-        self.stats = {"sent": 0, "retries": 0, "failed": 0, "skipped": 0, "taken_over": 0}
+        # ambiguous: attempts whose outcome is unknown (the request may have reached Telegram);
+        # each can become a repeat, so repeats never exceed it (see docs/deployment.md)
+        self.stats = {"sent": 0, "retries": 0, "failed": 0, "skipped": 0, "taken_over": 0, "ambiguous": 0}
+        self.probe = DeliveryProbe(probe_chat_id, time_scale=time_scale, read_timeout=self.read_timeout)
+        self.ledger = IdLedger()             # message ids this sender got back (scheduler/probe.py)
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task | None = None
@@ -368,8 +374,9 @@ class OutboxSender:
 
     async def _deliver_inner(self, item: Item, bot: Bot) -> tuple:
         now = self.core.clock.now
+        started, floors = time.time(), self.ledger.floors(item.chat_id)
         try:
-            message_id = await self._send(item, bot)
+            sent = await self._send(item, bot)
         except RetryAfter as exc:
             wait = retry_seconds(exc.retry_after)
             item.attempts += 1
@@ -399,6 +406,10 @@ class OutboxSender:
             return ("done",)
         except (TimedOut, NetworkError) as exc:
             item.attempts += 1
+            if may_have_arrived(exc):
+                self.stats["ambiguous"] += 1
+                item.extra.setdefault("ambiguous_since", started)
+                item.extra.setdefault("floors", floors)
             failures = item.extra["network_failures"] = item.extra.get("network_failures", 0) + 1
             self.stats["retries"] += 1
             if failures >= MAX_ATTEMPTS:
@@ -414,12 +425,21 @@ class OutboxSender:
             log.error("outbox row %s has a bad payload: %r", item.id, exc)
             await self._record(("failed", item.id, f"bad payload: {exc!r}", "failed", item.attempts))
             return ("done",)
+        message_id = sent.message_id
+        self.ledger.note(item.chat_id, message_id)
+        if "ambiguous_since" in item.extra:
+            # An earlier attempt may have arrived: the ids tell, or a look at them (scheduler/probe.py).
+            try:
+                message_id = await self.probe.settle(bot, item.chat_id, sent, item.extra["ambiguous_since"],
+                                                     item.extra["floors"], self.ledger)
+            except Exception:  # settling is an extra: the row was delivered either way
+                log.exception("outbox row %s: could not settle an earlier unanswered attempt", item.id)
         await self._record(("sent", item.id, message_id, now(), item.attempts))
         self.sent += 1
         self.stats["sent"] += 1
         return ("done",)
 
-    async def _send(self, item: Item, bot: Bot) -> int:
+    async def _send(self, item: Item, bot: Bot) -> Message:
         payload = item.payload or {}
         markup = InlineKeyboardMarkup.de_json(payload["reply_markup"], bot) if payload.get("reply_markup") else None
         parse_mode = payload.get("parse_mode", ParseMode.HTML)
@@ -449,7 +469,7 @@ class OutboxSender:
                 log.error("outbox row %s had bad HTML, sending plain: %s", item.id, exc)
                 plain = re.sub(r"<[^>]+>", "", text)[:4096]
                 message = await bot.send_message(item.chat_id, plain, **common)
-        return message.message_id
+        return message
 
     # --- the recorder (group commit) ----------------------------------------------------------------
     async def _record(self, *ops: tuple) -> None:
@@ -485,6 +505,27 @@ class OutboxSender:
             except asyncio.TimeoutError:
                 log.error("outbox: %d result(s) could not be recorded before shutdown", len(self._ops))
                 return
+
+
+def may_have_arrived(exc: BaseException) -> bool:
+    """Whether a failed call may still have reached Telegram (its outcome is unknown).
+
+    Not when nothing left this process (no connection could be had or opened) or when Telegram
+    answered (a 5xx is an answer: the call was not carried out).  A read timeout, a connection
+    dropped after the request went out, a broken answer: unknown.
+    """
+    if "pool timeout" in str(exc).lower():
+        return False
+    cause = exc.__cause__
+    if cause is None or isinstance(cause, TelegramError):  # a 5xx answer (parsed or not)
+        return cause is None and isinstance(exc, TimedOut)
+    return type(cause).__name__ not in NOT_SENT
+
+
+# transport errors raised before any byte of the request was sent (aiohttp, httpx)
+NOT_SENT = frozenset({"ClientConnectorError", "ClientConnectorCertificateError", "ClientConnectorSSLError",
+                      "ClientConnectorDNSError", "ClientProxyConnectionError", "ConnectionTimeoutError",
+                      "ConnectError", "ConnectTimeout", "PoolTimeout", "UnsupportedProtocol", "InvalidURL"})
 
 
 def _short(exc: BaseException) -> str:
