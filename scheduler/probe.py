@@ -65,12 +65,18 @@ class IdLedger:
         self._owner: dict[int, int] = {}      # shared-scope id -> chat (to spot per-chat numbering)
         self._known: set[tuple[int, int]] = set()
         self._order: deque[tuple[int, int]] = deque()
+        self._started: deque[tuple[float, int]] = deque()  # shared-scope sends: (start, id)
         self._keep = keep
 
-    def note(self, chat_id: int, message_id: int) -> None:
+    def note(self, chat_id: int, message_id: int, started: float | None = None) -> None:
+        """``message_id`` came back for a send to ``chat_id`` that left at ``started`` (monotonic)."""
         self.newest[chat_id] = max(message_id, self.newest.get(chat_id, 0))
         self._known.add((chat_id, message_id))
         self._order.append((chat_id, message_id))
+        if started is not None and _shared_scope(chat_id):
+            self._started.append((started, message_id))
+            if len(self._started) > self._keep:
+                self._started.popleft()
         if _shared_scope(chat_id):
             self.newest_shared = max(self.newest_shared, message_id)
             owner = self._owner.setdefault(message_id, chat_id)
@@ -91,6 +97,14 @@ class IdLedger:
         if self.per_chat or not _shared_scope(chat_id):
             return floors[0]
         return max(floors)  # one counter: anything that existed anywhere before is older
+
+    def ceiling(self, chat_id: int, top: int, after: float | None) -> int:
+        """Every copy of the attempt has an id below this: the resend's, or under one counter the
+        smallest id of any send that left after the attempt had failed (``after``, monotonic)."""
+        if after is None or self.per_chat or not _shared_scope(chat_id):
+            return top
+        later = [message_id for started, message_id in self._started if started > after]
+        return min([top, *later])
 
     def unknown(self, chat_id: int, message_id: int) -> bool:
         """Not an id this sender got back for another message of this chat (or, under one counter, of any chat)."""
@@ -116,16 +130,17 @@ class DeliveryProbe:
         self.stats = {"proven_absent": 0, "repeats_removed": 0, "unresolved": 0, "probes": 0}
 
     async def settle(self, bot: Bot, chat_id: int, sent: Message, since: float, floors: tuple[int, int],
-                     ledger: IdLedger) -> int:
+                     ledger: IdLedger, failed_at: float | None = None) -> int:
         """The message id to record for a row resent after an unknown outcome (see the module doc).
 
         ``since``: wall-clock time the first unanswered attempt started; ``floors``: the ledger's
-        floors taken just before it.
+        floors taken just before it; ``failed_at``: when the last unanswered attempt gave up
+        (monotonic), so that sends which left later bound the ids from above.
         """
         top = sent.message_id
-        low = ledger.low(chat_id, floors)
-        candidates = [i for i in range(top - 1, max(low, top - 1 - SCAN), -1) if ledger.unknown(chat_id, i)]
-        if top - 1 <= low or (not candidates and top - 1 - SCAN <= low):
+        low, high = ledger.low(chat_id, floors), ledger.ceiling(chat_id, top, failed_at)
+        candidates = [i for i in range(high - 1, max(low, high - 1 - SCAN), -1) if ledger.unknown(chat_id, i)]
+        if high - 1 <= low or (not candidates and high - 1 - SCAN <= low):
             self.stats["proven_absent"] += 1  # no id in between that could be a copy
             return top
         copies = await self._copies(bot, chat_id, sent, since, candidates) if self.probe_chat_id else []
@@ -142,6 +157,7 @@ class DeliveryProbe:
                 self.stats["unresolved"] += 1
                 return top if repeat == top else keep
         self.stats["repeats_removed"] += len(copies)
+        ledger.note(chat_id, keep)  # no longer a candidate for other chats' checks
         log.info("outbox: chat %s: the lost answer's message %s had arrived; repeat(s) removed", chat_id, keep)
         return keep
 

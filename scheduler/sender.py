@@ -100,6 +100,9 @@ class OutboxSender:
         self.stats = {"sent": 0, "retries": 0, "failed": 0, "skipped": 0, "taken_over": 0, "ambiguous": 0}
         self.probe = DeliveryProbe(probe_chat_id, time_scale=time_scale, read_timeout=self.read_timeout)
         self.ledger = IdLedger()             # message ids this sender got back (scheduler/probe.py)
+        self._sending: dict[int, float] = {}  # sends in flight: token -> start (monotonic)
+        self._send_seq = 0
+        self._settling: set[asyncio.Task] = set()
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task | None = None
@@ -141,10 +144,10 @@ class OutboxSender:
     async def abort(self) -> None:
         """Test hook: stop at once and hand nothing back — what SIGKILL does to a process."""
         self._aborted = True
-        for task in [self._task, self._flusher, *self._workers]:
+        for task in [self._task, self._flusher, *self._workers, *self._settling]:
             if task is not None:
                 task.cancel()
-        for task in [self._task, self._flusher, *self._workers]:
+        for task in [self._task, self._flusher, *self._workers, *self._settling]:
             if task is not None:
                 try:
                     await task
@@ -158,6 +161,12 @@ class OutboxSender:
     @property
     def held(self) -> int:
         return len(self._held)
+
+    async def settled(self, timeout: float = 30.0) -> bool:
+        """Wait for the checks of earlier unanswered attempts still running (scheduler/probe.py)."""
+        if self._settling:
+            await asyncio.wait(list(self._settling), timeout=timeout)
+        return not self._settling
 
     # --- the claim loop ----------------------------------------------------------------------------
     async def _open_pools(self) -> None:
@@ -209,6 +218,7 @@ class OutboxSender:
             await asyncio.gather(*workers, return_exceptions=True)
             for timer in self._timers:
                 timer.cancel()
+            await self.settled(timeout=10.0)
             await self._flush_all()
             await self._release(list(self._held))
             self._chats.clear()
@@ -375,6 +385,9 @@ class OutboxSender:
     async def _deliver_inner(self, item: Item, bot: Bot) -> tuple:
         now = self.core.clock.now
         started, floors = time.time(), self.ledger.floors(item.chat_id)
+        self._send_seq += 1
+        token = self._send_seq
+        self._sending[token] = time.monotonic()
         try:
             sent = await self._send(item, bot)
         except RetryAfter as exc:
@@ -410,6 +423,7 @@ class OutboxSender:
                 self.stats["ambiguous"] += 1
                 item.extra.setdefault("ambiguous_since", started)
                 item.extra.setdefault("floors", floors)
+                item.extra["failed_at"] = time.monotonic()
             failures = item.extra["network_failures"] = item.extra.get("network_failures", 0) + 1
             self.stats["retries"] += 1
             if failures >= MAX_ATTEMPTS:
@@ -425,19 +439,35 @@ class OutboxSender:
             log.error("outbox row %s has a bad payload: %r", item.id, exc)
             await self._record(("failed", item.id, f"bad payload: {exc!r}", "failed", item.attempts))
             return ("done",)
+        finally:
+            left = self._sending.pop(token, None)
         message_id = sent.message_id
-        self.ledger.note(item.chat_id, message_id)
+        self.ledger.note(item.chat_id, message_id, left)
         if "ambiguous_since" in item.extra:
-            # An earlier attempt may have arrived: the ids tell, or a look at them (scheduler/probe.py).
-            try:
-                message_id = await self.probe.settle(bot, item.chat_id, sent, item.extra["ambiguous_since"],
-                                                     item.extra["floors"], self.ledger)
-            except Exception:  # settling is an extra: the row was delivered either way
-                log.exception("outbox row %s: could not settle an earlier unanswered attempt", item.id)
+            # An earlier attempt may have arrived: the ids tell, or a look at them — off the delivery path.
+            task = asyncio.create_task(self._settle(item, bot, sent), name=f"outbox-settle-{item.id}")
+            self._settling.add(task)
+            task.add_done_callback(self._settling.discard)
         await self._record(("sent", item.id, message_id, now(), item.attempts))
         self.sent += 1
         self.stats["sent"] += 1
         return ("done",)
+
+    async def _settle(self, item: Item, bot: Bot, sent: Message) -> None:
+        """Was an earlier, unanswered attempt of ``item`` delivered after all? (scheduler/probe.py)"""
+        # Sends already in flight get their ids noted first: under one id counter for all chats
+        # their ids would otherwise look like candidates.
+        begun, deadline = time.monotonic(), time.monotonic() + (self.read_timeout or 5.0) + 1.0
+        while any(start <= begun for start in self._sending.values()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        try:
+            kept = await self.probe.settle(bot, item.chat_id, sent, item.extra["ambiguous_since"],
+                                           item.extra["floors"], self.ledger, item.extra.get("failed_at"))
+        except Exception:  # settling is an extra: the row was delivered either way
+            log.exception("outbox row %s: could not settle an earlier unanswered attempt", item.id)
+            return
+        if kept != sent.message_id:
+            await self._record(("message_id", item.id, kept))
 
     async def _send(self, item: Item, bot: Bot) -> Message:
         payload = item.payload or {}
@@ -544,6 +574,8 @@ def _apply_ops(session, ops: list[tuple]) -> None:
             outbox.mark_failed(session, row_id, error, status)
         elif kind == "skip_chat":
             outbox.skip_chat(session, op[1], op[2])
+        elif kind == "message_id":
+            outbox.set_message_id(session, op[1], op[2])
         elif kind == "blocked":
             with session.begin_nested():
                 _blocked(session, op[1], op[2], op[3])

@@ -143,6 +143,12 @@ def mark_sent(session: Session, row_id: int, message_id: int | None, now: dateti
     session.execute(update(Outbox).where(Outbox.id == row_id).values(**values))
 
 
+def set_message_id(session: Session, row_id: int, message_id: int) -> None:
+    """A sent row's message turned out to be an earlier copy (scheduler/probe.py): record that one."""
+    session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.status == "sent")
+                    .values(telegram_message_id=message_id))
+
+
 def mark_retry(session: Session, row_id: int, when: datetime, error: str) -> None:
     session.execute(update(Outbox).where(Outbox.id == row_id).values(
         status="pending", next_attempt_at=when, claimed_until=None, attempts=Outbox.attempts + 1,

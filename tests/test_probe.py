@@ -155,6 +155,7 @@ async def test_fanout_with_lost_answers_never_loses_and_repeats_at_most_the_unkn
     from datetime import datetime
     await h.run_schedule(datetime(2026, 11, 27, 0, 30))
     h.tg.set_faults(0.0)
+    assert await sender.settled()
     deliveries = h.tg.deliveries()
     assert [i for i in ids if not deliveries.get(i)] == []  # nothing lost
     assert h.tg.stats()["faults_by_kind"].get("lost_ack", 0) >= 5
