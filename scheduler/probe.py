@@ -126,7 +126,8 @@ class DeliveryProbe:
         self.time_scale = time_scale
         self.max_walk = max_walk
         self.per_minute = per_minute
-        self._recent: deque[float] = deque()
+        self._recent: deque[float] = deque()    # forwards that arrived in the probe chat
+        self._tries: deque[float] = deque()     # every forward asked for (most find nothing)
         self.stats = {"proven_absent": 0, "repeats_removed": 0, "unresolved": 0, "probes": 0}
 
     async def settle(self, bot: Bot, chat_id: int, sent: Message, since: float, floors: tuple[int, int],
@@ -146,7 +147,8 @@ class DeliveryProbe:
         copies = await self._copies(bot, chat_id, sent, since, candidates) if self.probe_chat_id else []
         if not copies:
             self.stats["unresolved"] += 1
-            log.warning("outbox: chat %s message %s may repeat an earlier attempt whose answer was lost", chat_id, top)
+            log.log(logging.WARNING if self.probe_chat_id else logging.INFO,
+                    "outbox: chat %s message %s may repeat an earlier attempt whose answer was lost", chat_id, top)
             return top
         keep = min(copies)
         for repeat in sorted({*copies, top} - {keep}, reverse=True):
@@ -167,6 +169,7 @@ class DeliveryProbe:
             if not self._budget():
                 break
             self.stats["probes"] += 1
+            self._tries.append(time.monotonic())
             try:
                 seen = await self._call(bot.forward_message, self.probe_chat_id, chat_id, candidate,
                                         disable_notification=True)
@@ -205,9 +208,10 @@ class DeliveryProbe:
 
     def _budget(self) -> bool:
         now, window = time.monotonic(), 60.0 / self.time_scale
-        while self._recent and now - self._recent[0] > window:
-            self._recent.popleft()
-        return len(self._recent) < self.per_minute
+        for recent in (self._recent, self._tries):
+            while recent and now - recent[0] > window:
+                recent.popleft()
+        return len(self._recent) < self.per_minute and len(self._tries) < 3 * self.per_minute
 
     async def _discard(self, bot: Bot, seen: Message) -> None:
         try:

@@ -36,7 +36,7 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, Message
@@ -268,6 +268,13 @@ class OutboxSender:
                 log.warning("outbox row %s (%s) taken over from %s, whose claim expired: sending it (if that "
                             "instance's request had reached Telegram, this is a repeat)", item.id, item.dedupe_key,
                             item.previous_holder)
+                # Its outcome there is unknown: settled like an unanswered attempt, with what the
+                # database knows — the chat's last recorded message and the row's creation time.
+                created = item.extra.get("created_at")
+                item.extra.setdefault("ambiguous_since", created.replace(tzinfo=timezone.utc).timestamp()
+                                      if created is not None else 0.0)
+                item.extra.setdefault("floors", (item.extra.get("newest_sent", 0), 0))
+                item.extra["taken_over"] = True
             self._add(item)
         if len(items) >= self.batch // 2:
             self._wake.set()  # more may be due: claim again as soon as there is room
