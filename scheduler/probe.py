@@ -1,7 +1,7 @@
 """Did an unanswered send arrive after all?  Settled with the next send's message id.
 
 The case: the sender's request for a row timed out or lost its connection, so it cannot know
-whether Telegram delivered it (``may_have_arrived`` in scheduler/sender.py).  It sends the row
+whether Telegram delivered it (``may_have_arrived`` below).  It sends the row
 again — never losing it — and this module then decides, from what Telegram can prove, whether
 that second copy is a repeat:
 
@@ -231,3 +231,24 @@ def _same(bot: Bot, origin: Any, seen: Message, sent: Message) -> bool:
     if sent.document is not None and seen.document is not None:
         return (seen.document.file_name, seen.document.file_size) == (sent.document.file_name, sent.document.file_size)
     return True
+
+
+def may_have_arrived(exc: BaseException) -> bool:
+    """Whether a failed call may still have reached Telegram (its outcome is unknown).
+
+    Not when nothing left this process (no connection could be had or opened) or when Telegram
+    answered (a 5xx is an answer: the call was not carried out).  A read timeout, a connection
+    dropped after the request went out, a broken answer: unknown.
+    """
+    if "pool timeout" in str(exc).lower():
+        return False
+    cause = exc.__cause__
+    if cause is None or isinstance(cause, TelegramError):  # a 5xx answer (parsed or not)
+        return cause is None and isinstance(exc, TimedOut)
+    return type(cause).__name__ not in NOT_SENT
+
+
+# transport errors raised before any byte of the request was sent (aiohttp, httpx)
+NOT_SENT = frozenset({"ClientConnectorError", "ClientConnectorCertificateError", "ClientConnectorSSLError",
+                      "ClientConnectorDNSError", "ClientProxyConnectionError", "ConnectionTimeoutError",
+                      "ConnectError", "ConnectTimeout", "PoolTimeout", "UnsupportedProtocol", "InvalidURL"})

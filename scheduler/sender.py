@@ -22,9 +22,11 @@ What a failure means:
 Exactly once: a row is sent by the instance that claimed it, and ``sent`` with Telegram's
 message id is committed before the worker moves on.  A crash leaves claimed rows unsent; their
 claim expires (lease TTL) and the next leader sends them.  The one window left is a message
-Telegram accepted whose answer we never recorded (killed between the two, or a timeout that had
-in fact been delivered): it is sent again — at most ``concurrency`` rows, documented in
-docs/deployment.md.
+Telegram accepted whose answer we never recorded (killed between the two, or a timeout / dropped
+connection after it had in fact been delivered): it is sent again.  Such attempts are counted
+(``stats["ambiguous"]``) and each resend is checked afterwards, off the delivery path, against
+message ids and an optional probe chat (scheduler/probe.py), which removes a proven repeat.
+Results are written by scheduler/outbox_ops.py; the window is stated in docs/deployment.md.
 """
 from __future__ import annotations
 
@@ -41,15 +43,15 @@ from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.ratelimit import retry_seconds
 from core.logctx import reset_context, set_context
-from scheduler.probe import DeliveryProbe, IdLedger
+from scheduler.outbox_ops import apply_ops
+from scheduler.probe import DeliveryProbe, IdLedger, may_have_arrived
 from services import outbox
 from services.core import Core
 from services.outbox import Item
-from storage.models import GroupBinding
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
@@ -522,7 +524,7 @@ class OutboxSender:
         while self._ops:
             batch, self._ops = self._ops, []
             try:
-                await self.core.db.run(_apply_ops, [op for ops, _ in batch for op in ops])
+                await self.core.db.run(apply_ops, [op for ops, _ in batch for op in ops])
             except Exception as exc:  # the database is away: keep the results, try again
                 log.warning("outbox: recording %d result(s) failed (%s: %s); retrying in %.1fs", len(batch),
                             exc.__class__.__name__, _short(exc), delay)
@@ -544,76 +546,6 @@ class OutboxSender:
                 return
 
 
-def may_have_arrived(exc: BaseException) -> bool:
-    """Whether a failed call may still have reached Telegram (its outcome is unknown).
-
-    Not when nothing left this process (no connection could be had or opened) or when Telegram
-    answered (a 5xx is an answer: the call was not carried out).  A read timeout, a connection
-    dropped after the request went out, a broken answer: unknown.
-    """
-    if "pool timeout" in str(exc).lower():
-        return False
-    cause = exc.__cause__
-    if cause is None or isinstance(cause, TelegramError):  # a 5xx answer (parsed or not)
-        return cause is None and isinstance(exc, TimedOut)
-    return type(cause).__name__ not in NOT_SENT
-
-
-# transport errors raised before any byte of the request was sent (aiohttp, httpx)
-NOT_SENT = frozenset({"ClientConnectorError", "ClientConnectorCertificateError", "ClientConnectorSSLError",
-                      "ClientConnectorDNSError", "ClientProxyConnectionError", "ConnectionTimeoutError",
-                      "ConnectError", "ConnectTimeout", "PoolTimeout", "UnsupportedProtocol", "InvalidURL"})
-
-
 def _short(exc: BaseException) -> str:
     """First line of a database error (not the whole SQL statement)."""
     return (str(exc).splitlines() or [""])[0][:200]
-
-
-def _apply_ops(session, ops: list[tuple]) -> None:
-    outbox.mark_sent_many(session, [(op[1], op[2], op[3], op[4] + 1) for op in ops if op[0] == "sent"])
-    for op in ops:
-        kind = op[0]
-        if kind == "sent":
-            continue
-        elif kind == "failed":
-            _, row_id, error, status, attempts = op
-            outbox.mark_failed(session, row_id, error, status)
-        elif kind == "skip_chat":
-            outbox.skip_chat(session, op[1], op[2])
-        elif kind == "message_id":
-            outbox.set_message_id(session, op[1], op[2])
-        elif kind == "blocked":
-            with session.begin_nested():
-                _blocked(session, op[1], op[2], op[3])
-        elif kind == "migrate":
-            with session.begin_nested():
-                _migrate(session, op[1], op[2])
-        else:
-            raise ValueError(f"unknown outbox op {kind!r}")
-
-
-def _migrate(session, old_chat_id: int, new_chat_id: int) -> None:
-    try:
-        from services.groups import migrate
-    except ImportError:
-        migrate = None
-    if migrate is not None:
-        migrate(session, old_chat_id, new_chat_id)
-        return
-    binding = session.get(GroupBinding, old_chat_id)
-    if binding is not None:
-        if session.get(GroupBinding, new_chat_id) is None:
-            session.add(GroupBinding(chat_id=new_chat_id, team_id=binding.team_id, title=binding.title,
-                                     bound_by=binding.bound_by, bound_at=binding.bound_at))
-        session.delete(binding)
-    outbox.retarget_chat(session, old_chat_id, new_chat_id)
-
-
-def _blocked(session, chat_id: int, reason: str, now) -> None:
-    from services.users import mark_blocked
-    if chat_id > 0:
-        mark_blocked(session, chat_id, now)
-    else:
-        session.query(GroupBinding).filter(GroupBinding.chat_id == chat_id).delete()
-    outbox.skip_chat(session, chat_id, reason)

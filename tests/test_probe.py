@@ -17,8 +17,7 @@ from bench.common import free_port, seed_reps
 from bot.transport import AiohttpRequest
 from telegram.request import HTTPXRequest
 from scheduler import probe as probe_mod
-from scheduler.probe import DeliveryProbe, IdLedger
-from scheduler.sender import may_have_arrived
+from scheduler.probe import DeliveryProbe, IdLedger, may_have_arrived
 from tests.test_transport import TOKEN, bot_for, started_user, tg, transport  # noqa: F401 (fixtures)
 
 BRIEF = "<b>今日任务</b> 张总 · 报价"
