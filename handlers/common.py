@@ -142,10 +142,14 @@ UNEDITABLE = ("can't be edited", "message to edit not found")
 def unchanged(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> bool:
     """Whether ``message`` (as the button press reported it) already shows ``text`` and ``markup``.
 
-    Compared as Telegram stores it: the text without tags (formatting is derived from the same
-    content, so a render that differs only in tags does not happen here) and the keyboard.
+    Compared as Telegram stores it: the plain text, the formatting (the message's entities
+    rendered back to HTML by PTB) and the keyboard.  A render that differs only in how the same
+    formatting is spelled counts as changed: the edit is sent and "not modified" is ignored.
     """
-    if message.text is None or message.text.strip() != plain_text(clip(text)).strip():
+    wanted = clip(text)
+    if message.text is None or message.text.strip() != plain_text(wanted).strip():
+        return False
+    if html.unescape(message.text_html).strip() != html.unescape(wanted).strip():
         return False
     return _keyboard(message.reply_markup) == _keyboard(markup)
 

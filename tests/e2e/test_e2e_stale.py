@@ -137,3 +137,18 @@ async def test_pool_button_for_a_customer_someone_else_claimed(harness):
     assert answers(h)[-1]["show_alert"] is True
     assert snapshot(h, chen["id"], pool["message_id"]) == before
     assert edits(h, chen["id"]) == [] and h.tg.errors() == []
+
+
+def test_unchanged_compares_text_formatting_and_keyboard():
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
+    from handlers.common import unchanged
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("张总", callback_data="c:1")]])
+    shown = Message.de_json({"message_id": 5, "date": 0, "chat": {"id": 1, "type": "private"},
+                             "text": "张总 · A&B", "entities": [{"type": "bold", "offset": 0, "length": 2}],
+                             "reply_markup": keyboard.to_dict()}, None)
+    assert unchanged(shown, "<b>张总</b> · A&amp;B", keyboard)
+    assert not unchanged(shown, "张总 · A&amp;B", keyboard)                 # formatting differs
+    assert not unchanged(shown, "<b>张总</b> · A&amp;C", keyboard)          # text differs
+    assert not unchanged(shown, "<b>张总</b> · A&amp;B", None)              # keyboard differs
+    other = InlineKeyboardMarkup([[InlineKeyboardButton("张总", callback_data="c:2")]])
+    assert not unchanged(shown, "<b>张总</b> · A&amp;B", other)
