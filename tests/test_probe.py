@@ -169,3 +169,17 @@ async def test_fanout_with_lost_answers_never_loses_and_repeats_at_most_the_unkn
     rows = h.core.db.call(lambda s: list(s.exec(select(Outbox).where(Outbox.kind == "brief"))))
     bot = h.tg._bot()
     assert all(bot.find(r.chat_id, r.telegram_message_id) is not None for r in rows)
+
+
+def test_the_ledger_tells_per_chat_numbering_from_one_counter():
+    ledger = IdLedger()
+    ledger.note(101, 7, started=1.0)
+    ledger.note(102, 8, started=2.0)
+    assert not ledger.per_chat
+    assert ledger.floors(101) == (7, 8) and ledger.low(101, (7, 8)) == 8
+    assert not ledger.unknown(101, 8)  # another chat's id: under one counter, not this chat's
+    assert ledger.ceiling(101, top=20, after=1.5) == 8  # a send that left later got 8
+    ledger.note(103, 8, started=3.0)  # the same id in another private chat: numbered per chat
+    assert ledger.per_chat
+    assert ledger.low(101, (7, 8)) == 7 and ledger.unknown(101, 8) and ledger.ceiling(101, 20, 1.5) == 20
+    assert ledger.floors(-1001) == (0, 0) and ledger.unknown(-1001, 8)  # supergroups: always per chat
