@@ -16,7 +16,7 @@ that second copy is a repeat:
    original, when and with what text, without touching the rep's chat.  A candidate is the lost
    copy only when all three match: sent by this bot, not before the first attempt started, with
    the resend's exact text/caption and media kind.  Then the resend (the later copy) is deleted
-   and the earlier message's id recorded.  The walk stops at the first message older than the
+   and the earliest copy's id recorded.  The walk stops at the first message older than the
    first attempt, after ``MAX_WALK`` ids, or on any answer it cannot read — and in every such
    case the resend stays: a possible repeat, never a loss.
 
@@ -25,6 +25,7 @@ the same row; ``stats`` counts each outcome (``bench.fanout`` reports them).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
@@ -129,6 +130,7 @@ class DeliveryProbe:
         self._recent: deque[float] = deque()    # forwards that arrived in the probe chat
         self._tries: deque[float] = deque()     # every forward asked for (most find nothing)
         self.stats = {"proven_absent": 0, "repeats_removed": 0, "unresolved": 0, "probes": 0}
+        self._one_at_a_time = asyncio.Lock()
 
     async def settle(self, bot: Bot, chat_id: int, sent: Message, since: float, floors: tuple[int, int],
                      ledger: IdLedger, failed_at: float | None = None) -> int:
@@ -138,6 +140,11 @@ class DeliveryProbe:
         floors taken just before it; ``failed_at``: when the last unanswered attempt gave up
         (monotonic), so that sends which left later bound the ids from above.
         """
+        async with self._one_at_a_time:  # each copy found is noted before the next check picks its candidates
+            return await self._settle(bot, chat_id, sent, since, floors, ledger, failed_at)
+
+    async def _settle(self, bot: Bot, chat_id: int, sent: Message, since: float, floors: tuple[int, int],
+                      ledger: IdLedger, failed_at: float | None) -> int:
         top = sent.message_id
         low, high = ledger.low(chat_id, floors), ledger.ceiling(chat_id, top, failed_at)
         candidates = [i for i in range(high - 1, max(low, high - 1 - SCAN), -1) if ledger.unknown(chat_id, i)]
@@ -150,17 +157,19 @@ class DeliveryProbe:
             log.log(logging.WARNING if self.probe_chat_id else logging.INFO,
                     "outbox: chat %s message %s may repeat an earlier attempt whose answer was lost", chat_id, top)
             return top
+        # Only the resend goes: it is known to be ours and a copy.  (Several earlier copies — more
+        # than one unanswered attempt — stay: each is a repeat we are not certain enough to remove.)
         keep = min(copies)
-        for repeat in sorted({*copies, top} - {keep}, reverse=True):
-            try:
-                await self._call(bot.delete_message, chat_id, repeat, gone_ok=True)
-            except TelegramError as exc:
-                log.warning("outbox: could not delete repeat %s in chat %s (%s); it stays", repeat, chat_id, exc)
-                self.stats["unresolved"] += 1
-                return top if repeat == top else keep
-        self.stats["repeats_removed"] += len(copies)
+        try:
+            await self._call(bot.delete_message, chat_id, top, gone_ok=True)
+        except TelegramError as exc:
+            log.warning("outbox: could not delete repeat %s in chat %s (%s); it stays", top, chat_id, exc)
+            self.stats["unresolved"] += 1
+            return top
+        self.stats["repeats_removed"] += 1
         ledger.note(chat_id, keep)  # no longer a candidate for other chats' checks
-        log.info("outbox: chat %s: the lost answer's message %s had arrived; repeat(s) removed", chat_id, keep)
+        log.info("outbox: chat %s: the lost answer's message %s had arrived; the repeat %s is removed",
+                 chat_id, keep, top)
         return keep
 
     async def _copies(self, bot: Bot, chat_id: int, sent: Message, since: float, candidates: list[int]) -> list[int]:
