@@ -2,8 +2,9 @@
 (SIGTERM in the middle of a fan-out, in process: tests/test_delivery.py.)
 
 The bot runs as a real subprocess (``python -m cli.main run``) against the local Bot API server
-started in this test process, on a SQLite file.  The kill lands deterministically where Telegram
-has NOT accepted the message in flight: once a third of the briefs are out, the server holds
+started in this test process.  ``test_sigkill_at_random_moments…`` kills at seeded random moments
+on SQLite and PostgreSQL (``SALESBOT_KILL_SEED`` picks another seed).  The first test's kill lands
+deterministically where Telegram has NOT accepted the message in flight: once a third of the briefs are out, the server holds
 every further sendMessage (a "timeout" fault) and we wait until each accepted brief is recorded
 in the database before killing.  (The remaining window — Telegram accepted, we died before the
 commit — is documented in docs/deployment.md; it is not exercised here because it cannot be
@@ -275,7 +276,8 @@ async def test_sigkill_at_random_moments_never_loses_and_repeats_at_most_the_unr
     assert [i for i in ids if not deliveries.get(i)] == [], f"lost briefs (seed {seed}, kills {kills})"
     repeats = sum(deliveries[i] - 1 for i in ids)
     left = sum(len(tg.sent(i)) - 1 for i in ids)
-    print(f"kill-test {kind} seed={seed} kills(target, delivered, unrecorded)={kills} unknown={unknown} repeats={repeats} left={left}")
+    print(f"kill-test {kind} seed={seed} kills(target, delivered, unrecorded)={kills} "
+          f"unknown={unknown} repeats={repeats} left={left}")  # shown with pytest -s
     assert repeats <= unknown, f"seed {seed}: {repeats} repeats > {unknown} unknown sends (kills {kills})"
     assert left <= repeats and all(tg.sent(i) for i in ids)
     assert tg.rejected() == []
