@@ -4,11 +4,11 @@
 The bot runs as a real subprocess (``python -m cli.main run``) against the local Bot API server
 started in this test process.  ``test_sigkill_at_random_moments…`` kills at seeded random moments
 on SQLite and PostgreSQL (``SALESBOT_KILL_SEED`` picks another seed).  The first test's kill lands
-deterministically where Telegram has NOT accepted the message in flight: once a third of the briefs are out, the server holds
-every further sendMessage (a "timeout" fault) and we wait until each accepted brief is recorded
-in the database before killing.  (The remaining window — Telegram accepted, we died before the
-commit — is documented in docs/deployment.md; it is not exercised here because it cannot be
-made exactly-once without Telegram's help.)
+deterministically where Telegram has NOT accepted the message in flight (once a third of the
+briefs are out, the server holds every further sendMessage and we wait until each accepted brief
+is recorded): there, no repeat at all.  The random kills also land in the remaining window —
+Telegram accepted, we died before the commit (docs/deployment.md) — where repeats are allowed
+but never more than the sends left unrecorded.
 """
 from __future__ import annotations
 
