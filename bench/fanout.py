@@ -9,12 +9,19 @@ process.  The server's clock runs ``time_scale`` times faster and so does the bo
 
 Figures: fanout_msgs_per_s (delivered / time from the job's commit to the last delivery),
 fanout_share_of_cap (of Telegram's 30/s), fanout_429 (answered by the server's flood limits,
-not injected), fanout_lost (reps without their brief), fanout_duplicates (the same brief twice).
+not injected), fanout_lost (reps without their brief), fanout_duplicates (the same brief twice),
+fanout_ambiguous (sends whose outcome the bot could not know: a timeout or a connection dropped
+after the request went out — only these can repeat, so duplicates never exceed them).
+
+``--faults RATE`` injects 429 / 500 / timeout / drop and "lost_ack" (Telegram delivered the
+message, then the connection dropped: the one fault that can make a repeat); ``--kinds`` picks
+others.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 from datetime import datetime
@@ -68,13 +75,19 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         await asyncio.get_running_loop().run_in_executor(None, seed_reps, core.db, config, ids, SEED_AT)
         settings = Settings(token=TOKEN, api_base_url=server.base_url, api_file_url=server.base_file_url,
                             database_url=db_url, config_path=Path("config.toml"), admin_ids=())
+        if args.probe_chat:
+            group = await server.control("add_group", title="delivery probe", supergroup=True)
+            os.environ["SALESBOT_PROBE_CHAT_ID"] = str(group["id"])
+        else:
+            os.environ.pop("SALESBOT_PROBE_CHAT_ID", None)
         app = build_application(settings, config, core=core, tick_seconds=None, time_scale=args.time_scale)
         await app.initialize()
         await startup(app)
         sender = app.bot_data["sender"]
+        await server.control("set_message_ids", scheme=args.message_ids)
         await server.control("reset_counters")
         if args.faults:
-            await server.control("set_faults", rate=args.faults, timeout_hold_s=15.0)
+            await server.control("set_faults", rate=args.faults, kinds=args.kinds.split(","), timeout_hold_s=15.0)
         clock.set(SLOT)
         t0 = time.monotonic()
         done = await asyncio.get_running_loop().run_in_executor(None, lambda: run_due_jobs(core, only={"brief"}))
@@ -84,18 +97,26 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         while await core.db.run(pending_count) > 0:
             await asyncio.sleep(0.05)
         t2, cpu2 = time.monotonic(), time.process_time()
+        await sender.settled(timeout=300)  # checks of unanswered attempts run off the delivery path
         stats = await server.control("stats")
         deliveries = await server.control("deliveries")
         duplicates = await server.control("duplicates")
+        left = await server.control("duplicates", live=True)
         got = {int(k): v for k, v in deliveries.items()}
         lost = sum(1 for i in ids if got.get(i, 0) == 0)
-        dup = sum(d["count"] - 1 for d in duplicates)
+        reps = set(ids)  # (the probe chat's own forwards are not briefs)
+        dup = sum(d["count"] - 1 for d in duplicates if d["chat_id"] in reps)
         rate = sum(min(1, got.get(i, 0)) for i in ids) / (t2 - t1) / args.time_scale
         faults_429 = stats["faults_by_kind"].get("429", 0)
         return {"fanout_reps": args.reps, "fanout_job_s": t1 - t0, "fanout_msgs_per_s": rate,
                 "fanout_share_of_cap": rate / TELEGRAM_CAP_PER_S,
                 "fanout_429": stats["rate_limited_429"], "fanout_faults_injected": stats["faults_injected"],
-                "fanout_injected_429": faults_429, "fanout_lost": lost, "fanout_duplicates": dup,
+                "fanout_injected_429": faults_429, "fanout_injected_lost_ack": stats["faults_by_kind"].get("lost_ack", 0),
+                "fanout_lost": lost, "fanout_duplicates": dup, "fanout_ambiguous": sender.stats["ambiguous"],
+                "fanout_duplicates_left": sum(d["count"] - 1 for d in left if d["chat_id"] in reps),
+                "fanout_ambiguous_proven_absent": sender.probe.stats["proven_absent"],
+                "fanout_repeats_removed": sender.probe.stats["repeats_removed"],
+                "fanout_probes": sender.probe.stats["probes"],
                 "fanout_bot_cpu_ms_per_msg": (cpu2 - cpu1) * 1000 / max(1, stats["sends"])}
     finally:
         if app is not None:
@@ -107,12 +128,26 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fanout", description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=1000)
-    parser.add_argument("--faults", type=float, default=0.0, help="share of API calls failing (429/500/timeout/drop)")
+    parser.add_argument("--faults", type=float, default=0.0, help="share of API calls failing (see --kinds)")
+    parser.add_argument("--kinds", default="429,500,timeout,drop,lost_ack", help="fault kinds, comma-separated")
     parser.add_argument("--time-scale", type=float, default=5.0,
                         help="server seconds per real second; the bot's limiter scales the same way")
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument("--message-ids", choices=("chat", "account"), default="chat",
+                        help="how the local server numbers messages (tgfake set_message_ids)")
+    parser.add_argument("--probe", action="store_true",
+                        help="a second run with a probe chat (SALESBOT_PROBE_CHAT_ID), figures as fanout_probe_*")
     args = parser.parse_args(argv)
-    return run_and_report(run, args)
+    args.probe_chat = False
+    return run_and_report(run_both if args.probe else run, args)
+
+
+async def run_both(args: argparse.Namespace) -> dict[str, float]:
+    """The same fan-out and fault mix (same seed) without, then with a probe chat."""
+    figures = await run(argparse.Namespace(**{**vars(args), "probe_chat": False}))
+    probed = await run(argparse.Namespace(**{**vars(args), "probe_chat": True}))
+    figures.update({k.replace("fanout_", "fanout_probe_", 1): v for k, v in probed.items() if k != "fanout_reps"})
+    return figures
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@ async def startup(app: Application) -> None:
     await _set_menus(app)
     core.leader.start(core)  # type: ignore[attr-defined]  # lease keeper: only the leader schedules and sends
     sender = OutboxSender(core, app.bot, worker=core.instance_id, leader=core.leader,  # type: ignore[attr-defined]
-                          time_scale=app.bot_data.get("time_scale", 1.0))
+                          time_scale=app.bot_data.get("time_scale", 1.0), probe_chat_id=probe_chat_id())
     app.bot_data["sender"] = sender
     sender.start()
     if app.bot_data["tick_seconds"]:  # tests pass None and drive the scheduler with their own clock
@@ -158,3 +158,15 @@ async def _rep_console_buttons(app: Application) -> None:
             await set_console_button(app.bot, tg_id, lang, core.config.console.public_url)
     except Exception:
         log.exception("setting the reps' console buttons failed; they get one when they next join")
+
+
+def probe_chat_id() -> int | None:
+    """``SALESBOT_PROBE_CHAT_ID``: a private channel/group for checking unanswered sends (scheduler/probe.py)."""
+    raw = os.environ.get("SALESBOT_PROBE_CHAT_ID", "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        log.error("SALESBOT_PROBE_CHAT_ID must be a chat id such as -1001234567890, not %r; probing is off", raw[:40])
+        return None

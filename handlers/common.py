@@ -124,6 +124,8 @@ async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
         await reply(update, text, markup)
         return
     if query.message.is_accessible:
+        if unchanged(query.message, text, markup):
+            return  # Telegram would answer 400 "message is not modified": nothing to send
         try:
             await query.edit_message_text(clip(text), parse_mode=ParseMode.HTML, reply_markup=markup,
                                           disable_web_page_preview=True)
@@ -141,6 +143,34 @@ async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
 
 
 UNEDITABLE = ("can't be edited", "message to edit not found")
+
+
+def unchanged(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+    """Whether ``message`` (as the button press reported it) already shows ``text`` and ``markup``.
+
+    Compared as Telegram stores it: the plain text, the formatting (the message's entities
+    rendered back to HTML by PTB) and the keyboard.  A render that differs only in how the same
+    formatting is spelled counts as changed: the edit is sent and "not modified" is ignored.
+    """
+    wanted = clip(text)
+    if message.text is None or message.text.strip() != plain_text(wanted).strip():
+        return False
+    if html.unescape(message.text_html).strip() != html.unescape(wanted).strip():
+        return False
+    return _keyboard(message.reply_markup) == _keyboard(markup)
+
+
+def _keyboard(markup: Any) -> list:
+    rows = getattr(markup, "inline_keyboard", None) or ()
+    return [[button.to_dict() for button in row] for row in rows if row]
+
+
+async def stale(update: Update, text: str) -> None:
+    """A button for something that changed or went away: say so in a popup, leave the message as it is."""
+    if update.callback_query is not None:
+        await safe_answer(update.callback_query, plain_text(text), alert=True)
+    else:
+        await reply(update, text)
 
 
 async def safe_answer(query: CallbackQuery, text: str | None = None, alert: bool = False) -> None:

@@ -8,7 +8,7 @@ from core.callbacks import CardAction, DupDecision, OpenCard, Page, decode
 from core.clock import local_to_utc, to_local
 from core.texts import Raw, esc, t, tp
 from handlers import coaching, views
-from handlers.common import MAX_INPUT_CHARS, core_of, member_only, plain_text, reply, safe_answer, show
+from handlers.common import MAX_INPUT_CHARS, core_of, member_only, plain_text, reply, safe_answer, show, stale
 from handlers.prompts import Prompt, clear_prompt, set_prompt, step
 from services import brief as brief_svc
 from services import intel, outbox
@@ -133,10 +133,10 @@ async def on_dup_decision(update: Update, context: ContextTypes.DEFAULT_TYPE, us
     if data.decision == "merge":
         merged = await core.db.run(dup_svc.merge_attempt, core.config, user, data.customer_id, data.requester_id,
                                    core.clock.now())
-        await safe_answer(update.callback_query)
         if merged is None:
-            await show(update, t("not_yours", user.language))
+            await stale(update, t("not_yours", user.language))
             return
+        await safe_answer(update.callback_query)
         customer, owner, filled = merged
         fields = "、".join(core.config.field_label(f, user.language) for f in filled)
         await show(update, t("dup_merged" if filled else "dup_merged_note", user.language, name=customer.name,
@@ -144,10 +144,10 @@ async def on_dup_decision(update: Update, context: ContextTypes.DEFAULT_TYPE, us
         return
     result = await core.db.run(cust_svc.decide_duplicate, core.config, user, data.customer_id, data.requester_id,
                                data.decision == "move", core.clock.now())
-    await safe_answer(update.callback_query)
     if result is None:
-        await show(update, t("not_yours", user.language))
+        await stale(update, t("not_yours", user.language))
         return
+    await safe_answer(update.callback_query)
     customer, owner = result
     await show(update, t("dup_decided", user.language, name=customer.name, owner=owner.name if owner else "—"))
 
@@ -167,6 +167,11 @@ async def customers(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Us
 async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, page: int) -> None:
     core = core_of(context)
     rows, total = await core.db.read(cust_svc.list_visible, user, limit=views.PAGE_SIZE, offset=page * views.PAGE_SIZE)
+    if not rows and update.callback_query is not None:  # a page button of a list that has since shrunk
+        await stale(update, t("callback_invalid", user.language))
+        return
+    if update.callback_query is not None:
+        await safe_answer(update.callback_query)
     if total == 0:
         await show(update, t("customers_empty", user.language))
         return
@@ -178,12 +183,18 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Us
 # --- the card ------------------------------------------------------------------------------------
 
 async def render_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, customer_id: int,
-                      notice: str = "", undo_id: int | None = None, more: bool = False) -> None:
+                      notice: str = "", undo_id: int | None = None, more: bool = False, answer: bool = False) -> None:
+    """Show the card in place; ``answer``: the button press is not answered yet (a gone customer → popup)."""
     core = core_of(context)
     view = await core.db.read(_card_for, user, customer_id, core)
     if view is None:
-        await show(update, t("not_yours", user.language))
+        if answer:
+            await stale(update, t("not_yours", user.language))
+        else:
+            await show(update, t("not_yours", user.language))
         return
+    if answer:
+        await safe_answer(update.callback_query)
     config = playbook.config_cached(core, view.customer.team_id)  # the team's active playbook version
     text = views.card_text(view, config, user.language, rep_name=user.name, team_name=core.config.team.name,
                            now=core.clock.now())
@@ -211,10 +222,10 @@ def _card_for(session, user: User, customer_id: int, core) -> brief_svc.CardView
 @member_only()
 async def on_open_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
     data = decode(update.callback_query.data)
-    await safe_answer(update.callback_query)
     if not isinstance(data, OpenCard):
+        await safe_answer(update.callback_query, t("callback_invalid", user.language))
         return
-    await render_card(update, context, user, data.customer_id)
+    await render_card(update, context, user, data.customer_id, answer=True)
 
 
 @member_only()
@@ -494,14 +505,17 @@ def _pick(matches: list[Customer]) -> InlineKeyboardMarkup:
 @member_only()
 async def on_page(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
     data = decode(update.callback_query.data)
-    await safe_answer(update.callback_query)
     if not isinstance(data, Page) or data.page < 0 or data.page > 10000:
+        await safe_answer(update.callback_query, t("callback_invalid", user.language))
         return
     if data.view == "today":
         from handlers.today import show_today
+        await safe_answer(update.callback_query)
         await show_today(update, context, user)
     elif data.view == "list":
         await show_list(update, context, user, data.page)
+    else:
+        await safe_answer(update.callback_query, t("callback_invalid", user.language))
 
 
 HANDLERS = [

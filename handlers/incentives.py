@@ -236,9 +236,8 @@ async def on_approve(update: Update, context: ContextTypes.DEFAULT_TYPE, user: U
     if result.status == "forbidden" or result.status == "missing":
         await safe_answer(query, t("not_allowed", lang), alert=True)
         return
-    if result.status == "already":
-        await safe_answer(query, t("already_decided", lang))
-        await _mark_decided(update, t("already_decided", lang))
+    if result.status == "already":  # decided elsewhere (another manager, the digest): the message stays as it is
+        await safe_answer(query, t("already_decided", lang), alert=True)
         return
     if result.status == "insufficient":
         await safe_answer(query, t("redeem_short_balance", lang), alert=True)

@@ -22,9 +22,11 @@ What a failure means:
 Exactly once: a row is sent by the instance that claimed it, and ``sent`` with Telegram's
 message id is committed before the worker moves on.  A crash leaves claimed rows unsent; their
 claim expires (lease TTL) and the next leader sends them.  The one window left is a message
-Telegram accepted whose answer we never recorded (killed between the two, or a timeout that had
-in fact been delivered): it is sent again — at most ``concurrency`` rows, documented in
-docs/deployment.md.
+Telegram accepted whose answer we never recorded (killed between the two, or a timeout / dropped
+connection after it had in fact been delivered): it is sent again.  Such attempts are counted
+(``stats["ambiguous"]``) and each resend is checked afterwards, off the delivery path, against
+message ids and an optional probe chat (scheduler/probe.py), which removes a proven repeat.
+Results are written by scheduler/outbox_ops.py; the window is stated in docs/deployment.md.
 """
 from __future__ import annotations
 
@@ -36,19 +38,20 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import timedelta, timezone
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.ratelimit import retry_seconds
 from core.logctx import reset_context, set_context
+from scheduler.outbox_ops import apply_ops
+from scheduler.probe import DeliveryProbe, IdLedger, may_have_arrived
 from services import outbox
 from services.core import Core
 from services.outbox import Item
-from storage.models import GroupBinding
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
@@ -75,7 +78,8 @@ class _Chat:
 class OutboxSender:
     def __init__(self, core: Core, bot: Bot, worker: str = "sender", *, leader: Any = None,
                  concurrency: int = CONCURRENCY, batch: int = CLAIM_BATCH, time_scale: float = 1.0,
-                 claim_ttl_s: float | None = None, http_pools: int = HTTP_POOLS) -> None:
+                 claim_ttl_s: float | None = None, http_pools: int = HTTP_POOLS,
+                 probe_chat_id: int | None = None) -> None:
         self.core = core
         self.bot = bot
         self.http_pools = http_pools
@@ -93,7 +97,14 @@ class OutboxSender:
         # answers into timeouts (each one a possible repeat, see the module docstring).
         self.read_timeout: float | None = max(1.0, 5.0 / time_scale) if time_scale > 1 else None
         self.sent = 0
-        self.stats = {"sent": 0, "retries": 0, "failed": 0, "skipped": 0, "taken_over": 0}
+        # ambiguous: attempts whose outcome is unknown (the request may have reached Telegram);
+        # each can become a repeat, so repeats never exceed it (see docs/deployment.md)
+        self.stats = {"sent": 0, "retries": 0, "failed": 0, "skipped": 0, "taken_over": 0, "ambiguous": 0}
+        self.probe = DeliveryProbe(probe_chat_id, time_scale=time_scale, read_timeout=self.read_timeout)
+        self.ledger = IdLedger()             # message ids this sender got back (scheduler/probe.py)
+        self._sending: dict[int, float] = {}  # sends in flight: token -> start (monotonic)
+        self._send_seq = 0
+        self._settling: set[asyncio.Task] = set()
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task | None = None
@@ -135,10 +146,10 @@ class OutboxSender:
     async def abort(self) -> None:
         """Test hook: stop at once and hand nothing back — what SIGKILL does to a process."""
         self._aborted = True
-        for task in [self._task, self._flusher, *self._workers]:
+        for task in [self._task, self._flusher, *self._workers, *self._settling]:
             if task is not None:
                 task.cancel()
-        for task in [self._task, self._flusher, *self._workers]:
+        for task in [self._task, self._flusher, *self._workers, *self._settling]:
             if task is not None:
                 try:
                     await task
@@ -152,6 +163,12 @@ class OutboxSender:
     @property
     def held(self) -> int:
         return len(self._held)
+
+    async def settled(self, timeout: float = 30.0) -> bool:
+        """Wait for the checks of earlier unanswered attempts still running (scheduler/probe.py)."""
+        if self._settling:
+            await asyncio.wait(list(self._settling), timeout=timeout)
+        return not self._settling
 
     # --- the claim loop ----------------------------------------------------------------------------
     async def _open_pools(self) -> None:
@@ -203,6 +220,7 @@ class OutboxSender:
             await asyncio.gather(*workers, return_exceptions=True)
             for timer in self._timers:
                 timer.cancel()
+            await self.settled(timeout=10.0)
             await self._flush_all()
             await self._release(list(self._held))
             self._chats.clear()
@@ -252,6 +270,13 @@ class OutboxSender:
                 log.warning("outbox row %s (%s) taken over from %s, whose claim expired: sending it (if that "
                             "instance's request had reached Telegram, this is a repeat)", item.id, item.dedupe_key,
                             item.previous_holder)
+                # Its outcome there is unknown: settled like an unanswered attempt, with what the
+                # database knows — the chat's last recorded message and the row's creation time.
+                created = item.extra.get("created_at")
+                item.extra.setdefault("ambiguous_since", created.replace(tzinfo=timezone.utc).timestamp()
+                                      if created is not None else 0.0)
+                item.extra.setdefault("floors", (item.extra.get("newest_sent", 0), 0))
+                item.extra["taken_over"] = True
             self._add(item)
         if len(items) >= self.batch // 2:
             self._wake.set()  # more may be due: claim again as soon as there is room
@@ -368,8 +393,12 @@ class OutboxSender:
 
     async def _deliver_inner(self, item: Item, bot: Bot) -> tuple:
         now = self.core.clock.now
+        started, floors = time.time(), self.ledger.floors(item.chat_id)
+        self._send_seq += 1
+        token = self._send_seq
+        self._sending[token] = time.monotonic()
         try:
-            message_id = await self._send(item, bot)
+            sent = await self._send(item, bot)
         except RetryAfter as exc:
             wait = retry_seconds(exc.retry_after)
             item.attempts += 1
@@ -399,6 +428,11 @@ class OutboxSender:
             return ("done",)
         except (TimedOut, NetworkError) as exc:
             item.attempts += 1
+            if may_have_arrived(exc):
+                self.stats["ambiguous"] += 1
+                item.extra.setdefault("ambiguous_since", started)
+                item.extra.setdefault("floors", floors)
+                item.extra["failed_at"] = time.monotonic()
             failures = item.extra["network_failures"] = item.extra.get("network_failures", 0) + 1
             self.stats["retries"] += 1
             if failures >= MAX_ATTEMPTS:
@@ -414,12 +448,37 @@ class OutboxSender:
             log.error("outbox row %s has a bad payload: %r", item.id, exc)
             await self._record(("failed", item.id, f"bad payload: {exc!r}", "failed", item.attempts))
             return ("done",)
+        finally:
+            left = self._sending.pop(token, None)
+        message_id = sent.message_id
+        self.ledger.note(item.chat_id, message_id, left)
+        if "ambiguous_since" in item.extra:
+            # An earlier attempt may have arrived: the ids tell, or a look at them — off the delivery path.
+            task = asyncio.create_task(self._settle(item, bot, sent), name=f"outbox-settle-{item.id}")
+            self._settling.add(task)
+            task.add_done_callback(self._settling.discard)
         await self._record(("sent", item.id, message_id, now(), item.attempts))
         self.sent += 1
         self.stats["sent"] += 1
         return ("done",)
 
-    async def _send(self, item: Item, bot: Bot) -> int:
+    async def _settle(self, item: Item, bot: Bot, sent: Message) -> None:
+        """Was an earlier, unanswered attempt of ``item`` delivered after all? (scheduler/probe.py)"""
+        # Sends already in flight get their ids noted first: under one id counter for all chats
+        # their ids would otherwise look like candidates.
+        begun, deadline = time.monotonic(), time.monotonic() + (self.read_timeout or 5.0) + 1.0
+        while any(start <= begun for start in self._sending.values()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        try:
+            kept = await self.probe.settle(bot, item.chat_id, sent, item.extra["ambiguous_since"],
+                                           item.extra["floors"], self.ledger, item.extra.get("failed_at"))
+        except Exception:  # settling is an extra: the row was delivered either way
+            log.exception("outbox row %s: could not settle an earlier unanswered attempt", item.id)
+            return
+        if kept != sent.message_id:
+            await self._record(("message_id", item.id, kept))
+
+    async def _send(self, item: Item, bot: Bot) -> Message:
         payload = item.payload or {}
         markup = InlineKeyboardMarkup.de_json(payload["reply_markup"], bot) if payload.get("reply_markup") else None
         parse_mode = payload.get("parse_mode", ParseMode.HTML)
@@ -449,7 +508,7 @@ class OutboxSender:
                 log.error("outbox row %s had bad HTML, sending plain: %s", item.id, exc)
                 plain = re.sub(r"<[^>]+>", "", text)[:4096]
                 message = await bot.send_message(item.chat_id, plain, **common)
-        return message.message_id
+        return message
 
     # --- the recorder (group commit) ----------------------------------------------------------------
     async def _record(self, *ops: tuple) -> None:
@@ -465,7 +524,7 @@ class OutboxSender:
         while self._ops:
             batch, self._ops = self._ops, []
             try:
-                await self.core.db.run(_apply_ops, [op for ops, _ in batch for op in ops])
+                await self.core.db.run(apply_ops, [op for ops, _ in batch for op in ops])
             except Exception as exc:  # the database is away: keep the results, try again
                 log.warning("outbox: recording %d result(s) failed (%s: %s); retrying in %.1fs", len(batch),
                             exc.__class__.__name__, _short(exc), delay)
@@ -490,50 +549,3 @@ class OutboxSender:
 def _short(exc: BaseException) -> str:
     """First line of a database error (not the whole SQL statement)."""
     return (str(exc).splitlines() or [""])[0][:200]
-
-
-def _apply_ops(session, ops: list[tuple]) -> None:
-    outbox.mark_sent_many(session, [(op[1], op[2], op[3], op[4] + 1) for op in ops if op[0] == "sent"])
-    for op in ops:
-        kind = op[0]
-        if kind == "sent":
-            continue
-        elif kind == "failed":
-            _, row_id, error, status, attempts = op
-            outbox.mark_failed(session, row_id, error, status)
-        elif kind == "skip_chat":
-            outbox.skip_chat(session, op[1], op[2])
-        elif kind == "blocked":
-            with session.begin_nested():
-                _blocked(session, op[1], op[2], op[3])
-        elif kind == "migrate":
-            with session.begin_nested():
-                _migrate(session, op[1], op[2])
-        else:
-            raise ValueError(f"unknown outbox op {kind!r}")
-
-
-def _migrate(session, old_chat_id: int, new_chat_id: int) -> None:
-    try:
-        from services.groups import migrate
-    except ImportError:
-        migrate = None
-    if migrate is not None:
-        migrate(session, old_chat_id, new_chat_id)
-        return
-    binding = session.get(GroupBinding, old_chat_id)
-    if binding is not None:
-        if session.get(GroupBinding, new_chat_id) is None:
-            session.add(GroupBinding(chat_id=new_chat_id, team_id=binding.team_id, title=binding.title,
-                                     bound_by=binding.bound_by, bound_at=binding.bound_at))
-        session.delete(binding)
-    outbox.retarget_chat(session, old_chat_id, new_chat_id)
-
-
-def _blocked(session, chat_id: int, reason: str, now) -> None:
-    from services.users import mark_blocked
-    if chat_id > 0:
-        mark_blocked(session, chat_id, now)
-    else:
-        session.query(GroupBinding).filter(GroupBinding.chat_id == chat_id).delete()
-    outbox.skip_chat(session, chat_id, reason)

@@ -90,6 +90,14 @@ def claim_due(session: Session, worker: str, now: datetime, limit: int = 50,
             continue
         items.append(Item(row.id, row.chat_id, row.kind, dict(row.payload or {}), row.dedupe_key, row.attempts,
                           previous_holder=row.claimed_by if row.claimed_by not in (None, worker) else None))
+    taken = {item.chat_id for item in items if item.previous_holder}
+    if taken:  # another sender may have sent these: what the chat held before (scheduler/probe.py)
+        newest = dict(session.exec(select(Outbox.chat_id, func.max(Outbox.telegram_message_id)).where(
+            Outbox.chat_id.in_(taken), Outbox.status == "sent").group_by(Outbox.chat_id)).all())
+        created = {row.id: row.created_at for row in rows}
+        for item in items:
+            if item.previous_holder:
+                item.extra.update(newest_sent=newest.get(item.chat_id) or 0, created_at=created[item.id])
     session.expunge_all()  # plain statements below; the loaded objects must not be flushed back
     if skipped:
         session.execute(update(Outbox).where(Outbox.id.in_(skipped)).values(
@@ -141,6 +149,12 @@ def mark_sent(session: Session, row_id: int, message_id: int | None, now: dateti
                                   last_error="")
     values["attempts"] = attempts + 1 if attempts is not None else Outbox.attempts + 1
     session.execute(update(Outbox).where(Outbox.id == row_id).values(**values))
+
+
+def set_message_id(session: Session, row_id: int, message_id: int) -> None:
+    """A sent row's message turned out to be an earlier copy (scheduler/probe.py): record that one."""
+    session.execute(update(Outbox).where(Outbox.id == row_id, Outbox.status == "sent")
+                    .values(telegram_message_id=message_id))
 
 
 def mark_retry(session: Session, row_id: int, when: datetime, error: str) -> None:

@@ -38,6 +38,7 @@ CONTROL_METHODS = (
     "remove_bot_from_group", "send_text", "send_command", "send_forward", "send_document",
     "send_photo", "press_button", "block_bot", "unblock_bot", "migrate_group",
     "business_connect", "business_message", "business_disconnect", "set_faults", "fail_next", "set_latency",
+    "set_message_ids",
     "sent", "last_sent", "requests", "calls", "rejected", "errors", "stats", "deliveries",
     "duplicates", "reset_counters", "file_bytes", "callback_answers", "chat_actions",
     "pending_updates", "wait_for_sent", "wait_idle")
@@ -386,6 +387,15 @@ class ControlMixin:
         self.faults.configure(rate, tuple(kinds), methods)
         if timeout_hold_s is not None:
             self.timeout_hold_s = timeout_hold_s
+
+    def set_message_ids(self, scheme: str, *, token: str | None = None) -> None:
+        """How message ids are numbered: "chat" (each chat counts from 1, the default) or
+        "account" (private chats and basic groups share one counter of the bot's, as user
+        accounts' do; supergroups and channels keep their own).  The Bot API promises only
+        "unique inside this chat", so code that reasons about ids must hold under both."""
+        if scheme not in ("chat", "account"):
+            raise ValueError('scheme must be "chat" or "account"')
+        self._bot(token).id_scheme = scheme
 
     def set_latency(self, ms: float) -> None:
         """A network round trip (real milliseconds) added to every Bot API call but getUpdates."""

@@ -156,9 +156,20 @@ class ObserveMixin:
         """Accepted bot messages per chat id."""
         return dict(self.counters.deliveries)
 
-    def duplicates(self) -> list[dict[str, Any]]:
-        """Same chat, identical text (or identical media + caption) sent more than once."""
-        return self.counters.duplicates()
+    def duplicates(self, live: bool = False, *, token: str | None = None) -> list[dict[str, Any]]:
+        """Same chat, identical text (or identical media + caption) sent more than once.
+
+        live=True: only copies still in the chat (a repeat the bot deleted again was still
+        delivered — and possibly notified — so the default counts it)."""
+        found = self.counters.duplicates()
+        if not live:
+            return found
+        bot, kept = self._bot(token), []
+        for entry in found:
+            ids = [i for i in entry["message_ids"] if bot.find(entry["chat_id"], i) is not None]
+            if len(ids) > 1:
+                kept.append({**entry, "count": len(ids), "message_ids": ids})
+        return kept
 
     def reset_counters(self) -> None:
         """Zeroes the counters and clears the call log (chats and messages stay)."""

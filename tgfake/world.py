@@ -147,6 +147,7 @@ class BotState:
         self.messages: dict[tuple[int, int], StoredMessage] = {}
         self.outbox: list[StoredMessage] = []
         self._message_ids: dict[int, int] = {}
+        self.id_scheme = "chat"  # or "account": see ControlMixin.set_message_ids
         self.updates = UpdateQueue(on_change)
         self.webhook: Webhook | None = None
         self.deliverer: WebhookDeliverer | None = None
@@ -165,8 +166,11 @@ class BotState:
 
     def next_message_id(self, chat_id: int) -> int:
         """Message ids increase per chat, shared by incoming and outgoing messages."""
-        value = self._message_ids.get(chat_id, 0) + 1
-        self._message_ids[chat_id] = value
+        key = chat_id
+        if self.id_scheme == "account" and not str(chat_id).startswith("-100"):
+            key = 0  # one counter for every private chat and basic group
+        value = self._message_ids.get(key, 0) + 1
+        self._message_ids[key] = value
         return value
 
     def store(self, message: StoredMessage) -> StoredMessage:
