@@ -27,7 +27,7 @@ from datetime import datetime
 from statistics import median
 from typing import Mapping, Sequence
 
-from nlp import engine
+from nlp import clauses, engine
 from nlp.keywords import top_keywords
 from nlp.lexicon import Hit, Lexicon
 from nlp.parse import ROLE_CUSTOMER, ROLE_REP, Transcript, Turn, parse_transcript
@@ -72,6 +72,9 @@ class Analysis:
     needs_customer_choice: bool = False
     speakers: list[str] = field(default_factory=list)
     next_step: str = ""
+    kind: str = "sales"              # sales | complaint | service | job | spam | chitchat | junk | one_sided
+    note: str = ""                   # what the text is, when it is not (only) a sales conversation
+    lexicon_score: int = 0           # the rule score before the trained model's blend
 
 
 # --------------------------------------------------------------------------- cleaning
@@ -97,6 +100,7 @@ class _TurnView:
     text: str                 # cleaned, original case
     tokens: list[str]
     hits: list[Hit]
+    service: str = ""         # "complaint" | "service" | "" (customer turns)
 
 
 @dataclass
@@ -133,7 +137,22 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
     if not _is_conversation(views):
         return _not_a_conversation(transcript)
     customer_views = [v for v in views if v.turn.role == ROLE_CUSTOMER]
+    kind = _kind(transcript, views, customer_views)
     score, contributions = _score(transcript, views, customer_views, res.lexicon.settings)
+    lexicon_score = score
+    objections = _objections(customer_views, res.scripts, scripts)
+    from nlp import model as trained          # numpy is imported on the first analysis only
+
+    blended = trained.blend(transcript, views, customer_views, contributions, lexicon_score, kind)
+    if blended is not None:
+        score, kind = blended.score, blended.kind
+        objections = trained.merge_objections(objections, blended, customer_views, res.scripts, scripts)
+    if kind != "sales":
+        # Not a sales conversation: say what it is, never a buying score.
+        score = min(score, int(res.lexicon.settings.get("non_sales_cap", 10)))
+    elif len(transcript.speakers) == 1 and transcript.format != "call_notes" and not transcript.origin:
+        kind = "one_sided"                     # only one side's messages: never "high"
+        score = min(score, int(res.lexicon.settings.get("high_min", 65)) - 1)
     level = _level(score, res.lexicon.settings)
     counts: Counter = Counter()
     for view in _keyword_views(views, customer_views):
@@ -143,7 +162,7 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
         level=level,
         level_zh=LEVEL_ZH[level],
         reasons=_top_reasons(contributions),
-        objections=_objections(customer_views, res.scripts, scripts),
+        objections=objections if kind in ("sales", "one_sided") else [],
         keywords=top_keywords(counts, res.idf, KEYWORD_COUNT, exclude=transcript.speakers),
         customer=transcript.customer,
         turns=len(transcript.turns),
@@ -154,8 +173,42 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
         format=transcript.format,
         needs_customer_choice=transcript.needs_customer_choice,
         speakers=list(transcript.speakers),
-        next_step=res.next_steps.get(level, ""),
+        next_step=res.next_steps.get(level, "") if kind == "sales" else "",
+        kind=kind,
+        note=KIND_NOTES.get(kind, ""),
+        lexicon_score=lexicon_score,
     )
+
+
+# What a text that is not a sales conversation is, said plainly (the card shows it).
+KIND_NOTES = {
+    "complaint": "这更像售后投诉，不是购买意向：建议转售后/客服跟进，先回应问题再谈其他。",
+    "service": "这更像服务咨询（账号、发票、物流、使用问题），不是购买意向：按客服流程处理。",
+    "job": "这是求职/招聘相关的消息，不是销售对话。",
+    "spam": "这看起来是广告或垃圾信息，不是销售对话。",
+    "chitchat": "这是闲聊，没有谈到生意，不计购买意向。",
+    "other": "这段文字不像销售对话，不计购买意向。",
+    "one_sided": "只有一方的消息，也不知道是不是客户本人：分数仅供参考，最高为「中」。",
+}
+
+
+def _kind(transcript: Transcript, views: list[_TurnView], customer_views: list[_TurnView]) -> str:
+    """sales, or what else the text is: after-sales complaint, service question, job, spam,
+    chit-chat. A chat that mixes a complaint with buying steps stays a sales chat."""
+    buying = sum(1 for v in customer_views
+                 if not v.service and any(h.entry.kind == "buy" and h.entry.weight >= 8 for h in v.hits))
+    served = [v.service for v in customer_views if v.service]
+    if served and len(served) >= buying:
+        return "complaint" if "complaint" in served else "service"
+    side = customer_views or [v for v in views if v.turn.role != ROLE_REP] or views
+    other = clauses.non_sales_kind("\n".join(v.text for v in side))
+    if other == "chitchat":
+        all_text = "\n".join(v.text for v in views)
+        if clauses.non_sales_kind(all_text) != "chitchat" or any(v.hits for v in views):
+            return "sales"
+    if other and buying == 0:
+        return other
+    return "sales"
 
 
 def _keyword_views(views: list[_TurnView], customer_views: list[_TurnView]) -> list[_TurnView]:
@@ -193,24 +246,35 @@ def _segment(transcript: Transcript, lexicon: Lexicon) -> list[_TurnView]:
                 extra = lexicon.find_patterns(tokens)
                 if extra:
                     hits = sorted(hits + extra, key=lambda h: h.start)
+            hits = clauses.refine(tokens, hits, lexicon)
         elif notes:
             hits = [h for h in lexicon.find(tokens) if h.entry.scope == "any"]
         else:
             hits = []
-        views.append(_TurnView(index, turn, text, tokens, hits))
+        service = clauses.complaint_kind(text) if turn.role == ROLE_CUSTOMER else ""
+        views.append(_TurnView(index, turn, text, tokens, hits, service))
     return views
 
 
 def _is_conversation(views: list[_TurnView]) -> bool:
     meaningful = sum(len(_MEANINGFUL.findall(v.text)) for v in views)
-    return meaningful >= 4
+    if meaningful < 4:
+        return False
+    visible = sum(len(v.text) - v.text.count(" ") - v.text.count("\n") for v in views)
+    odd = sum(len(_ODD.findall(v.text)) for v in views)
+    # Binary junk decoded as text: few letters, many control/replacement/private-use characters.
+    return meaningful >= 0.3 * visible and odd <= 0.02 * visible
+
+
+_ODD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff\U000f0000-\U0010ffff]")
 
 
 def _not_a_conversation(transcript: Transcript) -> Analysis:
     return Analysis(score=0, level="low", level_zh=LEVEL_ZH["low"], reasons=[], objections=[],
                     keywords=[], customer=transcript.customer, turns=len(transcript.turns),
                     customer_turns=0, is_conversation=False, reply_hours=[],
-                    format=transcript.format, speakers=list(transcript.speakers))
+                    format=transcript.format, speakers=list(transcript.speakers), kind="junk",
+                    note="没有可读的对话内容（空白、表情、链接或乱码）。")
 
 
 # ------------------------------------------------------------------------- signals
@@ -257,7 +321,8 @@ def _engagement_contributions(transcript: Transcript, views: list[_TurnView],
                               settings: dict) -> list[_Contribution]:
     items: list[_Contribution] = []
     is_chat = transcript.format != "call_notes"
-    questions = [v for v in views if _QUESTION.search(v.text)]
+    # An after-sales question ("为什么还没发货？") is no interest in buying.
+    questions = [v for v in views if not v.service and _QUESTION.search(v.text)]
     if questions:
         bonus = min(float(settings["question_bonus"]) * len(questions),
                     float(settings["question_bonus_cap"]))
@@ -396,6 +461,8 @@ def _engaged_floor(score: float, views: list[_TurnView], contributions: list[_Co
     min_weight = float(settings.get("floor_min_signal_weight", 4))
     engaged_at, soft_at = -1, -1
     for view in views:
+        if view.service:
+            continue                                # complaints are no engagement to buy
         if _QUESTION.search(view.text):
             engaged_at = view.index
         for hit in view.hits:
@@ -452,8 +519,12 @@ def _top_reasons(contributions: list[_Contribution]) -> list[Reason]:
         else:
             by_phrase[key] = c
     kept = sorted(by_phrase.values(), key=lambda c: -abs(c.effect))
-    reasons = [Reason(c.phrase, int(round(c.effect)), c.quote, c.label)
-               for c in kept if abs(c.effect) >= 0.5]
+    reasons, quoted = [], set()
+    for c in kept:
+        if abs(c.effect) < 0.5 or (c.quote and c.quote in quoted):
+            continue                                # one sentence is one reason, quoted once
+        quoted.add(c.quote)
+        reasons.append(Reason(c.phrase, int(round(c.effect)), c.quote, c.label))
     return reasons[:MAX_REASONS]
 
 

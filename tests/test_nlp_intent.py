@@ -69,8 +69,8 @@ def test_hypothetical_complaint_is_ignored():
 
 # ------------------------------------------------------------------------- hedges
 def test_hedge_lowers_the_score_and_ending_on_it_is_never_high():
-    keen = run("报价单发我，我们想这个月签合同，付款可以分期吗")
-    hedged = run("报价单发我，我们想这个月签合同，付款可以分期吗", ">好的", "我再考虑一下")
+    keen = run(">方案发您了", "报价单发我，我们想这个月签合同，付款可以分期吗")
+    hedged = run(">方案发您了", "报价单发我，我们想这个月签合同，付款可以分期吗", ">好的", "我再考虑一下")
     assert hedged.score < keen.score
     assert keen.level == "high" and hedged.level != "high"
 

@@ -117,7 +117,7 @@ def test_not_renewing_our_product_is_a_refusal():
 
 def test_choosing_someone_else_but_not_us():
     assert run("差太多了，我们还是去学而思吧").level == "low"
-    assert run("想来想去还是用你们的吧，合同发我").level == "high"
+    assert run(">方案您看了吗", "想来想去还是用你们的吧，合同发我").level == "high"
 
 
 # ------------------------------------------------------------- approval / trust

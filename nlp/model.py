@@ -1,0 +1,3 @@
+"""placeholder, replaced below"""
+def blend(*args):
+    return None
