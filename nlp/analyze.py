@@ -75,6 +75,7 @@ class Analysis:
     kind: str = "sales"              # sales | complaint | service | job | spam | chitchat | junk | one_sided
     note: str = ""                   # what the text is, when it is not (only) a sales conversation
     lexicon_score: int = 0           # the rule score before the trained model's blend
+    probability: float = 0.0         # P(high) behind the score, unrounded (ranking, AUC)
 
 
 # --------------------------------------------------------------------------- cleaning
@@ -121,7 +122,7 @@ class _Contribution:
 
 def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = (),
             scripts: Mapping[str, str] | None = None, now: datetime | None = None,
-            forward_origin: str | None = None) -> Analysis:
+            forward_origin: str | None = None, _features_out: list | None = None) -> Analysis:
     """Read one pasted conversation (or an already parsed Transcript).
 
     rep_names: the rep's own names/aliases as they appear in the paste; forward_origin: the
@@ -140,20 +141,31 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
     kind = _kind(transcript, views, customer_views)
     score, contributions = _score(transcript, views, customer_views, res.lexicon.settings)
     lexicon_score = score
+    if _features_out is not None:                # training: the model's input, no blend
+        from nlp import model as trained
+
+        _features_out.append(trained.featurize(transcript, views, customer_views, contributions,
+                                               lexicon_score, kind))
     objections = _objections(customer_views, res.scripts, scripts)
     from nlp import model as trained          # numpy is imported on the first analysis only
 
     blended = trained.blend(transcript, views, customer_views, contributions, lexicon_score, kind)
+    probability = score / 100.0
+    settings = res.lexicon.settings
     if blended is not None:
-        score, kind = blended.score, blended.kind
+        score, kind, probability = blended.score, blended.kind, blended.p_high
+        # the blended score is a calibrated P(high): "high" from 50 on (more likely than not)
+        settings = {**settings, "high_min": int(settings.get("model_high_min", 50))}
         objections = trained.merge_objections(objections, blended, customer_views, res.scripts, scripts)
     if kind != "sales":
         # Not a sales conversation: say what it is, never a buying score.
         score = min(score, int(res.lexicon.settings.get("non_sales_cap", 10)))
+        probability = min(probability, score / 100.0)
     elif len(transcript.speakers) == 1 and transcript.format != "call_notes" and not transcript.origin:
         kind = "one_sided"                     # only one side's messages: never "high"
-        score = min(score, int(res.lexicon.settings.get("high_min", 65)) - 1)
-    level = _level(score, res.lexicon.settings)
+        score = min(score, int(settings.get("high_min", 65)) - 1)
+        probability = min(probability, score / 100.0)
+    level = _level(score, settings)
     counts: Counter = Counter()
     for view in _keyword_views(views, customer_views):
         counts.update(view.tokens)
@@ -177,6 +189,7 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
         kind=kind,
         note=KIND_NOTES.get(kind, ""),
         lexicon_score=lexicon_score,
+        probability=round(probability, 6),
     )
 
 
