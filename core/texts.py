@@ -379,6 +379,7 @@ TEXTS.update({
 
 import core.texts_ingest  # noqa: E402,F401  (ingestion texts: leads, connectors, /import, /export)
 import core.texts_incentives  # noqa: E402,F401  (incentives texts: points, /me, /board, /shop, digest, spot-checks)
+import core.texts_nlp  # noqa: E402,F401  (conversation reader: what a text is when it is not sales)
 
 
 TEXTS.update({
