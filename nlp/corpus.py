@@ -221,8 +221,7 @@ EN_SWAPS = [("报价单", "quotation"), ("报价", "quote"), ("合同", "contrac
             ("下周", "next week"), ("没问题", "no problem"), ("资料", "deck")]
 EN_LINES = {"high": ["Please send the contract today, we are ready to sign.", "PO will be issued tomorrow."],
             "medium": ["Can you share a case study first?", "Let me check with my team and get back to you."],
-            "low": ["Not interested, thanks.", "We don't need this right now."],
-            "none": ["lol see you this weekend", "My order hasn't arrived yet, what's going on?"]}
+            "low": ["Not interested, thanks.", "We don't need this right now."]}
 
 
 # ------------------------------------------------------------------------ building
@@ -343,7 +342,7 @@ def _style(rng: random.Random, text: str, style: str, intent: str) -> str:
 
 def _render(rng: random.Random, chat: _Chat, fmt: str, style: str, intent: str) -> str:
     turns = [(role, _style(rng, text, style, intent)) for role, text in chat.turns]
-    if style == "mixed_en" and rng.random() < 0.5:
+    if style == "mixed_en" and intent != "none" and rng.random() < 0.5:
         turns.append(("cust", rng.choice(EN_LINES[intent])))
     when = datetime(2025, rng.randint(1, 12), rng.randint(1, 28), rng.randint(8, 20), rng.randint(0, 59))
     name = {"rep": chat.rep, "cust": chat.cust}
