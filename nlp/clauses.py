@@ -98,32 +98,46 @@ class Clause:
 
 
 def split(tokens: list[str], breaks: frozenset[str]) -> list[Clause]:
-    clauses, start = [], 0
-    for i, tok in enumerate(tokens + ["\n"]):
-        if tok in breaks or i == len(tokens):
-            if i > start:
-                clauses.append(_annotate(tokens, start, i, tok))
-            start = i + 1
-    return clauses
+    bounds = clause_bounds(tokens, breaks)
+    return [_annotate(tokens, start, end, tokens[end] if end < len(tokens) else "")
+            for start, end in bounds]
+
+
+def clause_bounds(tokens: list[str], breaks: frozenset[str]) -> list[tuple[int, int]]:
+    cuts = [i for i, tok in enumerate(tokens) if tok in breaks]
+    bounds, start = [], 0
+    for end in cuts + [len(tokens)]:
+        if end > start:
+            bounds.append((start, end))
+        start = end + 1
+    return bounds
 
 
 def _annotate(tokens: list[str], start: int, end: int, closer: str) -> Clause:
-    words = tokens[start:end]
-    text = "".join(words)
-    negated = any(w.startswith(_NEGATORS) for w in words)
+    text = "".join(tokens[start:end])
+    negated = any(tok[:1] in _NEGATOR_CHARS for tok in tokens[start:end])
     status = ""
-    if _has(text, _SUSPENDED):
+    if _SUSPENDED_RE.search(text):
         status = "suspended"
-    elif _has(text, _PAST) and not _has(text, _NOW):
+    elif _PAST_RE.search(text) and not _NOW_RE.search(text):
         status = "past"
-    elif _has(text, _LATER):
+    elif _LATER_RE.search(text):
         status = "later"
-    elif _has(text, _DONE) and not negated:
+    elif not negated and _DONE_RE.search(text):
         status = "done"
-    party = ("other" if _has(text, _OTHER) else "you" if _has(text, _YOU)
-             else "boss" if _has(text, _BOSS) else "we" if _has(text, _WE) else "")
+    party = ("other" if _OTHER_RE.search(text) else "you" if _YOU_RE.search(text)
+             else "boss" if _BOSS_RE.search(text) else "we" if _WE_RE.search(text) else "")
     question = closer in ("?", "？") or bool(_QUESTION.search(text))
     return Clause(start, end, text, negated, status, party, question)
+
+
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+
+
+_SUSPENDED_RE, _PAST_RE, _DONE_RE, _LATER_RE, _NOW_RE = map(_any_of, (_SUSPENDED, _PAST, _DONE, _LATER, _NOW))
+_WE_RE, _YOU_RE, _OTHER_RE, _BOSS_RE = map(_any_of, (_WE, _YOU, _OTHER, _BOSS))
+_NEGATOR_CHARS = frozenset(_NEGATORS)
 
 
 def _has(text: str, words: tuple[str, ...]) -> bool:
@@ -134,15 +148,24 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
     """Re-read the lexicon's hits of one customer turn on its clause structure."""
     if not hits:
         return hits
-    clauses = split(tokens, lexicon.clause_breaks)
-    if not clauses:
+    bounds = clause_bounds(tokens, lexicon.clause_breaks)
+    if not bounds:
         return hits
-    starts = [c.start for c in clauses]
+    starts = [b[0] for b in bounds]
+    annotated: dict[int, Clause] = {}
+
+    def clause_of(at: int) -> Clause:
+        k = max(0, bisect_right(starts, at) - 1)
+        if k not in annotated:
+            start, end = bounds[k]
+            annotated[k] = _annotate(tokens, start, end, tokens[end] if end < len(tokens) else "")
+        return annotated[k]
+
     timing = lexicon.entries.get("timing")
     kept: list[Hit] = []
     stalled_at: set[int] = set()
     for hit in hits:
-        clause = clauses[max(0, bisect_right(starts, hit.start) - 1)]
+        clause = clause_of(hit.start)
         entry = hit.entry
         if entry.kind == "buy" or entry.id in ("decision_done", "need"):
             if clause.status == "suspended":
@@ -167,10 +190,11 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
         if entry.priority == "refusal" and clause.status == "past" and clause.question:
             continue
         kept.append(hit)
-    if any(c.status == "suspended" for c in clauses) and not stalled_at and not any(
-            h.entry.kind == "negative" for h in kept):
+    if not stalled_at and not any(h.entry.kind == "negative" for h in kept) and _SUSPENDED_RE.search(
+            "".join(tokens)):
         # "项目暂停了" with no buying word in the clause is still a stalled project
-        for c in clauses:
+        for k in range(len(bounds)):
+            c = clause_of(bounds[k][0])
             if c.status == "suspended" and not c.negated:
                 kept.append(Hit(STALLED, c.start, c.end))
                 break
