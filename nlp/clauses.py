@@ -146,8 +146,9 @@ def _has(text: str, words: tuple[str, ...]) -> bool:
 
 def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
     """Re-read the lexicon's hits of one customer turn on its clause structure."""
-    if not hits:
-        return hits
+    if not hits or not any(h.entry.kind == "buy" or h.entry.priority or h.entry.id in _REREAD for h in hits):
+        if not hits or not _SUSPENDED_RE.search("".join(tokens)):
+            return hits
     bounds = clause_bounds(tokens, lexicon.clause_breaks)
     if not bounds:
         return hits
@@ -200,6 +201,10 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
                 break
         kept.sort(key=lambda h: h.start)
     return kept
+
+
+# Entries refine() looks at besides buying signals (for an early exit when none is hit).
+_REREAD = frozenset(["decision_done", "need", "need_approval", "competitor"])
 
 
 def _complaint_clause(clause: Clause) -> bool:

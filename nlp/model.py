@@ -115,13 +115,10 @@ class Model:
         n-grams next to the structured features (as the trainer builds them)."""
         import numpy as np
 
-        cols, vals = [], []
-        vocab = self.vocab
-        for gram, count in f.ngrams.items():
-            j = vocab.get(gram)
-            if j is not None:
-                cols.append(j)
-                vals.append(1.0 + math.log(count))
+        vocab, grams = self.vocab, f.ngrams
+        known = grams.keys() & vocab.keys()          # one C-level pass; most grams are unknown
+        cols = [vocab[g] for g in known]
+        vals = [1.0 + math.log(grams[g]) for g in known]
         if vals:
             norm = math.sqrt(sum(v * v for v in vals))
             vals = [v / norm for v in vals]
