@@ -2,12 +2,18 @@
 
 Prints one `figure_name: value` a line:
 
-* lcut_chars_per_s     — jieba.lcut alone (default tokenizer, default settings) on the text
-* nlp_chars_per_s      — full nlp.analyze.analyze() on the same text, same run
+* lcut_chars_per_s     — the baseline: jieba lcut with the SAME tokenizer settings analyze() uses
+  (salesbot's tokenizer: jieba's dictionary plus our user dictionary and lexicon words, HMM
+  off, lower-cased text) on the text
+* nlp_chars_per_s      — full nlp.analyze.analyze() (normalization, lexicon, clauses, trained
+  model) on the same text, same run
 * nlp_ratio_to_lcut    — the two above divided (target ≥ 0.8)
-* lcut_same_tokenizer_chars_per_s — lcut with the tokenizer and settings analyze() uses
-  (our user dictionary, HMM off), for an apples-to-apples view of the overhead
-* nlp_p50_ms / nlp_p99_ms — analyze() on a 2,000-character paste, warm (target p50 ≤ 5 ms)
+* lcut_default_chars_per_s — plain jieba.lcut (default dictionary, HMM on), for reference only
+* nlp_p50_ms / nlp_p99_ms — analyze() on a 2,000-character paste, warm, model on (target p50 ≤ 5 ms)
+* nlp_lexicon_only_p50_ms — the same with the trained model off
+* nlp_200k_p99_ms      — analyze() on a 200,000-character paste (target < 1 s)
+* model_rss_mb         — resident memory the trained model adds (numpy and weights, subprocess;
+  target ≤ 30 MB)
 * nlp_cold_start_s     — fresh interpreter: import + warm_up() + first analysis (subprocess)
 * nlp_peak_rss_mb      — peak RSS of that subprocess after also analysing a 20,000-char paste
 """
@@ -68,15 +74,46 @@ def peak_mb():
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def rss_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+SHORT = "王总 2024/3/5 10:21\n你好，多少钱？\n小李 2024/3/5 10:22\n您好，1200一年"
 started = time.perf_counter()
-from nlp import engine
+from nlp import engine, model
+model.set_enabled(False)
 from nlp.analyze import analyze
 engine.warm_up()
-analyze("王总 2024/3/5 10:21\n你好，多少钱？\n小李 2024/3/5 10:22\n您好，1200一年", rep_names=["小李"])
-cold = time.perf_counter() - started
-analyze(sys.stdin.read(), rep_names=["小李"])
-print(json.dumps({"cold": cold, "peak_mb": peak_mb()}))
+analyze(SHORT, rep_names=["小李"])
+cold_lexicon = time.perf_counter() - started
+text = sys.stdin.read()
+analyze(text, rep_names=["小李"])
+before = rss_mb()
+started = time.perf_counter()
+model.set_enabled(True)
+loaded = model.load() is not None
+analyze(SHORT, rep_names=["小李"])
+load_s = time.perf_counter() - started
+analyze(text, rep_names=["小李"])
+print(json.dumps({"cold": cold_lexicon + load_s, "peak_mb": peak_mb(), "model_mb": rss_mb() - before,
+                  "loaded": loaded}))
 """
+
+
+def _timings(analyze, text: str, runs: int, warm: int = 20) -> list[float]:
+    for _ in range(warm):
+        analyze(text, rep_names=["小李"])
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        analyze(text, rep_names=["小李"])
+        timings.append((time.perf_counter() - started) * 1000)
+    return sorted(timings)
+
+
+def _p99(timings: list[float]) -> float:
+    return timings[min(len(timings) - 1, int(len(timings) * 0.99))]
 
 
 def cold_start_and_rss(long_paste: str) -> dict:
@@ -98,33 +135,37 @@ def main(argv: list[str] | None = None) -> int:
     jieba.initialize()                   # the baseline's own dictionary load is not measured
     engine.warm_up()
 
+    from nlp import model
+
     big = make_paste(20_000 if quick else 100_000)
     seconds = 0.5 if quick else 2.0
     tokenizer = engine.resources().tokenizer
-    lcut = _chars_per_second(jieba.lcut, big, seconds)
     same = _chars_per_second(lambda t: tokenizer.lcut(t.lower(), HMM=engine.USE_HMM), big, seconds)
+    default = _chars_per_second(jieba.lcut, big, seconds)
     nlp = _chars_per_second(lambda t: analyze(t, rep_names=["小李"]), big, seconds)
 
     paste = make_paste(2_000)[:2_000]
-    for _ in range(20):
-        analyze(paste, rep_names=["小李"])
-    timings = []
-    for _ in range(100 if quick else 400):
-        started = time.perf_counter()
-        analyze(paste, rep_names=["小李"])
-        timings.append((time.perf_counter() - started) * 1000)
-    timings.sort()
+    with_model = _timings(analyze, paste, 100 if quick else 400)
+    model.set_enabled(False)
+    lexicon_only = _timings(analyze, paste, 100 if quick else 400)
+    model.set_enabled(True)
+    huge = make_paste(200_000)[:200_000]
+    long_runs = _timings(analyze, huge, 3 if quick else 10, warm=1)
     cold = cold_start_and_rss(make_paste(20_000))
 
     figures = {
-        "lcut_chars_per_s": round(lcut),
+        "lcut_chars_per_s": round(same),
         "nlp_chars_per_s": round(nlp),
-        "nlp_ratio_to_lcut": round(nlp / lcut, 2),
-        "lcut_same_tokenizer_chars_per_s": round(same),
-        "nlp_p50_ms": round(statistics.median(timings), 2),
-        "nlp_p99_ms": round(timings[min(len(timings) - 1, int(len(timings) * 0.99))], 2),
+        "nlp_ratio_to_lcut": round(nlp / same, 2),
+        "lcut_default_chars_per_s": round(default),
+        "model_loaded": model.load() is not None,
+        "nlp_p50_ms": round(statistics.median(with_model), 2),
+        "nlp_p99_ms": round(_p99(with_model), 2),
+        "nlp_lexicon_only_p50_ms": round(statistics.median(lexicon_only), 2),
+        "nlp_200k_p99_ms": round(_p99(long_runs), 1),
         "nlp_cold_start_s": round(cold["cold"], 2),
         "nlp_peak_rss_mb": round(cold["peak_mb"], 1),
+        "model_rss_mb": round(cold["model_mb"], 1),
     }
     for name, value in figures.items():
         print(f"{name}: {value}")

@@ -69,7 +69,17 @@ def cmd_admin(args: argparse.Namespace) -> int:
 
 def cmd_nlp(args: argparse.Namespace) -> int:
     from nlp.eval import main as eval_main
+    if args.cv:
+        return eval_main(([args.file] if args.file else []) + ["--cv"])
+    if not args.file:
+        print("salesbot nlp eval: give a FILE.jsonl, or --cv", file=sys.stderr)
+        return 2
     return eval_main([args.file] + (["--details"] if args.details else []))
+
+
+def cmd_nlp_train(args: argparse.Namespace) -> int:
+    from nlp.train import train_main      # scikit-learn: pip install -e .[dev]
+    return train_main(args.files)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -100,9 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
     nlp = sub.add_parser("nlp", help="conversation analysis tools")
     nlp_sub = nlp.add_subparsers(dest="nlp_action", required=True)
     ev = nlp_sub.add_parser("eval", help="evaluate intent/objection detection on a labeled JSONL file")
-    ev.add_argument("file")
+    ev.add_argument("file", nargs="?")
     ev.add_argument("--details", action="store_true", help="print every miss")
+    ev.add_argument("--cv", action="store_true",
+                    help="leave-one-trade-out and leave-one-format-out cross-validation on the corpus")
     ev.set_defaults(fn=cmd_nlp)
+    tr = nlp_sub.add_parser("train", help="train the intent/objection model (nlp/data/model.json, model.npz)")
+    tr.add_argument("files", nargs="*", help="labeled JSONL files (default nlp/data/corpus.jsonl)")
+    tr.set_defaults(fn=cmd_nlp_train)
     check = sub.add_parser("check-config", help="validate a playbook file")
     check.add_argument("config", nargs="?")
     check.set_defaults(fn=cmd_check_config)

@@ -396,6 +396,7 @@ import core.texts_console  # noqa: E402,F401  (the manager's console: the Mini A
 import core.texts_intake  # noqa: E402,F401  (intake texts: number and input checks)
 import core.texts_coaching  # noqa: E402,F401  (coaching texts: lost reasons, competitors, visits, SOP feedback, review)
 import core.texts_firstweek  # noqa: E402,F401  (first-week texts: invites, undo, quick-update gate, plain digests)
+import core.texts_nlp  # noqa: E402,F401  (conversation reader: what a text is when it is not sales)
 
 
 TEXTS.update({

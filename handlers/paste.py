@@ -187,10 +187,12 @@ def render_analysis(analysis, name: str, lang: str) -> str:
     objections = "\n".join(
         f"• <b>{esc(o.label_en if lang == 'en' else o.label_zh)}</b>：「{esc(views.short(o.quote, 50))}」\n  💬 {esc(o.script)}"
         for o in analysis.objections[:4])
+    kind = getattr(analysis, "kind", "sales")
+    note = t(f"nlp_kind_{kind}", lang) if kind not in ("sales", "junk") else ""
     return t("analysis", lang, name=name, level=level, score=analysis.score,
              reasons=Raw(t("analysis_reasons", lang, lines=Raw(reasons)) if reasons else ""),
              objections=Raw(t("analysis_objections", lang, lines=Raw(objections)) if objections else ""),
-             keywords=Raw(t("analysis_keywords", lang, words="、".join(analysis.keywords[:8])) if analysis.keywords else ""))
+             keywords=Raw(t("analysis_keywords", lang, words="、".join(analysis.keywords[:8])) if analysis.keywords else "")) + note
 
 
 HANDLERS = [

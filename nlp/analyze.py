@@ -27,7 +27,8 @@ from datetime import datetime
 from statistics import median
 from typing import Mapping, Sequence
 
-from nlp import engine
+from nlp import clauses, engine
+from nlp.kinds import KIND_NOTES, kind_of as _kind
 from nlp.keywords import top_keywords
 from nlp.lexicon import Hit, Lexicon
 from nlp.parse import ROLE_CUSTOMER, ROLE_REP, Transcript, Turn, parse_transcript
@@ -72,6 +73,10 @@ class Analysis:
     needs_customer_choice: bool = False
     speakers: list[str] = field(default_factory=list)
     next_step: str = ""
+    kind: str = "sales"              # sales | complaint | service | job | spam | chitchat | junk | one_sided
+    note: str = ""                   # what the text is, when it is not (only) a sales conversation
+    lexicon_score: int = 0           # the rule score before the trained model's blend
+    probability: float = 0.0         # P(high) behind the score, unrounded (ranking, AUC)
 
 
 # --------------------------------------------------------------------------- cleaning
@@ -97,6 +102,7 @@ class _TurnView:
     text: str                 # cleaned, original case
     tokens: list[str]
     hits: list[Hit]
+    service: str = ""         # "complaint" | "service" | "" (customer turns)
 
 
 @dataclass
@@ -117,7 +123,7 @@ class _Contribution:
 
 def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = (),
             scripts: Mapping[str, str] | None = None, now: datetime | None = None,
-            forward_origin: str | None = None) -> Analysis:
+            forward_origin: str | None = None, _features_out: list | None = None) -> Analysis:
     """Read one pasted conversation (or an already parsed Transcript).
 
     rep_names: the rep's own names/aliases as they appear in the paste; forward_origin: the
@@ -133,8 +139,34 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
     if not _is_conversation(views):
         return _not_a_conversation(transcript)
     customer_views = [v for v in views if v.turn.role == ROLE_CUSTOMER]
+    kind = _kind(transcript, views, customer_views)
     score, contributions = _score(transcript, views, customer_views, res.lexicon.settings)
-    level = _level(score, res.lexicon.settings)
+    lexicon_score = score
+    if _features_out is not None:                # training: the model's input, no blend
+        from nlp import model as trained
+
+        _features_out.append(trained.featurize(transcript, views, customer_views, contributions,
+                                               lexicon_score, kind))
+    objections = _objections(customer_views, res.scripts, scripts)
+    from nlp import model as trained          # numpy is imported on the first analysis only
+
+    blended = trained.blend(transcript, views, customer_views, contributions, lexicon_score, kind)
+    probability = score / 100.0
+    settings = res.lexicon.settings
+    if blended is not None:
+        score, kind, probability = blended.score, blended.kind, blended.p_high
+        # the blended score is a calibrated P(high): "high" from 50 on (more likely than not)
+        settings = {**settings, "high_min": int(settings.get("model_high_min", 50))}
+        objections = trained.merge_objections(objections, blended, customer_views, res.scripts, scripts)
+    if kind != "sales":
+        # Not a sales conversation: say what it is, never a buying score.
+        score = min(score, int(res.lexicon.settings.get("non_sales_cap", 10)))
+        probability = min(probability, score / 100.0)
+    elif len(transcript.speakers) == 1 and transcript.format != "call_notes" and not transcript.origin:
+        kind = "one_sided"                     # only one side's messages: never "high"
+        score = min(score, int(settings.get("high_min", 65)) - 1)
+        probability = min(probability, score / 100.0)
+    level = _level(score, settings)
     counts: Counter = Counter()
     for view in _keyword_views(views, customer_views):
         counts.update(view.tokens)
@@ -143,7 +175,7 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
         level=level,
         level_zh=LEVEL_ZH[level],
         reasons=_top_reasons(contributions),
-        objections=_objections(customer_views, res.scripts, scripts),
+        objections=objections if kind in ("sales", "one_sided") else [],
         keywords=top_keywords(counts, res.idf, KEYWORD_COUNT, exclude=transcript.speakers),
         customer=transcript.customer,
         turns=len(transcript.turns),
@@ -154,7 +186,11 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
         format=transcript.format,
         needs_customer_choice=transcript.needs_customer_choice,
         speakers=list(transcript.speakers),
-        next_step=res.next_steps.get(level, ""),
+        next_step=res.next_steps.get(level, "") if kind == "sales" else "",
+        kind=kind,
+        note=KIND_NOTES.get(kind, ""),
+        lexicon_score=lexicon_score,
+        probability=round(probability, 6),
     )
 
 
@@ -193,24 +229,35 @@ def _segment(transcript: Transcript, lexicon: Lexicon) -> list[_TurnView]:
                 extra = lexicon.find_patterns(tokens)
                 if extra:
                     hits = sorted(hits + extra, key=lambda h: h.start)
+            hits = clauses.refine(tokens, hits, lexicon)
         elif notes:
             hits = [h for h in lexicon.find(tokens) if h.entry.scope == "any"]
         else:
             hits = []
-        views.append(_TurnView(index, turn, text, tokens, hits))
+        service = clauses.complaint_kind(text) if turn.role == ROLE_CUSTOMER else ""
+        views.append(_TurnView(index, turn, text, tokens, hits, service))
     return views
 
 
 def _is_conversation(views: list[_TurnView]) -> bool:
     meaningful = sum(len(_MEANINGFUL.findall(v.text)) for v in views)
-    return meaningful >= 4
+    if meaningful < 4:
+        return False
+    visible = sum(len(v.text) - v.text.count(" ") - v.text.count("\n") for v in views)
+    odd = sum(len(_ODD.findall(v.text)) for v in views)
+    # Binary junk decoded as text: few letters, many control/replacement/private-use characters.
+    return meaningful >= 0.3 * visible and odd <= 0.02 * visible
+
+
+_ODD = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffd\ue000-\uf8ff\U000f0000-\U0010ffff]")
 
 
 def _not_a_conversation(transcript: Transcript) -> Analysis:
     return Analysis(score=0, level="low", level_zh=LEVEL_ZH["low"], reasons=[], objections=[],
                     keywords=[], customer=transcript.customer, turns=len(transcript.turns),
                     customer_turns=0, is_conversation=False, reply_hours=[],
-                    format=transcript.format, speakers=list(transcript.speakers))
+                    format=transcript.format, speakers=list(transcript.speakers), kind="junk",
+                    note="没有可读的对话内容（空白、表情、链接或乱码）。")
 
 
 # ------------------------------------------------------------------------- signals
@@ -257,7 +304,8 @@ def _engagement_contributions(transcript: Transcript, views: list[_TurnView],
                               settings: dict) -> list[_Contribution]:
     items: list[_Contribution] = []
     is_chat = transcript.format != "call_notes"
-    questions = [v for v in views if _QUESTION.search(v.text)]
+    # An after-sales question ("为什么还没发货？") is no interest in buying.
+    questions = [v for v in views if not v.service and _QUESTION.search(v.text)]
     if questions:
         bonus = min(float(settings["question_bonus"]) * len(questions),
                     float(settings["question_bonus_cap"]))
@@ -396,6 +444,8 @@ def _engaged_floor(score: float, views: list[_TurnView], contributions: list[_Co
     min_weight = float(settings.get("floor_min_signal_weight", 4))
     engaged_at, soft_at = -1, -1
     for view in views:
+        if view.service:
+            continue                                # complaints are no engagement to buy
         if _QUESTION.search(view.text):
             engaged_at = view.index
         for hit in view.hits:
@@ -452,8 +502,12 @@ def _top_reasons(contributions: list[_Contribution]) -> list[Reason]:
         else:
             by_phrase[key] = c
     kept = sorted(by_phrase.values(), key=lambda c: -abs(c.effect))
-    reasons = [Reason(c.phrase, int(round(c.effect)), c.quote, c.label)
-               for c in kept if abs(c.effect) >= 0.5]
+    reasons, quoted = [], set()
+    for c in kept:
+        if abs(c.effect) < 0.5 or (c.quote and c.quote in quoted):
+            continue                                # one sentence is one reason, quoted once
+        quoted.add(c.quote)
+        reasons.append(Reason(c.phrase, int(round(c.effect)), c.quote, c.label))
     return reasons[:MAX_REASONS]
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Sequence
 
+from nlp.normalize import normalize_text
 from nlp.times import STAMP, parse_stamp
 
 ROLE_REP, ROLE_CUSTOMER, ROLE_UNKNOWN = "rep", "customer", "unknown"
@@ -48,6 +49,7 @@ class Transcript:
     customer: str | None = None
     rep: str | None = None
     needs_customer_choice: bool = False
+    origin: str | None = None         # the customer as named by a forward (not guessed)
 
     def with_customer(self, name: str) -> "Transcript":
         """The rep answered "who is the customer?": everyone else is on the rep's side."""
@@ -91,6 +93,7 @@ def _normalize(text: str) -> list[str]:
     if len(text) > MAX_PASTE_CHARS:
         text = text[-MAX_PASTE_CHARS:]
         text = text[text.find("\n") + 1:] if "\n" in text else text
+    text = normalize_text(text)     # Traditional → Simplified, full width, repeated punctuation
     return [line.rstrip() for line in text.split("\n")]
 
 
@@ -167,13 +170,32 @@ _TG_FORWARD = re.compile(
     r"\s*(?:,?\s*\[(?P<ts>[^\]]{3,40})\])?\s*$")
 
 
+# The one-line form a forwarded message takes when copied: "[Forwarded from 王总] 报价发我".
+_TG_FORWARD_INLINE = re.compile(
+    r"^\[\s*(?:Forwarded from|Forwarded From|FORWARDED FROM|转发自|转自)[:：]?\s*(?P<name>[^\[\]]+?)\s*\]"
+    r"\s*(?:\[(?P<ts>[^\]]{3,40})\]\s*)?(?P<text>\S.*)$")
+
+
+_BRACKETED = re.compile(r"\[[^\[\]]{3,40}\]")
+
+
 def _parse_telegram(lines: list[str], ref: datetime):
     raw: list[_RawTurn] = []
     origin = None
     headers = 0
     last_time = None
+    inline_names: set[str] = set()
     for line in lines:
         if not line.strip():
+            continue
+        if (line.lstrip().startswith("[") and (m := _TG_FORWARD_INLINE.match(line.strip()))
+                and not _BRACKETED.fullmatch(m.group("text"))):
+            name = _clean_name(m.group("name"))
+            stamp = parse_stamp(m.group("ts"), last_time or ref) if m.group("ts") else None
+            raw.append(_RawTurn(name, stamp, [m.group("text")]))
+            inline_names.add(name)
+            last_time = stamp or last_time
+            headers += 1
             continue
         if ("rward" in line or "转" in line) and (m := _TG_FORWARD.match(line.strip())):
             origin = origin or _clean_name(m.group("name"))
@@ -199,6 +221,11 @@ def _parse_telegram(lines: list[str], ref: datetime):
         raw[-1].lines.append(line)
     if headers == 0:
         return None
+    if len(inline_names) > 1 and origin is None:
+        # several people forwarded on one line each: who the customer is is not in the text
+        return "telegram_forward", _finish(raw), None
+    if inline_names and origin is None:
+        origin = next(iter(inline_names))
     return "telegram_forward", _finish(raw), origin
 
 
@@ -343,7 +370,8 @@ def _assign_roles(fmt: str, turns: list[Turn], rep_names: Sequence[str],
         turn.role = role.get(turn.speaker, ROLE_UNKNOWN)
     per_speaker = Counter(t.speaker for t in turns if t.role == ROLE_CUSTOMER)
     customer = per_speaker.most_common(1)[0][0] if per_speaker else None
-    return Transcript(turns, fmt, speakers, customer, reps[0] if reps else None, needs_choice)
+    known = forward_origin if customer and forward_origin and _same_person(customer, forward_origin) else None
+    return Transcript(turns, fmt, speakers, customer, reps[0] if reps else None, needs_choice, known)
 
 
 def _has_title(name: str) -> bool:

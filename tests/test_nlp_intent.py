@@ -19,7 +19,14 @@ DATA = Path(__file__).resolve().parents[1] / "nlp" / "data"
 
 @pytest.fixture(scope="module", autouse=True)
 def warm():
+    """These tests pin the lexicon's rules (its score, levels and quotes) with the trained
+    model off; the blend with the model is tested in test_nlp_model.py."""
+    from nlp import model
+
     engine.warm_up()
+    model.set_enabled(False)
+    yield
+    model.set_enabled(True)
 
 
 def chat(*lines: str, rep: str = "小李", customer: str = "王总") -> str:
@@ -69,8 +76,8 @@ def test_hypothetical_complaint_is_ignored():
 
 # ------------------------------------------------------------------------- hedges
 def test_hedge_lowers_the_score_and_ending_on_it_is_never_high():
-    keen = run("报价单发我，我们想这个月签合同，付款可以分期吗")
-    hedged = run("报价单发我，我们想这个月签合同，付款可以分期吗", ">好的", "我再考虑一下")
+    keen = run(">方案发您了", "报价单发我，我们想这个月签合同，付款可以分期吗")
+    hedged = run(">方案发您了", "报价单发我，我们想这个月签合同，付款可以分期吗", ">好的", "我再考虑一下")
     assert hedged.score < keen.score
     assert keen.level == "high" and hedged.level != "high"
 

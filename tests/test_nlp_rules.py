@@ -16,7 +16,14 @@ NOW = datetime(2024, 3, 8, 12, 0)
 
 @pytest.fixture(scope="module", autouse=True)
 def warm():
+    """These tests pin the lexicon's rules (its score, levels and quotes) with the trained
+    model off; the blend with the model is tested in test_nlp_model.py."""
+    from nlp import model
+
     engine.warm_up()
+    model.set_enabled(False)
+    yield
+    model.set_enabled(True)
 
 
 def run(*lines: str):
@@ -117,7 +124,7 @@ def test_not_renewing_our_product_is_a_refusal():
 
 def test_choosing_someone_else_but_not_us():
     assert run("差太多了，我们还是去学而思吧").level == "low"
-    assert run("想来想去还是用你们的吧，合同发我").level == "high"
+    assert run(">方案您看了吗", "想来想去还是用你们的吧，合同发我").level == "high"
 
 
 # ------------------------------------------------------------- approval / trust

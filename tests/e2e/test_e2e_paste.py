@@ -88,3 +88,18 @@ async def test_bot_asks_who_the_customer_is_when_the_text_cannot_tell(harness):
     text = pick[-1]["text"]
     assert "购买意向" in text and ("价格" in text or "供应商" in text)
     assert "免费" not in text.split("依据")[1].split("关键词")[0]
+
+
+async def test_after_sales_complaint_is_answered_as_what_it_is(harness):
+    rep, _ = await setup_rep(harness)
+    for line in ("我上周订的货到现在还没发货，怎么回事？", "再不处理我就去投诉了"):
+        result = harness.tg.send_forward(rep["id"], line, origin_name="张总")
+        if asyncio.iscoroutine(result):
+            await result
+    await harness.settle(None)
+    await asyncio.sleep(0.3)
+    await harness.settle(None)
+    analyses = [m for m in harness.chat_messages(rep) if "购买意向" in (m.get("text") or "")]
+    assert len(analyses) == 1 and "售后投诉" in analyses[0]["text"]
+    assert "高</b>" not in analyses[0]["text"]
+    assert harness.tg.rejected() == []

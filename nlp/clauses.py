@@ -1,0 +1,233 @@
+"""Clause-level reading: the lexicon finds words, this module decides what they mean where
+they stand.
+
+A customer turn is split into clauses at the lexicon's clause breaks (，。？！ 但是 …). Each
+clause gets:
+
+* polarity — a negator inside the clause (negation never reaches over a clause break);
+* status   — "suspended" (暂停/冻结/取消/搁置…), "past" (原来/本来/当时/曾经…), "done"
+             (已经/早就/…了), "later" (以后/下季度/明年/年后…) or "";
+* party    — "we" (我们/我司), "you" (你们/贵司), "other" (别家/那家/其他供应商) or "boss"
+             (老板/领导/财务);
+* question — ends in ？ or asks with 吗/呢/怎么/为什么…
+
+`refine()` then re-reads the lexicon's hits on that structure:
+
+* a buying signal in a suspended or past clause is no signal ("原来打算签合同，现在冻结了"):
+  it becomes a "stalled" negative when suspended;
+* a buying signal about another party ("别家的合同") is dropped;
+* a buying signal put off to a far time ("预算下季度才批") is not a step now: it becomes
+  the timing objection;
+* an approval already given ("老板已经批了") is not the need-approval objection;
+* a generic "other supplier" in a price comparison ("比我们其他供应商贵") is a price remark,
+  not a named competitor;
+* a refusal word glued to a verb phrase ("算了一下成本") is arithmetic, not a refusal;
+* signals in an after-sales complaint ("为什么还没发货？") are no buying interest.
+
+`complaint_kind()` tells after-sales complaints and service questions from sales talk, and
+`non_sales_kind()` names a whole text that is not a sales conversation (job seekers, spam,
+chit-chat).
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+
+from nlp.lexicon import Entry, Hit, Lexicon
+
+STALLED = Entry(id="stalled", label_zh="项目暂停/取消", label_en="project on hold", kind="negative",
+                weight=-18.0, negated="drop")
+
+_SUSPENDED = ("暂停", "冻结", "搁置", "叫停", "取消了", "黄了", "停掉", "砍掉", "砍了", "撤销", "中止", "终止",
+              "搁浅", "停了", "先停", "不做了", "放一放", "on hold", "cancelled", "canceled", "frozen")
+_PAST = ("原来", "原本", "本来", "当时", "曾经", "当初", "那时候")
+_DONE = ("已经", "早就", "已批", "已签", "已通过", "已同意", "批了", "批下来", "同意了", "通过了", "签字了",
+         "拍板了", "点头了", "approved")
+_LATER = ("以后", "下季度", "下个季度", "明年", "年后", "下半年", "过段时间", "过阵子", "将来", "再过几个月",
+          "next quarter", "next year")
+_NOW = ("现在", "这次", "今天", "马上", "立刻", "目前", "这周", "本周")
+_WE = ("我们", "我司", "咱们", "我这边")
+_YOU = ("你们", "贵司", "贵公司", "你这边")
+_OTHER = ("别家", "那家", "他们家", "其他家", "另一家", "另外一家", "别人家", "其他供应商", "别的供应商",
+          "其它供应商", "原来的供应商", "现在的供应商", "other vendor", "other supplier")
+_BOSS = ("老板", "领导", "老总", "总经理", "董事长", "财务", "上面")
+_NEGATORS = ("不", "没", "未", "别", "无")
+_QUESTION = re.compile(r"[?？]|[吗呢么嘛]$|为什么|为啥|怎么|多少|几时|什么时候|能否|能不能|有没有|是不是")
+
+# A refusal word followed by one of these is arithmetic or a verb phrase ("算了一下", "算了算").
+_VERB_CONTINUATIONS = frozenset(["一下", "一遍", "下", "一算", "算", "过", "出来", "清楚", "账", "一笔",
+                                 "成本", "价格", "价钱", "利润", "了一下", "一下子", "完", "好", "个"])
+# Generic references to "another supplier" (not a named brand).
+_GENERIC_OTHER = ("家", "供应商", "厂", "同行", "同类", "比", "其他", "其它", "别", "人家", "other",
+                  "competitor", "alternative")
+# The customer's own other suppliers ("我们其他供应商", "我们现在合作的厂家").
+_OWN_SUPPLIERS = re.compile(r"(?:我们|我司|咱们)(?:的)?(?:其他|其它|别的|现在的|现有的|合作的|现在合作的|长期合作的)?"
+                            r"(?:供应商|厂家|供货商|合作方|服务商)")
+
+# After-sales: the customer already bought and something went wrong, or asks for service.
+_COMPLAINT = re.compile(
+    r"还没(?:有)?(?:发货|到(?!要|那|这|时候|买)|收到|送到|寄|发|退|处理|解决|修|回复|联系)|怎么还没|为什么还没|为啥还没|到现在(?:都|还)"
+    r"|没(?:有)?收到|发错|少发|漏发|破损|(?:已经|又|都|全|就给我|刚买就|收到就)坏了|损坏|故障|漏水|退货|退款|换货|退钱|赔偿|投诉|维权|12315"
+    r"|待发货|一直没(?:发|到|人|消息)|联系不上|找不到人|人影|不回消息|延误"
+    r"|找售后|售后电话|售后呢|售后怎么|返修|报修|修好|修不好|质量太差|出了质量问题|有质量问题|被骗|骗子|差评|不给退|催了|催单|一直没人|客服电话|太坑"
+    r"|refund|broken|complain|damaged|not received|where is my order")
+_SERVICE = re.compile(
+    r"修改.{0,4}地址|改.{0,2}地址|营业时间|营业吗|几点营业|几点开门|几点关门|绑定|在哪(?:里)?设置|怎么设置|补开|重开|查.{0,3}物流"
+    r"|密码|登录不上|登不上|登陆不了|登录不了|账号被|怎么退订|取消订阅|解绑|改地址|修改地址|查(?:一下)?物流|快递单号"
+    r"|营业时间|几点下班|几点开门|怎么使用|说明书|操作手册|补开发票|电子发票"
+    r"|reset password|log ?in|opening hours")
+_JOB = re.compile(r"应聘|求职|简历|招聘|招人|面试|岗位|薪资|底薪|提成多少|待遇|五险一金|实习|应届|兼职吗|入职"
+                  r"|offer|resume|hiring")
+_SPAM = re.compile(r"日赚|日结|刷单|一单一结|兼职.{0,4}(?:结|赚)|稳赚|扫码进群|低息|当天放款|免费.{0,6}名额|点赞员|躺赚|加我微信|加v|加薇|免费领取|中奖|恭喜您获得|博彩|贷款无抵押|无抵押贷款"
+                   r"|网贷|代开发票|代办信用卡|点击链接|扫码领取|稳赚|理财群|荐股|股票群|内部消息")
+_BUSINESS = re.compile(
+    r"价|报价|合同|付款|采购|预算|方案|试用|试听|样品|订单|下单|签|多少钱|费用|供应商|产品|服务费|型号|规格"
+    r"|课程|保险|保费|租|货|设备|系统|软件|广告|投放|物流|运费|材料|合作|demo|quote|price|contract|order")
+
+
+@dataclass(frozen=True)
+class Clause:
+    start: int            # token range in the turn's tokens
+    end: int
+    text: str
+    negated: bool
+    status: str           # "suspended" | "past" | "done" | "later" | ""
+    party: str            # "we" | "you" | "other" | "boss" | ""
+    question: bool
+
+
+def split(tokens: list[str], breaks: frozenset[str]) -> list[Clause]:
+    bounds = clause_bounds(tokens, breaks)
+    return [_annotate(tokens, start, end, tokens[end] if end < len(tokens) else "")
+            for start, end in bounds]
+
+
+def clause_bounds(tokens: list[str], breaks: frozenset[str]) -> list[tuple[int, int]]:
+    cuts = [i for i, tok in enumerate(tokens) if tok in breaks]
+    bounds, start = [], 0
+    for end in cuts + [len(tokens)]:
+        if end > start:
+            bounds.append((start, end))
+        start = end + 1
+    return bounds
+
+
+def _annotate(tokens: list[str], start: int, end: int, closer: str) -> Clause:
+    text = "".join(tokens[start:end])
+    negated = any(tok[:1] in _NEGATOR_CHARS for tok in tokens[start:end])
+    status = ""
+    if _SUSPENDED_RE.search(text):
+        status = "suspended"
+    elif _PAST_RE.search(text) and not _NOW_RE.search(text):
+        status = "past"
+    elif _LATER_RE.search(text):
+        status = "later"
+    elif not negated and _DONE_RE.search(text):
+        status = "done"
+    party = ("other" if _OTHER_RE.search(text) else "you" if _YOU_RE.search(text)
+             else "boss" if _BOSS_RE.search(text) else "we" if _WE_RE.search(text) else "")
+    question = closer in ("?", "？") or bool(_QUESTION.search(text))
+    return Clause(start, end, text, negated, status, party, question)
+
+
+def _any_of(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))
+
+
+_SUSPENDED_RE, _PAST_RE, _DONE_RE, _LATER_RE, _NOW_RE = map(_any_of, (_SUSPENDED, _PAST, _DONE, _LATER, _NOW))
+_WE_RE, _YOU_RE, _OTHER_RE, _BOSS_RE = map(_any_of, (_WE, _YOU, _OTHER, _BOSS))
+_NEGATOR_CHARS = frozenset(_NEGATORS)
+
+
+def _has(text: str, words: tuple[str, ...]) -> bool:
+    return any(w in text for w in words)
+
+
+def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
+    """Re-read the lexicon's hits of one customer turn on its clause structure."""
+    if not hits or not any(h.entry.kind == "buy" or h.entry.priority or h.entry.id in _REREAD for h in hits):
+        if not hits or not _SUSPENDED_RE.search("".join(tokens)):
+            return hits
+    bounds = clause_bounds(tokens, lexicon.clause_breaks)
+    if not bounds:
+        return hits
+    starts = [b[0] for b in bounds]
+    annotated: dict[int, Clause] = {}
+
+    def clause_of(at: int) -> Clause:
+        k = max(0, bisect_right(starts, at) - 1)
+        if k not in annotated:
+            start, end = bounds[k]
+            annotated[k] = _annotate(tokens, start, end, tokens[end] if end < len(tokens) else "")
+        return annotated[k]
+
+    timing = lexicon.entries.get("timing")
+    kept: list[Hit] = []
+    stalled_at: set[int] = set()
+    for hit in hits:
+        clause = clause_of(hit.start)
+        entry = hit.entry
+        if entry.kind == "buy" or entry.id in ("decision_done", "need"):
+            if clause.status == "suspended":
+                if clause.start not in stalled_at:
+                    stalled_at.add(clause.start)
+                    kept.append(Hit(STALLED, hit.start, hit.end))
+                continue
+            if clause.status == "past" or clause.party == "other" or _complaint_clause(clause):
+                continue
+            if clause.status == "later" and entry.kind == "buy":
+                if timing is not None:
+                    kept.append(Hit(timing, hit.start, hit.end))
+                continue
+        if entry.id == "need_approval" and clause.status == "done" and not clause.negated:
+            continue                            # "老板已经批了": approval given
+        if entry.id == "competitor":
+            said = "".join(tokens[hit.start:hit.end])
+            if _has(said, _GENERIC_OTHER) and _OWN_SUPPLIERS.search(clause.text):
+                continue                        # "比我们其他供应商贵": a price remark
+        if entry.priority == "refusal" and hit.end < clause.end and tokens[hit.end] in _VERB_CONTINUATIONS:
+            continue                            # "算了一下成本"
+        if entry.priority == "refusal" and clause.status == "past" and clause.question:
+            continue
+        kept.append(hit)
+    if not stalled_at and not any(h.entry.kind == "negative" for h in kept) and _SUSPENDED_RE.search(
+            "".join(tokens)):
+        # "项目暂停了" with no buying word in the clause is still a stalled project
+        for k in range(len(bounds)):
+            c = clause_of(bounds[k][0])
+            if c.status == "suspended" and not c.negated:
+                kept.append(Hit(STALLED, c.start, c.end))
+                break
+        kept.sort(key=lambda h: h.start)
+    return kept
+
+
+# Entries refine() looks at besides buying signals (for an early exit when none is hit).
+_REREAD = frozenset(["decision_done", "need", "need_approval", "competitor"])
+
+
+def _complaint_clause(clause: Clause) -> bool:
+    return bool(_COMPLAINT.search(clause.text))
+
+
+def complaint_kind(text: str) -> str:
+    """"complaint", "service" or "" for one customer turn."""
+    lowered = text.lower()
+    if _COMPLAINT.search(lowered):
+        return "complaint"
+    if _SERVICE.search(lowered):
+        return "service"
+    return ""
+
+
+def non_sales_kind(text: str) -> str:
+    """"job", "spam", "chitchat" or "" for the customer's side of a whole conversation."""
+    lowered = text.lower()
+    if _SPAM.search(lowered):
+        return "spam"
+    if _JOB.search(lowered):
+        return "job"
+    if not _BUSINESS.search(lowered):
+        return "chitchat"
+    return ""

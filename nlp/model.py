@@ -1,0 +1,269 @@
+"""The trained model beside the lexicon: character n-grams of the customer's words plus the
+lexicon's structured reading, fed to logistic regressions trained by `salesbot nlp train`
+(nlp/train.py, scikit-learn, dev extra only).
+
+What ships is plain data, nlp/data/model.json (vocabulary, feature names, calibration) and
+nlp/data/model.npz (weight matrices), loaded once; inference here is numpy only.
+
+* intent: one multinomial regression over high / medium / low / none (not sales). The score
+  shown is 100 × P(high) after Platt calibration fitted on out-of-fold predictions, so "80"
+  means about 80 % of such chats were truly high intent on held-out data. The level follows
+  the same probabilities (high if P(high) ≥ ½, else medium if P(high)+P(medium) ≥ ½, else low).
+* objections: one binary regression per objection id. The lexicon's objections stay (they
+  carry the quote) unless the model is sure they are wrong (p < drop_below); the model adds
+  one the lexicon missed when p ≥ add_above, quoting the customer clause that scores highest.
+
+The lexicon keeps producing the reasons; its score is one of the model's inputs.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+DATA_DIR = Path(__file__).parent / "data"
+CLASSES = ("high", "medium", "low", "none")
+KINDS = ("sales", "complaint", "service", "job", "spam", "chitchat", "one_sided")
+NGRAM_SIZES = (1, 2, 3)
+# A very long paste: the n-grams of its last part decide (the lexicon reads all of it).
+MAX_MODEL_CHARS = 6000
+LOGIT_CLIP = 2.0
+# The lexicon's structured reading carries what transfers to new wording; scaled up, the
+# regression leans on it rather than on the n-grams of the corpus' phrasing (L2 penalty).
+STRUCTURED_SCALE = 3.0
+
+_SPLIT = re.compile(r"[。！？!?；;\n，,]+")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass
+class Features:
+    ngrams: Counter          # n-gram → count (customer text)
+    structured: dict[str, float]
+    clauses: list[str]       # customer clauses (for quoting a model-found objection)
+
+
+def customer_text(views, customer_views) -> str:
+    side = customer_views or [v for v in views if v.turn.role != "rep"]
+    return "\n".join(v.text for v in side)
+
+
+def ngrams(text: str) -> Counter:
+    text = _SPACE.sub(" ", text.lower())[-MAX_MODEL_CHARS:]
+    counts: Counter = Counter()
+    for n in NGRAM_SIZES:
+        counts.update(text[i:i + n] for i in range(len(text) - n + 1))
+    counts.pop(" ", None)
+    return counts
+
+
+def featurize(transcript, views, customer_views, contributions, lexicon_score: int, kind: str) -> Features:
+    from nlp.analyze import _QUESTION      # one definition of "a question"
+
+    text = customer_text(views, customer_views)
+    s: dict[str, float] = {
+        "lex_score": lexicon_score / 100.0,
+        "lex_high": float(lexicon_score >= 65),
+        "lex_low": float(lexicon_score < 35),
+        "turns_log": math.log1p(len(transcript.turns)),
+        "customer_turns_log": math.log1p(len(customer_views)),
+        "customer_share": len(customer_views) / max(1, len(transcript.turns)),
+        "no_customer": float(not customer_views),
+        "speakers_one": float(len(transcript.speakers) <= 1),
+        "questions": min(3, sum(1 for v in customer_views if _QUESTION.search(v.text))) / 3,
+        "complaint_turns": min(3, sum(1 for v in customer_views if v.service == "complaint")) / 3,
+        "service_turns": min(3, sum(1 for v in customer_views if v.service == "service")) / 3,
+        "kind_" + kind: 1.0,
+        "format_" + transcript.format: 1.0,
+    }
+    for c in contributions:
+        if c.key in ("questions", "share", "unanswered", "speed", "minimal", "short", "floor"):
+            s["eng_" + c.key] = s.get("eng_" + c.key, 0.0) + c.effect / 10.0
+    for v in customer_views:
+        for h in v.hits:
+            key = "hit_" + h.entry.id
+            s[key] = min(3.0, s.get(key, 0.0) + 1.0)
+            if h.negated:
+                s["neg_" + h.entry.id] = 1.0
+    clauses = [c.strip() for c in _SPLIT.split(text[-MAX_MODEL_CHARS:]) if c.strip()]
+    return Features(ngrams(text), s, clauses)
+
+
+# ------------------------------------------------------------------------ the model
+@dataclass
+class Model:
+    vocab: dict[str, int]
+    structured: dict[str, int]      # structured feature name → column
+    intent_w: "object"              # numpy (n_features, 4)
+    intent_b: "object"              # (4,)
+    obj_ids: list[str]
+    obj_w: "object"                 # (n_features, n_obj)
+    obj_b: "object"                 # (n_obj,)
+    platt: tuple[float, ...]        # P(high) = sigmoid(a·logit(p_model) + c·lexicon_input + b)
+    add_above: float
+    drop_below: float
+    none_above: float
+    info: dict
+
+    def vector(self, f: Features):
+        """Sparse input as (column indices, values): tf-idf-free, sublinear and L2-normalised
+        n-grams next to the structured features (as the trainer builds them)."""
+        import numpy as np
+
+        vocab, grams = self.vocab, f.ngrams
+        known = grams.keys() & vocab.keys()          # one C-level pass; most grams are unknown
+        cols = [vocab[g] for g in known]
+        vals = [1.0 + math.log(grams[g]) for g in known]
+        if vals:
+            norm = math.sqrt(sum(v * v for v in vals))
+            vals = [v / norm for v in vals]
+        for name, value in f.structured.items():
+            j = self.structured.get(name)
+            if j is not None and value:
+                cols.append(j)
+                vals.append(value * STRUCTURED_SCALE)
+        return np.asarray(cols, dtype=np.int64), np.asarray(vals, dtype=np.float64)
+
+    def predict(self, f: Features) -> tuple[dict[str, float], dict[str, float]]:
+        import numpy as np
+
+        cols, vals = self.vector(f)
+        logits = self.intent_b + vals @ self.intent_w[cols]
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        intent = dict(zip(CLASSES, (float(p) for p in probs)))
+        obj_logits = self.obj_b + vals @ self.obj_w[cols]
+        objections = {oid: 1.0 / (1.0 + math.exp(-float(z))) for oid, z in zip(self.obj_ids, obj_logits)}
+        return intent, objections
+
+    def calibrated_high(self, p_high: float, lexicon_score: float) -> float:
+        p = min(max(p_high, 1e-6), 1 - 1e-6)
+        a, c, b = self.platt
+        # The model's own logit is clipped: a template-trained model is over-sure on new wording.
+        z = a * max(-LOGIT_CLIP, min(LOGIT_CLIP, math.log(p / (1 - p)))) + c * lexicon_input(lexicon_score / 100.0) + b
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def clause_score(self, oid: str, clause: str) -> float:
+        k = self.obj_ids.index(oid)
+        total = 0.0
+        for gram in ngrams(clause):
+            j = self.vocab.get(gram)
+            if j is not None:
+                total += float(self.obj_w[j, k])
+        return total
+
+
+def lexicon_input(score01: float) -> float:
+    """The lexicon score (0-1) as a blend input: centred on the high band's edge, in tenths."""
+    return (score01 - 0.65) * 10.0
+
+
+_lock = threading.Lock()
+_loaded: dict[str, Model | None] = {}
+
+
+def load(data_dir: Path | None = None) -> Model | None:
+    """The shipped model, or None when no model file exists (the lexicon then decides)."""
+    key = str(data_dir or DATA_DIR)
+    if key in _loaded:
+        return _loaded[key]
+    with _lock:
+        if key not in _loaded:
+            _loaded[key] = _read(Path(key))
+    return _loaded[key]
+
+
+def _read(directory: Path) -> Model | None:
+    meta_path, weights_path = directory / "model.json", directory / "model.npz"
+    if not meta_path.exists() or not weights_path.exists():
+        return None
+    import numpy as np
+
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    w = np.load(weights_path)
+    vocab = {g: i for i, g in enumerate(meta["vocab"])}
+    offset = len(vocab)
+    structured = {name: offset + i for i, name in enumerate(meta["structured"])}
+    return Model(vocab, structured, w["intent_w"].astype(np.float64), w["intent_b"].astype(np.float64),
+                 list(meta["objections"]), w["obj_w"].astype(np.float64), w["obj_b"].astype(np.float64),
+                 tuple(meta["platt"]), float(meta["add_above"]), float(meta["drop_below"]),
+                 float(meta["none_above"]), meta.get("info", {}))
+
+
+def unload() -> None:
+    with _lock:
+        _loaded.clear()
+
+
+# -------------------------------------------------------------------------- serving
+@dataclass
+class Blend:
+    score: int
+    p_high: float
+    kind: str
+    probs: dict[str, float]
+    objections: dict[str, float]
+    clauses: list[str]
+
+
+_enabled = True
+
+
+def set_enabled(on: bool) -> None:
+    """Off: analyze() reports the lexicon alone (for the baseline in `nlp eval`)."""
+    global _enabled
+    _enabled = on
+
+
+def blend(transcript, views, customer_views, contributions, lexicon_score: int, kind: str) -> Blend | None:
+    model = load() if _enabled else None
+    if model is None:
+        return None
+    f = featurize(transcript, views, customer_views, contributions, lexicon_score, kind)
+    intent, objections = model.predict(f)
+    p_high = model.calibrated_high(intent["high"], lexicon_score)
+    heard = any(h.entry.weight or h.entry.is_objection for v in customer_views for h in v.hits)
+    if kind == "sales" and intent["none"] >= model.none_above and not heard:
+        kind = "other"      # the model alone says "not sales" only where the lexicon heard nothing
+    return Blend(score=_to_score(p_high, intent, kind), p_high=p_high, kind=kind, probs=intent,
+                 objections=objections, clauses=f.clauses)
+
+
+def _to_score(p_high: float, probs: dict[str, float], kind: str) -> int:
+    """Score = 100 × calibrated P(high), except that a chat more likely medium than low keeps
+    at least the medium band's floor (35), so the lexicon's level bands still hold. For a chat
+    the rules call sales, "not sales" is no option: the rest is split over medium and low."""
+    score = 100.0 * p_high
+    medium, low = probs["medium"], probs["low"] + (0.0 if kind == "sales" else probs["none"])
+    if score < 35 and probs["high"] + medium >= low:
+        score = 35.0
+    return int(round(min(100.0, max(0.0, score))))
+
+
+def merge_objections(lexicon_found: list, blended: Blend, customer_views, defaults: Mapping[str, str],
+                     scripts: Mapping[str, str] | None) -> list:
+    from nlp.analyze import Objection, _short
+
+    model = load()
+    kept = [o for o in lexicon_found if blended.objections.get(o.id, 1.0) >= model.drop_below]
+    have = {o.id for o in kept}
+    entries = _entries()
+    for oid, p in sorted(blended.objections.items(), key=lambda kv: -kv[1]):
+        if oid in have or p < model.add_above or not blended.clauses or oid not in entries:
+            continue
+        quote = max(blended.clauses, key=lambda c: model.clause_score(oid, c))
+        entry = entries[oid]
+        script = (scripts or {}).get(oid) or defaults.get(oid, "")
+        kept.append(Objection(oid, entry.label_zh, entry.label_en, _short(quote), script))
+    return kept
+
+
+def _entries():
+    from nlp import engine
+
+    return engine.resources().lexicon.entries

@@ -1,0 +1,277 @@
+"""Train the intent/objection model and cross-validate it (scikit-learn: dev extra only).
+
+    salesbot nlp train [CORPUS.jsonl ...]     → nlp/data/model.json + model.npz
+    salesbot nlp eval --cv [CORPUS.jsonl]     → leave-one-trade-out and leave-one-format-out
+
+The features come from the serving code (nlp.analyze with the model off, then
+nlp.model.featurize), and cross-validation scores held-out chats through the serving path
+itself (analyze() with the fold's model loaded), so what is measured is what runs.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from nlp import model as served
+from nlp.eval import auc, load_rows
+from nlp.lexicon import OBJECTION_IDS
+from nlp.model import CLASSES, Features
+
+CORPUS = Path(__file__).parent / "data" / "corpus.jsonl"
+# The project's hand-written dev set trains too (its chats have no trade: a fold of their own).
+DEV_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "nlp_dev.jsonl"
+MAX_VOCAB = 20_000
+MIN_DF = 2
+C_INTENT = 4.0
+C_OBJECTION = 4.0
+
+# The naive baseline: count 20 everyday buy-words in the whole text (no roles, no negation).
+NAIVE_WORDS = ("报价", "价格", "多少钱", "合同", "签", "付款", "发票", "下单", "订", "采购", "试用", "交货",
+               "发货", "预算", "方案", "样品", "优惠", "折扣", "demo", "quote")
+
+
+def call_args(record: dict) -> dict:
+    rep = record.get("rep")
+    origin = record.get("customer") if record.get("format") == "telegram_forward" and not rep else None
+    return dict(rep_names=[rep] if rep else (), forward_origin=origin)
+
+
+def features_for(records: list[dict]) -> list[Features]:
+    from nlp.analyze import analyze
+
+    served.set_enabled(False)
+    try:
+        result = []
+        for record in records:
+            out: list[Features] = []
+            analyze(record["text"], **call_args(record), _features_out=out)
+            result.append(out[0] if out else Features(Counter(), {"kind_junk": 1.0}, []))
+        return result
+    finally:
+        served.set_enabled(True)
+
+
+def _matrix(feats: list[Features], vocab: dict[str, int], structured: dict[str, int]):
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    rows, cols, vals = [], [], []
+    holder = served.Model(vocab, structured, None, None, [], None, None, (1.0, 0.0), 0, 0, 0, {})
+    for i, f in enumerate(feats):
+        c, v = holder.vector(f)
+        rows += [i] * len(c)
+        cols += c.tolist()
+        vals += v.tolist()
+    return csr_matrix((np.asarray(vals), (np.asarray(rows), np.asarray(cols))),
+                      shape=(len(feats), len(vocab) + len(structured)))
+
+
+def _intent_label(record: dict) -> str:
+    return record["intent"] if record["intent"] in CLASSES else "low"
+
+
+def fit(records: list[dict], feats: list[Features], calibrate: bool = True) -> served.Model:
+    """Stage 1: the intent and objection regressions. Stage 2 (calibrate): the blend of the
+    model's P(high) with the lexicon score, fitted on out-of-fold predictions."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    df: Counter = Counter()
+    for f in feats:
+        df.update(f.ngrams.keys())
+    grams = [g for g, n in df.most_common(MAX_VOCAB) if n >= MIN_DF]
+    vocab = {g: i for i, g in enumerate(sorted(grams))}
+    names = sorted({k for f in feats for k in f.structured})
+    structured = {name: len(vocab) + i for i, name in enumerate(names)}
+    X = _matrix(feats, vocab, structured)
+    y = np.asarray([CLASSES.index(_intent_label(r)) for r in records])
+    intent = LogisticRegression(C=C_INTENT, max_iter=4000).fit(X, y)
+    W = np.zeros((X.shape[1], len(CLASSES)))
+    B = np.zeros(len(CLASSES))
+    W[:, intent.classes_] = intent.coef_.T
+    B[intent.classes_] = intent.intercept_
+    missing = [k for k in range(len(CLASSES)) if k not in intent.classes_]
+    B[missing] = -30.0
+    obj_w = np.zeros((X.shape[1], len(OBJECTION_IDS)))
+    obj_b = np.full(len(OBJECTION_IDS), -30.0)
+    for k, oid in enumerate(OBJECTION_IDS if calibrate else ()):
+        target = np.asarray([oid in (r.get("objections") or ()) for r in records])
+        if target.all() or not target.any():
+            continue
+        clf = LogisticRegression(C=C_OBJECTION, max_iter=4000).fit(X, target)
+        obj_w[:, k] = clf.coef_[0]
+        obj_b[k] = clf.intercept_[0]
+    platt = _stack(records, feats) if calibrate else (1.0, 0.0, 0.0)
+    return served.Model(vocab, structured, W, B, list(OBJECTION_IDS), obj_w, obj_b, platt,
+                        add_above=0.6, drop_below=0.0, none_above=0.6,
+                        info={"rows": len(records), "vocab": len(vocab), "structured": len(names)})
+
+
+def _stack(records: list[dict], feats: list[Features], folds: int = 4) -> tuple[float, float, float]:
+    """P(high) = sigmoid(a·logit(p_model) + c·lexicon + b): the calibrated blend of the two
+    readers, fitted on predictions for chats the model did not see.
+
+    When hand-written chats are among the training rows, the blend is fitted on them as scored
+    by a model trained on the generated chats alone: how far to trust the model on material
+    written in another hand is exactly what the blend must learn (a k-fold over template chats
+    would trust it far too much). Otherwise out-of-fold predictions over all rows are used."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    hand = [i for i, r in enumerate(records) if r.get("trade") == "handwritten"]
+    other = [i for i in range(len(records)) if records[i].get("trade") != "handwritten"]
+    if len(hand) >= 30 and len(other) >= 100:
+        splits = [(other, hand)]
+    else:
+        splits = [([i for i in range(len(records)) if i % folds != k],
+                   [i for i in range(len(records)) if i % folds == k]) for k in range(folds)]
+    xs, ys = [], []
+    for train, test in splits:
+        m = fit([records[i] for i in train], [feats[i] for i in train], calibrate=False)
+        for i in test:
+            p = min(max(m.predict(feats[i])[0]["high"], 1e-6), 1 - 1e-6)
+            z = max(-served.LOGIT_CLIP, min(served.LOGIT_CLIP, math.log(p / (1 - p))))
+            xs.append([z, served.lexicon_input(feats[i].structured.get("lex_score", 0.0))])
+            ys.append(_intent_label(records[i]) == "high")
+    lr = LogisticRegression(C=1.0).fit(np.asarray(xs), np.asarray(ys))
+    return float(lr.coef_[0][0]), float(lr.coef_[0][1]), float(lr.intercept_[0])
+
+
+def save(m: served.Model, directory: Path) -> None:
+    import numpy as np
+
+    vocab = sorted(m.vocab, key=m.vocab.get)
+    structured = sorted(m.structured, key=m.structured.get)
+    meta = {"vocab": vocab, "structured": structured, "objections": m.obj_ids, "classes": list(CLASSES),
+            "platt": list(m.platt), "add_above": m.add_above, "drop_below": m.drop_below,
+            "none_above": m.none_above, "info": m.info}
+    (directory / "model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    np.savez_compressed(directory / "model.npz", intent_w=m.intent_w.astype(np.float32),
+                        intent_b=m.intent_b.astype(np.float32), obj_w=m.obj_w.astype(np.float32),
+                        obj_b=m.obj_b.astype(np.float32))
+    served.unload()
+
+
+def load_corpus(paths: list[str]) -> list[dict]:
+    records = []
+    defaults = [str(CORPUS)] + ([str(DEV_SET)] if DEV_SET.exists() else [])
+    for path in paths or defaults:
+        for row in load_rows(path):
+            row.setdefault("trade", "handwritten")
+            records.append(row)
+    return records
+
+
+def train_main(argv: list[str]) -> int:
+    records = load_corpus(argv)
+    feats = features_for(records)
+    m = fit(records, feats)
+    save(m, served.DATA_DIR)
+    print(f"trained on {len(records)} chats: vocabulary {len(m.vocab)}, structured {len(m.structured)}, "
+          f"blend model={m.platt[0]:.3f} lexicon={m.platt[1]:.3f} bias={m.platt[2]:.3f} "
+          f"→ {served.DATA_DIR}/model.json, model.npz")
+    return 0
+
+
+# ----------------------------------------------------------------- cross-validation
+def _predict_with(m: served.Model | None, records: list[dict]) -> list[dict]:
+    """Held-out chats through analyze() with this model serving (None: the lexicon alone)."""
+    from nlp.analyze import analyze
+
+    key = str(served.DATA_DIR)
+    saved = dict(served._loaded)
+    served._loaded[key] = m
+    served.set_enabled(m is not None)
+    try:
+        out = []
+        for r in records:
+            a = analyze(r["text"], **call_args(r))
+            out.append({"score": a.score, "prob": a.probability, "level": a.level, "kind": a.kind,
+                        "objections": {o.id for o in a.objections}})
+        return out
+    finally:
+        served._loaded.clear()
+        served._loaded.update(saved)
+        served.set_enabled(True)
+
+
+def _naive(records: list[dict]) -> list[dict]:
+    out = []
+    for r in records:
+        n = sum(r["text"].lower().count(w) for w in NAIVE_WORDS)
+        out.append({"score": n, "prob": float(n), "level": "high" if n >= 3 else "medium" if n >= 1 else "low",
+                    "kind": "sales", "objections": set()})
+    return out
+
+
+def figures(records: list[dict], predicted: list[dict], objections: bool = True) -> dict:
+    gold3 = ["low" if r["intent"] == "none" else r["intent"] for r in records]
+    result = {
+        "auc_high": auc([p.get("prob", p["score"]) for p in predicted], [g == "high" for g in gold3]),
+        "accuracy_3class": round(sum(p["level"] == g for p, g in zip(predicted, gold3)) / len(records), 3),
+    }
+    if objections:
+        f1s = []
+        for oid in OBJECTION_IDS:
+            tp = sum(oid in p["objections"] and oid in r["objections"] for p, r in zip(predicted, records))
+            fp = sum(oid in p["objections"] and oid not in r["objections"] for p, r in zip(predicted, records))
+            fn = sum(oid not in p["objections"] and oid in r["objections"] for p, r in zip(predicted, records))
+            if tp + fp + fn:
+                f1s.append(2 * tp / (2 * tp + fp + fn))
+        result["objection_macro_f1"] = round(sum(f1s) / len(f1s), 3) if f1s else 0.0
+    none = [p for p, r in zip(predicted, records) if r["intent"] == "none"]
+    result["non_sales_called_high"] = round(sum(p["level"] == "high" for p in none) / max(1, len(none)), 3)
+    result["non_sales_recognised"] = round(
+        sum(p["kind"] not in ("sales", "one_sided") for p in none) / max(1, len(none)), 3)
+    return result
+
+
+def calibration(records: list[dict], predicted: list[dict]) -> list[str]:
+    bins: dict[int, list[bool]] = defaultdict(list)
+    for p, r in zip(predicted, records):
+        bins[min(4, p["score"] // 20)].append(r["intent"] == "high")
+    return [f"calibration_{k * 20}_{k * 20 + 19 if k < 4 else 100}: n={len(v)} truly_high={sum(v) / len(v):.2f}"
+            for k, v in sorted(bins.items())]
+
+
+def cross_validate(records: list[dict], feats: list[Features], field: str) -> list[dict]:
+    predicted: list[dict | None] = [None] * len(records)
+    for group in sorted({r[field] for r in records}):
+        train = [i for i, r in enumerate(records) if r[field] != group]
+        test = [i for i, r in enumerate(records) if r[field] == group]
+        m = fit([records[i] for i in train], [feats[i] for i in train])
+        for i, p in zip(test, _predict_with(m, [records[i] for i in test])):
+            predicted[i] = p
+    return predicted
+
+
+def cv_main(argv: list[str]) -> int:
+    records = load_corpus(argv)
+    for r in records:
+        r.setdefault("trade", "unknown")
+        r.setdefault("format", "unknown")
+    print(f"chats: {len(records)} (non-sales {sum(r['intent'] == 'none' for r in records)}); "
+          f"trades {len({r['trade'] for r in records})}; formats {len({r['format'] for r in records})}")
+    feats = features_for(records)
+    baselines = {"naive20": _naive(records), "lexicon": _predict_with(None, records)}
+    for name, predicted in baselines.items():
+        for key, value in figures(records, predicted, objections=name != "naive20").items():
+            print(f"{name}_{key}: {value}")
+    for field in ("trade", "format"):
+        predicted = cross_validate(records, feats, field)
+        for key, value in figures(records, predicted).items():
+            print(f"cv_by_{field}_{key}: {value}")
+        for line in calibration(records, predicted):
+            print(f"cv_by_{field}_{line}")
+        if field == "trade" and any(r["trade"] == "handwritten" for r in records):
+            # the project's hand-written set, scored by a model trained on generated chats only
+            idx = [i for i, r in enumerate(records) if r["trade"] == "handwritten"]
+            sub = [records[i] for i in idx]
+            for key, value in figures(sub, [predicted[i] for i in idx]).items():
+                print(f"cv_handwritten_model_{key}: {value}")
+            for key, value in figures(sub, [baselines["lexicon"][i] for i in idx]).items():
+                print(f"cv_handwritten_lexicon_{key}: {value}")
+    return 0
