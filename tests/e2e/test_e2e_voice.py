@@ -81,8 +81,8 @@ async def test_voice_note_transcript_confirmed_becomes_the_update(bot, fake_ai):
     assert not await followups(bot), "nothing is saved before the rep confirms"
     preview = await bot.press(rep, card, text="使用")
     text = preview[-1]["text"]
-    assert "50,000" in text and "12月01日" in text and "15:00" in text, text
-    saved = await bot.press(rep, preview[-1], text="确认")
+    assert "50,000" in text and "下周二" in text and "15:00" in text, text
+    saved = await bot.press(rep, preview[-1], text="保存")
     assert "已保存" in saved[-1]["text"]
     assert (await customer(bot)).amount == 50000
     assert len(await followups(bot)) == 1
@@ -101,7 +101,7 @@ async def test_transcript_can_be_corrected_before_use(bot, fake_ai):
     assert "修改后的文字" in prompt[-1]["text"]
     preview = await bot.send(rep, "张总 已经报价两千五 十二月五号下午三点回访")
     text = preview[-1]["text"]
-    assert "2,500" in text and "12月05日" in text and "15:00" in text, text
+    assert "2,500" in text and "下周六" in text and "15:00" in text, text
 
 
 async def test_video_note_is_a_note_and_only_its_sound_leaves(bot, fake_ai):
@@ -200,7 +200,7 @@ async def test_5xx_then_retry_button_nothing_lost_nothing_duplicated(bot, fake_a
     card = (await bot.press(rep, failed, text="重试"))[-1]
     assert "转写结果" in card["text"]
     preview = await bot.press(rep, card, text="使用")
-    await bot.press(rep, preview[-1], text="确认")
+    await bot.press(rep, preview[-1], text="保存")
     old = await bot.press(rep, failed, data=buttons(failed)[0]["callback_data"], validate=False)  # the retry again
     assert "过期" in old[-1]["text"]
     assert len(await followups(bot)) == 1 and len(fake_ai.speech_calls) == 4
@@ -302,7 +302,7 @@ async def test_voice_note_to_saved_update_on_postgresql(tmp_path, monkeypatch, f
         rep = await setup_rep(h)
         card = (await h.send_audio(rep, "voice", voice_note(2.0), duration=2))[-1]
         preview = await h.press(rep, card, text="使用")
-        assert "已保存" in (await h.press(rep, preview[-1], text="确认"))[-1]["text"]
+        assert "已保存" in (await h.press(rep, preview[-1], text="保存"))[-1]["text"]
         assert (await customer(h)).amount == 50000 and len(await followups(h)) == 1
         assert await h.app.bot_data["speech"].endpoint.budget.used("2026-11-26") == pytest.approx(2.0, abs=0.1)
     finally:
