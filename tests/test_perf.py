@@ -116,7 +116,9 @@ def test_the_brief_job_costs_the_same_statements_for_3_or_40_customers_per_rep(c
         add_customers(core, rep, customer_names(37, random.Random(-rep.id)), next_followup_at=due)
     many = run_job(1)
     assert few[1] == many[1] == 2  # one brief per rep (the manager has no customers)
-    assert few[0] == many[0]  # before: one more checklist query per listed customer (3 vs 15 per rep)
+    # Constant in the number of customers (before: one more checklist query per listed customer, 3 vs 15
+    # per rep). The first run may also load the team's playbook version (services/playbook.py caches it).
+    assert many[0] <= few[0]
 
 
 def test_brief_loads_only_customers_with_a_reason_and_ranks_like_before(core):
