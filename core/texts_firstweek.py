@@ -23,7 +23,7 @@ TEXTS.update({
     "saved_stage": {"zh": "阶段 → {stage}", "en": "stage → {stage}"},
     "saved_note": {"zh": "跟进记录", "en": "follow-up note"},
     "saved_stage_held": {"zh": "阶段未变（还缺 {missing}）", "en": "stage unchanged (still missing {missing})"},
-    "undo_hint": {"zh": "（{minutes} 分钟内可撤销）", "en": "(undo possible for {minutes} minutes)"},
+    "undo_hint": {"zh": "（{minutes} 分钟内可撤销）", "en": " (undo possible for {minutes} minutes)"},
     # --- undo --------------------------------------------------------------------------------------
     "btn_undo": {"zh": "↩️ 撤销", "en": "↩️ Undo"},
     "undo_done": {"zh": "↩️ 已撤销对 {name} 的{what}。", "en": "↩️ Undid the {what} of {name}."},
