@@ -13,7 +13,6 @@ from sqlmodel import select
 
 from storage.models import Customer
 from storage.models_coaching import CompetitorMention, DealLoss, SopFeedback, Visit
-from tests.conftest import PG_OK, PG_URL, drop_pg_schema, fresh_pg_schema_url
 from tests.harness import Harness, buttons
 
 
@@ -22,21 +21,9 @@ async def more(user, card, h):
     return (await h.press(user, card, text="更多" if "更多" in str(buttons(card)) else "More"))[-1]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not PG_OK, reason=f"PostgreSQL not reachable at {PG_URL}: PostgreSQL end-to-end tests skipped"))])
-async def bot(request, tmp_path):
-    schema = None
-    url = None
-    if request.param == "postgresql":
-        url, schema = fresh_pg_schema_url()
-    h = Harness(tmp_path, db_url=url)
-    try:
-        await h.start()
-        yield h
-    finally:
-        await h.stop()
-        if schema:
-            drop_pg_schema(schema)
+@pytest.fixture
+def bot(harness_both):
+    return harness_both
 
 
 async def add_customer(h, rep, name, company, phone, source="官网表单"):
