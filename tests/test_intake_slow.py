@@ -147,35 +147,17 @@ async def test_a_client_that_hangs_up_mid_body_is_one_info_line(core, caplog):
 
 async def test_the_webhook_cuts_off_slow_bodies_and_logs_hang_ups_as_info(tmp_path: Path, caplog):
     """The bot's own server in webhook mode (bot/run.py): same limits on Telegram's path."""
-    from bot.app import build_application
-    from bot.run import run, webhook_secret
-    from core.clock import Clock
-    from core.config import Settings, load_config
-    from services.core import Core
-    from storage.db import Database
-    from storage.migrate import upgrade
-    from tests.e2e.test_webhook import TOKEN, free_port
-    from tgfake.server import FakeTelegram
+    from bot.run import webhook_secret
+    from core.config import load_config
+    from tests.botrun import free_port, running_bot, webhook_config
+    from tests.e2e.test_webhook import TOKEN
 
     caplog.set_level(logging.DEBUG)
-    tg = FakeTelegram()
-    await tg.start()
-    tg.register_bot(TOKEN, username="hook_bot")
     port = free_port()
     base = load_config()
-    config = base.model_copy(update={
-        "telegram": base.telegram.model_copy(update={"webhook_url": f"http://127.0.0.1:{port}/telegram",
-                                                      "listen_port": port}),
-        "ingest": base.ingest.model_copy(update={"header_timeout_seconds": 0.5, "body_timeout_seconds": 0.5})})
-    url = f"sqlite:///{tmp_path / 'hook.db'}"
-    upgrade(url)
-    core = Core(db=Database(url), config=config, clock=Clock())
-    settings = Settings(token=TOKEN, api_base_url=tg.base_url, api_file_url=tg.base_file_url, database_url=url,
-                        config_path=Path("config.toml"), admin_ids=())
-    app = build_application(settings, config, core=core, tick_seconds=None)
-    stop = asyncio.Event()
-    runner = asyncio.create_task(run(app, config, settings, stop))
-    try:
+    config = webhook_config(port, base.model_copy(update={
+        "ingest": base.ingest.model_copy(update={"header_timeout_seconds": 0.5, "body_timeout_seconds": 0.5})}))
+    async with running_bot(tmp_path, config, TOKEN, "hook_bot", admin=False) as (tg, _core, _admin):
         await tg.wait_until(lambda: any(r["method"].lower() == "setwebhook" and r["status"] == 200 for r in tg.requests), 15)
         update = json.dumps({"update_id": 5, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"},
                                                          "text": "hi"}}).encode()
@@ -197,11 +179,6 @@ async def test_the_webhook_cuts_off_slow_bodies_and_logs_hang_ups_as_info(tmp_pa
         header_status, _ = await _answer(reader)
         writer.close()
         await tg.wait_until(lambda: any("closed the connection" in r.getMessage() for r in caplog.records), PATIENCE)
-    finally:
-        stop.set()
-        await asyncio.wait_for(runner, 30)
-        await tg.stop()
-        core.db.close()
     assert slow_status == 408 and header_status is None
     gone = [r for r in caplog.records if "closed the connection" in r.getMessage()]
     assert len(gone) == 1 and gone[0].levelno == logging.INFO
