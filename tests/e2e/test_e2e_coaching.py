@@ -82,6 +82,25 @@ async def test_lost_deal_asks_reason_competitor_and_note(bot):
     assert h.tg.rejected() == [] and bad is not None
 
 
+async def test_an_overlong_lost_note_is_dropped_with_a_word_and_the_loss_stays(bot):
+    from services.lost import MAX_NOTE
+    h = bot
+    _, _, (rep,) = await h.team(reps=1)
+    card = await open_card(h, rep, await add_customer(h, rep, "赵总", "北辰电子有限公司", "13600136000"), "赵总")
+    confirm = await h.press(rep, await more(rep, card, h), text="丢单")
+    ask = await h.press(rep, confirm[-1], text="确认丢单")
+    comp = await h.press(rep, ask[-1], text="没有预算")
+    note_ask = await h.press(rep, comp[-1], text="无 / 不清楚")
+    assert "备注" in note_ask[-1]["text"]
+    dropped = await h.send(rep, "很" * (MAX_NOTE + 1))
+    assert "太长" in dropped[-1]["text"] and str(MAX_NOTE) in dropped[-1]["text"], dropped[-1]["text"]
+    loss = await h.core.db.run(lambda s: s.exec(select(DealLoss)).one())
+    assert loss.reason == "no_budget" and not loss.note
+    after = await h.send(rep, "/today")   # the prompt is over: the next text is not taken as a note
+    assert "太长" not in after[-1]["text"]
+    assert (await h.core.db.run(lambda s: s.exec(select(DealLoss)).one())).note in (None, "")
+
+
 async def test_lost_reason_can_be_skipped_and_another_rep_cannot_set_it(bot):
     h = bot
     _, _, (li, chen) = await h.team(reps=2)
