@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from storage.models import Customer
 from storage.models_coaching import CompetitorMention, DealLoss, SopFeedback, Visit
+from tests.e2e import test_e2e_navigation as navigation
 from tests.harness import Harness, buttons
 
 
@@ -27,10 +28,7 @@ def bot(harness_both):
 
 
 async def add_customer(h, rep, name, company, phone, source="官网表单"):
-    await h.send(rep, "/new")
-    for value in (name, company, phone):
-        await h.send(rep, value)
-    created = await h.send(rep, source)
+    created = await navigation.add_customer(h, rep, name, company, phone, source)
     assert "已创建客户" in created[-1]["text"], created
     return created[-1]
 

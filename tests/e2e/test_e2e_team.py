@@ -10,13 +10,7 @@ from sqlmodel import select
 from services import users as users_svc
 from storage.models import Activity, Customer, Invite, User
 from storage.models_team import AuditEvent
-
-
-async def add_customer(h, rep, name, company, phone, source="官网表单"):
-    await h.send(rep, "/new")
-    for value in (name, company, phone):
-        await h.send(rep, value)
-    return await h.send(rep, source)
+from tests.e2e.test_e2e_navigation import add_customer
 
 
 async def two_teams(h):
