@@ -42,8 +42,7 @@ async def test_followup_while_the_customer_is_being_handed_over_pg(harness_pg):
     h = harness_pg
     _, mgr, (li, chen) = await h.team(reps=2)
     await team_e2e.add_customer(h, li, "张总", "华东精密机械有限公司", "13800138000")
-    listing = await h.send(li, "/customers")
-    card = (await h.press(li, listing[-1], text="张总"))[-1]
+    card = await team_e2e.open_card(h, li, "张总")
     await h.press(li, card, text="记跟进")
     manager, li_row, chen_row = [await team_e2e.member(h, u) for u in (mgr, li, chen)]
     cid = await h.core.db.run(lambda s: s.exec(select(Customer.id)).one())
