@@ -47,6 +47,17 @@ async def _answer(reader: asyncio.StreamReader) -> tuple[int | None, bytes]:
     return int(data.split(b" ", 2)[1]), data
 
 
+async def _sent_and_stalled(base: str, raw: bytes) -> tuple[int | None, bytes]:
+    """Send ``raw`` (a request cut short) and wait: what the server answered before it closed."""
+    reader, writer = await _open(base)
+    writer.write(raw)
+    await writer.drain()
+    try:
+        return await _answer(reader)
+    finally:
+        writer.close()
+
+
 def _no_errors(caplog) -> None:
     bad = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert bad == [], [r.getMessage() for r in bad]
@@ -57,11 +68,8 @@ async def test_headers_that_never_finish_are_cut_off(core, caplog):
     caplog.set_level(logging.DEBUG)
     make_team(core)
     async with live_server(core) as (base, _client, _app):
-        reader, writer = await _open(base)
-        writer.write(b"POST /api/leads HTTP/1.1\r\nHost: test\r\nX-Salesbot-Source: web")  # and then nothing
-        await writer.drain()
-        status, _ = await _answer(reader)
-        writer.close()
+        head = b"POST /api/leads HTTP/1.1\r\nHost: test\r\nX-Salesbot-Source: web"  # and then nothing
+        status, _ = await _sent_and_stalled(base, head)
     assert status is None  # closed by the server without an answer
     _no_errors(caplog)
 
@@ -72,11 +80,7 @@ async def test_a_body_that_never_finishes_gets_408(core, caplog):
     make_team(core)
     body, headers = signed(core, LEAD)
     async with live_server(core) as (base, _client, _app):
-        reader, writer = await _open(base)
-        writer.write(_head("/api/leads", headers, len(body)) + body[:10])
-        await writer.drain()
-        status, data = await _answer(reader)
-        writer.close()
+        status, data = await _sent_and_stalled(base, _head("/api/leads", headers, len(body)) + body[:10])
     assert status == 408 and b'"timeout"' in data
     _no_errors(caplog)
 
@@ -163,21 +167,13 @@ async def test_the_webhook_cuts_off_slow_bodies_and_logs_hang_ups_as_info(tmp_pa
                                                          "text": "hi"}}).encode()
         headers = {"X-Telegram-Bot-Api-Secret-Token": webhook_secret(TOKEN), "Content-Type": "application/json"}
         base_url = f"http://127.0.0.1:{port}"
-        reader, writer = await _open(base_url)
-        writer.write(_head("/telegram", headers, len(update)) + update[:5])
-        await writer.drain()
-        slow_status, _ = await _answer(reader)
-        writer.close()
+        slow_status, _ = await _sent_and_stalled(base_url, _head("/telegram", headers, len(update)) + update[:5])
         reader, writer = await _open(base_url)
         writer.write(_head("/telegram", headers, len(update)) + update[:5])
         await writer.drain()
         writer.close()
         await writer.wait_closed()
-        reader, writer = await _open(base_url)
-        writer.write(b"POST /telegram HTTP/1.1\r\nHost: x\r\n")
-        await writer.drain()
-        header_status, _ = await _answer(reader)
-        writer.close()
+        header_status, _ = await _sent_and_stalled(base_url, b"POST /telegram HTTP/1.1\r\nHost: x\r\n")
         await tg.wait_until(lambda: any("closed the connection" in r.getMessage() for r in caplog.records), PATIENCE)
     assert slow_status == 408 and header_status is None
     gone = [r for r in caplog.records if "closed the connection" in r.getMessage()]
