@@ -12,7 +12,7 @@ import shutil
 import sys
 import tempfile
 import textwrap
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from cli.sandbox import Sandbox, _maybe_await, buttons
@@ -192,11 +192,6 @@ async def _incentives_scenes(s: Script, sb: Sandbox, admin, manager, li, chen, o
 
 async def _console_scene(s: Script, sb: Sandbox, out_dir: Path) -> None:
     """Two more teams with three weeks of history, and the console (Mini App) on the bot's server."""
-    from aiohttp import web
-
-    from bot.run import make_web_app
-    from cli.sandbox import TOKEN
-    from console import auth
     from console.browser import app_url, find_chromium, launch_args
     from console.seed import seed
     s.scene("9. 看板（Mini App）：两个团队、三周的数据")
@@ -204,14 +199,9 @@ async def _console_scene(s: Script, sb: Sandbox, out_dir: Path) -> None:
                                   days=21, team_names=["华东一组", "华南二组"], admin_tg=None, tg_base=9_000_000_000)
     for team in seeded.teams:
         print(f"   {team.name}：经理 + {len(team.reps)} 名销售，{sum(1 for c in seeded.customers if c[0] == team.id)} 个客户")
-    runner = web.AppRunner(make_web_app(sb.app, sb.config, sb.app.bot_data["settings"]))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    ts = int(sb.clock.now().replace(tzinfo=timezone.utc).timestamp())
+    runner, base = await sb.serve_web()
     manager_tg = seeded.teams[0].manager_tg
-    url = app_url(base, auth.sign(TOKEN, {"id": manager_tg, "first_name": "经理"}, auth_date=ts))
+    url = app_url(base, sb.console_login(manager_tg, "经理"))
     try:
         path, why = find_chromium()
         if path is None:

@@ -81,6 +81,26 @@ class Sandbox:
             await in_flight.wait_idle(max(0.1, deadline - loop.time()))
         await self.tg.wait_idle(quiet=0.03 if update_id in self.processed else None)
 
+    async def serve_web(self):
+        """The web app bot/run.py serves (webhook, ingestion API, console) on a free local port:
+        (runner, base URL); the caller cleans the runner up."""
+        from aiohttp import web
+
+        from bot.run import make_web_app
+        runner = web.AppRunner(make_web_app(self.app, self.config, self.app.bot_data["settings"]))
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+
+    def console_login(self, tg_id: int, first_name: str) -> str:
+        """Signed Mini App init data for a member, as Telegram would hand it to the console now."""
+        from datetime import timezone
+
+        from console import auth
+        ts = int(self.clock.now().replace(tzinfo=timezone.utc).timestamp())
+        return auth.sign(TOKEN, {"id": tg_id, "first_name": first_name}, auth_date=ts)
+
     async def stop(self) -> None:
         from bot.app import shutdown
         if self.app is not None:

@@ -169,7 +169,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_connector_run(args: argparse.Namespace) -> int:
     from core.clock import Clock
-    from ingest.connectors.base import run_connector
+    from ingest.connectors.runs import run_connector
     from services.core import Core
     settings = Settings.from_env()
     config = load_config(settings.config_path)

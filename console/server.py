@@ -230,11 +230,8 @@ async def delete_draft(request: web.Request, state: ConsoleState, viewer: User) 
 async def post_publish(request: web.Request, state: ConsoleState, viewer: User) -> Any:
     core = state.core
     body = await _body(request)
-    draft_id, scope = body.get("draft_id"), body.get("scope")
-    if not isinstance(draft_id, int) or isinstance(draft_id, bool) or not isinstance(scope, str):
-        raise dashboard.BadParam("draft_id", 'a draft id and a scope ("team:<id>" or "all")')
-    draft_id = dashboard.parse_id(str(draft_id), "draft_id")
-    return await core.db.run(playbook.publish, core, viewer, draft_id, scope[:40], core.clock.now(), _mapping(body),
+    draft_id, scope = _id_and_scope(body, "draft_id", "a draft id")
+    return await core.db.run(playbook.publish, core, viewer, draft_id, scope, core.clock.now(), _mapping(body),
                              str(body.get("note") or "")[:200])
 
 
@@ -242,20 +239,28 @@ async def post_publish(request: web.Request, state: ConsoleState, viewer: User) 
 async def post_rollback(request: web.Request, state: ConsoleState, viewer: User) -> Any:
     core = state.core
     body = await _body(request)
-    number, scope = body.get("number"), body.get("scope")
-    if not isinstance(number, int) or isinstance(number, bool) or not isinstance(scope, str):
-        raise dashboard.BadParam("number", 'a version number and a scope ("team:<id>" or "all")')
-    number = dashboard.parse_id(str(number), "number")
+    number, scope = _id_and_scope(body, "number", "a version number")
+    _playbook_editor(viewer)
+    return await core.db.run(playbook.rollback, core, viewer, number, scope, core.clock.now(), _mapping(body))
+
+
+def _id_and_scope(body: dict[str, Any], key: str, what: str) -> tuple[int, str]:
+    """The id under ``key`` and the scope of a publish or rollback body, or BadParam."""
+    value, scope = body.get(key), body.get("scope")
+    if not isinstance(value, int) or isinstance(value, bool) or not isinstance(scope, str):
+        raise dashboard.BadParam(key, f'{what} and a scope ("team:<id>" or "all")')
+    return dashboard.parse_id(str(value), key), scope[:40]
+
+
+def _playbook_editor(viewer: User) -> None:
     if viewer.role not in ("manager", "admin"):
         raise ApiError(403, "forbidden", "only managers and admins edit the playbook")
-    return await core.db.run(playbook.rollback, core, viewer, number, scope[:40], core.clock.now(), _mapping(body))
 
 
 @endpoint
 async def get_version_toml(request: web.Request, state: ConsoleState, viewer: User) -> Any:
     """A version as a TOML file (the same text `salesbot playbook export` writes)."""
-    if viewer.role not in ("manager", "admin"):
-        raise ApiError(403, "forbidden", "only managers and admins edit the playbook")
+    _playbook_editor(viewer)
     text = await state.core.db.run(playbook.export, state.core, _int(request, "number"), state.core.clock.now())
     return web.Response(text=text, content_type="application/toml", charset="utf-8",
                         headers={"Cache-Control": "no-store",

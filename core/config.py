@@ -59,6 +59,12 @@ def _check_time(value: str) -> str:
     return value
 
 
+def _check_day(value: str) -> str:
+    if value not in WEEKDAYS:
+        raise ValueError(f"expected one of {', '.join(WEEKDAYS)}")
+    return value
+
+
 class ChecklistItem(_Strict):
     id: str
     text: str
@@ -170,9 +176,7 @@ class ScheduleSettings(_Strict):
     @field_validator("leaderboard_weekly_day")
     @classmethod
     def _day(cls, v: str) -> str:
-        if v not in WEEKDAYS:
-            raise ValueError(f"expected one of {', '.join(WEEKDAYS)}")
-        return v
+        return _check_day(v)
 
     @field_validator("workdays")
     @classmethod
@@ -753,9 +757,7 @@ class CoachingSettings(_Strict):
     @field_validator("review_day")
     @classmethod
     def _day(cls, v: str) -> str:
-        if v not in WEEKDAYS:
-            raise ValueError(f"expected one of {', '.join(WEEKDAYS)}")
-        return v
+        return _check_day(v)
 
     @field_validator("review_time")
     @classmethod

@@ -9,6 +9,7 @@ import html
 from typing import Any
 
 from core.plural import english_plurals as _plural  # "1 customer", not "1 customers"
+from core.texts_registry import COMMANDS, TEXTS  # noqa: F401  (filled here and by the texts_<area> modules)
 
 Lang = str
 
@@ -62,7 +63,7 @@ def role_name(role: str, lang: Lang = "zh") -> str:
 
 
 # Command menu, set with setMyCommands per language and per role scope.
-COMMANDS = {
+COMMANDS.update({
     "today": ("今日任务卡", "Today's task cards"),
     "customers": ("我的客户", "My customers"),
     "new": ("新建客户", "Add a customer"),
@@ -85,9 +86,9 @@ COMMANDS = {
     "cancel": ("取消当前操作", "Cancel"),
     "bind": ("把排行榜绑定到本群（经理）", "Post leaderboards to this group (managers)"),
     "unbind": ("解除本群绑定（经理）", "Stop posting to this group (managers)"),
-}
+})
 
-TEXTS: dict[str, dict[str, str]] = {
+TEXTS.update({
     # --- identity -------------------------------------------------------------
     "stranger": {
         "zh": "您好！这是团队内部使用的销售助手，需要经理的邀请链接才能加入。请联系您的销售经理获取邀请。",
@@ -349,7 +350,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "🌊 <b>{name}</b> 因长期未跟进已回到公海。",
         "en": "🌊 <b>{name}</b> went back to the team pool after no follow-up.",
     },
-}
+})
 
 
 def tp(key: str, lang: Lang = "zh", **values: Any) -> str:

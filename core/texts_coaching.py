@@ -2,7 +2,7 @@
 plans, SOP feedback and the weekly review."""
 from __future__ import annotations
 
-from core.texts import COMMANDS, TEXTS
+from core.texts_registry import COMMANDS, TEXTS
 
 COMMANDS.update({
     "visit": ("拜访计划：/visit 客户名", "Visit plan: /visit CUSTOMER"),

@@ -5,7 +5,7 @@ the page puts every string in with textContent).
 """
 from __future__ import annotations
 
-from core.texts import TEXTS
+from core.texts_registry import TEXTS
 
 TEXTS.update({
     # --- in the bot ----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Texts for the first-week pass (issue 14): invites, undo, the quick-update gate, plain digests."""
 from __future__ import annotations
 
-from core.texts import TEXTS
+from core.texts_registry import TEXTS
 
 TEXTS.update({
     "invite_created_manager": {

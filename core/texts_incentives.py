@@ -2,7 +2,7 @@
 
 Keys used with ``t`` are HTML templates (values escaped); keys used with ``tp`` are plain (buttons).
 """
-from core.texts import TEXTS
+from core.texts_registry import TEXTS
 
 TEXTS.update({
     # --- ledger actions and evidence ------------------------------------------------------------

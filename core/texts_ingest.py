@@ -1,7 +1,7 @@
 """User-facing texts of the ingestion area: lead cards, connector notices, /import and /export."""
 from __future__ import annotations
 
-from core.texts import TEXTS
+from core.texts_registry import TEXTS
 
 TEXTS.update({
     # --- leads from the API -------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Texts of the intake checks: numbers that are not acceptable, input that cannot be read."""
 from __future__ import annotations
 
-from core.texts import TEXTS
+from core.texts_registry import TEXTS
 
 TEXTS.update({
     "num_negative": {"zh": "{field} 不能为负数", "en": "{field} cannot be negative"},

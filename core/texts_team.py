@@ -2,7 +2,7 @@
 cross-team lookups, /team, hand-over notices, the audit trail."""
 from __future__ import annotations
 
-from core.texts import COMMANDS, TEXTS
+from core.texts_registry import COMMANDS, TEXTS
 
 TEXTS.update({
     # --- invites and access ---------------------------------------------------------------------

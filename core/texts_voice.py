@@ -1,7 +1,7 @@
 """User-facing texts of voice notes, call recordings and the optional AI assistant (issue 17)."""
 from __future__ import annotations
 
-from core.texts import TEXTS
+from core.texts_registry import TEXTS
 
 TEXTS.update({
     # --- speech to text -----------------------------------------------------------------------

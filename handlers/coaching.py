@@ -11,10 +11,10 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from core.callbacks import LostWhy, MatrixPick, OpenCard, SopFlag, VisitAct, decode
+from core.callbacks import LostWhy, MatrixPick, OpenCard, SopFlag, VisitAct
 from core.texts import esc, t, tp
 from handlers import matrix, views, visits
-from handlers.common import core_of, member_only, reply, safe_answer, show
+from handlers.common import core_of, member_only, pressed, pressed, reply, safe_answer, show
 from handlers.matrix import business_competitors, paste_competitors  # noqa: F401  (hooks for paste.py, business.py)
 from handlers.prompts import Prompt, clear_prompt, set_prompt, step
 from services import competitors as comp_svc
@@ -81,9 +81,8 @@ async def on_lost_why(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
     core = core_of(context)
     config, lang = core.config, user.language
     query = update.callback_query
-    data = decode(query.data)
-    if not isinstance(data, LostWhy):
-        await safe_answer(query, t("callback_invalid", lang))
+    data = await pressed(query, LostWhy, lang)
+    if data is None:
         return
     now = core.clock.now()
     cid = data.customer_id
@@ -132,13 +131,21 @@ async def _ask_note(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Us
 @step("lost_note")
 async def lost_note(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, prompt: Prompt, text: str) -> None:
     core = core_of(context)
-    clear_prompt(context)
-    if len(text) > lost_svc.MAX_NOTE:  # likely a paste meant for something else: the loss stays recorded without it
-        await reply(update, t("note_dropped", user.language, n=len(text), max=lost_svc.MAX_NOTE))
+    if not await _note_taken(update, context, user, text, lost_svc.MAX_NOTE):  # the loss stays recorded without it
         return
     cid = prompt.data["customer_id"]
     await core.db.run(lost_svc.set_note, core.config, user, cid, text, core.clock.now())
     await _lost_summary(update, context, user, cid, edit=False)
+
+
+async def _note_taken(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, text: str, limit: int) -> bool:
+    """Ends the note prompt; a note past ``limit`` (likely a paste meant for something else) is
+    dropped with a word and False."""
+    clear_prompt(context)
+    if len(text) > limit:
+        await reply(update, t("note_dropped", user.language, n=len(text), max=limit))
+        return False
+    return True
 
 
 def _loss_view(session, user: User, cid: int):
@@ -177,9 +184,8 @@ async def on_sop_flag(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
     core = core_of(context)
     lang = user.language
     query = update.callback_query
-    data = decode(query.data)
-    if not isinstance(data, SopFlag):
-        await safe_answer(query, t("callback_invalid", lang))
+    data = await pressed(query, SopFlag, lang)
+    if data is None:
         return
     cid = data.customer_id
     if data.kind == "o":
@@ -222,9 +228,7 @@ async def on_sop_flag(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
 @step("sop_note")
 async def sop_note(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, prompt: Prompt, text: str) -> None:
     core = core_of(context)
-    clear_prompt(context)
-    if len(text) > fb_svc.MAX_NOTE:  # likely a paste meant for something else: the flag stays recorded without it
-        await reply(update, t("note_dropped", user.language, n=len(text), max=fb_svc.MAX_NOTE))
+    if not await _note_taken(update, context, user, text, fb_svc.MAX_NOTE):  # the flag stays recorded without it
         return
     await core.db.run(fb_svc.add_note, user, prompt.data["feedback_id"], text)
     await reply(update, t("sop_thanks", user.language), InlineKeyboardMarkup([_back(prompt.data["customer_id"], user.language)]))

@@ -16,6 +16,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes, ConversationHandler
 
+from core.callbacks import decode
 from core.texts import lang_of, t
 from services import users as users_svc
 from services.core import Core
@@ -179,6 +180,15 @@ async def safe_answer(query: CallbackQuery, text: str | None = None, alert: bool
         await query.answer(text[:200] if text else None, show_alert=alert)
     except BadRequest as exc:
         log.info("callback answer failed: %s", exc)
+
+
+async def pressed(query: CallbackQuery, cls: type, lang: str):
+    """The button's data decoded as ``cls``, or None after answering a tampered or stale one."""
+    data = decode(query.data)
+    if not isinstance(data, cls):
+        await safe_answer(query, t("callback_invalid", lang))
+        return None
+    return data
 
 
 def clip(text: str, limit: int = 4096) -> str:

@@ -140,10 +140,8 @@ async def on_role(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
     if not isinstance(data, TeamRole):
         await safe_answer(update.callback_query, t("callback_invalid", user.language))
         return
-    try:
-        target = await core.db.run(team_svc.change_role, core, user, data.user_id, data.role)
-    except team_svc.TeamError as exc:
-        await safe_answer(update.callback_query, tp(f"team_error_{exc.reason}", user.language), alert=True)
+    ok, target = await _run(update, core, user.language, team_svc.change_role, core, user, data.user_id, data.role)
+    if not ok:
         return
     await safe_answer(update.callback_query)
     await set_role_menu(context.bot, target.tg_id, target.role, target.language)
@@ -156,13 +154,8 @@ async def on_off(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User)
     """Deactivate with a hand-over: choose the recipients, confirm, done."""
     core = core_of(context)
     lang = user.language
-    data = decode(update.callback_query.data)
-    if not isinstance(data, TeamOff) or data.mode not in ("", "c", "s", "p"):
-        await safe_answer(update.callback_query, t("callback_invalid", lang))
-        return
-    preview = await core.db.read(_preview, user, data.user_id, data.mode, data.to)
+    data, preview = await _decode_with_preview(update, core, user, TeamOff, planned=("c", "s", "p"))
     if preview is None:
-        await safe_answer(update.callback_query, tp("team_error_forbidden", lang), alert=True)
         return
     name = preview.target.name
     if not data.mode:
@@ -181,19 +174,45 @@ async def on_off(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User)
         await safe_answer(update.callback_query)
         await show(update, t("team_off_confirm", lang, name=name, customers=preview.customers,
                              target=_target_text(data.mode, preview.recipients, lang)),
-                   InlineKeyboardMarkup([_button(tp("btn_team_confirm", lang), TeamOff(data.user_id, data.mode, data.to, 1)),
-                                         _button(tp("btn_back", lang), TeamMember(data.user_id))]))
+                   _confirm_keyboard(lang, TeamOff(data.user_id, data.mode, data.to, 1), data.user_id))
         return
-    try:
-        report = await core.db.run(_deactivate, user, data.user_id, data.mode, data.to, core)
-    except team_svc.TeamError as exc:
-        await safe_answer(update.callback_query, tp(f"team_error_{exc.reason}", lang), alert=True)
+    ok, report = await _run(update, core, lang, _deactivate, user, data.user_id, data.mode, data.to, core)
+    if not ok:
         return
     await safe_answer(update.callback_query)
     _wake(context)
     summary = await core.db.read(_summary, report, lang)
     await show(update, t("team_off_done", lang, name=name, summary=summary),
                InlineKeyboardMarkup([_button(tp("btn_team_back", lang), TeamView(preview.target.team_id or 0))]))
+
+
+async def _run(update: Update, core, lang: str, fn, *args):
+    """(True, result) of a team service call; a refusal answers as a popup and gives (False, None)."""
+    try:
+        return True, await core.db.run(fn, *args)
+    except team_svc.TeamError as exc:
+        await safe_answer(update.callback_query, tp(f"team_error_{exc.reason}", lang), alert=True)
+        return False, None
+
+
+async def _decode_with_preview(update: Update, core, user: User, cls, planned: tuple[str, ...],
+                               other: tuple[str, ...] = ()):
+    """The pressed TeamOff/TeamMove and its hand-over preview (planned only for the ``planned``
+    modes), or (data, None) after answering a tampered button or a member out of reach."""
+    data = decode(update.callback_query.data)
+    if not isinstance(data, cls) or data.mode not in ("", *planned, *other):
+        await safe_answer(update.callback_query, t("callback_invalid", user.language))
+        return data, None
+    mode = data.mode if data.mode in planned else ""
+    preview = await core.db.read(_preview, user, data.user_id, mode, data.to)
+    if preview is None:
+        await safe_answer(update.callback_query, tp("team_error_forbidden", user.language), alert=True)
+    return data, preview
+
+
+def _confirm_keyboard(lang: str, confirm_data, user_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([_button(tp("btn_team_confirm", lang), confirm_data),
+                                 _button(tp("btn_back", lang), TeamMember(user_id))])
 
 
 def _preview(session, user: User, user_id: int, mode: str, to: int):
@@ -238,13 +257,8 @@ async def on_move(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
     """Move to another team: pick the team, then what happens to the customers, confirm."""
     core = core_of(context)
     lang = user.language
-    data = decode(update.callback_query.data)
-    if not isinstance(data, TeamMove) or data.mode not in ("", "keep", "c", "p"):
-        await safe_answer(update.callback_query, t("callback_invalid", lang))
-        return
-    preview = await core.db.read(_preview, user, data.user_id, "c" if data.mode == "c" else "", data.to)
+    data, preview = await _decode_with_preview(update, core, user, TeamMove, planned=("c",), other=("keep", "p"))
     if preview is None:
-        await safe_answer(update.callback_query, tp("team_error_forbidden", lang), alert=True)
         return
     name = preview.target.name
     if data.team_id == 0:
@@ -275,15 +289,12 @@ async def on_move(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
         await safe_answer(update.callback_query)
         await show(update, t("team_move_confirm", lang, name=name, team=team_row.name,
                              target=_target_text(data.mode, preview.recipients, lang)),
-                   InlineKeyboardMarkup([_button(tp("btn_team_confirm", lang), TeamMove(data.user_id, data.team_id, data.mode, data.to, 1)),
-                                         _button(tp("btn_back", lang), TeamMember(data.user_id))]))
+                   _confirm_keyboard(lang, TeamMove(data.user_id, data.team_id, data.mode, data.to, 1), data.user_id))
         return
     customers = "keep" if data.mode == "keep" else (team_svc.Handover("colleague", [data.to]) if data.mode == "c"
                                                     else team_svc.Handover("pool"))
-    try:
-        report = await core.db.run(team_svc.move_member, core, user, data.user_id, data.team_id, customers)
-    except team_svc.TeamError as exc:
-        await safe_answer(update.callback_query, tp(f"team_error_{exc.reason}", lang), alert=True)
+    ok, report = await _run(update, core, lang, team_svc.move_member, core, user, data.user_id, data.team_id, customers)
+    if not ok:
         return
     await safe_answer(update.callback_query)
     _wake(context)
@@ -303,10 +314,8 @@ async def on_reactivate(update: Update, context: ContextTypes.DEFAULT_TYPE, user
     if not isinstance(data, TeamReactivate):
         await safe_answer(update.callback_query, t("callback_invalid", user.language))
         return
-    try:
-        target = await core.db.run(team_svc.reactivate, core, user, data.user_id)
-    except team_svc.TeamError as exc:
-        await safe_answer(update.callback_query, tp(f"team_error_{exc.reason}", user.language), alert=True)
+    ok, target = await _run(update, core, user.language, team_svc.reactivate, core, user, data.user_id)
+    if not ok:
         return
     await safe_answer(update.callback_query)
     await show_member(update, context, user, target.id, notice=t("team_reactivated", user.language, name=target.name))

@@ -6,11 +6,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from core.callbacks import OpenCard, VisitAct, decode
+from core.callbacks import OpenCard, VisitAct
 from core.clock import local_to_utc, to_local
 from core.texts import Raw, esc, t, tp
 from handlers import views
-from handlers.common import core_of, member_only, plain_text, reply, safe_answer, show
+from handlers.common import core_of, member_only, pressed, plain_text, reply, safe_answer, show
 from handlers.prompts import Prompt, clear_prompt, set_prompt, step
 from services import customers as cust_svc
 from services import outbox
@@ -126,9 +126,8 @@ async def on_visit(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Use
     core = core_of(context)
     lang = user.language
     query = update.callback_query
-    data = decode(query.data)
-    if not isinstance(data, VisitAct):
-        await safe_answer(query, t("callback_invalid", lang))
+    data = await pressed(query, VisitAct, lang)
+    if data is None:
         return
     if data.action == "plan":
         await safe_answer(query)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any, Mapping
 
 from sqlmodel import Session, select
@@ -20,6 +19,7 @@ from ingest import assignment as assign
 from ingest import cleaning
 from ingest import notify
 from ingest.auth import Caller
+from ingest.system import SYSTEM
 from services import customers as cust_svc
 from services.core import Core
 from services.quality import FieldProblem, FieldRejected, company_core, normalize_phone
@@ -54,10 +54,6 @@ class Outcome:
     pushed: int = 0
     created: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-# A stand-in actor for changes made by a system, not a person: history rows get by_user_id None.
-SYSTEM = SimpleNamespace(id=None, team_id=None, role="system", name="system", language="zh")
 
 
 # --- leads --------------------------------------------------------------------------------------

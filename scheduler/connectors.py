@@ -7,7 +7,7 @@ JobRun transaction; it only inserts a ``ConnectorRun`` row (status ``queued``, u
 connector and slot), so the slot is claimed exactly once and no HTTP call holds a database
 transaction open.  The ``ConnectorWorker`` (started with the aiohttp server by
 ``ingest.server.add_routes``) picks queued runs — and runs whose worker died, once their
-lease expired — and executes them (ingest/connectors/base.py: one transaction per page).
+lease expired — and executes them (ingest/connectors/runs.py: one transaction per page).
 """
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ class ConnectorWorker:
         leader = getattr(self.core, "leader", None)
         if leader is not None and not leader.is_leader:
             return []
-        from ingest.connectors.base import run_connector
+        from ingest.connectors.runs import run_connector
         done = []
         for run_id, name, trigger in await self.core.db.run(claimable, self.core.clock.now()):
             if self._stop.is_set():

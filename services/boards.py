@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from core.config import Config
 from core.texts import t, tp
-from services import incentives as inc
+from services import rep_stats as stats_svc
 from storage.models import User
 from storage.models_incentives import BoardSnapshot
 
@@ -149,9 +149,9 @@ def compute_many(session: Session, config: Config, team_ids: list[int], kind: st
                  slot: str | None = None) -> dict[int, Board]:
     """Every team's board with the same handful of GROUP BY queries."""
     period = board_period(config, kind)
-    start, end = inc.period_bounds(config, now, period)
-    reps = inc.team_users(session, list(team_ids), active_only=True)
-    stats = inc.rep_stats_many(session, config, list(team_ids), start, end, now, users=reps)
+    start, end = stats_svc.period_bounds(config, now, period)
+    reps = stats_svc.team_users(session, list(team_ids), active_only=True)
+    stats = stats_svc.rep_stats_many(session, config, list(team_ids), start, end, now, users=reps)
     previous = previous_snapshots(session, list(team_ids), kind, now, exclude_slot=slot)
     boards = {}
     for team_id in team_ids:

@@ -39,20 +39,22 @@ def _loss(session: Session, user: User, customer_id: int, now: datetime) -> Deal
 def set_reason(session: Session, config: Config, user: User, customer_id: int, reason_id: str, now: datetime) -> DealLoss | None:
     if config.lost_reason(reason_id) is None:
         return None
-    loss = _loss(session, user, customer_id, now)
-    if loss is not None:
-        loss.reason = reason_id
-        session.add(loss)
-    return loss
+    return _set(session, user, customer_id, now, reason=reason_id)
 
 
 def set_competitor(session: Session, config: Config, user: User, customer_id: int, competitor_id: str,
                    now: datetime) -> DealLoss | None:
     if competitor_id and config.competitor(competitor_id) is None:
         return None
+    return _set(session, user, customer_id, now, competitor=competitor_id)
+
+
+def _set(session: Session, user: User, customer_id: int, now: datetime, **fields) -> DealLoss | None:
+    """The customer's loss record (made if missing) with ``fields`` set; None when out of reach."""
     loss = _loss(session, user, customer_id, now)
     if loss is not None:
-        loss.competitor = competitor_id
+        for name, value in fields.items():
+            setattr(loss, name, value)
         session.add(loss)
     return loss
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def postgres_available() -> bool:
 
 PG_OK = postgres_available()
 pg_only = pytest.mark.skipif(not PG_OK, reason=f"PostgreSQL not reachable at {PG_URL}: PostgreSQL tests skipped")
+pg_e2e_only = pytest.mark.skipif(
+    not PG_OK, reason=f"PostgreSQL not reachable at {PG_URL}: PostgreSQL end-to-end tests skipped")
 
 
 @pytest.fixture
@@ -76,15 +79,25 @@ def core(db, config):
     return Core(db=db, config=config, clock=clock)
 
 
-@pytest.fixture
-async def harness(tmp_path):
+@asynccontextmanager
+async def started_harness(tmp_path, *, postgres: bool = False):
+    """The end-to-end harness, started; on PostgreSQL in a private schema dropped afterwards."""
     from tests.harness import Harness
-    h = Harness(tmp_path)
-    await h.start()
+    url, schema = fresh_pg_schema_url() if postgres else (None, None)
+    h = Harness(tmp_path, db_url=url)
     try:
+        await h.start()
         yield h
     finally:
         await h.stop()
+        if schema:
+            drop_pg_schema(schema)
+
+
+@pytest.fixture
+async def harness(tmp_path):
+    async with started_harness(tmp_path) as h:
+        yield h
 
 
 @pytest.fixture
@@ -92,12 +105,12 @@ async def harness_pg(tmp_path):
     """The end-to-end harness on PostgreSQL (a private schema), for the e2e tests that must pass on both."""
     if not PG_OK:
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}: PostgreSQL end-to-end tests skipped")
-    from tests.harness import Harness
-    url, schema = fresh_pg_schema_url()
-    h = Harness(tmp_path, db_url=url)
-    try:
-        await h.start()
+    async with started_harness(tmp_path, postgres=True) as h:
         yield h
-    finally:
-        await h.stop()
-        drop_pg_schema(schema)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pg_e2e_only)])
+async def harness_both(request, tmp_path):
+    """The end-to-end harness once on SQLite and once on PostgreSQL."""
+    async with started_harness(tmp_path, postgres=request.param == "postgresql") as h:
+        yield h

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from ingest.connectors.base import ItemError, guarded, run_connector
+from ingest.connectors.base import ItemError, guarded
+from ingest.connectors.runs import run_connector
 from ingest.history import field_origin, repurchase_by
 from scheduler.connectors import ConnectorWorker
 from scheduler.jobs import run_due_jobs

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import Counter
+from contextlib import asynccontextmanager
 from datetime import timezone
 from urllib.parse import quote
 
@@ -75,15 +76,23 @@ def test_validate_refuses_another_bots_token_and_old_or_future_dates():
 
 # --- the API -------------------------------------------------------------------------------------
 
-@pytest.fixture
-async def api(core):
-    seeded = core.db.call(seed, core.config, core.clock.now(), teams=2, reps_per_team=3, customers_per_rep=10)
+@asynccontextmanager
+async def console_client(core, reps_per_team: int, customers_per_rep: int):
+    """Two seeded teams and a test client of the console's real aiohttp app: (client, seeded, core)."""
+    seeded = core.db.call(seed, core.config, core.clock.now(), teams=2, reps_per_team=reps_per_team,
+                          customers_per_rep=customers_per_rep)
     client = TestClient(TestServer(build_app(core, TOKEN)))
     await client.start_server()
     try:
         yield client, seeded, core
     finally:
         await client.close()
+
+
+@pytest.fixture
+async def api(core):
+    async with console_client(core, reps_per_team=3, customers_per_rep=10) as ready:
+        yield ready
 
 
 def headers(core, tg_id: int, token: str = TOKEN, age_s: int = 0) -> dict[str, str]:

@@ -4,39 +4,28 @@ from __future__ import annotations
 
 import copy
 import tomllib
-from datetime import timezone
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
 from console import auth
-from console.seed import seed
-from console.server import build_app
 from core.config import load_config
 from services import playbook
 from services.core import Core
 from storage.db import Database
 from storage.models import Customer, StageChange
 from storage.models_console import PlaybookChange, PlaybookVersion
-
-TOKEN = "123456789:TEST-console-token"
+from tests.test_console_api import TOKEN, console_client, headers
 
 
 @pytest.fixture
 async def pb(core):
-    seeded = core.db.call(seed, core.config, core.clock.now(), teams=2, reps_per_team=2, customers_per_rep=8)
-    client = TestClient(TestServer(build_app(core, TOKEN)))
-    await client.start_server()
-    try:
-        yield client, seeded, core
-    finally:
-        await client.close()
+    async with console_client(core, reps_per_team=2, customers_per_rep=8) as ready:
+        yield ready
 
 
 def hdr(core, tg_id: int) -> dict[str, str]:
-    ts = int(core.clock.now().replace(tzinfo=timezone.utc).timestamp())
-    return {"Authorization": "tma " + auth.sign(TOKEN, {"id": tg_id, "first_name": "x"}, auth_date=ts)}
+    return headers(core, tg_id)
 
 
 async def call(client, method, path, headers, status=200, **kw):

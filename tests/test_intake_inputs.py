@@ -222,7 +222,7 @@ def test_sheet_cells_with_nul_and_surrogates_are_cleaned(config):
 async def test_a_vendor_page_with_nul_surrogates_and_odd_numbers_is_cleaned(core, monkeypatch):
     """An ERP page carrying NUL, a lone surrogate, "1,000" and NaN (all legal in its JSON): the order is
     stored cleaned with the amount read by the shared parser; the NaN order is refused alone."""
-    from ingest.connectors.base import run_connector
+    from ingest.connectors.runs import run_connector
     from tests.fakevendor import FakeVendor
     from tests.test_connectors import TOKEN, configure, no_sleep, order
     monkeypatch.setenv("SALESBOT_ERP_TOKEN", TOKEN)

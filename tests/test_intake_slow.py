@@ -47,6 +47,17 @@ async def _answer(reader: asyncio.StreamReader) -> tuple[int | None, bytes]:
     return int(data.split(b" ", 2)[1]), data
 
 
+async def _sent_and_stalled(base: str, raw: bytes) -> tuple[int | None, bytes]:
+    """Send ``raw`` (a request cut short) and wait: what the server answered before it closed."""
+    reader, writer = await _open(base)
+    writer.write(raw)
+    await writer.drain()
+    try:
+        return await _answer(reader)
+    finally:
+        writer.close()
+
+
 def _no_errors(caplog) -> None:
     bad = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert bad == [], [r.getMessage() for r in bad]
@@ -57,11 +68,8 @@ async def test_headers_that_never_finish_are_cut_off(core, caplog):
     caplog.set_level(logging.DEBUG)
     make_team(core)
     async with live_server(core) as (base, _client, _app):
-        reader, writer = await _open(base)
-        writer.write(b"POST /api/leads HTTP/1.1\r\nHost: test\r\nX-Salesbot-Source: web")  # and then nothing
-        await writer.drain()
-        status, _ = await _answer(reader)
-        writer.close()
+        head = b"POST /api/leads HTTP/1.1\r\nHost: test\r\nX-Salesbot-Source: web"  # and then nothing
+        status, _ = await _sent_and_stalled(base, head)
     assert status is None  # closed by the server without an answer
     _no_errors(caplog)
 
@@ -72,11 +80,7 @@ async def test_a_body_that_never_finishes_gets_408(core, caplog):
     make_team(core)
     body, headers = signed(core, LEAD)
     async with live_server(core) as (base, _client, _app):
-        reader, writer = await _open(base)
-        writer.write(_head("/api/leads", headers, len(body)) + body[:10])
-        await writer.drain()
-        status, data = await _answer(reader)
-        writer.close()
+        status, data = await _sent_and_stalled(base, _head("/api/leads", headers, len(body)) + body[:10])
     assert status == 408 and b'"timeout"' in data
     _no_errors(caplog)
 
@@ -147,61 +151,30 @@ async def test_a_client_that_hangs_up_mid_body_is_one_info_line(core, caplog):
 
 async def test_the_webhook_cuts_off_slow_bodies_and_logs_hang_ups_as_info(tmp_path: Path, caplog):
     """The bot's own server in webhook mode (bot/run.py): same limits on Telegram's path."""
-    from bot.app import build_application
-    from bot.run import run, webhook_secret
-    from core.clock import Clock
-    from core.config import Settings, load_config
-    from services.core import Core
-    from storage.db import Database
-    from storage.migrate import upgrade
-    from tests.e2e.test_webhook import TOKEN, free_port
-    from tgfake.server import FakeTelegram
+    from bot.run import webhook_secret
+    from core.config import load_config
+    from tests.botrun import free_port, running_bot, webhook_config
+    from tests.e2e.test_webhook import TOKEN
 
     caplog.set_level(logging.DEBUG)
-    tg = FakeTelegram()
-    await tg.start()
-    tg.register_bot(TOKEN, username="hook_bot")
     port = free_port()
     base = load_config()
-    config = base.model_copy(update={
-        "telegram": base.telegram.model_copy(update={"webhook_url": f"http://127.0.0.1:{port}/telegram",
-                                                      "listen_port": port}),
-        "ingest": base.ingest.model_copy(update={"header_timeout_seconds": 0.5, "body_timeout_seconds": 0.5})})
-    url = f"sqlite:///{tmp_path / 'hook.db'}"
-    upgrade(url)
-    core = Core(db=Database(url), config=config, clock=Clock())
-    settings = Settings(token=TOKEN, api_base_url=tg.base_url, api_file_url=tg.base_file_url, database_url=url,
-                        config_path=Path("config.toml"), admin_ids=())
-    app = build_application(settings, config, core=core, tick_seconds=None)
-    stop = asyncio.Event()
-    runner = asyncio.create_task(run(app, config, settings, stop))
-    try:
+    config = webhook_config(port, base.model_copy(update={
+        "ingest": base.ingest.model_copy(update={"header_timeout_seconds": 0.5, "body_timeout_seconds": 0.5})}))
+    async with running_bot(tmp_path, config, TOKEN, "hook_bot", admin=False) as (tg, _core, _admin):
         await tg.wait_until(lambda: any(r["method"].lower() == "setwebhook" and r["status"] == 200 for r in tg.requests), 15)
         update = json.dumps({"update_id": 5, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"},
                                                          "text": "hi"}}).encode()
         headers = {"X-Telegram-Bot-Api-Secret-Token": webhook_secret(TOKEN), "Content-Type": "application/json"}
         base_url = f"http://127.0.0.1:{port}"
-        reader, writer = await _open(base_url)
-        writer.write(_head("/telegram", headers, len(update)) + update[:5])
-        await writer.drain()
-        slow_status, _ = await _answer(reader)
-        writer.close()
+        slow_status, _ = await _sent_and_stalled(base_url, _head("/telegram", headers, len(update)) + update[:5])
         reader, writer = await _open(base_url)
         writer.write(_head("/telegram", headers, len(update)) + update[:5])
         await writer.drain()
         writer.close()
         await writer.wait_closed()
-        reader, writer = await _open(base_url)
-        writer.write(b"POST /telegram HTTP/1.1\r\nHost: x\r\n")
-        await writer.drain()
-        header_status, _ = await _answer(reader)
-        writer.close()
+        header_status, _ = await _sent_and_stalled(base_url, b"POST /telegram HTTP/1.1\r\nHost: x\r\n")
         await tg.wait_until(lambda: any("closed the connection" in r.getMessage() for r in caplog.records), PATIENCE)
-    finally:
-        stop.set()
-        await asyncio.wait_for(runner, 30)
-        await tg.stop()
-        core.db.close()
     assert slow_status == 408 and header_status is None
     gone = [r for r in caplog.records if "closed the connection" in r.getMessage()]
     assert len(gone) == 1 and gone[0].levelno == logging.INFO

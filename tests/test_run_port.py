@@ -1,7 +1,6 @@
 """Long polling binds no port unless something needs the HTTP server; a taken port is one clear line (issue 14)."""
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import subprocess
@@ -9,12 +8,8 @@ import sys
 from pathlib import Path
 
 from bot.run import http_reasons
-from core.clock import Clock
-from core.config import Settings, load_config
-from services.core import Core
-from services.users import add_admin
-from storage.db import Database
-from storage.migrate import upgrade
+from core.config import load_config
+from tests.botrun import free_port, running_bot, send_text
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "778:POLLING-test"
@@ -24,12 +19,6 @@ SECRET_VARS = [k for k in os.environ if k.startswith("SALESBOT_SOURCE_") or k ==
 def _config_with_port(port: int):
     base = load_config()
     return base.model_copy(update={"telegram": base.telegram.model_copy(update={"listen_port": port})})
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_what_needs_the_http_server():
@@ -42,42 +31,18 @@ def test_what_needs_the_http_server():
 
 
 async def test_polling_binds_no_port(tmp_path: Path, monkeypatch):
-    from tgfake.server import FakeTelegram
-
-    from bot.app import build_application
-    from bot.run import run
     for name in SECRET_VARS:
         monkeypatch.delenv(name)
-    port = _free_port()
+    port = free_port()
     config = _config_with_port(port)
-    tg = FakeTelegram()
-    await tg.start()
-    tg.register_bot(TOKEN, username="poll_bot")
-    url = f"sqlite:///{tmp_path / 'poll.db'}"
-    upgrade(url)
-    core = Core(db=Database(url), config=config, clock=Clock())
-    admin = tg.add_user(first_name="Ada")
-    core.db.call(add_admin, admin["id"], "Ada", config.team.name, config.team.timezone, core.clock.now())
-    settings = Settings(token=TOKEN, api_base_url=tg.base_url, api_file_url=tg.base_file_url, database_url=url,
-                        config_path=Path("config.toml"), admin_ids=())
-    app = build_application(settings, config, core=core, tick_seconds=None)
-    stop = asyncio.Event()
-    runner = asyncio.create_task(run(app, config, settings, stop))
-    try:
-        result = tg.send_text(admin["id"], "/help")
-        if asyncio.iscoroutine(result):
-            await result
+    async with running_bot(tmp_path, config, TOKEN, "poll_bot") as (tg, _core, admin):
+        await send_text(tg, admin["id"], "/help")
         await tg.wait_for_sent(admin["id"], count=1, timeout=15)  # the bot is up and answering by polling
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0, "long polling bound listen_port"
         # ...so a second bot on the same machine (or anything else on 8080) is no conflict.
         with socket.socket() as other:
             other.bind(("127.0.0.1", port))
-    finally:
-        stop.set()
-        await asyncio.wait_for(runner, 30)
-        await tg.stop()
-        core.db.close()
 
 
 def test_taken_port_is_one_clear_line(tmp_path: Path):

@@ -6,6 +6,14 @@ control API. See ``tgfake.server`` for the overview.
 """
 
 from tgfake.errors import ApiError
-from tgfake.server import FakeTelegram
 
 __all__ = ["ApiError", "FakeTelegram"]
+
+
+def __getattr__(name: str):
+    # FakeTelegram on first use: the server imports the api_* modules, which import this package's
+    # small modules (media, errors, ...) — loading the server here as well would close a cycle.
+    if name == "FakeTelegram":
+        from tgfake.server import FakeTelegram
+        return FakeTelegram
+    raise AttributeError(f"module 'tgfake' has no attribute {name!r}")

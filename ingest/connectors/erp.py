@@ -29,6 +29,7 @@ from ingest import assignment as assign
 from ingest import cleaning
 from ingest import notify
 from ingest.connectors.base import Connector, ItemError, PageResult, digest, entry, get_ref, guarded
+from ingest.system import SYSTEM
 from services import customers as cust_svc
 from services.core import Core
 from services.inputs import NumberRejected, parse_number
@@ -237,7 +238,6 @@ def apply_order(session: Session, core: Core, order: Order, *, connector: str, r
         current = customer.custom.get(name) if name in config.fields else getattr(customer, name, None)
         if value is not None and current in (None, "", []):
             try:
-                from ingest.leads import SYSTEM
                 cust_svc.set_field(session, config, SYSTEM, customer, name, value, now, source=origin, source_ref=ref_text)
             except Exception:  # a value the gate refuses is not worth failing the order for
                 pass

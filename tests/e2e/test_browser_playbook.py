@@ -3,14 +3,9 @@ a manager adds a checklist item → publishes to their team as a pilot → the p
 the item (and it can be ticked) while another team's rep's card does not → rollback removes it again."""
 from __future__ import annotations
 
-from datetime import timezone
-
 import pytest
-from aiohttp import web
 from sqlmodel import select
 
-from cli.sandbox import TOKEN
-from console import auth
 from console.browser import app_url, find_chromium, launch_args
 from core.callbacks import CardAction, OpenCard
 from services import users as users_svc
@@ -32,7 +27,6 @@ async def card(h, tg: dict, customer_id: int) -> dict:
 async def test_edit_publish_to_pilot_team_then_rollback(harness):
     from playwright.async_api import async_playwright
 
-    from bot.run import make_web_app
     h = harness
     admin, manager_a, (rep_a,) = await h.team(reps=1)
     # A second team with its own manager and rep, joined through invites like real users.
@@ -52,13 +46,8 @@ async def test_edit_publish_to_pilot_team_then_rollback(harness):
     cust_b = new_customer(h.core, users["b"], 2)
     assert ITEM not in (await card(h, rep_a, cust_a.id))["text"]
 
-    runner = web.AppRunner(make_web_app(h.app, h.config, h.app.bot_data["settings"]))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-    ts = int(h.clock.now().replace(tzinfo=timezone.utc).timestamp())
-    data = auth.sign(TOKEN, {"id": manager_a["id"], "first_name": "王经理"}, auth_date=ts)
+    runner, base = await h.serve_web()
+    data = h.console_login(manager_a["id"], "王经理")
     try:
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=launch_args())

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from storage.models import Customer
 from storage.models_coaching import CompetitorMention, DealLoss, SopFeedback, Visit
-from tests.conftest import PG_OK, PG_URL, drop_pg_schema, fresh_pg_schema_url
+from tests.e2e import test_e2e_navigation as navigation
 from tests.harness import Harness, buttons
 
 
@@ -22,28 +22,13 @@ async def more(user, card, h):
     return (await h.press(user, card, text="更多" if "更多" in str(buttons(card)) else "More"))[-1]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not PG_OK, reason=f"PostgreSQL not reachable at {PG_URL}: PostgreSQL end-to-end tests skipped"))])
-async def bot(request, tmp_path):
-    schema = None
-    url = None
-    if request.param == "postgresql":
-        url, schema = fresh_pg_schema_url()
-    h = Harness(tmp_path, db_url=url)
-    try:
-        await h.start()
-        yield h
-    finally:
-        await h.stop()
-        if schema:
-            drop_pg_schema(schema)
+@pytest.fixture
+def bot(harness_both):
+    return harness_both
 
 
 async def add_customer(h, rep, name, company, phone, source="官网表单"):
-    await h.send(rep, "/new")
-    for value in (name, company, phone):
-        await h.send(rep, value)
-    created = await h.send(rep, source)
+    created = await navigation.add_customer(h, rep, name, company, phone, source)
     assert "已创建客户" in created[-1]["text"], created
     return created[-1]
 
@@ -54,10 +39,7 @@ async def open_card(h, rep, created_message, name):
     return card[-1]
 
 
-async def reopen(h, rep, name):
-    listing = await h.send(rep, "/customers")
-    card = await h.press(rep, listing[-1], text=name)
-    return card[-1]
+reopen = navigation.open_card  # the card again, from /customers
 
 
 async def customer_named(h, name):
@@ -93,6 +75,25 @@ async def test_lost_deal_asks_reason_competitor_and_note(bot):
     bad = await h.press(rep, done[-1], data=LostWhy(customer.id, "r", 99).encode(), validate=False)
     assert (await h.core.db.run(lambda s: s.get(DealLoss, customer.id))).reason == "competitor"
     assert h.tg.rejected() == [] and bad is not None
+
+
+async def test_an_overlong_lost_note_is_dropped_with_a_word_and_the_loss_stays(bot):
+    from services.lost import MAX_NOTE
+    h = bot
+    _, _, (rep,) = await h.team(reps=1)
+    card = await open_card(h, rep, await add_customer(h, rep, "赵总", "北辰电子有限公司", "13600136000"), "赵总")
+    confirm = await h.press(rep, await more(rep, card, h), text="丢单")
+    ask = await h.press(rep, confirm[-1], text="确认丢单")
+    comp = await h.press(rep, ask[-1], text="没有预算")
+    note_ask = await h.press(rep, comp[-1], text="无 / 不清楚")
+    assert "备注" in note_ask[-1]["text"]
+    dropped = await h.send(rep, "很" * (MAX_NOTE + 1))
+    assert "太长" in dropped[-1]["text"] and str(MAX_NOTE) in dropped[-1]["text"], dropped[-1]["text"]
+    loss = await h.core.db.run(lambda s: s.exec(select(DealLoss)).one())
+    assert loss.reason == "no_budget" and not loss.note
+    after = await h.send(rep, "/today")   # the prompt is over: the next text is not taken as a note
+    assert "太长" not in after[-1]["text"]
+    assert (await h.core.db.run(lambda s: s.exec(select(DealLoss)).one())).note in (None, "")
 
 
 async def test_lost_reason_can_be_skipped_and_another_rep_cannot_set_it(bot):

@@ -7,14 +7,8 @@ from datetime import datetime
 from telegram import BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.ext import CommandHandler
 
+from tests.e2e.test_e2e_navigation import add_customer
 from tests.harness import button_data, buttons
-
-
-async def add_customer(h, rep, name, company, phone, source="官网表单"):
-    await h.send(rep, "/new")
-    for value in (name, company, phone):
-        await h.send(rep, value)
-    return await h.send(rep, source)
 
 
 async def _menu(h, scope, lang=None) -> list[str]:

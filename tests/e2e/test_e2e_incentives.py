@@ -26,6 +26,17 @@ async def db_user(h, tg: dict) -> User:
     return await h.core.db.run(users_svc.get_user, tg["id"])
 
 
+async def big_deal_in_negotiation(h) -> tuple[dict, dict, User]:
+    """A team of one rep whose customer 大单客户 is in negotiation with a contract number: the next
+    `/stage 大单客户` signs it, and the high-value award waits for the manager's approval."""
+    _, manager, (rep,) = await h.team(reps=1)
+    user = await db_user(h, rep)
+    c = new_customer(h.core, user, 1, name="大单客户")
+    to_stage(h.core, user, c.id, "negotiation")
+    fill(h.core, user, c.id, contract_no="HT-2026-001")
+    return manager, rep, user
+
+
 async def give_points(h, user: User, points: int, at: datetime | None = None) -> None:
     def add(session):
         session.add(PointsEntry(user_id=user.id, team_id=user.team_id, action="followup_logged", points=points,
@@ -88,11 +99,7 @@ async def test_scheduled_leaderboard_in_a_bound_group_with_image_and_migration(h
 
 async def test_approval_flow_for_a_high_value_award(harness):
     h = harness
-    _, manager, (rep,) = await h.team(reps=1)
-    user = await db_user(h, rep)
-    c = new_customer(h.core, user, 1, name="大单客户")
-    to_stage(h.core, user, c.id, "negotiation")
-    fill(h.core, user, c.id, contract_no="HT-2026-001")
+    manager, rep, user = await big_deal_in_negotiation(h)
     before = await h.core.db.run(points_svc.balance, user.id)
     moved = await h.send(rep, "/stage 大单客户")
     assert "签约" in moved[-1]["text"]

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import io
 import time
-from pathlib import Path
 
 import httpx
-from aiohttp import web
 from openpyxl import load_workbook
 from sqlmodel import select
 
-from bot.run import make_web_app
-from core.config import Settings
 from storage.models import Customer, User
 from tests.data.sheets.make_sheets import make_sheets
 from tests.harness import button_data, buttons
@@ -22,18 +18,6 @@ LEAD = {"your_name": "张伟", "mobile": "+86 138-0013-8000", "company_name": "�
         "product": "数控机床，想要报价", "message": "<b>急</b> 下周要 & 今天回电"}
 
 
-async def _serve(harness):
-    """The same web app bot/run.py serves (Telegram webhook + ingestion API) on a free port."""
-    settings = Settings(token="123456789:TEST-token_for_salesbot", api_base_url=harness.tg.base_url,
-                        api_file_url=harness.tg.base_file_url, database_url=harness.db_url,
-                        config_path=Path("config.toml"), admin_ids=())
-    runner = web.AppRunner(make_web_app(harness.app, harness.config, settings))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-
-
 async def _db_user(harness, tg_id):
     return await harness.core.db.run(lambda s: s.exec(select(User).where(User.tg_id == tg_id)).one())
 
@@ -41,7 +25,7 @@ async def _db_user(harness, tg_id):
 async def test_a_posted_lead_is_assigned_and_pushed_to_the_owner_within_seconds(harness, monkeypatch):
     set_secrets(monkeypatch)
     _, manager, (rep1, rep2) = await harness.team(reps=2)
-    runner, base = await _serve(harness)
+    runner, base = await harness.serve_web()
     try:
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
             body, headers = signed(harness.core, LEAD)

@@ -15,6 +15,12 @@ async def add_customer(h, rep, name, company, phone, source="官网表单"):
     return await h.send(rep, source)
 
 
+async def open_card(h, rep, name):
+    """The rep's customer card, opened from /customers."""
+    listing = await h.send(rep, "/customers")
+    return (await h.press(rep, listing[-1], text=name))[-1]
+
+
 async def test_brief_arrives_at_0830_team_time_once(harness):
     h = harness
     _, manager, (rep,) = await h.team(reps=1)

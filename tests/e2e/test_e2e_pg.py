@@ -6,26 +6,22 @@ PostgreSQL schema.  Skipped, saying so, where no PostgreSQL is reachable.
 """
 from __future__ import annotations
 
+import pytest
+
 from tests import test_delivery as delivery
 from tests.e2e import test_e2e_foundation as foundation
 from tests.e2e import test_e2e_navigation as navigation
 
 
-async def test_invite_flow_and_strangers_pg(harness_pg):
-    await foundation.test_invite_flow_and_strangers(harness_pg)
+SCENARIOS = [
+    foundation.test_invite_flow_and_strangers,
+    foundation.test_huge_message_and_tampered_callbacks,
+    navigation.test_rep_cannot_reach_another_reps_customer_by_any_command,
+    delivery.test_fanout_of_500_briefs_with_10_percent_faults_delivers_each_once,
+    delivery.test_a_duplicate_update_is_processed_once,
+]
 
 
-async def test_huge_message_and_tampered_callbacks_pg(harness_pg):
-    await foundation.test_huge_message_and_tampered_callbacks(harness_pg)
-
-
-async def test_rep_cannot_reach_another_reps_customer_pg(harness_pg):
-    await navigation.test_rep_cannot_reach_another_reps_customer_by_any_command(harness_pg)
-
-
-async def test_fanout_with_faults_pg(harness_pg):
-    await delivery.test_fanout_of_500_briefs_with_10_percent_faults_delivers_each_once(harness_pg)
-
-
-async def test_duplicate_update_processed_once_pg(harness_pg):
-    await delivery.test_a_duplicate_update_is_processed_once(harness_pg)
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__.removeprefix("test_"))
+async def test_scenario_pg(harness_pg, scenario):
+    await scenario(harness_pg)

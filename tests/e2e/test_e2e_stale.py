@@ -101,14 +101,9 @@ async def test_pressing_what_is_already_shown_sends_no_edit(harness):
 
 
 async def test_decided_approval_button_leaves_the_request_as_it_is(harness):
-    from tests.e2e.test_e2e_incentives import db_user
-    from tests.incentive_helpers import fill, new_customer, to_stage
+    from tests.e2e.test_e2e_incentives import big_deal_in_negotiation, db_user
     h = harness
-    _, manager, (rep,) = await h.team(reps=1)
-    user = await db_user(h, rep)
-    c = new_customer(h.core, user, 1, name="大单客户")
-    to_stage(h.core, user, c.id, "negotiation")
-    fill(h.core, user, c.id, contract_no="HT-2026-001")
+    manager, rep, _ = await big_deal_in_negotiation(h)
     await h.send(rep, "/stage 大单客户")
     await h.drain()
     request = [m for m in h.tg.sent(manager["id"]) if "待审批积分" in (m["text"] or "")][-1]

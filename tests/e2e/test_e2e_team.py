@@ -10,13 +10,7 @@ from sqlmodel import select
 from services import users as users_svc
 from storage.models import Activity, Customer, Invite, User
 from storage.models_team import AuditEvent
-
-
-async def add_customer(h, rep, name, company, phone, source="官网表单"):
-    await h.send(rep, "/new")
-    for value in (name, company, phone):
-        await h.send(rep, value)
-    return await h.send(rep, source)
+from tests.e2e.test_e2e_navigation import add_customer, open_card
 
 
 async def two_teams(h):
@@ -91,8 +85,7 @@ async def test_failure_2_rep_in_another_team_cannot_open_old_customers(harness):
     h = harness
     admin, mgr_a, rep_a, mgr_b, rep_b = await two_teams(h)
     await add_customer(h, rep_a, "张总", "华东精密机械有限公司", "13800138000")
-    listing = await h.send(rep_a, "/customers")
-    card = (await h.press(rep_a, listing[-1], text="张总"))[-1]
+    card = await open_card(h, rep_a, "张总")
     cid = await h.core.db.run(lambda s: s.exec(select(Customer.id)).one())
     team_b = (await member(h, rep_b)).team_id
     # The rep now belongs to team B (the state an invite of team B used to leave behind) while the
@@ -152,8 +145,7 @@ async def test_failure_4_deactivated_rep_loses_access_at_once(harness):
     h = harness
     admin, mgr_a, rep_a, mgr_b, rep_b = await two_teams(h)
     await add_customer(h, rep_a, "张总", "华东精密机械有限公司", "13800138000")
-    listing = await h.send(rep_a, "/customers")
-    card = (await h.press(rep_a, listing[-1], text="张总"))[-1]
+    card = await open_card(h, rep_a, "张总")
     manager = await member(h, mgr_a)
     rep = await member(h, rep_a)
     await h.core.db.run(team_svc.deactivate, h.core, manager, rep.id, team_svc.Handover(mode="pool"))

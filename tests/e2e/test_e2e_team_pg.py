@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+
 from sqlmodel import select
 
 from services import team as team_svc
@@ -14,24 +16,23 @@ from tests.e2e import test_e2e_offboarding as offboarding
 from tests.e2e import test_e2e_team as team_e2e
 
 
-async def test_failure_1_pg(harness_pg):
-    await team_e2e.test_failure_1_another_teams_invite_neither_raises_nor_moves(harness_pg)
+SCENARIOS = [
+    team_e2e.test_failure_1_another_teams_invite_neither_raises_nor_moves,
+    team_e2e.test_failure_2_rep_in_another_team_cannot_open_old_customers,
+    team_e2e.test_failure_3_cross_team_lookup_is_exact_only_and_leaks_nothing,
+    team_e2e.test_failure_4_deactivated_rep_loses_access_at_once,
+    team_e2e.test_failure_5_followup_after_handover_is_refused,
+    offboarding.scenario_offboard_to_one_colleague,
+    offboarding.scenario_split_and_pool,
+    offboarding.scenario_reactivate_and_boundaries,
+    team_e2e.test_audit_trail_in_the_bot,
+    team_e2e.test_new_customer_held_by_another_team_tells_only_what_the_lookup_tells,
+]
 
 
-async def test_failure_2_pg(harness_pg):
-    await team_e2e.test_failure_2_rep_in_another_team_cannot_open_old_customers(harness_pg)
-
-
-async def test_failure_3_pg(harness_pg):
-    await team_e2e.test_failure_3_cross_team_lookup_is_exact_only_and_leaks_nothing(harness_pg)
-
-
-async def test_failure_4_pg(harness_pg):
-    await team_e2e.test_failure_4_deactivated_rep_loses_access_at_once(harness_pg)
-
-
-async def test_failure_5_pg(harness_pg):
-    await team_e2e.test_failure_5_followup_after_handover_is_refused(harness_pg)
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda f: f.__name__.removeprefix("test_"))
+async def test_scenario_pg(harness_pg, scenario):
+    await scenario(harness_pg)
 
 
 async def test_followup_while_the_customer_is_being_handed_over_pg(harness_pg):
@@ -41,8 +42,7 @@ async def test_followup_while_the_customer_is_being_handed_over_pg(harness_pg):
     h = harness_pg
     _, mgr, (li, chen) = await h.team(reps=2)
     await team_e2e.add_customer(h, li, "张总", "华东精密机械有限公司", "13800138000")
-    listing = await h.send(li, "/customers")
-    card = (await h.press(li, listing[-1], text="张总"))[-1]
+    card = await team_e2e.open_card(h, li, "张总")
     await h.press(li, card, text="记跟进")
     manager, li_row, chen_row = [await team_e2e.member(h, u) for u in (mgr, li, chen)]
     cid = await h.core.db.run(lambda s: s.exec(select(Customer.id)).one())
@@ -66,23 +66,3 @@ async def test_followup_while_the_customer_is_being_handed_over_pg(harness_pg):
     logged = await h.core.db.run(lambda s: list(s.exec(select(Activity).where(Activity.kind == "followup"))))
     assert logged == []
     assert (await h.core.db.run(lambda s: s.get(Customer, cid))).owner_id == chen_row.id
-
-
-async def test_offboard_to_one_colleague_pg(harness_pg):
-    await offboarding.scenario_offboard_to_one_colleague(harness_pg)
-
-
-async def test_offboard_split_and_pool_pg(harness_pg):
-    await offboarding.scenario_split_and_pool(harness_pg)
-
-
-async def test_reactivate_move_and_boundaries_pg(harness_pg):
-    await offboarding.scenario_reactivate_and_boundaries(harness_pg)
-
-
-async def test_audit_trail_in_the_bot_pg(harness_pg):
-    await team_e2e.test_audit_trail_in_the_bot(harness_pg)
-
-
-async def test_new_customer_held_by_another_team_pg(harness_pg):
-    await team_e2e.test_new_customer_held_by_another_team_tells_only_what_the_lookup_tells(harness_pg)
