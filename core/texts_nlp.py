@@ -2,7 +2,7 @@
 conversation (nlp.analyze.Analysis.kind)."""
 from __future__ import annotations
 
-from core.texts import TEXTS
+from core.texts_registry import TEXTS
 
 TEXTS.update({
     "nlp_kind_complaint": {
