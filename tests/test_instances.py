@@ -189,10 +189,10 @@ async def test_a_dead_leader_is_replaced_within_the_lease_ttl(pair, tg, config):
         if recorded == tg.stats()["sends"] and len(leading) == 1 and held[leading[0]] > 0:
             return leading[0]
         return None
-    leader = await _until(staged, 20, "one leader holding claimed, unsent rows; every accepted send recorded")
+    leader = await _until(staged, 15, "one leader holding claimed, unsent rows; every accepted send recorded")
     follower = b if leader is a else a
     before = dict(follower.sender.stats)
-    await leader.crash()
+    await asyncio.wait_for(leader.crash(), timeout=10)  # a hang here fails here, not at pytest-timeout
     died = time.monotonic()
     in_flight = await follower.core.db.read(_claimed_open, leader.sender.worker)  # its database work is over
     assert in_flight > 0
