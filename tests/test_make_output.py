@@ -15,7 +15,10 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_demo_prints_the_demo(tmp_path: Path):
     # The install step is taken as done (-o): this checks what make itself and the demo print.
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    # As a person runs it from a shell: not as a sub-make of `make test` (which would print
+    # "make[1]: Entering directory …" around the demo).
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")}
+    env["PYTHONPATH"] = str(REPO)
     done = subprocess.run(["make", "-o", ".venv/.installed", "demo", f"PY={sys.executable}",
                            f"DEMO_ARGS=--out {tmp_path}"], cwd=REPO, env=env, capture_output=True, text=True,
                           timeout=300)
