@@ -34,18 +34,16 @@ def _back(cid: int, lang: str) -> list[InlineKeyboardButton]:
 
 # --- the card ----------------------------------------------------------------------------------
 
-def _card_extra(session, core, user: User, customer_id: int):
-    customer = cust_svc.get_for(session, user, customer_id)
-    if customer is None:
-        return None, []
+def card_extra(session, core, customer: Customer):
+    """What the card adds for coaching, read in the card's own transaction: the stall flag and the
+    competitors seen on this deal."""
     return (stall_svc.for_customer(session, core.config, customer, core.clock.now()),
             comp_svc.for_customer(session, core.config, customer.id))
 
 
-async def card_addendum(core, user: User, customer_id: int) -> str:
+def card_addendum(extra, lang: str) -> str:
     """Lines under a card: the stall flag and the counter-script for each competitor seen on this deal."""
-    stall, competitors = await core.db.read(_card_extra, core, user, customer_id)
-    lang = user.language
+    stall, competitors = extra
     lines = []
     if stall is not None:
         lines.append(t("card_stalled", lang, days=stall.idle_days, limit=stall.limit))

@@ -203,7 +203,7 @@ async def render_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
     markup = views.card_keyboard(view, user.language, undo_id=undo_id, more=more)
     # Coaching (issue 16): the stall flag and competitor counter-scripts on the card; the visit plan and
     # SOP feedback buttons behind "更多" (the card keeps two rows).
-    text += await coaching.card_addendum(core, user, customer_id)
+    text += coaching.card_addendum(view.coaching, user.language)
     if more:
         markup = coaching.card_row(markup, customer_id, user.language)
     await show(update, text, markup)
@@ -216,6 +216,7 @@ def _card_for(session, user: User, customer_id: int, core) -> brief_svc.CardView
     view = brief_svc.card_view(session, playbook.config_for(session, core, customer.team_id), customer, core.clock.now())
     view.probability, view.reasons = intel.close_probability(session, core.config, customer, core.clock.now())
     view.best_hour = intel.best_hour(session, core.config, customer)
+    view.coaching = coaching.card_extra(session, core, customer)  # same transaction: no second read
     return view
 
 

@@ -35,6 +35,7 @@ class CardView:
     probability: float | None = None
     reasons: list[str] = field(default_factory=list)
     best_hour: int | None = None
+    coaching: tuple = (None, ())  # (stall flag, competitors seen): handlers.coaching.card_extra
 
 
 def local_day_bounds(now: datetime, tz) -> tuple[datetime, datetime]:
