@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from core.config import BUILTIN_FIELDS, Config
 from services import competitors
-from services import points as points_svc
+from services import incentives
 from services.quality import (FieldProblem, FieldRejected, clean_field, company_core, company_match, completeness,
                               missing_fields, normalize_phone, similarity)
 from storage.models import Activity, ChecklistDone, CompanyGram, Customer, FieldHistory, StageChange, Task, Team, User
@@ -385,7 +385,7 @@ def set_field(session: Session, config: Config, actor: User, customer: Customer,
     if before < 100 <= customer.completeness and customer.owner_id:
         owner = session.get(User, customer.owner_id)
         if owner:
-            points_svc.award(session, owner, "complete_data", config.points.complete_data, config, now,
+            incentives.award(session, owner, "complete_data", config.points.complete_data, config, now,
                              evidence_type="customer", evidence_id=customer.id)
     return customer
 
@@ -407,7 +407,7 @@ def log_followup(session: Session, config: Config, actor: User, customer: Custom
                          text=text[:200], due_at=next_at, created_at=now))
     session.add(customer)
     session.flush()
-    points_svc.award(session, actor, "followup_logged", config.points.followup_logged, config, now,
+    incentives.award(session, actor, "followup_logged", config.points.followup_logged, config, now,
                      evidence_type="activity", evidence_id=activity.id)
     competitors.record_mentions(session, config, customer, text, "followup", now, user_id=actor.id)  # issue 16
     return activity
@@ -489,7 +489,7 @@ def complete_item(session: Session, config: Config, actor: User, customer: Custo
     customer.updated_at = now
     session.add(customer)
     session.flush()
-    entry = points_svc.award(session, actor, f"item:{item_id}", item.points, config, now,
+    entry = incentives.award(session, actor, f"item:{item_id}", item.points, config, now,
                              evidence_type="checklist", evidence_id=done.id,
                              note=f"playbook v{made_under['playbook_version']}" if made_under else "")
     return ItemResult("done", points=entry.points if entry and entry.status == "awarded" else 0)
@@ -521,17 +521,17 @@ def advance_stage(session: Session, config: Config, actor: User, customer: Custo
     if nxt is None:
         customer.status = "won"
         result = AdvanceResult("won")
-        points_svc.award(session, actor, "payment_collected", config.points.payment_collected, config, now,
+        incentives.award(session, actor, "payment_collected", config.points.payment_collected, config, now,
                          evidence_type="customer", evidence_id=customer.id)
     else:
         customer.stage = nxt.id
         customer.stage_entered_at = now
         result = AdvanceResult("moved", new_stage=nxt.id)
         if nxt.advance_points:
-            points_svc.award(session, actor, f"stage:{nxt.id}", nxt.advance_points, config, now,
+            incentives.award(session, actor, f"stage:{nxt.id}", nxt.advance_points, config, now,
                              evidence_type="customer", evidence_id=customer.id)
         if config.stage_index(nxt.id) == len(config.stages) - 2:  # entered the signing stage
-            points_svc.award(session, actor, "contract_signed", config.points.contract_signed, config, now,
+            incentives.award(session, actor, "contract_signed", config.points.contract_signed, config, now,
                              evidence_type="customer", evidence_id=customer.id)
     customer.updated_at = now
     session.add(customer)

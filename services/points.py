@@ -1,8 +1,9 @@
 """The points ledger: every award is a row tied to its evidence; reversals are rows too.
 
 Balances are derived (SUM of rows with status awarded/reversal/redeemed), never edited.
-Anti-cheating (services.incentives) plugs in here: an award whose evidence fails its rule is not
-made, per-action daily caps apply, and every award is screened for bursts and copy-paste notes.
+The ledger knows only its own rules (once per evidence, per-action daily caps, approval above a
+threshold); services.incentives.award adds the evidence rules and the anti-cheating screens on top,
+so this module imports nothing of the incentives.
 """
 from __future__ import annotations
 
@@ -18,21 +19,27 @@ COUNTED = ("awarded", "reversal", "redeemed")  # the balance; "redeemed" rows ar
 EARNED = ("awarded", "reversal")  # what leaderboards and targets count (spending never lowers a rank)
 
 
-def award(session: Session, user: User, action: str, points: int, config: Config, now: datetime, *,
-          evidence_type: str = "", evidence_id: int | None = None, note: str = "") -> PointsEntry | None:
-    """Award points for an action unless the evidence already earned them or today's cap is reached.
+def may_record(session: Session, user: User, action: str, config: Config, now: datetime,
+               evidence_type: str = "", evidence_id: int | None = None) -> bool:
+    """The ledger's own rules: the same evidence earns an action once, and each action has a daily cap."""
+    if evidence_id is not None and _already_awarded(session, user.id, action, evidence_type, evidence_id):
+        return False
+    return _awards_today(session, user.id, action, now) < daily_cap(config, action)
 
-    Awards at or above the approval threshold are stored as ``pending`` and count only once a
-    manager approves them.
+
+def record(session: Session, user: User, action: str, points: int, config: Config, now: datetime, *,
+           evidence_type: str = "", evidence_id: int | None = None, note: str = "",
+           checked: bool = False) -> PointsEntry | None:
+    """Write an award row unless the evidence already earned it or today's cap is reached (``checked``:
+    the caller has just asked ``may_record``). Awards at or above the approval threshold are stored as
+    ``pending`` and count only once a manager approves them.
+
+    This is the ledger only: awards for a rep's work go through ``services.incentives.award``, which
+    adds the evidence rule and the anti-cheating screens.
     """
     if points <= 0:
         return None
-    if evidence_id is not None and _already_awarded(session, user.id, action, evidence_type, evidence_id):
-        return None
-    if _awards_today(session, user.id, action, now) >= daily_cap(config, action):
-        return None
-    from services import incentives
-    if not incentives.evidence_ok(session, config, user, action, evidence_type, evidence_id, now):
+    if not checked and not may_record(session, user, action, config, now, evidence_type, evidence_id):
         return None
     needs_approval = points >= config.points.approval_threshold or action in config.anticheat.approval_actions
     status = "pending" if needs_approval else "awarded"
@@ -40,7 +47,6 @@ def award(session: Session, user: User, action: str, points: int, config: Config
                         evidence_type=evidence_type, evidence_id=evidence_id, note=note, at=now)
     session.add(entry)
     session.flush()
-    incentives.after_award(session, config, user, entry, now)
     return entry
 
 

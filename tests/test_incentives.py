@@ -49,7 +49,7 @@ def test_every_award_is_a_row_tied_to_its_evidence_and_balance_is_derived(core):
     assert all(r.evidence_id for r in rows)
     assert balance(core, rep.id) == sum(r.points for r in rows) == 4
     # The same evidence never pays twice.
-    again = core.db.call(lambda s: points_svc.award(s, rep, "followup_logged", 2, core.config, core.clock.now(),
+    again = core.db.call(lambda s: inc.award(s, rep, "followup_logged", 2, core.config, core.clock.now(),
                                                     evidence_type="activity", evidence_id=rows[1].evidence_id))
     assert again is None
 
