@@ -8,10 +8,13 @@ from core.callbacks import CardAction, DupDecision, OpenCard, Page, decode
 from core.clock import local_to_utc, to_local
 from core.texts import Raw, esc, t, tp
 from handlers import coaching, views
+from handlers.card import render_card
+from handlers.pick import one_customer
 from handlers.common import MAX_INPUT_CHARS, core_of, member_only, plain_text, reply, safe_answer, show, stale
 from handlers.prompts import Prompt, clear_prompt, set_prompt, step
+from handlers.updates import resume_draft
 from services import brief as brief_svc
-from services import intel, outbox
+from services import outbox
 from services import playbook
 from services import customers as cust_svc
 from services import duplicates as dup_svc
@@ -181,44 +184,6 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Us
 
 
 # --- the card ------------------------------------------------------------------------------------
-
-async def render_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, customer_id: int,
-                      notice: str = "", undo_id: int | None = None, more: bool = False, answer: bool = False) -> None:
-    """Show the card in place; ``answer``: the button press is not answered yet (a gone customer → popup)."""
-    core = core_of(context)
-    view = await core.db.read(_card_for, user, customer_id, core)
-    if view is None:
-        if answer:
-            await stale(update, t("not_yours", user.language))
-        else:
-            await show(update, t("not_yours", user.language))
-        return
-    if answer:
-        await safe_answer(update.callback_query)
-    config = playbook.config_cached(core, view.customer.team_id)  # the team's active playbook version
-    text = views.card_text(view, config, user.language, rep_name=user.name, team_name=core.config.team.name,
-                           now=core.clock.now())
-    if notice:
-        text = f"{notice}\n\n{text}"
-    markup = views.card_keyboard(view, user.language, undo_id=undo_id, more=more)
-    # Coaching (issue 16): the stall flag and competitor counter-scripts on the card; the visit plan and
-    # SOP feedback buttons behind "更多" (the card keeps two rows).
-    text += coaching.card_addendum(view.coaching, user.language)
-    if more:
-        markup = coaching.card_row(markup, customer_id, user.language)
-    await show(update, text, markup)
-
-
-def _card_for(session, user: User, customer_id: int, core) -> brief_svc.CardView | None:
-    customer = cust_svc.get_for(session, user, customer_id)
-    if customer is None:
-        return None
-    view = brief_svc.card_view(session, playbook.config_for(session, core, customer.team_id), customer, core.clock.now())
-    view.probability, view.reasons = intel.close_probability(session, core.config, customer, core.clock.now())
-    view.best_hour = intel.best_hour(session, core.config, customer)
-    view.coaching = coaching.card_extra(session, core, customer)  # same transaction: no second read
-    return view
-
 
 @member_only()
 async def on_open_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
@@ -408,7 +373,6 @@ async def fill_value(update: Update, context: ContextTypes.DEFAULT_TYPE, user: U
         await reply(update, t("not_yours", user.language))
         return
     if prompt.data.get("draft"):  # asked for by a quick update's stage gate: back to that update
-        from handlers.updates import resume_draft
         await reply(update, t("fill_back_to_draft", user.language, field=core.config.field_label(field, user.language)))
         if await resume_draft(update, context, user, prompt.data["draft"]):
             return
@@ -468,39 +432,18 @@ def _log(session, user: User, customer_id: int, text: str, next_at, core):
 
 # --- /log and /stage for those who prefer commands --------------------------------------------
 
-async def _one_customer(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, usage_key: str) -> tuple[int | None, str]:
-    """The single customer named in a command's arguments; otherwise answer (usage, none, pick one)."""
-    core = core_of(context)
-    text = " ".join(context.args or [])
-    if not text:
-        await reply(update, t(usage_key, user.language))
-        return None, text
-    matches = await core.db.read(cust_svc.find_by_name, user, text)
-    if len(matches) != 1:
-        key = "no_match" if not matches else "pick_customer"
-        await reply(update, t(key, user.language, q=views.short(text, 30)), _pick(matches) if matches else None)
-        return None, text
-    return matches[0].id, text
-
-
 @member_only()
 async def log_command(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
-    customer_id, text = await _one_customer(update, context, user, "usage_log")
+    customer_id, text = await one_customer(update, context, user, "usage_log")
     if customer_id is not None:
         await save_followup(update, context, user, customer_id, text)
 
 
 @member_only()
 async def stage_command(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
-    customer_id, _ = await _one_customer(update, context, user, "usage_stage")
+    customer_id, _ = await one_customer(update, context, user, "usage_stage")
     if customer_id is not None:
         await advance(update, context, user, customer_id)
-
-
-def _pick(matches: list[Customer]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(
-        f"{views.short(c.name, 16)} · {views.short(c.company, 14)}" if c.company else views.short(c.name, 28),
-        callback_data=OpenCard(c.id).encode())] for c in matches[:6]])
 
 
 @member_only()

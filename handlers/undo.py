@@ -6,6 +6,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from core.callbacks import UndoChange, decode
 from core.texts import t
+from handlers.card import render_card
 from handlers.common import core_of, member_only, safe_answer
 from services import undo as undo_svc
 from storage.models import User
@@ -24,11 +25,9 @@ async def on_undo(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User
         key = {"expired": "undo_expired", "changed": "undo_changed"}.get(result.status, "undo_gone")
         await safe_answer(update.callback_query, t(key, lang, minutes=undo_svc.UNDO_MINUTES), alert=True)
         if result.customer is not None and result.status == "gone":
-            from handlers.customers import render_card
             await render_card(update, context, user, result.customer.id)
         return
     await safe_answer(update.callback_query)
-    from handlers.customers import render_card
     what = t("undo_what_stage" if result.kind == "stage" else "undo_what_update", lang)
     await render_card(update, context, user, result.customer.id,
                       notice=t("undo_done", lang, name=result.customer.name, what=what))

@@ -10,6 +10,7 @@ from core.callbacks import ConfirmUpdate, DraftFill, PickCustomer, decode
 from core.texts import Raw, t, tp
 from handlers import views
 from handlers.common import MAX_INPUT_CHARS, core_of, member_only, reply, safe_answer, show
+from handlers.card import render_card
 from handlers.prompts import dispatch_prompt, set_prompt
 from services import customers as cust_svc
 from services import undo as undo_svc
@@ -183,7 +184,6 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, user: U
     text = t("update_saved_what", lang, name=customer.name, parts=Raw(" · ".join(parts)))
     if undo_id is not None:
         text += t("undo_hint", lang, minutes=UNDO_MINUTES)
-    from handlers.customers import render_card
     await render_card(update, context, user, customer.id, notice=text, undo_id=undo_id)
 
 

@@ -11,6 +11,7 @@ from core.clock import local_to_utc, to_local
 from core.texts import Raw, esc, t, tp
 from handlers import views
 from handlers.common import core_of, member_only, pressed, plain_text, reply, safe_answer, show
+from handlers.pick import one_customer
 from handlers.prompts import Prompt, clear_prompt, set_prompt, step
 from services import customers as cust_svc
 from services import outbox
@@ -66,11 +67,10 @@ async def show_plan(update: Update, context: ContextTypes.DEFAULT_TYPE, user: Us
 @member_only()
 async def visit_command(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
     """/visit CUSTOMER: the plan for one customer; /visit alone: the rep's visits of the coming week."""
-    from handlers.customers import _one_customer
     if not context.args:
         await show_week(update, context, user)
         return
-    cid, _ = await _one_customer(update, context, user, "usage_visit")
+    cid, _ = await one_customer(update, context, user, "usage_visit")
     if cid is not None:
         await show_plan(update, context, user, cid)
 

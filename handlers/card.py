@@ -1,0 +1,52 @@
+"""The customer card, drawn in place: the card view, the close probability and best hour, and what
+coaching adds to it (the stall flag and competitor lines; the visit and SOP buttons behind 更多)."""
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from core.texts import t
+from handlers import coaching, views
+from handlers.common import core_of, safe_answer, show, stale
+from services import brief as brief_svc
+from services import customers as cust_svc
+from services import intel, playbook
+from storage.models import User
+
+
+async def render_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, customer_id: int,
+                      notice: str = "", undo_id: int | None = None, more: bool = False, answer: bool = False) -> None:
+    """Show the card in place; ``answer``: the button press is not answered yet (a gone customer → popup)."""
+    core = core_of(context)
+    view = await core.db.read(_card_for, user, customer_id, core)
+    if view is None:
+        if answer:
+            await stale(update, t("not_yours", user.language))
+        else:
+            await show(update, t("not_yours", user.language))
+        return
+    if answer:
+        await safe_answer(update.callback_query)
+    config = playbook.config_cached(core, view.customer.team_id)  # the team's active playbook version
+    text = views.card_text(view, config, user.language, rep_name=user.name, team_name=core.config.team.name,
+                           now=core.clock.now())
+    if notice:
+        text = f"{notice}\n\n{text}"
+    markup = views.card_keyboard(view, user.language, undo_id=undo_id, more=more)
+    # Coaching (issue 16): the stall flag and competitor counter-scripts on the card; the visit plan and
+    # SOP feedback buttons behind "更多" (the card keeps two rows).
+    text += coaching.card_addendum(view.coaching, user.language)
+    if more:
+        markup = coaching.card_row(markup, customer_id, user.language)
+    await show(update, text, markup)
+
+
+def _card_for(session, user: User, customer_id: int, core) -> brief_svc.CardView | None:
+    customer = cust_svc.get_for(session, user, customer_id)
+    if customer is None:
+        return None
+    view = brief_svc.card_view(session, playbook.config_for(session, core, customer.team_id), customer, core.clock.now())
+    view.probability, view.reasons = intel.close_probability(session, core.config, customer, core.clock.now())
+    view.best_hour = intel.best_hour(session, core.config, customer)
+    view.coaching = coaching.card_extra(session, core, customer)  # same transaction: no second read
+    return view
