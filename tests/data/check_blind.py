@@ -16,6 +16,15 @@ FORMATS = {"wechat", "colon", "telegram_forward", "forward_inline", "call_notes"
 PUNCT = re.compile(r"[，。！？、；：,.!?;:\"'“”‘’（）()【】\[\]《》…—~～]")
 
 
+def count_turns(r):
+    text, fmt = r["text"], r["format"]
+    if fmt == "wechat":
+        return len(re.findall(r"^.+ (\d{4}[/-]\d\d[/-]\d\d )?\d\d:\d\d(:\d\d)?$", text, re.M))
+    if fmt == "telegram_forward":
+        return len(re.findall(r"^.+, \[\d\d\.\d\d\.\d{4} \d\d:\d\d\]$", text, re.M))
+    return len(text.splitlines())
+
+
 def check(path):
     recs, errors, ids = [], [], set()
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
@@ -74,9 +83,9 @@ def main():
     print("hard (tag):", tags["hard"], " with note:", sum(1 for r in recs if r.get("note")))
     sales = [r for r in recs if r["kind"] == "sales"]
     print("sales:", len(sales), f"not sales: {len(recs) - len(sales)} ({(len(recs) - len(sales)) / max(len(recs), 1):.0%})")
-    print("turns (speaker lines, chat formats): min/max",
-          *(lambda ts: (min(ts), max(ts)) if ts else (0, 0))(
-              [r["text"].count("\n") + 1 for r in recs if r["format"] in ("colon", "forward_inline")]))
+    turns = [count_turns(r) for r in recs if r["format"] not in ("call_notes", "voice")]
+    print("turns per chat (speaker blocks): min", min(turns), "max", max(turns),
+          "median", sorted(turns)[len(turns) // 2])
     return 1 if errors else 0
 
 
