@@ -78,7 +78,7 @@ def build_plan(session: Session, config: Config, user: User, customer: Customer,
     plan.answers = [(o, scripts[o]) for o in objections_seen(session, customer.id) if o in scripts]
     plan.counters = [(c.name, c.counter_scripts[0]) for c in comp_svc.for_customer(session, config, customer.id)
                      if c.counter_scripts]
-    hour = best_hour(session, config, customer)
+    hour = best_hour(session, config, customer, now)
     plan.hour_from = "best_hour" if hour is not None else "default"
     plan.start = propose_slot(session, config, user, now, DEFAULT_HOUR if hour is None else hour)
     plan.end = plan.start + timedelta(minutes=config.coaching.visit_minutes)
