@@ -122,7 +122,8 @@ def team_model(session: Session, config: Config, team_id: int, now: datetime):
     closed deals (nlp.predict.MIN_WON / MIN_LOST)."""
     from nlp import predict
     prior = predict.StagePrior.from_config(config)
-    key = (team_id, now.strftime("%Y-%m-%d"), prior)   # a new playbook version gets its own fit
+    # One fit per database, team, day and playbook version (a new version gets its own fit).
+    key = (str(session.get_bind().url), team_id, now.strftime("%Y-%m-%d"), prior)
     model = _MODELS.get(key)
     if model is not None:
         return model
@@ -132,7 +133,7 @@ def team_model(session: Session, config: Config, team_id: int, now: datetime):
         model = _MODELS.get(key)
         if model is None:
             model = predict.CloseModel(prior=prior).fit(training_rows(session, config, team_id, now))
-            for stale in [k for k in _MODELS if k[1] != key[1]]:  # yesterday's fits; other teams' stay
+            for stale in [k for k in _MODELS if k[2] != key[2]]:  # yesterday's fits; other teams' stay
                 del _MODELS[stale]
             _MODELS[key] = model
     return model
@@ -250,6 +251,8 @@ def reply_times(session: Session, config: Config, customer: Customer, limit: int
     """When the customer wrote (local wall-clock): Telegram Business messages, and the message
     times of pasted/forwarded chats and chat archives. Never call notes (see chat_reply_times)."""
     from storage.models_business import BusinessChat, BusinessMessage
+    if customer.intent_score is None:
+        return []  # no conversation recorded yet (every source above also sets the intent): no queries
     stamps: set[datetime] = set()
     for data in session.exec(select(Activity.data).where(
             Activity.customer_id == customer.id, Activity.kind.in_(("paste", "chat")))
