@@ -249,3 +249,32 @@ def test_appointment_times_in_call_notes_are_not_reply_times(core):
     assert stamps == [datetime(2026, 9, 2, 14, 20), datetime(2026, 9, 3, 10, 5)]    # the customer's messages only
     hours = core.db.call(lambda s: [r.reply_hours for r in s.exec(select(IntentRecord).order_by(IntentRecord.id))])
     assert hours[:6] == [[]] * 6 and hours[6] == [14, 10]             # legacy hours: chats only, too
+
+
+def test_business_chat_messages_are_reply_times_in_team_time(core):
+    from services import customers as cs
+    from services import intel
+    from storage.models_business import BusinessChat, BusinessLink, BusinessMessage
+    rep = _team(core)
+    customer = core.db.call(cs.create_customer, core.config, rep.team_id, {"name": "北方医械", "phone": "13500135000"},
+                            core.clock.now(), actor=rep, owner_id=rep.id).customer
+
+    def seed(session):
+        now = core.clock.now()
+        session.add(BusinessLink(connection_id="bc1", user_id=rep.id, consent="granted", created_at=now))
+        session.flush()
+        session.add(BusinessChat(connection_id="bc1", chat_id=555, customer_id=customer.id, title="北方医械"))
+        session.flush()
+        for day in (20, 21, 23, 24, 25):              # the customer writes at 03:10 UTC = 11:10 Shanghai
+            session.add(BusinessMessage(connection_id="bc1", chat_id=555, from_rep=False, sender="刘主任", text="好的",
+                                        at=datetime(2026, 11, day, 3, 10)))
+            session.add(BusinessMessage(connection_id="bc1", chat_id=555, from_rep=True, sender="小李", text="收到",
+                                        at=datetime(2026, 11, day, 8, 0)))
+        c = session.get(type(customer), customer.id)
+        c.intent_score, c.intent_level = 60, "medium"
+        session.add(c)
+    core.db.call(seed)
+    stamps = core.db.call(lambda s: intel.reply_times(s, core.config, s.get(type(customer), customer.id)))
+    assert stamps == [datetime(2026, 11, d, 11, 10) for d in (20, 21, 23, 24, 25)]   # the rep's messages are not
+    found = core.db.call(lambda s: intel.best_time(s, core.config, s.get(type(customer), customer.id), core.clock.now()))
+    assert found is not None and found.text() == "11:00" and (found.replies, found.days) == (5, 5)
