@@ -105,3 +105,12 @@ def test_team_stage_priors_and_stage_index_alias():
     assert probability == pytest.approx(0.2)
     assert "报价" in reasons[0]
     assert CloseModel.default().predict({"stage": "签约"})[0] == pytest.approx(0.8)
+
+
+def test_a_large_history_is_thinned_evenly(histories):
+    full = CloseModel().fit(histories)
+    thinned = CloseModel(max_rows=len(histories) // 3).fit(histories)
+    assert not thinned.uses_prior and (thinned.n_won, thinned.n_lost) == (full.n_won, full.n_lost)
+    p_full, _ = full.predict(histories[-1])
+    p_thin, _ = thinned.predict(histories[-1])
+    assert p_thin != p_full and abs(p_thin - p_full) < 0.15
