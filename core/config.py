@@ -191,6 +191,12 @@ class ScheduleSettings(_Strict):
             raise ValueError(f"expected days from {', '.join(WEEKDAYS)}")
         return v
 
+    @model_validator(mode="after")
+    def _hours(self) -> "ScheduleSettings":
+        if self.work_start == self.work_end:
+            raise ValueError("schedule.work_end: must differ from work_start (a night shift may end after midnight)")
+        return self
+
 
 class InviteSettings(_Strict):
     ttl_hours: int = Field(default=72, ge=1, le=24 * 30)

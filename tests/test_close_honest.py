@@ -278,3 +278,17 @@ def test_business_chat_messages_are_reply_times_in_team_time(core):
     assert stamps == [datetime(2026, 11, d, 11, 10) for d in (20, 21, 23, 24, 25)]   # the rep's messages are not
     found = core.db.call(lambda s: intel.best_time(s, core.config, s.get(type(customer), customer.id), core.clock.now()))
     assert found is not None and found.text() == "11:00" and (found.replies, found.days) == (5, 5)
+
+
+def test_working_hours_are_configured_and_checked(config):
+    from core.config import ScheduleSettings
+    assert (config.schedule.work_start, config.schedule.work_end) == ("09:00", "18:00")
+    with pytest.raises(ValueError):
+        ScheduleSettings(work_start="09:00", work_end="09:00")
+    with pytest.raises(ValueError):
+        ScheduleSettings(work_start="9h", work_end="18:00")
+    night = ScheduleSettings(work_start="20:00", work_end="02:00")
+    late = [NOW.replace(hour=23, minute=40) - timedelta(days=d) for d in range(1, 6)]
+    from core.config import parse_hhmm
+    found = best_contact_time(late, NOW, work_start=parse_hhmm(night.work_start), work_end=parse_hhmm(night.work_end))
+    assert found is not None and found.at == time(23, 30)
