@@ -292,3 +292,11 @@ def test_working_hours_are_configured_and_checked(config):
     from core.config import parse_hhmm
     found = best_contact_time(late, NOW, work_start=parse_hhmm(night.work_start), work_end=parse_hhmm(night.work_end))
     assert found is not None and found.at == time(23, 30)
+
+
+def test_visit_slots_follow_the_configured_working_hours(config):
+    from services.visits import visit_hours
+    assert visit_hours(config) == (9, 18)
+    later = config.model_copy(update={"schedule": config.schedule.model_copy(update={"work_start": "10:30",
+                                                                                     "work_end": "19:00"})})
+    assert visit_hours(later) == (11, 19)
