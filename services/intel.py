@@ -164,7 +164,8 @@ def training_rows(session: Session, config: Config, team_id: int, now: datetime 
     from collections import defaultdict
 
     from nlp import predict
-    customers = list(session.exec(select(Customer).where(Customer.team_id == team_id, Customer.invalid == False)))  # noqa: E712
+    customers = list(session.exec(select(Customer).where(
+        Customer.team_id == team_id, Customer.invalid == False)))  # noqa: E712
     if not any(c.status in ("won", "lost") for c in customers):
         return []
     in_team = (Customer.team_id == team_id)
@@ -210,7 +211,8 @@ def training_rows(session: Session, config: Config, team_id: int, now: datetime 
                     opened_at=customer.created_at, followups=followups[customer.id], intents=intents[customer.id],
                     field_events=fields.get(customer.id), wanted_fields=wanted,
                     expected_days=config.stage(stage.to_stage).expected_days, names=names)
-                won = customer.status == "won" and closed_at is not None and t < closed_at <= t + timedelta(days=predict.HORIZON_DAYS)
+                horizon = t + timedelta(days=predict.HORIZON_DAYS)
+                won = customer.status == "won" and closed_at is not None and t < closed_at <= horizon
                 row.update(won_14d=int(won), deal_id=customer.id, outcome=customer.status, as_of=t)
                 rows.append(row)
             t += timedelta(days=step_days)
@@ -262,8 +264,8 @@ def reply_times(session: Session, config: Config, customer: Customer, limit: int
                 stamps.add(datetime.fromisoformat(value))
             except (TypeError, ValueError):
                 continue
-    for at in session.exec(select(BusinessMessage.at).join(BusinessChat, (BusinessChat.connection_id == BusinessMessage.connection_id)
-                                                           & (BusinessChat.chat_id == BusinessMessage.chat_id))
+    same_chat = (BusinessChat.connection_id == BusinessMessage.connection_id) & (BusinessChat.chat_id == BusinessMessage.chat_id)
+    for at in session.exec(select(BusinessMessage.at).join(BusinessChat, same_chat)
                            .where(BusinessChat.customer_id == customer.id, BusinessMessage.from_rep == False)  # noqa: E712
                            .order_by(BusinessMessage.at.desc()).limit(limit)):
         stamps.add(to_local(at, config.tz).replace(tzinfo=None, second=0, microsecond=0))
