@@ -15,12 +15,24 @@ Figures (means over the seeds, same rows for every line):
   for the honest model and for a variant trained on each deal's FINAL completeness;
 * close_brier_leak_time_split — that variant scored on what the card sees each day: it looks
   better in-sample and is worse here.
+
+Then the deployed path (`--db-deals`, default 400, 0 to skip): the first seed's deals written to a
+SQLite file as customers, stage changes, follow-up activities, intent records and field history
+(the shipped playbook's stages and required fields), read back by services.intel.training_rows and
+fitted as services.intel.team_model does:
+
+* close_db_rows, close_db_training_rows_seconds, close_db_fit_seconds — the first card of the day's work;
+* close_db_brier_model / close_db_brier_prior / close_db_brier_base_rate — the same time split on
+  the rows the database gives (they should tell the same story as the lines above).
 """
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
+from datetime import datetime, timedelta
+from pathlib import Path
 
 from bench.common import report
 from nlp.close_sim import generate_histories
@@ -31,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deals", type=int, default=400)
     parser.add_argument("--seeds", default="1,2,3,4,5")
+    parser.add_argument("--db-deals", type=int, default=400)
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     keys = ("brier", "brier_prior", "brier_base_rate", "calibration_error", "calibration_error_prior",
@@ -64,8 +77,69 @@ def main(argv: list[str] | None = None) -> int:
     report("close_brier_in_sample_leak", leak_sum["brier_in_sample"] / n)
     report("close_brier_leak_time_split", leak_sum["brier"] / n)
     report("close_seeds_model_beats_prior_and_base_rate", wins)
+    if args.db_deals:
+        for name, value in db_figures(args.db_deals, seeds[0]).items():
+            report(name, value)
     report("close_bench_seconds", time.perf_counter() - started)
     return 0
+
+
+def db_figures(n_deals: int, seed: int) -> dict:
+    from core.config import load_config
+    from nlp.close_sim import simulate_deals
+    from nlp.predict import CloseModel, StagePrior
+    from services import intel
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from storage.models import Activity, Customer, FieldHistory, IntentRecord, StageChange, Team
+
+    config = load_config()
+    stages = tuple((s.name, s.expected_days, s.close_prior) for s in config.stages)
+    start, span = datetime(2023, 1, 2), 540
+    end = start + timedelta(days=span)
+    deals = simulate_deals(n_deals, seed, start, span, stages=stages, fields=tuple(intel.wanted_fields(config)))
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'close.db'}"
+        upgrade(url)
+        db = Database(url)
+
+        def load(session):
+            team = Team(name="bench", created_at=start)
+            session.add(team)
+            session.flush()
+            for deal in deals:
+                entered, index = deal.stages[-1]
+                c = Customer(team_id=team.id, name=f"客户{deal.deal_id}", stage=config.stages[index].id,
+                             status=deal.outcome, stage_entered_at=entered, created_at=deal.opened_at,
+                             updated_at=deal.closed_at or end, custom={})
+                session.add(c)
+                session.flush()
+                previous = None
+                for at, stage in deal.stages:
+                    session.add(StageChange(customer_id=c.id, from_stage=previous, to_stage=config.stages[stage].id, at=at))
+                    previous = config.stages[stage].id
+                if deal.closed_at is not None:
+                    session.add(StageChange(customer_id=c.id, from_stage=previous, to_stage=deal.outcome, at=deal.closed_at))
+                session.add_all(Activity(customer_id=c.id, kind="followup", at=at) for at in deal.followups)
+                session.add_all(IntentRecord(customer_id=c.id, score=int(score), level="medium", at=at)
+                                for at, score in deal.intents)
+                session.add_all(FieldHistory(customer_id=c.id, field=name, value="x" if filled else "", source="bench", at=at)
+                                for at, name, filled in deal.field_events or [])
+            return team.id
+        team_id = db.call(load)
+        began = time.perf_counter()
+        rows = db.call(intel.training_rows, config, team_id, end)
+        read_s = time.perf_counter() - began
+        began = time.perf_counter()
+        CloseModel(prior=StagePrior.from_config(config)).fit(rows)
+        fit_s = time.perf_counter() - began
+        result = evaluate_time_split(rows, model=CloseModel(prior=StagePrior.from_config(config)))
+        db.close()
+    return {"close_db_deals": n_deals, "close_db_rows": len(rows), "close_db_training_rows_seconds": read_s,
+            "close_db_fit_seconds": fit_s, "close_db_brier_model": result["brier"],
+            "close_db_brier_prior": result["brier_prior"], "close_db_brier_base_rate": result["brier_base_rate"],
+            "close_db_calibration_error_model": result["calibration_error"],
+            "close_db_calibration_error_prior": result["calibration_error_prior"]}
 
 
 if __name__ == "__main__":

@@ -50,18 +50,20 @@ class Deal:
 
 
 def simulate_deals(n: int, seed: int = 0, start: datetime = datetime(2023, 1, 2), span_days: int = 540,
-                   stages=DEFAULT_STAGES) -> list[Deal]:
+                   stages=DEFAULT_STAGES, fields: tuple[str, ...] = FIELDS) -> list[Deal]:
+    """`fields`: the record's fields; the first five are the ones a new lead may come with."""
     rng = random.Random(seed)
     end = start + timedelta(days=span_days)
-    return [_deal(i, start + timedelta(days=rng.uniform(0, span_days - 30)), end, stages, rng) for i in range(n)]
+    return [_deal(i, start + timedelta(days=rng.uniform(0, span_days - 30)), end, stages, fields, rng)
+            for i in range(n)]
 
 
-def _deal(deal_id: int, opened: datetime, end: datetime, stages, rng: random.Random) -> Deal:
+def _deal(deal_id: int, opened: datetime, end: datetime, stages, fields: tuple[str, ...], rng: random.Random) -> Deal:
     deal = Deal(deal_id, opened, stages=[(opened, 0)])
     health = rng.gauss(0, 1)
     diligence = math.exp(rng.gauss(0, 0.5))
     pastes_chats = rng.random() < 0.6
-    filled = set(rng.sample(FIELDS[:5], rng.randint(2, 4)))
+    filled = set(rng.sample(fields[:5], rng.randint(2, 4)))
     deal.field_events = [(opened, name, True) for name in sorted(filled)]
     stage, day = 0, opened
     while day < end:
@@ -73,7 +75,7 @@ def _deal(deal_id: int, opened: datetime, end: datetime, stages, rng: random.Ran
         if pastes_chats and rng.random() < 0.06 * math.exp(0.4 * health):
             deal.intents.append((moment, max(0.0, min(100.0, round(50 + 18 * health + rng.gauss(0, 15))))))
         if rng.random() < 0.03 * math.exp(0.3 * health):
-            missing = [f for f in FIELDS if f not in filled]
+            missing = [f for f in fields if f not in filled]
             if missing:
                 name = rng.choice(missing)
                 filled.add(name)
@@ -82,7 +84,7 @@ def _deal(deal_id: int, opened: datetime, end: datetime, stages, rng: random.Ran
         if rng.random() < 1 - math.exp(-math.exp(0.9 * health) / expected):
             if stage == len(stages) - 1:
                 deal.outcome, deal.closed_at = "won", moment
-                deal.field_events.extend((moment, name, True) for name in FIELDS if name not in filled)
+                deal.field_events.extend((moment, name, True) for name in fields if name not in filled)
                 break
             stage += 1
             deal.stages.append((moment, stage))
