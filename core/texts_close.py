@@ -10,7 +10,7 @@ TEXTS.update({
         "en": " · 14-day close: {band} (stage rule of thumb; no team data yet)",
     },
     "close_band_low": {"zh": "很低", "en": "very low"},
-    "close_band_tenths": {"zh": "约{n}成", "en": "about {n}0%"},
+    "close_band_tenths": {"zh": "约{cn}成", "en": "about {n}0%"},
     "close_band_high": {"zh": "很高", "en": "very high"},
     # --- once the team's own model is fitted: the percentage and what it rests on -------------
     "close_team": {
@@ -31,4 +31,5 @@ def close_band_key(probability: float) -> tuple[str, dict]:
         return "close_band_low", {}
     if probability >= 0.95:
         return "close_band_high", {}
-    return "close_band_tenths", {"n": min(9, max(1, round(probability * 10)))}
+    n = min(9, max(1, round(probability * 10)))
+    return "close_band_tenths", {"n": n, "cn": "一两三四五六七八九"[n - 1]}

@@ -164,9 +164,11 @@ def _card(close, best=None):
 def test_card_states_the_basis_of_the_estimate():
     from handlers.views import close_text
     prior = close_text(_card(_estimate("prior", 0.18)), "zh")
-    assert "阶段经验值，尚无本团队数据" in prior and "约2成" in prior and "%" not in prior
+    assert "阶段经验值，尚无本团队数据" in prior and "约两成" in prior and "%" not in prior
     assert "no team data yet" in close_text(_card(_estimate("prior", 0.18)), "en")
     assert "很低" in close_text(_card(_estimate("prior", 0.02)), "zh")
+    assert "约一成" in close_text(_card(_estimate("prior", 0.08)), "zh")
+    assert "about 10%" in close_text(_card(_estimate("prior", 0.08)), "en")
     team = close_text(_card(_estimate("team", 0.234, won=18, lost=21)), "zh")
     assert "23%" in team and "基于本团队 18 个成交/21 个丢单" in team
     assert close_text(_card(None), "zh") == ""
