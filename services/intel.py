@@ -107,8 +107,8 @@ class CloseEstimate:
 def close_probability(session: Session, config: Config, customer: Customer, now: datetime) -> CloseEstimate | None:
     """14-day close probability from the customer's history (nlp.predict), with what it rests on.
     `config` is the team's playbook (services.playbook.config_for): its stages are the prior's."""
+    features = customer_features(session, config, customer, now)
     try:
-        features = customer_features(session, config, customer, now)
         model = team_model(session, config, customer.team_id, now)
         probability, reasons = model.predict(features)
     except Exception:  # a model problem must never break the card
