@@ -9,6 +9,10 @@ TEXTS.update({
         "zh": " · 14天成交：{band}（阶段经验值，尚无本团队数据）",
         "en": " · 14-day close: {band} (stage rule of thumb; no team data yet)",
     },
+    "close_prior_some": {
+        "zh": " · 14天成交：{band}（阶段经验值：本团队仅 {won} 个成交/{lost} 个丢单，各需 {need} 个）",
+        "en": " · 14-day close: {band} (stage rule of thumb: this team has only {won} won / {lost} lost deals, {need} of each needed)",
+    },
     "close_band_low": {"zh": "很低", "en": "very low"},
     "close_band_tenths": {"zh": "约{cn}成", "en": "about {n}0%"},
     "close_band_high": {"zh": "很高", "en": "very high"},

@@ -113,7 +113,9 @@ def close_text(view: CardView, lang: str) -> str:
             out = t("close_team", lang, p=round(close.probability * 100), won=close.won, lost=close.lost)
         else:
             key, values = close_band_key(close.probability)
-            out = t("close_prior", lang, band=t(key, lang, **values))
+            band = t(key, lang, **values)
+            out = t("close_prior_some", lang, band=band, won=close.won, lost=close.lost, need=close.need) \
+                if close.won or close.lost else t("close_prior", lang, band=band)
     if view.best_time is not None:
         out += t("close_best_time", lang, at=view.best_time.text(), n=view.best_time.replies, days=view.best_time.days)
     return out

@@ -102,6 +102,7 @@ class CloseEstimate:
     won: int = 0                     # closed deals the team model was fitted on
     lost: int = 0
     reasons: list[str] = field(default_factory=list)
+    need: int = 0                    # won and lost deals each needed before the team's own model is used
 
 
 def close_probability(session: Session, config: Config, customer: Customer, now: datetime) -> CloseEstimate | None:
@@ -114,7 +115,8 @@ def close_probability(session: Session, config: Config, customer: Customer, now:
     except Exception:  # a model problem must never break the card
         log.exception("close probability failed for customer %s", customer.id)
         return None
-    return CloseEstimate(probability, "prior" if model.uses_prior else "team", model.n_won, model.n_lost, reasons)
+    return CloseEstimate(probability, "prior" if model.uses_prior else "team", model.n_won, model.n_lost, reasons,
+                         need=max(model.min_won, model.min_lost))
 
 
 def team_model(session: Session, config: Config, team_id: int, now: datetime):

@@ -152,7 +152,7 @@ def _closed_deal(core, rep, t0):
 # ---------------------------------------------------------------------------------- the card
 def _estimate(basis, probability, won=0, lost=0):
     from services.intel import CloseEstimate
-    return CloseEstimate(probability, basis, won, lost, [])
+    return CloseEstimate(probability, basis, won, lost, [], need=15)
 
 
 def _card(close, best=None):
@@ -169,6 +169,8 @@ def test_card_states_the_basis_of_the_estimate():
     assert "很低" in close_text(_card(_estimate("prior", 0.02)), "zh")
     assert "约一成" in close_text(_card(_estimate("prior", 0.08)), "zh")
     assert "about 10%" in close_text(_card(_estimate("prior", 0.08)), "en")
+    some = close_text(_card(_estimate("prior", 0.18, won=4, lost=9)), "zh")
+    assert "阶段经验值" in some and "本团队仅 4 个成交/9 个丢单，各需 15 个" in some and "%" not in some
     team = close_text(_card(_estimate("team", 0.234, won=18, lost=21)), "zh")
     assert "23%" in team and "基于本团队 18 个成交/21 个丢单" in team
     assert close_text(_card(None), "zh") == ""
