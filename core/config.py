@@ -88,7 +88,8 @@ class Stage(_Strict):
     scripts: list[str] = []
     materials: list[str] = []
     # Rough probability that a customer in this stage closes within 14 days (prior for nlp.predict).
-    close_prior: float = Field(default=0.1, ge=0.0, le=1.0)
+    # Unset: nlp.predict.funnel_priors derives it from the stage's place in this playbook's funnel.
+    close_prior: float | None = Field(default=None, ge=0.0, le=1.0)
     advance_points: int = Field(default=0, ge=0, le=1000)
     # Keywords in a free-text update that hint at this stage ("已报价" → quote).
     hints: list[str] = []
@@ -161,6 +162,9 @@ class ScheduleSettings(_Strict):
     quiet_start: str = "21:00"
     quiet_end: str = "08:00"
     workdays: list[str] = ["mon", "tue", "wed", "thu", "fri"]
+    # The team's working hours (local): the card's best contact time is always inside them.
+    work_start: str = "09:00"
+    work_end: str = "18:00"
     # A job whose time passed while the bot was down runs once on start if still within this many
     # minutes; APScheduler's own default is one second, which silently drops a morning after a restart.
     misfire_grace_minutes: int = Field(default=120, ge=0, le=24 * 60)
@@ -168,7 +172,8 @@ class ScheduleSettings(_Strict):
     max_reminders_per_day: int = Field(default=5, ge=0, le=100)
 
     @field_validator("brief_time", "digest_time", "spot_check_time", "leaderboard_daily",
-                     "leaderboard_weekly_time", "pool_recycle_time", "quiet_start", "quiet_end")
+                     "leaderboard_weekly_time", "pool_recycle_time", "quiet_start", "quiet_end",
+                     "work_start", "work_end")
     @classmethod
     def _time(cls, v: str) -> str:
         return _check_time(v)
@@ -185,6 +190,12 @@ class ScheduleSettings(_Strict):
         if bad:
             raise ValueError(f"expected days from {', '.join(WEEKDAYS)}")
         return v
+
+    @model_validator(mode="after")
+    def _hours(self) -> "ScheduleSettings":
+        if self.work_start == self.work_end:
+            raise ValueError("schedule.work_end: must differ from work_start (a night shift may end after midnight)")
+        return self
 
 
 class InviteSettings(_Strict):

@@ -257,7 +257,6 @@ TEXTS.update({
     "card_late": {"zh": " ⚠️ 超期", "en": " ⚠️ overdue"},
     "card_followup": {"zh": "下次跟进：{when}\n", "en": "Next follow-up: {when}\n"},
     "card_intent": {"zh": " · 意向：{level}（{score}）", "en": " · intent: {level} ({score})"},
-    "card_prob": {"zh": " · 14天成交概率 {p}%", "en": " · 14-day close probability {p}%"},
     "card_no_items": {"zh": "（本阶段清单已完成）", "en": "(this stage's checklist is done)"},
     "card_no_script": {"zh": "（暂无）", "en": "(none)"},
     "btn_done": {"zh": "✅ {item}", "en": "✅ {item}"},
@@ -398,6 +397,7 @@ import core.texts_intake  # noqa: E402,F401  (intake texts: number and input che
 import core.texts_coaching  # noqa: E402,F401  (coaching texts: lost reasons, competitors, visits, SOP feedback, review)
 import core.texts_firstweek  # noqa: E402,F401  (first-week texts: invites, undo, quick-update gate, plain digests)
 import core.texts_nlp  # noqa: E402,F401  (conversation reader: what a text is when it is not sales)
+import core.texts_close  # noqa: E402,F401  (close estimate and best contact time on the card)
 
 
 TEXTS.update({
@@ -446,7 +446,6 @@ TEXTS.update({
 
 
 TEXTS.update({
-    "card_best_hour": {"zh": "\n最佳联系时间：{h}:00–{h2}:00（客户常在此时回复）", "en": "\nBest time to call: {h}:00–{h2}:00 (when the customer usually replies)"},
     "btn_lost": {"zh": "❌ 丢单", "en": "❌ Lost"},
     "btn_lost_yes": {"zh": "确认丢单", "en": "Confirm lost"},
     "lost_confirm": {"zh": "确定把 <b>{name}</b> 标记为丢单吗？", "en": "Mark <b>{name}</b> as lost?"},

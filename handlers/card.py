@@ -45,8 +45,12 @@ def _card_for(session, user: User, customer_id: int, core) -> brief_svc.CardView
     customer = cust_svc.get_for(session, user, customer_id)
     if customer is None:
         return None
-    view = brief_svc.card_view(session, playbook.config_for(session, core, customer.team_id), customer, core.clock.now())
-    view.probability, view.reasons = intel.close_probability(session, core.config, customer, core.clock.now())
-    view.best_hour = intel.best_hour(session, core.config, customer)
+    config = playbook.config_for(session, core, customer.team_id)  # the team's stages: the close prior's too
+    now = core.clock.now()
+    view = brief_svc.card_view(session, config, customer, now)
+    view.close = intel.close_probability(session, config, customer, now)
+    if view.close is not None:
+        view.probability, view.reasons = view.close.probability, view.close.reasons
+    view.best_time = intel.best_time(session, config, customer, now)
     view.coaching = coaching.card_extra(session, core, customer)  # same transaction: no second read
     return view

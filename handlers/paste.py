@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from datetime import timezone
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, filters
@@ -65,7 +66,9 @@ async def _buffer_forward(update: Update, context: ContextTypes.DEFAULT_TYPE, us
     origin = message.forward_origin
     sender = getattr(origin, "sender_user_name", None) or (
         origin.sender_user.full_name if getattr(origin, "sender_user", None) else None) or tp("forward_unknown_sender", user.language)
-    line = f"{sender} {origin.date:%Y-%m-%d %H:%M}\n{message.text or message.caption or ''}"
+    date = origin.date if origin.date.tzinfo else origin.date.replace(tzinfo=timezone.utc)
+    sent = date.astimezone(core_of(context).config.tz)  # the team's wall clock, as pasted chats are
+    line = f"{sender} {sent:%Y-%m-%d %H:%M}\n{message.text or message.caption or ''}"
     buffer = context.user_data.setdefault("forwards", {"lines": [], "origin": None, "task": None})
     buffer["lines"].append(line)
     # The customer is the first forwarded sender who is not the rep (reps forward their own words too).
@@ -170,7 +173,7 @@ async def analyse_for(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
         await show(update, t("update_expired", user.language))
         return
     analysis = entry["analysis"]
-    customer = await core.db.run(intel.record_analysis, core, user, customer_id, analysis)
+    customer = await core.db.run(intel.record_analysis, core, user, customer_id, analysis, entry.get("transcript"))
     if customer is None:
         await show(update, t("not_yours", user.language))
         return

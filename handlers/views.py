@@ -12,6 +12,7 @@ from core.callbacks import CardAction, Claim, OpenCard, Page, UndoChange
 from core.clock import to_local
 from core.config import Config
 from core.texts import Raw, esc, format_local_date, t, tp
+from core.texts_close import close_band_key
 from core.textfit import shorten, shorten_width
 from core.when import day_text
 from services.brief import BriefItem, CardView, render_script
@@ -88,9 +89,7 @@ def card_text(view: CardView, config: Config, lang: str, rep_name: str = "", tea
         else esc(t("card_no_script", lang))
     materials = "、".join(stage.materials) if stage and stage.materials else "—"
     intent = Raw(t("card_intent", lang, level=_level(c.intent_level, lang), score=c.intent_score)) if c.intent_score is not None else Raw("")
-    prob = Raw(t("card_prob", lang, p=round(view.probability * 100))) if view.probability is not None else Raw("")
-    if view.best_hour is not None:
-        prob = Raw(prob + t("card_best_hour", lang, h=view.best_hour, h2=(view.best_hour + 1) % 24))
+    prob = Raw(close_text(view, lang))
     followup = Raw(t("card_followup", lang, when=fmt_local(c.next_followup_at, config, lang, now=now))) if c.next_followup_at else Raw("")
     # The phone as plain digits (no code entity, no button): Telegram clients make it tappable.
     phone = Raw(t("card_phone", lang, phone=phone_digits(c.phone))) if phone_digits(c.phone) else Raw("")
@@ -102,6 +101,24 @@ def card_text(view: CardView, config: Config, lang: str, rep_name: str = "", tea
              eta=day_text(view.eta.date(), lang, to_local(now, config.tz).date() if now else None, relative=False)
              if view.eta else "—", prob=prob, followup=followup,
              checklist=Raw(checklist), script=Raw(script), materials=materials)
+
+
+def close_text(view: CardView, lang: str) -> str:
+    """The 14-day close estimate with its basis (stage rule of thumb vs the team's own deals) and
+    the best contact time; empty when there is none."""
+    out = ""
+    close = view.close
+    if close is not None:
+        if close.basis == "team":
+            out = t("close_team", lang, p=round(close.probability * 100), won=close.won, lost=close.lost)
+        else:
+            key, values = close_band_key(close.probability)
+            band = t(key, lang, **values)
+            out = t("close_prior_some", lang, band=band, won=close.won, lost=close.lost, need=close.need) \
+                if close.won or close.lost else t("close_prior", lang, band=band)
+    if view.best_time is not None:
+        out += t("close_best_time", lang, at=view.best_time.text(), n=view.best_time.replies, days=view.best_time.days)
+    return out
 
 
 def phone_digits(phone: str | None) -> str:

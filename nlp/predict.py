@@ -1,53 +1,104 @@
-"""Probability that an open deal closes (is marked won) within the next 14 days, and the best
-hour to contact the customer.
+"""Probability that an open deal closes (is marked won) within the next 14 days.
 
 Small teams have tens of closed deals, not hundreds, so:
 
-* `StagePrior` — a documented, stage-based prior that needs no data at all. It is what a team
-  gets until it has enough history, and it is the starting point of the fitted model.
+* `StagePrior` — a documented, stage-based prior that needs no data at all. Its stages are the
+  playbook's own (`StagePrior.from_config`): each stage's configured `close_prior`, or, where a
+  stage leaves it unset, a value from the stage's place in that funnel (`funnel_priors`). The
+  built-in default is the shipped playbook (config.toml) — a test keeps the two equal.
 * `CloseModel` — L2-regularised logistic regression, fitted by Newton's method in pure Python.
   The prior's log-odds is one of its inputs and the penalty pulls that weight toward 1 and all
   other weights toward 0: with little data the model *is* the prior, and each extra deal moves
   it only as far as the evidence supports. Below `MIN_WON` won and `MIN_LOST` lost deals the
-  model is not fitted at all and predicts the prior.
+  model is not fitted at all and predicts the prior (the card then says so in words).
 
-Features (see `features_from_history`): stage index 0..6 (线索获取 初次接触 需求挖掘 方案报价 商务谈判
-签约 回款), days_in_stage, expected_days, followups_last_14d, days_since_last_followup,
-intent_last (0-100, from nlp.analyze), intent_trend (points), completeness (0..1).
+Features come from ONE function, `features_from_history`, used both for training snapshots and
+for the live card. It takes the raw, time-stamped history of a deal and keeps only what had
+happened at `now` (point in time), so a training row for a past day sees what the card would
+have seen that day:
 
-Evaluation: `generate_histories` simulates deals; `evaluate_time_split` trains on the earlier
-part and scores the later part (Brier score, model vs prior, plus a calibration table).
+* stage (index in the playbook), days_in_stage, expected_days;
+* followups_last_14d, days_since_last_followup (since the deal was opened when it never had one);
+* intent_last — the latest analysed chat score (0-100, nlp.analyze) at `now`; with no chat yet it
+  is `NEUTRAL_INTENT` (50, the middle of the scale) and `intent_missing` is 1, so the model learns
+  what "no chat" means instead of reading 50 as a real score;
+* intent_trend — latest score minus the mean of up to three before it (0 with fewer than two);
+* completeness — share of the playbook's required fields filled at `now`, from the field history
+  (value changes with their time); `NEUTRAL_COMPLETENESS` plus `completeness_missing` = 1 when
+  the history was not recorded. Never the record's *current* completeness: fields filled when a
+  deal is won would tell the model the outcome (see tests/test_close_honest.py).
+
+Evaluation: `nlp.close_sim` simulates deals from a latent process that does not use these
+features; `evaluate_time_split` trains on the earlier part and scores the later part (Brier score
+of the model, the prior and the base rate, plus calibration). `python -m bench.close`.
 """
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping, Sequence
 
-STAGES = ("线索获取", "初次接触", "需求挖掘", "方案报价", "商务谈判", "签约", "回款")
+from nlp.logistic import newton_logistic
+from nlp.logistic import sigmoid as _sigmoid
+
 HORIZON_DAYS = 14
-# Typical days a deal spends in each stage when things go normally (a team can override).
-DEFAULT_EXPECTED_DAYS = (7, 7, 14, 10, 14, 7, 30)
+# The shipped playbook (config.toml [[stages]]): name, expected_days, close_prior. A team's own
+# playbook replaces it through StagePrior.from_config; tests/test_close_honest.py checks equality.
+DEFAULT_STAGES = (("线索获取", 2, 0.02), ("初次接触", 3, 0.04), ("需求挖掘", 7, 0.08), ("方案报价", 5, 0.18),
+                  ("商务谈判", 10, 0.35), ("签约", 5, 0.8), ("回款", 30, 0.95))
+STAGES = tuple(name for name, _, _ in DEFAULT_STAGES)
+DEFAULT_EXPECTED_DAYS = tuple(days for _, days, _ in DEFAULT_STAGES)
 # A team needs at least this many won and lost deals before its own model replaces the prior.
 MIN_WON = 15
 MIN_LOST = 15
 
-FEATURES = ("stage", "days_in_stage", "expected_days", "followups_last_14d",
-            "days_since_last_followup", "intent_last", "intent_trend", "completeness")
-NEUTRAL_INTENT = 40
+FEATURES = ("stage", "days_in_stage", "expected_days", "followups_last_14d", "days_since_last_followup",
+            "intent_last", "intent_missing", "intent_trend", "completeness", "completeness_missing")
+NEUTRAL_INTENT = 50.0          # no analysed chat yet: the middle of the 0-100 scale (+ intent_missing = 1)
+NEUTRAL_COMPLETENESS = 0.5     # field history not recorded (+ completeness_missing = 1)
+MAX_SILENCE_DAYS = 90.0
+# Funnel shape used for stages whose playbook leaves close_prior unset (first → last stage).
+FUNNEL_FIRST, FUNNEL_LAST = 0.02, 0.9
 
 
 # ------------------------------------------------------------------------------ prior
+def funnel_priors(configured: Sequence[float | None]) -> tuple[float, ...]:
+    """Each stage's prior: its configured value, or for an unset one a value interpolated in
+    log-odds between the nearest configured neighbours — or, without any, on a straight log-odds
+    line from FUNNEL_FIRST (first stage) to FUNNEL_LAST (last stage) over the playbook's own count."""
+    n = len(configured)
+    if n == 0:
+        return ()
+    default = [_logit(FUNNEL_FIRST) + (_logit(FUNNEL_LAST) - _logit(FUNNEL_FIRST)) * (i / max(1, n - 1))
+               for i in range(n)]
+    known = [(i, _logit(float(p))) for i, p in enumerate(configured) if p is not None]
+    out = []
+    for i, p in enumerate(configured):
+        if p is not None:
+            out.append(float(p))
+            continue
+        left = [(j, v) for j, v in known if j < i]
+        right = [(j, v) for j, v in known if j > i]
+        if left and right:
+            (j0, v0), (j1, v1) = left[-1], right[0]
+            z = v0 + (v1 - v0) * (i - j0) / (j1 - j0)
+        else:
+            z = default[i]
+            if left:
+                z = max(z, left[-1][1])
+            if right:
+                z = min(z, right[0][1])
+        out.append(_sigmoid(z))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class StagePrior:
     """Stage-based prior for "won within 14 days".
 
     base[k] is the chance for a deal that sits in stage k *on schedule* and was followed up in
-    the last two weeks. Numbers follow the usual funnel shape (each stage roughly doubles the
-    odds; most leads never close, a deal in 签约 usually signs within two weeks) and are
-    deliberately conservative; a team replaces them with its own history via CloseModel.
+    the last two weeks: the playbook's close_prior for that stage (see `funnel_priors`).
 
     Two adjustments, both multiplicative on the odds:
     * overdue — every `expected_days` spent beyond the expected time in the stage multiplies
@@ -55,7 +106,7 @@ class StagePrior:
     * silence — no follow-up for more than `silence_days` multiplies the odds by
       `silence_factor`.
     """
-    base: tuple[float, ...] = (0.01, 0.03, 0.06, 0.12, 0.25, 0.55, 0.70)
+    base: tuple[float, ...] = tuple(p for _, _, p in DEFAULT_STAGES)
     overdue_factor: float = 0.5
     silence_days: float = 14
     silence_factor: float = 0.5
@@ -64,13 +115,14 @@ class StagePrior:
 
     @classmethod
     def from_config(cls, config) -> "StagePrior":
-        """A team's own funnel: each configured stage's `close_prior`, `expected_days`, `name`."""
+        """A team's own funnel: its stages in order, each one's `close_prior` (or the funnel
+        value where unset), `expected_days` and `name`."""
         stages = list(getattr(config, "stages", []) or [])
         if not stages:
             return cls()
-        return cls(base=tuple(float(getattr(s, "close_prior", 0.1)) for s in stages),
+        return cls(base=funnel_priors([getattr(s, "close_prior", None) for s in stages]),
                    names=tuple(str(getattr(s, "name", i)) for i, s in enumerate(stages)),
-                   expected=tuple(float(getattr(s, "expected_days", 7)) for s in stages))
+                   expected=tuple(float(getattr(s, "expected_days", 7) or 7) for s in stages))
 
     def stage(self, features: Mapping[str, float]) -> int:
         return _stage_index(_stage_value(features), self.names)
@@ -109,35 +161,55 @@ DEFAULT_PRIOR = StagePrior()
 
 # ----------------------------------------------------------------------- features
 def features_from_history(*, stage: int | str, stage_entered_at: datetime, now: datetime,
+                          opened_at: datetime | None = None,
                           followups: Iterable[datetime] = (),
-                          intent_scores: Sequence[int | float] = (),
-                          completeness: float = 0.0,
-                          expected_days: float | None = None) -> dict[str, float]:
-    """Feature dict for one open deal as of `now`.
+                          intents: Iterable[tuple[datetime, float]] = (),
+                          field_events: Iterable[tuple[datetime, str, bool]] | None = None,
+                          wanted_fields: Sequence[str] = (),
+                          expected_days: float | None = None,
+                          names: Sequence[str] = STAGES) -> dict[str, float]:
+    """Feature dict for one deal as of `now` — THE definition, for training rows and the card.
 
-    followups: when the rep followed up (calls, visits, messages logged);
-    intent_scores: nlp.analyze scores of the customer's chats, oldest first;
-    completeness: share of the stage's required fields filled in (0..1).
+    Everything is filtered to `at <= now` here, so callers may pass a deal's whole history:
+    followups — when the rep followed up; intents — (at, score) of the customer's analysed chats;
+    field_events — (at, field, filled) value changes of the customer's fields (None: no field
+    history recorded → completeness missing); wanted_fields — the playbook's required fields.
     """
-    index = _stage_index(stage)
-    dates = sorted(d for d in followups if d <= now)
-    recent = [d for d in dates if (now - d).days < HORIZON_DAYS]
-    last_contact = dates[-1] if dates else stage_entered_at
-    scores = [float(s) for s in intent_scores]
+    index = _stage_index(stage, names)
+    opened = opened_at or stage_entered_at
+    dates = sorted(d for d in followups if d is not None and d <= now)
+    recent = [d for d in dates if (now - d) < timedelta(days=HORIZON_DAYS)]
+    last_contact = max(dates[-1], opened) if dates else opened
+    scores = [float(score) for at, score in sorted((a, s) for a, s in intents if a is not None and a <= now)]
+    complete = completeness_at(field_events, wanted_fields, now)
     return {
         "stage": float(index),
         "days_in_stage": max(0.0, (now - stage_entered_at).total_seconds() / 86400),
-        "expected_days": float(expected_days or DEFAULT_EXPECTED_DAYS[index]),
+        "expected_days": float(expected_days or (DEFAULT_EXPECTED_DAYS[index] if index < len(DEFAULT_EXPECTED_DAYS) else 7)),
         "followups_last_14d": float(len(recent)),
-        "days_since_last_followup": max(0.0, (now - last_contact).total_seconds() / 86400),
-        "intent_last": scores[-1] if scores else float(NEUTRAL_INTENT),
+        "days_since_last_followup": min(MAX_SILENCE_DAYS, max(0.0, (now - last_contact).total_seconds() / 86400)),
+        "intent_last": scores[-1] if scores else NEUTRAL_INTENT,
+        "intent_missing": 0.0 if scores else 1.0,
         "intent_trend": _trend(scores),
-        "completeness": min(1.0, max(0.0, float(completeness))),
+        "completeness": NEUTRAL_COMPLETENESS if complete is None else complete,
+        "completeness_missing": 1.0 if complete is None else 0.0,
     }
 
 
+def completeness_at(field_events: Iterable[tuple[datetime, str, bool]] | None, wanted: Sequence[str],
+                    now: datetime) -> float | None:
+    """Share of `wanted` fields whose latest value at `now` is filled; None without a history."""
+    if field_events is None or not wanted:
+        return None
+    events = sorted((at, name, filled) for at, name, filled in field_events if at <= now)
+    state: dict[str, bool] = {}
+    for _, name, filled in events:
+        state[name] = bool(filled)
+    return sum(1 for name in wanted if state.get(name)) / len(wanted)
+
+
 def _trend(scores: list[float]) -> float:
-    """Last score minus the average of the ones before it (0 with fewer than two)."""
+    """Last score minus the average of (up to three) before it (0 with fewer than two)."""
     if len(scores) < 2:
         return 0.0
     earlier = scores[-4:-1]
@@ -146,7 +218,8 @@ def _trend(scores: list[float]) -> float:
 
 # -------------------------------------------------------------------------- model
 # Model inputs: the prior's log-odds first, then the features scaled to comparable ranges.
-_INPUT_NAMES = ("prior", "stage", "overdue", "followups", "silence", "intent", "trend", "completeness")
+_INPUT_NAMES = ("prior", "stage", "overdue", "followups", "silence", "intent", "intent_missing", "trend",
+                "completeness", "completeness_missing")
 
 
 def _inputs(features: Mapping[str, float], prior: StagePrior) -> list[float]:
@@ -159,8 +232,10 @@ def _inputs(features: Mapping[str, float], prior: StagePrior) -> list[float]:
         min(float(features.get("followups_last_14d", 0)), 10.0) / 5,
         min(float(features.get("days_since_last_followup", 0)), 60.0) / 14,
         float(features.get("intent_last", NEUTRAL_INTENT)) / 100,
+        float(features.get("intent_missing", 0.0)),
         max(-50.0, min(50.0, float(features.get("intent_trend", 0)))) / 50,
-        float(features.get("completeness", 0)),
+        float(features.get("completeness", NEUTRAL_COMPLETENESS)),
+        float(features.get("completeness_missing", 0.0)),
     ]
 
 
@@ -171,6 +246,9 @@ class CloseModel:
     l2: float = 3.0
     min_won: int = MIN_WON
     min_lost: int = MIN_LOST
+    # Pure-Python Newton costs ≈ 0.2 s per 1,000 rows: a large team's snapshots are thinned evenly
+    # (every k-th row, which keeps the base rate) so the first card of the day never waits long.
+    max_rows: int = 20_000
     weights: list[float] = field(default_factory=list)
     bias: float = 0.0
     means: list[float] = field(default_factory=list)
@@ -193,11 +271,13 @@ class CloseModel:
         self.uses_prior = self.n_won < self.min_won or self.n_lost < self.min_lost
         if self.uses_prior:
             return self
+        if len(labelled) > self.max_rows:
+            labelled = labelled[::-(-len(labelled) // self.max_rows)]
         matrix = [_inputs(r, self.prior) for r in labelled]
         labels = [1.0 if r["won_14d"] else 0.0 for r in labelled]
         self._standardize(matrix)
         scaled = [self._scale(x) for x in matrix]
-        self.bias, self.weights = _newton_logistic(scaled, labels, self._targets(), self.l2)
+        self.bias, self.weights = newton_logistic(scaled, labels, self._targets(), self.l2)
         return self
 
     def _standardize(self, matrix: list[list[float]]) -> None:
@@ -244,8 +324,10 @@ def _describe(name: str, f: Mapping[str, float], up: bool, prior: StagePrior) ->
         "followups": f"近 14 天跟进 {f.get('followups_last_14d', 0):.0f} 次",
         "silence": f"距上次跟进 {f.get('days_since_last_followup', 0):.0f} 天",
         "intent": f"最近一次意向 {f.get('intent_last', NEUTRAL_INTENT):.0f} 分",
+        "intent_missing": "尚无聊天分析",
         "trend": f"意向变化 {f.get('intent_trend', 0):+.0f} 分",
         "completeness": f"资料完整度 {f.get('completeness', 0):.0%}",
+        "completeness_missing": "资料记录不全",
     }
     return f"{texts[name]} {arrow}"
 
@@ -264,186 +346,55 @@ def _closed_deal_counts(rows: Sequence[Mapping]) -> tuple[int, int]:
     return len(won), len(lost - won)
 
 
-def _newton_logistic(x: list[list[float]], y: list[float], targets: list[float],
-                     l2: float, iterations: int = 25) -> tuple[float, list[float]]:
-    """Minimise log-loss + l2/2 · ||w − targets||² (bias unpenalised) by Newton's method."""
-    d = len(x[0])
-    w = [0.0] + list(targets)            # parameter 0 is the bias
-    rows = [[1.0] + row for row in x]
-    for _ in range(iterations):
-        grad = [0.0] * (d + 1)
-        hess = [[0.0] * (d + 1) for _ in range(d + 1)]
-        for row, label in zip(rows, y):
-            p = _sigmoid(sum(a * b for a, b in zip(w, row)))
-            err, curv = p - label, max(p * (1 - p), 1e-9)
-            for i in range(d + 1):
-                grad[i] += err * row[i]
-                ci = curv * row[i]
-                hess_i = hess[i]
-                for j in range(i + 1):
-                    hess_i[j] += ci * row[j]
-        for i in range(d + 1):
-            for j in range(i):
-                hess[j][i] = hess[i][j]
-        for i in range(1, d + 1):
-            grad[i] += l2 * (w[i] - targets[i - 1])
-            hess[i][i] += l2
-        step = _solve(hess, grad)
-        w = [a - b for a, b in zip(w, step)]
-        if max(abs(s) for s in step) < 1e-6:
-            break
-    return w[0], w[1:]
-
-
-def _solve(a: list[list[float]], b: list[float]) -> list[float]:
-    """Gaussian elimination with partial pivoting (the systems here are 9×9)."""
-    n = len(b)
-    m = [row[:] + [b[i]] for i, row in enumerate(a)]
-    for col in range(n):
-        pivot = max(range(col, n), key=lambda r: abs(m[r][col]))
-        m[col], m[pivot] = m[pivot], m[col]
-        if abs(m[col][col]) < 1e-12:
-            continue
-        for r in range(col + 1, n):
-            factor = m[r][col] / m[col][col]
-            if factor:
-                for c in range(col, n + 1):
-                    m[r][c] -= factor * m[col][c]
-    out = [0.0] * n
-    for r in range(n - 1, -1, -1):
-        if abs(m[r][r]) < 1e-12:
-            continue
-        out[r] = (m[r][n] - sum(m[r][c] * out[c] for c in range(r + 1, n))) / m[r][r]
-    return out
-
-
-# --------------------------------------------------------------------- best hour
-def best_contact_hour(reply_times: Iterable[datetime | int], min_replies: int = 3,
-                      half_life_days: float = 30.0) -> int | None:
-    """The hour (0-23) the customer most often replies at, recent replies weighing more.
-
-    Neighbouring hours share half their weight (a 10:55 and an 11:05 reply are the same
-    habit). None with fewer than `min_replies` replies: too little to tell.
-    """
-    stamps = [t for t in reply_times if t is not None]
-    if len(stamps) < min_replies:
-        return None
-    datetimes = [t for t in stamps if isinstance(t, datetime)]
-    latest = max(datetimes) if datetimes else None
-    weights = [0.0] * 24
-    for t in stamps:
-        hour = t.hour if isinstance(t, datetime) else int(t) % 24
-        age = (latest - t).total_seconds() / 86400 if isinstance(t, datetime) and latest else 0.0
-        weight = 0.5 ** (age / half_life_days)
-        weights[hour] += weight
-        weights[(hour - 1) % 24] += weight / 2
-        weights[(hour + 1) % 24] += weight / 2
-    return max(range(24), key=lambda h: (weights[h], -h))
-
-
-# ------------------------------------------------------------ synthetic histories
-def generate_histories(n: int, seed: int = 0, start: datetime = datetime(2023, 1, 2),
-                       span_days: int = 540) -> list[dict]:
-    """Weekly snapshots of `n` simulated deals, with the label known (won within 14 days).
-
-    Each deal has a hidden quality. Better deals move through stages faster, get more
-    follow-ups, higher and rising intent scores and more complete records; at every stage a
-    deal may be lost or stall. This is the structure the model is meant to pick up, with noise.
-    """
-    rng = random.Random(seed)
-    rows: list[dict] = []
-    end = start + timedelta(days=span_days)
-    for deal_id in range(n):
-        opened = start + timedelta(days=rng.uniform(0, span_days - 60))
-        rows.extend(_simulate_deal(deal_id, opened, end, rng))
-    rows.sort(key=lambda r: r["as_of"])
-    return rows
-
-
-def _simulate_deal(deal_id: int, opened: datetime, end: datetime, rng: random.Random) -> list[dict]:
-    quality = rng.gauss(0, 1)
-    path = _stage_path(quality, opened, rng)      # [(stage, entered, left)], plus outcome
-    outcome, closed_at = path[-1][3], path[-1][2]
-    followups = _followup_dates(quality, opened, min(closed_at, end), rng)
-    rows = []
-    day = opened + timedelta(days=rng.uniform(1, 7))
-    intents: list[float] = []
-    while day < min(closed_at, end - timedelta(days=HORIZON_DAYS)):
-        stage, entered = next((s, e) for s, e, left, _ in path if e <= day < left)
-        intents.append(_intent_at(quality, stage, rng))
-        features = features_from_history(
-            stage=stage, stage_entered_at=entered, now=day,
-            followups=[f for f in followups if f <= day], intent_scores=intents,
-            completeness=_completeness(quality, stage, rng))
-        won_soon = outcome == "won" and day < closed_at <= day + timedelta(days=HORIZON_DAYS)
-        rows.append({"deal_id": deal_id, "as_of": day, **features,
-                     "won_14d": int(won_soon), "outcome": outcome})
-        day += timedelta(days=7)
-    return rows
-
-
-def _stage_path(quality: float, opened: datetime, rng: random.Random):
-    """Stages visited with entry/exit times; the last item carries the outcome."""
-    path = []
-    entered = opened
-    for stage in range(5 + 1):                     # 线索获取 … 签约; winning = leaving 签约
-        expected = DEFAULT_EXPECTED_DAYS[stage]
-        days = expected * math.exp(rng.gauss(-0.25 * quality, 0.5))
-        left = entered + timedelta(days=days)
-        advance = _sigmoid(1.0 + 0.35 * stage + 1.3 * quality + rng.gauss(0, 0.3))
-        if rng.random() > advance:
-            stall = timedelta(days=rng.uniform(0, 3 * expected))
-            path.append((stage, entered, left + stall, "lost"))
-            return path
-        outcome = "won" if stage == 5 else "open"
-        path.append((stage, entered, left, outcome))
-        entered = left
-    return path
-
-
-def _followup_dates(quality: float, opened: datetime, until: datetime, rng: random.Random):
-    rate = 0.25 * math.exp(0.45 * quality)          # follow-ups per day
-    dates, day = [], opened
-    while True:
-        day += timedelta(days=rng.expovariate(rate))
-        if day >= until:
-            return dates
-        dates.append(day)
-
-
-def _intent_at(quality: float, stage: int, rng: random.Random) -> float:
-    return max(0.0, min(100.0, 42 + 14 * quality + 5 * stage + rng.gauss(0, 12)))
-
-
-def _completeness(quality: float, stage: int, rng: random.Random) -> float:
-    return max(0.0, min(1.0, 0.35 + 0.08 * stage + 0.08 * quality + rng.gauss(0, 0.1)))
-
-
 # ---------------------------------------------------------------------- evaluation
 def evaluate_time_split(rows: Sequence[Mapping], train_fraction: float = 0.7,
-                        model: CloseModel | None = None) -> dict:
-    """Train on the earliest snapshots, test on the latest; Brier score vs the prior.
+                        model: CloseModel | None = None,
+                        serving_rows: Sequence[Mapping] | None = None) -> dict:
+    """Train on the earliest snapshots, test on the latest: Brier score of the model, the prior
+    and the training base rate; calibration error; and the model's in-sample Brier on its own
+    training rows.
 
     A training snapshot is used only if its 14-day label was already known at the cut-off, so
-    no information from the test period leaks into training.
+    no information from the test period leaks into training. `serving_rows` (same deals and
+    days, in the same order) are what the card would see on those days; by default `rows`
+    themselves. A variant that builds its training rows from facts known only later (the final
+    completeness) passes the honest rows here: it is then scored as it would be used.
     """
-    ordered = sorted(rows, key=lambda r: r["as_of"])
-    cutoff = ordered[int(len(ordered) * train_fraction)]["as_of"]
-    train = [r for r in ordered if r["as_of"] + timedelta(days=HORIZON_DAYS) <= cutoff]
-    test = [r for r in ordered if r["as_of"] >= cutoff]
+    serving = list(serving_rows) if serving_rows is not None else list(rows)
+    order = sorted(range(len(rows)), key=lambda i: rows[i]["as_of"])
+    cutoff = rows[order[int(len(order) * train_fraction)]]["as_of"]
+    train = [rows[i] for i in order if rows[i]["as_of"] + timedelta(days=HORIZON_DAYS) <= cutoff]
+    test = [serving[i] for i in order if serving[i]["as_of"] >= cutoff]
     model = (model or CloseModel()).fit(train)
     predicted = [model.predict(r)[0] for r in test]
     prior = [model.prior.probability(r) for r in test]
     labels = [float(r["won_14d"]) for r in test]
+    train_labels = [float(r["won_14d"]) for r in train]
+    base = sum(train_labels) / len(train_labels) if train_labels else 0.0
     return {
         "brier": round(brier(predicted, labels), 4),
         "brier_prior": round(brier(prior, labels), 4),
+        "brier_base_rate": round(brier([base] * len(labels), labels), 4),
+        "brier_in_sample": round(brier([model.predict(r)[0] for r in train], train_labels), 4),
+        "calibration_error": round(calibration_error(predicted, labels), 4),
+        "calibration_error_prior": round(calibration_error(prior, labels), 4),
         "base_rate": round(sum(labels) / len(labels), 4) if labels else 0.0,
         "n_train": len(train),
         "n_test": len(test),
         "uses_prior": model.uses_prior,
         "calibration": calibration_table(predicted, labels),
     }
+
+
+def calibration_error(probabilities: Sequence[float], labels: Sequence[float], bins: int = 10) -> float:
+    """Expected calibration error: |mean predicted − observed rate| per equal-width bin, weighted
+    by the bin's share of rows."""
+    if not labels:
+        return 0.0
+    groups: dict[int, list[tuple[float, float]]] = {}
+    for p, y in zip(probabilities, labels):
+        groups.setdefault(min(bins - 1, int(p * bins)), []).append((p, y))
+    return sum(abs(sum(p for p, _ in g) - sum(y for _, y in g)) for g in groups.values()) / len(labels)
 
 
 def brier(probabilities: Sequence[float], labels: Sequence[float]) -> float:
@@ -479,13 +430,6 @@ def _stage_index(stage: int | float | str, names: Sequence[str] = STAGES) -> int
             return list(names).index(stage)
         stage = int(stage) if stage.strip().lstrip("-").isdigit() else 0
     return max(0, min(len(names) - 1, int(stage)))
-
-
-def _sigmoid(z: float) -> float:
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
 
 
 def _logit(p: float) -> float:

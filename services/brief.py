@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_
 from sqlmodel import Session, select
@@ -34,7 +35,8 @@ class CardView:
     eta: datetime | None  # expected conversion date (local)
     probability: float | None = None
     reasons: list[str] = field(default_factory=list)
-    best_hour: int | None = None
+    close: Any = None        # services.intel.CloseEstimate: the probability and what it rests on
+    best_time: Any = None    # nlp.contact_time.ContactTime: when the customer replies (local)
     coaching: tuple = (None, ())  # (stall flag, competitors seen): handlers.coaching.card_extra
 
 

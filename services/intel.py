@@ -1,17 +1,22 @@
 """Sales intelligence glue between nlp/ (pure text analysis) and the database."""
 from __future__ import annotations
 
+import logging
 import threading
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
 
+from core.clock import to_local
 from core.config import Config
 from services import customers as cust_svc
-from storage.models import Activity, Customer, IntentRecord, StageChange, User
+from storage.models import Activity, Customer, FieldHistory, IntentRecord, StageChange, User
 
+log = logging.getLogger(__name__)
 MIN_TEXT = 6
+FOLLOWUP_KINDS = ("followup",)    # the activities that count as the rep following up (training and card)
 
 
 def _parse_and_analyse(text: str, rep_names: list[str], scripts: dict[str, str], forward_origin: str | None):
@@ -42,8 +47,10 @@ def analyse(text: str, rep_names: list[str], scripts: dict[str, str], forward_or
     return _parse_and_analyse(text, rep_names, scripts, forward_origin)[0]
 
 
-def record_analysis(session: Session, core: Any, user: User, customer_id: int, analysis) -> Customer | None:
-    """Keep the intent history; the activity stores the analysis, never the rep's own words."""
+def record_analysis(session: Session, core: Any, user: User, customer_id: int, analysis,
+                    transcript=None) -> Customer | None:
+    """Keep the intent history; the activity stores the analysis, never the rep's own words — and,
+    for a chat (not a call note), when the customer's messages were sent (best contact time)."""
     customer = cust_svc.get_for(session, user, customer_id)
     if customer is None:
         return None
@@ -52,8 +59,10 @@ def record_analysis(session: Session, core: Any, user: User, customer_id: int, a
     except cust_svc.NotVisible:
         return None
     now = core.clock.now()
+    chat = getattr(analysis, "format", "") != "call_notes"  # a time in a call note is an appointment
     record = IntentRecord(customer_id=customer.id, user_id=user.id, score=analysis.score, level=analysis.level,
-                          objections=[o.id for o in analysis.objections], reply_hours=list(analysis.reply_hours), at=now)
+                          objections=[o.id for o in analysis.objections],
+                          reply_hours=list(analysis.reply_hours) if chat else [], at=now)
     session.add(record)
     customer.intent_score = analysis.score
     customer.intent_level = analysis.level
@@ -62,29 +71,61 @@ def record_analysis(session: Session, core: Any, user: User, customer_id: int, a
     session.add(Activity(customer_id=customer.id, user_id=user.id, kind="paste", at=now,
                          text=f"intent {analysis.level} {analysis.score}",
                          data={"score": analysis.score, "objections": [o.id for o in analysis.objections],
-                               "keywords": analysis.keywords[:10]}))
+                               "keywords": analysis.keywords[:10],
+                               "reply_times": chat_reply_times(transcript, analysis)}))
     session.flush()
     return customer
 
 
-_MODELS: dict[tuple[int, str], Any] = {}
+def chat_reply_times(transcript, analysis) -> list[str]:
+    """The customer's message times in a pasted or forwarded chat (local wall-clock, ISO minutes).
+    Call notes give none: "约了周三下午3点" is when the rep will call, not when the customer wrote."""
+    from nlp.parse import ROLE_CUSTOMER
+    if transcript is None or getattr(transcript, "format", "") == "call_notes" \
+            or getattr(analysis, "format", "") == "call_notes":
+        return []
+    customer = getattr(analysis, "customer", None) or transcript.customer
+    stamps = {t.time.replace(second=0, microsecond=0) for t in transcript.turns
+              if t.time is not None and (t.speaker == customer if customer else t.role == ROLE_CUSTOMER)}
+    return [t.isoformat(timespec="minutes") for t in sorted(stamps)[-200:]]
+
+
+_MODELS: dict[tuple, Any] = {}
 _MODELS_LOCK = threading.Lock()
 
 
-def close_probability(session: Session, config: Config, customer: Customer, now: datetime) -> tuple[float | None, list[str]]:
-    """14-day close probability from the customer's history (nlp.predict), with its main reasons."""
+@dataclass
+class CloseEstimate:
+    """What the card says about closing: the probability, and what it rests on."""
+    probability: float
+    basis: str                       # "prior" (stage rule of thumb) | "team" (fitted on the team's deals)
+    won: int = 0                     # closed deals the team model was fitted on
+    lost: int = 0
+    reasons: list[str] = field(default_factory=list)
+    need: int = 0                    # won and lost deals each needed before the team's own model is used
+
+
+def close_probability(session: Session, config: Config, customer: Customer, now: datetime) -> CloseEstimate | None:
+    """14-day close probability from the customer's history (nlp.predict), with what it rests on.
+    `config` is the team's playbook (services.playbook.config_for): its stages are the prior's."""
     features = customer_features(session, config, customer, now)
     try:
-        return team_model(session, config, customer.team_id, now).predict(features)
+        model = team_model(session, config, customer.team_id, now)
+        probability, reasons = model.predict(features)
     except Exception:  # a model problem must never break the card
-        return None, []
+        log.exception("close probability failed for customer %s", customer.id)
+        return None
+    return CloseEstimate(probability, "prior" if model.uses_prior else "team", model.n_won, model.n_lost, reasons,
+                         need=max(model.min_won, model.min_lost))
 
 
 def team_model(session: Session, config: Config, team_id: int, now: datetime):
     """The team's own model, refitted once a day; the documented stage prior until it has enough
     closed deals (nlp.predict.MIN_WON / MIN_LOST)."""
     from nlp import predict
-    key = (team_id, now.strftime("%Y-%m-%d"))
+    prior = predict.StagePrior.from_config(config)
+    # One fit per database, team, day and playbook version (a new version gets its own fit).
+    key = (str(session.get_bind().url), team_id, now.strftime("%Y-%m-%d"), prior)
     model = _MODELS.get(key)
     if model is not None:
         return model
@@ -93,89 +134,157 @@ def team_model(session: Session, config: Config, team_id: int, now: datetime):
     with _MODELS_LOCK:
         model = _MODELS.get(key)
         if model is None:
-            model = predict.CloseModel.default(config).fit(training_rows(session, config, team_id))
-            for stale in [k for k in _MODELS if k[1] != key[1]]:  # yesterday's fits; other teams' stay
+            model = predict.CloseModel(prior=prior).fit(training_rows(session, config, team_id, now))
+            for stale in [k for k in _MODELS if k[2] != key[2]]:  # yesterday's fits; other teams' stay
                 del _MODELS[stale]
             _MODELS[key] = model
     return model
 
 
-def training_rows(session: Session, config: Config, team_id: int, step_days: int = 7) -> list[dict]:
-    """Weekly snapshots of the team's closed deals, labelled "won within the next 14 days".
+def wanted_fields(config: Config) -> list[str]:
+    """The fields completeness is measured on: every stage's required fields (services.quality)."""
+    wanted: list[str] = []
+    for stage in config.stages:
+        wanted.extend(name for name in stage.required_fields if name not in wanted)
+    return wanted
 
-    Three queries for the whole team (not three per deal): this runs on the first card of the day.
+
+def _filled(value: str | None) -> bool:
+    return value not in (None, "", "[]")
+
+
+def training_rows(session: Session, config: Config, team_id: int, now: datetime | None = None,
+                  step_days: int = 7) -> list[dict]:
+    """Weekly snapshots of the team's deals, labelled "won within the next 14 days".
+
+    Point in time: the snapshot of day t is built by nlp.predict.features_from_history from the
+    deal's history with `at <= t` — stage changes, follow-ups, analysed chats and the FieldHistory
+    of the required fields (completeness as it was that day, never the record's final one). Closed
+    deals give snapshots until they closed; open ones until 14 days ago (their label is known:
+    not won in time). A handful of queries for the whole team: this runs on the first card of the day.
     """
     from collections import defaultdict
 
     from nlp import predict
-    closed = list(session.exec(select(Customer).where(Customer.team_id == team_id, Customer.status.in_(("won", "lost")))))
-    if not closed:
+    customers = list(session.exec(select(Customer).where(
+        Customer.team_id == team_id, Customer.invalid == False)))  # noqa: E712
+    if not any(c.status in ("won", "lost") for c in customers):
         return []
-    ids = [c.id for c in closed]
+    in_team = (Customer.team_id == team_id)
     changes: dict[int, list[StageChange]] = defaultdict(list)
-    for change in session.exec(select(StageChange).where(StageChange.customer_id.in_(ids)).order_by(StageChange.at)):
+    for change in session.exec(select(StageChange).join(Customer, Customer.id == StageChange.customer_id)
+                               .where(in_team).order_by(StageChange.at, StageChange.id)):
         changes[change.customer_id].append(change)
     followups: dict[int, list[datetime]] = defaultdict(list)
-    for cid, at in session.exec(select(Activity.customer_id, Activity.at).where(
-            Activity.customer_id.in_(ids), Activity.kind == "followup")):
+    for cid, at in session.exec(select(Activity.customer_id, Activity.at).join(Customer, Customer.id == Activity.customer_id)
+                                .where(in_team, Activity.kind.in_(FOLLOWUP_KINDS))):
         followups[cid].append(at)
     intents: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
     for cid, at, score in session.exec(select(IntentRecord.customer_id, IntentRecord.at, IntentRecord.score)
-                                       .where(IntentRecord.customer_id.in_(ids)).order_by(IntentRecord.at)):
+                                       .join(Customer, Customer.id == IntentRecord.customer_id).where(in_team)):
         intents[cid].append((at, score))
+    wanted = wanted_fields(config)
+    fields: dict[int, list[tuple[datetime, str, bool]]] = defaultdict(list)
+    if wanted:
+        for cid, at, name, value in session.exec(
+                select(FieldHistory.customer_id, FieldHistory.at, FieldHistory.field, FieldHistory.value)
+                .join(Customer, Customer.id == FieldHistory.customer_id).where(in_team, FieldHistory.field.in_(wanted))):
+            fields[cid].append((at, name, _filled(value)))
+    names = tuple(s.name for s in config.stages)
+    latest = max((c.at for history in changes.values() for c in history), default=None)
+    now = now or latest
     rows: list[dict] = []
-    for customer in closed:
-        history = changes[customer.id]
-        if not history:
+    for customer in customers:
+        history = [c for c in changes[customer.id]]
+        if not history or now is None:
             continue
-        closed_at = history[-1].at
+        ends = [c.at for c in history if c.to_stage in ("won", "lost")]
+        closed_at = ends[-1] if customer.status in ("won", "lost") and ends else None
+        if customer.status in ("won", "lost") and closed_at is None:
+            closed_at = history[-1].at
+        stop = closed_at if closed_at is not None else now - timedelta(days=predict.HORIZON_DAYS)
         t = customer.created_at
-        while t < closed_at:
+        while t < stop:
             current = [c for c in history if c.at <= t and config.stage(c.to_stage)]
             if current:
                 stage = current[-1]
                 row = predict.features_from_history(
                     stage=config.stage_index(stage.to_stage), stage_entered_at=stage.at, now=t,
-                    followups=[f for f in followups[customer.id] if f <= t],
-                    intent_scores=[sc for at, sc in intents[customer.id] if at <= t],
-                    completeness=customer.completeness / 100,
-                    expected_days=config.stage(stage.to_stage).expected_days)
-                row.update(won_14d=int(customer.status == "won" and (closed_at - t).days < 14),
-                           deal_id=customer.id, outcome=customer.status)
+                    opened_at=customer.created_at, followups=followups[customer.id], intents=intents[customer.id],
+                    field_events=fields.get(customer.id), wanted_fields=wanted,
+                    expected_days=config.stage(stage.to_stage).expected_days, names=names)
+                horizon = t + timedelta(days=predict.HORIZON_DAYS)
+                won = customer.status == "won" and closed_at is not None and t < closed_at <= horizon
+                row.update(won_14d=int(won), deal_id=customer.id, outcome=customer.status, as_of=t)
                 rows.append(row)
             t += timedelta(days=step_days)
     return rows
 
 
-def best_hour(session: Session, config: Config, customer: Customer) -> int | None:
-    """The local hour the customer actually replies at, from analysed conversations."""
-    from nlp.predict import best_contact_hour
-    if customer.intent_score is None:
-        return None  # no conversation analysed yet (record_analysis always sets the score)
-    hours: list[int] = []
-    for row in session.exec(select(IntentRecord.reply_hours).where(IntentRecord.customer_id == customer.id)
-                            .order_by(IntentRecord.at.desc()).limit(20)):
-        hours.extend(row or [])
-    return best_contact_hour(hours)
-
-
 def customer_features(session: Session, config: Config, customer: Customer, now: datetime) -> dict[str, float]:
+    """The live card's features: the same nlp.predict.features_from_history as the training rows,
+    on this customer's history up to `now`."""
+    from nlp import predict
     stage = config.stage(customer.stage)
     last = customer.last_followup_at
     # The customer row already says when there is nothing to look up (no follow-up in 14 days, no
-    # analysed conversation): skip those queries on the card's hot path.
-    recent = session.exec(select(Activity.at).where(
-        Activity.customer_id == customer.id, Activity.kind == "followup", Activity.at >= now - timedelta(days=14))).all() \
-        if last is not None and last >= now - timedelta(days=14) else []
-    intents = session.exec(select(IntentRecord.score).where(IntentRecord.customer_id == customer.id)
-                           .order_by(IntentRecord.at.desc()).limit(2)).all() if customer.intent_score is not None else []
-    return {
-        "stage_index": config.stage_index(customer.stage),
-        "days_in_stage": max(0, (now - customer.stage_entered_at).days),
-        "expected_days": stage.expected_days if stage else 7,
-        "followups_last_14d": len(recent),
-        "days_since_last_followup": (now - last).days if last else 30,
-        "intent_last": intents[0] if intents else 50,
-        "intent_trend": (intents[0] - intents[1]) if len(intents) == 2 else 0,
-        "completeness": customer.completeness / 100,
-    }
+    # analysed conversation): skip those queries on the card's hot path. The latest follow-up is the
+    # row's own last_followup_at; the 14-day count needs the activities.
+    window = now - timedelta(days=predict.HORIZON_DAYS)
+    followups = list(session.exec(select(Activity.at).where(
+        Activity.customer_id == customer.id, Activity.kind.in_(FOLLOWUP_KINDS), Activity.at >= window,
+        Activity.at <= now)).all()) if last is not None and last >= window else []
+    if last is not None:
+        followups.append(last)
+    intents = list(session.exec(select(IntentRecord.at, IntentRecord.score).where(
+        IntentRecord.customer_id == customer.id, IntentRecord.at <= now)
+        .order_by(IntentRecord.at.desc()).limit(4)).all()) if customer.intent_score is not None else []
+    wanted = wanted_fields(config)
+    field_events = [(at, name, _filled(value)) for at, name, value in session.exec(
+        select(FieldHistory.at, FieldHistory.field, FieldHistory.value).where(
+            FieldHistory.customer_id == customer.id, FieldHistory.field.in_(wanted)))] if wanted else []
+    return predict.features_from_history(
+        stage=max(0, config.stage_index(customer.stage)), stage_entered_at=customer.stage_entered_at, now=now,
+        opened_at=customer.created_at, followups=followups, intents=intents,
+        field_events=field_events or None, wanted_fields=wanted,
+        expected_days=stage.expected_days if stage else None, names=tuple(s.name for s in config.stages))
+
+
+# ------------------------------------------------------------------------------ contact time
+def reply_times(session: Session, config: Config, customer: Customer, limit: int = 300) -> list[datetime]:
+    """When the customer wrote (local wall-clock): Telegram Business messages, and the message
+    times of pasted/forwarded chats and chat archives. Never call notes (see chat_reply_times)."""
+    from storage.models_business import BusinessChat, BusinessMessage
+    if customer.intent_score is None:
+        return []  # no conversation recorded yet (every source above also sets the intent): no queries
+    stamps: set[datetime] = set()
+    for data in session.exec(select(Activity.data).where(
+            Activity.customer_id == customer.id, Activity.kind.in_(("paste", "chat")))
+            .order_by(Activity.at.desc()).limit(50)):
+        for value in (data or {}).get("reply_times", [])[-limit:]:
+            try:
+                stamps.add(datetime.fromisoformat(value))
+            except (TypeError, ValueError):
+                continue
+    same_chat = (BusinessChat.connection_id == BusinessMessage.connection_id) & (BusinessChat.chat_id == BusinessMessage.chat_id)
+    for at in session.exec(select(BusinessMessage.at).join(BusinessChat, same_chat)
+                           .where(BusinessChat.customer_id == customer.id, BusinessMessage.from_rep == False)  # noqa: E712
+                           .order_by(BusinessMessage.at.desc()).limit(limit)):
+        stamps.add(to_local(at, config.tz).replace(tzinfo=None, second=0, microsecond=0))
+    return sorted(stamps)
+
+
+def best_time(session: Session, config: Config, customer: Customer, now: datetime):
+    """nlp.contact_time.best_contact_time on the customer's replies, in the team's working hours."""
+    from core.config import parse_hhmm
+    from nlp.contact_time import best_contact_time
+    local_now = to_local(now, config.tz).replace(tzinfo=None)
+    return best_contact_time(reply_times(session, config, customer), local_now,
+                             work_start=parse_hhmm(config.schedule.work_start),
+                             work_end=parse_hhmm(config.schedule.work_end))
+
+
+def best_hour(session: Session, config: Config, customer: Customer, now: datetime) -> int | None:
+    """The hour of best_time (visit planning works in hours)."""
+    found = best_time(session, config, customer, now)
+    return None if found is None else found.hour

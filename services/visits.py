@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta, timezone
 from sqlmodel import Session, select
 
 from core.clock import local_to_utc, to_local
-from core.config import WEEKDAYS, Config
+from core.config import WEEKDAYS, Config, parse_hhmm
 from services import competitors as comp_svc
 from services import customers as cust_svc
 from services.quality import field_value, missing_fields
@@ -23,7 +23,16 @@ from storage.models import Customer, IntentRecord, Team, User
 from storage.models_coaching import Visit
 
 DEFAULT_HOUR = 10
-WORK_START, WORK_END = 9, 18   # a visit starts within these local hours
+WORK_START, WORK_END = 9, 18   # a visit starts within these local hours unless [schedule] work_start/work_end say
+
+
+def visit_hours(config: Config) -> tuple[int, int]:
+    """[first, last) local hour a visit may start: the team's working hours, whole hours inside them
+    (a window over midnight falls back to the day shift)."""
+    start, end = parse_hhmm(config.schedule.work_start), parse_hhmm(config.schedule.work_end)
+    first = start.hour + (1 if start.minute else 0)
+    last = end.hour
+    return (first, last) if first < last else (WORK_START, WORK_END)
 
 
 @dataclass
@@ -78,7 +87,7 @@ def build_plan(session: Session, config: Config, user: User, customer: Customer,
     plan.answers = [(o, scripts[o]) for o in objections_seen(session, customer.id) if o in scripts]
     plan.counters = [(c.name, c.counter_scripts[0]) for c in comp_svc.for_customer(session, config, customer.id)
                      if c.counter_scripts]
-    hour = best_hour(session, config, customer)
+    hour = best_hour(session, config, customer, now)
     plan.hour_from = "best_hour" if hour is not None else "default"
     plan.start = propose_slot(session, config, user, now, DEFAULT_HOUR if hour is None else hour)
     plan.end = plan.start + timedelta(minutes=config.coaching.visit_minutes)
@@ -87,7 +96,8 @@ def build_plan(session: Session, config: Config, user: User, customer: Customer,
 
 def propose_slot(session: Session, config: Config, user: User, now: datetime, hour: int) -> datetime:
     """The first workday from tomorrow at ``hour`` (moved into working hours) free of the rep's other visits."""
-    hour = min(max(hour, WORK_START), WORK_END - 1)
+    work_start, work_end = visit_hours(config)
+    hour = min(max(hour, work_start), work_end - 1)
     length = timedelta(minutes=config.coaching.visit_minutes)
     busy = [(v.start_at, v.end_at) for v in session.exec(select(Visit).where(
         Visit.user_id == user.id, Visit.status == "planned", Visit.end_at > now))]
@@ -96,7 +106,7 @@ def propose_slot(session: Session, config: Config, user: User, now: datetime, ho
         day = local_today + timedelta(days=days)
         if WEEKDAYS[day.weekday()] not in config.schedule.workdays:
             continue
-        for h in sorted(range(WORK_START, WORK_END), key=lambda x: (abs(x - hour), x)):  # nearest hour first
+        for h in sorted(range(work_start, work_end), key=lambda x: (abs(x - hour), x)):  # nearest hour first
             start = local_to_utc(datetime.combine(day, time(h)), config.tz)
             if all(start >= b_end or start + length <= b_start for b_start, b_end in busy):
                 return start

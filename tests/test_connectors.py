@@ -281,6 +281,9 @@ async def test_chat_archive_turns_messages_into_activities_and_intent(core, vend
     chats = rows(core, Activity, Activity.kind == "chat", order=Activity.id)
     assert sum(a.data["messages"] for a in chats) == 5
     assert any("需求清单.xlsx" in a.data["files"] for a in chats)
+    # The customer's own message times, local (Asia/Shanghai): the card's best contact time reads them.
+    assert sorted(t for a in chats for t in a.data["reply_times"]) == \
+        ["2026-11-25T10:00", "2026-11-25T10:02", "2026-11-25T10:03", "2026-11-25T11:00"]
     intents = rows(core, IntentRecord, IntentRecord.customer_id == c.id)
     assert intents and intents[0].user_id == rep.id
     c = get(core, Customer, c.id)

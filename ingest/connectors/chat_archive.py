@@ -159,7 +159,10 @@ class ChatArchiveConnector(Connector):
             analysis = None
         data: dict[str, Any] = {"source": origin, "ref": ref_text, "messages": len(messages),
                                 "customer_messages": sum(1 for m in messages if m["role"] == "customer"),
-                                "files": files[:20], "conversation_id": conv_id}
+                                "files": files[:20], "conversation_id": conv_id,
+                                # when the customer wrote (local minutes): the card's best contact time
+                                "reply_times": sorted({to_local(m["at"], config.tz).strftime("%Y-%m-%dT%H:%M")
+                                                       for m in messages if m["role"] == "customer"})[-200:]}
         if analysis is not None and getattr(analysis, "is_conversation", True):
             data.update({"score": analysis.score, "level": analysis.level,
                          "objections": [o.id for o in analysis.objections], "keywords": list(analysis.keywords[:10])})

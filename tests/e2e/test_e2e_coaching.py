@@ -229,7 +229,9 @@ async def test_competitor_bad_input_is_refused_and_changes_nothing(bot):
 
 # --- 3. visit plans --------------------------------------------------------------------------------
 
-CHAT_AFTERNOON = (
+CHAT_AFTERNOON = (  # five customer replies on three days, all mid-afternoon: enough for a best time
+    "张总 2026-11-23 14:50\n你好，想了解一下你们的设备方案。\n"
+    "张总 2026-11-23 15:15\n资料收到了，我先看看。\n"
     "张总 2026-11-24 15:02\n方案我看了，价格有点贵。\n"
     "李明 2026-11-24 15:05\n张总，可以分期付款。\n"
     "张总 2026-11-24 15:20\n那你们报价单发我，我再对比一下。\n"
