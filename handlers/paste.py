@@ -16,6 +16,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, fil
 from core.callbacks import PickCustomer, PickSpeaker, decode
 from core.texts import Raw, esc, t, tp
 from handlers import coaching, views
+from handlers import feedback as fb_buttons
 from handlers.assist import assist_row
 from handlers.common import core_of, in_flight, member_only, reply, safe_answer, show
 from handlers.prompts import dispatch_prompt
@@ -175,7 +176,8 @@ async def analyse_for(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
         await show(update, t("not_yours", user.language))
         return
     extra = await coaching.paste_competitors(core, user, customer.id, entry["text"], analysis)  # issue 16
-    rows = [row for row in (assist_row(context, user, token, entry["text"], analysis, customer.name),) if row]
+    rows = fb_buttons.card_rows(analysis, user.language)  # 准 / 不准 (issue 13 item 6)
+    rows += [row for row in (assist_row(context, user, token, entry["text"], analysis, customer.name),) if row]
     await show(update, render_analysis(analysis, customer.name, user.language) + extra,
                InlineKeyboardMarkup(rows) if rows else None)
 
