@@ -166,6 +166,7 @@ def refit_team(session: Session, team_id: int, now: datetime) -> team_model.Refi
 class Agreement:
     labels: int
     agreed: int
+    days: int = AGREEMENT_DAYS
 
     @property
     def rate(self) -> float | None:
@@ -173,7 +174,7 @@ class Agreement:
 
 
 def agreement_many(session: Session, team_ids: list[int], now: datetime, days: int = AGREEMENT_DAYS) -> dict[int, Agreement]:
-    out = {t: Agreement(0, 0) for t in team_ids}
+    out = {t: Agreement(0, 0, days) for t in team_ids}
     if not team_ids:
         return out
     for team_id, agreed, n in session.execute(
@@ -187,8 +188,9 @@ def agreement_many(session: Session, team_ids: list[int], now: datetime, days: i
     return out
 
 
-def model_info(session: Session, team_id: int) -> dict[str, Any] | None:
-    row = session.get(TeamIntentModel, team_id)
-    if row is None:
-        return None
-    return {"active": row.active, "labels": row.labels, "shipped_acc": row.shipped_acc, "team_acc": row.team_acc}
+def model_info_many(session: Session, team_ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not team_ids:
+        return {}
+    return {row.team_id: {"active": row.active, "labels": row.labels, "shipped_acc": row.shipped_acc,
+                          "team_acc": row.team_acc}
+            for row in session.exec(select(TeamIntentModel).where(TeamIntentModel.team_id.in_(team_ids)))}

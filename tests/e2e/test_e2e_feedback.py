@@ -1,0 +1,79 @@
+"""Card feedback (issue 13 item 6) and long pastes split by Telegram, through the local Bot API server."""
+from sqlmodel import select
+
+from storage.models_feedback import AnalysisSample, FeedbackLabel
+from tests.e2e.test_e2e_navigation import add_customer
+from tests.e2e.test_e2e_stale import answers
+from tests.e2e.test_e2e_team import two_teams
+from tests.harness import buttons
+
+CHAT = ("销售1 2026-11-25 10:05\n张总您好，我们的系统两周免费试用，现在签还有优惠。\n"
+        "张总 2026-11-25 10:09\n价格有点贵，我得跟老板汇报一下。\n"
+        "销售1 2026-11-25 10:10\n明白，我把报价单发您。\n"
+        "张总 2026-11-25 10:11\n如果合同能分期付款，下个月可以签。")
+
+
+def fb_data(card: dict, action: str) -> str:
+    for b in buttons(card):
+        if b.get("callback_data", "").startswith("fb:") and b["callback_data"].endswith(":" + action):
+            return b["callback_data"]
+    raise AssertionError(f"no feedback button {action!r} in {[b.get('text') for b in buttons(card)]}")
+
+
+async def labels(h) -> list[FeedbackLabel]:
+    return await h.core.db.run(lambda s: list(s.exec(select(FeedbackLabel).order_by(FeedbackLabel.id))))
+
+
+async def test_paste_card_gets_feedback_and_another_teams_rep_cannot_label_it(harness):
+    h = harness
+    _, _, rep_a, _, rep_b = await two_teams(h)
+    await add_customer(h, rep_a, "张总", "华东精密机械有限公司", "13800138000")
+    replies = await h.send(rep_a, CHAT)
+    card = [m for m in replies if "购买意向" in (m.get("text") or "")][-1]
+    texts = [b["text"] for b in buttons(card)]
+    assert any("不准" in x for x in texts) and any("准" == x.split()[-1] for x in texts), texts
+    sample = (await h.core.db.run(lambda s: list(s.exec(select(AnalysisSample)))))[-1]
+    assert sample.features.get("p") is not None and "ship" in sample.features  # enough to refit
+    assert sample.objections, "this chat has objections, each with its ✓/✗ row"
+    assert any(b["callback_data"] == fb_data(card, "o0n") for b in buttons(card))
+
+    # 不准 → the three levels are offered on the same card; the card's text stays.
+    edited = await h.press(rep_a, card, data=fb_data(card, "no"))
+    card = [m for m in edited if m["message_id"] == card["message_id"]][-1]
+    assert "购买意向" in card["text"]
+    wrong = next(lv for lv in ("high", "medium", "low") if lv != sample.level)
+    assert await labels(h) == [], "不准 alone stores nothing until the level is picked"
+    edited = await h.press(rep_a, card, data=fb_data(card, wrong))
+    card = [m for m in edited if m["message_id"] == card["message_id"]][-1]
+    (label,) = await labels(h)
+    assert (label.agreed, label.correct_level, label.team_id, label.customer_id) == (False, wrong, sample.team_id,
+                                                                                     sample.customer_id)
+    assert any(b["text"].startswith("✅ 不准") for b in buttons(card))
+    # The first objection marked wrong: stored on the same label.
+    card = (await h.press(rep_a, card, data=fb_data(card, "o0n")))[-1]
+    assert any(b["text"].startswith("✅ ✗") for b in buttons(card))
+    (label,) = await labels(h)
+    assert label.objection_verdicts == {sample.objections[0]: False}
+    # Pressing 准 changes the label (one per analysis and person), it does not add one.
+    card = (await h.press(rep_a, card, data=fb_data(card, "ok")))[-1]
+    assert any(b["text"].startswith("✅ 准") for b in buttons(card))
+    (label,) = await labels(h)
+    assert (label.agreed, label.correct_level) == (True, sample.level)
+    assert label.objection_verdicts == {sample.objections[0]: False}
+
+    # A rep of another team pressing the same button (a forwarded card, a guessed id): the stale popup.
+    own = (await h.send(rep_b, "/help"))[-1]
+    assert await h.press(rep_b, own, data=f"fb:{sample.id}:high", validate=False) == []
+    assert answers(h)[-1]["show_alert"] is True and "失效" in answers(h)[-1]["text"]
+    # Tampered data: an objection the card does not have, an unknown action, a malformed id.
+    for data in (f"fb:{sample.id}:o7y", f"fb:{sample.id}:zz", "fb:x:ok", f"fb:{sample.id + 99}:ok"):
+        assert await h.press(rep_a, card, data=data, validate=False) == []
+        assert answers(h)[-1]["show_alert"] is True
+    (label,) = await labels(h)
+    assert label.user_id != (await _user_id(h, rep_b)) and label.correct_level == sample.level
+    assert h.tg.errors() == [], [e["description"] for e in h.tg.errors()]
+
+
+async def _user_id(h, tg_user) -> int:
+    from services import users as users_svc
+    return (await h.core.db.run(users_svc.get_user, tg_user["id"])).id
