@@ -5,7 +5,8 @@ habits differ corrects it on the cards. With little data (tens of labels), refit
 model is hopeless, so the team gets a small multinomial logistic regression ON TOP of the
 shipped reading, over three levels (high / medium / low), with inputs:
 
-* the shipped model's calibrated P(high) as a clipped logit, and the lexicon score;
+* the shipped model's calibrated P(high) as a clipped logit, the lexicon score and the number
+  of objections the card showed;
 * the shipped level (one-hot), so that with weak evidence the adjustment repeats the shipped
   level (the penalty pulls the other weights to zero, not the level's);
 * a few structured features of the text (nlp.model.featurize: questions, complaint/service
@@ -31,7 +32,7 @@ MAX_NAMED = 24
 L2_CORE = 0.05            # per-label penalty of the core weights (logit, lexicon, shipped level)
 L2_NAMED = 0.5            # per-label penalty of the structured features' weights
 FOLDS = 5
-_CORE = ("z", "lex", "ship_high", "ship_medium", "ship_low")
+_CORE = ("z", "lex", "ship_high", "ship_medium", "ship_low", "objections")
 # The structured features worth carrying: they transfer across wording (no n-grams).
 _KEEP_PREFIX = ("hit_", "neg_", "kind_")
 _KEEP = ("questions", "complaint_turns", "service_turns", "customer_share", "customer_turns_log", "turns_log",
@@ -56,7 +57,8 @@ def _core_row(f: dict[str, Any]) -> list[float]:
     p = min(max(float(f.get("p", 0.5)), 1e-4), 1 - 1e-4)
     z = max(-4.0, min(4.0, math.log(p / (1 - p)))) / 2.0
     ship = f.get("ship")
-    return [z, float(f.get("lex", 0.5)) - 0.5, float(ship == "high"), float(ship == "medium"), float(ship == "low")]
+    return [z, float(f.get("lex", 0.5)) - 0.5, float(ship == "high"), float(ship == "medium"), float(ship == "low"),
+            min(3.0, float(f.get("objections", 0))) / 3.0]
 
 
 @dataclass
