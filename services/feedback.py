@@ -194,3 +194,8 @@ def model_info_many(session: Session, team_ids: list[int]) -> dict[int, dict[str
     return {row.team_id: {"active": row.active, "labels": row.labels, "shipped_acc": row.shipped_acc,
                           "team_acc": row.team_acc}
             for row in session.exec(select(TeamIntentModel).where(TeamIntentModel.team_id.in_(team_ids)))}
+
+
+def press_in(core, user: User, sample_id: int, action: str) -> LabelState:
+    """press() in its own transaction (scripts and tests)."""
+    return core.db.call(press, user, sample_id, action, core.clock.now())
