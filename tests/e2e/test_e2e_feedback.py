@@ -77,3 +77,49 @@ async def test_paste_card_gets_feedback_and_another_teams_rep_cannot_label_it(ha
 async def _user_id(h, tg_user) -> int:
     from services import users as users_svc
     return (await h.core.db.run(users_svc.get_user, tg_user["id"])).id
+
+
+def long_chat(chars: int) -> str:
+    """A real-looking conversation: the customer's interest grows towards the end (the second part)."""
+    early = ("张总 2026-11-20 09:{m:02d}\n你们的系统我们先了解一下，现在还没定，回头再说吧。\n"
+             "销售1 2026-11-20 09:{m:02d}\n好的张总，我先把资料发您，有问题随时找我。\n")
+    late = ("张总 2026-11-25 10:{m:02d}\n合同发过来吧，我们法务看一下，没问题这周就签，首付款月底前打过去。\n"
+            "销售1 2026-11-25 10:{m:02d}\n好的张总，合同下午发您邮箱。\n")
+    text, m = "", 0
+    while len(text) < chars * 0.6:
+        text += early.format(m=m % 60)
+        m += 1
+    while len(text) < chars:
+        text += late.format(m=m % 60)
+        m += 1
+    return text[:text.rindex("\n", 0, chars) + 1]
+
+
+async def test_a_long_paste_split_by_telegram_is_analysed_once_as_a_whole(harness):
+    import asyncio
+    h = harness
+    _, _, (rep,) = await h.team(reps=1)
+    await add_customer(h, rep, "张总", "华东精密机械有限公司", "13800138000")
+    chat = long_chat(6000)
+    assert len(chat) > 5800
+    cut = chat.rindex("\n", 0, 4000) + 1          # where a client cuts: at a line end before 4,096
+    first, second = chat[:cut], chat[cut:]
+    assert 3500 <= len(first) <= 4096 and len(second) > 1500
+    # The two parts arrive back to back, as Telegram delivers a split message.
+    for part in (first, second):
+        result = h.tg.send_text(rep["id"], part)
+        if asyncio.iscoroutine(result):
+            await result
+    await h.settle(None)
+    await asyncio.sleep(0.3)
+    await h.settle(None)
+    cards = [m for m in h.chat_messages(rep) if "购买意向" in (m.get("text") or "")]
+    assert len(cards) == 1, [c["text"][:40] for c in cards]
+    assert "合同" in cards[0]["text"], "the second part (the signing talk) was read with the first"
+    records = await h.core.db.run(lambda s: list(s.exec(select(AnalysisSample))))
+    assert len(records) == 1
+    # The same text pasted whole (one message, longer than a client sends) gives the same reading.
+    await h.send(rep, chat)
+    records = await h.core.db.run(lambda s: list(s.exec(select(AnalysisSample).order_by(AnalysisSample.id))))
+    assert len(records) == 2 and records[0].score == records[1].score and records[0].level == records[1].level
+    assert h.tg.errors() == [], [e["description"] for e in h.tg.errors()]
