@@ -17,6 +17,9 @@ Fitting and inference are numpy only (the refit runs in the bot's scheduler, whe
 training-only scikit-learn is not installed). A team's fit is used only when it has enough
 labels (MIN_LABELS, both 准 and 不准, at least two levels) and its cross-validated accuracy on
 the team's labels beats the shipped model's accuracy on the same labels.
+
+Objections: one the team marks ✗ in at least DROP_WRONG_SHARE of at least MIN_OBJECTION_VERDICTS
+verdicts is no longer shown on that team's cards (objection_drops).
 """
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ from typing import Any, Sequence
 LEVELS = ("high", "medium", "low")
 LEVEL_ZH = {"high": "高", "medium": "中", "low": "低"}
 MIN_LABELS = 30           # labels with a level before a team's model may be used
+MIN_OBJECTION_VERDICTS = 5   # ✓/✗ on one objection before the team's verdict counts
+DROP_WRONG_SHARE = 0.7       # an objection the team marks ✗ this often is no longer shown to it
 MIN_FEATURE_LABELS = 3    # a structured feature enters the fit when this many labels have it
 MAX_NAMED = 24
 L2_CORE = 0.05            # per-label penalty of the core weights (logit, lexicon, shipped level)
@@ -190,6 +195,17 @@ def refit(rows: Sequence[dict], targets: Sequence[str], agreed: Sequence[bool]) 
     model = fit(rows, targets)
     active = cv > ship
     return Refit(model, active, n, ship, cv, "better" if active else "not_better")
+
+
+def objection_drops(verdicts: dict[str, list[bool]]) -> list[str]:
+    """Objections the team keeps marking ✗ (True = ✓ right, False = ✗ wrong): no longer shown to it."""
+    return sorted(oid for oid, marks in verdicts.items()
+                  if len(marks) >= MIN_OBJECTION_VERDICTS and marks.count(False) / len(marks) >= DROP_WRONG_SHARE)
+
+
+def drop_objections(analysis, drops: Sequence[str]) -> None:
+    if drops:
+        analysis.objections = [o for o in analysis.objections if o.id not in drops]
 
 
 def adjust(analysis, model: TeamModel, features: dict[str, Any]) -> None:

@@ -29,10 +29,19 @@ class Stale(Exception):
 
 
 def team_model_for(session: Session, team_id: int) -> team_model.TeamModel | None:
+    """The team's intent model when its last refit switched it on."""
     row = session.get(TeamIntentModel, team_id)
     if row is None or not row.active:
         return None
-    return team_model.TeamModel.from_json(row.params)
+    return team_model.TeamModel.from_json(row.params.get("intent"))
+
+
+def _team_reading(session: Session, team_id: int) -> tuple[team_model.TeamModel | None, list[str]]:
+    row = session.get(TeamIntentModel, team_id)
+    if row is None:
+        return None, []
+    model = team_model.TeamModel.from_json(row.params.get("intent")) if row.active else None
+    return model, list(row.params.get("drop_objections") or [])
 
 
 def apply_and_sample(session: Session, user: User, customer: Customer, analysis, intent_id: int | None,
@@ -48,9 +57,10 @@ def apply_and_sample(session: Session, user: User, customer: Customer, analysis,
         shipped = analysis.shipped_reading = (analysis.level, analysis.level_zh, analysis.score, analysis.probability)
     analysis.level, analysis.level_zh, analysis.score, analysis.probability = shipped
     shipped_level, shipped_score = shipped[0], shipped[2]
-    model = team_model_for(session, customer.team_id)
+    model, drops = _team_reading(session, customer.team_id)
     if model is not None:
         team_model.adjust(analysis, model, features)
+    team_model.drop_objections(analysis, drops)
     sample = AnalysisSample(team_id=customer.team_id, customer_id=customer.id, user_id=user.id, intent_id=intent_id,
                             kind=getattr(analysis, "kind", "sales"), shipped_level=shipped_level,
                             shipped_score=shipped_score, level=analysis.level, score=analysis.score, features=features,
@@ -145,11 +155,21 @@ def training_set(session: Session, team_id: int, now: datetime) -> tuple[list[di
     return rows, targets, agreed
 
 
+def objection_verdicts(session: Session, team_id: int, now: datetime) -> dict[str, list[bool]]:
+    out: dict[str, list[bool]] = {}
+    for verdicts in session.exec(select(FeedbackLabel.objection_verdicts).where(
+            FeedbackLabel.team_id == team_id, FeedbackLabel.at >= now - timedelta(days=WINDOW_DAYS))):
+        for oid, right in (verdicts or {}).items():
+            out.setdefault(oid, []).append(bool(right))
+    return out
+
+
 def refit_team(session: Session, team_id: int, now: datetime) -> team_model.Refit:
     rows, targets, agreed = training_set(session, team_id, now)
     result = team_model.refit(rows, targets, agreed)
     row = session.get(TeamIntentModel, team_id) or TeamIntentModel(team_id=team_id, fitted_at=now)
-    row.params = result.model.to_json() if result.model is not None else {}
+    row.params = {"intent": result.model.to_json() if result.model is not None else None,
+                  "drop_objections": team_model.objection_drops(objection_verdicts(session, team_id, now))}
     row.active = result.active
     row.labels = result.labels
     row.shipped_acc = round(result.shipped_acc, 4)

@@ -16,7 +16,8 @@ from services import digest
 from services import feedback as fb
 from services import intel
 from services import users as us
-from storage.models_feedback import FeedbackLabel, TeamIntentModel
+from storage.models import IntentRecord
+from storage.models_feedback import AnalysisSample, FeedbackLabel, TeamIntentModel
 from tests.test_services import create, team_with
 
 
@@ -106,3 +107,38 @@ def test_too_few_labels_or_only_agreement_keep_the_shipped_model():
     rows = [{"p": 0.9, "lex": 0.8, "ship": "high", "objections": 0}] * 40
     assert team_model.refit(rows[:29], ["high"] * 29, [True] * 29).reason == "few_labels"
     assert team_model.refit(rows, ["high"] * 40, [True] * 40).reason == "one_class"
+
+
+CHAT = ("销售0 2026-11-25 10:05\n张总您好，我们的系统两周免费试用，现在签还有优惠。\n"
+        "张总 2026-11-25 10:09\n价格有点贵，我得跟老板汇报一下。\n"
+        "销售0 2026-11-25 10:10\n明白，我把报价单发您。\n"
+        "张总 2026-11-25 10:11\n如果合同能分期付款，下个月可以签。")
+
+
+def test_an_objection_the_team_keeps_marking_wrong_is_no_longer_shown_to_it(core):
+    core.clock.set(datetime(2026, 11, 2, 2, 0))
+    _, _, rep = team_with(core, reps=1)
+    _, rep_b = second_team(core)
+    mine = create(core, rep, name="张总", company="华东精密机械有限公司", phone="13800138000", source="官网表单").customer
+    theirs = create(core, rep_b, name="张总", company="华南精密机械有限公司", phone="13900139000", source="官网表单").customer
+
+    def pasted(user, customer):
+        analysis, _ = intel.read(CHAT, [user.name], {})
+        record(core, user, customer.id, analysis)
+        return analysis
+
+    first = pasted(rep, mine)
+    ids = [o.id for o in first.objections]
+    assert len(ids) >= 2, ids
+    wrong, right = ids[0], ids[1]
+    for i in range(team_model.MIN_OBJECTION_VERDICTS):
+        analysis = first if i == 0 else pasted(rep, mine)
+        fb.press_in(core, rep, analysis.sample_id, f"o{ids.index(wrong)}n")
+        fb.press_in(core, rep, analysis.sample_id, f"o{ids.index(right)}y")
+    core.db.call(fb.refit_team, rep.team_id, core.clock.now())
+    core.db.call(fb.refit_team, rep_b.team_id, core.clock.now())
+    after = pasted(rep, mine)
+    assert [o.id for o in after.objections] == [oid for oid in ids if oid != wrong]
+    intent = core.db.call(lambda s: s.get(IntentRecord, s.get(AnalysisSample, after.sample_id).intent_id))
+    assert wrong not in intent.objections, "the stored history agrees with the card"
+    assert [o.id for o in pasted(rep_b, theirs).objections] == ids, "another team still sees it"
