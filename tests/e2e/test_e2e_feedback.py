@@ -123,3 +123,21 @@ async def test_a_long_paste_split_by_telegram_is_analysed_once_as_a_whole(harnes
     records = await h.core.db.run(lambda s: list(s.exec(select(AnalysisSample).order_by(AnalysisSample.id))))
     assert len(records) == 2 and records[0].score == records[1].score and records[0].level == records[1].level
     assert h.tg.errors() == [], [e["description"] for e in h.tg.errors()]
+
+
+async def test_a_business_chat_update_carries_the_same_feedback(harness):
+    from tests.e2e.test_e2e_business import call
+    h = harness
+    _, _, (rep,) = await h.team(reps=1)
+    await add_customer(h, rep, "张总", "华东精密机械有限公司", "13800138000")
+    customer_user = h.user("张总")
+    conn = await call(h.tg.business_connect(rep["id"]))
+    await h.settle(conn["update_id"])
+    await h.press(rep, h.chat_messages(rep)[-1], text="允许")
+    for text in ("你们的报价多少？合同怎么签？", "价格有点贵，我得跟老板汇报一下"):
+        await h.settle((await call(h.tg.business_message(conn["business_connection"]["id"], customer_user, text)))["update_id"])
+    note = [m for m in h.chat_messages(rep) if "Business 聊天" in (m.get("text") or "")][-1]
+    card = (await h.press(rep, note, data=fb_data(note, "ok")))[-1]
+    assert any(b["text"].startswith("✅ 准") for b in buttons(card))
+    (label,) = await labels(h)
+    assert label.agreed is True and label.user_id == await _user_id(h, rep)
