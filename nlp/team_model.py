@@ -44,9 +44,29 @@ _KEEP = ("questions", "complaint_turns", "service_turns", "customer_share", "cus
          "no_customer", "speakers_one")
 
 
+def shipped_version() -> str:
+    """A short id of the shipped model (its calibration and size): a label remembers which model's
+    reading it corrected, so a refit after a new shipped model can prefer labels of that model."""
+    from nlp import model as shipped
+
+    m = shipped.load()
+    if m is None:
+        return "lexicon"
+    key = id(m)
+    if _VERSION.get("key") != key:
+        import hashlib
+        digest = hashlib.sha1(repr((tuple(m.platt), sorted(m.info.items()), len(m.vocab))).encode()).hexdigest()
+        _VERSION.update(key=key, version=digest[:10])
+    return _VERSION["version"]
+
+
+_VERSION: dict[str, Any] = {}
+
+
 def features_of(analysis, structured: dict[str, float] | None) -> dict[str, float]:
     """What is stored with a card (and labelled): the shipped reading plus structured features."""
-    out: dict[str, float] = {
+    out: dict[str, Any] = {
+        "mv": shipped_version(),
         "p": round(float(getattr(analysis, "probability", analysis.score / 100.0)), 6),
         "lex": round(float(getattr(analysis, "lexicon_score", analysis.score)) / 100.0, 4),
         "ship": analysis.level,

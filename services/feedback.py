@@ -152,6 +152,12 @@ def training_set(session: Session, team_id: int, now: datetime) -> tuple[list[di
         rows.append(sample.features)
         targets.append(label.correct_level)
         agreed.append(label.correct_level == sample.shipped_level)
+    # After a new shipped model, its readings are what the team model adjusts: the labels of
+    # cards it read are preferred as soon as there are enough of them.
+    current = team_model.shipped_version()
+    keep = [i for i, f in enumerate(rows) if f.get("mv") == current]
+    if len(keep) >= team_model.MIN_LABELS and len(keep) < len(rows):
+        rows, targets, agreed = [rows[i] for i in keep], [targets[i] for i in keep], [agreed[i] for i in keep]
     return rows, targets, agreed
 
 
