@@ -1,6 +1,9 @@
 """The team's own reading (issue 13 item 6) before and after its refit, on a simulated team.
 
-Run: python -m bench.team_refit [--trade building,insurance] [--agree]
+Run: python -m bench.team_refit [--trade building,insurance] [--agree] [--holdout]
+
+--holdout: the team's chats are the 110 hand-written holdout chats with their own labels (material
+the shipped model is weakest on); no simulated rule.
 
 A team sells in the given trades (the corpus' sales chats of those trades, in id order as time)
 and labels by its own rule, which the shipped model does not share (team_label): lukewarm chats
@@ -37,6 +40,13 @@ def team_label(record: dict) -> str:
     return intent
 
 
+def holdout_chats() -> list[dict]:
+    """The project's hand-written holdout chats (another hand than the corpus), in file order."""
+    root = Path(__file__).resolve().parents[1] / "tests" / "data"
+    return [json.loads(line) for name in ("nlp_holdout.jsonl", "nlp_holdout2.jsonl")
+            for line in (root / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def team_chats(trades=DEFAULT_TRADES) -> list[dict]:
     rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
     return sorted((r for r in rows if r.get("trade") in trades and r.get("kind", "sales") == "sales"), key=lambda r: r["id"])
@@ -60,8 +70,13 @@ def main(argv: list[str]) -> None:
     # --agree: a team that labels like the corpus (the shipped model's own teacher): the refit's
     # check should leave the shipped model on, or at least not make the team's chats worse.
     label = (lambda r: r["intent"] if r["intent"] in ("high", "medium", "low") else "low") if "--agree" in argv else team_label
+    if "--holdout" in argv:   # a team whose labels are the hand-written sets' own (true) labels
+        chats = holdout_chats()
+        label = lambda r: r["intent"] if r["intent"] in ("high", "medium", "low") else "low"  # noqa: E731
+    else:
+        chats = team_chats(trades)
     rows, targets = [], []
-    for record in team_chats(trades):
+    for record in chats:
         analysis = read(record)
         if analysis is None or analysis.kind != "sales":
             continue
