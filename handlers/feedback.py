@@ -50,7 +50,7 @@ def rows_for(state: fb_svc.LabelState, lang: str) -> list[list[InlineKeyboardBut
         rows.append([button(tp("fb_ok", lang), "ok"), button(tp("fb_no", lang), "no")])
     verdicts = state.verdicts or {}
     for k, oid in enumerate(state.objections[:fb_svc.MAX_OBJECTIONS]):
-        label = views.short(_objection_label(oid, lang), 12)
+        label = views.short(_objection_label(oid, lang), 12 if lang != "en" else 20)
         rows.append([button(tp("fb_obj_right", lang, label=label), f"o{k}y", verdicts.get(oid) is True),
                      button(tp("fb_obj_wrong", lang, label=label), f"o{k}n", verdicts.get(oid) is False)])
     return rows
