@@ -10,7 +10,7 @@ from tests.harness import buttons
 CHAT = ("销售1 2026-11-25 10:05\n张总您好，我们的系统两周免费试用，现在签还有优惠。\n"
         "张总 2026-11-25 10:09\n价格有点贵，我得跟老板汇报一下。\n"
         "销售1 2026-11-25 10:10\n明白，我把报价单发您。\n"
-        "张总 2026-11-25 10:11\n如果合同能分期付款，下个月可以签。")
+        "张总 2026-11-25 10:11\n今年预算比较紧，等明年再看看吧。")
 
 
 def fb_data(card: dict, action: str) -> str:
@@ -41,14 +41,16 @@ async def test_paste_card_gets_feedback_and_another_teams_rep_cannot_label_it(ha
     edited = await h.press(rep_a, card, data=fb_data(card, "no"))
     card = [m for m in edited if m["message_id"] == card["message_id"]][-1]
     assert "购买意向" in card["text"]
-    wrong = next(lv for lv in ("high", "medium", "low") if lv != sample.level)
+    # The rep knows better: this customer is about to buy (高).
+    assert sample.level != "high", sample.level
+    wrong = "high"
     assert await labels(h) == [], "不准 alone stores nothing until the level is picked"
-    edited = await h.press(rep_a, card, data=fb_data(card, wrong))
+    edited = await h.press(rep_a, card, text="高")
     card = [m for m in edited if m["message_id"] == card["message_id"]][-1]
     (label,) = await labels(h)
     assert (label.agreed, label.correct_level, label.team_id, label.customer_id) == (False, wrong, sample.team_id,
                                                                                      sample.customer_id)
-    assert any(b["text"].startswith("✅ 不准") for b in buttons(card))
+    assert any(b["text"] == "✅ 不准 → 应为高" for b in buttons(card))
     # The first objection marked wrong: stored on the same label.
     card = (await h.press(rep_a, card, data=fb_data(card, "o0n")))[-1]
     assert any(b["text"].startswith("✅ ✗") for b in buttons(card))
