@@ -143,9 +143,11 @@ async def _story(sb: Sandbox, out_dir: Path) -> int:
             "张总 2026-11-25 10:09\n价格有点贵，我们已经在用金蝶了，我得跟老板汇报一下。\n"
             "张总 2026-11-25 10:11\n如果合同能分期付款，下个月可以签。")
     analysis = await s.say(li, chat)
-    if analysis and buttons(analysis[-1]):
-        analysis = await s.tap(li, analysis[-1], "张总")
+    if analysis and "意向" not in (analysis[-1].get("text") or "") and buttons(analysis[-1]):
+        analysis = await s.tap(li, analysis[-1], "张总")   # "who is the customer?"
     s.expect(any("意向" in (m.get("text") or "") for m in analysis), "the paste is analysed")
+    if analysis and buttons(analysis[-1]):                  # the card's 准 / 不准 (the team teaches it)
+        await s.tap(li, analysis[-1], "准")
 
     await _incentives_scenes(s, sb, admin, manager, li, chen, out_dir)
     await _console_scene(s, sb, out_dir)

@@ -305,3 +305,10 @@ class DraftFill(CallbackData, prefix="df"):
 class UndoChange(CallbackData, prefix="ud"):
     """Undo a confirmed quick update or stage move (services/undo.py)."""
     undo_id: int
+
+
+@dataclass(frozen=True)
+class AnalysisFeedback(CallbackData, prefix="fb"):
+    """A card's 准 / 不准 (services/feedback.py): action ok · no · high · medium · low · o<k>y / o<k>n."""
+    sample_id: int
+    action: str

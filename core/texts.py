@@ -398,6 +398,7 @@ import core.texts_coaching  # noqa: E402,F401  (coaching texts: lost reasons, co
 import core.texts_firstweek  # noqa: E402,F401  (first-week texts: invites, undo, quick-update gate, plain digests)
 import core.texts_nlp  # noqa: E402,F401  (conversation reader: what a text is when it is not sales)
 import core.texts_close  # noqa: E402,F401  (close estimate and best contact time on the card)
+import core.texts_feedback  # noqa: E402,F401  (analysis feedback: 准 / 不准, the team's agreement)
 
 
 TEXTS.update({

@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler
 
 # Modules in registration order; optional areas are skipped until they exist.
 MODULES = ["start", "customers", "today", "owner", "playbook", "spotcheck", "incentives", "groups", "imports", "undo",
-           "business", "team", "audit", "voice", "assist", "coaching", "paste", "updates"]
+           "business", "team", "audit", "voice", "assist", "coaching", "feedback", "paste", "updates"]
 
 
 def all_handlers() -> list[BaseHandler]:

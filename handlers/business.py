@@ -9,6 +9,7 @@ from telegram.ext import BusinessConnectionHandler, CallbackQueryHandler, Comman
 from core.callbacks import BizConsent, BizLinkChat, decode
 from core.texts import Raw, t, tp
 from handlers import coaching, views
+from handlers import feedback as fb_buttons
 from handlers.common import core_of, in_flight, member_only, reply, safe_answer, show
 from services import business as biz
 from services import intel
@@ -110,7 +111,8 @@ async def analyse_chat(context: ContextTypes.DEFAULT_TYPE, user: User, chat, tra
                          for o in analysis.objections[:3])
     await context.bot.send_message(user.tg_id, t("biz_update", lang, name=customer.name,
                                                   level=analysis.level if lang == "en" else analysis.level_zh,
-                                                  score=analysis.score, objections=Raw(objections)), parse_mode="HTML")
+                                                  score=analysis.score, objections=Raw(objections)), parse_mode="HTML",
+                                   reply_markup=InlineKeyboardMarkup(rows) if (rows := fb_buttons.card_rows(analysis, lang)) else None)
 
 
 @member_only()

@@ -3,12 +3,16 @@
 jieba work runs in a worker thread (``run_in_executor``); other reps are answered while a long
 paste is read because different people's updates run side by side (bot/concurrency.py), while
 the same rep's next message waits for this one (it may answer a prompt this paste raised).
-Forwards arrive one update per message; they are buffered briefly and analysed together.
+Forwards arrive one update per message; they are buffered briefly and analysed together. So do
+the parts of a long paste that Telegram split (its clients cut text at 4,096 characters): a message
+of PART_MIN_CHARS..TELEGRAM_MAX_CHARS opens a buffer, and the same rep's next message within
+PART_GAP_S is its continuation (a short one is the last part); one analysis reads the whole text.
 """
 from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from datetime import timezone
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -17,6 +21,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes, MessageHandler, fil
 from core.callbacks import PickCustomer, PickSpeaker, decode
 from core.texts import Raw, esc, t, tp
 from handlers import coaching, views
+from handlers import feedback as fb_buttons
 from handlers.assist import assist_row
 from handlers.common import core_of, in_flight, member_only, reply, safe_answer, show
 from handlers.prompts import dispatch_prompt
@@ -27,20 +32,33 @@ from storage.models import User
 
 MAX_PASTE_CHARS = 50_000
 FORWARD_GATHER_S = 1.2
+TELEGRAM_MAX_CHARS = 4096      # a longer text did not come from a client's split
+PART_MIN_CHARS = 3500          # a split part is at least this long (clients cut near the limit)
+PART_GAP_S = 2.0               # the next part arrives within this
+
+# user id → monotonic deadline while a split paste waits for its next part: that part is read as
+# paste text even when it looks like a one-line update (the tail of a long paste often does).
+_OPEN_PARTS: dict[int, float] = {}
+
+
+def _continuing(user_id: int | None) -> bool:
+    return user_id is not None and _OPEN_PARTS.get(user_id, 0.0) >= time.monotonic()
 
 
 class _PasteFilter(filters.MessageFilter):
-    """A forward, or text too long / multi-line to be a one-line update."""
+    """A forward, a part of a split long paste, or text too long / multi-line to be a one-line update."""
 
     def filter(self, message) -> bool:
         text = message.text or message.caption or ""
-        return message.forward_origin is not None or not looks_like_update(text)
+        return (message.forward_origin is not None or _continuing(getattr(message.from_user, "id", None))
+                or not looks_like_update(text))
 
 
 @member_only()
 async def _paste(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User) -> None:
     text = update.effective_message.text or update.effective_message.caption or ""
-    if update.effective_message.forward_origin is None and await dispatch_prompt(update, context, user, text[:4000]):
+    if (update.effective_message.forward_origin is None and not _continuing(update.effective_user.id)
+            and await dispatch_prompt(update, context, user, text[:4000])):
         return
     await handle_paste(update, context, user, text)
 
@@ -59,7 +77,60 @@ async def handle_paste(update: Update, context: ContextTypes.DEFAULT_TYPE, user:
     if message.forward_origin is not None:
         await _buffer_forward(update, context, user, message)
         return
+    parts = context.user_data.get("parts")
+    if parts is not None and _continuing(update.effective_user.id):
+        _add_part(update, parts, text)
+        return
+    if PART_MIN_CHARS <= len(text) <= TELEGRAM_MAX_CHARS:
+        parts = context.user_data["parts"] = {"texts": [], "last": asyncio.Event(), "task": None}
+        _add_part(update, parts, text)
+        parts["task"] = asyncio.create_task(_flush_parts(update, context, user, parts))
+        return
     await start_analysis(update, context, user, text, forward_origin=None)
+
+
+def _add_part(update: Update, parts: dict, text: str) -> None:
+    parts["texts"].append(text)
+    parts["moved"] = time.monotonic()
+    if len(text) >= PART_MIN_CHARS:           # a full part: another may follow
+        _OPEN_PARTS[update.effective_user.id] = parts["moved"] + PART_GAP_S
+    else:                                     # a short part ends the split text
+        _OPEN_PARTS.pop(update.effective_user.id, None)
+        parts["last"].set()
+
+
+def _join_parts(texts: list[str]) -> str:
+    """Clients cut at whitespace near the limit and may drop it: a line break where none is left
+    (a header glued to the previous line would be lost; a sentence broken in two still reads)."""
+    out = texts[0]
+    for part in texts[1:]:
+        out += part if out[-1:].isspace() or part[:1].isspace() else "\n" + part
+    return out
+
+
+async def _flush_parts(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, parts: dict) -> None:
+    """Wait for the last part (a short one, or PART_GAP_S without another), then read the whole text."""
+    with in_flight(context):
+        while not parts["last"].is_set():
+            wait = parts["moved"] + PART_GAP_S - time.monotonic()
+            if wait <= 0:
+                break
+            try:
+                await asyncio.wait_for(parts["last"].wait(), timeout=wait)
+            except asyncio.TimeoutError:
+                continue
+        if context.user_data.get("parts") is parts:
+            context.user_data.pop("parts", None)
+        if _OPEN_PARTS.get(update.effective_user.id, 0.0) <= parts["moved"] + PART_GAP_S:
+            _OPEN_PARTS.pop(update.effective_user.id, None)
+        text = _join_parts(parts["texts"])
+        try:
+            if len(text) > MAX_PASTE_CHARS:
+                await reply(update, t("paste_too_long", user.language, n=len(text), max=MAX_PASTE_CHARS))
+                return
+            await start_analysis(update, context, user, text, forward_origin=None)
+        except Exception as exc:  # surfaced like any handler error, not lost in a background task
+            await context.application.process_error(update, exc)
 
 
 async def _buffer_forward(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, message) -> None:
@@ -178,7 +249,8 @@ async def analyse_for(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
         await show(update, t("not_yours", user.language))
         return
     extra = await coaching.paste_competitors(core, user, customer.id, entry["text"], analysis)  # issue 16
-    rows = [row for row in (assist_row(context, user, token, entry["text"], analysis, customer.name),) if row]
+    rows = fb_buttons.card_rows(analysis, user.language)  # 准 / 不准 (issue 13 item 6)
+    rows += [row for row in (assist_row(context, user, token, entry["text"], analysis, customer.name),) if row]
     await show(update, render_analysis(analysis, customer.name, user.language) + extra,
                InlineKeyboardMarkup(rows) if rows else None)
 

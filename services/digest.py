@@ -136,6 +136,8 @@ class TeamDigest:
     escalated: list = field(default_factory=list)  # services.stalls.Escalated, the longest idle (issue 16)
     escalated_total: int = 0
     story: "Story | None" = None
+    agreement: "object | None" = None   # services.feedback.Agreement: how often the team said 准 (issue 13)
+    team_model: dict | None = None      # services.feedback.model_info
 
     @property
     def activity_total(self) -> int:
@@ -295,6 +297,9 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
     escalated = stall_svc.escalations(session, config, team_ids, now, MAX_LIST)
     all_stories = stories(session, team_ids, [u.id for u in members], y_start, y_end)
     day = inc.local_date(config, now)
+    from services import feedback as fb_svc
+    agreement = fb_svc.agreement_many(session, team_ids, now)
+    team_models = fb_svc.model_info_many(session, team_ids)
     out = {}
     for t in team_ids:
         team_reps = [u for u in reps if u.team_id == t]
@@ -308,7 +313,8 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
             hot=hot[t], spot_flags=spot_flags[t], cheat_flags=cheat_flags[t], pending=pending[t],
             pending_total=pending_total.get(t, 0), blocked=[u.name for u in blocked],
             new_blocked=sum(1 for u in blocked if u.blocked_at and u.blocked_at >= y_start),
-            people=people.get(t, []), escalated=escalated[t][1], escalated_total=escalated[t][0], story=all_stories[t])
+            people=people.get(t, []), escalated=escalated[t][1], escalated_total=escalated[t][0], story=all_stories[t],
+            agreement=agreement.get(t), team_model=team_models.get(t))
     return out
 
 
@@ -393,6 +399,12 @@ def digest_text(config: Config, d: TeamDigest, team_name: str, lang: str) -> str
                          f"{'d' if lang == 'en' else '天'}）" for s in d.escalated[:MAX_LIST])
         out.append(t("digest_stalled", lang, n=d.escalated_total, extra=config.coaching.escalate_after_days,
                      items=Raw(items)))
+    if d.agreement is not None and d.agreement.labels:
+        m = d.team_model or {}
+        model = t("digest_feedback_model", lang, team=round(100 * m["team_acc"]), shipped=round(100 * m["shipped_acc"])) \
+            if m.get("active") else ""
+        out.append(t("digest_feedback", lang, days=d.agreement.days, n=d.agreement.labels,
+                     pct=round(100 * d.agreement.rate), model=Raw(model)))
     parts = [tp("kpi_part", lang, label=tp(f"kpi_{m}", lang) if f"kpi_{m}" in TEXTS else m, pct=round(w * 100))
              for m, w in config.kpi.weights.items()]
     out.append(t("digest_legend", lang, kpi_parts=("、" if lang != "en" else ", ").join(parts)))

@@ -19,11 +19,25 @@ MIN_TEXT = 6
 FOLLOWUP_KINDS = ("followup",)    # the activities that count as the rep following up (training and card)
 
 
-def _parse_and_analyse(text: str, rep_names: list[str], scripts: dict[str, str], forward_origin: str | None):
+def _analyse_with_features(transcript, rep_names: list[str], scripts: dict[str, str]):
+    """The analysis, carrying the features a team's model reads and a card's label stores
+    (services/feedback.py; the model is applied by record_analysis, which knows the team)."""
     from nlp.analyze import analyze
+    from nlp.team_model import features_of
+    from services.feedback import FEATURES_ATTR
+    out: list = []
+    try:
+        analysis = analyze(transcript, rep_names=rep_names, scripts=scripts, _features_out=out)
+    except TypeError:  # a reader without the training hook: the shipped reading alone is stored
+        analysis = analyze(transcript, rep_names=rep_names, scripts=scripts)
+    setattr(analysis, FEATURES_ATTR, features_of(analysis, out[0].structured if out else None))
+    return analysis
+
+
+def _parse_and_analyse(text: str, rep_names: list[str], scripts: dict[str, str], forward_origin: str | None):
     from nlp.parse import parse_transcript
     transcript = parse_transcript(text, rep_names=rep_names, forward_origin=forward_origin)
-    return analyze(transcript, rep_names=rep_names, scripts=scripts), transcript
+    return _analyse_with_features(transcript, rep_names, scripts), transcript
 
 
 def read(text: str, rep_names: list[str], scripts: dict[str, str], forward_origin: str | None = None):
@@ -38,8 +52,7 @@ def read(text: str, rep_names: list[str], scripts: dict[str, str], forward_origi
 
 def reanalyse(transcript, customer_name: str, rep_names: list[str], scripts: dict[str, str]):
     """The rep said who the customer is: everyone else speaks for the rep's side."""
-    from nlp.analyze import analyze
-    return analyze(transcript.with_customer(customer_name), rep_names=rep_names, scripts=scripts)
+    return _analyse_with_features(transcript.with_customer(customer_name), rep_names, scripts)
 
 
 def analyse(text: str, rep_names: list[str], scripts: dict[str, str], forward_origin: str | None = None):
@@ -60,6 +73,8 @@ def record_analysis(session: Session, core: Any, user: User, customer_id: int, a
         return None
     now = core.clock.now()
     chat = getattr(analysis, "format", "") != "call_notes"  # a time in a call note is an appointment
+    from services import feedback
+    sample = feedback.apply_and_sample(session, user, customer, analysis, None, now)  # the team's model, if any
     record = IntentRecord(customer_id=customer.id, user_id=user.id, score=analysis.score, level=analysis.level,
                           objections=[o.id for o in analysis.objections],
                           reply_hours=list(analysis.reply_hours) if chat else [], at=now)
@@ -74,6 +89,8 @@ def record_analysis(session: Session, core: Any, user: User, customer_id: int, a
                                "keywords": analysis.keywords[:10],
                                "reply_times": chat_reply_times(transcript, analysis)}))
     session.flush()
+    sample.intent_id = record.id
+    session.add(sample)
     return customer
 
 

@@ -40,6 +40,11 @@ async def start_bot(tmp_path, monkeypatch, url: str | None, config=None) -> Harn
     return h
 
 
+def assist_buttons(card: dict) -> list[dict]:
+    """The card's buttons other than its 准 / 不准 feedback (issue 13 item 6), which every card has."""
+    return [b for b in buttons(card) if not b.get("callback_data", "").startswith("fb:")]
+
+
 async def analysis_card(h) -> tuple[dict, dict]:
     _, _, (rep, _) = await h.team(reps=2)
     await h.send(rep, "/new")
@@ -57,7 +62,7 @@ async def test_assistant_off_card_unchanged_and_stale_button_answered(tmp_path, 
     h = await start_bot(tmp_path, monkeypatch, None)
     try:
         rep, card = await analysis_card(h)
-        assert buttons(card) == []
+        assert assist_buttons(card) == []
         answer = await h.press(rep, card, data=AssistAsk("deadbeef", "sum").encode(), validate=False)
         assert "没有启用 AI 助手" in answer[-1]["text"]
     finally:
@@ -68,7 +73,7 @@ async def test_privacy_switch_off_hides_the_buttons(tmp_path, monkeypatch, fake_
     h = await start_bot(tmp_path, monkeypatch, fake_ai.url, config=playbook(text=False))
     try:
         rep, card = await analysis_card(h)
-        assert buttons(card) == [] and fake_ai.chat_calls == []
+        assert assist_buttons(card) == [] and fake_ai.chat_calls == []
     finally:
         await h.stop()
 
