@@ -136,7 +136,7 @@ def workload(reps: list[dict], n: int, seed: int = 7) -> list[tuple[str, dict, f
 
 async def wait_done(tracker: Tracker, ids: list[int], timeout: float = 300) -> float:
     await tracker.wait(ids, timeout)
-    return max(tracker.done[i] for i in ids)
+    return max((tracker.done[i] for i in ids), default=time.monotonic())
 
 
 async def measure(server: ServerProcess, token: str, app, tracker: Tracker, reps: list[dict], n: int,
