@@ -8,10 +8,11 @@ handled when the process is SIGKILLed is not handled again (at most once for tha
 SIGTERM lets it finish — bot/run.py).  Telegram keeps undelivered updates for 24 hours, so ids
 older than a few days are pruned.
 
-Claims are grouped (``UpdateClaims``): every update that starts while a claim transaction is
-being written waits for the next one, which claims them all and loads their members — one
-database trip (and, on SQLite, one turn of the single writer) per group instead of per update.
-A ``getUpdates`` batch of different people's updates is thus claimed in one transaction; an update
+Claims are grouped (``UpdateClaims``), as a group commit: a claim waits for its turn to write
+like any write, and whoever has the turn claims — and loads the members of — every update that
+started meanwhile (a ``getUpdates`` batch of different people's updates, and those that arrived
+while the writer was busy): one database trip, one turn of SQLite's single writer, per group
+instead of per update, and no claim waits longer than it would have alone.  An update
 queued behind its own person's earlier one (bot/concurrency.py) is claimed when it starts, as
 before, so the member it runs with is read when it runs (a deactivation in between counts).
 """
@@ -81,34 +82,36 @@ def claim_batch(session, batch: list[tuple[int, tuple | None]], now) -> list[tup
 
 
 class UpdateClaims:
-    """Group commit for update-id claims: at most one claim transaction in flight; the updates that
-    start meanwhile are claimed together by the next one."""
+    """Group commit for update-id claims: one collector waits for the turn to write; when it gets it,
+    it takes every claim made meanwhile."""
 
     def __init__(self, core) -> None:
         self.core = core
         self._pending: list[tuple[int, tuple | None, asyncio.Future]] = []
-        self._running = False
+        self._collecting = False  # a collector is waiting for its turn and has not taken the claims yet
         self.stats = {"transactions": 0, "claims": 0}
 
     async def claim(self, update_id: int, member_args: tuple | None) -> tuple[bool, object]:
-        future = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
         self._pending.append((update_id, member_args, future))
-        if not self._running:
-            self._running = True
-            asyncio.get_running_loop().call_soon(self._flush)  # the other updates starting now join in
+        if not self._collecting:
+            self._collecting = True
+            loop.create_task(self._write(), name="update-claims")
         return await future
 
-    def _flush(self) -> None:
-        batch, self._pending = self._pending, []
-        if not batch:
-            self._running = False
-            return
-        asyncio.get_running_loop().create_task(self._write(batch), name="update-claims")
-
-    async def _write(self, batch: list[tuple[int, tuple | None, asyncio.Future]]) -> None:
+    async def _write(self) -> None:
+        batch: list[tuple[int, tuple | None, asyncio.Future]] = []
         try:
-            results = await self.core.db.run(claim_batch, [(i, a) for i, a, _ in batch], self.core.clock.now())
+            async with self.core.db.write_turn():
+                batch, self._pending, self._collecting = self._pending, [], False
+                if not batch:
+                    return
+                results = await self.core.db.run_in_turn(claim_batch, [(i, a) for i, a, _ in batch],
+                                                         self.core.clock.now())
         except BaseException as exc:  # every update of the group fails as its own claim would have
+            if not batch:  # cancelled while waiting for the turn: the claims made so far fail with it
+                batch, self._pending, self._collecting = self._pending, [], False
             for _, _, future in batch:
                 if not future.done():
                     future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("claim cancelled"))
@@ -120,8 +123,6 @@ class UpdateClaims:
             for (_, _, future), result in zip(batch, results):
                 if not future.done():
                     future.set_result(result)
-        finally:
-            self._flush()  # whoever arrived meanwhile: the next group (or idle)
 
 
 def claims_of(context: ContextTypes.DEFAULT_TYPE) -> UpdateClaims:
