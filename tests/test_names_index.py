@@ -55,3 +55,33 @@ def test_the_index_follows_creation_renames_company_changes_team_moves_and_delet
     core.db.call(lambda s: s.execute(delete(Customer).where(Customer.id == ids["李"])))
     assert core.db.call_read(lambda s: s.execute(text("SELECT count(*) FROM namegram WHERE customer_id = :c"),
                                                  {"c": ids["李"]}).scalar()) == 0
+
+
+def test_upgrading_indexes_the_customers_already_there_and_downgrading_removes_the_index(db_url):
+    from datetime import datetime
+
+    from storage.db import Database
+    from storage.migrate import downgrade, upgrade
+    upgrade(db_url)
+    downgrade(db_url, "0006_perf")
+    db = Database(db_url)
+    try:
+        def add(session):
+            day = datetime(2026, 1, 1)
+            team = Team(name="华东", timezone="Asia/Shanghai", created_at=day)
+            session.add(team)
+            session.flush()
+            session.add(Customer(team_id=team.id, name="王伟", company="宏达科技有限公司", company_norm="宏达科技",
+                                 stage="lead", stage_entered_at=day, created_at=day, updated_at=day, expires_at=day))
+        db.call(add)
+        names = db.call_read(lambda s: s.execute(text("SELECT count(*) FROM customer")).scalar())
+        assert names == 1  # written without the index (and without its triggers)
+    finally:
+        db.close()
+    upgrade(db_url)
+    db = Database(db_url)
+    try:
+        grams = db.call_read(lambda s: sorted(tuple(r) for r in s.execute(text("SELECT kind, gram FROM namegram"))))
+    finally:
+        db.close()
+    assert grams == [("p", "宏达"), ("p", "王伟"), ("s", "宏达"), ("s", "王伟"), ("s", "科技"), ("s", "达科")]
