@@ -60,19 +60,9 @@ def remember(session, update_id: int, now) -> bool:
     return inserted
 
 
-def remember_and_load(session, update_id: int, now, member_args: tuple | None):
-    """One database trip per update: claim the update id and, if new, load the member behind it."""
-    if not remember(session, update_id, now):
-        return False, None
-    if member_args is None:
-        return True, None
-    from services.users import member_for_update
-    return True, member_for_update(session, *member_args)
-
-
 def claim_batch(session, batch: list[tuple[int, tuple | None]], now) -> list[tuple[bool, object]]:
-    """``remember_and_load`` for a group of updates in one transaction: (is_new, member) for each
-    (update id, member arguments) in order.  An id twice in the group is new the first time only;
+    """Claim a group of update ids and load the members behind the new ones, in one transaction:
+    (is_new, member) for each (update id, member arguments) in order.  An id twice in the group is new the first time only;
     the members are read with one query (services.users.members_for_updates)."""
     claimed = [remember(session, update_id, now) for update_id, _ in batch]
     from services.users import members_for_updates
