@@ -10,8 +10,10 @@ the delivery guarantees cost by themselves:
   a reply with buttons for a message) on PTB's default transport;
 - ``mirror_aiohttp_ratio_to_echo``: the same calls on salesbot's transport (bot/transport.py);
 - ``mirror_claim_ratio_to_echo``: the same, plus claiming each update id in the database first —
-  one small write per update, what "an update delivered twice is processed once" across instances
-  needs (bot/dedupe.py) — and still no database reads, no rendering, no parsing.
+  what "an update delivered twice is processed once" across instances needs (bot/dedupe.py), the
+  updates that start together claimed in one transaction as salesbot does — and still no database
+  reads, no rendering, no parsing;
+- ``mirror_claim_each_ratio_to_echo``: the same with one claim transaction per update (before).
 
 Figures: echo_updates_per_s and the three ratios.
 """
@@ -45,11 +47,14 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         aiohttp_mirror, _, _ = await run_echo(server, reps, n, latency_n, mirror=True, request_factory=AiohttpRequest)
         claiming, _, _ = await run_echo(server, reps, n, latency_n, mirror=True, request_factory=AiohttpRequest,
                                         claim_db=db)
+        each, _, _ = await run_echo(server, reps, n, latency_n, mirror=True, request_factory=AiohttpRequest,
+                                    claim_db=db, claim_grouped=False)
     finally:
         db.close()
         await server.stop()
     return {"echo_updates_per_s": echo, "mirror_httpx_ratio_to_echo": httpx_mirror / echo,
-            "mirror_aiohttp_ratio_to_echo": aiohttp_mirror / echo, "mirror_claim_ratio_to_echo": claiming / echo}
+            "mirror_aiohttp_ratio_to_echo": aiohttp_mirror / echo, "mirror_claim_ratio_to_echo": claiming / echo,
+            "mirror_claim_each_ratio_to_echo": each / echo}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,6 +36,11 @@ who sees the whole team (``team_customers``), against the previous lookup in the
 first 2,000 visible customers loaded and scored in Python): rows loaded per lookup, share of
 lookups that found the customer meant, time ratio.
 
+``updates_per_claim_transaction``: updates whose ids were claimed per database transaction (bot/dedupe.py
+groups them), over the whole run; ``updates_gc_pause_ms_*``: the collector's pauses while salesbot was
+measured (bot/app.py freezes the start-up heap); ``updates_p95_ms_<kind>``: the latency phase by kind of
+update (press, log, save, paste).
+
 ``updates_saves_pressed`` / ``updates_saves_applied``: confirmations in the two workloads and the
 follow-ups they stored (a save whose draft was gone would only answer "expired").  bench.floor
 compares the transports themselves.
@@ -66,6 +71,8 @@ class Tracker:
     def __init__(self) -> None:
         self.done: dict[int, float] = {}
         self.cpu_ms = 0.0  # process CPU per update in the throughput phase
+        self.gc_ms = self.gc_max_ms = 0.0  # collector pauses in both phases: their sum and the longest
+        self.p95_by_kind: dict[str, float] = {}
         # Waiters are woken when the last awaited update finishes: polling the done-set would burn
         # CPU in the process under measurement.
         self._waiting: set[int] = set()
@@ -136,12 +143,46 @@ def workload(reps: list[dict], n: int, seed: int = 7) -> list[tuple[str, dict, f
 
 async def wait_done(tracker: Tracker, ids: list[int], timeout: float = 300) -> float:
     await tracker.wait(ids, timeout)
-    return max(tracker.done[i] for i in ids)
+    return max((tracker.done[i] for i in ids), default=time.monotonic())
+
+
+class GcPauses:
+    """The garbage collector's pauses while the block runs (a stop-the-world pause delays every update
+    in flight: a candidate for the latency tail), in CPU time of the collecting thread (on a loaded
+    machine the wall time of a pause also holds the time the process was not scheduled)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._start = 0.0
+
+    def _callback(self, phase: str, _info: dict) -> None:
+        if phase == "start":
+            self._start = time.thread_time()
+        else:
+            self.pauses.append((time.thread_time() - self._start) * 1000)
+
+    def __enter__(self) -> "GcPauses":
+        import gc
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import gc
+        gc.callbacks.remove(self._callback)
 
 
 async def measure(server: ServerProcess, token: str, app, tracker: Tracker, reps: list[dict], n: int,
                   latency_n: int) -> tuple[float, float]:
     """(updates per second from a queued backlog, p99 latency in ms at half that rate)."""
+    with GcPauses() as gc_pauses:
+        result = await _measure(server, token, app, tracker, reps, n, latency_n)
+    tracker.gc_ms = sum(gc_pauses.pauses)
+    tracker.gc_max_ms = max(gc_pauses.pauses, default=0.0)
+    return result
+
+
+async def _measure(server: ServerProcess, token: str, app, tracker: Tracker, reps: list[dict], n: int,
+                   latency_n: int) -> tuple[float, float]:
     ids = [await push(server, token, kind, rep, pick) for kind, rep, pick in workload(reps, n)]
     started, cpu = time.monotonic(), time.process_time()
     await app.updater.start_polling(poll_interval=0.0, timeout=10)
@@ -151,15 +192,23 @@ async def measure(server: ServerProcess, token: str, app, tracker: Tracker, reps
     # Latency at half the throughput, offered at an even pace.
     gap = 2.0 / throughput
     pushed: dict[int, float] = {}
+    kinds: dict[int, str] = {}
     next_at = time.monotonic()
     for kind, rep, pick in workload(reps, latency_n, seed=11):
         await asyncio.sleep(max(0.0, next_at - time.monotonic()))
         at = time.monotonic()
-        pushed[await push(server, token, kind, rep, pick)] = at
+        update_id = await push(server, token, kind, rep, pick)
+        pushed[update_id], kinds[update_id] = at, kind
         next_at += gap
     await wait_done(tracker, list(pushed))
     await app.updater.stop()
     latencies = sorted((tracker.done[i] - t) * 1000 for i, t in pushed.items())
+    # Where the tail is: the p95 of each kind of update (the slowest kind sets the overall p99).
+    tracker.p95_by_kind = {}
+    for kind in MIX:
+        mine = sorted((tracker.done[i] - t) * 1000 for i, t in pushed.items() if kinds[i] == kind)
+        if mine:
+            tracker.p95_by_kind[kind] = mine[min(len(mine) - 1, int(0.95 * len(mine)))]
     return throughput, latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
 
 
@@ -173,14 +222,16 @@ def _keyboard(rows: int):
 
 
 async def run_echo(server: ServerProcess, reps: list[dict], n: int, latency_n: int, mirror: bool = False,
-                   request_factory=None, claim_db=None, concurrent: int = 0) -> tuple[float, float, float]:
+                   request_factory=None, claim_db=None, concurrent: int = 0,
+                   claim_grouped: bool = True) -> tuple[float, float, float]:
     """The bare PTB echo bot — or, with ``mirror``, a bare bot that makes salesbot's Telegram calls
     with none of its work: a press is answered and its message edited into a card-sized text with a
     nine-button keyboard, a message gets a reply with buttons.  The gap between the two is what the
     extra Bot API calls cost; the gap between the mirror and salesbot is salesbot's own work.
 
     bench.floor also passes ``request_factory`` (the HTTP transport) and ``claim_db`` (a Database:
-    each update id is claimed first, exactly as bot/dedupe.py does, and nothing else).
+    each update id is claimed first, exactly as bot/dedupe.py does — grouped per transaction, or one
+    transaction per update with ``claim_grouped=False`` — and nothing else).
     ``concurrent``: PTB's ``concurrent_updates(N)`` instead of one update at a time."""
     from telegram import Update
     from telegram.constants import ParseMode
@@ -188,9 +239,19 @@ async def run_echo(server: ServerProcess, reps: list[dict], n: int, latency_n: i
 
     card, buttons = _keyboard(5), _keyboard(2)
 
+    grouped = None
+    if claim_db is not None and claim_grouped:
+        from types import SimpleNamespace
+
+        from bot.dedupe import UpdateClaims
+        grouped = UpdateClaims(SimpleNamespace(db=claim_db, clock=SimpleNamespace(now=lambda: NOW)))
+
     async def claim(update: Update, _context) -> None:
         from bot.dedupe import remember
-        await claim_db.run(remember, update.update_id, NOW)
+        if grouped is not None:  # as salesbot claims (bot/dedupe.py): updates starting together, one transaction
+            await grouped.claim(update.update_id, None)
+        else:
+            await claim_db.run(remember, update.update_id, NOW)
 
     async def echo(update: Update, _context) -> None:
         text = update.effective_message.text[:4096]
@@ -307,6 +368,11 @@ async def run_salesbot(server: ServerProcess, args: argparse.Namespace, reps_n: 
         saved = core.db.call(lambda s: s.exec(select(func.count()).select_from(Activity)
                                                .where(Activity.kind == "followup")).one()) - followups
         result = (*result, saves_ready, saved)
+        claims = app.bot_data.get("update_claims")
+        args.claim_figures = {"updates_gc_pause_ms_total": tracker.gc_ms, "updates_gc_pause_ms_max": tracker.gc_max_ms,
+                              **{f"updates_p95_ms_{kind}": ms for kind, ms in tracker.p95_by_kind.items()}}
+        if claims is not None and claims.stats["transactions"]:  # bot/dedupe.py: claims grouped per transaction
+            args.claim_figures["updates_per_claim_transaction"] = claims.stats["claims"] / claims.stats["transactions"]
         if args.lookups:
             args.lookup_figures = await loop.run_in_executor(None, lookup_figures, core, team_id, reps, users)
         rejected = await server.control("rejected")
@@ -385,7 +451,8 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
                    "updates_per_s": ours, "echo_updates_per_s": echo, "updates_ratio_to_echo": ours / echo,
                    "updates_p99_ms": ours_p99, "echo_p99_ms": echo_p99, "mirror_p99_ms": mirror_p99,
                    "updates_cpu_ms": ours_cpu, "echo_cpu_ms": echo_cpu, "mirror_updates_per_s": mirror,
-                   "mirror_cpu_ms": mirror_cpu, "updates_ratio_to_mirror": ours / mirror, **lookups}
+                   "mirror_cpu_ms": mirror_cpu, "updates_ratio_to_mirror": ours / mirror, **args.claim_figures,
+                   **lookups}
         if args.compare_rtt_ms and not args.rtt_ms:
             # The same comparison with Telegram's network in between (a round trip per API call).
             await server.control("set_latency", ms=args.compare_rtt_ms)
@@ -422,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
                              "at a time falls behind Telegram's 15 s window for answering presses)")
     parser.add_argument("--mix", help="workload weights, e.g. press=1,log=0,save=0,paste=0 (default 40/25/15/20)")
     args = parser.parse_args(argv)
-    args.lookups, args.lookup_figures = True, {}
+    args.lookups, args.lookup_figures, args.claim_figures = True, {}, {}
     if args.quick:
         args.reps, args.updates, args.latency_updates, args.compare_updates = 20, 400, 100, 100
     if args.mix:  # to look at one kind of update at a time

@@ -5,6 +5,7 @@ Only wiring lives here; behaviour is in handlers/, services/ and scheduler/.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import socket
@@ -73,6 +74,7 @@ async def startup(app: Application) -> None:
     core.bot_username = me.username or core.bot_username
     # jieba's dictionary loads once, before the first paste, off the event loop.
     app.bot_data["nlp_ready"] = loop.run_in_executor(None, _warm_up_nlp)
+    app.bot_data["nlp_ready"].add_done_callback(lambda _: settle_heap())
     await _set_menus(app)
     core.leader.start(core)  # type: ignore[attr-defined]  # lease keeper: only the leader schedules and sends
     sender = OutboxSender(core, app.bot, worker=core.instance_id, leader=core.leader,  # type: ignore[attr-defined]
@@ -86,6 +88,20 @@ async def startup(app: Application) -> None:
         # A job missed while the bot was down runs right away: APScheduler computes the first run of a job
         # added before the queue starts from the start time, which would put it a whole interval later.
         app.bot_data["first_tick"] = loop.create_task(_first_tick(app), name="scheduler-first-tick")
+
+
+GC_THRESHOLDS = (10_000, 20, 50)
+
+
+def settle_heap() -> None:
+    """Once the long-lived objects are loaded (jieba's dictionary, the NLP model, config, PTB),
+    move them out of the collector's sight (``gc.freeze``) and collect the young generation less
+    often.  Measured in bench.updates: a full collection walked the whole start-up heap — single
+    pauses of 0.1–0.4 s, the p99 of the update path — and the young collections (threshold 700)
+    ran about three times per update (1.3 s of collections in a 10 s run; 0.13 s with this)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _warm_up_nlp() -> None:

@@ -72,6 +72,12 @@ class TokenBucket:
             self.stamp = now
 
     async def acquire(self) -> None:
+        now = time.monotonic()
+        if not self._lock.locked() and now >= self.blocked_until:  # fast path: nobody waiting, budget left
+            self._refill(now)
+            if self.tokens >= 1.0:
+                self.tokens -= 1.0
+                return
         async with self._lock:
             while True:
                 now = time.monotonic()
@@ -170,11 +176,17 @@ class TelegramRateLimiter(BaseRateLimiter[dict]):
             await self._sleep_until(self._paused_until)
 
     async def _acquire(self, chat_id: int | str | None) -> None:
-        await self._wait_pause()
+        # Under budget nothing here sleeps: each step checks before it awaits (no coroutine per step).
+        if self._paused_until > time.monotonic():
+            await self._wait_pause()
         if chat_id is not None:
-            await self._sleep_until(self._chat(chat_id).reserve(time.monotonic()))
+            now = time.monotonic()
+            at = self._chat(chat_id).reserve(now)
+            if at > now:
+                await self._sleep_until(at)
         await self._overall.acquire()
-        await self._wait_pause()  # a bot-wide 429 may have arrived while we waited for our slot
+        if self._paused_until > time.monotonic():
+            await self._wait_pause()  # a bot-wide 429 may have arrived while we waited for our slot
 
     def _on_429(self, chat_id: int | str | None, wait: float) -> None:
         now = time.monotonic()
@@ -205,7 +217,7 @@ class TelegramRateLimiter(BaseRateLimiter[dict]):
         for attempt in range(retries + 1):
             if counted:
                 await self._acquire(chat_id)
-            else:
+            elif self._paused_until > time.monotonic():
                 await self._wait_pause()
             self.stats["requests"] += 1
             try:

@@ -48,7 +48,8 @@ async def handle_quick_update(update: Update, context: ContextTypes.DEFAULT_TYPE
         await reply(update, t("pick_customer", user.language, q=views.short(draft.candidates[0].name, 20)),
                     InlineKeyboardMarkup(buttons))
         return
-    await preview(update, context, user, token, draft, draft.candidates[0].id)
+    # The candidate was read (visible, open) by parse_update in this update: no second read.
+    await preview(update, context, user, token, draft, draft.candidates[0].id, loaded=draft.candidates[0])
 
 
 def _store_draft(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> str:
@@ -61,13 +62,17 @@ def _store_draft(context: ContextTypes.DEFAULT_TYPE, draft: Draft) -> str:
 
 
 async def preview(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, token: str, draft: Draft,
-                  customer_id: int, *, as_new: bool = False) -> None:
-    """What would be saved, with the stage gate checked first: missing fields are offered right here."""
+                  customer_id: int, *, as_new: bool = False, loaded=None) -> None:
+    """What would be saved, with the stage gate checked first: missing fields are offered right here.
+    ``loaded``: the customer as this same update just read it."""
     core = core_of(context)
     lang = user.language
     context.user_data["drafts"][token]["customer_id"] = customer_id
-    customer = await core.db.read(cust_svc.get_for, user, customer_id) \
-        if any(c.id == customer_id for c in draft.candidates) else None
+    if loaded is not None and loaded.id == customer_id:
+        customer = loaded
+    else:
+        customer = await core.db.read(cust_svc.get_for, user, customer_id) \
+            if any(c.id == customer_id for c in draft.candidates) else None
     if customer is None:
         await show(update, t("not_yours", lang))
         return

@@ -151,8 +151,16 @@ def _candidates_sql(dialect: str, role: str, word_grams: int, core_grams: int):
             if n < 0:
                 return _ANY_GRAM["postgresql" if dialect == "postgresql" else "sqlite"].format(grams=f"{name}_grams", col=col)
             return "(" + " OR ".join(f"{pos}({col}, :{name}_g{i}) > 0" for i in range(n)) + ")" if n else "1 = 0"
-        sql = f"""SELECT id, name, company, company_norm FROM customer
-            WHERE {_VISIBLE_SQL.get(role, _VISIBLE_SQL['rep'])} AND NOT invalid AND status = 'open' AND (
+        indexed = ""
+        if role != "admin":  # a team's customers: only those sharing a piece with the message (storage/models_names.py)
+            pieces = ("gram IN (SELECT value FROM json_each(:{kind}_grams))" if dialect != "postgresql"
+                      else "gram = ANY(CAST(:{kind}_grams AS text[]))")
+            # CROSS JOIN: SQLite reads the index first and then only those customers by id.
+            indexed = "(" + " UNION ".join(
+                f"SELECT customer_id FROM namegram WHERE team_id = :team_id AND kind = '{kind}' AND {pieces.format(kind=kind)}"
+                for kind in ("p", "s")) + ") AS hit CROSS JOIN "
+        sql = f"""SELECT id, name, company, company_norm FROM {indexed}customer
+            WHERE {"id = hit.customer_id AND " if indexed else ""}{_VISIBLE_SQL.get(role, _VISIBLE_SQL['rep'])} AND NOT invalid AND status = 'open' AND (
               (length(name) >= 2 AND {pos}(:text, name) > 0)
               OR (company IS NOT NULL AND length(company) >= 2 AND {pos}(:text, company) > 0)
               OR lower(name) = :word OR (length(name) >= 3 AND {pos}(:word, lower(name)) > 0)
@@ -189,7 +197,22 @@ def name_candidates(session: Session, user: User, text: str) -> list[tuple[int, 
         else:
             counts.append(len(pieces))
             params.update({f"{name}_g{i}": piece for i, piece in enumerate(pieces)})
+    if user.role != "admin":
+        # The index's pieces (storage/models_names.py): a name or company in the text starts with
+        # one of its two-character pieces (or of the first word's lower case: a name equal to or
+        # inside it); a fuzzy match shares a piece with the first word or its core.
+        starts = _pieces(text) | _pieces(word)
+        shared = _pieces(word, single=True) | _pieces(core, single=True)
+        for kind, grams in (("p_grams", starts), ("s_grams", shared)):
+            grams_list = sorted(grams)
+            params[kind] = grams_list if dialect == "postgresql" else json.dumps(grams_list, ensure_ascii=False)
     return [tuple(row) for row in session.execute(_candidates_sql(dialect, user.role, *counts), params)]
+
+
+def _pieces(value: str, single: bool = False) -> set[str]:
+    """Two-character pieces of ``value``; with ``single``, a one-character value is its own piece."""
+    grams = {value[i:i + 2] for i in range(len(value) - 1)}
+    return grams or ({value} if single and value else set())
 
 
 # --- duplicates ------------------------------------------------------------------------------

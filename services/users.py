@@ -195,9 +195,19 @@ def active_reps(session: Session) -> list[User]:
 
 
 def member_for_update(session: Session, tg_id: int, name: str, username: str | None, language: str,
-                      refresh_profile: bool) -> User | None:
-    """The registered member behind an update (None for strangers), with a fresh profile."""
-    user = get_user(session, tg_id)
+                      refresh_profile: bool, *, user: User | None | bool = False) -> User | None:
+    """The registered member behind an update (None for strangers), with a fresh profile.
+    ``user``: the row for ``tg_id`` already read (None: there is none)."""
+    if user is False:
+        user = get_user(session, tg_id)
     if user is None or user.deactivated_at is not None or (user.team_id is None and user.role != "admin"):
         return None  # a deactivated member is not re-activated by writing (see refusal_for)
     return touch_profile(session, user, name, username, language) if refresh_profile else user
+
+
+def members_for_updates(session: Session, args_list: list[tuple]) -> list[User | None]:
+    """``member_for_update`` for several updates' senders (its arguments each), reading their rows
+    with one query."""
+    tg_ids = sorted({args[0] for args in args_list})
+    rows = {u.tg_id: u for u in session.exec(select(User).where(User.tg_id.in_(tg_ids)))} if tg_ids else {}
+    return [member_for_update(session, *args, user=rows.get(args[0])) for args in args_list]

@@ -190,6 +190,22 @@ class Database:
         async with self._queue_for(loop):
             return await loop.run_in_executor(self._pool, call)
 
+    @contextlib.asynccontextmanager
+    async def write_turn(self):
+        """This async caller's turn to write (SQLite: its place in the writers' queue; PostgreSQL: at
+        once).  Inside it, ``run_in_turn`` runs a transaction without queueing again — for work that
+        is gathered while waiting (bot/dedupe.py claims every update that arrived meanwhile)."""
+        if not self.is_sqlite:
+            yield
+            return
+        async with self._queue_for(asyncio.get_running_loop()):
+            yield
+
+    async def run_in_turn(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``run`` inside ``write_turn`` (which it does not take again)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, functools.partial(self.call, fn, *args, **kwargs))
+
     def _queue_for(self, loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
         queue = self._write_queues.get(loop)
         if queue is None:
