@@ -518,14 +518,16 @@ def rep_line(session: Session, config: Config, user: User, now: datetime) -> str
     return rep_lines(session, config, user.team_id, [user], now).get(user.id, "")
 
 
-def rep_lines(session: Session, config: Config, team_id: int, users: list[User], now: datetime) -> dict[int, str]:
-    """Every rep's brief line for one team in a few set-based queries (the brief fan-out calls this once)."""
+def rep_lines(session: Session, config: Config, team_id: int, users: list[User], now: datetime,
+              narrow: bool = False) -> dict[int, str]:
+    """Every rep's brief line for one team in a few set-based queries (the brief fan-out calls this once
+    per batch of reps, ``narrow``: each query reads only those reps' index ranges)."""
     reps = [u for u in users if u.role == "rep"]
     if not reps:
         return {}
     y_start, y_end = inc.day_bounds(config, now, days_back=1)
     k_start, k_end = inc.kpi_window(config, now)
-    stats = inc.rep_stats(session, config, team_id, k_start, k_end, now, users=reps)
+    stats = inc.rep_stats(session, config, team_id, k_start, k_end, now, users=reps, narrow=narrow)
     ids = [u.id for u in reps]
     kinds_by_user: dict[int, dict[str, int]] = {uid: {} for uid in ids}
     query = select(Activity.user_id, Activity.kind, func.count()).where(
