@@ -4,7 +4,7 @@ import importlib
 # Feature areas keep their tables in their own module; all are registered before migrating.
 MODEL_MODULES = ("storage.models", "storage.models_incentives", "storage.models_ingest", "storage.models_business",
                  "storage.models_team", "storage.models_voice", "storage.models_console",
-                 "storage.models_coaching", "storage.models_firstweek")
+                 "storage.models_coaching", "storage.models_firstweek", "storage.models_fanout")
 
 
 def load_all_models() -> None:
