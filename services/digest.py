@@ -12,7 +12,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, case, func, or_, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -214,7 +214,17 @@ def _top_customers_per_team(session: Session, team_ids: list[int], columns, wher
     per team row, so an index on (team_id, status, order column) is walked for n rows per team
     instead of numbering every matching customer (ROW_NUMBER() over all of them grows with the data).
 
-    ``columns``, ``where`` and ``order_by`` are functions of the customer entity (an alias outside)."""
+    ``columns``, ``where`` and ``order_by`` are functions of the customer entity (an alias outside).
+
+    PostgreSQL runs that ``IN`` as a sub-plan per customer row (100 s at 100,000 customers), so there
+    each team's n rows come from a LATERAL subquery: the same index walk, n rows per team."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        wanted = {c.key: c for c in [Customer.id, Customer.name, Customer.owner_id, Customer.next_followup_at,
+                                     Customer.intent_score, *columns(Customer)]}
+        lat = (select(*wanted.values()).where(Customer.team_id == Team.id, *where(Customer))
+               .order_by(*order_by(Customer)).limit(limit).lateral("top"))
+        return list(session.execute(select(Team.id, *columns(lat.c)).select_from(Team).join(lat, true())
+                                    .where(Team.id.in_(team_ids)).order_by(Team.id, *order_by(lat.c))))
     top = aliased(Customer)
     inner = (select(Customer.id).where(Customer.team_id == Team.id, *where(Customer))
              .order_by(*order_by(Customer)).limit(limit).correlate(Team))
