@@ -15,7 +15,8 @@ committed, real seconds), fanout_job_s (trigger to the last batch committed, rea
 fanout_msgs_per_s and fanout_share_of_cap (from the first commit, the sender's own rate), fanout_429 (answered by the server's flood limits,
 not injected), fanout_lost (reps without their brief), fanout_duplicates (the same brief twice),
 fanout_ambiguous (sends whose outcome the bot could not know: a timeout or a connection dropped
-after the request went out — only these can repeat, so duplicates never exceed them).
+after the request went out — only these can repeat, so duplicates never exceed them),
+fanout_bot_cpu_ms_per_msg (the bot process's CPU from the trigger, building the briefs included).
 
 ``--faults RATE`` injects 429 / 500 / timeout / drop and "lost_ack" (Telegram delivered the
 message, then the connection dropped: the one fault that can make a repeat); ``--kinds`` picks
@@ -53,6 +54,31 @@ async def make_users(server: ServerProcess, n: int) -> list[int]:
     if last.get("result"):
         await server.api("getUpdates", offset=last["result"][-1]["update_id"] + 1, timeout=0)
     return ids
+
+
+def per_rep_brief_job(session, core, team, slot) -> int:
+    """The brief job as it was (``--baseline``): one rep at a time, every brief in one transaction
+    committed at the end, then sending."""
+    from sqlalchemy import update
+
+    from core.clock import to_local
+    from scheduler.briefs import brief_payload
+    from services import digest as digest_svc
+    from services import outbox
+    from services.users import team_members
+    from storage.models import Task
+    count = 0
+    day = to_local(slot, core.config.tz).date().isoformat()
+    members = team_members(session, team.id, roles=("rep", "manager"))
+    lines = digest_svc.rep_lines(session, core.config, team.id, members, slot)
+    for user in members:
+        payload = brief_payload(session, core, user, slot, line=lines.get(user.id, ""))
+        if payload is None:
+            continue
+        if outbox.enqueue(session, user.tg_id, "brief", payload, f"brief:{user.id}:{day}", core.clock.now()):
+            count += 1
+        session.execute(update(Task).where(Task.user_id == user.id, Task.status == "folded").values(status="fired"))
+    return count
 
 
 async def run(args: argparse.Namespace) -> dict[str, float]:
@@ -95,6 +121,9 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         await server.control("reset_counters")
         if args.faults:
             await server.control("set_faults", rate=args.faults, kinds=args.kinds.split(","), timeout_hold_s=15.0)
+        if args.baseline:  # the JobSpec resolves "scheduler.briefs:brief_job" at run time
+            import scheduler.briefs
+            scheduler.briefs.brief_job = per_rep_brief_job
         clock.set(SLOT)
         commits: list[float] = []
 
@@ -153,11 +182,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
     parser.add_argument("--message-ids", choices=("chat", "account"), default="chat",
                         help="how the local server numbers messages (tgfake set_message_ids)")
+    parser.add_argument("--compare", action="store_true",
+                        help="a second run with the job as it was (one rep at a time, one transaction): fanout_baseline_*")
     parser.add_argument("--probe", action="store_true",
                         help="a second run with a probe chat (SALESBOT_PROBE_CHAT_ID), figures as fanout_probe_*")
     args = parser.parse_args(argv)
     args.probe_chat = False
-    return run_and_report(run_both if args.probe else run, args)
+    args.baseline = False
+    return run_and_report(run_both if args.probe else run_compare if args.compare else run, args)
+
+
+async def run_compare(args: argparse.Namespace) -> dict[str, float]:
+    """The same fan-out built in batches (the job now), then one rep at a time in one transaction (before)."""
+    figures = await run(argparse.Namespace(**vars(args)))
+    before = await run(argparse.Namespace(**{**vars(args), "baseline": True}))
+    figures.update({k.replace("fanout_", "fanout_baseline_", 1): v for k, v in before.items()
+                    if k in ("fanout_share_of_cap_from_trigger", "fanout_first_commit_s", "fanout_job_s",
+                             "fanout_lost", "fanout_duplicates", "fanout_trigger_to_last_s")})
+    return figures
 
 
 async def run_both(args: argparse.Namespace) -> dict[str, float]:
