@@ -1,14 +1,15 @@
-"""Benchmark: every team's morning digest and leaderboard at 10%, 50% and 100% of a large company.
+"""Benchmark: every team's morning digest and leaderboard at 1× and 10× of a large company.
 
-    python -m bench.digest [--dir DIR] [--scales 0.1,0.5,1.0] [--keep]
+    python -m bench.digest [--data-dir DIR] [--scales 1,10] [--keep]
 
 Full size: 1,000 reps (50 teams of 20, one manager each), 100,000 customers, 1,000,000 activities,
-plus 300,000 ledger rows, 200,000 checklist items and 200,000 stage moves over 90 days, bulk
-inserted with executemany into a migrated SQLite file.  For each size it times computing all
-digests (every figure and the text, not the PNG) and every team's leaderboard, and, in the same
-run, a bare ``SELECT COUNT(*)`` over activities as a baseline.  Targets: digest_s_100 ≤ 2 s,
-digest_growth_100_over_10 ≤ 10; ``digest_growth_10x`` is printed whenever the largest size is ten
-times the smallest (``--scales 1,10``: 10,000 reps / 1,000,000 customers / 10,000,000 activities).
+plus 300,000 ledger rows, 200,000 checklist items and 200,000 stage moves over 90 days, in a
+migrated SQLite file (teams, users and customers with executemany; the history tables generated
+inside SQLite, indexes built afterwards).  10× is 10,000 reps / 1,000,000 customers / 10,000,000
+activities.  ``--data-dir`` keeps each file and reuses it (migrated up on reuse).  For each size it
+times computing all digests (every figure and the text, not the PNG) and every team's leaderboard
+(best of three), and, in the same run, a bare ``SELECT COUNT(*)`` over activities as a baseline.
+Targets (issue 18): digest_s_10x ≤ 2 s, digest_growth_10x_over_1x ≤ 11.
 """
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ def seed(path: Path, scale: float, rng: random.Random) -> dict[str, int]:
     expected = {s.id: s.expected_days for s in config.stages}
     con = sqlite3.connect(path)
     con.execute("PRAGMA synchronous=OFF")
+    con.execute("PRAGMA cache_size=-1000000")  # 1 GB while seeding
     con.execute("PRAGMA journal_mode=WAL")
     cur = con.cursor()
     created = ts(NOW - timedelta(days=400))
@@ -82,48 +84,67 @@ def seed(path: Path, scale: float, rng: random.Random) -> dict[str, int]:
                     " intent_level, priority, invalid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     customers)
     del customers
-    kinds = ["followup"] * 5 + ["checklist", "stage", "field", "create", "paste"]
-    span = DAYS * 86400.0
-
-    def rows_activities():
-        for _ in range(n["activities"]):
-            cid, owner = owner_of[rng.randrange(len(owner_of))]
-            yield (cid, owner, rng.choice(kinds), "跟进记录", ts(NOW - timedelta(seconds=rng.random() * span)), "{}")
-    cur.executemany("INSERT INTO activity (customer_id, user_id, kind, text, at, data) VALUES (?, ?, ?, ?, ?, ?)",
-                    rows_activities())
-
-    def rows_points():
-        for _ in range(n["points"]):
-            team, rep = all_reps[rng.randrange(len(all_reps))]
-            status = rng.choices(["awarded", "pending", "reversal", "redeemed", "rejected"], [90, 2, 3, 2, 3])[0]
-            pts = rng.randint(1, 15) * (-1 if status in ("reversal", "redeemed") else 1)
-            yield (rep, team, "followup_logged", pts, status, "activity", "", ts(NOW - timedelta(seconds=rng.random() * span)))
-    cur.executemany("INSERT INTO pointsentry (user_id, team_id, action, points, status, evidence_type, note, at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows_points())
-
-    def rows_items():
-        seen = set()
-        while len(seen) < min(n["items"], len(owner_of) * len(items)):
-            cid, owner = owner_of[rng.randrange(len(owner_of))]
-            stage, item = items[rng.randrange(len(items))]
-            if (cid, stage, item) in seen:
-                continue
-            seen.add((cid, stage, item))
-            yield (cid, stage, item, owner, ts(NOW - timedelta(seconds=rng.random() * span)), int(rng.random() < 0.75))
-    cur.executemany("INSERT INTO checklistdone (customer_id, stage, item_id, user_id, at, within_expected)"
-                    " VALUES (?, ?, ?, ?, ?, ?)", rows_items())
-
-    def rows_moves():
-        for _ in range(n["moves"]):
-            cid, owner = owner_of[rng.randrange(len(owner_of))]
-            i = rng.randrange(len(stages))
-            to = stages[i + 1] if i + 1 < len(stages) else "won"
-            yield (cid, stages[i], to, owner, ts(NOW - timedelta(seconds=rng.random() * span)), int(rng.random() < 0.85))
-    cur.executemany("INSERT INTO stagechange (customer_id, from_stage, to_stage, by_user_id, at, complete_data)"
-                    " VALUES (?, ?, ?, ?, ?, ?)", rows_moves())
+    del owner_of
+    bulk_history(cur, n, all_reps, stages, items)
     con.commit()  # no ANALYZE: the app never runs it, so the planner works without statistics here too
     con.close()
     return {"teams": n_teams, **n}
+
+
+def bulk_history(cur, n: dict[str, int], all_reps: list[tuple[int, int]], stages: list[str],
+                 items: list[tuple[str, str]]) -> None:
+    """The history tables, generated inside SQLite (INSERT … SELECT over a counter, random() per row):
+    the same shapes and mixes as rows built in Python, ten million activities in a few minutes instead
+    of most of an hour on a 2-core machine.  Each row's random picks are materialized once."""
+    now_s = int((NOW - datetime(1970, 1, 1)).total_seconds())
+    span = DAYS * 86400
+    n_customers = n["customers"]
+    stamp = (f"strftime('%Y-%m-%d %H:%M:%S', {now_s - 1} - abs(random()) % {span}, 'unixepoch')"
+             " || '.' || printf('%06d', abs(random()) % 1000000)")
+    counter = "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < {n}), "
+    # Indexes are built once after the rows are in (a sort), not row by row in random order.
+    tables = ("activity", "pointsentry", "checklistdone", "stagechange")
+    indexes = cur.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN "
+                          f"({', '.join('?' * len(tables))})", tables).fetchall()
+    for name, _ in indexes:
+        cur.execute(f"DROP INDEX {name}")
+    cur.execute("CREATE TEMP TABLE reps (i INTEGER PRIMARY KEY, uid INTEGER, team INTEGER)")
+    cur.executemany("INSERT INTO reps VALUES (?, ?, ?)", [(i, r, t) for i, (t, r) in enumerate(all_reps)])
+    cur.execute("CREATE TEMP TABLE items (i INTEGER PRIMARY KEY, stage TEXT, item TEXT)")
+    cur.executemany("INSERT INTO items VALUES (?, ?, ?)", [(i, st, it) for i, (st, it) in enumerate(items)])
+    cur.execute("CREATE TEMP TABLE moves (i INTEGER PRIMARY KEY, src TEXT, dst TEXT)")
+    cur.executemany("INSERT INTO moves VALUES (?, ?, ?)",
+                    [(i, st, stages[i + 1] if i + 1 < len(stages) else "won") for i, st in enumerate(stages)])
+    pick = counter + ("pick AS MATERIALIZED (SELECT 1 + abs(random()) % {nc} AS cid, abs(random()) AS r FROM seq) ")
+    # Activities: a random customer (its owner made it), 5 in 10 follow-ups, over the last 90 days.
+    cur.execute(pick.format(n=n["activities"], nc=n_customers) +
+                "INSERT INTO activity (customer_id, user_id, kind, text, at, data) "
+                "SELECT c.id, c.owner_id, CASE pick.r % 10 WHEN 5 THEN 'checklist' WHEN 6 THEN 'stage' WHEN 7 THEN 'field'"
+                " WHEN 8 THEN 'create' WHEN 9 THEN 'paste' ELSE 'followup' END, '跟进记录', " + stamp + ", '{}' "
+                "FROM pick JOIN customer c ON c.id = pick.cid")
+    # Ledger: a random rep; 90 % awarded, 2 % pending, 3 % reversals, 2 % redeemed, 3 % rejected.
+    cur.execute(counter.format(n=n["points"]) +
+                f"p AS MATERIALIZED (SELECT abs(random()) % {len(all_reps)} AS i, abs(random()) % 100 AS s,"
+                " 1 + abs(random()) % 15 AS pts FROM seq) "
+                "INSERT INTO pointsentry (user_id, team_id, action, points, status, evidence_type, note, at) "
+                "SELECT reps.uid, reps.team, 'followup_logged', CASE WHEN p.s >= 92 AND p.s < 97 THEN -p.pts"
+                " ELSE p.pts END, CASE WHEN p.s < 90 THEN 'awarded' WHEN p.s < 92 THEN 'pending' WHEN p.s < 95 THEN"
+                " 'reversal' WHEN p.s < 97 THEN 'redeemed' ELSE 'rejected' END, 'activity', '', " + stamp +
+                " FROM p JOIN reps ON reps.i = p.i")
+    # Checklist items: distinct (customer, stage, item) — collisions are dropped and drawn again.
+    target = min(n["items"], n_customers * len(items))
+    while (have := cur.execute("SELECT COUNT(*) FROM checklistdone").fetchone()[0]) < target:
+        cur.execute(pick.format(n=target - have, nc=n_customers) +
+                    "INSERT OR IGNORE INTO checklistdone (customer_id, stage, item_id, user_id, at, within_expected) "
+                    f"SELECT c.id, items.stage, items.item, c.owner_id, {stamp}, abs(random()) % 100 < 75 "
+                    f"FROM pick JOIN customer c ON c.id = pick.cid JOIN items ON items.i = pick.r % {len(items)}")
+    # Stage moves: a random customer from a random stage to the next (the last one to won), 85 % complete.
+    cur.execute(pick.format(n=n["moves"], nc=n_customers) +
+                "INSERT INTO stagechange (customer_id, from_stage, to_stage, by_user_id, at, complete_data) "
+                f"SELECT c.id, moves.src, moves.dst, c.owner_id, {stamp}, abs(random()) % 100 < 85 "
+                f"FROM pick JOIN customer c ON c.id = pick.cid JOIN moves ON moves.i = pick.r % {len(stages)}")
+    for _, sql in indexes:
+        cur.execute(sql)
 
 
 def top_lists(session, config, team_ids: list[int]) -> tuple[float, float]:
@@ -190,9 +211,11 @@ def measure(path: Path) -> dict[str, float]:
                 texts += len(boards.group_caption(config, all_boards[team.id], team.name))
             return texts
 
-        t0 = time.perf_counter()
-        chars = db.call(all_digests_and_boards)
-        digest_s = time.perf_counter() - t0
+        digest_s = float("inf")
+        for _ in range(3):  # best of three: the machine is shared, the work is the same each time
+            t0 = time.perf_counter()
+            chars = db.call(all_digests_and_boards)
+            digest_s = min(digest_s, time.perf_counter() - t0)
         top_ms, row_number_ms = db.call_read(lambda s: top_lists(s, config, ids))
         t0 = time.perf_counter()
         db.call(lambda s: digest.funnel_chart(config, digest.funnel(s, config, teams[0].id, NOW), "漏斗", "zh"))
@@ -210,46 +233,59 @@ def measure(path: Path) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", type=Path, default=None)
-    parser.add_argument("--scales", default="0.1,0.5,1.0")
+    parser.add_argument("--scales", default="1,10",
+                        help="sizes as multiples of 1,000 reps / 100k customers / 1M activities (the issue's 1× and 10×)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="cache the seeded databases here and reuse them (the 10× file takes minutes to seed)")
     parser.add_argument("--keep", action="store_true", help="keep the SQLite files")
     args = parser.parse_args(argv)
     import logging
     logging.disable(logging.WARNING)
-    workdir = args.dir or Path(tempfile.mkdtemp(prefix="bench-digest-"))
+    workdir = args.data_dir or args.dir or Path(tempfile.mkdtemp(prefix="bench-digest-"))
     workdir.mkdir(parents=True, exist_ok=True)
     results: dict[float, dict[str, float]] = {}
     try:
         for scale in [float(s) for s in args.scales.split(",")]:
             path = workdir / f"digest_{int(scale * 100)}.db"
-            path.unlink(missing_ok=True)
+            done = path.with_suffix(".seeded")
             t0 = time.perf_counter()
-            sizes = seed(path, scale, random.Random(42))
+            if args.data_dir is not None and done.exists():
+                import json
+
+                from storage.migrate import upgrade
+                upgrade(f"sqlite:///{path}")  # a cached file gets the migrations added since it was seeded
+                sizes = json.loads(done.read_text())
+            else:
+                path.unlink(missing_ok=True)
+                sizes = seed(path, scale, random.Random(42))
+                if args.data_dir is not None:
+                    import json
+                    done.write_text(json.dumps(sizes))
             seed_s = time.perf_counter() - t0
             r = measure(path)
             r["seed_s"] = seed_s
             results[scale] = r
             pct = int(scale * 100)
-            print(f"size_{pct}: teams={sizes['teams']} reps={sizes['reps']} customers={sizes['customers']} "
+            x = f"{scale:g}x"
+            print(f"size_{x}: teams={sizes['teams']} reps={sizes['reps']} customers={sizes['customers']} "
                   f"activities={sizes['activities']} ledger={sizes['points']} items={sizes['items']} moves={sizes['moves']}")
-            print(f"seed_s_{pct}: {seed_s:.1f}")
-            print(f"digest_s_{pct}: {r['digest_s']:.3f}")
-            print(f"count_scan_s_{pct}: {r['count_s']:.4f}")
-            print(f"rep_line_ms_{pct}: {r['rep_line_ms']:.1f}")
-            print(f"top_lists_ms_{pct}: {r['top_ms']:.1f}  (baseline ROW_NUMBER() shape: {r['row_number_ms']:.1f})")
-            print(f"funnel_png_ms_{pct}: {r['chart_ms']:.0f}  (per team, rendered in the team's job; not in digest_s)")
+            print(f"seed_s_{x}: {seed_s:.1f}  (0 = the cached file in --data-dir)" if args.data_dir else f"seed_s_{x}: {seed_s:.1f}")
+            print(f"digest_s_{x}: {r['digest_s']:.3f}")
+            print(f"count_scan_s_{x}: {r['count_s']:.4f}")
+            print(f"rep_line_ms_{x}: {r['rep_line_ms']:.1f}")
+            print(f"top_lists_ms_{x}: {r['top_ms']:.1f}  (baseline ROW_NUMBER() shape: {r['row_number_ms']:.1f})")
+            print(f"funnel_png_ms_{x}: {r['chart_ms']:.0f}  (per team, rendered in the team's job; not in digest_s)")
             sys.stdout.flush()
-        if 1.0 in results and 0.1 in results:
-            full, small = results[1.0], results[0.1]
-            print(f"digest_growth_100_over_10: {full['digest_s'] / small['digest_s']:.2f}")
-            print(f"digest_ratio_to_count_scan: {full['digest_s'] / full['count_s']:.2f}")
-            ok = full["digest_s"] <= 2.0 and full["digest_s"] / small["digest_s"] <= 10
-            print(f"targets_met: {ok}")
         low, high = min(results), max(results)
-        if abs(high / low - 10) < 1e-9:  # ten times the data (0.1 → 1.0 by default; --scales 1,10 for the issue's 10×)
-            print(f"digest_growth_10x: {results[high]['digest_s'] / results[low]['digest_s']:.2f}")
+        if abs(high / low - 10) < 1e-9:  # ten times the data: 1 → 10 by default (the issue's 1× and 10×)
+            growth = results[high]["digest_s"] / results[low]["digest_s"]
+            print(f"digest_growth_{high / low:g}x_over_{low:g}x: {growth:.2f}" if low != 1 else
+                  f"digest_growth_10x_over_1x: {growth:.2f}")
             print(f"count_scan_growth_10x: {results[high]['count_s'] / results[low]['count_s']:.2f}  (baseline: a full scan)")
+            if low == 1:
+                print(f"digest_targets_met: {results[high]['digest_s'] <= 2.0 and growth <= 11}  (digest_s_10x <= 2 s, growth <= 11)")
     finally:
-        if not args.keep and args.dir is None:
+        if not args.keep and args.dir is None and args.data_dir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     return 0
 

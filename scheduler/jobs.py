@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Callable
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -84,8 +85,12 @@ def _resolve(path: str) -> JobFn | None:
     return getattr(module, attr, None)
 
 
-def run_due_jobs(core: Core, now: datetime | None = None, only: set[str] | None = None) -> list[tuple[str, str, str]]:
-    """Run every due (job, team, slot) once. Returns (job, slot, status) for what happened."""
+def run_due_jobs(core: Core, now: datetime | None = None, only: set[str] | None = None,
+                 on_commit: Callable[[], None] | None = None) -> list[tuple[str, str, str]]:
+    """Run every due (job, team, slot) once. Returns (job, slot, status) for what happened.
+
+    ``on_commit`` is called (from this thread) after each committed batch of a batched job, so the
+    sender can start on the first briefs while the rest are still being built."""
     now = now or core.clock.now()
     done: list[tuple[str, str, str]] = []
     grace = timedelta(minutes=core.config.schedule.misfire_grace_minutes)
@@ -105,17 +110,19 @@ def run_due_jobs(core: Core, now: datetime | None = None, only: set[str] | None 
             if slot is None:
                 continue
             slot_key = f"{team.id}:{to_local(slot, tz):%Y-%m-%dT%H:%M}"
-            status = _run_slot(core, spec, fn, team, slot, slot_key, now, grace)
+            status = _run_slot(core, spec, fn, team, slot, slot_key, now, grace, on_commit)
             if status:
                 done.append((spec.key, slot_key, status))
     return done
 
 
 def _run_slot(core: Core, spec: JobSpec, fn: JobFn, team: Team, slot: datetime, slot_key: str,
-              now: datetime, grace: timedelta) -> str | None:
+              now: datetime, grace: timedelta, on_commit: Callable[[], None] | None = None) -> str | None:
     from core.logctx import reset_context, set_context
     token = set_context(job=f"{spec.key}:{slot_key}")
     try:
+        if getattr(fn, "batches", None) is not None:
+            return _run_batched(core, spec, fn, team, slot, slot_key, now, grace, on_commit)
         return _run_slot_inner(core, spec, fn, team, slot, slot_key, now, grace)
     finally:
         reset_context(token)
@@ -163,6 +170,96 @@ def _run_slot_inner(core: Core, spec: JobSpec, fn: JobFn, team: Team, slot: date
     return status
 
 
+RUNNING = "running"
+STALE_S = 120.0  # a "running" slot whose last batch committed this long ago (database clock) was abandoned
+
+
+def _heartbeat(session: Session) -> str:
+    from scheduler.leader import db_now
+    return f"heartbeat {db_now(session).isoformat()}"
+
+
+def _run_batched(core: Core, spec: JobSpec, fn, team: Team, slot: datetime, slot_key: str, now: datetime,
+                 grace: timedelta, on_commit: Callable[[], None] | None) -> str | None:
+    """A job whose messages are committed batch by batch (the morning briefs).
+
+    The slot's JobRun row is claimed as "running" in the first transaction, with the first batch;
+    every later batch is its own transaction that also renews the row's heartbeat, and the last one
+    marks it "done".  Each message keeps its unique dedupe key, so a run abandoned half-way (a
+    crash, a restart) is finished by whichever instance finds the heartbeat stale: the batches
+    already committed are not queued twice, and the rest are queued once."""
+    late = now - slot
+
+    def claim(session: Session) -> tuple[str, list[list[int]], int] | None:
+        from scheduler.leader import db_now
+        run = session.exec(select(JobRun).where(JobRun.job_key == spec.key, JobRun.slot == slot_key)).first()
+        if run is not None:
+            if run.status != RUNNING:
+                return None
+            beat = run.detail.removeprefix("heartbeat ")
+            try:
+                stale = (db_now(session) - datetime.fromisoformat(beat)).total_seconds() > STALE_S
+            except ValueError:
+                stale = True
+            if not stale:
+                return None  # another instance (or an earlier tick) is still running it
+            taken = session.execute(update(JobRun).where(JobRun.id == run.id, JobRun.detail == run.detail)
+                                    .values(detail=_heartbeat(session)))
+            if taken.rowcount != 1:
+                return None
+            log.warning("job %s slot %s: taking over a run abandoned half-way", spec.key, slot_key)
+        else:
+            skipped = late > grace
+            try:
+                with session.begin_nested():
+                    session.add(JobRun(job_key=spec.key, slot=slot_key, status="skipped" if skipped else RUNNING, at=now,
+                                       detail=f"missed by {late}, grace {grace}" if skipped else _heartbeat(session)))
+                    session.flush()  # a concurrent instance fails here, before any work
+            except IntegrityError:
+                raise _ClaimedElsewhere from None
+            if skipped:
+                return "skipped", [], 0
+        batches = fn.batches(session, core, team, slot)
+        first = fn.batch(session, core, team, slot, batches[0]) if batches else 0
+        return "running", batches[1:], first
+
+    try:
+        claimed = core.db.call(claim)
+    except _ClaimedElsewhere:
+        return None
+    except Exception:
+        log.exception("job %s slot %s failed; it is retried on the next tick (within its grace period)", spec.key, slot_key)
+        return None
+    if claimed is None:
+        return None
+    status, rest, count = claimed
+    if status == "skipped":
+        log.warning("job %s slot %s skipped: missed by %s (grace %s)", spec.key, slot_key, late, grace)
+        return status
+    if on_commit is not None:
+        on_commit()
+
+    def batch(session: Session, ids: list[int], last: bool) -> int:
+        n = fn.batch(session, core, team, slot, ids)
+        values = {"status": "done", "detail": ""} if last else {"detail": _heartbeat(session)}
+        session.execute(update(JobRun).where(JobRun.job_key == spec.key, JobRun.slot == slot_key).values(**values))
+        return n
+
+    try:
+        for i, ids in enumerate(rest):
+            count += core.db.call(batch, ids, False)
+            if on_commit is not None:
+                on_commit()
+        core.db.call(batch, [], True)
+    except Exception:  # the heartbeat goes stale and the next tick after STALE_S finishes the run
+        log.exception("job %s slot %s failed after %s message(s); the rest is queued once the run is found abandoned",
+                      spec.key, slot_key, count)
+        return None
+    log.info("job %s slot %s done%s: %s message(s) queued", spec.key, slot_key,
+             f" late by {late}" if late > timedelta(minutes=1) else "", count)
+    return "done"
+
+
 async def tick(core: Core, sender=None) -> list[tuple[str, str, str]]:
     """One scheduler pass (leader only), off the event loop."""
     leader = getattr(core, "leader", None)
@@ -171,7 +268,8 @@ async def tick(core: Core, sender=None) -> list[tuple[str, str, str]]:
     import asyncio
     loop = asyncio.get_running_loop()
     try:
-        done = await loop.run_in_executor(None, run_due_jobs, core)
+        wake = (lambda: loop.call_soon_threadsafe(sender.wake)) if sender is not None else None
+        done = await loop.run_in_executor(None, lambda: run_due_jobs(core, on_commit=wake))
     except Exception as exc:  # e.g. the database briefly unavailable: the next tick tries again
         log.warning("scheduler tick failed (%s: %s); retrying on the next tick", exc.__class__.__name__, exc)
         return []

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, select
 
 from core.clock import local_to_utc, to_local
@@ -67,6 +67,63 @@ def brief_for(session: Session, config: Config, user: User, now: datetime, limit
     scored = scored[:limit]
     open_lists = open_items_many(session, config, [c for c, _, _ in scored], team)
     return [BriefItem(c, reasons, (open_lists[c.id] or [None])[0], score) for c, reasons, score in scored]
+
+
+# The columns the brief reads (reasons, ranking, the text and its buttons): the job loads these as
+# plain rows for a whole batch of reps, not as ORM objects one rep at a time.
+BRIEF_COLUMNS = (Customer.id, Customer.owner_id, Customer.name, Customer.stage, Customer.status,
+                 Customer.next_followup_at, Customer.protected_until, Customer.intent_level, Customer.intent_score,
+                 Customer.priority, Customer.stage_entered_at, Customer.last_followup_at)
+
+
+def briefs_for_many(session: Session, config: Config, team: Team | None, user_ids: list[int], now: datetime,
+                    limit: int = 15) -> dict[int, list[BriefItem]]:
+    """``brief_for`` for many reps of one team with two queries in all (the morning job's batches).
+
+    The score (``REASON_WEIGHTS`` of ``reasons_for`` + intent / 10 + priority) is computed in SQL and
+    each rep's first ``limit`` rows are picked there (ROW_NUMBER() per owner), so only the rows shown
+    come back; ``reasons_for`` and the score are then computed in Python for those, exactly as
+    ``brief_for`` does, and ``BriefItem.customer`` is a row of BRIEF_COLUMNS."""
+    if not user_ids:
+        return {}
+    day_start, day_end = local_day_bounds(now, config.tz)
+    score = _score_sql(config, now, day_start, day_end)
+    rank = func.row_number().over(partition_by=Customer.owner_id, order_by=(score.desc(), Customer.id)).label("rn")
+    inner = (select(*BRIEF_COLUMNS, score.label("score"), rank).where(
+        Customer.owner_id.in_(user_ids), Customer.status == "open", Customer.invalid == False,  # noqa: E712
+        may_have_reason(config, now, day_end)).subquery())
+    rows = session.execute(select(*[inner.c[c.key] for c in BRIEF_COLUMNS])
+                           .where(inner.c.rn <= limit, inner.c.score > 0))
+    by_owner: dict[int, list] = {uid: [] for uid in user_ids}
+    for c in rows:
+        reasons = reasons_for(c, config, now, day_start, day_end)
+        if reasons:
+            by_owner[c.owner_id].append((c, reasons, sum(REASON_WEIGHTS[r] for r in reasons) + (c.intent_score or 0) / 10
+                                         + c.priority))
+    shown = []
+    for scored in by_owner.values():
+        scored.sort(key=lambda i: (-i[2], i[0].id))
+        shown += [c for c, _, _ in scored]
+    open_lists = open_items_many(session, config, shown, team)
+    return {uid: [BriefItem(c, reasons, (open_lists[c.id] or [None])[0], score) for c, reasons, score in scored]
+            for uid, scored in by_owner.items()}
+
+
+def _score_sql(config: Config, now: datetime, day_start: datetime, day_end: datetime):
+    """``reasons_for``'s weights + intent / 10 + priority as SQL; 0 weight = no reason (then never shown)."""
+    w = REASON_WEIGHTS
+    first = config.stages[0].id
+    parts = [
+        case((Customer.next_followup_at < day_start, w["overdue"]), (Customer.next_followup_at < day_end, w["due"]),
+             else_=0),
+        case((Customer.protected_until <= now + timedelta(days=config.pool.warn_before_days), w["pool_warn"]), else_=0),
+        case((Customer.intent_level == "high", w["hot"]), else_=0),
+        case(*[(and_(Customer.stage == s.id, Customer.stage_entered_at < now - timedelta(days=s.expected_days)),
+                w["stale"]) for s in config.stages], else_=0),
+        case((and_(Customer.stage == first, Customer.last_followup_at.is_(None)), w["new"]), else_=0),
+    ]
+    weights = parts[0] + parts[1] + parts[2] + parts[3] + parts[4]
+    return case((weights > 0, weights + func.coalesce(Customer.intent_score, 0) / 10.0 + Customer.priority), else_=0)
 
 
 def may_have_reason(config: Config, now: datetime, day_end: datetime):

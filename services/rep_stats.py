@@ -110,22 +110,25 @@ def team_users(session: Session, team_id: int | list[int], roles: tuple[str, ...
 
 
 def rep_stats(session: Session, config: Config, team_id: int, start: datetime, end: datetime, now: datetime, *,
-              users: list[User] | None = None) -> dict[int, RepStats]:
+              users: list[User] | None = None, narrow: bool = False) -> dict[int, RepStats]:
     """Window numbers for every rep of a team (see ``rep_stats_many``)."""
     users = users if users is not None else team_users(session, team_id)
-    return rep_stats_many(session, config, [team_id], start, end, now, users=users)
+    return rep_stats_many(session, config, [team_id], start, end, now, users=users, narrow=narrow)
 
 
 def rep_stats_many(session: Session, config: Config, team_ids: list[int], start: datetime, end: datetime,
-                   now: datetime, *, users: list[User]) -> dict[int, RepStats]:
-    """Window numbers for the given reps of one or many teams: five GROUP BY queries, whatever the size."""
+                   now: datetime, *, users: list[User], narrow: bool = False) -> dict[int, RepStats]:
+    """Window numbers for the given reps of one or many teams: five GROUP BY queries, whatever the size.
+
+    ``narrow``: ``users`` is a slice of a large team (the brief job's batches): every query is
+    narrowed to those reps' own index ranges instead of grouping the whole team."""
     window_days = max(1, round((end - start).total_seconds() / 86400))
     stats = {u.id: RepStats(user=u, window_days=window_days) for u in users}
     if not stats:
         return stats
     ids = list(stats)
     # One rep (a morning brief line, /me): narrow every query to that rep's own (user, time) index range.
-    single = len(ids) == 1
+    single = len(ids) == 1 or narrow
 
     def one(query, column):
         return query.where(column.in_(ids)) if single else query
