@@ -248,8 +248,12 @@ def build(data_dir: Path, target: Path) -> None:
 def _build_in_child(data_dir: Path, target: Path) -> bool:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    result = subprocess.run([sys.executable, "-m", "nlp.segment", str(data_dir), str(target)],
-                            cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=600)
+    try:
+        result = subprocess.run([sys.executable, "-m", "nlp.segment", str(data_dir), str(target)],
+                                cwd=str(ROOT), env=env, capture_output=True, text=True, timeout=600)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("building the compact dictionary in a child failed: %s", exc)
+        return False
     if result.returncode != 0:
         log.warning("building the compact dictionary in a child failed: %s", result.stderr[-2000:])
     return result.returncode == 0 and (target / "meta.json").exists()
@@ -259,19 +263,15 @@ def load(data_dir: Path) -> tuple[CompactTokenizer, FloatTable, float]:
     """The compact tokenizer and jieba's IDF table for data_dir, built first if not cached."""
     import marisa_trie
 
-    target = cache_dir() / f"dict-{_key(data_dir)}"
-    if not (target / "meta.json").exists():
-        try:
-            built = _build_in_child(data_dir, target)
-        except (OSError, subprocess.SubprocessError) as exc:
-            log.warning("building the compact dictionary in a child failed: %s", exc)
-            built = False
-        if not built:
-            try:
-                build(data_dir, target)
-            except OSError:       # no writable cache directory: a private one for this process
-                target = Path(tempfile.mkdtemp(prefix="salesbot-dict-")) / "dict"
-                build(data_dir, target)
+    name = f"dict-{_key(data_dir)}"
+    target = None
+    for base in (cache_dir(), Path(tempfile.gettempdir()) / f"salesbot-{os.getuid()}"):
+        if (base / name / "meta.json").exists() or _build_in_child(data_dir, base / name):
+            target = base / name
+            break
+    if target is None:            # no child process or no writable directory: build it here
+        target = Path(tempfile.mkdtemp(prefix="salesbot-dict-")) / name
+        build(data_dir, target)
     meta = json.loads((target / "meta.json").read_text(encoding="utf-8"))
     trie = marisa_trie.Trie().mmap(str(target / "words.marisa"))
     logfreq = array("d")

@@ -116,3 +116,14 @@ def test_warm_up_keeps_jieba_out_of_the_process():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_unwritable_cache_dir_falls_back_to_the_temp_dir(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    monkeypatch.setenv("SALESBOT_CACHE_DIR", str(blocker / "cache"))
+    monkeypatch.setattr(segment.tempfile, "gettempdir", lambda: str(tmp_path / "tmp"))
+    tokenizer, idf, _ = segment.load(DATA_DIR)
+    assert tokenizer.lcut("价格多少") == engine.resources().tokenizer.lcut("价格多少")
+    assert len(idf) > 200_000
+    assert list((tmp_path / "tmp").glob("salesbot-*/dict-*/meta.json"))
