@@ -13,7 +13,8 @@ log-frequencies in a flat array, and the cut is jieba's own algorithm, step for 
   there — what jieba's get_DAG finds walking its prefix dict, found here by one
   `trie.iter_prefixes_with_ids()` call; a position with none is a single character;
 * the best route maximises the sum of log(freq) − log(total) from the end, with jieba's
-  arithmetic in jieba's order and its tie-break (the longer word), so the floats are identical;
+  arithmetic in jieba's order ((log(freq) − log(total)) + route, the first term stored per word)
+  and its tie-break (the longer word), so the floats are identical;
 * single ASCII letters/digits of the route are glued into one token, as __cut_DAG_NO_HMM does.
 
 The result is the same token list as `jieba.Tokenizer.lcut(text, HMM=False)` on a tokenizer set up
@@ -41,7 +42,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 ROOT = Path(__file__).resolve().parent.parent
 
 # jieba 0.42.1's patterns (jieba/__init__.py): blocks it segments, whitespace it keeps, ASCII it glues.
@@ -53,11 +54,11 @@ _RE_ENG = re.compile("[a-zA-Z0-9]", re.U)
 class CompactTokenizer:
     """Read-only after construction (safe from several threads)."""
 
-    def __init__(self, trie, logfreq: array, total: int, maxlen: int):
+    def __init__(self, trie, logp: array, total: int, maxlen: int):
         self._prefixes = trie.iter_prefixes_with_ids
-        self._logfreq = logfreq
+        self._logp = logp             # log(freq) - log(total) per word id
         self.total = total
-        self._logtotal = math.log(total)
+        self._alone = math.log(1) - math.log(total)
         self._maxlen = maxlen
         self.words = len(trie)
 
@@ -81,32 +82,35 @@ class CompactTokenizer:
 
     def _cut_block(self, sentence: str, out: list[str]) -> None:
         n = len(sentence)
-        prefixes, logfreq, logtotal, maxlen = self._prefixes, self._logfreq, self._logtotal, self._maxlen
+        prefixes, logp, maxlen = self._prefixes, self._logp, self._maxlen
+        alone = self._alone
         best = [0.0] * (n + 1)        # route[x][0] in jieba
-        end = [0] * (n + 1)           # route[x][1]
+        end = [0] * (n + 1)           # route[x][1] + 1
         for idx in range(n - 1, -1, -1):
-            bp = bx = None
+            bp = None
             for word, i in prefixes(sentence[idx:idx + maxlen]):
-                x = idx + len(word) - 1
-                p = logfreq[i] - logtotal + best[x + 1]
-                if bp is None or p > bp or (p == bp and x > bx):
-                    bp, bx = p, x
-            if bx is None:            # no word starts here: the character alone, freq 1
-                bp, bx = 0.0 - logtotal + best[idx + 1], idx
+                x = idx + len(word)
+                p = logp[i] + best[x]          # (log(freq) - log(total)) + route, as jieba adds
+                # Candidates come shortest first, so on a tie the longer word wins, as in jieba.
+                if bp is None or p >= bp:
+                    bp = p
+                    bx = x
+            if bp is None:            # no word starts here: the character alone, freq 1
+                bp = alone + best[idx + 1]
+                bx = idx + 1
             best[idx] = bp
             end[idx] = bx
         x = 0
         buf = ""
         while x < n:
-            y = end[x] + 1
-            word = sentence[x:y]
-            if y - x == 1 and _RE_ENG.match(word):
-                buf += word
+            y = end[x]
+            if y - x == 1 and _RE_ENG.match(sentence[x]):
+                buf += sentence[x]
             else:
                 if buf:
                     out.append(buf)
                     buf = ""
-                out.append(word)
+                out.append(sentence[x:y])
             x = y
         if buf:
             out.append(buf)
@@ -216,9 +220,10 @@ def build(data_dir: Path, target: Path) -> None:
     tokenizer = jieba_tokenizer(data_dir)
     words = [w for w, f in tokenizer.FREQ.items() if f > 0]
     trie = marisa_trie.Trie(words)
-    logfreq = array("d", bytes(8 * len(trie)))
+    logtotal = math.log(tokenizer.total)
+    logp = array("d", bytes(8 * len(trie)))
     for w in words:
-        logfreq[trie[w]] = math.log(tokenizer.FREQ[w])
+        logp[trie[w]] = math.log(tokenizer.FREQ[w]) - logtotal
     meta = {"format": FORMAT, "total": tokenizer.total, "maxlen": max(map(len, words))}
     del tokenizer, words
 
@@ -232,7 +237,7 @@ def build(data_dir: Path, target: Path) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
     try:
         trie.save(str(tmp / "words.marisa"))
-        (tmp / "words.logfreq").write_bytes(logfreq.tobytes())
+        (tmp / "words.logp").write_bytes(logp.tobytes())
         idf_trie.save(str(tmp / "idf.marisa"))
         (tmp / "idf.values").write_bytes(values.tobytes())
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
@@ -274,12 +279,12 @@ def load(data_dir: Path) -> tuple[CompactTokenizer, FloatTable, float]:
         build(data_dir, target)
     meta = json.loads((target / "meta.json").read_text(encoding="utf-8"))
     trie = marisa_trie.Trie().mmap(str(target / "words.marisa"))
-    logfreq = array("d")
-    logfreq.frombytes((target / "words.logfreq").read_bytes())
+    logp = array("d")
+    logp.frombytes((target / "words.logp").read_bytes())
     idf_trie = marisa_trie.Trie().mmap(str(target / "idf.marisa"))
     values = array("d")
     values.frombytes((target / "idf.values").read_bytes())
-    tokenizer = CompactTokenizer(trie, logfreq, int(meta["total"]), int(meta["maxlen"]))
+    tokenizer = CompactTokenizer(trie, logp, int(meta["total"]), int(meta["maxlen"]))
     return tokenizer, FloatTable(idf_trie, values), float(meta["idf_median"])
 
 
