@@ -43,6 +43,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 FORMAT = 2
+KEEP_BUILDS = 8
 ROOT = Path(__file__).resolve().parent.parent
 
 # jieba 0.42.1's patterns (jieba/__init__.py): blocks it segments, whitespace it keeps, ASCII it glues.
@@ -248,6 +249,16 @@ def build(data_dir: Path, target: Path) -> None:
                 raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    _prune(target.parent, keep=KEEP_BUILDS)
+
+
+def _prune(base: Path, keep: int) -> None:
+    """Drop all but the `keep` newest builds (one per dictionary change; ~7 MB each). A process
+    still using a dropped one keeps its memory map."""
+    builds = sorted((p for p in base.glob("dict-*") if (p / "meta.json").exists()),
+                    key=lambda p: (p / "meta.json").stat().st_mtime, reverse=True)
+    for old in builds[keep:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _build_in_child(data_dir: Path, target: Path) -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -127,3 +128,13 @@ def test_unwritable_cache_dir_falls_back_to_the_temp_dir(tmp_path, monkeypatch):
     assert tokenizer.lcut("价格多少") == engine.resources().tokenizer.lcut("价格多少")
     assert len(idf) > 200_000
     assert list((tmp_path / "tmp").glob("salesbot-*/dict-*/meta.json"))
+
+
+def test_old_builds_are_pruned(tmp_path):
+    for i in range(segment.KEEP_BUILDS + 2):
+        (tmp_path / f"dict-{i}").mkdir()
+        (tmp_path / f"dict-{i}" / "meta.json").write_text("{}")
+        os.utime(tmp_path / f"dict-{i}" / "meta.json", (1000 + i, 1000 + i))
+    segment._prune(tmp_path, keep=segment.KEEP_BUILDS)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted(f"dict-{i}" for i in range(2, segment.KEEP_BUILDS + 2))
