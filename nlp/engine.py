@@ -1,14 +1,16 @@
 """Shared NLP resources, loaded once: a jieba tokenizer with the sales user dictionary, the
 lexicon matcher, the keyword IDF table and the default scripts.
 
-jieba loads its 5 MB dictionary lazily on the first cut (~0.6 s) and `import jieba.analyse`
-costs another ~0.5 s, so the bot calls `warm_up()` at start-up, in a worker thread
-(`await asyncio.to_thread(nlp.engine.warm_up)`), before the first paste. `warm_up()` is
+The tokenizer is jieba's dictionary segmentation with HMM off, on a compact pre-built copy of
+the dictionary (nlp/segment.py: jieba's words plus our user dictionary and lexicon words in a
+memory-mapped trie; the same cuts as `jieba.Tokenizer().lcut(text, HMM=False)` set up the same
+way, for ~150 MB less resident memory). Loading it takes milliseconds once built; the first
+start after a dictionary change builds it in a child process (a few seconds). The bot calls
+`warm_up()` at start-up, in a worker thread, before the first paste. `warm_up()` is
 thread-safe and idempotent; `analyze()` calls it too, so forgetting it only costs latency.
 
-We own a `jieba.Tokenizer()` instead of using the global `jieba.dt`: adding our words to the
-global one would change segmentation for any other code in the process. After warm-up the
-tokenizer is only read, which jieba supports from several threads.
+The tokenizer is our own object, not the global `jieba.dt`: our words never change segmentation
+for other code in the process. After warm-up it is only read (safe from several threads).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from nlp import segment
 from nlp.keywords import IdfTable
 from nlp.lexicon import Lexicon
 
@@ -35,7 +38,7 @@ USE_HMM = False
 
 @dataclass(frozen=True)
 class Resources:
-    tokenizer: object            # jieba.Tokenizer
+    tokenizer: object            # segment.CompactTokenizer (jieba.Tokenizer with HMM on)
     lexicon: Lexicon
     idf: IdfTable
     scripts: dict[str, str]      # objection id → default script
@@ -91,18 +94,10 @@ _CLAUSE_SPACE = re.compile(r"\s*\n\s*|(?<=[^\x00-\x7f])\s+|\s+(?=[^\x00-\x7f])")
 # ---------------------------------------------------------------------------- loading
 def _load(data_dir: Path) -> Resources:
     started = time.perf_counter()
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)       # jieba logs "Building prefix dict…" at DEBUG
-    tokenizer = jieba.Tokenizer()
-    tokenizer.initialize()
-    user_words = _load_user_dict(tokenizer, data_dir / "userdict.txt")
     lexicon = Lexicon.load(data_dir / "lexicon.toml")
-    for word in lexicon.segmentation_words():
-        # Only raises a word's frequency as far as needed to keep it whole on its own;
-        # ordinary context still wins ("不需要了解" stays 不需要/了解, not 不需要了/解).
-        tokenizer.add_word(word)
-    idf = IdfTable.load(data_dir / "idf.txt", _jieba_idf())
+    tokenizer, idf_base = _tokenizer_and_idf(data_dir, lexicon)
+    user_words = segment.user_words(data_dir / "userdict.txt")
+    idf = IdfTable.load(data_dir / "idf.txt", idf_base)
     _mute_signal_phrases(idf, lexicon, user_words)
     scripts, next_steps = _load_scripts(data_dir / "scripts.toml")
     tokenizer.lcut("预热一下分词器，价格多少？")   # first cut builds internal caches
@@ -111,22 +106,16 @@ def _load(data_dir: Path) -> Resources:
     return Resources(tokenizer, lexicon, idf, scripts, next_steps, seconds)
 
 
-def _load_user_dict(tokenizer, path: Path) -> set[str]:
-    """jieba's own load_userdict has no comments; ours allows `#` lines for editors."""
-    words = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = line.split()
-        word = parts[0]
-        freq = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-        tag = parts[-1] if len(parts) > 1 and not parts[-1].isdigit() else None
-        tokenizer.add_word(word, freq, tag)
-        if word.lower() != word:
-            tokenizer.add_word(word.lower(), freq, tag)   # we cut lower-cased text
-        words.add(word.lower())
-    return words
+def _tokenizer_and_idf(data_dir: Path, lexicon: Lexicon):
+    """The compact dictionary (nlp/segment.py: same cuts as jieba with HMM off, ~10 MB instead
+    of ~160 MB); jieba's own tokenizer only when HMM is on or marisa-trie is missing."""
+    if not USE_HMM:
+        try:
+            tokenizer, idf_base, median = segment.load(data_dir)
+            return tokenizer, (idf_base, median)
+        except ImportError as exc:
+            log.warning("compact dictionary unavailable (%s): using jieba's, ~150 MB more", exc)
+    return segment.jieba_tokenizer(data_dir, lexicon), segment.jieba_idf()
 
 
 def _mute_signal_phrases(idf: IdfTable, lexicon: Lexicon, user_words: set[str]) -> None:
@@ -137,14 +126,6 @@ def _mute_signal_phrases(idf: IdfTable, lexicon: Lexicon, user_words: set[str]) 
     for word in lexicon.segmentation_words():
         if word not in user_words and word not in idf.overrides and word not in topics:
             idf.overrides[word] = 0.0
-
-
-def _jieba_idf() -> tuple[dict[str, float], float]:
-    """jieba.analyse's IDF table (loaded by importing it) is our fallback for generic words."""
-    import jieba.analyse
-
-    default = jieba.analyse.default_tfidf
-    return default.idf_freq, default.median_idf
 
 
 def _load_scripts(path: Path) -> tuple[dict[str, str], dict[str, str]]:

@@ -19,7 +19,7 @@ MIN_KEYWORD_CHARS = 2
 @dataclass(frozen=True)
 class IdfTable:
     overrides: dict[str, float]   # ours; 0 marks a stop word
-    base: dict[str, float]        # jieba's
+    base: object                  # jieba's: .get(word, default) (a dict, or segment.FloatTable)
     median: float
 
     @classmethod
