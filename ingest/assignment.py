@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from core.config import Config, SourceSettings
@@ -35,7 +36,7 @@ _REGIONS = re.compile(r"(北京|上海|天津|重庆|深圳|广州|杭州|南京
 @dataclass
 class Assignment:
     team: Team
-    owner: User | None
+    owner: User | Rep | None  # a Rep from choose_owner_light
     strategy: str
     reason: str  # rule | round_robin | load | no_reps | owner_column
 
@@ -79,11 +80,43 @@ def choose_owner(session: Session, config: Config, team: Team, data: Mapping[str
     ``pending`` adds not-yet-stored leads per rep (a spreadsheet planned row by row);
     ``after`` overrides the stored round-robin position for the same reason.
     """
-    strategy = config.assignment.strategy
     reps = team_members(session, team.id, roles=("rep",))
+    load = open_load(session, [r.id for r in reps]) if reps else {}
+    return _pick(session, config, team, reps, load, data, extras, pending=pending, after=after)
+
+
+@dataclass(frozen=True)
+class Rep:
+    """What the intake needs of a rep (no ORM object): see ``choose_owner_light``."""
+    id: int
+    tg_id: int
+    name: str
+    username: str | None
+    language: str
+
+
+def choose_owner_light(session: Session, config: Config, team: Team, data: Mapping[str, Any],
+                       extras: Mapping[str, str]) -> Assignment:
+    """``choose_owner`` with the active reps and their open load read in ONE statement; the owner
+    is a ``Rep`` (id, tg_id, name, username, language), not a User."""
+    u, c = User.__table__.c, Customer.__table__.c
+    load_q = (sa_select(func.count()).select_from(Customer.__table__)
+              .where(c.owner_id == u.id, c.status == "open", c.invalid == False)  # noqa: E712
+              .correlate(User.__table__).scalar_subquery())
+    query = (sa_select(u.id, u.tg_id, u.name, u.username, u.language, load_q)
+             .where(u.team_id == team.id, u.role == "rep", u.active == True).order_by(u.id))  # noqa: E712
+    found = session.connection().execute(query).all()
+    reps = [Rep(r[0], r[1], r[2], r[3], r[4]) for r in found]
+    load = {r[0]: int(r[5]) for r in found}
+    return _pick(session, config, team, reps, load, data, extras)
+
+
+def _pick(session: Session, config: Config, team: Team, reps: list, load: dict[int, int], data: Mapping[str, Any],
+          extras: Mapping[str, str], *, pending: Mapping[int, int] | None = None, after: int | None = None) -> Assignment:
+    strategy = config.assignment.strategy
     if not reps:
         return Assignment(team, None, strategy, "no_reps")
-    load = open_load(session, [r.id for r in reps])
+    load = dict(load)
     for uid, extra in (pending or {}).items():
         if uid in load:
             load[uid] += extra
@@ -112,11 +145,11 @@ def choose_owner(session: Session, config: Config, team: Team, data: Mapping[str
 
 
 def _last_assigned(session: Session, team_id: int) -> int | None:
-    query = select(AssignmentCursor).where(AssignmentCursor.team_id == team_id)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    c = AssignmentCursor.__table__.c
+    query = sa_select(c.last_user_id).where(c.team_id == team_id)
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()  # concurrent leads take turns, not the same rep
-    row = session.exec(query).first()
-    return row.last_user_id if row else None
+    return session.connection().execute(query).scalar()
 
 
 def record_choice(session: Session, team: Team, owner: User | None, now) -> None:

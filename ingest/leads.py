@@ -18,12 +18,13 @@ from core.texts import t
 from ingest import assignment as assign
 from ingest import cleaning
 from ingest import notify
+from ingest import rows
 from ingest.auth import Caller
 from ingest.system import SYSTEM
 from services import customers as cust_svc
 from services.core import Core
-from services.quality import FieldProblem, FieldRejected, company_core, normalize_phone
-from storage.models import Activity, Customer, FieldHistory, Task, User
+from services.quality import FieldProblem, FieldRejected, company_core, completeness, normalize_phone
+from storage.models import Activity, Customer, FieldHistory, StageChange, Task, User
 from storage.models_ingest import ExternalRef
 
 EVENT_TYPES = ("lead", "activity", "field_update", "order")
@@ -58,64 +59,105 @@ class Outcome:
 
 # --- leads --------------------------------------------------------------------------------------
 
-def process_lead(session: Session, core: Core, caller: Caller, raw: Mapping[str, Any], *, ref: str,
-                 now: datetime) -> Outcome:
+@dataclass
+class PreparedLead:
+    """A lead after the pure steps (cleaning, the quality gates, priority): no database yet, so
+    this runs before the transaction — outside SQLite's single writer lock."""
+    cleaned: cleaning.Cleaned
+    record: dict[str, Any]  # the values create_customer stores (cleaned by the quality gates)
+    origin: str
+    label: str
+    priority: int
+
+
+def prepare_lead(core: Core, caller: Caller, raw: Mapping[str, Any], now: datetime) -> PreparedLead:
+    """Cleaning and the quality gates; ``ValidationFailed`` (422) with every problem."""
     config = core.config
     source = caller.settings
     cleaned = cleaning.clean(raw, config, source, required=source.required)
     if cleaned.problems:
         raise ValidationFailed(cleaned.problems)
-    _, problems = cust_svc.clean_record(cleaned.data, config, now)
+    record, problems = cust_svc.clean_record(cleaned.data, config, now)
     if problems:
         raise ValidationFailed(problems)
-    origin = f"api:{caller.source}"
+    return PreparedLead(cleaned, record, f"api:{caller.source}", cleaned.data.get("source") or source.label,
+                        assign.priority_of(config, source, cleaned.data, cleaned.extras))
+
+
+def process_lead(session: Session, core: Core, caller: Caller, raw: Mapping[str, Any] | PreparedLead, *, ref: str,
+                 now: datetime) -> Outcome:
+    """One lead, every effect in the caller's transaction (see the module docstring).
+
+    ``raw`` may already be prepared (``prepare_lead``, done outside the transaction)."""
+    lead = raw if isinstance(raw, PreparedLead) else prepare_lead(core, caller, raw, now)
+    config = core.config
+    cleaned, origin, label = lead.cleaned, lead.origin, lead.label
     team = assign.lead_team(session, config, now)
-    # The owner is chosen first; create_customer runs the duplicate check (a known customer → no record).
-    choice = assign.choose_owner(session, config, team, cleaned.data, cleaned.extras)
+    # The duplicate check first (a known customer → no record, no owner choice), then the owner.
+    dups = cust_svc.check_duplicates(session, config, phone=lead.record.get("phone"), company=lead.record.get("company"))
+    if dups:
+        return _repeat_inquiry(session, core, dups[0], cleaned, origin, ref, now)
+    choice = assign.choose_owner_light(session, config, team, cleaned.data, cleaned.extras)
     owner = choice.owner
-    result = cust_svc.create_customer(session, config, team.id, cleaned.data, now, actor=None,
-                                      owner_id=owner.id if owner else None, source=origin, source_ref=ref)
-    if result.problems:
-        raise ValidationFailed(result.problems)
-    if result.customer is None:
-        return _repeat_inquiry(session, core, result.duplicates[0], cleaned, origin, ref, now)
-    customer = result.customer
-    customer.priority = assign.priority_of(config, source, cleaned.data, cleaned.extras)
-    session.add(customer)
-    record_extras(session, customer, cleaned.extras, {"priority": str(customer.priority)}, origin, ref, now)
-    if cleaned.extras.get("interest") or cleaned.extras.get("note"):
-        session.add(Activity(customer_id=customer.id, kind="note", at=now,
-                             text=(cleaned.extras.get("note") or cleaned.extras.get("interest") or "")[:MAX_TEXT],
-                             data={"source": origin, "ref": ref, "interest": cleaned.extras.get("interest")}))
-    assign.record_choice(session, team, owner, now)
+    customer = _new_customer(session, config, team.id, owner.id if owner else None, lead, ref, now)
     level = assign.priority_level(config, customer.priority)
-    label = cleaned.data.get("source") or source.label
     pushed = 0
     if owner is not None:
+        rows.move_cursor(session, team.id, owner.id, now)
         minutes = config.assignment.first_contact_minutes
         if minutes:
-            session.add(Task(customer_id=customer.id, user_id=owner.id, kind="followup",
-                             text=t("lead_first_contact", owner.language, source=label)[:200],
-                             due_at=now + timedelta(minutes=minutes), created_at=now))
-        pushed += notify.push_lead_card(session, core, customer, owner, source_label=label, level=level,
-                                        extras=cleaned.extras, now=now)
+            rows.insert_many(session, Task, [rows.task_row(customer.id, owner.id, "followup",
+                                                           t("lead_first_contact", owner.language, source=label)[:200],
+                                                           now + timedelta(minutes=minutes), now)])
+        payload = notify.new_lead_card(core, customer, team, owner.language, source_label=label, level=level,
+                                       extras=cleaned.extras, now=now)
+        pushed += rows.enqueue(session, owner.tg_id, "card", payload, f"lead:{customer.id}", now)
     else:
-        pushed += notify.notify_pool_lead(session, core, customer, source_label=label, level=level, now=now)
-    session.flush()
+        pushed += notify.pool_lead_notices(session, core, customer, source_label=label, level=level, now=now)
     body = {"status": "created", "customer_id": customer.id, "owner_id": owner.id if owner else None,
             "priority": customer.priority, "priority_level": level, "source_label": label,
             "tags": list(customer.tags or []), "ignored_fields": cleaned.ignored}
     return Outcome(201, body, pushed=pushed, created=True)
 
 
+def _new_customer(session: Session, config, team_id: int, owner_id: int | None, lead: PreparedLead, ref: str,
+                  now: datetime) -> Customer:
+    """The rows ``create_customer`` + ``record_extras`` write, as Core statements (ingest/rows.py):
+    the customer, its company grams, its stage entry, the create (and note) activities and every
+    history row in one executemany.  The Customer returned is transient (not in the session)."""
+    record, extras, origin = lead.record, lead.cleaned.extras, lead.origin
+    customer = Customer(team_id=team_id, owner_id=owner_id, name=record["name"], stage=config.stages[0].id,
+                        stage_entered_at=now, created_at=now, updated_at=now, created_by=None, custom={})
+    cust_svc._apply(customer, record, config)
+    customer.completeness = completeness(customer, config)
+    if owner_id is not None:
+        customer.protected_until = now + timedelta(days=config.pool.protect_days)
+    customer.priority = lead.priority
+    cid = rows.insert_customer(session, customer)
+    rows.insert_grams(session, cid, customer.company_norm)
+    rows.insert_many(session, StageChange, [rows.stage_row(cid, customer.stage, now)])
+    activities = [rows.activity_row(cid, "create", origin, now, {"source": origin, "ref": ref})]
+    if extras.get("interest") or extras.get("note"):
+        activities.append(rows.activity_row(cid, "note", (extras.get("note") or extras.get("interest") or "")[:MAX_TEXT],
+                                            now, {"source": origin, "ref": ref, "interest": extras.get("interest")}))
+    rows.insert_many(session, Activity, activities)
+    pairs = [(key, cust_svc._as_text(value)) for key, value in record.items()]
+    pairs += extras_pairs(extras, {"priority": str(lead.priority)})
+    rows.insert_many(session, FieldHistory, rows.history_rows(cid, pairs, origin, ref, now))
+    return customer
+
+
+def extras_pairs(extras: Mapping[str, str], derived: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(field, value) of the history rows for values that are not customer columns."""
+    pairs = [(key, extras[key][:500]) for key in ("purchase_frequency", "region", "interest", "external_id")
+             if extras.get(key)]
+    return pairs + list(derived.items())
+
+
 def record_extras(session: Session, customer: Customer, extras: Mapping[str, str], derived: Mapping[str, str],
                   origin: str, ref: str | None, now: datetime, by_user_id: int | None = None) -> None:
     """History for values that are not customer columns (purchase frequency, region, interest, priority)."""
-    for key in ("purchase_frequency", "region", "interest", "external_id"):
-        if extras.get(key):
-            session.add(FieldHistory(customer_id=customer.id, field=key, value=extras[key][:500], source=origin,
-                                     source_ref=ref, by_user_id=by_user_id, at=now))
-    for key, value in derived.items():
+    for key, value in extras_pairs(extras, derived):
         session.add(FieldHistory(customer_id=customer.id, field=key, value=value, source=origin, source_ref=ref,
                                  by_user_id=by_user_id, at=now))
 

@@ -1,0 +1,111 @@
+"""Core statements for the intake's hot path: the rows a new lead writes, without ORM objects.
+
+The ORM's unit of work costs ~0.1 ms per object and one INSERT per history row; a lead writes
+about 20 rows.  Here each table gets at most one statement (history rows and company grams as
+one ``executemany``), and the owner's card goes in with ``INSERT … ON CONFLICT DO NOTHING``
+(no savepoint).  Same rows, same values as ``services.customers.create_customer`` +
+``ingest.leads.record_extras`` + ``services.outbox.enqueue``.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import bindparam, insert, update
+from sqlmodel import Session
+
+from services.customers import name_grams
+from storage.models import Activity, CompanyGram, Customer, FieldHistory, Outbox, StageChange, Task
+from storage.models_ingest import AssignmentCursor
+
+_CUSTOMER = Customer.__table__
+_COLUMNS = [c.name for c in _CUSTOMER.columns if c.name != "id"]
+# Statements built once: SQLAlchemy then reuses their compiled form (parameters vary, not the SQL).
+_INSERT_CUSTOMER = insert(_CUSTOMER)
+_INSERTS: dict[Any, Any] = {}
+_ENQUEUE: dict[str, Any] = {}
+_OUTBOX_DEFAULTS: dict[str, Any] = {}
+
+
+def insert_customer(session: Session, customer: Customer) -> int:
+    """Insert a transient Customer (all its column values) and give it its id."""
+    row = {name: getattr(customer, name) for name in _COLUMNS}
+    result = session.connection().execute(_INSERT_CUSTOMER, row)
+    customer.id = int(result.inserted_primary_key[0])
+    return customer.id
+
+
+def insert_grams(session: Session, customer_id: int, company_norm: str | None) -> None:
+    """The duplicate guard's gram index for a NEW customer (nothing to delete first)."""
+    grams = name_grams(company_norm or "")
+    if grams:
+        session.connection().execute(_insert(CompanyGram),
+                                     [{"customer_id": customer_id, "gram": g, "total": len(grams)} for g in sorted(grams)])
+
+
+def insert_many(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.connection().execute(_insert(model), rows)
+
+
+def _insert(model: Any) -> Any:
+    stmt = _INSERTS.get(model)
+    if stmt is None:
+        stmt = _INSERTS[model] = insert(model.__table__)
+    return stmt
+
+
+def history_rows(customer_id: int, pairs: Iterable[tuple[str, str]], source: str, ref: str | None,
+                 now: datetime, by_user_id: int | None = None) -> list[dict[str, Any]]:
+    return [{"customer_id": customer_id, "field": key, "value": value, "source": source, "source_ref": ref,
+             "by_user_id": by_user_id, "at": now} for key, value in pairs]
+
+
+def activity_row(customer_id: int, kind: str, text: str, now: datetime, data: Mapping[str, Any],
+                 user_id: int | None = None) -> dict[str, Any]:
+    return {"customer_id": customer_id, "user_id": user_id, "kind": kind, "text": text, "at": now, "data": dict(data)}
+
+
+def stage_row(customer_id: int, stage: str, now: datetime) -> dict[str, Any]:
+    return {"customer_id": customer_id, "from_stage": None, "to_stage": stage, "by_user_id": None, "at": now,
+            "complete_data": True}
+
+
+def task_row(customer_id: int, user_id: int, kind: str, text: str, due_at: datetime, now: datetime) -> dict[str, Any]:
+    return {"customer_id": customer_id, "user_id": user_id, "kind": kind, "text": text, "due_at": due_at,
+            "status": "open", "created_at": now}
+
+
+def enqueue(session: Session, chat_id: int, kind: str, payload: dict[str, Any], dedupe_key: str,
+            now: datetime) -> bool:
+    """``services.outbox.enqueue`` in one statement: skipped when the dedupe key exists."""
+    dialect = session.get_bind().dialect.name
+    stmt = _ENQUEUE.get(dialect)
+    if stmt is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        stmt = _ENQUEUE[dialect] = dialect_insert(Outbox.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    if not _OUTBOX_DEFAULTS:
+        defaults = Outbox(dedupe_key="", chat_id=0, kind="", next_attempt_at=now, created_at=now)
+        _OUTBOX_DEFAULTS.update({c.name: getattr(defaults, c.name) for c in Outbox.__table__.columns if c.name != "id"})
+    row = dict(_OUTBOX_DEFAULTS)
+    row.update(dedupe_key=dedupe_key[:250], chat_id=chat_id, kind=kind, payload=payload, next_attempt_at=now,
+               created_at=now)
+    return (session.connection().execute(stmt, row).rowcount or 0) > 0
+
+
+def move_cursor(session: Session, team_id: int, owner_id: int, now: datetime) -> None:
+    """``assignment.record_choice``: the round-robin position, updated or created."""
+    conn = session.connection()
+    params = {"tid": team_id, "last_user_id": owner_id, "updated_at": now}
+    if not conn.execute(_MOVE, params).rowcount:
+        conn.execute(_insert(AssignmentCursor), {"team_id": team_id, "last_user_id": owner_id, "updated_at": now})
+
+
+_MOVE = update(AssignmentCursor.__table__).where(AssignmentCursor.__table__.c.team_id == bindparam("tid"))
+
+
+__all__ = ["insert_customer", "insert_grams", "insert_many", "history_rows", "activity_row", "stage_row", "task_row",
+           "enqueue", "move_cursor", "Activity", "FieldHistory", "StageChange", "Task"]
