@@ -120,6 +120,27 @@ def process_lead(session: Session, core: Core, caller: Caller, raw: Mapping[str,
     return Outcome(201, body, pushed=pushed, created=True)
 
 
+def process_leads(session: Session, core: Core, caller: Caller, leads: list[PreparedLead | ValidationFailed], *,
+                  ref: str, now: datetime) -> Outcome:
+    """A batch (POST /api/leads/batch, bulk imports): every valid lead through ``process_lead`` in
+    the caller's one transaction, in order (a later row meets an earlier one in the duplicate
+    guard); an invalid row is reported with its problems and stores nothing.  Per-row results."""
+    results: list[dict[str, Any]] = []
+    pushed = 0
+    counts = {"created": 0, "duplicate": 0, "invalid": 0}
+    for index, lead in enumerate(leads):
+        if isinstance(lead, ValidationFailed):
+            results.append({"index": index, "code": lead.status, "status": "invalid", **lead.as_json()})
+            counts["invalid"] += 1
+            continue
+        outcome = process_lead(session, core, caller, lead, ref=f"{ref}#{index}", now=now)
+        pushed += outcome.pushed
+        counts[outcome.body["status"]] = counts.get(outcome.body["status"], 0) + 1
+        results.append({"index": index, "code": outcome.status, **outcome.body})
+    return Outcome(200, {"status": "processed", **counts, "results": results}, pushed=pushed,
+                   created=counts["created"] > 0)
+
+
 def _new_customer(session: Session, config, team_id: int, owner_id: int | None, lead: PreparedLead, ref: str,
                   now: datetime) -> Customer:
     """The rows ``create_customer`` + ``record_extras`` write, as Core statements (ingest/rows.py):

@@ -41,7 +41,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
 from ingest import auth
-from ingest.leads import Outcome, ValidationFailed, problem, process_event, process_lead
+from ingest.commits import GroupCommitter
+from ingest.leads import (Outcome, PreparedLead, ValidationFailed, prepare_lead, problem, process_event, process_lead,
+                          process_leads)
 from ingest.metrics import Metrics
 from ingest.notify import wake_sender
 from services.core import Core
@@ -52,6 +54,8 @@ from storage.models_ingest import ConnectorRun, IdempotencyKey
 log = logging.getLogger(__name__)
 OPENAPI_PATH = Path(__file__).resolve().parent / "openapi.yaml"
 MAX_FIELDS = 100
+MAX_BATCH_ROWS = 500  # POST /api/leads/batch: rows per request (one transaction)
+BATCH_BODY_FACTOR = 16  # its body may be this many times [ingest] max_body_bytes
 _IDEM = re.compile(r"^[\x21-\x7e]{1,200}$")
 PURGE_EVERY_S = 600
 
@@ -63,6 +67,7 @@ class IngestState:
         self.metrics = Metrics()
         self.locks: dict[tuple[str, str], asyncio.Lock] = {}
         self.worker: Any = None
+        self.committer = GroupCommitter(core.db)  # requests arriving together share a commit
         # Prometheus scrapes with this bearer token when it is set (the counts are business data).
         self.metrics_token = os.environ.get("SALESBOT_METRICS_TOKEN") or None
         self.last_purge = time.monotonic()
@@ -241,15 +246,16 @@ async def _handle(request: web.Request, kind: str) -> web.Response:
     core = state.core
     settings = core.config.ingest
     caller = _authenticate(request, state, None)  # bearer: known now; signed: headers checked, body needed
+    limit = settings.max_body_bytes * (BATCH_BODY_FACTOR if kind == "batch" else 1)
     if caller is not None:
-        body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
+        body = await _read_body(request, limit, settings.body_timeout_seconds)
     else:
         if state.unauthenticated_reads >= settings.max_unauthenticated_bodies:
             raise _Problem(503, {"error": "busy", "reason": "too many requests being received; retry"},
                            {"Retry-After": "1", "Connection": "close"})
         state.unauthenticated_reads += 1
         try:
-            body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
+            body = await _read_body(request, limit, settings.body_timeout_seconds)
         finally:
             state.unauthenticated_reads -= 1
         caller = _authenticate(request, state, body)
@@ -260,6 +266,8 @@ async def _handle(request: web.Request, kind: str) -> web.Response:
             raise ValidationFailed([problem("body", "应为 JSON 对象", "expected a JSON object")])
         if len(payload) > MAX_FIELDS:
             raise ValidationFailed([problem("body", f"字段过多（最多 {MAX_FIELDS} 个）", f"too many fields (at most {MAX_FIELDS})")])
+        if kind == "batch":
+            _check_batch(payload)
     except ValidationFailed as exc:
         _count(state, kind, caller.source, "invalid", payload=None)
         return _json(422, exc.as_json())
@@ -281,6 +289,10 @@ async def _process(request: web.Request, state: IngestState, caller: auth.Caller
                    idem: str | None, request_hash: str, ref: str) -> web.Response:
     core = state.core
     now = core.clock.now()
+    lead: PreparedLead | ValidationFailed | None = None
+    if kind == "lead":  # cleaning and the quality gates: pure, so before the transaction
+        lead = _prepare(core, caller, payload, now)
+    batch = [_prepare(core, caller, row, now) for row in payload["leads"]] if kind == "batch" else None
 
     def work(session: Session) -> tuple[IdempotencyKey | None, Outcome | None]:
         if idem:
@@ -291,8 +303,12 @@ async def _process(request: web.Request, state: IngestState, caller: auth.Caller
                 session.delete(row)
                 session.flush()
         auth.claim_signature(session, caller, core.config, now)
-        if kind == "lead":
-            outcome = process_lead(session, core, caller, payload, ref=ref, now=now)
+        if isinstance(lead, ValidationFailed):
+            raise lead
+        if lead is not None:
+            outcome = process_lead(session, core, caller, lead, ref=ref, now=now)
+        elif batch is not None:
+            outcome = process_leads(session, core, caller, batch, ref=ref, now=now)
         else:
             outcome = process_event(session, core, caller, payload, ref=ref, now=now)
         if idem:  # a concurrent twin fails the whole transaction here (IntegrityError → its answer)
@@ -303,7 +319,7 @@ async def _process(request: web.Request, state: IngestState, caller: auth.Caller
         return None, outcome
 
     try:
-        stored, outcome = await core.db.run(work)  # SQLite writers queue in Database.run
+        stored, outcome = await state.committer.run(work)  # one transaction, maybe shared with others
     except ValidationFailed as exc:
         _count(state, kind, caller.source, "invalid", payload)
         return _json(exc.status, exc.as_json())
@@ -326,14 +342,44 @@ async def _process(request: web.Request, state: IngestState, caller: auth.Caller
         except ValidationFailed as exc:
             return _json(422, exc.as_json())
     assert outcome is not None
-    _count(state, kind, caller.source, outcome.body.get("status", "ok"), payload)
+    if kind == "batch":
+        for result in ("created", "duplicate", "invalid"):
+            for _ in range(outcome.body.get(result, 0)):
+                state.metrics.inc("salesbot_ingest_leads_total", {"source": caller.source, "result": result})
+    else:
+        _count(state, kind, caller.source, outcome.body.get("status", "ok"), payload)
     if outcome.pushed:
         wake_sender(state.ptb_app)
     return _json(outcome.status, outcome.body)
 
 
+def _prepare(core: Core, caller: auth.Caller, raw: Any, now) -> PreparedLead | ValidationFailed:
+    """A lead cleaned and checked, or its problems (raised in its place inside the transaction,
+    after the key and signature checks, as before)."""
+    try:
+        if not isinstance(raw, dict):
+            raise ValidationFailed([problem("body", "应为 JSON 对象", "expected a JSON object")])
+        if len(raw) > MAX_FIELDS:
+            raise ValidationFailed([problem("body", f"字段过多（最多 {MAX_FIELDS} 个）", f"too many fields (at most {MAX_FIELDS})")])
+        return prepare_lead(core, caller, raw, now)
+    except ValidationFailed as exc:
+        return exc
+
+
+def _check_batch(payload: dict[str, Any]) -> None:
+    rows = payload.get("leads")
+    if not isinstance(rows, list) or not rows:
+        raise ValidationFailed([problem("leads", "需要线索数组", "expected a non-empty array of leads")])
+    if len(rows) > MAX_BATCH_ROWS:
+        raise ValidationFailed([problem("leads", f"线索过多（最多 {MAX_BATCH_ROWS} 条）",
+                                        f"too many leads (at most {MAX_BATCH_ROWS})")])
+    unknown = sorted(set(payload) - {"leads"})
+    if unknown:
+        raise ValidationFailed([problem(unknown[0], "未知字段", "unknown field")])
+
+
 def _count(state: IngestState, kind: str, source: str, result: str, payload: Any) -> None:
-    if kind == "lead":
+    if kind in ("lead", "batch"):
         state.metrics.inc("salesbot_ingest_leads_total", {"source": source, "result": result})
     else:
         etype = payload.get("type") if isinstance(payload, dict) and isinstance(payload.get("type"), str) else ""
@@ -355,6 +401,10 @@ def _maybe_purge(state: IngestState) -> None:
 
 async def post_lead(request: web.Request) -> web.Response:
     return await _handle(request, "lead")
+
+
+async def post_lead_batch(request: web.Request) -> web.Response:
+    return await _handle(request, "batch")
 
 
 async def post_event(request: web.Request) -> web.Response:
@@ -423,6 +473,7 @@ def add_routes(web_app: web.Application, core: Core, ptb_app: Any = None, *, con
     web_app[INGEST] = state
     web_app.middlewares.append(_middleware)
     web_app.router.add_post("/api/leads", post_lead)
+    web_app.router.add_post("/api/leads/batch", post_lead_batch)
     web_app.router.add_post("/api/events", post_event)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
