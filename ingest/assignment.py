@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
@@ -95,17 +95,19 @@ class Rep:
     language: str
 
 
+_U, _CC = User.__table__.c, Customer.__table__.c
+_LOAD = (sa_select(func.count()).select_from(Customer.__table__)
+         .where(_CC.owner_id == _U.id, _CC.status == "open", _CC.invalid == False)  # noqa: E712
+         .correlate(User.__table__).scalar_subquery())
+_REPS = (sa_select(_U.id, _U.tg_id, _U.name, _U.username, _U.language, _LOAD)
+         .where(_U.team_id == bindparam("team_id"), _U.role == "rep", _U.active == True).order_by(_U.id))  # noqa: E712
+
+
 def choose_owner_light(session: Session, config: Config, team: Team, data: Mapping[str, Any],
                        extras: Mapping[str, str]) -> Assignment:
     """``choose_owner`` with the active reps and their open load read in ONE statement; the owner
     is a ``Rep`` (id, tg_id, name, username, language), not a User."""
-    u, c = User.__table__.c, Customer.__table__.c
-    load_q = (sa_select(func.count()).select_from(Customer.__table__)
-              .where(c.owner_id == u.id, c.status == "open", c.invalid == False)  # noqa: E712
-              .correlate(User.__table__).scalar_subquery())
-    query = (sa_select(u.id, u.tg_id, u.name, u.username, u.language, load_q)
-             .where(u.team_id == team.id, u.role == "rep", u.active == True).order_by(u.id))  # noqa: E712
-    found = session.connection().execute(query).all()
+    found = session.connection().execute(_REPS, {"team_id": team.id}).all()
     reps = [Rep(r[0], r[1], r[2], r[3], r[4]) for r in found]
     load = {r[0]: int(r[5]) for r in found}
     return _pick(session, config, team, reps, load, data, extras)
@@ -145,11 +147,13 @@ def _pick(session: Session, config: Config, team: Team, reps: list, load: dict[i
 
 
 def _last_assigned(session: Session, team_id: int) -> int | None:
-    c = AssignmentCursor.__table__.c
-    query = sa_select(c.last_user_id).where(c.team_id == team_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()  # concurrent leads take turns, not the same rep
-    return session.connection().execute(query).scalar()
+    # PostgreSQL: FOR UPDATE, concurrent leads take turns, not the same rep
+    query = _CURSOR_PG if session.get_bind().dialect.name == "postgresql" else _CURSOR
+    return session.connection().execute(query, {"team_id": team_id}).scalar()
+
+
+_CURSOR = sa_select(AssignmentCursor.__table__.c.last_user_id).where(AssignmentCursor.__table__.c.team_id == bindparam("team_id"))
+_CURSOR_PG = _CURSOR.with_for_update()
 
 
 def record_choice(session: Session, team: Team, owner: User | None, now) -> None:

@@ -92,9 +92,11 @@ def process_lead(session: Session, core: Core, caller: Caller, raw: Mapping[str,
     lead = raw if isinstance(raw, PreparedLead) else prepare_lead(core, caller, raw, now)
     config = core.config
     cleaned, origin, label = lead.cleaned, lead.origin, lead.label
-    team = assign.lead_team(session, config, now)
+    team = rows.team_row(session, config.assignment.team or config.team.name) or assign.lead_team(session, config, now)
     # The duplicate check first (a known customer → no record, no owner choice), then the owner.
-    dups = cust_svc.check_duplicates(session, config, phone=lead.record.get("phone"), company=lead.record.get("company"))
+    phone, company = lead.record.get("phone"), lead.record.get("company")
+    dups = cust_svc.check_duplicates(session, config, phone=phone, company=company) \
+        if rows.may_have_duplicates(session, phone, company) else []
     if dups:
         return _repeat_inquiry(session, core, dups[0], cleaned, origin, ref, now)
     choice = assign.choose_owner_light(session, config, team, cleaned.data, cleaned.extras)
@@ -142,13 +144,13 @@ def process_leads(session: Session, core: Core, caller: Caller, leads: list[Prep
 
 
 def _new_customer(session: Session, config, team_id: int, owner_id: int | None, lead: PreparedLead, ref: str,
-                  now: datetime) -> Customer:
+                  now: datetime) -> Any:
     """The rows ``create_customer`` + ``record_extras`` write, as Core statements (ingest/rows.py):
     the customer, its company grams, its stage entry, the create (and note) activities and every
     history row in one executemany.  The Customer returned is transient (not in the session)."""
     record, extras, origin = lead.record, lead.cleaned.extras, lead.origin
-    customer = Customer(team_id=team_id, owner_id=owner_id, name=record["name"], stage=config.stages[0].id,
-                        stage_entered_at=now, created_at=now, updated_at=now, created_by=None, custom={})
+    customer = rows.draft_customer(team_id=team_id, owner_id=owner_id, name=record["name"], stage=config.stages[0].id,
+                                   stage_entered_at=now, created_at=now, updated_at=now, created_by=None, custom={})
     cust_svc._apply(customer, record, config)
     customer.completeness = completeness(customer, config)
     if owner_id is not None:
