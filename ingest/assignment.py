@@ -82,7 +82,7 @@ def choose_owner(session: Session, config: Config, team: Team, data: Mapping[str
     """
     reps = team_members(session, team.id, roles=("rep",))
     load = open_load(session, [r.id for r in reps]) if reps else {}
-    return _pick(session, config, team, reps, load, data, extras, pending=pending, after=after)
+    return pick(session, config, team, reps, load, data, extras, pending=pending, after=after)
 
 
 @dataclass(frozen=True)
@@ -107,13 +107,17 @@ def choose_owner_light(session: Session, config: Config, team: Team, data: Mappi
                        extras: Mapping[str, str]) -> Assignment:
     """``choose_owner`` with the active reps and their open load read in ONE statement; the owner
     is a ``Rep`` (id, tg_id, name, username, language), not a User."""
-    found = session.connection().execute(_REPS, {"team_id": team.id}).all()
-    reps = [Rep(r[0], r[1], r[2], r[3], r[4]) for r in found]
-    load = {r[0]: int(r[5]) for r in found}
-    return _pick(session, config, team, reps, load, data, extras)
+    reps, load = reps_with_load(session, team.id)
+    return pick(session, config, team, reps, load, data, extras)
 
 
-def _pick(session: Session, config: Config, team: Team, reps: list, load: dict[int, int], data: Mapping[str, Any],
+def reps_with_load(session: Session, team_id: int) -> tuple[list[Rep], dict[int, int]]:
+    """The team's active reps (Rep) and how many open customers each holds: one statement."""
+    found = session.connection().execute(_REPS, {"team_id": team_id}).all()
+    return [Rep(r[0], r[1], r[2], r[3], r[4]) for r in found], {r[0]: int(r[5]) for r in found}
+
+
+def pick(session: Session, config: Config, team: Team, reps: list, load: dict[int, int], data: Mapping[str, Any],
           extras: Mapping[str, str], *, pending: Mapping[int, int] | None = None, after: int | None = None) -> Assignment:
     strategy = config.assignment.strategy
     if not reps:
@@ -140,18 +144,19 @@ def _pick(session: Session, config: Config, team: Team, reps: list, load: dict[i
     if strategy == "load":
         best = min(available, key=lambda r: (load[r.id], r.id))
         return Assignment(team, best, strategy, "load")
-    last = after if after is not None else _last_assigned(session, team.id)
+    last = after if after is not None else last_assigned(session, team.id)
     ordered = sorted(available, key=lambda r: r.id)
     nxt = next((r for r in ordered if last is None or r.id > last), ordered[0])
     return Assignment(team, nxt, strategy, "round_robin")
 
 
-def _last_assigned(session: Session, team_id: int) -> int | None:
+def last_assigned(session: Session, team_id: int) -> int | None:
     # PostgreSQL: FOR UPDATE, concurrent leads take turns, not the same rep
     query = _CURSOR_PG if session.get_bind().dialect.name == "postgresql" else _CURSOR
     return session.connection().execute(query, {"team_id": team_id}).scalar()
 
 
+_last_assigned = last_assigned  # the name ingest/sheets.py uses
 _CURSOR = sa_select(AssignmentCursor.__table__.c.last_user_id).where(AssignmentCursor.__table__.c.team_id == bindparam("team_id"))
 _CURSOR_PG = _CURSOR.with_for_update()
 

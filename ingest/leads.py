@@ -24,7 +24,7 @@ from ingest.system import SYSTEM
 from services import customers as cust_svc
 from services.core import Core
 from services.quality import FieldProblem, FieldRejected, company_core, completeness, normalize_phone
-from storage.models import Activity, Customer, FieldHistory, StageChange, Task, User
+from storage.models import Activity, CompanyGram, Customer, FieldHistory, StageChange, Task, User
 from storage.models_ingest import ExternalRef
 
 EVENT_TYPES = ("lead", "activity", "field_update", "order")
@@ -90,65 +90,175 @@ def process_lead(session: Session, core: Core, caller: Caller, raw: Mapping[str,
 
     ``raw`` may already be prepared (``prepare_lead``, done outside the transaction)."""
     lead = raw if isinstance(raw, PreparedLead) else prepare_lead(core, caller, raw, now)
-    config = core.config
-    cleaned, origin, label = lead.cleaned, lead.origin, lead.label
-    team = rows.team_row(session, config.assignment.team or config.team.name) or assign.lead_team(session, config, now)
-    # The duplicate check first (a known customer → no record, no owner choice), then the owner.
-    phone, company = lead.record.get("phone"), lead.record.get("company")
-    dups = cust_svc.check_duplicates(session, config, phone=phone, company=company) \
-        if rows.may_have_duplicates(session, phone, company) else []
-    if dups:
-        return _repeat_inquiry(session, core, dups[0], cleaned, origin, ref, now)
-    choice = assign.choose_owner_light(session, config, team, cleaned.data, cleaned.extras)
-    owner = choice.owner
-    customer = _new_customer(session, config, team.id, owner.id if owner else None, lead, ref, now)
-    level = assign.priority_level(config, customer.priority)
-    pushed = 0
-    if owner is not None:
-        rows.move_cursor(session, team.id, owner.id, now)
-        minutes = config.assignment.first_contact_minutes
-        if minutes:
-            rows.insert_many(session, Task, [rows.task_row(customer.id, owner.id, "followup",
-                                                           t("lead_first_contact", owner.language, source=label)[:200],
-                                                           now + timedelta(minutes=minutes), now)])
-        payload = notify.new_lead_card(core, customer, team, owner.language, source_label=label, level=level,
-                                       extras=cleaned.extras, now=now)
-        pushed += rows.enqueue(session, owner.tg_id, "card", payload, f"lead:{customer.id}", now)
-    else:
-        pushed += notify.pool_lead_notices(session, core, customer, source_label=label, level=level, now=now)
-    body = {"status": "created", "customer_id": customer.id, "owner_id": owner.id if owner else None,
-            "priority": customer.priority, "priority_level": level, "source_label": label,
-            "tags": list(customer.tags or []), "ignored_fields": cleaned.ignored}
-    return Outcome(201, body, pushed=pushed, created=True)
+    writer = _Writer(session, core, now, batch=False)
+    outcome = writer.lead(lead, ref)
+    writer.flush()
+    outcome.pushed = writer.pushed
+    return outcome
 
 
 def process_leads(session: Session, core: Core, caller: Caller, leads: list[PreparedLead | ValidationFailed], *,
                   ref: str, now: datetime) -> Outcome:
-    """A batch (POST /api/leads/batch, bulk imports): every valid lead through ``process_lead`` in
-    the caller's one transaction, in order (a later row meets an earlier one in the duplicate
-    guard); an invalid row is reported with its problems and stores nothing.  Per-row results."""
+    """A batch (POST /api/leads/batch, bulk imports): every valid lead through the same steps as
+    ``process_lead``, in order, in the caller's one transaction; an invalid row is reported with
+    its problems and stores nothing.  Per-row results.
+
+    The reps and their load are read once and the round-robin position kept in memory for the
+    batch; new customers are written together (one executemany per table) unless a row may be a
+    duplicate of one not yet written, in which case those are written first, so the duplicate
+    guard sees every earlier row exactly as one request at a time would."""
+    writer = _Writer(session, core, now, batch=True)
     results: list[dict[str, Any]] = []
-    pushed = 0
     counts = {"created": 0, "duplicate": 0, "invalid": 0}
     for index, lead in enumerate(leads):
         if isinstance(lead, ValidationFailed):
             results.append({"index": index, "code": lead.status, "status": "invalid", **lead.as_json()})
             counts["invalid"] += 1
             continue
-        outcome = process_lead(session, core, caller, lead, ref=f"{ref}#{index}", now=now)
-        pushed += outcome.pushed
+        outcome = writer.lead(lead, f"{ref}#{index}")
         counts[outcome.body["status"]] = counts.get(outcome.body["status"], 0) + 1
-        results.append({"index": index, "code": outcome.status, **outcome.body})
-    return Outcome(200, {"status": "processed", **counts, "results": results}, pushed=pushed,
+        results.append(outcome.body)  # filled in by flush for new customers
+        outcome.body.update({"index": index, "code": outcome.status})
+    writer.flush()
+    results = [_ordered(body) for body in results]  # index and code first, as on invalid rows
+    return Outcome(200, {"status": "processed", **counts, "results": results}, pushed=writer.pushed,
                    created=counts["created"] > 0)
 
 
-def _new_customer(session: Session, config, team_id: int, owner_id: int | None, lead: PreparedLead, ref: str,
-                  now: datetime) -> Any:
-    """The rows ``create_customer`` + ``record_extras`` write, as Core statements (ingest/rows.py):
-    the customer, its company grams, its stage entry, the create (and note) activities and every
-    history row in one executemany.  The Customer returned is transient (not in the session)."""
-    record, extras, origin = lead.record, lead.cleaned.extras, lead.origin
+@dataclass
+class _Planned:
+    lead: PreparedLead
+    customer: Any  # rows.Draft
+    owner: Any
+    ref: str
+    level: str
+    body: dict[str, Any]
+    grams: set[str]
+
+
+class _Writer:
+    """New customers planned one by one and written together: one statement per table."""
+
+    def __init__(self, session: Session, core: Core, now: datetime, *, batch: bool) -> None:
+        self.session, self.core, self.config, self.now, self.batch = session, core, core.config, now, batch
+        config = core.config
+        self.team = rows.team_row(session, config.assignment.team or config.team.name) \
+            or assign.lead_team(session, config, now)
+        self.pending: list[_Planned] = []
+        self.pushed = 0
+        self.reps: list | None = None
+        self.load: dict[int, int] = {}
+        self.last: int | None = None
+        self.moved = False
+
+    def lead(self, lead: PreparedLead, ref: str) -> Outcome:
+        session, config = self.session, self.config
+        phone, company = lead.record.get("phone"), lead.record.get("company")
+        phone_norm = normalize_phone(phone) if phone else None
+        core_name = company_core(company) if company else None
+        grams = cust_svc.name_grams(core_name) if core_name else set()
+        if self.pending and self._conflicts(phone_norm, core_name, grams):
+            self.flush()  # the duplicate guard must see the earlier rows of this batch
+        # The duplicate check first (a known customer → no record, no owner choice), then the owner.
+        dups = cust_svc.check_duplicates(session, config, phone=phone, company=company) \
+            if rows.may_have_duplicates(session, phone, company) else []
+        if dups:
+            outcome = _repeat_inquiry(session, self.core, dups[0], lead.cleaned, lead.origin, ref, self.now)
+            self.pushed += outcome.pushed
+            return outcome
+        owner = self._owner(lead)
+        customer = _draft(config, self.team.id, owner.id if owner else None, lead, self.now)
+        level = assign.priority_level(config, customer.priority)
+        body = {"status": "created", "customer_id": None, "owner_id": owner.id if owner else None,
+                "priority": customer.priority, "priority_level": level, "source_label": lead.label,
+                "tags": list(customer.tags or []), "ignored_fields": lead.cleaned.ignored}
+        self.pending.append(_Planned(lead, customer, owner, ref, level, body, grams if core_name and len(core_name) >= 3 else set()))
+        return Outcome(201, body, created=True)
+
+    def _owner(self, lead: PreparedLead) -> Any:
+        cleaned = lead.cleaned
+        if not self.batch:
+            return assign.choose_owner_light(self.session, self.config, self.team, cleaned.data, cleaned.extras).owner
+        if self.reps is None:
+            self.reps, self.load = assign.reps_with_load(self.session, self.team.id)
+            self.last = assign.last_assigned(self.session, self.team.id)
+        choice = assign.pick(self.session, self.config, self.team, self.reps, self.load, cleaned.data, cleaned.extras,
+                             after=self.last)
+        if choice.owner is not None:
+            self.load[choice.owner.id] += 1
+            self.last = choice.owner.id
+        return choice.owner
+
+    def _conflicts(self, phone_norm: str | None, core_name: str | None, grams: set[str]) -> bool:
+        """Could ``check_duplicates`` match one of the rows not yet written?  (A superset of its
+        phone, company and gram-candidate rules; True → write them first.)"""
+        for p in self.pending:
+            c = p.customer
+            if phone_norm and c.phone_norm == phone_norm:
+                return True
+            if core_name and c.company_norm == core_name:
+                return True
+            if core_name and len(core_name) >= 3 and p.grams:
+                shared = len(grams & p.grams)
+                if shared and (shared >= max(2, int(len(grams) * 0.75)) or shared == len(p.grams)):
+                    return True
+        return False
+
+    def flush(self) -> None:
+        """Write every planned customer with its rows, cards and notices."""
+        planned, self.pending = self.pending, []
+        if not planned:
+            return
+        session, config, core, now = self.session, self.config, self.core, self.now
+        ids = rows.insert_customers(session, [p.customer for p in planned])
+        grams, stages, activities, history, tasks, cards = [], [], [], [], [], []
+        minutes = config.assignment.first_contact_minutes
+        last_owner = None
+        for p, cid in zip(planned, ids):
+            customer, lead, extras, origin, ref = p.customer, p.lead, p.lead.cleaned.extras, p.lead.origin, p.ref
+            customer.id = cid
+            p.body["customer_id"] = cid
+            grams += rows.gram_rows(cid, customer.company_norm)
+            stages.append(rows.stage_row(cid, customer.stage, now))
+            activities.append(rows.activity_row(cid, "create", origin, now, {"source": origin, "ref": ref}))
+            if extras.get("interest") or extras.get("note"):
+                activities.append(rows.activity_row(cid, "note", (extras.get("note") or extras.get("interest") or "")[:MAX_TEXT],
+                                                    now, {"source": origin, "ref": ref, "interest": extras.get("interest")}))
+            pairs = [(key, cust_svc._as_text(value)) for key, value in lead.record.items()]
+            pairs += extras_pairs(extras, {"priority": str(lead.priority)})
+            history += rows.history_rows(cid, pairs, origin, ref, now)
+            owner = p.owner
+            if owner is not None:
+                last_owner = owner
+                if minutes:
+                    tasks.append(rows.task_row(cid, owner.id, "followup",
+                                               t("lead_first_contact", owner.language, source=lead.label)[:200],
+                                               now + timedelta(minutes=minutes), now))
+                payload = notify.new_lead_card(core, customer, self.team, owner.language, source_label=lead.label,
+                                               level=p.level, extras=extras, now=now)
+                cards.append((owner.tg_id, "card", payload, f"lead:{cid}"))
+        rows.insert_many(session, CompanyGram, grams)
+        rows.insert_many(session, StageChange, stages)
+        rows.insert_many(session, Activity, activities)
+        rows.insert_many(session, FieldHistory, history)
+        if last_owner is not None:
+            rows.move_cursor(session, self.team.id, last_owner.id, now)
+        rows.insert_many(session, Task, tasks)
+        self.pushed += rows.enqueue_many(session, cards, now)
+        for p in planned:
+            if p.owner is None:
+                self.pushed += notify.pool_lead_notices(session, core, p.customer, source_label=p.lead.label,
+                                                        level=p.level, now=now)
+
+
+def _ordered(body: dict[str, Any]) -> dict[str, Any]:
+    return {"index": body.get("index"), "code": body.get("code"),
+            **{k: v for k, v in body.items() if k not in ("index", "code")}}
+
+
+def _draft(config, team_id: int, owner_id: int | None, lead: PreparedLead, now: datetime) -> Any:
+    """The customer ``create_customer`` would make (rows.Draft: its attributes, no ORM instance)."""
+    record = lead.record
     customer = rows.draft_customer(team_id=team_id, owner_id=owner_id, name=record["name"], stage=config.stages[0].id,
                                    stage_entered_at=now, created_at=now, updated_at=now, created_by=None, custom={})
     cust_svc._apply(customer, record, config)
@@ -156,17 +266,6 @@ def _new_customer(session: Session, config, team_id: int, owner_id: int | None, 
     if owner_id is not None:
         customer.protected_until = now + timedelta(days=config.pool.protect_days)
     customer.priority = lead.priority
-    cid = rows.insert_customer(session, customer)
-    rows.insert_grams(session, cid, customer.company_norm)
-    rows.insert_many(session, StageChange, [rows.stage_row(cid, customer.stage, now)])
-    activities = [rows.activity_row(cid, "create", origin, now, {"source": origin, "ref": ref})]
-    if extras.get("interest") or extras.get("note"):
-        activities.append(rows.activity_row(cid, "note", (extras.get("note") or extras.get("interest") or "")[:MAX_TEXT],
-                                            now, {"source": origin, "ref": ref, "interest": extras.get("interest")}))
-    rows.insert_many(session, Activity, activities)
-    pairs = [(key, cust_svc._as_text(value)) for key, value in record.items()]
-    pairs += extras_pairs(extras, {"priority": str(lead.priority)})
-    rows.insert_many(session, FieldHistory, rows.history_rows(cid, pairs, origin, ref, now))
     return customer
 
 

@@ -23,6 +23,7 @@ _CUSTOMER = Customer.__table__
 _COLUMNS = [c.name for c in _CUSTOMER.columns if c.name != "id"]
 # Statements built once: SQLAlchemy then reuses their compiled form (parameters vary, not the SQL).
 _INSERT_CUSTOMER = insert(_CUSTOMER)
+_INSERT_CUSTOMERS = insert(_CUSTOMER).returning(_CUSTOMER.c.id, sort_by_parameter_order=True)
 _INSERTS: dict[Any, Any] = {}
 _ENQUEUE: dict[str, Any] = {}
 _OUTBOX_DEFAULTS: dict[str, Any] = {}
@@ -61,12 +62,18 @@ def insert_customer(session: Session, customer: Any) -> int:
     return customer.id
 
 
-def insert_grams(session: Session, customer_id: int, company_norm: str | None) -> None:
+def insert_customers(session: Session, customers: list[Any]) -> list[int]:
+    """Several draft customers in one executemany; their ids in the same order."""
+    if len(customers) == 1:
+        return [insert_customer(session, customers[0])]
+    result = session.connection().execute(_INSERT_CUSTOMERS, [{n: getattr(c, n) for n in _COLUMNS} for c in customers])
+    return [int(i) for i in result.scalars().all()]
+
+
+def gram_rows(customer_id: int, company_norm: str | None) -> list[dict[str, Any]]:
     """The duplicate guard's gram index for a NEW customer (nothing to delete first)."""
     grams = name_grams(company_norm or "")
-    if grams:
-        session.connection().execute(_insert(CompanyGram),
-                                     [{"customer_id": customer_id, "gram": g, "total": len(grams)} for g in sorted(grams)])
+    return [{"customer_id": customer_id, "gram": g, "total": len(grams)} for g in sorted(grams)]
 
 
 def insert_many(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
@@ -105,6 +112,13 @@ def task_row(customer_id: int, user_id: int, kind: str, text: str, due_at: datet
 def enqueue(session: Session, chat_id: int, kind: str, payload: dict[str, Any], dedupe_key: str,
             now: datetime) -> bool:
     """``services.outbox.enqueue`` in one statement: skipped when the dedupe key exists."""
+    return enqueue_many(session, [(chat_id, kind, payload, dedupe_key)], now) > 0
+
+
+def enqueue_many(session: Session, messages: list[tuple[int, str, dict[str, Any], str]], now: datetime) -> int:
+    """Several (chat_id, kind, payload, dedupe_key) at once; how many were new (counted for one)."""
+    if not messages:
+        return 0
     dialect = session.get_bind().dialect.name
     stmt = _ENQUEUE.get(dialect)
     if stmt is None:
@@ -116,10 +130,15 @@ def enqueue(session: Session, chat_id: int, kind: str, payload: dict[str, Any], 
     if not _OUTBOX_DEFAULTS:
         defaults = Outbox(dedupe_key="", chat_id=0, kind="", next_attempt_at=now, created_at=now)
         _OUTBOX_DEFAULTS.update({c.name: getattr(defaults, c.name) for c in Outbox.__table__.columns if c.name != "id"})
-    row = dict(_OUTBOX_DEFAULTS)
-    row.update(dedupe_key=dedupe_key[:250], chat_id=chat_id, kind=kind, payload=payload, next_attempt_at=now,
-               created_at=now)
-    return (session.connection().execute(stmt, row).rowcount or 0) > 0
+    batch = []
+    for chat_id, kind, payload, dedupe_key in messages:
+        row = dict(_OUTBOX_DEFAULTS)
+        row.update(dedupe_key=dedupe_key[:250], chat_id=chat_id, kind=kind, payload=payload, next_attempt_at=now,
+                   created_at=now)
+        batch.append(row)
+    result = session.connection().execute(stmt, batch[0] if len(batch) == 1 else batch)
+    # one row: its rowcount says whether it was new; several (dedupe keys of new customers): all are
+    return (1 if (result.rowcount or 0) > 0 else 0) if len(batch) == 1 else len(batch)
 
 
 def move_cursor(session: Session, team_id: int, owner_id: int, now: datetime) -> None:
@@ -133,8 +152,6 @@ def move_cursor(session: Session, team_id: int, owner_id: int, now: datetime) ->
 _MOVE = update(AssignmentCursor.__table__).where(AssignmentCursor.__table__.c.team_id == bindparam("tid"))
 
 
-__all__ = ["insert_customer", "insert_grams", "insert_many", "history_rows", "activity_row", "stage_row", "task_row",
-           "enqueue", "move_cursor", "Activity", "FieldHistory", "StageChange", "Task"]
 
 
 # --- reads on the hot path (statements built once, parameters bound per call) -------------------
