@@ -108,6 +108,7 @@ def process_leads(session: Session, core: Core, caller: Caller, leads: list[Prep
     duplicate of one not yet written, in which case those are written first, so the duplicate
     guard sees every earlier row exactly as one request at a time would."""
     writer = _Writer(session, core, now, batch=True)
+    writer.prefetch([lead for lead in leads if isinstance(lead, PreparedLead)])
     results: list[dict[str, Any]] = []
     counts = {"created": 0, "duplicate": 0, "invalid": 0}
     for index, lead in enumerate(leads):
@@ -133,7 +134,6 @@ class _Planned:
     ref: str
     level: str
     body: dict[str, Any]
-    grams: set[str]
 
 
 class _Writer:
@@ -149,7 +149,21 @@ class _Writer:
         self.reps: list | None = None
         self.load: dict[int, int] = {}
         self.last: int | None = None
-        self.moved = False
+        self.known: rows.KnownNames | None = None  # a batch: stored phones, companies and grams
+        self.mine = rows.KnownNames()  # a batch: the customers it created
+
+    def prefetch(self, leads: list[PreparedLead]) -> None:
+        """What the duplicate pre-check needs for the whole batch, in three statements."""
+        phones, cores, grams = set(), set(), set()
+        for lead in leads:
+            phone, company = lead.record.get("phone"), lead.record.get("company")
+            if phone and normalize_phone(phone):
+                phones.add(normalize_phone(phone))
+            core_name = company_core(company) if company else None
+            if core_name:
+                cores.add(core_name)
+                grams |= cust_svc.name_grams(core_name)
+        self.known = rows.KnownNames.stored(self.session, phones, cores, grams)
 
     def lead(self, lead: PreparedLead, ref: str) -> Outcome:
         session, config = self.session, self.config
@@ -157,11 +171,15 @@ class _Writer:
         phone_norm = normalize_phone(phone) if phone else None
         core_name = company_core(company) if company else None
         grams = cust_svc.name_grams(core_name) if core_name else set()
-        if self.pending and self._conflicts(phone_norm, core_name, grams):
+        if self.known is None:
+            may = rows.may_have_duplicates(session, phone, company)
+        elif self.mine.may_match(phone_norm, core_name, grams):
             self.flush()  # the duplicate guard must see the earlier rows of this batch
+            may = True
+        else:
+            may = self.known.may_match(phone_norm, core_name, grams)
         # The duplicate check first (a known customer → no record, no owner choice), then the owner.
-        dups = cust_svc.check_duplicates(session, config, phone=phone, company=company) \
-            if rows.may_have_duplicates(session, phone, company) else []
+        dups = cust_svc.check_duplicates(session, config, phone=phone, company=company) if may else []
         if dups:
             outcome = _repeat_inquiry(session, self.core, dups[0], lead.cleaned, lead.origin, ref, self.now)
             self.pushed += outcome.pushed
@@ -172,7 +190,9 @@ class _Writer:
         body = {"status": "created", "customer_id": None, "owner_id": owner.id if owner else None,
                 "priority": customer.priority, "priority_level": level, "source_label": lead.label,
                 "tags": list(customer.tags or []), "ignored_fields": lead.cleaned.ignored}
-        self.pending.append(_Planned(lead, customer, owner, ref, level, body, grams if core_name and len(core_name) >= 3 else set()))
+        self.pending.append(_Planned(lead, customer, owner, ref, level, body))
+        if self.known is not None:
+            self.mine.add(len(self.pending), customer.phone_norm, customer.company_norm)
         return Outcome(201, body, created=True)
 
     def _owner(self, lead: PreparedLead) -> Any:
@@ -188,21 +208,6 @@ class _Writer:
             self.load[choice.owner.id] += 1
             self.last = choice.owner.id
         return choice.owner
-
-    def _conflicts(self, phone_norm: str | None, core_name: str | None, grams: set[str]) -> bool:
-        """Could ``check_duplicates`` match one of the rows not yet written?  (A superset of its
-        phone, company and gram-candidate rules; True → write them first.)"""
-        for p in self.pending:
-            c = p.customer
-            if phone_norm and c.phone_norm == phone_norm:
-                return True
-            if core_name and c.company_norm == core_name:
-                return True
-            if core_name and len(core_name) >= 3 and p.grams:
-                shared = len(grams & p.grams)
-                if shared and (shared >= max(2, int(len(grams) * 0.75)) or shared == len(p.grams)):
-                    return True
-        return False
 
     def flush(self) -> None:
         """Write every planned customer with its rows, cards and notices."""

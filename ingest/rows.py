@@ -192,3 +192,60 @@ _TEAM = select(_T.id, _T.name, _T.timezone, _T.modules).where(_T.name == bindpar
 def team_row(session: Session, name: str) -> Any | None:
     """The team's id and modules (what the intake reads of it), or None."""
     return session.connection().execute(_TEAM, {"name": name}).first()
+
+
+_PHONES = select(_C.phone_norm).where(_C.phone_norm.in_(bindparam("v", expanding=True)), _C.invalid == False)  # noqa: E712
+_COMPANIES = select(_C.company_norm).where(_C.company_norm.in_(bindparam("v", expanding=True)),
+                                           _C.invalid == False)  # noqa: E712
+_GRAM_TOTALS = (select(_G.customer_id, _G.gram, _G.total)
+                .where(_G.gram.in_(bindparam("v", expanding=True))))
+
+
+class KnownNames:
+    """``may_have_duplicates`` for a whole batch with three statements: the stored phones and
+    company cores among the batch's, and the stored grams of its company names.  Rows written by
+    the batch itself are not here: the caller checks those in memory."""
+
+    def __init__(self) -> None:
+        self.phones: set[str] = set()
+        self.cores: set[str] = set()
+        self.by_gram: dict[str, list[tuple[Any, int]]] = {}
+
+    @classmethod
+    def stored(cls, session: Session, phones: set[str], cores: set[str], grams: set[str]) -> "KnownNames":
+        known = cls()
+        conn = session.connection()
+        if phones:
+            known.phones = {r[0] for r in conn.execute(_PHONES, {"v": sorted(phones)})}
+        if cores:
+            known.cores = {r[0] for r in conn.execute(_COMPANIES, {"v": sorted(cores)})}
+        if grams:
+            for cid, gram, total in conn.execute(_GRAM_TOTALS, {"v": sorted(grams)}):
+                known.by_gram.setdefault(gram, []).append((cid, total))
+        return known
+
+    def add(self, key: Any, phone_norm: str | None, core: str | None) -> None:
+        """A customer written (or about to be) by this batch."""
+        if phone_norm:
+            self.phones.add(phone_norm)
+        if core:
+            self.cores.add(core)
+            grams = name_grams(core)
+            for gram in grams:
+                self.by_gram.setdefault(gram, []).append((key, len(grams)))
+
+    def may_match(self, phone_norm: str | None, core: str | None, grams: set[str]) -> bool:
+        if phone_norm and phone_norm in self.phones:
+            return True
+        if core and core in self.cores:
+            return True
+        if core and len(core) >= 3 and grams:
+            shared: dict[int, int] = {}
+            totals: dict[int, int] = {}
+            for gram in grams:
+                for cid, total in self.by_gram.get(gram, ()):
+                    shared[cid] = shared.get(cid, 0) + 1
+                    totals[cid] = total
+            need = max(2, int(len(grams) * 0.75))
+            return any(n >= need or n == totals[cid] for cid, n in shared.items())
+        return False

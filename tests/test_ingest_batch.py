@@ -24,7 +24,9 @@ LEADS = [
     {"your_name": "赵六", "mobile": "12"},                                                # invalid phone
     {"your_name": "周七", "mobile": "13600136000", "company_name": "南方软件有限公司"},   # the company of #1
     {"your_name": "孙八", "mobile": "13500135000", "company_name": "东海重工集团有限公司", "地区": "上海"},
+    {"your_name": "钱十", "mobile": "13200132000", "company_name": "杭州西湖龙井茶业股份有限公司"},  # like the stored one
 ]
+STORED = {"your_name": "钱九", "mobile": "13300133000", "company_name": "西湖龙井茶业有限公司"}
 TABLES = ("customer", "fieldhistory", "activity", "stagechange", "task", "outbox", "companygram", "assignmentcursor")
 _REF = re.compile(r"req:[0-9a-f]{16}(#\d+)?")
 
@@ -77,15 +79,17 @@ async def test_a_batch_stores_exactly_what_the_leads_one_by_one_store(core, twin
     for c in (core, twin):
         make_team(c)
     async with live_server(twin) as (_, client, _app):
+        assert (await client.post("/api/leads", json=STORED, headers=bearer())).status_code == 201
         singles = [await client.post("/api/leads", json=lead, headers=bearer()) for lead in LEADS]
     async with live_server(core) as (_, client, _app):
+        assert (await client.post("/api/leads", json=STORED, headers=bearer())).status_code == 201
         r = await client.post("/api/leads/batch", json={"leads": LEADS}, headers=bearer())
     assert r.status_code == 200, r.text
     data = r.json()
-    assert (data["created"], data["duplicate"], data["invalid"]) == (4, 2, 1)
+    assert (data["created"], data["duplicate"], data["invalid"]) == (4, 3, 1)
     assert [row["index"] for row in data["results"]] == list(range(len(LEADS)))
     # the repeat (#3, phone) and the same company (#5) are duplicates of earlier rows of the batch
-    assert [row["code"] for row in data["results"]] == [s.status_code for s in singles] == [201, 201, 201, 200, 422, 200, 201]
+    assert [row["code"] for row in data["results"]] == [s.status_code for s in singles] == [201, 201, 201, 200, 422, 200, 201, 200]
     for row, single in zip(data["results"], singles):
         expected = dict(single.json())
         if single.status_code == 422:
@@ -94,7 +98,7 @@ async def test_a_batch_stores_exactly_what_the_leads_one_by_one_store(core, twin
     # the same rows: customers, history, activities, stage entries, tasks, cards and notices,
     # duplicate-guard grams and the round-robin position
     assert snapshot(core) == snapshot(twin)
-    assert count(core, Outbox, Outbox.kind == "card") == 4
+    assert count(core, Outbox, Outbox.kind == "card") == 5  # the stored lead and four new ones
 
 
 async def test_batch_idempotency_signature_and_limits(core):
