@@ -262,9 +262,11 @@ async def _run(kind: str, quick: bool, tmp: Path, pg_base: str | None) -> dict[s
     from services import users as us
     from services.core import Core
     from storage.db import Database
+    from storage.models_ingest import AssignmentCursor
 
     n = 150 if quick else 600
-    bulk = int(os.environ.get("BENCH_BULK_ROWS", "5000" if quick else "100000"))
+    bulk = int(os.environ.get("BENCH_BULK_ROWS_PG" if kind != "sqlite" else "BENCH_BULK_ROWS", "")
+               or os.environ.get("BENCH_BULK_ROWS", "5000" if quick else "100000"))
     dbs = []
 
     def new_core(name: str):
@@ -278,6 +280,8 @@ async def _run(kind: str, quick: bool, tmp: Path, pg_base: str | None) -> dict[s
             mgr = us.redeem_invite(session, us.create_invite(session, admin, now, 72, "manager").code, 2, "经理", None, "zh", now).user
             reps = [us.redeem_invite(session, us.create_invite(session, mgr, now, 72).code, 100 + i, f"销售{i}", None, "zh", now).user
                     for i in range(8)]
+            # the round-robin row exists (as after the first lead): the baseline's UPDATE locks it too
+            session.add(AssignmentCursor(team_id=reps[0].team_id, last_user_id=None, updated_at=now))
             return reps[0].id, reps[0].tg_id
         return core, url, core.db.call(team)
 
@@ -348,8 +352,8 @@ async def _run(kind: str, quick: bool, tmp: Path, pg_base: str | None) -> dict[s
     copy_s, copied = _copy_baseline(kind, bulk_url, tmp, pg_base)
     for _, cleanup in dbs:
         cleanup()
-    if stored != bulk or copied != bulk:
-        print(f"warning: {stored} of {bulk} bulk leads stored", file=sys.stderr)
+    if copied != stored:
+        print(f"warning: {copied} of {stored} stored leads copied", file=sys.stderr)
     if cards > 2 * CONCURRENCY:
         print(f"warning: {cards} cards still queued", file=sys.stderr)
     latencies.sort()

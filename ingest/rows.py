@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, exists, func, insert, or_, select, update
 from sqlmodel import Session
 
 from services.customers import name_grams
 from services.quality import company_core, normalize_phone
-from storage.models import Activity, CompanyGram, Customer, FieldHistory, Outbox, StageChange, Task, Team
+from storage.models import CompanyGram, Customer, Outbox, Team
 from storage.models_ingest import AssignmentCursor
 
 _CUSTOMER = Customer.__table__
@@ -115,6 +115,22 @@ def enqueue(session: Session, chat_id: int, kind: str, payload: dict[str, Any], 
     return enqueue_many(session, [(chat_id, kind, payload, dedupe_key)], now) > 0
 
 
+def insert_new(session: Session, model: Any, row: dict[str, Any], key: list[str]) -> bool:
+    """INSERT … ON CONFLICT (key) DO NOTHING; False when the row existed (no savepoint needed)."""
+    dialect = session.get_bind().dialect.name
+    stmt = _ENQUEUE.get((dialect, model))
+    if stmt is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        table = model.__table__
+        stmt = _ENQUEUE[(dialect, model)] = (dialect_insert(table).on_conflict_do_nothing(index_elements=key)
+                                             .returning(*table.primary_key.columns))
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT whose primary key SQLAlchemy fetches
+    return session.connection().execute(stmt, row).first() is not None
+
+
 def enqueue_many(session: Session, messages: list[tuple[int, str, dict[str, Any], str]], now: datetime) -> int:
     """Several (chat_id, kind, payload, dedupe_key) at once; how many were new (counted for one)."""
     if not messages:
@@ -136,9 +152,10 @@ def enqueue_many(session: Session, messages: list[tuple[int, str, dict[str, Any]
         row.update(dedupe_key=dedupe_key[:250], chat_id=chat_id, kind=kind, payload=payload, next_attempt_at=now,
                    created_at=now)
         batch.append(row)
-    result = session.connection().execute(stmt, batch[0] if len(batch) == 1 else batch)
-    # one row: its rowcount says whether it was new; several (dedupe keys of new customers): all are
-    return (1 if (result.rowcount or 0) > 0 else 0) if len(batch) == 1 else len(batch)
+    if len(batch) == 1:  # whether it was new (a dedupe key of an older message: skipped)
+        return int(insert_new(session, Outbox, batch[0], ["dedupe_key"]))
+    session.connection().execute(stmt, batch)
+    return len(batch)  # several: the cards of customers created in this transaction, all new keys
 
 
 def move_cursor(session: Session, team_id: int, owner_id: int, now: datetime) -> None:
@@ -158,31 +175,28 @@ _MOVE = update(AssignmentCursor.__table__).where(AssignmentCursor.__table__.c.te
 
 _C = Customer.__table__.c
 _G = CompanyGram.__table__.c
-_BY_PHONE = select(_C.id).where(_C.phone_norm == bindparam("v"), _C.invalid == False).limit(1)  # noqa: E712
-_BY_COMPANY = select(_C.id).where(_C.company_norm == bindparam("v"), _C.invalid == False).limit(1)  # noqa: E712
 _SHARED = func.count(_G.gram)
-_BY_GRAMS = (select(_G.customer_id).where(_G.gram.in_(bindparam("grams", expanding=True)))
-             .group_by(_G.customer_id)
-             .having(or_(_SHARED >= bindparam("need"), _SHARED == func.max(_G.total))).limit(1))
+
+
+_ANY_DUPLICATE = select(or_(
+    exists(select(_C.id).where(_C.phone_norm == bindparam("phone"), _C.invalid == False)),  # noqa: E712
+    exists(select(_C.id).where(_C.company_norm == bindparam("core"), _C.invalid == False)),  # noqa: E712
+    exists(select(_G.customer_id).where(_G.gram.in_(bindparam("grams", expanding=True)))
+           .group_by(_G.customer_id).having(or_(_SHARED >= bindparam("need"), _SHARED == func.max(_G.total))))))
 
 
 def may_have_duplicates(session: Session, phone: str | None, company: str | None) -> bool:
     """False only when ``services.customers.check_duplicates`` surely finds nothing: no valid
     customer with this phone or company core and no company sharing enough name pieces to be a
-    fuzzy candidate.  (True → the full check runs; it alone decides.)"""
-    conn = session.connection()
+    fuzzy candidate.  (True → the full check runs; it alone decides.)  One statement."""
     phone_norm = normalize_phone(phone) if phone else None
-    if phone_norm and conn.execute(_BY_PHONE, {"v": phone_norm}).first() is not None:
-        return True
     core = company_core(company) if company else None
-    if core:
-        if conn.execute(_BY_COMPANY, {"v": core}).first() is not None:
-            return True
-        grams = name_grams(core)
-        if len(core) >= 3 and grams and conn.execute(
-                _BY_GRAMS, {"grams": sorted(grams), "need": max(2, int(len(grams) * 0.75))}).first() is not None:
-            return True
-    return False
+    if not phone_norm and not core:
+        return False
+    grams = sorted(name_grams(core)) if core and len(core) >= 3 else []
+    return bool(session.connection().execute(_ANY_DUPLICATE, {
+        "phone": phone_norm, "core": core, "grams": grams,
+        "need": max(2, int(len(grams) * 0.75))}).scalar())
 
 
 _T = Team.__table__.c

@@ -118,8 +118,8 @@ async def test_batch_idempotency_signature_and_limits(core):
         not_list = await client.post("/api/leads/batch", json={"leads": {"a": 1}}, headers=bearer())
         no_auth = await client.post("/api/leads/batch", json={"leads": LEADS[:1]})
     assert first.status_code == 200 and first.json()["created"] == 3
-    assert first_once.status_code == 200 and again.status_code == 401    # a signature counts once
-    assert retry.status_code == 200 and retry.headers.get("Idempotent-Replayed") == "true"
+    assert first_once.status_code == 200 and again.status_code == 401, first_once.text  # a signature counts once
+    assert retry.status_code == 200 and retry.headers.get("Idempotent-Replayed") == "true", retry.text
     assert retry.json() == first.json()
     assert clash.status_code == 422
     assert [r.status_code for r in (empty, many, extra, not_list)] == [422, 422, 422, 422]
