@@ -1,10 +1,15 @@
 """A lead or an event from another system, from cleaned fields to a stored, assigned, pushed customer.
 
-Everything a request causes happens inside the caller's one transaction (``core.db.run``):
-the customer (through ``services.customers.create_customer``: quality gates + duplicate
-check, no side door), its history rows, the assignment position, the first-contact task and
-the owner's task card in the outbox.  A validation problem raises ``ValidationFailed`` and
-the transaction rolls back: nothing partial is stored.
+Two steps.  ``prepare_lead`` is pure (cleaning, the quality gates of
+``services.customers.clean_record``, the priority): callers run it before the transaction, so
+it costs no time under SQLite's single writer lock.  Then everything the lead causes happens
+inside the caller's one transaction: the duplicate guard (``services.customers.check_duplicates``,
+after a one-statement pre-check that says when it surely finds nothing), the owner, the customer
+with its history rows, company grams, stage entry and activities (the rows
+``create_customer`` + ``record_extras`` write, as Core statements: ingest/rows.py), the
+assignment position, the first-contact task and the owner's task card in the outbox.
+``process_lead`` (one) and ``process_leads`` (a batch) share that writer.  A validation problem
+raises ``ValidationFailed`` and the transaction rolls back: nothing partial is stored.
 """
 from __future__ import annotations
 

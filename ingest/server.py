@@ -1,4 +1,4 @@
-"""The ingestion API on the bot's aiohttp server: /api/leads, /api/events, /healthz, /metrics.
+"""The ingestion API on the bot's aiohttp server: /api/leads, /api/leads/batch, /api/events, /healthz, /metrics.
 
 Request path (both POST routes):
 0. slow clients: the request line and headers must arrive within ``header_timeout_seconds`` (the
@@ -12,9 +12,12 @@ Request path (both POST routes):
 3. parse: JSON (both routes) or form-encoded (/api/leads) → 400 if unparsable, 415 otherwise;
 4. Idempotency-Key: a retry with the same key and body gets the first answer again
    (``Idempotent-Replayed: true``); the same key with another body → 422;
-5. one transaction on the DB thread pool: the signature's nonce (a replayed signature → 401),
+5. a lead is cleaned and checked before the transaction (ingest/leads.py ``prepare_lead``); then
+   one transaction on the DB thread pool: the signature's nonce (a replayed signature → 401),
    the lead/event with all its effects, the stored answer for the key.  A validation problem
-   → 422 with every field and reason, and the transaction is rolled back: nothing partial;
+   → 422 with every field and reason, and the transaction is rolled back: nothing partial.
+   Requests arriving together share a transaction (ingest/commits.py, grouped commits); each is
+   answered after that commit, and a group with a failing request is redone one by one;
 6. after commit, the outbox sender is woken so the owner's task card goes out now.
 
 The OpenAPI document (ingest/openapi.yaml, served at /api/openapi.json) describes exactly this.
