@@ -125,3 +125,31 @@ async def test_batch_idempotency_signature_and_limits(core):
     assert [r.status_code for r in (empty, many, extra, not_list)] == [422, 422, 422, 422]
     assert no_auth.status_code == 401
     assert count(core, Customer) == 4 and count(core, IdempotencyKey) == 1
+
+
+async def test_concurrent_leads_share_commits_and_a_failing_one_touches_no_other(core):
+    """Grouped commits: requests arriving together; an invalid lead, a replayed signature and a
+    repeat of a lead in the same burst each get their own answer, the others are all stored."""
+    import asyncio
+
+    from ingest.server import INGEST
+    make_team(core)
+    leads = [{"your_name": f"客户{i}", "mobile": f"1390000{i:04d}", "company_name": f"第{i}号测试有限公司"}
+             for i in range(12)]
+    replayed = signed(core, {"your_name": "重放", "mobile": "13911112222"})
+    async with live_server(core) as (_, client, app):
+        first = await client.post("/api/leads", content=replayed[0], headers=replayed[1])
+        posts = [client.post("/api/leads", json=lead, headers=bearer()) for lead in leads]
+        posts.insert(3, client.post("/api/leads", json={"your_name": "坏", "mobile": "12"}, headers=bearer()))
+        posts.insert(7, client.post("/api/leads", content=replayed[0], headers=replayed[1]))
+        posts.append(client.post("/api/leads", json=leads[0], headers=bearer()))
+        answers = await asyncio.gather(*posts)
+        committer = app[INGEST].committer
+    assert first.status_code == 201
+    codes = [a.status_code for a in answers]
+    assert codes[3] == 422 and codes[7] == 401
+    # leads[0] and its repeat: whichever is processed first is created, the other is the duplicate
+    assert sorted([codes[0], codes[-1]]) == [200, 201]
+    assert codes[1:3] + codes[4:7] + codes[8:-1] == [201] * 11
+    assert count(core, Customer) == 13 and count(core, Outbox, Outbox.kind == "card") == 13
+    assert committer.works >= len(posts) + 1  # every request went through the group committer
