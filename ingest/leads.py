@@ -33,6 +33,7 @@ from storage.models import Activity, CompanyGram, Customer, FieldHistory, StageC
 from storage.models_ingest import ExternalRef
 
 EVENT_TYPES = ("lead", "activity", "field_update", "order")
+MAX_FIELDS = 100
 MAX_TEXT = 2000
 
 
@@ -87,6 +88,31 @@ def prepare_lead(core: Core, caller: Caller, raw: Mapping[str, Any], now: dateti
         raise ValidationFailed(problems)
     return PreparedLead(cleaned, record, f"api:{caller.source}", cleaned.data.get("source") or source.label,
                         assign.priority_of(config, source, cleaned.data, cleaned.extras))
+
+
+def prepare_or_problems(core: Core, caller: Caller, raw: Any, now: datetime) -> PreparedLead | ValidationFailed:
+    """A lead cleaned and checked, or its problems (raised in its place inside the transaction,
+    after the key and signature checks, as before)."""
+    try:
+        if not isinstance(raw, dict):
+            raise ValidationFailed([problem("body", "应为 JSON 对象", "expected a JSON object")])
+        if len(raw) > MAX_FIELDS:
+            raise ValidationFailed([problem("body", f"字段过多（最多 {MAX_FIELDS} 个）", f"too many fields (at most {MAX_FIELDS})")])
+        return prepare_lead(core, caller, raw, now)
+    except ValidationFailed as exc:
+        return exc
+
+
+def check_batch(payload: dict[str, Any], max_rows: int) -> None:
+    items = payload.get("leads")
+    if not isinstance(items, list) or not items:
+        raise ValidationFailed([problem("leads", "需要线索数组", "expected a non-empty array of leads")])
+    if len(items) > max_rows:
+        raise ValidationFailed([problem("leads", f"线索过多（最多 {max_rows} 条）",
+                                        f"too many leads (at most {max_rows})")])
+    unknown = sorted(set(payload) - {"leads"})
+    if unknown:
+        raise ValidationFailed([problem(unknown[0], "未知字段", "unknown field")])
 
 
 def process_lead(session: Session, core: Core, caller: Caller, raw: Mapping[str, Any] | PreparedLead, *, ref: str,

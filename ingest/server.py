@@ -45,8 +45,8 @@ from sqlmodel import Session, select
 
 from ingest import auth
 from ingest.commits import GroupCommitter
-from ingest.leads import (Outcome, PreparedLead, ValidationFailed, prepare_lead, problem, process_event, process_lead,
-                          process_leads)
+from ingest.leads import (MAX_FIELDS, Outcome, PreparedLead, ValidationFailed, check_batch, prepare_or_problems,
+                          problem, process_event, process_lead, process_leads)
 from ingest.metrics import Metrics
 from ingest.notify import wake_sender
 from services.core import Core
@@ -56,7 +56,6 @@ from storage.models_ingest import ConnectorRun, IdempotencyKey
 
 log = logging.getLogger(__name__)
 OPENAPI_PATH = Path(__file__).resolve().parent / "openapi.yaml"
-MAX_FIELDS = 100
 MAX_BATCH_ROWS = 500  # POST /api/leads/batch: rows per request (one transaction)
 BATCH_BODY_FACTOR = 16  # its body may be this many times [ingest] max_body_bytes
 _IDEM = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -270,7 +269,7 @@ async def _handle(request: web.Request, kind: str) -> web.Response:
         if len(payload) > MAX_FIELDS:
             raise ValidationFailed([problem("body", f"字段过多（最多 {MAX_FIELDS} 个）", f"too many fields (at most {MAX_FIELDS})")])
         if kind == "batch":
-            _check_batch(payload)
+            check_batch(payload, MAX_BATCH_ROWS)
     except ValidationFailed as exc:
         _count(state, kind, caller.source, "invalid", payload=None)
         return _json(422, exc.as_json())
@@ -294,8 +293,8 @@ async def _process(request: web.Request, state: IngestState, caller: auth.Caller
     now = core.clock.now()
     lead: PreparedLead | ValidationFailed | None = None
     if kind == "lead":  # cleaning and the quality gates: pure, so before the transaction
-        lead = _prepare(core, caller, payload, now)
-    batch = [_prepare(core, caller, row, now) for row in payload["leads"]] if kind == "batch" else None
+        lead = prepare_or_problems(core, caller, payload, now)
+    batch = [prepare_or_problems(core, caller, row, now) for row in payload["leads"]] if kind == "batch" else None
 
     def work(session: Session) -> tuple[IdempotencyKey | None, Outcome | None]:
         if idem:
@@ -354,31 +353,6 @@ async def _process(request: web.Request, state: IngestState, caller: auth.Caller
     if outcome.pushed:
         wake_sender(state.ptb_app)
     return _json(outcome.status, outcome.body)
-
-
-def _prepare(core: Core, caller: auth.Caller, raw: Any, now) -> PreparedLead | ValidationFailed:
-    """A lead cleaned and checked, or its problems (raised in its place inside the transaction,
-    after the key and signature checks, as before)."""
-    try:
-        if not isinstance(raw, dict):
-            raise ValidationFailed([problem("body", "应为 JSON 对象", "expected a JSON object")])
-        if len(raw) > MAX_FIELDS:
-            raise ValidationFailed([problem("body", f"字段过多（最多 {MAX_FIELDS} 个）", f"too many fields (at most {MAX_FIELDS})")])
-        return prepare_lead(core, caller, raw, now)
-    except ValidationFailed as exc:
-        return exc
-
-
-def _check_batch(payload: dict[str, Any]) -> None:
-    rows = payload.get("leads")
-    if not isinstance(rows, list) or not rows:
-        raise ValidationFailed([problem("leads", "需要线索数组", "expected a non-empty array of leads")])
-    if len(rows) > MAX_BATCH_ROWS:
-        raise ValidationFailed([problem("leads", f"线索过多（最多 {MAX_BATCH_ROWS} 条）",
-                                        f"too many leads (at most {MAX_BATCH_ROWS})")])
-    unknown = sorted(set(payload) - {"leads"})
-    if unknown:
-        raise ValidationFailed([problem(unknown[0], "未知字段", "unknown field")])
 
 
 def _count(state: IngestState, kind: str, source: str, result: str, payload: Any) -> None:
