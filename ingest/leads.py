@@ -184,8 +184,8 @@ class _Writer:
         self.mine = rows.KnownNames()  # a batch: the customers it created
 
     def prefetch(self, leads: list[PreparedLead]) -> None:
-        """What the duplicate pre-check needs for the whole batch, in three statements."""
-        phones, cores, grams = set(), set(), set()
+        """The stored phones and company cores among the batch's, in two statements."""
+        phones, cores = set(), set()
         for lead in leads:
             phone, company = lead.record.get("phone"), lead.record.get("company")
             if phone and normalize_phone(phone):
@@ -193,8 +193,7 @@ class _Writer:
             core_name = company_core(company) if company else None
             if core_name:
                 cores.add(core_name)
-                grams |= cust_svc.name_grams(core_name)
-        self.known = rows.KnownNames.stored(self.session, phones, cores, grams)
+        self.known = rows.KnownNames.stored(self.session, phones, cores, set())
 
     def lead(self, lead: PreparedLead, ref: str) -> Outcome:
         session, config = self.session, self.config
@@ -208,7 +207,7 @@ class _Writer:
             self.flush()  # the duplicate guard must see the earlier rows of this batch
             may = True
         else:
-            may = self.known.may_match(phone_norm, core_name, grams)
+            may = self.known.may_match(phone_norm, core_name, set()) or rows.may_share_grams(session, core_name)
         # The duplicate check first (a known customer → no record, no owner choice), then the owner.
         dups = cust_svc.check_duplicates(session, config, phone=phone, company=company) if may else []
         if dups:

@@ -185,6 +185,21 @@ _ANY_DUPLICATE = select(or_(
            .group_by(_G.customer_id).having(or_(_SHARED >= bindparam("need"), _SHARED == func.max(_G.total))))))
 
 
+_ANY_GRAMS = select(exists(select(_G.customer_id).where(_G.gram.in_(bindparam("grams", expanding=True)))
+                           .group_by(_G.customer_id)
+                           .having(or_(_SHARED >= bindparam("need"), _SHARED == func.max(_G.total)))))
+
+
+def may_share_grams(session: Session, core: str | None) -> bool:
+    """The gram part of ``may_have_duplicates`` alone (counted in the database: with many
+    similar names, fetching the grams to count them here costs more)."""
+    if not core or len(core) < 3:
+        return False
+    grams = sorted(name_grams(core))
+    return bool(grams) and bool(session.connection().execute(
+        _ANY_GRAMS, {"grams": grams, "need": max(2, int(len(grams) * 0.75))}).scalar())
+
+
 def may_have_duplicates(session: Session, phone: str | None, company: str | None) -> bool:
     """False only when ``services.customers.check_duplicates`` surely finds nothing: no valid
     customer with this phone or company core and no company sharing enough name pieces to be a
@@ -216,9 +231,9 @@ _GRAM_TOTALS = (select(_G.customer_id, _G.gram, _G.total)
 
 
 class KnownNames:
-    """``may_have_duplicates`` for a whole batch with three statements: the stored phones and
-    company cores among the batch's, and the stored grams of its company names.  Rows written by
-    the batch itself are not here: the caller checks those in memory."""
+    """Phones, company cores and company grams, to tell when ``check_duplicates`` may match:
+    the stored phones and cores among a batch's (two statements; its grams are counted in the
+    database row by row, ``may_share_grams``), or the customers a batch wrote itself."""
 
     def __init__(self) -> None:
         self.phones: set[str] = set()
