@@ -371,17 +371,26 @@ async def _run(kind: str, quick: bool, tmp: Path, pg_base: str | None) -> dict[s
     }
 
 
-async def main(quick: bool = False) -> dict[str, float]:
+def _print(figures: dict[str, float]) -> None:
+    for name, value in figures.items():
+        print(f"{name}: {value:.3f}" if "ratio" in name else f"{name}: {value:.1f}", flush=True)
+
+
+async def main(quick: bool = False, show: bool = False) -> dict[str, float]:
+    """The figures for SQLite, then PostgreSQL; ``show`` prints each backend's as soon as it is done."""
     os.environ["SALESBOT_SOURCE_WEBSITE_SECRET"] = SECRET
     tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     figures = await _run("sqlite", quick, tmp, None)
+    if show:
+        _print(figures)
     pg = None if os.environ.get("BENCH_NO_PG") else _pg_url()
     if pg:
-        figures.update(await _run("postgresql", quick, tmp, pg))
+        more = await _run("postgresql", quick, tmp, pg)
+        if show:
+            _print(more)
+        figures.update(more)
     return figures
 
 
 if __name__ == "__main__":
-    results = asyncio.run(main(quick="--quick" in sys.argv))
-    for name, value in results.items():
-        print(f"{name}: {value:.3f}" if "ratio" in name else f"{name}: {value:.1f}")
+    asyncio.run(main(quick="--quick" in sys.argv, show=True))
