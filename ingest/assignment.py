@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from core.config import Config, SourceSettings
@@ -35,7 +36,7 @@ _REGIONS = re.compile(r"(北京|上海|天津|重庆|深圳|广州|杭州|南京
 @dataclass
 class Assignment:
     team: Team
-    owner: User | None
+    owner: User | Rep | None  # a Rep from choose_owner_light
     strategy: str
     reason: str  # rule | round_robin | load | no_reps | owner_column
 
@@ -79,11 +80,49 @@ def choose_owner(session: Session, config: Config, team: Team, data: Mapping[str
     ``pending`` adds not-yet-stored leads per rep (a spreadsheet planned row by row);
     ``after`` overrides the stored round-robin position for the same reason.
     """
-    strategy = config.assignment.strategy
     reps = team_members(session, team.id, roles=("rep",))
+    load = open_load(session, [r.id for r in reps]) if reps else {}
+    return pick(session, config, team, reps, load, data, extras, pending=pending, after=after)
+
+
+@dataclass(frozen=True)
+class Rep:
+    """What the intake needs of a rep (no ORM object): see ``choose_owner_light``."""
+    id: int
+    tg_id: int
+    name: str
+    username: str | None
+    language: str
+
+
+_U, _CC = User.__table__.c, Customer.__table__.c
+_LOAD = (sa_select(func.count()).select_from(Customer.__table__)
+         .where(_CC.owner_id == _U.id, _CC.status == "open", _CC.invalid == False)  # noqa: E712
+         .correlate(User.__table__).scalar_subquery())
+_REPS = (sa_select(_U.id, _U.tg_id, _U.name, _U.username, _U.language, _LOAD)
+         .where(_U.team_id == bindparam("team_id"), _U.role == "rep", _U.active == True).order_by(_U.id))  # noqa: E712
+
+
+def choose_owner_light(session: Session, config: Config, team: Team, data: Mapping[str, Any],
+                       extras: Mapping[str, str]) -> Assignment:
+    """``choose_owner`` with the active reps and their open load read in ONE statement; the owner
+    is a ``Rep`` (id, tg_id, name, username, language), not a User."""
+    reps, load = reps_with_load(session, team.id)
+    return pick(session, config, team, reps, load, data, extras)
+
+
+def reps_with_load(session: Session, team_id: int) -> tuple[list[Rep], dict[int, int]]:
+    """The team's active reps (Rep) and how many open customers each holds: one statement."""
+    found = session.connection().execute(_REPS, {"team_id": team_id}).all()
+    return [Rep(r[0], r[1], r[2], r[3], r[4]) for r in found], {r[0]: int(r[5]) for r in found}
+
+
+def pick(session: Session, config: Config, team: Team, reps: list, load: dict[int, int], data: Mapping[str, Any],
+          extras: Mapping[str, str], *, pending: Mapping[int, int] | None = None, after: int | None = None) -> Assignment:
+    strategy = config.assignment.strategy
     if not reps:
         return Assignment(team, None, strategy, "no_reps")
-    load = open_load(session, [r.id for r in reps])
+    load = dict(load)
     for uid, extra in (pending or {}).items():
         if uid in load:
             load[uid] += extra
@@ -105,18 +144,21 @@ def choose_owner(session: Session, config: Config, team: Team, data: Mapping[str
     if strategy == "load":
         best = min(available, key=lambda r: (load[r.id], r.id))
         return Assignment(team, best, strategy, "load")
-    last = after if after is not None else _last_assigned(session, team.id)
+    last = after if after is not None else last_assigned(session, team.id)
     ordered = sorted(available, key=lambda r: r.id)
     nxt = next((r for r in ordered if last is None or r.id > last), ordered[0])
     return Assignment(team, nxt, strategy, "round_robin")
 
 
-def _last_assigned(session: Session, team_id: int) -> int | None:
-    query = select(AssignmentCursor).where(AssignmentCursor.team_id == team_id)
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        query = query.with_for_update()  # concurrent leads take turns, not the same rep
-    row = session.exec(query).first()
-    return row.last_user_id if row else None
+def last_assigned(session: Session, team_id: int) -> int | None:
+    # PostgreSQL: FOR UPDATE, concurrent leads take turns, not the same rep
+    query = _CURSOR_PG if session.get_bind().dialect.name == "postgresql" else _CURSOR
+    return session.connection().execute(query, {"team_id": team_id}).scalar()
+
+
+_last_assigned = last_assigned  # the name ingest/sheets.py uses
+_CURSOR = sa_select(AssignmentCursor.__table__.c.last_user_id).where(AssignmentCursor.__table__.c.team_id == bindparam("team_id"))
+_CURSOR_PG = _CURSOR.with_for_update()
 
 
 def record_choice(session: Session, team: Team, owner: User | None, now) -> None:

@@ -24,10 +24,10 @@ from datetime import datetime, timedelta
 from typing import Mapping
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from core.config import Config, SourceSettings
+from ingest.rows import insert_new
 from storage.models_ingest import IngestNonce
 
 SOURCE_HEADER = "X-Salesbot-Source"
@@ -155,18 +155,11 @@ def claim_signature(session: Session, caller: Caller, config: Config, now: datet
     """Record a signed request's signature; a second use raises Replayed (rolls back the caller)."""
     if caller.method != "hmac" or not caller.signature:
         return
-    exists = session.exec(select(IngestNonce.id).where(IngestNonce.source == caller.source,
-                                                      IngestNonce.signature == caller.signature)).first()
-    if exists is not None:
-        raise Replayed()
     window = timedelta(seconds=config.ingest.replay_window_seconds)
-    # No savepoint: a concurrent twin makes the whole transaction fail (pysqlite would even
-    # commit a SAVEPOINT opened before the first write), and the caller answers "replay".
-    try:
-        session.add(IngestNonce(source=caller.source, signature=caller.signature, expires_at=now + 2 * window))
-        session.flush()
-    except IntegrityError:
-        raise Replayed() from None
+    # One statement, no savepoint: INSERT … ON CONFLICT DO NOTHING; no row inserted = seen before.
+    if not insert_new(session, IngestNonce, {"source": caller.source, "signature": caller.signature,
+                                             "expires_at": now + 2 * window}, ["source", "signature"]):
+        raise Replayed()
 
 
 def purge_expired(session: Session, now: datetime) -> int:

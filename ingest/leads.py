@@ -1,10 +1,15 @@
 """A lead or an event from another system, from cleaned fields to a stored, assigned, pushed customer.
 
-Everything a request causes happens inside the caller's one transaction (``core.db.run``):
-the customer (through ``services.customers.create_customer``: quality gates + duplicate
-check, no side door), its history rows, the assignment position, the first-contact task and
-the owner's task card in the outbox.  A validation problem raises ``ValidationFailed`` and
-the transaction rolls back: nothing partial is stored.
+Two steps.  ``prepare_lead`` is pure (cleaning, the quality gates of
+``services.customers.clean_record``, the priority): callers run it before the transaction, so
+it costs no time under SQLite's single writer lock.  Then everything the lead causes happens
+inside the caller's one transaction: the duplicate guard (``services.customers.check_duplicates``,
+after a one-statement pre-check that says when it surely finds nothing), the owner, the customer
+with its history rows, company grams, stage entry and activities (the rows
+``create_customer`` + ``record_extras`` write, as Core statements: ingest/rows.py), the
+assignment position, the first-contact task and the owner's task card in the outbox.
+``process_lead`` (one) and ``process_leads`` (a batch) share that writer.  A validation problem
+raises ``ValidationFailed`` and the transaction rolls back: nothing partial is stored.
 """
 from __future__ import annotations
 
@@ -18,15 +23,17 @@ from core.texts import t
 from ingest import assignment as assign
 from ingest import cleaning
 from ingest import notify
+from ingest import rows
 from ingest.auth import Caller
 from ingest.system import SYSTEM
 from services import customers as cust_svc
 from services.core import Core
-from services.quality import FieldProblem, FieldRejected, company_core, normalize_phone
-from storage.models import Activity, Customer, FieldHistory, Task, User
+from services.quality import FieldProblem, FieldRejected, company_core, completeness, normalize_phone
+from storage.models import Activity, CompanyGram, Customer, FieldHistory, StageChange, Task, User
 from storage.models_ingest import ExternalRef
 
 EVENT_TYPES = ("lead", "activity", "field_update", "order")
+MAX_FIELDS = 100
 MAX_TEXT = 2000
 
 
@@ -58,64 +65,256 @@ class Outcome:
 
 # --- leads --------------------------------------------------------------------------------------
 
-def process_lead(session: Session, core: Core, caller: Caller, raw: Mapping[str, Any], *, ref: str,
-                 now: datetime) -> Outcome:
+@dataclass
+class PreparedLead:
+    """A lead after the pure steps (cleaning, the quality gates, priority): no database yet, so
+    this runs before the transaction — outside SQLite's single writer lock."""
+    cleaned: cleaning.Cleaned
+    record: dict[str, Any]  # the values create_customer stores (cleaned by the quality gates)
+    origin: str
+    label: str
+    priority: int
+
+
+def prepare_lead(core: Core, caller: Caller, raw: Mapping[str, Any], now: datetime) -> PreparedLead:
+    """Cleaning and the quality gates; ``ValidationFailed`` (422) with every problem."""
     config = core.config
     source = caller.settings
     cleaned = cleaning.clean(raw, config, source, required=source.required)
     if cleaned.problems:
         raise ValidationFailed(cleaned.problems)
-    _, problems = cust_svc.clean_record(cleaned.data, config, now)
+    record, problems = cust_svc.clean_record(cleaned.data, config, now)
     if problems:
         raise ValidationFailed(problems)
-    origin = f"api:{caller.source}"
-    team = assign.lead_team(session, config, now)
-    # The owner is chosen first; create_customer runs the duplicate check (a known customer → no record).
-    choice = assign.choose_owner(session, config, team, cleaned.data, cleaned.extras)
-    owner = choice.owner
-    result = cust_svc.create_customer(session, config, team.id, cleaned.data, now, actor=None,
-                                      owner_id=owner.id if owner else None, source=origin, source_ref=ref)
-    if result.problems:
-        raise ValidationFailed(result.problems)
-    if result.customer is None:
-        return _repeat_inquiry(session, core, result.duplicates[0], cleaned, origin, ref, now)
-    customer = result.customer
-    customer.priority = assign.priority_of(config, source, cleaned.data, cleaned.extras)
-    session.add(customer)
-    record_extras(session, customer, cleaned.extras, {"priority": str(customer.priority)}, origin, ref, now)
-    if cleaned.extras.get("interest") or cleaned.extras.get("note"):
-        session.add(Activity(customer_id=customer.id, kind="note", at=now,
-                             text=(cleaned.extras.get("note") or cleaned.extras.get("interest") or "")[:MAX_TEXT],
-                             data={"source": origin, "ref": ref, "interest": cleaned.extras.get("interest")}))
-    assign.record_choice(session, team, owner, now)
-    level = assign.priority_level(config, customer.priority)
-    label = cleaned.data.get("source") or source.label
-    pushed = 0
-    if owner is not None:
+    return PreparedLead(cleaned, record, f"api:{caller.source}", cleaned.data.get("source") or source.label,
+                        assign.priority_of(config, source, cleaned.data, cleaned.extras))
+
+
+def prepare_or_problems(core: Core, caller: Caller, raw: Any, now: datetime) -> PreparedLead | ValidationFailed:
+    """A lead cleaned and checked, or its problems (raised in its place inside the transaction,
+    after the key and signature checks, as before)."""
+    try:
+        if not isinstance(raw, dict):
+            raise ValidationFailed([problem("body", "应为 JSON 对象", "expected a JSON object")])
+        if len(raw) > MAX_FIELDS:
+            raise ValidationFailed([problem("body", f"字段过多（最多 {MAX_FIELDS} 个）", f"too many fields (at most {MAX_FIELDS})")])
+        return prepare_lead(core, caller, raw, now)
+    except ValidationFailed as exc:
+        return exc
+
+
+def check_batch(payload: dict[str, Any], max_rows: int) -> None:
+    items = payload.get("leads")
+    if not isinstance(items, list) or not items:
+        raise ValidationFailed([problem("leads", "需要线索数组", "expected a non-empty array of leads")])
+    if len(items) > max_rows:
+        raise ValidationFailed([problem("leads", f"线索过多（最多 {max_rows} 条）",
+                                        f"too many leads (at most {max_rows})")])
+    unknown = sorted(set(payload) - {"leads"})
+    if unknown:
+        raise ValidationFailed([problem(unknown[0], "未知字段", "unknown field")])
+
+
+def process_lead(session: Session, core: Core, caller: Caller, raw: Mapping[str, Any] | PreparedLead, *, ref: str,
+                 now: datetime) -> Outcome:
+    """One lead, every effect in the caller's transaction (see the module docstring).
+
+    ``raw`` may already be prepared (``prepare_lead``, done outside the transaction)."""
+    lead = raw if isinstance(raw, PreparedLead) else prepare_lead(core, caller, raw, now)
+    writer = _Writer(session, core, now, batch=False)
+    outcome = writer.lead(lead, ref)
+    writer.flush()
+    outcome.pushed = writer.pushed
+    return outcome
+
+
+def process_leads(session: Session, core: Core, caller: Caller, leads: list[PreparedLead | ValidationFailed], *,
+                  ref: str, now: datetime) -> Outcome:
+    """A batch (POST /api/leads/batch, bulk imports): every valid lead through the same steps as
+    ``process_lead``, in order, in the caller's one transaction; an invalid row is reported with
+    its problems and stores nothing.  Per-row results.
+
+    The reps and their load are read once and the round-robin position kept in memory for the
+    batch; new customers are written together (one executemany per table) unless a row may be a
+    duplicate of one not yet written, in which case those are written first, so the duplicate
+    guard sees every earlier row exactly as one request at a time would."""
+    writer = _Writer(session, core, now, batch=True)
+    writer.prefetch([lead for lead in leads if isinstance(lead, PreparedLead)])
+    results: list[dict[str, Any]] = []
+    counts = {"created": 0, "duplicate": 0, "invalid": 0}
+    for index, lead in enumerate(leads):
+        if isinstance(lead, ValidationFailed):
+            results.append({"index": index, "code": lead.status, "status": "invalid", **lead.as_json()})
+            counts["invalid"] += 1
+            continue
+        outcome = writer.lead(lead, f"{ref}#{index}")
+        counts[outcome.body["status"]] = counts.get(outcome.body["status"], 0) + 1
+        results.append(outcome.body)  # filled in by flush for new customers
+        outcome.body.update({"index": index, "code": outcome.status})
+    writer.flush()
+    results = [_ordered(body) for body in results]  # index and code first, as on invalid rows
+    return Outcome(200, {"status": "processed", **counts, "results": results}, pushed=writer.pushed,
+                   created=counts["created"] > 0)
+
+
+@dataclass
+class _Planned:
+    lead: PreparedLead
+    customer: Any  # rows.Draft
+    owner: Any
+    ref: str
+    level: str
+    body: dict[str, Any]
+
+
+class _Writer:
+    """New customers planned one by one and written together: one statement per table."""
+
+    def __init__(self, session: Session, core: Core, now: datetime, *, batch: bool) -> None:
+        self.session, self.core, self.config, self.now, self.batch = session, core, core.config, now, batch
+        config = core.config
+        self.team = rows.team_row(session, config.assignment.team or config.team.name) \
+            or assign.lead_team(session, config, now)
+        self.pending: list[_Planned] = []
+        self.pushed = 0
+        self.reps: list | None = None
+        self.load: dict[int, int] = {}
+        self.last: int | None = None
+        self.known: rows.KnownNames | None = None  # a batch: stored phones, companies and grams
+        self.mine = rows.KnownNames()  # a batch: the customers it created
+
+    def prefetch(self, leads: list[PreparedLead]) -> None:
+        """The stored phones and company cores among the batch's, in two statements."""
+        phones, cores = set(), set()
+        for lead in leads:
+            phone, company = lead.record.get("phone"), lead.record.get("company")
+            if phone and normalize_phone(phone):
+                phones.add(normalize_phone(phone))
+            core_name = company_core(company) if company else None
+            if core_name:
+                cores.add(core_name)
+        self.known = rows.KnownNames.stored(self.session, phones, cores, set())
+
+    def lead(self, lead: PreparedLead, ref: str) -> Outcome:
+        session, config = self.session, self.config
+        phone, company = lead.record.get("phone"), lead.record.get("company")
+        phone_norm = normalize_phone(phone) if phone else None
+        core_name = company_core(company) if company else None
+        grams = cust_svc.name_grams(core_name) if core_name else set()
+        if self.known is None:
+            may = rows.may_have_duplicates(session, phone, company)
+        elif self.mine.may_match(phone_norm, core_name, grams):
+            self.flush()  # the duplicate guard must see the earlier rows of this batch
+            may = True
+        else:
+            may = self.known.may_match(phone_norm, core_name, set()) or rows.may_share_grams(session, core_name)
+        # The duplicate check first (a known customer → no record, no owner choice), then the owner.
+        dups = cust_svc.check_duplicates(session, config, phone=phone, company=company) if may else []
+        if dups:
+            outcome = _repeat_inquiry(session, self.core, dups[0], lead.cleaned, lead.origin, ref, self.now)
+            self.pushed += outcome.pushed
+            return outcome
+        owner = self._owner(lead)
+        customer = _draft(config, self.team.id, owner.id if owner else None, lead, self.now)
+        level = assign.priority_level(config, customer.priority)
+        body = {"status": "created", "customer_id": None, "owner_id": owner.id if owner else None,
+                "priority": customer.priority, "priority_level": level, "source_label": lead.label,
+                "tags": list(customer.tags or []), "ignored_fields": lead.cleaned.ignored}
+        self.pending.append(_Planned(lead, customer, owner, ref, level, body))
+        if self.known is not None:
+            self.mine.add(len(self.pending), customer.phone_norm, customer.company_norm)
+        return Outcome(201, body, created=True)
+
+    def _owner(self, lead: PreparedLead) -> Any:
+        cleaned = lead.cleaned
+        if not self.batch:
+            return assign.choose_owner_light(self.session, self.config, self.team, cleaned.data, cleaned.extras).owner
+        if self.reps is None:
+            self.reps, self.load = assign.reps_with_load(self.session, self.team.id)
+            self.last = assign.last_assigned(self.session, self.team.id)
+        choice = assign.pick(self.session, self.config, self.team, self.reps, self.load, cleaned.data, cleaned.extras,
+                             after=self.last)
+        if choice.owner is not None:
+            self.load[choice.owner.id] += 1
+            self.last = choice.owner.id
+        return choice.owner
+
+    def flush(self) -> None:
+        """Write every planned customer with its rows, cards and notices."""
+        planned, self.pending = self.pending, []
+        if not planned:
+            return
+        session, config, core, now = self.session, self.config, self.core, self.now
+        ids = rows.insert_customers(session, [p.customer for p in planned])
+        grams, stages, activities, history, tasks, cards = [], [], [], [], [], []
         minutes = config.assignment.first_contact_minutes
-        if minutes:
-            session.add(Task(customer_id=customer.id, user_id=owner.id, kind="followup",
-                             text=t("lead_first_contact", owner.language, source=label)[:200],
-                             due_at=now + timedelta(minutes=minutes), created_at=now))
-        pushed += notify.push_lead_card(session, core, customer, owner, source_label=label, level=level,
-                                        extras=cleaned.extras, now=now)
-    else:
-        pushed += notify.notify_pool_lead(session, core, customer, source_label=label, level=level, now=now)
-    session.flush()
-    body = {"status": "created", "customer_id": customer.id, "owner_id": owner.id if owner else None,
-            "priority": customer.priority, "priority_level": level, "source_label": label,
-            "tags": list(customer.tags or []), "ignored_fields": cleaned.ignored}
-    return Outcome(201, body, pushed=pushed, created=True)
+        last_owner = None
+        for p, cid in zip(planned, ids):
+            customer, lead, extras, origin, ref = p.customer, p.lead, p.lead.cleaned.extras, p.lead.origin, p.ref
+            customer.id = cid
+            p.body["customer_id"] = cid
+            grams += rows.gram_rows(cid, customer.company_norm)
+            stages.append(rows.stage_row(cid, customer.stage, now))
+            activities.append(rows.activity_row(cid, "create", origin, now, {"source": origin, "ref": ref}))
+            if extras.get("interest") or extras.get("note"):
+                activities.append(rows.activity_row(cid, "note", (extras.get("note") or extras.get("interest") or "")[:MAX_TEXT],
+                                                    now, {"source": origin, "ref": ref, "interest": extras.get("interest")}))
+            pairs = [(key, cust_svc._as_text(value)) for key, value in lead.record.items()]
+            pairs += extras_pairs(extras, {"priority": str(lead.priority)})
+            history += rows.history_rows(cid, pairs, origin, ref, now)
+            owner = p.owner
+            if owner is not None:
+                last_owner = owner
+                if minutes:
+                    tasks.append(rows.task_row(cid, owner.id, "followup",
+                                               t("lead_first_contact", owner.language, source=lead.label)[:200],
+                                               now + timedelta(minutes=minutes), now))
+                payload = notify.new_lead_card(core, customer, self.team, owner.language, source_label=lead.label,
+                                               level=p.level, extras=extras, now=now)
+                cards.append((owner.tg_id, "card", payload, f"lead:{cid}"))
+        rows.insert_many(session, CompanyGram, grams)
+        rows.insert_many(session, StageChange, stages)
+        rows.insert_many(session, Activity, activities)
+        rows.insert_many(session, FieldHistory, history)
+        if last_owner is not None:
+            rows.move_cursor(session, self.team.id, last_owner.id, now)
+        rows.insert_many(session, Task, tasks)
+        self.pushed += rows.enqueue_many(session, cards, now)
+        for p in planned:
+            if p.owner is None:
+                self.pushed += notify.pool_lead_notices(session, core, p.customer, source_label=p.lead.label,
+                                                        level=p.level, now=now)
+
+
+def _ordered(body: dict[str, Any]) -> dict[str, Any]:
+    return {"index": body.get("index"), "code": body.get("code"),
+            **{k: v for k, v in body.items() if k not in ("index", "code")}}
+
+
+def _draft(config, team_id: int, owner_id: int | None, lead: PreparedLead, now: datetime) -> Any:
+    """The customer ``create_customer`` would make (rows.Draft: its attributes, no ORM instance)."""
+    record = lead.record
+    customer = rows.draft_customer(team_id=team_id, owner_id=owner_id, name=record["name"], stage=config.stages[0].id,
+                                   stage_entered_at=now, created_at=now, updated_at=now, created_by=None, custom={})
+    cust_svc._apply(customer, record, config)
+    customer.completeness = completeness(customer, config)
+    if owner_id is not None:
+        customer.protected_until = now + timedelta(days=config.pool.protect_days)
+    customer.priority = lead.priority
+    return customer
+
+
+def extras_pairs(extras: Mapping[str, str], derived: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(field, value) of the history rows for values that are not customer columns."""
+    pairs = [(key, extras[key][:500]) for key in ("purchase_frequency", "region", "interest", "external_id")
+             if extras.get(key)]
+    return pairs + list(derived.items())
 
 
 def record_extras(session: Session, customer: Customer, extras: Mapping[str, str], derived: Mapping[str, str],
                   origin: str, ref: str | None, now: datetime, by_user_id: int | None = None) -> None:
     """History for values that are not customer columns (purchase frequency, region, interest, priority)."""
-    for key in ("purchase_frequency", "region", "interest", "external_id"):
-        if extras.get(key):
-            session.add(FieldHistory(customer_id=customer.id, field=key, value=extras[key][:500], source=origin,
-                                     source_ref=ref, by_user_id=by_user_id, at=now))
-    for key, value in derived.items():
+    for key, value in extras_pairs(extras, derived):
         session.add(FieldHistory(customer_id=customer.id, field=key, value=value, source=origin, source_ref=ref,
                                  by_user_id=by_user_id, at=now))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlmodel import Session
 
 from core.texts import Raw, t
@@ -77,3 +78,42 @@ def wake_sender(ptb_app: Any) -> None:
     sender = ptb_app.bot_data.get("sender") if hasattr(ptb_app, "bot_data") else None
     if sender is not None and hasattr(sender, "wake"):
         sender.wake()
+
+
+# --- the intake's hot path: no ORM objects, no query for a card of a customer just created -----
+
+def new_lead_card(core: Core, customer: Customer, team: Any, lang: str, *, source_label: str, level: str,
+                  extras: dict[str, str], now: datetime) -> dict[str, Any]:
+    """``push_lead_card``'s payload for a customer created in this transaction: its card view
+    needs no query (no checklist item done yet, the team is at hand)."""
+    from services.customers import enabled_modules
+    header = t("lead_card_header", lang, source=source_label, level=level_text(level, lang), priority=customer.priority,
+               minutes=core.config.assignment.first_contact_minutes or 30, **lead_extras(extras, lang))
+    config = core.config
+    stage = config.stage(customer.stage)
+    modules = enabled_modules(team, config)
+    items = [item for item in stage.checklist if item.module in modules] if stage else []
+    eta = brief_svc.expected_conversion(config, customer, now)
+    days = max(0, (now - customer.stage_entered_at).days)
+    view = brief_svc.CardView(customer, stage, days, bool(stage and days > stage.expected_days), items,
+                              brief_svc.to_local(eta, config.tz) if eta else None)
+    text = header + "\n\n" + views.card_text(view, config, lang, now=core.clock.now())
+    return {"text": clip(text), "reply_markup": views.card_keyboard(view, lang).to_dict()}
+
+
+def pool_lead_notices(session: Session, core: Core, customer: Customer, *, source_label: str, level: str,
+                      now: datetime) -> int:
+    """``notify_pool_lead`` in Core statements (managers, else admins, of the customer's team)."""
+    from ingest import rows
+    u = User.__table__.c
+    count = 0
+    for roles in (("manager",), ("admin",)):
+        found = session.connection().execute(
+            select(u.id, u.tg_id, u.language).where(u.team_id == customer.team_id, u.role.in_(roles),
+                                                     u.active == True).order_by(u.id)).all()  # noqa: E712
+        if found:
+            break
+    for uid, tg_id, language in found:
+        text = t("lead_pool", language, name=customer.name, source=source_label, level=level_text(level, language))
+        count += rows.enqueue(session, tg_id, "notice", {"text": text}, f"leadpool:{customer.id}:{uid}", now)
+    return count

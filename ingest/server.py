@@ -1,4 +1,4 @@
-"""The ingestion API on the bot's aiohttp server: /api/leads, /api/events, /healthz, /metrics.
+"""The ingestion API on the bot's aiohttp server: /api/leads, /api/leads/batch, /api/events, /healthz, /metrics.
 
 Request path (both POST routes):
 0. slow clients: the request line and headers must arrive within ``header_timeout_seconds`` (the
@@ -12,9 +12,12 @@ Request path (both POST routes):
 3. parse: JSON (both routes) or form-encoded (/api/leads) → 400 if unparsable, 415 otherwise;
 4. Idempotency-Key: a retry with the same key and body gets the first answer again
    (``Idempotent-Replayed: true``); the same key with another body → 422;
-5. one transaction on the DB thread pool: the signature's nonce (a replayed signature → 401),
+5. a lead is cleaned and checked before the transaction (ingest/leads.py ``prepare_lead``); then
+   one transaction on the DB thread pool: the signature's nonce (a replayed signature → 401),
    the lead/event with all its effects, the stored answer for the key.  A validation problem
-   → 422 with every field and reason, and the transaction is rolled back: nothing partial;
+   → 422 with every field and reason, and the transaction is rolled back: nothing partial.
+   Requests arriving together share a transaction (ingest/commits.py, grouped commits); each is
+   answered after that commit, and a group with a failing request is redone one by one;
 6. after commit, the outbox sender is woken so the owner's task card goes out now.
 
 The OpenAPI document (ingest/openapi.yaml, served at /api/openapi.json) describes exactly this.
@@ -41,7 +44,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, select
 
 from ingest import auth
-from ingest.leads import Outcome, ValidationFailed, problem, process_event, process_lead
+from ingest.commits import GroupCommitter
+from ingest.leads import (MAX_FIELDS, Outcome, PreparedLead, ValidationFailed, check_batch, prepare_or_problems,
+                          problem, process_event, process_lead, process_leads)
 from ingest.metrics import Metrics
 from ingest.notify import wake_sender
 from services.core import Core
@@ -51,7 +56,8 @@ from storage.models_ingest import ConnectorRun, IdempotencyKey
 
 log = logging.getLogger(__name__)
 OPENAPI_PATH = Path(__file__).resolve().parent / "openapi.yaml"
-MAX_FIELDS = 100
+MAX_BATCH_ROWS = 500  # POST /api/leads/batch: rows per request (one transaction)
+BATCH_BODY_FACTOR = 16  # its body may be this many times [ingest] max_body_bytes
 _IDEM = re.compile(r"^[\x21-\x7e]{1,200}$")
 PURGE_EVERY_S = 600
 
@@ -63,6 +69,7 @@ class IngestState:
         self.metrics = Metrics()
         self.locks: dict[tuple[str, str], asyncio.Lock] = {}
         self.worker: Any = None
+        self.committer = GroupCommitter(core.db)  # requests arriving together share a commit
         # Prometheus scrapes with this bearer token when it is set (the counts are business data).
         self.metrics_token = os.environ.get("SALESBOT_METRICS_TOKEN") or None
         self.last_purge = time.monotonic()
@@ -241,15 +248,16 @@ async def _handle(request: web.Request, kind: str) -> web.Response:
     core = state.core
     settings = core.config.ingest
     caller = _authenticate(request, state, None)  # bearer: known now; signed: headers checked, body needed
+    limit = settings.max_body_bytes * (BATCH_BODY_FACTOR if kind == "batch" else 1)
     if caller is not None:
-        body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
+        body = await _read_body(request, limit, settings.body_timeout_seconds)
     else:
         if state.unauthenticated_reads >= settings.max_unauthenticated_bodies:
             raise _Problem(503, {"error": "busy", "reason": "too many requests being received; retry"},
                            {"Retry-After": "1", "Connection": "close"})
         state.unauthenticated_reads += 1
         try:
-            body = await _read_body(request, settings.max_body_bytes, settings.body_timeout_seconds)
+            body = await _read_body(request, limit, settings.body_timeout_seconds)
         finally:
             state.unauthenticated_reads -= 1
         caller = _authenticate(request, state, body)
@@ -260,6 +268,8 @@ async def _handle(request: web.Request, kind: str) -> web.Response:
             raise ValidationFailed([problem("body", "应为 JSON 对象", "expected a JSON object")])
         if len(payload) > MAX_FIELDS:
             raise ValidationFailed([problem("body", f"字段过多（最多 {MAX_FIELDS} 个）", f"too many fields (at most {MAX_FIELDS})")])
+        if kind == "batch":
+            check_batch(payload, MAX_BATCH_ROWS)
     except ValidationFailed as exc:
         _count(state, kind, caller.source, "invalid", payload=None)
         return _json(422, exc.as_json())
@@ -281,6 +291,10 @@ async def _process(request: web.Request, state: IngestState, caller: auth.Caller
                    idem: str | None, request_hash: str, ref: str) -> web.Response:
     core = state.core
     now = core.clock.now()
+    lead: PreparedLead | ValidationFailed | None = None
+    if kind == "lead":  # cleaning and the quality gates: pure, so before the transaction
+        lead = prepare_or_problems(core, caller, payload, now)
+    batch = [prepare_or_problems(core, caller, row, now) for row in payload["leads"]] if kind == "batch" else None
 
     def work(session: Session) -> tuple[IdempotencyKey | None, Outcome | None]:
         if idem:
@@ -291,8 +305,12 @@ async def _process(request: web.Request, state: IngestState, caller: auth.Caller
                 session.delete(row)
                 session.flush()
         auth.claim_signature(session, caller, core.config, now)
-        if kind == "lead":
-            outcome = process_lead(session, core, caller, payload, ref=ref, now=now)
+        if isinstance(lead, ValidationFailed):
+            raise lead
+        if lead is not None:
+            outcome = process_lead(session, core, caller, lead, ref=ref, now=now)
+        elif batch is not None:
+            outcome = process_leads(session, core, caller, batch, ref=ref, now=now)
         else:
             outcome = process_event(session, core, caller, payload, ref=ref, now=now)
         if idem:  # a concurrent twin fails the whole transaction here (IntegrityError → its answer)
@@ -303,7 +321,7 @@ async def _process(request: web.Request, state: IngestState, caller: auth.Caller
         return None, outcome
 
     try:
-        stored, outcome = await core.db.run(work)  # SQLite writers queue in Database.run
+        stored, outcome = await state.committer.run(work)  # one transaction, maybe shared with others
     except ValidationFailed as exc:
         _count(state, kind, caller.source, "invalid", payload)
         return _json(exc.status, exc.as_json())
@@ -326,14 +344,19 @@ async def _process(request: web.Request, state: IngestState, caller: auth.Caller
         except ValidationFailed as exc:
             return _json(422, exc.as_json())
     assert outcome is not None
-    _count(state, kind, caller.source, outcome.body.get("status", "ok"), payload)
+    if kind == "batch":
+        for result in ("created", "duplicate", "invalid"):
+            for _ in range(outcome.body.get(result, 0)):
+                state.metrics.inc("salesbot_ingest_leads_total", {"source": caller.source, "result": result})
+    else:
+        _count(state, kind, caller.source, outcome.body.get("status", "ok"), payload)
     if outcome.pushed:
         wake_sender(state.ptb_app)
     return _json(outcome.status, outcome.body)
 
 
 def _count(state: IngestState, kind: str, source: str, result: str, payload: Any) -> None:
-    if kind == "lead":
+    if kind in ("lead", "batch"):
         state.metrics.inc("salesbot_ingest_leads_total", {"source": source, "result": result})
     else:
         etype = payload.get("type") if isinstance(payload, dict) and isinstance(payload.get("type"), str) else ""
@@ -355,6 +378,10 @@ def _maybe_purge(state: IngestState) -> None:
 
 async def post_lead(request: web.Request) -> web.Response:
     return await _handle(request, "lead")
+
+
+async def post_lead_batch(request: web.Request) -> web.Response:
+    return await _handle(request, "batch")
 
 
 async def post_event(request: web.Request) -> web.Response:
@@ -423,6 +450,7 @@ def add_routes(web_app: web.Application, core: Core, ptb_app: Any = None, *, con
     web_app[INGEST] = state
     web_app.middlewares.append(_middleware)
     web_app.router.add_post("/api/leads", post_lead)
+    web_app.router.add_post("/api/leads/batch", post_lead_batch)
     web_app.router.add_post("/api/events", post_event)
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/metrics", metrics)
