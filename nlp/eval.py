@@ -154,6 +154,17 @@ def main(argv: list[str]) -> int:
         return 2
     for name, value in figures.items():
         print(f"{name}: {value}")
+    # The baseline in the same run: the lexicon alone (the trained model switched off).
+    from nlp import model as trained
+
+    if trained.load() is not None:
+        trained.set_enabled(False)
+        try:
+            baseline = evaluate(args[0])
+        finally:
+            trained.set_enabled(True)
+        for name in ("intent_auc_high", "intent_accuracy", "objection_macro_f1", "low_scored_high"):
+            print(f"lexicon_{name}: {baseline[name]}")
     if "--details" in argv:
         for line in details(args[0]):
             print(f"# {line}")
