@@ -142,9 +142,10 @@ def main(argv: list[str]) -> int:
     args = [a for a in argv if not a.startswith("--")]
     if "--cv" in argv:
         from nlp.train import cv_main      # scikit-learn (dev extra)
-        return cv_main(args)
+        by = [a.split("=", 1)[1] for a in argv if a.startswith("--by=")]   # one split only
+        return cv_main(args, tuple(by) if by else ("trade", "format"))
     if len(args) != 1:
-        print("usage: salesbot nlp eval FILE.jsonl [--details] | salesbot nlp eval --cv [CORPUS.jsonl]",
+        print("usage: salesbot nlp eval FILE.jsonl [--details] | salesbot nlp eval --cv [--by=trade|format] [CORPUS.jsonl]",
               file=sys.stderr)
         return 2
     try:
