@@ -31,6 +31,7 @@ from nlp import clauses, engine
 from nlp.kinds import KIND_NOTES, kind_of as _kind
 from nlp.keywords import top_keywords
 from nlp.lexicon import Hit, Lexicon
+from nlp.pinyin import to_hanzi
 from nlp.parse import ROLE_CUSTOMER, ROLE_REP, Transcript, Turn, parse_transcript
 
 LEVEL_ZH = {"high": "高", "medium": "中", "low": "低"}
@@ -90,8 +91,9 @@ _QUESTION = re.compile(
 
 
 def clean_text(text: str) -> str:
-    """Drop links and placeholders; keep emoji (👍 is a signal) and mixed English."""
-    return _PLACEHOLDER.sub(" ", _URL.sub(" ", text))
+    """Drop links and placeholders; keep emoji (👍 is a signal) and mixed English; pinyin runs
+    the table knows ("tai gui le") are read in Hanzi (nlp/pinyin.py)."""
+    return to_hanzi(_PLACEHOLDER.sub(" ", _URL.sub(" ", text)))
 
 
 # ------------------------------------------------------------------------ per turn

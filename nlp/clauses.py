@@ -71,6 +71,7 @@ _COMPLAINT = re.compile(
     r"|没(?:有)?收到|发错|少发|漏发|破损|(?:已经|又|都|全|就给我|刚买就|收到就)坏了|损坏|故障|漏水|退货|退款|换货|退钱|赔偿|投诉|维权|12315"
     r"|待发货|一直没(?:发|到|人|消息)|联系不上|找不到人|人影|不回消息|延误"
     r"|找售后|售后电话|售后呢|售后怎么|返修|报修|修好|修不好|质量太差|出了质量问题|有质量问题|被骗|骗子|差评|不给退|催了|催单|一直没人|客服电话|太坑"
+    r"|给(?:我)?(?:个|一个)说法|怎么回事|搞什么|什么破|垃圾|坑人|忽悠人|骗人|太差劲|态度(?:太|很|真)?差|气死|要求赔|退钱|没人管|没人理"
     r"|refund|broken|complain|damaged|not received|where is my order")
 _SERVICE = re.compile(
     r"修改.{0,4}地址|改.{0,2}地址|营业时间|营业吗|几点营业|几点开门|几点关门|绑定|在哪(?:里)?设置|怎么设置|补开|重开|查.{0,3}物流"
@@ -186,6 +187,8 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
             said = "".join(tokens[hit.start:hit.end])
             if _has(said, _GENERIC_OTHER) and _OWN_SUPPLIERS.search(clause.text):
                 continue                        # "比我们其他供应商贵": a price remark
+        if entry.id == "has_supplier" and (_COMPARES.search(clause.text) or _FUTURE_WITH_US.search(clause.text)):
+            continue                            # "跟现在用的比…" is a comparison; "后面长期合作" is with us
         if entry.priority == "refusal" and hit.end < clause.end and tokens[hit.end] in _VERB_CONTINUATIONS:
             continue                            # "算了一下成本"
         if entry.priority == "refusal" and clause.status == "past" and clause.question:
@@ -204,7 +207,11 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
 
 
 # Entries refine() looks at besides buying signals (for an early exit when none is hit).
-_REREAD = frozenset(["decision_done", "need", "need_approval", "competitor"])
+_REREAD = frozenset(["decision_done", "need", "need_approval", "competitor", "has_supplier"])
+# A clause comparing with what they use now (a price or feature remark, not "we have a vendor"),
+# and one about cooperating with us later ("没问题后面长期合作").
+_COMPARES = re.compile(r"比.{0,16}(?:贵|高|便宜|低|好|强|差|不一样|区别|优势)|跟.{0,12}比|和.{0,12}比|相比|对比")
+_FUTURE_WITH_US = re.compile(r"(?:后面|以后|往后|之后|将来|到时候)(?:就|可以|再)?(?:长期|一直)?合作")
 
 
 def _complaint_clause(clause: Clause) -> bool:

@@ -172,6 +172,17 @@ LOW = [
     "好的好的（已读不回）",
     "我们小本生意，用不起",
 ]
+# Sentences of the intent banks that raise an objection themselves, labelled as the project's
+# hand-written sets label them (tests/data/nlp_dev.jsonl: "暂时用不着" is no_need, a question
+# about references or after-sales is trust_quality, "等…再说" is timing). Before, these chats
+# carried no label, so the corpus taught the model to ignore what the customer said.
+IMPLIED = {
+    "不用了谢谢，我们暂时用不上": ["no_need"], "没需求，你找别人吧": ["no_need"], "这个我们用不着": ["no_need"],
+    "谢谢，暂时不需要，有需要联系你": ["no_need"], "别打电话了，真用不着": ["no_need"],
+    "我们不做这块业务": ["no_need"], "你们这个跟我们业务不搭": ["no_need"],
+    "有没有做过跟我们类似的客户案例？": ["trust_quality"], "售后一般多久响应？出问题谁来处理": ["trust_quality"],
+    "先收藏了，等项目立项再说": ["timing"],
+}
 # objections, in the customer's own present words (not the lexicon's)
 OBJECTIONS = {
     "price": ["{price}有点超出我们的心理价位了", "这价格太高了吧，能再让点吗", "你们比市场价贵了一截",
@@ -244,8 +255,10 @@ class _Chat:
     def fill(self, text: str) -> str:
         return text.format(**self.slots)
 
-    def say(self, role: str, bank: list[str]) -> None:
-        self.turns.append((role, self.fill(self.rng.choice(bank))))
+    def say(self, role: str, bank: list[str]) -> str:
+        template = self.rng.choice(bank)
+        self.turns.append((role, self.fill(template)))
+        return template
 
 
 def _sales_chat(rng: random.Random, trade: str, intent: str) -> tuple[_Chat, list[str]]:
@@ -293,7 +306,9 @@ def _sales_chat(rng: random.Random, trade: str, intent: str) -> tuple[_Chat, lis
         else:
             body += [("cust", OBJECTIONS[o]) for o in objections] + [("rep", REP_FILL), ("cust", LOW)]
     for role, bank in body:
-        chat.say(role, bank)
+        said = chat.say(role, bank)
+        if role == "cust":
+            objections += IMPLIED.get(said, [])
     if intent == "low" and rng.random() < 0.3 and chat.turns[-1][0] == "cust":
         chat.say("rep", REP_CHASE)
         chat.say("rep", REP_CHASE)

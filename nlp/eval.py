@@ -142,9 +142,10 @@ def main(argv: list[str]) -> int:
     args = [a for a in argv if not a.startswith("--")]
     if "--cv" in argv:
         from nlp.train import cv_main      # scikit-learn (dev extra)
-        return cv_main(args)
+        by = [a.split("=", 1)[1] for a in argv if a.startswith("--by=")]   # one split only
+        return cv_main(args, tuple(by) if by else ("trade", "format"), fixed_blend="--fixed-blend" in argv)
     if len(args) != 1:
-        print("usage: salesbot nlp eval FILE.jsonl [--details] | salesbot nlp eval --cv [CORPUS.jsonl]",
+        print("usage: salesbot nlp eval FILE.jsonl [--details] | salesbot nlp eval --cv [--by=trade|format] [CORPUS.jsonl]",
               file=sys.stderr)
         return 2
     try:
@@ -154,6 +155,17 @@ def main(argv: list[str]) -> int:
         return 2
     for name, value in figures.items():
         print(f"{name}: {value}")
+    # The baseline in the same run: the lexicon alone (the trained model switched off).
+    from nlp import model as trained
+
+    if trained.load() is not None:
+        trained.set_enabled(False)
+        try:
+            baseline = evaluate(args[0])
+        finally:
+            trained.set_enabled(True)
+        for name in ("intent_auc_high", "intent_accuracy", "objection_macro_f1", "low_scored_high"):
+            print(f"lexicon_{name}: {baseline[name]}")
     if "--details" in argv:
         for line in details(args[0]):
             print(f"# {line}")

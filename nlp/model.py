@@ -2,18 +2,28 @@
 lexicon's structured reading, fed to logistic regressions trained by `salesbot nlp train`
 (nlp/train.py, scikit-learn, dev extra only).
 
-What ships is plain data, nlp/data/model.json (vocabulary, feature names, calibration) and
+What ships is plain data, nlp/data/model.json (vocabulary, feature names, blend) and
 nlp/data/model.npz (weight matrices), loaded once; inference here is numpy only.
 
-* intent: one multinomial regression over high / medium / low / none (not sales). The score
-  shown is 100 × P(high) after Platt calibration fitted on out-of-fold predictions, so "80"
-  means about 80 % of such chats were truly high intent on held-out data. The level follows
-  the same probabilities (high if P(high) ≥ ½, else medium if P(high)+P(medium) ≥ ½, else low).
+* intent: one multinomial regression over high / medium / low / none (not sales).
+* The blend is a bounded correction of the lexicon score, not a replacement:
+  `s = lexicon + λ·clip(E_model − lexicon, ±δ)` where E_model is the model's expected score on
+  the lexicon's scale (high 85, medium 50, low/none 10). λ and δ are chosen by grouped
+  cross-validation (by trade, the hand-written chats a group of their own, both kinds weighed
+  equally), so the model moves a chat only as far as it helped on chats it had not seen;
+  λ = 0 is the lexicon alone. The level follows s with the lexicon's bands (65 / 35).
+  The score shown is calibrated: 100 × P(high) = 100·sigmoid(k·(s − 65)/10), k fitted on the
+  same out-of-fold predictions (so "high" is exactly score ≥ 50); a medium chat shows at
+  least 35 and a low one at most 34, as before.
 * objections: one binary regression per objection id. The lexicon's objections stay (they
   carry the quote) unless the model is sure they are wrong (p < drop_below); the model adds
   one the lexicon missed when p ≥ add_above, quoting the customer clause that scores highest.
 
 The lexicon keeps producing the reasons; its score is one of the model's inputs.
+
+Why not a free stacker: the generated corpus is labelled by its generator's conventions and
+says the same ~150 sentences in many chats; a model trained on it is over-sure on hand-written
+chats (P ≈ 1.00 for the wrong class) and a blend that trusts it loses to the lexicon there.
 """
 from __future__ import annotations
 
@@ -33,6 +43,9 @@ NGRAM_SIZES = (1, 2, 3)
 # A very long paste: the n-grams of its last part decide (the lexicon reads all of it).
 MAX_MODEL_CHARS = 6000
 LOGIT_CLIP = 2.0
+# The model's expected score on the lexicon's scale, per class (high, medium, low, none).
+CLASS_SCORES = (85.0, 50.0, 10.0, 10.0)
+HIGH_MIN, MEDIUM_MIN = 65, 35          # the lexicon's bands (nlp/data/lexicon.toml)
 # The lexicon's structured reading carries what transfers to new wording; scaled up, the
 # regression leans on it rather than on the n-grams of the corpus' phrasing (L2 penalty).
 STRUCTURED_SCALE = 3.0
@@ -109,6 +122,9 @@ class Model:
     drop_below: float
     none_above: float
     info: dict
+    lam: float = 0.0                # blend: how far the model's view moves the lexicon score
+    delta: float = 0.0              # … at most this many points
+    slope: float = 1.5              # calibration of P(high) on the blended score
 
     def vector(self, f: Features):
         """Sparse input as (column indices, values): tf-idf-free, sublinear and L2-normalised
@@ -141,12 +157,20 @@ class Model:
         objections = {oid: 1.0 / (1.0 + math.exp(-float(z))) for oid, z in zip(self.obj_ids, obj_logits)}
         return intent, objections
 
-    def calibrated_high(self, p_high: float, lexicon_score: float) -> float:
-        p = min(max(p_high, 1e-6), 1 - 1e-6)
-        a, c, b = self.platt
-        # The model's own logit is clipped: a template-trained model is over-sure on new wording.
-        z = a * max(-LOGIT_CLIP, min(LOGIT_CLIP, math.log(p / (1 - p)))) + c * lexicon_input(lexicon_score / 100.0) + b
+    def blended(self, probs: Mapping[str, float], lexicon_score: float) -> float:
+        """The lexicon score moved toward the model's expected score, by at most δ points."""
+        expected = sum(probs[c] * v for c, v in zip(CLASSES, CLASS_SCORES))
+        return lexicon_score + self.lam * max(-self.delta, min(self.delta, expected - lexicon_score))
+
+    def p_high(self, blended_score: float) -> float:
+        z = self.slope * (blended_score - HIGH_MIN) / 10.0
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def calibrated_high(self, p_high: float, lexicon_score: float) -> float:
+        """P(high) for a chat the model gives p_high (other classes in proportion)."""
+        rest = (1.0 - p_high) / 3.0
+        probs = {"high": p_high, "medium": rest, "low": rest, "none": rest}
+        return self.p_high(self.blended(probs, lexicon_score))
 
     def clause_score(self, oid: str, clause: str) -> float:
         k = self.obj_ids.index(oid)
@@ -189,10 +213,13 @@ def _read(directory: Path) -> Model | None:
     vocab = {g: i for i, g in enumerate(meta["vocab"])}
     offset = len(vocab)
     structured = {name: offset + i for i, name in enumerate(meta["structured"])}
+    blend_params = meta.get("blend", {})
     return Model(vocab, structured, w["intent_w"].astype(np.float64), w["intent_b"].astype(np.float64),
                  list(meta["objections"]), w["obj_w"].astype(np.float64), w["obj_b"].astype(np.float64),
                  tuple(meta["platt"]), float(meta["add_above"]), float(meta["drop_below"]),
-                 float(meta["none_above"]), meta.get("info", {}))
+                 float(meta["none_above"]), meta.get("info", {}),
+                 lam=float(blend_params.get("lam", 0.0)), delta=float(blend_params.get("delta", 0.0)),
+                 slope=float(blend_params.get("slope", 1.5)))
 
 
 def unload() -> None:
@@ -226,22 +253,30 @@ def blend(transcript, views, customer_views, contributions, lexicon_score: int, 
         return None
     f = featurize(transcript, views, customer_views, contributions, lexicon_score, kind)
     intent, objections = model.predict(f)
-    p_high = model.calibrated_high(intent["high"], lexicon_score)
+    s = model.blended(intent, lexicon_score)
+    p_high = model.p_high(s)
     heard = any(h.entry.weight or h.entry.is_objection for v in customer_views for h in v.hits)
     if kind == "sales" and intent["none"] >= model.none_above and not heard:
         kind = "other"      # the model alone says "not sales" only where the lexicon heard nothing
-    return Blend(score=_to_score(p_high, intent, kind), p_high=p_high, kind=kind, probs=intent,
+    return Blend(score=_to_score(p_high, s), p_high=p_high, kind=kind, probs=intent,
                  objections=objections, clauses=f.clauses)
 
 
-def _to_score(p_high: float, probs: dict[str, float], kind: str) -> int:
-    """Score = 100 × calibrated P(high), except that a chat more likely medium than low keeps
-    at least the medium band's floor (35), so the lexicon's level bands still hold. For a chat
-    the rules call sales, "not sales" is no option: the rest is split over medium and low."""
+def level_of(blended_score: float) -> str:
+    return "high" if blended_score >= HIGH_MIN else "medium" if blended_score >= MEDIUM_MIN else "low"
+
+
+def _to_score(p_high: float, blended_score: float) -> int:
+    """Score = 100 × calibrated P(high); the level follows the blended score's bands, so a
+    medium chat shows at least 35 and a low one at most 34 (high is exactly P(high) ≥ ½)."""
     score = 100.0 * p_high
-    medium, low = probs["medium"], probs["low"] + (0.0 if kind == "sales" else probs["none"])
-    if score < 35 and probs["high"] + medium >= low:
-        score = 35.0
+    level = level_of(blended_score)
+    if level == "medium":
+        score = min(max(score, 35.0), 49.0)
+    elif level == "low":
+        score = min(score, 34.0)
+    else:
+        score = max(score, 50.0)
     return int(round(min(100.0, max(0.0, score))))
 
 

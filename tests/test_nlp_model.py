@@ -86,3 +86,16 @@ def test_cv_figures_count_non_sales_called_high():
     fig = figures(records, predicted)
     assert fig["non_sales_called_high"] == 1.0 and fig["objection_macro_f1"] == 1.0
     assert fig["accuracy_3class"] == round(2 / 3, 3)
+
+
+def test_blend_is_a_bounded_correction_of_the_lexicon_and_score_bands_follow_it():
+    m = model.load()
+    assert 0 <= m.lam <= 1 and 0 <= m.delta <= 30
+    sure = [{"high": 1.0, "medium": 0.0, "low": 0.0, "none": 0.0}, {"high": 0.0, "medium": 0.0, "low": 1.0, "none": 0.0}]
+    for probs in sure:
+        for lexicon in (0, 34, 35, 64, 65, 100):
+            s = m.blended(probs, lexicon)
+            assert abs(s - lexicon) <= m.delta + 1e-9
+            score = model._to_score(m.p_high(s), s)
+            level = model.level_of(s)
+            assert (score >= 50) == (level == "high") and (score < 35) == (level == "low")
