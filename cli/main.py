@@ -70,7 +70,8 @@ def cmd_admin(args: argparse.Namespace) -> int:
 def cmd_nlp(args: argparse.Namespace) -> int:
     from nlp.eval import main as eval_main
     if args.cv:
-        return eval_main(([args.file] if args.file else []) + ["--cv"])
+        return eval_main(([args.file] if args.file else []) + ["--cv"] + [f"--by={b}" for b in args.by or ()]
+                         + (["--fixed-blend"] if args.fixed_blend else []))
     if not args.file:
         print("salesbot nlp eval: give a FILE.jsonl, or --cv", file=sys.stderr)
         return 2
@@ -113,10 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("file", nargs="?")
     ev.add_argument("--details", action="store_true", help="print every miss")
     ev.add_argument("--cv", action="store_true",
-                    help="leave-one-trade-out and leave-one-format-out cross-validation on the corpus")
+                    help="leave-one-trade-out, leave-one-format-out and leave-one-writer-out cross-validation "
+                         "on the training chats")
+    ev.add_argument("--by", action="append", choices=("trade", "format", "writer"),
+                    help="with --cv: only this split (repeatable)")
+    ev.add_argument("--fixed-blend", action="store_true",
+                    help="with --cv: keep the shipped blend (λ, δ) instead of choosing it in every fold (faster)")
     ev.set_defaults(fn=cmd_nlp)
     tr = nlp_sub.add_parser("train", help="train the intent/objection model (nlp/data/model.json, model.npz)")
-    tr.add_argument("files", nargs="*", help="labeled JSONL files (default nlp/data/corpus.jsonl)")
+    tr.add_argument("files", nargs="*", help="labeled JSONL files (default nlp/data/corpus.jsonl, tests/data/nlp_dev.jsonl, nlp/data/written.jsonl)")
     tr.set_defaults(fn=cmd_nlp_train)
     check = sub.add_parser("check-config", help="validate a playbook file")
     check.add_argument("config", nargs="?")

@@ -143,9 +143,9 @@ def main(argv: list[str]) -> int:
     if "--cv" in argv:
         from nlp.train import cv_main      # scikit-learn (dev extra)
         by = [a.split("=", 1)[1] for a in argv if a.startswith("--by=")]   # one split only
-        return cv_main(args, tuple(by) if by else ("trade", "format"), fixed_blend="--fixed-blend" in argv)
+        return cv_main(args, tuple(by) if by else ("trade", "format", "writer"), fixed_blend="--fixed-blend" in argv)
     if len(args) != 1:
-        print("usage: salesbot nlp eval FILE.jsonl [--details] | salesbot nlp eval --cv [--by=trade|format] [CORPUS.jsonl]",
+        print("usage: salesbot nlp eval FILE.jsonl [--details] | salesbot nlp eval --cv [--by=trade|format|writer] [CORPUS.jsonl]",
               file=sys.stderr)
         return 2
     try:
