@@ -363,6 +363,18 @@ def cv_main(argv: list[str], fields: tuple[str, ...] = ("trade", "format", "writ
             print(f"cv_by_{field}_{key}: {value}")
         for line in calibration(records, predicted):
             print(f"cv_by_{field}_{line}")
+        if field == "writer":
+            # the chats by people (the three writers and the dev set), each scored by a model that
+            # never saw its writer: the figures that speak for chats nobody on the team wrote
+            idx = [i for i, r in enumerate(records) if r["writer"] != "generator"]
+            if idx:
+                sub = [records[i] for i in idx]
+                for key, value in figures(sub, [predicted[i] for i in idx]).items():
+                    print(f"cv_by_writer_written_{key}: {value}")
+                for key, value in figures(sub, [baselines["lexicon"][i] for i in idx]).items():
+                    print(f"cv_by_writer_written_lexicon_{key}: {value}")
+                for key, value in figures(sub, [baselines["naive20"][i] for i in idx], objections=False).items():
+                    print(f"cv_by_writer_written_naive20_{key}: {value}")
         if field == "trade" and any(r["trade"] == "handwritten" for r in records):
             # the project's hand-written set, scored by a model trained on generated chats only
             idx = [i for i, r in enumerate(records) if r["trade"] == "handwritten"]
