@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from nlp.reading import QUESTION as _QUESTION, Objection, short as _short
+
 DATA_DIR = Path(__file__).parent / "data"
 CLASSES = ("high", "medium", "low", "none")
 KINDS = ("sales", "complaint", "service", "job", "spam", "chitchat", "one_sided")
@@ -76,7 +78,6 @@ def ngrams(text: str) -> Counter:
 
 
 def featurize(transcript, views, customer_views, contributions, lexicon_score: int, kind: str) -> Features:
-    from nlp.analyze import _QUESTION      # one definition of "a question"
 
     text = customer_text(views, customer_views)
     s: dict[str, float] = {
@@ -282,7 +283,6 @@ def _to_score(p_high: float, blended_score: float) -> int:
 
 def merge_objections(lexicon_found: list, blended: Blend, customer_views, defaults: Mapping[str, str],
                      scripts: Mapping[str, str] | None) -> list:
-    from nlp.analyze import Objection, _short
 
     model = load()
     kept = [o for o in lexicon_found if blended.objections.get(o.id, 1.0) >= model.drop_below]
