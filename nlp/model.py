@@ -32,6 +32,7 @@ import math
 import re
 import threading
 from collections import Counter
+from operator import add
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -70,9 +71,12 @@ def customer_text(views, customer_views) -> str:
 
 def ngrams(text: str) -> Counter:
     text = _SPACE.sub(" ", text.lower())[-MAX_MODEL_CHARS:]
-    counts: Counter = Counter()
-    for n in NGRAM_SIZES:
-        counts.update(text[i:i + n] for i in range(len(text) - n + 1))
+    # 1-, 2- and 3-grams counted by C-level map/add instead of a slice per position (same counts)
+    assert NGRAM_SIZES == (1, 2, 3)
+    counts: Counter = Counter(text)
+    pairs = list(map(add, text, text[1:]))
+    counts.update(pairs)
+    counts.update(map(add, pairs, text[2:]))
     counts.pop(" ", None)
     return counts
 
