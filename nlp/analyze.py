@@ -32,29 +32,12 @@ from nlp.kinds import KIND_NOTES, kind_of as _kind
 from nlp.keywords import top_keywords
 from nlp.lexicon import Hit, Lexicon
 from nlp.pinyin import to_hanzi
+from nlp.reading import MAX_QUOTE_CHARS, QUESTION as _QUESTION, Objection, Reason, short as _short  # noqa: F401
 from nlp.parse import ROLE_CUSTOMER, ROLE_REP, Transcript, Turn, parse_transcript
 
 LEVEL_ZH = {"high": "高", "medium": "中", "low": "低"}
-MAX_QUOTE_CHARS = 60
 MAX_REASONS = 5
 KEYWORD_COUNT = 8
-
-
-@dataclass(frozen=True)
-class Reason:
-    phrase: str          # what was said (or the engagement fact)
-    effect: int          # points it moved the score (+/-)
-    quote: str           # short customer quote, ≤ 60 chars
-    label: str = ""      # the signal's name, e.g. "要报价"
-
-
-@dataclass(frozen=True)
-class Objection:
-    id: str
-    label_zh: str
-    label_en: str
-    quote: str
-    script: str
 
 
 @dataclass
@@ -85,9 +68,7 @@ class Analysis:
 _PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,10}\](?:\s*\d+[\"″'’”]+)?")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _MEANINGFUL = re.compile(r"[\u4e00-\u9fffA-Za-z]")
-_QUESTION = re.compile(
-    r"[?？]|[吗呢么嘛][\s~～。.!！]*$|多少|怎么|哪[个些里家种]|几[个天号点台套年月周人]|是否|能否|能不能|"
-    r"可不可以|有没有|什么时候|\bhow\b|\bwhat\b|\bwhen\b|\bcan you\b|\bdo you\b", re.IGNORECASE | re.MULTILINE)
+
 
 
 def clean_text(text: str) -> str:
@@ -564,9 +545,7 @@ def _sentence_around(text: str, start: int, end: int) -> str:
     return ("…" if lo > left else "") + text[lo:hi].strip() + ("…" if hi < right else "")
 
 
-def _short(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_QUOTE_CHARS else text[:MAX_QUOTE_CHARS - 1] + "…"
+
 
 
 def _last_quote(views: list[_TurnView]) -> str:

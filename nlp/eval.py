@@ -18,11 +18,11 @@ Labeling guide (so that a set written by someone else means the same thing):
 """
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from nlp.metrics import auc, load_rows  # noqa: F401  (callers use nlp.eval.*)
 from nlp.analyze import analyze
 from nlp.lexicon import OBJECTION_IDS
 
@@ -40,20 +40,6 @@ class _Row:
     objections: set[str]
     gold_format: str | None
     format: str
-
-
-def load_rows(path: str | Path) -> list[dict]:
-    rows = []
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from exc
-    return rows
 
 
 def _predict(record: dict) -> _Row:
@@ -100,16 +86,6 @@ def _figures(rows: list[_Row]) -> dict:
     labelled = [r for r in rows if r.gold_format]
     figures["format_accuracy"] = _ratio(sum(r.format == r.gold_format for r in labelled), len(labelled))
     return figures
-
-
-def auc(scores: list[float], positive: list[bool]) -> float:
-    """Probability that a random positive outscores a random negative (ties count half)."""
-    pos = [s for s, p in zip(scores, positive) if p]
-    neg = [s for s, p in zip(scores, positive) if not p]
-    if not pos or not neg:
-        return 0.0
-    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
-    return round(wins / (len(pos) * len(neg)), 3)
 
 
 def _f1(rows: list[_Row], oid: str) -> float | None:

@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from nlp import model as served
-from nlp.eval import auc, load_rows
+from nlp.metrics import auc, load_rows
 from nlp.lexicon import OBJECTION_IDS
 from nlp.model import CLASSES, Features
 
