@@ -125,15 +125,15 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
     kind = _kind(transcript, views, customer_views)
     score, contributions = _score(transcript, views, customer_views, res.lexicon.settings)
     lexicon_score = score
-    if _features_out is not None:                # training: the model's input, no blend
-        from nlp import model as trained
-
-        _features_out.append(trained.featurize(transcript, views, customer_views, contributions,
-                                               lexicon_score, kind))
     objections = _objections(customer_views, res.scripts, scripts)
     from nlp import model as trained          # numpy is imported on the first analysis only
 
     blended = trained.blend(transcript, views, customer_views, contributions, lexicon_score, kind)
+    if _features_out is not None:
+        # the model's input (training, and the features a card's label stores): the blend's own,
+        # featurized once; with the model off (training) built here
+        _features_out.append(blended.features if blended is not None else
+                             trained.featurize(transcript, views, customer_views, contributions, lexicon_score, kind))
     probability = score / 100.0
     settings = res.lexicon.settings
     if blended is not None:

@@ -42,7 +42,7 @@ from nlp.reading import QUESTION as _QUESTION, Objection, short as _short
 DATA_DIR = Path(__file__).parent / "data"
 CLASSES = ("high", "medium", "low", "none")
 KINDS = ("sales", "complaint", "service", "job", "spam", "chitchat", "one_sided")
-NGRAM_SIZES = (1, 2, 3)
+NGRAM_SIZES = (1, 2, 3)      # ngrams() counts exactly these three sizes
 # A very long paste: the n-grams of its last part decide (the lexicon reads all of it).
 MAX_MODEL_CHARS = 6000
 LOGIT_CLIP = 2.0
@@ -71,8 +71,7 @@ def customer_text(views, customer_views) -> str:
 
 def ngrams(text: str) -> Counter:
     text = _SPACE.sub(" ", text.lower())[-MAX_MODEL_CHARS:]
-    # 1-, 2- and 3-grams counted by C-level map/add instead of a slice per position (same counts)
-    assert NGRAM_SIZES == (1, 2, 3)
+    # 1-, 2- and 3-grams (NGRAM_SIZES) counted by C-level map/add instead of a slice per position
     counts: Counter = Counter(text)
     pairs = list(map(add, text, text[1:]))
     counts.update(pairs)
@@ -241,6 +240,7 @@ class Blend:
     probs: dict[str, float]
     objections: dict[str, float]
     clauses: list[str]
+    features: Features | None = None   # the model's input, for analyze(_features_out=) without a second pass
 
 
 _enabled = True
@@ -264,7 +264,7 @@ def blend(transcript, views, customer_views, contributions, lexicon_score: int, 
     if kind == "sales" and intent["none"] >= model.none_above and not heard:
         kind = "other"      # the model alone says "not sales" only where the lexicon heard nothing
     return Blend(score=_to_score(p_high, s), p_high=p_high, kind=kind, probs=intent,
-                 objections=objections, clauses=f.clauses)
+                 objections=objections, clauses=f.clauses, features=f)
 
 
 def level_of(blended_score: float) -> str:

@@ -26,10 +26,7 @@ def _analyse_with_features(transcript, rep_names: list[str], scripts: dict[str, 
     from nlp.team_model import features_of
     from services.feedback import FEATURES_ATTR
     out: list = []
-    try:
-        analysis = analyze(transcript, rep_names=rep_names, scripts=scripts, _features_out=out)
-    except TypeError:  # a reader without the training hook: the shipped reading alone is stored
-        analysis = analyze(transcript, rep_names=rep_names, scripts=scripts)
+    analysis = analyze(transcript, rep_names=rep_names, scripts=scripts, _features_out=out)
     setattr(analysis, FEATURES_ATTR, features_of(analysis, out[0].structured if out else None))
     return analysis
 
