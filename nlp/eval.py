@@ -34,6 +34,7 @@ class _Row:
     id: str
     gold_intent: str
     gold_objections: set[str]
+    sales: bool              # the label's kind is sales (a missing kind counts as sales)
     score: int
     probability: float
     level: str
@@ -51,6 +52,7 @@ def _predict(record: dict) -> _Row:
         id=str(record.get("id", "")),
         gold_intent="low" if record["intent"] == "none" else record["intent"],   # not sales: low
         gold_objections=set(record.get("objections") or ()),
+        sales=record.get("kind", "sales") == "sales" and record["intent"] != "none",
         score=result.score,
         probability=result.probability,
         level=result.level,
@@ -82,7 +84,15 @@ def _figures(rows: list[_Row]) -> dict:
     figures["objection_macro_f1"] = round(sum(defined) / len(defined), 3) if defined else 0.0
     for oid, f1 in per_category.items():
         figures[f"objection_f1_{oid}"] = f1 if f1 is not None else "n/a"
+    for oid in OBJECTION_IDS:
+        tp = sum(oid in r.objections and oid in r.gold_objections for r in rows)
+        figures[f"objection_precision_{oid}"] = _ratio(tp, sum(oid in r.objections for r in rows))
+        figures[f"objection_recall_{oid}"] = _ratio(tp, sum(oid in r.gold_objections for r in rows))
     figures["low_scored_high"] = sum(r.gold_intent == "low" and r.level == "high" for r in rows)
+    not_sales = [r for r in rows if not r.sales]
+    figures["not_sales_n"] = len(not_sales)
+    figures["not_sales_scored_high"] = sum(r.level == "high" for r in not_sales)
+    figures["not_sales_share_scored_high"] = _ratio(figures["not_sales_scored_high"], len(not_sales))
     labelled = [r for r in rows if r.gold_format]
     figures["format_accuracy"] = _ratio(sum(r.format == r.gold_format for r in labelled), len(labelled))
     return figures
@@ -140,7 +150,8 @@ def main(argv: list[str]) -> int:
             baseline = evaluate(args[0])
         finally:
             trained.set_enabled(True)
-        for name in ("intent_auc_high", "intent_accuracy", "objection_macro_f1", "low_scored_high"):
+        for name in ("intent_auc_high", "intent_accuracy", "objection_macro_f1", "low_scored_high",
+                     "not_sales_scored_high"):
             print(f"lexicon_{name}: {baseline[name]}")
     if "--details" in argv:
         for line in details(args[0]):

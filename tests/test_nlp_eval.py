@@ -132,3 +132,24 @@ def test_any_file_with_the_schema_works(tmp_path):
 def test_auc_counts_ties_as_half():
     assert nlp_eval.auc([3, 2, 1], [True, False, False]) == 1.0
     assert nlp_eval.auc([1, 1], [True, False]) == 0.5
+
+
+def test_per_objection_precision_recall_and_not_sales(tmp_path):
+    """The per-objection precision/recall agree with the F1 printed beside them; chats labelled
+    with a kind other than sales are counted on their own (not sales called high)."""
+    rows = [json.loads(line) for line in DEV.read_text("utf-8").splitlines() if line.strip()][:40]
+    rows.append({"id": "ns1", "format": "colon", "rep": "小王", "customer": "李姐", "intent": "none",
+                 "kind": "complaint", "objections": [],
+                 "text": "李姐：订单号 889 为什么还没发货？？\n小王：我马上查\n李姐：再不发就退款"})
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    got = nlp_eval.evaluate(path)
+    assert got["not_sales_n"] == 1
+    assert got["not_sales_scored_high"] in (0, 1)
+    checked = 0
+    for oid in ("price", "budget", "timing", "need_approval", "competitor"):
+        p, r, f1 = got[f"objection_precision_{oid}"], got[f"objection_recall_{oid}"], got[f"objection_f1_{oid}"]
+        if p and r:
+            assert abs(2 * p * r / (p + r) - f1) < 0.01
+            checked += 1
+    assert checked >= 2
