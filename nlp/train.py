@@ -23,7 +23,7 @@ from nlp.model import CLASSES, Features
 CORPUS = Path(__file__).parent / "data" / "corpus.jsonl"
 # The project's hand-written dev set trains too (its chats have no trade: a fold of their own).
 DEV_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "nlp_dev.jsonl"
-# 600 chats written by three separate writers who never saw the analyser (B2B; B2C incl. Taiwan and
+# Chats written by separate writers who never saw the analyser (B2B; B2C incl. Taiwan and
 # Hong Kong; hard cases and non-sales), each a fold of its own when the blend is chosen
 # (nlp/data/README.md). trade is "handwritten"; the writer's own trade label is trade_written.
 WRITTEN = Path(__file__).parent / "data" / "written.jsonl"
