@@ -8,7 +8,10 @@ migrated SQLite file (teams, users and customers with executemany; the history t
 inside SQLite, indexes built afterwards).  10× is 10,000 reps / 1,000,000 customers / 10,000,000
 activities.  ``--data-dir`` keeps each file and reuses it (migrated up on reuse).  For each size it
 times computing all digests (every figure and the text, not the PNG) and every team's leaderboard
-(best of three), and, in the same run, a bare ``SELECT COUNT(*)`` over activities as a baseline.
+(best of three, wall clock and process CPU time) with the per-rep daily rollups (services/rollups.py;
+the file's closed days rolled up first, timed as ``rollup_backfill_s``) and, in the same run, with
+every figure counted raw (``rollups.disabled()``) and a bare ``SELECT COUNT(*)`` over activities as
+baselines.
 Targets (issue 18): digest_s_10x ≤ 2 s, digest_growth_10x_over_1x ≤ 11.
 """
 from __future__ import annotations
@@ -227,15 +230,16 @@ def measure(path: Path) -> dict[str, float]:
                 texts += len(boards.group_caption(config, all_boards[team.id], team.name))
             return texts
 
-        digest_s = raw_s = float("inf")
+        digest_s = raw_s = cpu_s = raw_cpu_s = float("inf")
         for _ in range(3):  # best of three: the machine is shared, the work is the same each time
-            t0 = time.perf_counter()
+            # SQLite runs in this process: its CPU time (process_time) says more than the wall clock under load.
+            t0, c0 = time.perf_counter(), time.process_time()
             chars = db.call(all_digests_and_boards)
-            digest_s = min(digest_s, time.perf_counter() - t0)
+            digest_s, cpu_s = min(digest_s, time.perf_counter() - t0), min(cpu_s, time.process_time() - c0)
             with rollups.disabled():  # the baseline: every figure counted from the raw rows
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 raw_chars = db.call(all_digests_and_boards)
-                raw_s = min(raw_s, time.perf_counter() - t0)
+                raw_s, raw_cpu_s = min(raw_s, time.perf_counter() - t0), min(raw_cpu_s, time.process_time() - c0)
             assert raw_chars == chars
         top_ms, row_number_ms = db.call_read(lambda s: top_lists(s, config, ids))
         t0 = time.perf_counter()
@@ -245,7 +249,7 @@ def measure(path: Path) -> dict[str, float]:
         for _ in range(20):
             db.call(lambda s: digest.rep_line(s, config, s.get(User, 2), NOW))
         rep_line_ms = (time.perf_counter() - t0) / 20 * 1000
-        return {"digest_s": digest_s, "raw_s": raw_s, "backfill_s": backfill_s, "day_s": day_s, "count_s": count_s, "activities": count, "chars": chars, "rep_line_ms": rep_line_ms,
+        return {"digest_s": digest_s, "raw_s": raw_s, "cpu_s": cpu_s, "raw_cpu_s": raw_cpu_s, "backfill_s": backfill_s, "day_s": day_s, "count_s": count_s, "activities": count, "chars": chars, "rep_line_ms": rep_line_ms,
                 "chart_ms": chart_ms, "top_ms": top_ms, "row_number_ms": row_number_ms}
     finally:
         db.close()
@@ -292,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"activities={sizes['activities']} ledger={sizes['points']} items={sizes['items']} moves={sizes['moves']}")
             print(f"seed_s_{x}: {seed_s:.1f}  (0 = the cached file in --data-dir)" if args.data_dir else f"seed_s_{x}: {seed_s:.1f}")
             print(f"digest_s_{x}: {r['digest_s']:.3f}  (baseline, every figure counted raw: {r['raw_s']:.3f})")
+            print(f"digest_cpu_s_{x}: {r['cpu_s']:.3f}  (baseline, raw: {r['raw_cpu_s']:.3f}; process CPU time, SQLite included)")
             print(f"rollup_backfill_s_{x}: {r['backfill_s']:.1f}  (the last month's closed days; ≈ 0 once in the file)")
             print(f"rollup_day_s_{x}: {r['day_s']:.2f}  (the nightly job: one day recounted)")
             print(f"count_scan_s_{x}: {r['count_s']:.4f}")
@@ -304,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
             growth = results[high]["digest_s"] / results[low]["digest_s"]
             raw_growth = results[high]["raw_s"] / results[low]["raw_s"]
             print(f"digest_raw_growth_10x_over_1x: {raw_growth:.2f}  (baseline: every figure counted raw)")
+            print(f"digest_cpu_growth_10x_over_1x: {results[high]['cpu_s'] / results[low]['cpu_s']:.2f}  "
+                  f"(baseline, raw: {results[high]['raw_cpu_s'] / results[low]['raw_cpu_s']:.2f})")
             print(f"digest_growth_{high / low:g}x_over_{low:g}x: {growth:.2f}" if low != 1 else
                   f"digest_growth_10x_over_1x: {growth:.2f}")
             print(f"count_scan_growth_10x: {results[high]['count_s'] / results[low]['count_s']:.2f}  (baseline: a full scan)")

@@ -178,11 +178,25 @@ def ensure(session: Session, config: Config, first: date, last: date, now: datet
         day += timedelta(days=1)
 
 
+def is_current(session: Session, config: Config, first: date, last: date) -> bool:
+    """No pending mark before the end of ``last`` and every day ``first``…``last`` computed (two small reads)."""
+    if last < first:
+        return True
+    end = day_start(config, last + timedelta(days=1))
+    if session.execute(select(RollupDirty.id).where(RollupDirty.at < end).limit(1)).first() is not None:
+        return False
+    done = session.execute(select(func.count()).select_from(RollupDay).where(
+        RollupDay.day >= first, RollupDay.day <= last, RollupDay.tz == tz_name(config))).scalar()
+    return done == (last - first).days + 1
+
+
 def try_ensure(session: Session, config: Config, first: date, last: date, now: datetime) -> bool:
     """``ensure`` in a savepoint; False when the rollups cannot be brought current here (a read-only
     connection, a concurrent refresh that won the race): the caller counts raw instead."""
     if not _enabled:
         return False
+    if is_current(session, config, first, last):  # the usual case after the nightly job: reads only
+        return True
     try:
         with session.begin_nested():
             ensure(session, config, first, last, now)

@@ -170,3 +170,19 @@ def test_the_scheduled_job_rolls_up_the_closed_days(core):
     assert done and all(status == "done" for _, _, status in done)
     today = rollups.local_day(config, at)
     assert core.db.call(lambda s: rollups.computed_days(s, config)) == {today - timedelta(days=i) for i in range(1, 32)}
+
+
+def test_a_read_only_session_counts_exactly_whether_or_not_the_rollups_are_current(core):
+    config = core.config
+    team_ids, rep_ids, customer_ids = _setup(core, random.Random(3))
+    rng, items_used = random.Random(4), set()
+    now = core.clock.now()
+    core.db.call(lambda s: rollups.nightly(s, config, now))
+    for _ in range(2):  # current, then with marks pending that a read-only connection cannot apply
+        got = core.db.call_read(_figures, config, team_ids, rep_ids, now)
+        with rollups.disabled():
+            want = core.db.call_read(_figures, config, team_ids, rep_ids, now)
+        assert got == want
+        core.db.call(lambda s: [_write(s, rng, now, team_ids, rep_ids, customer_ids, items_used) for _ in range(30)])
+    assert core.db.call_read(lambda s: rollups.is_current(s, config, now.date() - timedelta(days=30),
+                                                          now.date() - timedelta(days=2))) is False

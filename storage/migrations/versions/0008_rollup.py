@@ -23,8 +23,9 @@ SOURCES = {
 }
 MARK = "INSERT INTO rollupdirty (user_id, at) "
 # A customer's team or validity decides whether (and for which team) its moves and items count.
-CUSTOMER_MARKS = (MARK + "SELECT by_user_id, at FROM stagechange WHERE customer_id = NEW.id AND by_user_id IS NOT NULL; "
-                  + MARK + "SELECT user_id, at FROM checklistdone WHERE customer_id = NEW.id AND user_id IS NOT NULL;")
+# (A deleted customer's rows no longer join: marked too, for a database that does not enforce the foreign keys.)
+CUSTOMER_MARKS = (MARK + "SELECT by_user_id, at FROM stagechange WHERE customer_id = ROW.id AND by_user_id IS NOT NULL; "
+                  + MARK + "SELECT user_id, at FROM checklistdone WHERE customer_id = ROW.id AND user_id IS NOT NULL;")
 CUSTOMER_CHANGED = "OLD.team_id IS DISTINCT FROM NEW.team_id OR OLD.invalid IS DISTINCT FROM NEW.invalid"
 
 
@@ -66,10 +67,11 @@ END $$""")
                        f"FOR EACH ROW EXECUTE FUNCTION rollup_mark_{table}()")
         op.execute(f"""CREATE FUNCTION rollup_mark_customer() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF {CUSTOMER_CHANGED} THEN {CUSTOMER_MARKS} END IF;
+  IF TG_OP = 'DELETE' THEN {CUSTOMER_MARKS.replace('ROW.', 'OLD.')}
+  ELSIF {CUSTOMER_CHANGED} THEN {CUSTOMER_MARKS.replace('ROW.', 'NEW.')} END IF;
   RETURN NULL;
 END $$""")
-        op.execute("CREATE TRIGGER rollup_mark AFTER UPDATE OF team_id, invalid ON customer "
+        op.execute("CREATE TRIGGER rollup_mark AFTER DELETE OR UPDATE OF team_id, invalid ON customer "
                    "FOR EACH ROW EXECUTE FUNCTION rollup_mark_customer()")
     else:
         for table, (rep, cols) in SOURCES.items():
@@ -79,7 +81,8 @@ END $$""")
             op.execute(f"CREATE TRIGGER rollup_{table}_ad AFTER DELETE ON {table} BEGIN {old} END")
             op.execute(f"CREATE TRIGGER rollup_{table}_au AFTER UPDATE OF {', '.join(cols)} ON {table} BEGIN {old} {new} END")
         op.execute(f"CREATE TRIGGER rollup_customer_au AFTER UPDATE OF team_id, invalid ON customer "
-                   f"WHEN {CUSTOMER_CHANGED.replace('IS DISTINCT FROM', 'IS NOT')} BEGIN {CUSTOMER_MARKS} END")
+                   f"WHEN {CUSTOMER_CHANGED.replace('IS DISTINCT FROM', 'IS NOT')} BEGIN {CUSTOMER_MARKS.replace('ROW.', 'NEW.')} END")
+        op.execute(f"CREATE TRIGGER rollup_customer_ad AFTER DELETE ON customer BEGIN {CUSTOMER_MARKS.replace('ROW.', 'OLD.')} END")
 
 
 def downgrade() -> None:
@@ -92,6 +95,7 @@ def downgrade() -> None:
             for suffix in ("ai", "ad", "au"):
                 op.execute(f"DROP TRIGGER IF EXISTS rollup_{table}_{suffix}")
         op.execute("DROP TRIGGER IF EXISTS rollup_customer_au")
+        op.execute("DROP TRIGGER IF EXISTS rollup_customer_ad")
     op.drop_index('ix_rollupdirty_at', table_name='rollupdirty')
     op.drop_table('rollupdirty')
     op.drop_table('rollupday')
