@@ -109,12 +109,13 @@ def _counts(session: Session, config: Config, day: date, user_ids: list[int] | N
 
 
 def _write(session: Session, day: date, rows: dict, kinds: dict) -> None:
+    conn = session.connection()  # Core executemany: the ORM's per-row bulk bookkeeping was most of a day's cost
     values = [{"team_id": team, "day": day, "user_id": uid, **r} for (team, uid), r in rows.items() if any(r.values())]
-    for chunk in _chunks(values, 2000):
-        session.execute(insert(RepDay), chunk)
+    for chunk in _chunks(values, 5000):
+        conn.execute(insert(RepDay.__table__), chunk)
     values = [{"day": day, "user_id": uid, "kind": kind, "n": n} for (uid, kind), n in kinds.items() if n]
-    for chunk in _chunks(values, 2000):
-        session.execute(insert(RepKind), chunk)
+    for chunk in _chunks(values, 5000):
+        conn.execute(insert(RepKind.__table__), chunk)
 
 
 def compute_day(session: Session, config: Config, day: date, now: datetime) -> None:
