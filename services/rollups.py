@@ -179,6 +179,15 @@ def ensure(session: Session, config: Config, first: date, last: date, now: datet
         day += timedelta(days=1)
 
 
+MAX_MISSING = 2  # days a reader computes itself (yesterday before the nightly job ran); more: it counts raw
+
+
+def _missing(session: Session, config: Config, first: date, last: date) -> int:
+    done = session.execute(select(func.count()).select_from(RollupDay).where(
+        RollupDay.day >= first, RollupDay.day <= last, RollupDay.tz == tz_name(config))).scalar()
+    return (last - first).days + 1 - done
+
+
 def is_current(session: Session, config: Config, first: date, last: date) -> bool:
     """No pending mark before the end of ``last`` and every day ``first``…``last`` computed (two small reads)."""
     if last < first:
@@ -186,18 +195,21 @@ def is_current(session: Session, config: Config, first: date, last: date) -> boo
     end = day_start(config, last + timedelta(days=1))
     if session.execute(select(RollupDirty.id).where(RollupDirty.at < end).limit(1)).first() is not None:
         return False
-    done = session.execute(select(func.count()).select_from(RollupDay).where(
-        RollupDay.day >= first, RollupDay.day <= last, RollupDay.tz == tz_name(config))).scalar()
-    return done == (last - first).days + 1
+    return _missing(session, config, first, last) == 0
 
 
 def try_ensure(session: Session, config: Config, first: date, last: date, now: datetime) -> bool:
-    """``ensure`` in a savepoint; False when the rollups cannot be brought current here (a read-only
-    connection, a concurrent refresh that won the race): the caller counts raw instead."""
+    """``ensure`` in a savepoint; False when the rollups cannot be brought current here (more than
+    MAX_MISSING days never rolled up, a read-only connection, a concurrent refresh that won the
+    race): the caller counts raw instead."""
     if not _enabled:
         return False
     if is_current(session, config, first, last):  # the usual case after the nightly job: reads only
         return True
+    if _missing(session, config, first, last) > MAX_MISSING:
+        # Days the nightly job does not keep (an old month, a fresh database): one team's raw count is
+        # cheaper than rolling up every rep's days inside this request.
+        return False
     try:
         with session.begin_nested():
             ensure(session, config, first, last, now)

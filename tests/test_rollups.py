@@ -116,6 +116,8 @@ def test_rollup_figures_equal_raw_after_random_writes(core):
     for step in range(12):
         now = start_now + timedelta(hours=step * 13)  # reads on different days: new days close in between
         core.db.call(lambda s: [_write(s, rng, now, team_ids, rep_ids, customer_ids, items_used) for _ in range(25)])
+        if step % 4 == 0:  # the nightly job, now and then: readers compute the other days that closed meanwhile
+            core.db.call(lambda s: rollups.nightly(s, config, now, days=45))
         got = core.db.call(_figures, config, team_ids, rep_ids, now)
         with rollups.disabled():
             want = core.db.call(_figures, config, team_ids, rep_ids, now)
@@ -139,6 +141,20 @@ def test_rollup_figures_equal_raw_after_random_writes(core):
         want = core.db.call(_figures, config, team_ids, rep_ids, now)
     assert got["closed"] != want["closed"]
     assert checked == 12
+
+
+def test_a_reader_rolls_up_at_most_a_couple_of_missing_days_itself(core):
+    config = core.config
+    team_ids, rep_ids, _ = _setup(core, random.Random(5))
+    now = core.clock.now()
+    reps = core.db.call(lambda s: list(s.exec(select(User).where(User.id.in_(rep_ids)))))
+    start, end = period_bounds(config, now, "month")
+    core.db.call(lambda s: rep_stats_many(s, config, team_ids, start, end, now, users=reps))
+    assert core.db.call(lambda s: rollups.computed_days(s, config)) == set()  # a month untouched: counted raw
+    core.db.call(lambda s: rollups.nightly(s, config, now - timedelta(days=2)))
+    core.db.call(lambda s: rep_stats_many(s, config, team_ids, day_bounds(config, now, 20)[0], end, now, users=reps))
+    today = rollups.local_day(config, now)
+    assert {today - timedelta(days=1), today - timedelta(days=2)} <= core.db.call(lambda s: rollups.computed_days(s, config))
 
 
 def test_nightly_job_computes_closed_days_and_a_late_write_is_counted(core):
