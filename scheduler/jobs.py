@@ -39,6 +39,7 @@ class JobSpec:
 
 ALL_DAYS = lambda c: list(WEEKDAYS)  # noqa: E731
 REFIT_TIME = "03:40"  # local, a quiet hour
+ROLLUP_TIME = "00:20"  # local: just after the day closed (scheduler/rollups.py)
 
 JOBS: list[JobSpec] = [
     JobSpec("pool_recycle", lambda c: c.schedule.pool_recycle_time, ALL_DAYS, "scheduler.pool:recycle"),
@@ -53,6 +54,8 @@ JOBS: list[JobSpec] = [
             "scheduler.coaching:review_job"),  # the managers' weekly 复盘 (issue 16)
     # The team's own intent reading, refitted from its 准/不准 labels (issue 13 item 6).
     JobSpec("feedback_refit", lambda c: REFIT_TIME, ALL_DAYS, "scheduler.feedback:refit_job"),
+    # Per-rep daily rollups of the closed days the digests, boards and KPI windows read (issue 18).
+    JobSpec("rollups", lambda c: ROLLUP_TIME, ALL_DAYS, "scheduler.rollups:rollup_job"),
     # Connectors (scheduler/connectors.py): one spec per connector and hour; an hour the connector
     # does not run has no days, so it never comes due (ERP daily "02:00", chat archive "hourly:05").
     *[JobSpec(f"connector_{name}_{hour:02d}", lambda c, n=name, h=hour: c.connectors[n].slot_time(h),

@@ -21,6 +21,7 @@ from core.config import Config
 from core.texts import TEXTS, Raw, esc, t, tp
 from services import incentives as inc
 from services import outbox
+from services import rollups
 from services import team as team_svc
 from services import stalls as stall_svc
 from storage.models import Activity, Customer, PointsEntry, SpotCheck, Team, User
@@ -149,7 +150,15 @@ class TeamDigest:
                     or self.people or self.escalated)
 
 
-def yesterday_activity(session: Session, user_ids: list[int], start: datetime, end: datetime) -> dict[int, dict[str, int]]:
+def yesterday_activity(session: Session, user_ids: list[int], start: datetime, end: datetime,
+                       config: Config | None = None, now: datetime | None = None) -> dict[int, dict[str, int]]:
+    """Activities per rep and kind in [start, end); a closed local day (with ``config`` and ``now``)
+    comes from the per-rep daily rollups (services.rollups)."""
+    if config is not None and now is not None:
+        span = rollups.closed_span(config, start, end, now)
+        if span is not None and span[0] == span[1] and span[2] == end \
+                and rollups.try_ensure(session, config, span[0], span[1], now):
+            return rollups.day_kinds(session, span[0], user_ids)
     rows = session.execute(select(Activity.user_id, Activity.kind, func.count())
                            .where(Activity.user_id.in_(user_ids), Activity.at >= start, Activity.at < end)
                            .group_by(Activity.user_id, Activity.kind))
@@ -248,7 +257,7 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
     reps = [u for u in members if u.role == "rep" and u.deactivated_at is None]
     rep_ids = {u.id for u in reps}
     stats = inc.rep_stats_many(session, config, team_ids, k_start, k_end, now, users=reps)
-    kinds = yesterday_activity(session, [u.id for u in members], y_start, y_end)
+    kinds = yesterday_activity(session, [u.id for u in members], y_start, y_end, config, now)
 
     base = [Customer.team_id.in_(team_ids), Customer.status == "open", Customer.invalid == False]  # noqa: E712
     late = and_(Customer.next_followup_at.is_not(None), Customer.next_followup_at < today_start)
@@ -560,10 +569,7 @@ def rep_lines(session: Session, config: Config, team_id: int, users: list[User],
     stats = inc.rep_stats(session, config, team_id, k_start, k_end, now, users=reps, narrow=narrow)
     ids = [u.id for u in reps]
     kinds_by_user: dict[int, dict[str, int]] = {uid: {} for uid in ids}
-    query = select(Activity.user_id, Activity.kind, func.count()).where(
-        Activity.at >= y_start, Activity.at < y_end, Activity.user_id.in_(ids)).group_by(Activity.user_id, Activity.kind)
-    for uid, kind, count in session.execute(query):
-        kinds_by_user[uid][kind] = count
+    kinds_by_user.update(yesterday_activity(session, ids, y_start, y_end, config, now))
     lines = {}
     for user in reps:
         s = stats[user.id]

@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from core.clock import local_to_utc, to_local
 from core.config import Config
 from services import points as points_svc
+from services import rollups
 from storage.models import ChecklistDone, Customer, PointsEntry, SpotCheck, StageChange, User
 
 
@@ -133,32 +134,19 @@ def rep_stats_many(session: Session, config: Config, team_ids: list[int], start:
     def one(query, column):
         return query.where(column.in_(ids)) if single else query
 
-    q = (select(PointsEntry.user_id, func.sum(PointsEntry.points))
-         .where(PointsEntry.team_id.in_(team_ids), PointsEntry.status.in_(points_svc.EARNED),
-                PointsEntry.at >= start, PointsEntry.at < end).group_by(PointsEntry.user_id))
-    for uid, total in session.execute(one(q, PointsEntry.user_id)):
-        if uid in stats:
-            stats[uid].points = int(total or 0)
-
-    won = case((StageChange.to_stage == "won", 1), else_=0)
-    complete = case((StageChange.complete_data == True, 1), else_=0)  # noqa: E712
-    q = (select(StageChange.by_user_id, func.count(), func.sum(complete), func.sum(won))
-         .join(Customer, Customer.id == StageChange.customer_id)
-         .where(StageChange.by_user_id.in_(ids), StageChange.at >= start, StageChange.at < end,
-                StageChange.from_stage.is_not(None), Customer.team_id.in_(team_ids), Customer.invalid == False)  # noqa: E712
-         .group_by(StageChange.by_user_id))
-    for uid, moves, ok, deals in session.execute(q):
-        s = stats[uid]
-        s.moves, s.moves_complete, s.deals = int(moves), int(ok or 0), int(deals or 0)
-
-    on_time = case((ChecklistDone.within_expected == True, 1), else_=0)  # noqa: E712
-    q = (select(ChecklistDone.user_id, func.count(), func.sum(on_time))
-         .join(Customer, Customer.id == ChecklistDone.customer_id)
-         .where(ChecklistDone.user_id.in_(ids), ChecklistDone.at >= start, ChecklistDone.at < end,
-                Customer.team_id.in_(team_ids), Customer.invalid == False)  # noqa: E712
-         .group_by(ChecklistDone.user_id))
-    for uid, items, ok in session.execute(q):
-        stats[uid].items, stats[uid].items_on_time = int(items), int(ok or 0)
+    raw_from = start
+    span = rollups.closed_span(config, start, end, now) if rollups.enabled() else None
+    if span is not None and rollups.try_ensure(session, config, span[0], span[1], now):
+        # Closed days from the per-rep daily rollups, the rest of the window (today) raw.
+        first, last, raw_from = span
+        for uid, counts in rollups.window_counts(session, team_ids, first, last, ids if single else None).items():
+            s = stats.get(uid)
+            if s is not None:
+                s.points, s.moves, s.moves_complete, s.deals = (counts["points"], counts["moves"],
+                                                                counts["moves_complete"], counts["deals"])
+                s.items, s.items_on_time = counts["items"], counts["items_on_time"]
+    if raw_from < end:
+        _raw_window(session, team_ids, ids, raw_from, end, stats, single)
 
     today_start, _ = day_bounds(config, now)
     overdue = case((and_(Customer.next_followup_at.is_not(None), Customer.next_followup_at < today_start), 1), else_=0)
@@ -176,3 +164,40 @@ def rep_stats_many(session: Session, config: Config, team_ids: list[int], start:
     for uid, n in session.execute(q):
         stats[uid].flags = int(n)
     return stats
+
+
+def _raw_window(session: Session, team_ids: list[int], ids: list[int], start: datetime, end: datetime,
+                stats: dict[int, RepStats], single: bool) -> None:
+    """Adds the window's ledger points, stage moves and checklist items counted from the raw rows."""
+    def one(query, column):
+        return query.where(column.in_(ids)) if single else query
+
+    q = (select(PointsEntry.user_id, func.sum(PointsEntry.points))
+         .where(PointsEntry.team_id.in_(team_ids), PointsEntry.status.in_(points_svc.EARNED),
+                PointsEntry.at >= start, PointsEntry.at < end).group_by(PointsEntry.user_id))
+    for uid, total in session.execute(one(q, PointsEntry.user_id)):
+        if uid in stats:
+            stats[uid].points += int(total or 0)
+
+    won = case((StageChange.to_stage == "won", 1), else_=0)
+    complete = case((StageChange.complete_data == True, 1), else_=0)  # noqa: E712
+    q = (select(StageChange.by_user_id, func.count(), func.sum(complete), func.sum(won))
+         .join(Customer, Customer.id == StageChange.customer_id)
+         .where(StageChange.by_user_id.in_(ids), StageChange.at >= start, StageChange.at < end,
+                StageChange.from_stage.is_not(None), Customer.team_id.in_(team_ids), Customer.invalid == False)  # noqa: E712
+         .group_by(StageChange.by_user_id))
+    for uid, moves, ok, deals in session.execute(q):
+        s = stats[uid]
+        s.moves += int(moves)
+        s.moves_complete += int(ok or 0)
+        s.deals += int(deals or 0)
+
+    on_time = case((ChecklistDone.within_expected == True, 1), else_=0)  # noqa: E712
+    q = (select(ChecklistDone.user_id, func.count(), func.sum(on_time))
+         .join(Customer, Customer.id == ChecklistDone.customer_id)
+         .where(ChecklistDone.user_id.in_(ids), ChecklistDone.at >= start, ChecklistDone.at < end,
+                Customer.team_id.in_(team_ids), Customer.invalid == False)  # noqa: E712
+         .group_by(ChecklistDone.user_id))
+    for uid, items, ok in session.execute(q):
+        stats[uid].items += int(items)
+        stats[uid].items_on_time += int(ok or 0)

@@ -1,0 +1,18 @@
+"""The nightly rollup job: yesterday (and any missing closed day of the last month) counted once per
+rep, with the day's late changes applied (services/rollups.py).  A per-team slot like every job;
+the rollups are company-wide, so the first team's run does the work and the others find it done (the time: scheduler.jobs.ROLLUP_TIME)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from services import rollups
+from services.core import Core
+from storage.models import Team
+
+
+
+def rollup_job(session: Session, core: Core, team: Team, slot: datetime) -> int:
+    rollups.nightly(session, core.config, slot)
+    return 0
