@@ -223,11 +223,13 @@ def _segment(transcript: Transcript, lexicon: Lexicon) -> list[_TurnView]:
 
 
 def _is_conversation(views: list[_TurnView]) -> bool:
-    meaningful = sum(len(_MEANINGFUL.findall(v.text)) for v in views)
+    # counts of single characters: over all turns at once (subn counts without a match list)
+    text = "".join(v.text for v in views)
+    meaningful = _MEANINGFUL.subn("", text)[1]
     if meaningful < 4:
         return False
-    visible = sum(len(v.text) - v.text.count(" ") - v.text.count("\n") for v in views)
-    odd = sum(len(_ODD.findall(v.text)) for v in views)
+    visible = len(text) - text.count(" ") - text.count("\n")
+    odd = _ODD.subn("", text)[1]
     # Binary junk decoded as text: few letters, many control/replacement/private-use characters.
     return meaningful >= 0.3 * visible and odd <= 0.02 * visible
 

@@ -82,7 +82,9 @@ class CompactTokenizer:
         out: list[str] = []
         han_match = _RE_HAN.match
         for blk in _RE_HAN.split(sentence):
-            if not blk:
+            if len(blk) < 2:
+                if blk:               # one character (a word, punctuation or a space): itself
+                    out.append(blk)
                 continue
             if han_match(blk):
                 self._cut_block(blk, out)
