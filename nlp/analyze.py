@@ -83,9 +83,16 @@ class _TurnView:
     index: int
     turn: Turn
     text: str                 # cleaned, original case
-    tokens: list[str]
+    _tokens: list[str] | None  # None: not segmented yet (a rep's chat turn: nothing reads it)
     hits: list[Hit]
     service: str = ""         # "complaint" | "service" | "" (customer turns)
+
+    @property
+    def tokens(self) -> list[str]:
+        """The turn's tokens; the rep's chat turns are segmented only if something asks."""
+        if self._tokens is None:
+            self._tokens = engine.cut(self.text)
+        return self._tokens
 
 
 @dataclass
@@ -200,11 +207,15 @@ def _score(transcript: Transcript, views: list[_TurnView], customer_views: list[
 
 def _segment(transcript: Transcript, lexicon: Lexicon) -> list[_TurnView]:
     """One jieba pass per turn; the matcher runs on customer turns. In call notes the rep's
-    own clauses are matched too, keeping only facts the rep reports (scope "any": 没人接)."""
+    own clauses are matched too, keeping only facts the rep reports (scope "any": 没人接).
+    A rep's chat turn is matched against nothing: it is segmented lazily (_TurnView.tokens)."""
     views = []
     notes = transcript.format == "call_notes"
     for index, turn in enumerate(transcript.turns):
         text = clean_text(turn.text)
+        if turn.role == ROLE_REP and not notes:
+            views.append(_TurnView(index, turn, text, None, []))
+            continue
         tokens = engine.cut(text)
         if turn.role == ROLE_CUSTOMER:
             hits = lexicon.find(tokens)
@@ -223,11 +234,13 @@ def _segment(transcript: Transcript, lexicon: Lexicon) -> list[_TurnView]:
 
 
 def _is_conversation(views: list[_TurnView]) -> bool:
-    meaningful = sum(len(_MEANINGFUL.findall(v.text)) for v in views)
+    # counts of single characters: over all turns at once (subn counts without a match list)
+    text = "".join(v.text for v in views)
+    meaningful = _MEANINGFUL.subn("", text)[1]
     if meaningful < 4:
         return False
-    visible = sum(len(v.text) - v.text.count(" ") - v.text.count("\n") for v in views)
-    odd = sum(len(_ODD.findall(v.text)) for v in views)
+    visible = len(text) - text.count(" ") - text.count("\n")
+    odd = _ODD.subn("", text)[1]
     # Binary junk decoded as text: few letters, many control/replacement/private-use characters.
     return meaningful >= 0.3 * visible and odd <= 0.02 * visible
 

@@ -33,6 +33,7 @@ import re
 import tomllib
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Iterable, NamedTuple
 
@@ -465,17 +466,20 @@ class Lexicon:
     def _match_inside_long_tokens(self, tokens: list[str], hits: list[Hit]) -> None:
         """jieba's dictionary glues some phrases to their neighbours ("很着急", "没钱买").
         A long token that matched nothing is checked for a listed phrase at its start or end."""
-        covered = {i for h in hits for i in range(h.start, h.end)}
         phrases = self.phrases
-        for i, tok in enumerate(tokens):
-            if len(tok) < 3 or i in covered or tok in phrases:
+        long = [i for i, tok in enumerate(tokens) if len(tok) > 2]
+        covered = {i for h in hits for i in range(h.start, h.end)} if long else ()
+        for i in long:
+            tok = tokens[i]
+            if i in covered or tok in phrases:
                 continue
             for k in range(len(tok) - 1, 1, -1):          # longest part first
                 entries = phrases.get(tok[:k]) or phrases.get(tok[-k:])
                 if entries:
                     self._add_hits(hits, tokens, entries, i, i + 1, False)
                     break
-        hits.sort(key=lambda h: h.start)
+        if len(hits) > 1:
+            hits.sort(key=_START)
 
     def _negator_at(self, tokens: list[str], start: int, end: int, is_near: bool) -> int:
         """Index of a negator within the window before the hit, or between the two words of a
@@ -514,6 +518,9 @@ class Lexicon:
             return None
         target = self.entries.get(entry.negated)
         return Hit(target, start, end, negated=True) if target else None
+
+
+_START = itemgetter(1)        # Hit.start
 
 
 def _strip_prefix(token: str, prefixes: frozenset[str]) -> str:

@@ -15,7 +15,11 @@ log-frequencies in a flat array, and the cut is jieba's own algorithm, step for 
 * the best route maximises the sum of log(freq) − log(total) from the end, with jieba's
   arithmetic in jieba's order ((log(freq) − log(total)) + route, the first term stored per word)
   and its tie-break (the longer word), so the floats are identical;
-* single ASCII letters/digits of the route are glued into one token, as __cut_DAG_NO_HMM does.
+* single ASCII letters/digits of the route are glued into one token, as __cut_DAG_NO_HMM does;
+* most positions of chat text (≈ 60%) start no word longer than their character: a flag table
+  over character pairs (pairs.flags, one byte per hashed pair that starts a word of 2+
+  characters) says so without asking the trie, and the character's own log-frequency comes
+  from a per-character table. A flag set by a hash collision only costs the trie call.
 
 The result is the same token list as `jieba.Tokenizer.lcut(text, HMM=False)` on a tokenizer set up
 with the same dictionary (tests/test_nlp_segment.py checks it on the corpus).
@@ -31,6 +35,7 @@ import importlib.util
 import json
 import logging
 import math
+import mmap
 import os
 import re
 import shutil
@@ -42,7 +47,12 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3
+# pairs.flags: byte (a * _PAIR_MUL + b) & _PAIR_MASK is 1 when some word of 2+ characters starts
+# with the characters of code points a, b (4 MB, memory-mapped; ~4% of other pairs collide).
+_PAIR_BITS = 22
+_PAIR_MASK = (1 << _PAIR_BITS) - 1
+_PAIR_MUL = 40503
 KEEP_BUILDS = 8
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,8 +65,11 @@ _RE_ENG = re.compile("[a-zA-Z0-9]", re.U)
 class CompactTokenizer:
     """Read-only after construction (safe from several threads)."""
 
-    def __init__(self, trie, logp: array, total: int, maxlen: int):
+    def __init__(self, trie, logp: array, total: int, maxlen: int, pair_flags=None):
         self._prefixes = trie.iter_prefixes_with_ids
+        self._word_id = trie.get
+        self._pair_flags = pair_flags       # None: every position asks the trie
+        self._single: dict[str, float] = {}  # character → its own logp (or the unknown one)
         self._logp = logp             # log(freq) - log(total) per word id
         self.total = total
         self._alone = math.log(1) - math.log(total)
@@ -69,7 +82,9 @@ class CompactTokenizer:
         out: list[str] = []
         han_match = _RE_HAN.match
         for blk in _RE_HAN.split(sentence):
-            if not blk:
+            if len(blk) < 2:
+                if blk:               # one character (a word, punctuation or a space): itself
+                    out.append(blk)
                 continue
             if han_match(blk):
                 self._cut_block(blk, out)
@@ -85,9 +100,21 @@ class CompactTokenizer:
         n = len(sentence)
         prefixes, logp, maxlen = self._prefixes, self._logp, self._maxlen
         alone = self._alone
+        flags, single = self._pair_flags, self._single
         best = [0.0] * (n + 1)        # route[x][0] in jieba
         end = [0] * (n + 1)           # route[x][1] + 1
+        codes = list(map(ord, sentence))
         for idx in range(n - 1, -1, -1):
+            if flags is not None and (idx == n - 1 or not flags[(codes[idx] * _PAIR_MUL + codes[idx + 1])
+                                                                & _PAIR_MASK]):
+                # No word of 2+ characters starts here: the character alone (a word or not).
+                ch = sentence[idx]
+                own = single.get(ch)
+                if own is None:
+                    own = self._single_logp(ch)
+                best[idx] = own + best[idx + 1]
+                end[idx] = idx + 1
+                continue
             bp = None
             for word, i in prefixes(sentence[idx:idx + maxlen]):
                 x = idx + len(word)
@@ -115,6 +142,22 @@ class CompactTokenizer:
             x = y
         if buf:
             out.append(buf)
+
+    def _single_logp(self, ch: str) -> float:
+        """A character's own term of the route: its logp if it is a word, else freq 1's."""
+        i = self._word_id(ch)
+        own = self._alone if i is None else self._logp[i]
+        self._single[ch] = own          # one entry per character seen (a few thousand)
+        return own
+
+
+def pair_flags(words) -> bytearray:
+    """The flag table of pairs.flags for these words (see _PAIR_MUL)."""
+    flags = bytearray(1 << _PAIR_BITS)
+    for w in words:
+        if len(w) >= 2:
+            flags[(ord(w[0]) * _PAIR_MUL + ord(w[1])) & _PAIR_MASK] = 1
+    return flags
 
 
 class FloatTable:
@@ -221,6 +264,7 @@ def build(data_dir: Path, target: Path) -> None:
     tokenizer = jieba_tokenizer(data_dir)
     words = [w for w, f in tokenizer.FREQ.items() if f > 0]
     trie = marisa_trie.Trie(words)
+    flags = pair_flags(words)
     logtotal = math.log(tokenizer.total)
     logp = array("d", bytes(8 * len(trie)))
     for w in words:
@@ -239,6 +283,7 @@ def build(data_dir: Path, target: Path) -> None:
     try:
         trie.save(str(tmp / "words.marisa"))
         (tmp / "words.logp").write_bytes(logp.tobytes())
+        (tmp / "pairs.flags").write_bytes(flags)
         idf_trie.save(str(tmp / "idf.marisa"))
         (tmp / "idf.values").write_bytes(values.tobytes())
         (tmp / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
@@ -295,7 +340,9 @@ def load(data_dir: Path) -> tuple[CompactTokenizer, FloatTable, float]:
     idf_trie = marisa_trie.Trie().mmap(str(target / "idf.marisa"))
     values = array("d")
     values.frombytes((target / "idf.values").read_bytes())
-    tokenizer = CompactTokenizer(trie, logp, int(meta["total"]), int(meta["maxlen"]))
+    with open(target / "pairs.flags", "rb") as fh:       # shared, read-only pages
+        flags = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    tokenizer = CompactTokenizer(trie, logp, int(meta["total"]), int(meta["maxlen"]), flags)
     return tokenizer, FloatTable(idf_trie, values), float(meta["idf_median"])
 
 
