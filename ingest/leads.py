@@ -28,7 +28,7 @@ from ingest.auth import Caller
 from ingest.system import SYSTEM
 from services import customers as cust_svc
 from services.core import Core
-from services.quality import FieldProblem, FieldRejected, company_core, completeness, normalize_phone
+from services.quality import FieldProblem, FieldRejected, company_core, company_match, completeness, normalize_phone
 from storage.models import Activity, CompanyGram, Customer, FieldHistory, StageChange, Task, User
 from storage.models_ingest import ExternalRef
 
@@ -182,18 +182,30 @@ class _Writer:
         self.last: int | None = None
         self.known: rows.KnownNames | None = None  # a batch: stored phones, companies and grams
         self.mine = rows.KnownNames()  # a batch: the customers it created
+        self.fuzzy: set[str] = set()  # a batch: its company cores with a stored fuzzy match
+        self.managers: list | None = None  # a batch: who hears of a lead left in the pool
+        self.seq = 0
 
     def prefetch(self, leads: list[PreparedLead]) -> None:
-        """The stored phones and company cores among the batch's, in two statements."""
+        """What the duplicate guard needs of the stored customers for the whole batch, in three
+        statements: the stored phones and company cores among the batch's, and every name's gram
+        candidates (``rows.gram_candidates``).  A lead then runs the full ``check_duplicates``
+        only when one of them can be reported (an equal phone or core, or a candidate whose name
+        ``company_match`` accepts): the same decisions as one request at a time, without a
+        statement per lead for the ones that are new."""
         phones, cores = set(), set()
         for lead in leads:
             phone, company = lead.record.get("phone"), lead.record.get("company")
-            if phone and normalize_phone(phone):
-                phones.add(normalize_phone(phone))
+            phone_norm = normalize_phone(phone) if phone else None
+            if phone_norm:
+                phones.add(phone_norm)
             core_name = company_core(company) if company else None
             if core_name:
                 cores.add(core_name)
         self.known = rows.KnownNames.stored(self.session, phones, cores, set())
+        threshold = self.config.duplicates.fuzzy_threshold
+        self.fuzzy = {core_name for core_name, found in rows.gram_candidates(self.session, cores).items()
+                      if any(norm and company_match(core_name, norm, threshold) is not None for _, norm in found)}
 
     def lead(self, lead: PreparedLead, ref: str) -> Outcome:
         session, config = self.session, self.config
@@ -203,11 +215,11 @@ class _Writer:
         grams = cust_svc.name_grams(core_name) if core_name else set()
         if self.known is None:
             may = rows.may_have_duplicates(session, phone, company)
-        elif self.mine.may_match(phone_norm, core_name, grams):
+        elif self.mine.may_find(phone_norm, core_name, grams, config.duplicates.fuzzy_threshold):
             self.flush()  # the duplicate guard must see the earlier rows of this batch
             may = True
         else:
-            may = self.known.may_match(phone_norm, core_name, set()) or rows.may_share_grams(session, core_name)
+            may = self.known.may_match(phone_norm, core_name, set()) or core_name in self.fuzzy
         # The duplicate check first (a known customer → no record, no owner choice), then the owner.
         dups = cust_svc.check_duplicates(session, config, phone=phone, company=company) if may else []
         if dups:
@@ -222,7 +234,8 @@ class _Writer:
                 "tags": list(customer.tags or []), "ignored_fields": lead.cleaned.ignored}
         self.pending.append(_Planned(lead, customer, owner, ref, level, body))
         if self.known is not None:
-            self.mine.add(len(self.pending), customer.phone_norm, customer.company_norm)
+            self.seq += 1
+            self.mine.add(self.seq, customer.phone_norm, customer.company_norm)
         return Outcome(201, body, created=True)
 
     def _owner(self, lead: PreparedLead) -> Any:
@@ -279,11 +292,13 @@ class _Writer:
         if last_owner is not None:
             rows.move_cursor(session, self.team.id, last_owner.id, now)
         rows.insert_many(session, Task, tasks)
+        pool = [p for p in planned if p.owner is None]
+        if pool:
+            if self.managers is None:
+                self.managers = notify.pool_recipients(session, self.team.id)
+            cards += [message for p in pool for message in notify.pool_lead_messages(
+                self.managers, p.customer, source_label=p.lead.label, level=p.level)]
         self.pushed += rows.enqueue_many(session, cards, now)
-        for p in planned:
-            if p.owner is None:
-                self.pushed += notify.pool_lead_notices(session, core, p.customer, source_label=p.lead.label,
-                                                        level=p.level, now=now)
 
 
 def _ordered(body: dict[str, Any]) -> dict[str, Any]:

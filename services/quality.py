@@ -4,6 +4,7 @@ No side door: all of them call ``clean_field`` and ``check_duplicates`` before a
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -182,6 +183,12 @@ def _simplified(text: str) -> str:
 
 
 def company_core(raw: str | None) -> str | None:
+    """See ``_company_core``; cached (a pure function of the text, asked several times a lead)."""
+    return _company_core(raw) if raw else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _company_core(raw: str) -> str | None:
     """The group-level name: legal suffixes, branches, regions and punctuation stripped, look-alike
     letters folded (``skeleton``).
 
@@ -227,9 +234,23 @@ def similarity(a: str, b: str) -> float:
     return 2 * len(grams_a & grams_b) / (len(grams_a) + len(grams_b))
 
 
+_JUNK: dict[tuple[str, ...], frozenset[str]] = {}
+
+
+def _junk_values(config: Config) -> frozenset[str]:
+    """The playbook's junk values, lower-cased once per list (not once per field checked)."""
+    key = tuple(config.quality.junk_values)
+    found = _JUNK.get(key)
+    if found is None:
+        if len(_JUNK) > 64:
+            _JUNK.clear()
+        found = _JUNK[key] = frozenset(j.lower() for j in key)
+    return found
+
+
 def is_junk(value: str, config: Config) -> bool:
     text = safe_text(value).strip().lower()
-    if text in {j.lower() for j in config.quality.junk_values}:
+    if text in _junk_values(config):
         return True
     compact = re.sub(r"\s+", "", text)
     if not compact:
