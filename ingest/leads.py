@@ -21,14 +21,15 @@ from sqlmodel import Session, select
 
 from core.texts import t
 from ingest import assignment as assign
-from ingest import cleaning
 from ingest import notify
 from ingest import rows
 from ingest.auth import Caller
 from ingest.system import SYSTEM
+from services import cleaning
 from services import customers as cust_svc
+from services.cleaning import FieldProblem, FieldRejected, completeness, normalize_phone
+from services.company_names import company_core, company_match
 from services.core import Core
-from services.quality import FieldProblem, FieldRejected, company_core, company_match, completeness, normalize_phone
 from storage.models import Activity, CompanyGram, Customer, FieldHistory, StageChange, Task, User
 from storage.models_ingest import ExternalRef
 

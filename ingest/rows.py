@@ -15,7 +15,8 @@ from sqlalchemy import bindparam, exists, func, insert, or_, select, update
 from sqlmodel import Session
 
 from services.customers import name_grams
-from services.quality import company_core, company_match, normalize_phone
+from services.cleaning import normalize_phone
+from services.company_names import company_core, company_match
 from storage.models import CompanyGram, Customer, Outbox, Team
 from storage.models_ingest import AssignmentCursor
 

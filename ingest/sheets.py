@@ -29,11 +29,12 @@ from core.clock import to_local
 from core.config import Config
 from core.texts import t
 from ingest import assignment as assign
-from ingest import cleaning
 from ingest.leads import record_extras
+from services import cleaning
 from services import customers as cust_svc
+from services.cleaning import normalize_phone
+from services.company_names import company_core, company_match
 from services.inputs import safe_text
-from services.quality import company_core, company_match, normalize_phone
 from services.users import team_members
 from storage.models import Activity, Customer, Team, User
 from storage.models_ingest import ImportBatch
