@@ -4,7 +4,7 @@ The ORM's unit of work costs ~0.1 ms per object and one INSERT per history row; 
 about 20 rows.  Here each table gets at most one statement (history rows and company grams as
 one ``executemany``), and the owner's card goes in with ``INSERT … ON CONFLICT DO NOTHING``
 (no savepoint).  Same rows, same values as ``services.customers.create_customer`` +
-``ingest.leads.record_extras`` + ``services.outbox.enqueue``.
+the extras history (``ingest.leads.write_new``) + ``services.outbox.enqueue``.
 """
 from __future__ import annotations
 
@@ -124,12 +124,17 @@ def copy_rows(conn: Any, table: Any, rows: list[dict[str, Any]]) -> None:
         plan = _COPY_PLANS[(table, keys)] = (names, defaults, json_cols)
     names, defaults, json_cols = plan
     dumps = json.dumps
+    from sqlalchemy import exc
+    dbapi = conn.dialect.loaded_dbapi
+    sql = f'COPY "{table.name}" ({", ".join(chr(34) + n + chr(34) for n in names)}) FROM STDIN'
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        with cursor.copy(f'COPY "{table.name}" ({", ".join(chr(34) + n + chr(34) for n in names)}) FROM STDIN') as copy:
+        with cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row([dumps(row.get(n, d)) if n in json_cols else row.get(n, d) if n in row else d
                                 for n, d in zip(names, defaults)])
+    except dbapi.Error as err:  # as an INSERT would fail: sqlalchemy.exc.IntegrityError and kin
+        raise exc.DBAPIError.instance(sql, None, err, dbapi.Error, dialect=conn.dialect) from err
     finally:
         cursor.close()
 
@@ -152,8 +157,8 @@ def activity_row(customer_id: int, kind: str, text: str, now: datetime, data: Ma
     return {"customer_id": customer_id, "user_id": user_id, "kind": kind, "text": text, "at": now, "data": dict(data)}
 
 
-def stage_row(customer_id: int, stage: str, now: datetime) -> dict[str, Any]:
-    return {"customer_id": customer_id, "from_stage": None, "to_stage": stage, "by_user_id": None, "at": now,
+def stage_row(customer_id: int, stage: str, now: datetime, by_user_id: int | None = None) -> dict[str, Any]:
+    return {"customer_id": customer_id, "from_stage": None, "to_stage": stage, "by_user_id": by_user_id, "at": now,
             "complete_data": True}
 
 
@@ -396,3 +401,26 @@ def gram_candidates(session: Session, cores: Iterable[str]) -> dict[str, list[tu
             found.setdefault(names[index], []).append((cid, company_norm))
         start = end
     return found
+
+
+class StoredGuard:
+    """The duplicate guard's pre-check for a whole batch against the stored customers, in three
+    statements: the stored phones and company cores among the batch's, and every name's gram
+    candidates (``gram_candidates``) whose name ``company_match`` accepts.  ``may`` is False only
+    when ``services.customers.check_duplicates`` surely reports nothing: an equal phone or core,
+    or a fuzzy match among the candidates it reads, is needed for it to report one."""
+
+    def __init__(self, session: Session, threshold: float, names: Iterable[tuple[str | None, str | None]]) -> None:
+        phones: set[str] = set()
+        cores: set[str] = set()
+        for phone_norm, core in names:
+            if phone_norm:
+                phones.add(phone_norm)
+            if core:
+                cores.add(core)
+        self.known = KnownNames.stored(session, phones, cores, set())
+        self.fuzzy = {core for core, found in gram_candidates(session, cores).items()
+                      if any(norm and company_match(core, norm, threshold) is not None for _, norm in found)}
+
+    def may(self, phone_norm: str | None, core: str | None) -> bool:
+        return self.known.may_match(phone_norm, core, set()) or (core is not None and core in self.fuzzy)
