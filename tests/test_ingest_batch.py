@@ -193,10 +193,12 @@ MIXED = [
 ]
 
 
-async def test_a_mixed_batch_decides_and_stores_as_one_by_one(core, twin):
+async def test_a_mixed_batch_decides_and_stores_as_one_by_one(core, twin, monkeypatch):
     """Duplicates inside the batch and against stored customers, bad rows, look-alike letters and
     phone spellings, some leads left in the pool: the batch path (one pre-check for the batch,
     multi-row writes, COPY on PostgreSQL) stores exactly what the leads sent one at a time store."""
+    from ingest import rows
+    monkeypatch.setattr(rows, "COPY_FROM", 2)  # every multi-row write of the batch through COPY on PostgreSQL
     core.config.pool.max_holding = 3  # the eight reps fill up: later leads go to the pool
     for c in (core, twin):
         make_team(c)
