@@ -242,21 +242,10 @@ _SHARED = func.count(_G.gram)
 _GRAM_HITS = (select(_G.customer_id).where(_G.gram.in_(bindparam("grams", expanding=True)))
               .group_by(_G.customer_id)
               .having(or_(_SHARED >= bindparam("need"), _SHARED == func.max(_G.total))).subquery())
-_ANY_GRAMS = select(func.count()).select_from(_GRAM_HITS)
 _ANY_DUPLICATE = select(or_(
     exists(select(_C.id).where(_C.phone_norm == bindparam("phone"), _C.invalid == False)),  # noqa: E712
     exists(select(_C.id).where(_C.company_norm == bindparam("core"), _C.invalid == False)),  # noqa: E712
     select(func.count()).select_from(_GRAM_HITS).scalar_subquery() > 0))
-
-
-def may_share_grams(session: Session, core: str | None) -> bool:
-    """The gram part of ``may_have_duplicates`` alone (counted in the database: with many
-    similar names, fetching the grams to count them here costs more)."""
-    if not core or len(core) < 3:
-        return False
-    grams = sorted(name_grams(core))
-    return bool(grams) and bool(session.connection().execute(
-        _ANY_GRAMS, {"grams": grams, "need": max(2, int(len(grams) * 0.75))}).scalar())
 
 
 def may_have_duplicates(session: Session, phone: str | None, company: str | None) -> bool:
@@ -285,14 +274,12 @@ def team_row(session: Session, name: str) -> Any | None:
 _PHONES = select(_C.phone_norm).where(_C.phone_norm.in_(bindparam("v", expanding=True)), _C.invalid == False)  # noqa: E712
 _COMPANIES = select(_C.company_norm).where(_C.company_norm.in_(bindparam("v", expanding=True)),
                                            _C.invalid == False)  # noqa: E712
-_GRAM_TOTALS = (select(_G.customer_id, _G.gram, _G.total)
-                .where(_G.gram.in_(bindparam("v", expanding=True))))
 
 
 class KnownNames:
     """Phones, company cores and company grams, to tell when ``check_duplicates`` may match:
-    the stored phones and cores among a batch's (two statements; its grams are counted in the
-    database row by row, ``may_share_grams``), or the customers a batch wrote itself."""
+    the stored phones and cores among a batch's (two statements; their grams:
+    ``gram_candidates``), or the customers a batch wrote itself (``add``, ``may_find``)."""
 
     def __init__(self) -> None:
         self.phones: set[str] = set()
@@ -301,16 +288,13 @@ class KnownNames:
         self.core_of: dict[Any, str] = {}
 
     @classmethod
-    def stored(cls, session: Session, phones: set[str], cores: set[str], grams: set[str]) -> "KnownNames":
+    def stored(cls, session: Session, phones: set[str], cores: set[str]) -> "KnownNames":
         known = cls()
         conn = session.connection()
         if phones:
             known.phones = {r[0] for r in conn.execute(_PHONES, {"v": sorted(phones)})}
         if cores:
             known.cores = {r[0] for r in conn.execute(_COMPANIES, {"v": sorted(cores)})}
-        if grams:
-            for cid, gram, total in conn.execute(_GRAM_TOTALS, {"v": sorted(grams)}):
-                known.by_gram.setdefault(gram, []).append((cid, total))
         return known
 
     def add(self, key: Any, phone_norm: str | None, core: str | None) -> None:
@@ -325,7 +309,7 @@ class KnownNames:
                 self.by_gram.setdefault(gram, []).append((key, len(grams)))
 
     def may_find(self, phone_norm: str | None, core: str | None, grams: set[str], threshold: float) -> bool:
-        """``may_match`` narrowed to what ``check_duplicates`` can report: an equal phone or core,
+        """What ``check_duplicates`` can report of these names: an equal phone or core,
         or a gram candidate whose name ``company_match`` accepts (names added with ``add``)."""
         if phone_norm and phone_norm in self.phones:
             return True
@@ -345,21 +329,9 @@ class KnownNames:
         return any((n >= need or n == totals[key]) and company_match(core, self.core_of[key], threshold) is not None
                    for key, n in shared.items())
 
-    def may_match(self, phone_norm: str | None, core: str | None, grams: set[str]) -> bool:
-        if phone_norm and phone_norm in self.phones:
-            return True
-        if core and core in self.cores:
-            return True
-        if core and len(core) >= 3 and grams:
-            shared: dict[int, int] = {}
-            totals: dict[int, int] = {}
-            for gram in grams:
-                for cid, total in self.by_gram.get(gram, ()):
-                    shared[cid] = shared.get(cid, 0) + 1
-                    totals[cid] = total
-            need = max(2, int(len(grams) * 0.75))
-            return any(n >= need or n == totals[cid] for cid, n in shared.items())
-        return False
+    def has(self, phone_norm: str | None, core: str | None) -> bool:
+        """An equal phone or company core among these names."""
+        return bool(phone_norm and phone_norm in self.phones) or bool(core and core in self.cores)
 
 
 # --- the duplicate guard's gram pre-check for a whole batch: one statement a few hundred names ---
@@ -372,7 +344,7 @@ def gram_candidates(session: Session, cores: Iterable[str]) -> dict[str, list[tu
     consider — sharing at least ``need`` of its grams, or all of their own — as (id, company_norm).
 
     Counted in the database for every name at once (a ``VALUES`` list of (name, gram, need)
-    joined with the gram index), where ``may_share_grams`` sends one statement a name."""
+    joined with the gram index), not one statement a name."""
     names = sorted({c for c in cores if c and len(c) >= 3})
     found: dict[str, list[tuple[int, str]]] = {}
     pairs: list[tuple[int, str, int]] = []
@@ -418,9 +390,9 @@ class StoredGuard:
                 phones.add(phone_norm)
             if core:
                 cores.add(core)
-        self.known = KnownNames.stored(session, phones, cores, set())
+        self.known = KnownNames.stored(session, phones, cores)
         self.fuzzy = {core for core, found in gram_candidates(session, cores).items()
                       if any(norm and company_match(core, norm, threshold) is not None for _, norm in found)}
 
     def may(self, phone_norm: str | None, core: str | None) -> bool:
-        return self.known.may_match(phone_norm, core, set()) or (core is not None and core in self.fuzzy)
+        return self.known.has(phone_norm, core) or (core is not None and core in self.fuzzy)
