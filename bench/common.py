@@ -93,7 +93,7 @@ def seed_customers(db, config, team_id: int, per_rep: int, now: datetime, seed: 
     from sqlalchemy import insert
     from sqlmodel import select
 
-    from services.quality import company_core
+    from services.company_names import company_core
     from storage.models import Customer, User
 
     rng = random.Random(seed)

@@ -20,7 +20,7 @@ the index. Per record:
 * recall = records whose party was already accepted that are flagged with a match of that party /
   such records.
 
-Printed for the current guard (services.quality: company_core with the confusables skeleton,
+Printed for the current guard (services.company_names: company_core with the confusables skeleton,
 company_match with codes as significant tokens) and, in the same run on the same records, for the
 guard as it was before (``_old_core``/``_old_match`` below: a frozen copy of commit 5be1c14's rules):
 
@@ -310,14 +310,14 @@ def _old_match(core: str | None, other: str | None, threshold: float) -> bool:
 
 
 def _new_match(core: str | None, other: str | None, threshold: float) -> bool:
-    from services.quality import company_match
+    from services.company_names import company_match
     return company_match(core, other, threshold) is not None
 
 
 # --- evaluation ------------------------------------------------------------------------------------
 
 def evaluate(records: list[Record], core_of, match, threshold: float, show: int = 0) -> dict[str, float]:
-    from services.quality import normalize_phone
+    from services.cleaning import normalize_phone
     accepted: list[tuple[Record, str | None, str | None]] = []
     by_phone: dict[str, list[int]] = defaultdict(list)
     by_gram: dict[str, list[int]] = defaultdict(list)
@@ -368,7 +368,8 @@ def evaluate_db(records: list[Record], config) -> dict[str, float]:
     from pathlib import Path
 
     from services.customers import check_duplicates, index_company
-    from services.quality import company_core, normalize_phone
+    from services.cleaning import normalize_phone
+    from services.company_names import company_core
     from storage.db import Database
     from storage.migrate import upgrade
     from storage.models import Customer, Team
@@ -412,7 +413,7 @@ def evaluate_db(records: list[Record], config) -> dict[str, float]:
 
 def run(args) -> int:
     from core.config import load_config
-    from services.quality import company_core
+    from services.company_names import company_core
     threshold = load_config().duplicates.fuzzy_threshold
     records = Generator(args.seed, holdout=args.holdout).records(args.entities)
     kinds = Counter(r.kind for r in records)

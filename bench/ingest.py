@@ -15,6 +15,9 @@ SALESBOT_BENCH_PG_URL / the test database at 127.0.0.1:5432 answers (BENCH_NO_PG
 * ingest_copy_baseline_per_s  — the very rows that run stored, read back and written into an
   empty copy of the schema with executemany (SQLite) / COPY (PostgreSQL): leads per second
 * ingest_batch_ratio          — the two above divided (target >= 0.3)
+* ingest_batch_cpu_ms_per_lead / ingest_copy_cpu_ms_per_lead — this process's CPU time per lead
+  (time.process_time) for the batch run (server and client in this process) and for the copy:
+  steadier than the rates on a loaded machine (the database server's own time is not in it)
 * ingest_p50_ms / ingest_p99_ms — per-lead latency of the single-lead run
 """
 from __future__ import annotations
@@ -197,7 +200,7 @@ def _baseline_rows(owner_id: int, tg_id: int):
     return rows_of
 
 
-def _copy_baseline(kind: str, src_url: str, tmp: Path, pg_base: str | None) -> tuple[float, int]:
+def _copy_baseline(kind: str, src_url: str, tmp: Path, pg_base: str | None) -> tuple[float, int, float]:
     """The rows the batch run stored, written again into an empty schema: executemany / COPY."""
     from sqlalchemy import MetaData, create_engine, insert, select, text
 
@@ -220,7 +223,7 @@ def _copy_baseline(kind: str, src_url: str, tmp: Path, pg_base: str | None) -> t
         with create_engine(normalize_url(src_url)).connect() as s, dst.begin() as d:  # outside the timing
             for name in ("team", "user"):
                 d.execute(insert(dmeta.tables[name]), [dict(r._mapping) for r in s.execute(select(dmeta.tables[name]))])
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         if kind == "sqlite":
             with dst.begin() as conn:
                 for name in TABLES:
@@ -244,13 +247,13 @@ def _copy_baseline(kind: str, src_url: str, tmp: Path, pg_base: str | None) -> t
                 raw.commit()
             finally:
                 raw.close()
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         with dst.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM customer")).scalar() == leads
     finally:
         dst.dispose()
         cleanup()
-    return elapsed, leads
+    return elapsed, leads, cpu
 
 
 async def _run(kind: str, quick: bool, tmp: Path, pg_base: str | None) -> dict[str, float]:
@@ -339,7 +342,10 @@ async def _run(kind: str, quick: bool, tmp: Path, pg_base: str | None) -> dict[s
                 latencies += lat
                 base_s += (await _blast(session, base_url + "/api/leads",
                                         requests(92_000_000 + half * n, n // 2), (201,)))[0]
-            bulk_s, _ = await _blast(session, bulk_base + "/api/leads/batch", batches(0, bulk), (200,), workers=2)
+            bodies = batches(0, bulk)
+            cpu = time.process_time()
+            bulk_s, _ = await _blast(session, bulk_base + "/api/leads/batch", bodies, (200,), workers=2)
+            bulk_cpu = time.process_time() - cpu
     finally:
         stop.set()
         await drain_task
@@ -349,7 +355,7 @@ async def _run(kind: str, quick: bool, tmp: Path, pg_base: str | None) -> dict[s
     stored = bulk_core.db.call(lambda s: s.execute(__import__("sqlalchemy").text("SELECT count(*) FROM customer")).scalar())
     for c, _ in dbs:
         c.db.close()
-    copy_s, copied = _copy_baseline(kind, bulk_url, tmp, pg_base)
+    copy_s, copied, copy_cpu = _copy_baseline(kind, bulk_url, tmp, pg_base)
     for _, cleanup in dbs:
         cleanup()
     if copied != stored:
@@ -366,6 +372,8 @@ async def _run(kind: str, quick: bool, tmp: Path, pg_base: str | None) -> dict[s
         f"ingest_leads_per_s_batch{sfx}": bulk / bulk_s,
         f"ingest_copy_baseline_per_s{sfx}": copied / copy_s,
         f"ingest_batch_ratio{sfx}": (bulk / bulk_s) / (copied / copy_s),
+        f"ingest_batch_cpu_ms_per_lead{sfx}": bulk_cpu / bulk * 1000,
+        f"ingest_copy_cpu_ms_per_lead{sfx}": copy_cpu / copied * 1000,
         f"ingest_p50_ms{sfx}": statistics.median(latencies) * 1000,
         f"ingest_p99_ms{sfx}": latencies[int(len(latencies) * 0.99) - 1] * 1000,
     }

@@ -473,7 +473,7 @@ def format_local_date(local, lang: Lang, with_time: bool = True, today=None, rel
     return when_text(local, lang, today, with_time, relative=relative)
 
 
-# Data-quality and matching reasons (services/quality.py, services/customers.py, services/pool.py).
+# Data-quality and matching reasons (services/cleaning.py, services/company_names.py, services/customers.py, services/pool.py).
 TEXTS.update({
     "q_too_long": {"zh": "内容过长（最多 {max} 字）", "en": "too long ({max} characters at most)"},
     "q_junk": {"zh": "「{value}」不是有效内容", "en": "“{value}” is not a real value"},

@@ -23,7 +23,8 @@ from services import undo as undo_svc
 from services import users as users_svc
 from services.dates import parse_when
 from services.undo import UNDO_MINUTES
-from services.quality import FieldRejected, clean_field, company_core
+from services.cleaning import FieldRejected, clean_field
+from services.company_names import company_core
 from storage.models import Customer, Task, User
 
 NEW_STEPS = ("name", "company", "phone", "source")

@@ -16,7 +16,7 @@ from services import customers as cust_svc
 from services import undo as undo_svc
 from services.quick_update import Draft, parse_update, stage_gate
 from services.undo import UNDO_MINUTES
-from services.quality import FieldRejected, clean_field
+from services.cleaning import FieldRejected, clean_field
 from storage.models import User
 
 MAX_DRAFTS = 20

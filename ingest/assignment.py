@@ -23,7 +23,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 
 from core.config import Config, SourceSettings
-from ingest.cleaning import norm_text
+from services.cleaning import norm_text
 from services.inputs import NumberRejected, parse_number
 from services.users import ensure_team, team_members
 from storage.models import Customer, Team, User

@@ -4,11 +4,13 @@ Two steps.  ``prepare_lead`` is pure (cleaning, the quality gates of
 ``services.customers.clean_record``, the priority): callers run it before the transaction, so
 it costs no time under SQLite's single writer lock.  Then everything the lead causes happens
 inside the caller's one transaction: the duplicate guard (``services.customers.check_duplicates``,
-after a one-statement pre-check that says when it surely finds nothing), the owner, the customer
-with its history rows, company grams, stage entry and activities (the rows
-``create_customer`` + ``record_extras`` write, as Core statements: ingest/rows.py), the
-assignment position, the first-contact task and the owner's task card in the outbox.
-``process_lead`` (one) and ``process_leads`` (a batch) share that writer.  A validation problem
+after a pre-check that says when it surely finds nothing: one statement for a lead, three for a
+batch, ``rows.StoredGuard``), the owner, the customer with its history rows, company grams,
+stage entry and activities (the rows ``create_customer`` writes plus the extras history, as
+Core statements: ``write_new``, ingest/rows.py), the assignment position, the first-contact
+task and the owner's task card in the outbox.  ``process_lead`` (one) and ``process_leads`` (a
+batch) share that writer; the spreadsheet import (ingest/sheets.py) plans with the same
+pre-check and writes with ``write_new``.  A validation problem
 raises ``ValidationFailed`` and the transaction rolls back: nothing partial is stored.
 """
 from __future__ import annotations
@@ -21,14 +23,15 @@ from sqlmodel import Session, select
 
 from core.texts import t
 from ingest import assignment as assign
-from ingest import cleaning
 from ingest import notify
 from ingest import rows
 from ingest.auth import Caller
 from ingest.system import SYSTEM
+from services import cleaning
 from services import customers as cust_svc
+from services.cleaning import FieldProblem, FieldRejected, completeness, normalize_phone
+from services.company_names import company_core
 from services.core import Core
-from services.quality import FieldProblem, FieldRejected, company_core, completeness, normalize_phone
 from storage.models import Activity, CompanyGram, Customer, FieldHistory, StageChange, Task, User
 from storage.models_ingest import ExternalRef
 
@@ -180,20 +183,17 @@ class _Writer:
         self.reps: list | None = None
         self.load: dict[int, int] = {}
         self.last: int | None = None
-        self.known: rows.KnownNames | None = None  # a batch: stored phones, companies and grams
+        self.stored: rows.StoredGuard | None = None  # a batch: the pre-check against stored customers
         self.mine = rows.KnownNames()  # a batch: the customers it created
+        self.managers: list | None = None  # a batch: who hears of a lead left in the pool
+        self.seq = 0
 
     def prefetch(self, leads: list[PreparedLead]) -> None:
-        """The stored phones and company cores among the batch's, in two statements."""
-        phones, cores = set(), set()
-        for lead in leads:
-            phone, company = lead.record.get("phone"), lead.record.get("company")
-            if phone and normalize_phone(phone):
-                phones.add(normalize_phone(phone))
-            core_name = company_core(company) if company else None
-            if core_name:
-                cores.add(core_name)
-        self.known = rows.KnownNames.stored(self.session, phones, cores, set())
+        """The duplicate guard's pre-check for the whole batch (``rows.StoredGuard``, three
+        statements): a lead then runs the full ``check_duplicates`` only when it can report one —
+        the same decisions as one request at a time, without a statement per new lead."""
+        self.stored = rows.StoredGuard(self.session, self.config.duplicates.fuzzy_threshold,
+                                       [guard_names(lead.record) for lead in leads])
 
     def lead(self, lead: PreparedLead, ref: str) -> Outcome:
         session, config = self.session, self.config
@@ -201,13 +201,13 @@ class _Writer:
         phone_norm = normalize_phone(phone) if phone else None
         core_name = company_core(company) if company else None
         grams = cust_svc.name_grams(core_name) if core_name else set()
-        if self.known is None:
+        if self.stored is None:
             may = rows.may_have_duplicates(session, phone, company)
-        elif self.mine.may_match(phone_norm, core_name, grams):
+        elif self.mine.may_find(phone_norm, core_name, grams, config.duplicates.fuzzy_threshold):
             self.flush()  # the duplicate guard must see the earlier rows of this batch
             may = True
         else:
-            may = self.known.may_match(phone_norm, core_name, set()) or rows.may_share_grams(session, core_name)
+            may = self.stored.may(phone_norm, core_name)
         # The duplicate check first (a known customer → no record, no owner choice), then the owner.
         dups = cust_svc.check_duplicates(session, config, phone=phone, company=company) if may else []
         if dups:
@@ -221,8 +221,9 @@ class _Writer:
                 "priority": customer.priority, "priority_level": level, "source_label": lead.label,
                 "tags": list(customer.tags or []), "ignored_fields": lead.cleaned.ignored}
         self.pending.append(_Planned(lead, customer, owner, ref, level, body))
-        if self.known is not None:
-            self.mine.add(len(self.pending), customer.phone_norm, customer.company_norm)
+        if self.stored is not None:
+            self.seq += 1
+            self.mine.add(self.seq, customer.phone_norm, customer.company_norm)
         return Outcome(201, body, created=True)
 
     def _owner(self, lead: PreparedLead) -> Any:
@@ -245,23 +246,22 @@ class _Writer:
         if not planned:
             return
         session, config, core, now = self.session, self.config, self.core, self.now
-        ids = rows.insert_customers(session, [p.customer for p in planned])
-        grams, stages, activities, history, tasks, cards = [], [], [], [], [], []
+        new = []
+        for p in planned:
+            extras, origin, ref = p.lead.cleaned.extras, p.lead.origin, p.ref
+            notes = []
+            if extras.get("interest") or extras.get("note"):
+                notes.append(("note", (extras.get("note") or extras.get("interest") or "")[:MAX_TEXT],
+                              {"source": origin, "ref": ref, "interest": extras.get("interest")}))
+            new.append(NewCustomer(p.customer, p.lead.record, extras_pairs(extras, {"priority": str(p.lead.priority)}),
+                                   origin, ref, None, notes))
+        ids = write_new(session, new, now)
+        tasks, cards = [], []
         minutes = config.assignment.first_contact_minutes
         last_owner = None
         for p, cid in zip(planned, ids):
-            customer, lead, extras, origin, ref = p.customer, p.lead, p.lead.cleaned.extras, p.lead.origin, p.ref
-            customer.id = cid
+            customer, lead, extras = p.customer, p.lead, p.lead.cleaned.extras
             p.body["customer_id"] = cid
-            grams += rows.gram_rows(cid, customer.company_norm)
-            stages.append(rows.stage_row(cid, customer.stage, now))
-            activities.append(rows.activity_row(cid, "create", origin, now, {"source": origin, "ref": ref}))
-            if extras.get("interest") or extras.get("note"):
-                activities.append(rows.activity_row(cid, "note", (extras.get("note") or extras.get("interest") or "")[:MAX_TEXT],
-                                                    now, {"source": origin, "ref": ref, "interest": extras.get("interest")}))
-            pairs = [(key, cust_svc._as_text(value)) for key, value in lead.record.items()]
-            pairs += extras_pairs(extras, {"priority": str(lead.priority)})
-            history += rows.history_rows(cid, pairs, origin, ref, now)
             owner = p.owner
             if owner is not None:
                 last_owner = owner
@@ -272,18 +272,58 @@ class _Writer:
                 payload = notify.new_lead_card(core, customer, self.team, owner.language, source_label=lead.label,
                                                level=p.level, extras=extras, now=now)
                 cards.append((owner.tg_id, "card", payload, f"lead:{cid}"))
-        rows.insert_many(session, CompanyGram, grams)
-        rows.insert_many(session, StageChange, stages)
-        rows.insert_many(session, Activity, activities)
-        rows.insert_many(session, FieldHistory, history)
         if last_owner is not None:
             rows.move_cursor(session, self.team.id, last_owner.id, now)
         rows.insert_many(session, Task, tasks)
+        pool = [p for p in planned if p.owner is None]
+        if pool:
+            if self.managers is None:
+                self.managers = notify.pool_recipients(session, self.team.id)
+            cards += [message for p in pool for message in notify.pool_lead_messages(
+                self.managers, p.customer, source_label=p.lead.label, level=p.level)]
         self.pushed += rows.enqueue_many(session, cards, now)
-        for p in planned:
-            if p.owner is None:
-                self.pushed += notify.pool_lead_notices(session, core, p.customer, source_label=p.lead.label,
-                                                        level=p.level, now=now)
+
+
+def guard_names(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(phone_norm, company core) of a cleaned record: what the duplicate guard compares."""
+    phone, company = record.get("phone"), record.get("company")
+    return (normalize_phone(phone) if phone else None), (company_core(company) if company else None)
+
+
+@dataclass
+class NewCustomer:
+    """A customer to write with the rows ``create_customer`` writes for it, plus the extras history."""
+    customer: Any  # rows.Draft
+    record: Mapping[str, Any]  # the values clean_record kept
+    extras: list[tuple[str, str]]  # extras_pairs: history for values that are not columns
+    origin: str
+    ref: str
+    actor_id: int | None
+    activities: list[tuple[str, str, dict[str, Any]]]  # (kind, text, data) after the "create" one
+
+
+def write_new(session: Session, new: list[NewCustomer], now: datetime) -> list[int]:
+    """New customers with their company grams, stage entry, activities and history: one
+    statement per table (COPY on PostgreSQL for the many-row ones).  The ids, in order."""
+    if not new:
+        return []
+    ids = rows.insert_customers(session, [n.customer for n in new])
+    grams, stages, activities, history = [], [], [], []
+    for n, cid in zip(new, ids):
+        customer, actor = n.customer, n.actor_id
+        customer.id = cid
+        grams += rows.gram_rows(cid, customer.company_norm)
+        stages.append(rows.stage_row(cid, customer.stage, now, by_user_id=actor))
+        activities.append(rows.activity_row(cid, "create", n.origin, now, {"source": n.origin, "ref": n.ref},
+                                            user_id=actor))
+        activities += [rows.activity_row(cid, kind, text, now, data, user_id=actor) for kind, text, data in n.activities]
+        pairs = [(key, cust_svc._as_text(value)) for key, value in n.record.items()] + n.extras
+        history += rows.history_rows(cid, pairs, n.origin, n.ref, now, by_user_id=actor)
+    rows.insert_many(session, CompanyGram, grams)
+    rows.insert_many(session, StageChange, stages)
+    rows.insert_many(session, Activity, activities)
+    rows.insert_many(session, FieldHistory, history)
+    return ids
 
 
 def _ordered(body: dict[str, Any]) -> dict[str, Any]:
@@ -292,15 +332,20 @@ def _ordered(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _draft(config, team_id: int, owner_id: int | None, lead: PreparedLead, now: datetime) -> Any:
+    return draft_customer(config, team_id, owner_id, lead.record, lead.priority, now)
+
+
+def draft_customer(config, team_id: int, owner_id: int | None, record: Mapping[str, Any], priority: int,
+                   now: datetime, created_by: int | None = None) -> Any:
     """The customer ``create_customer`` would make (rows.Draft: its attributes, no ORM instance)."""
-    record = lead.record
     customer = rows.draft_customer(team_id=team_id, owner_id=owner_id, name=record["name"], stage=config.stages[0].id,
-                                   stage_entered_at=now, created_at=now, updated_at=now, created_by=None, custom={})
-    cust_svc._apply(customer, record, config)
+                                   stage_entered_at=now, created_at=now, updated_at=now, created_by=created_by,
+                                   custom={})
+    cust_svc._apply(customer, dict(record), config)
     customer.completeness = completeness(customer, config)
     if owner_id is not None:
         customer.protected_until = now + timedelta(days=config.pool.protect_days)
-    customer.priority = lead.priority
+    customer.priority = priority
     return customer
 
 
@@ -309,14 +354,6 @@ def extras_pairs(extras: Mapping[str, str], derived: Mapping[str, str]) -> list[
     pairs = [(key, extras[key][:500]) for key in ("purchase_frequency", "region", "interest", "external_id")
              if extras.get(key)]
     return pairs + list(derived.items())
-
-
-def record_extras(session: Session, customer: Customer, extras: Mapping[str, str], derived: Mapping[str, str],
-                  origin: str, ref: str | None, now: datetime, by_user_id: int | None = None) -> None:
-    """History for values that are not customer columns (purchase frequency, region, interest, priority)."""
-    for key, value in extras_pairs(extras, derived):
-        session.add(FieldHistory(customer_id=customer.id, field=key, value=value, source=origin, source_ref=ref,
-                                 by_user_id=by_user_id, at=now))
 
 
 def _repeat_inquiry(session: Session, core: Core, match: cust_svc.Match, cleaned: cleaning.Cleaned, origin: str,

@@ -101,19 +101,24 @@ def new_lead_card(core: Core, customer: Customer, team: Any, lang: str, *, sourc
     return {"text": clip(text), "reply_markup": views.card_keyboard(view, lang).to_dict()}
 
 
-def pool_lead_notices(session: Session, core: Core, customer: Customer, *, source_label: str, level: str,
-                      now: datetime) -> int:
-    """``notify_pool_lead`` in Core statements (managers, else admins, of the customer's team)."""
-    from ingest import rows
+def pool_recipients(session: Session, team_id: int) -> list[tuple[int, int, str]]:
+    """Who hears of a lead left in the pool: the team's active managers, else its admins
+    (id, tg_id, language)."""
     u = User.__table__.c
-    count = 0
     for roles in (("manager",), ("admin",)):
         found = session.connection().execute(
-            select(u.id, u.tg_id, u.language).where(u.team_id == customer.team_id, u.role.in_(roles),
+            select(u.id, u.tg_id, u.language).where(u.team_id == team_id, u.role.in_(roles),
                                                      u.active == True).order_by(u.id)).all()  # noqa: E712
         if found:
-            break
-    for uid, tg_id, language in found:
-        text = t("lead_pool", language, name=customer.name, source=source_label, level=level_text(level, language))
-        count += rows.enqueue(session, tg_id, "notice", {"text": text}, f"leadpool:{customer.id}:{uid}", now)
-    return count
+            return [tuple(r) for r in found]
+    return []
+
+
+def pool_lead_messages(recipients: list[tuple[int, int, str]], customer: Any, *, source_label: str,
+                       level: str) -> list[tuple[int, str, dict[str, Any], str]]:
+    """``notify_pool_lead``'s notices for a customer created in this transaction, as
+    (chat_id, kind, payload, dedupe_key) for ``rows.enqueue_many``."""
+    return [(tg_id, "notice", {"text": t("lead_pool", language, name=customer.name, source=source_label,
+                                         level=level_text(level, language))}, f"leadpool:{customer.id}:{uid}")
+            for uid, tg_id, language in recipients]
+

@@ -29,11 +29,12 @@ from core.clock import to_local
 from core.config import Config
 from core.texts import t
 from ingest import assignment as assign
-from ingest import cleaning
-from ingest.leads import record_extras
+from ingest.leads import NewCustomer, draft_customer, extras_pairs, guard_names, write_new
+from ingest.rows import StoredGuard
+from services import cleaning
 from services import customers as cust_svc
+from services.company_names import company_match
 from services.inputs import safe_text
-from services.quality import company_core, company_match, normalize_phone
 from services.users import team_members
 from storage.models import Activity, Customer, Team, User
 from storage.models_ingest import ImportBatch
@@ -77,6 +78,7 @@ class PlannedRow:
     reasons: list[str] = field(default_factory=list)
     duplicate_of: dict[str, Any] = field(default_factory=dict)
     assigned_by: str = ""  # column | round_robin | rule | load | no_reps
+    record: dict[str, Any] = field(default_factory=dict)  # the values clean_record kept (not in the digest)
 
 
 @dataclass
@@ -251,6 +253,10 @@ def _member_by_name(members: list[User], text: str) -> User | None:
 
 def plan_import(session: Session, config: Config, team: Team, rows: list[SheetRow], now: datetime, *,
                 progress: Progress | None = None) -> Plan:
+    """Every row cleaned first (pure), then the duplicate guard's pre-check for the whole sheet
+    against the stored customers (``StoredGuard``: a few statements, the intake's batch
+    pipeline), then row by row in order: earlier rows of the import, the full duplicate check
+    where the pre-check says it can report one, the owner."""
     members = team_members(session, team.id, roles=("rep", "manager", "admin"))
     names = {u.id: u.name for u in members}
     planned: list[PlannedRow] = []
@@ -258,8 +264,11 @@ def plan_import(session: Session, config: Config, team: Team, rows: list[SheetRo
     pending: dict[int, int] = {}
     last_rr: int | None = assign._last_assigned(session, team.id)
     label = (config.sources["import"].label if "import" in config.sources else "表格导入")
-    for index, row in enumerate(rows, 1):
-        item = _plan_row(session, config, team, row, now, label, members, names, accepted, pending, last_rr)
+    cleaned_rows = [_clean_row(config, row, now, label) for row in rows]
+    guard = StoredGuard(session, config.duplicates.fuzzy_threshold,
+                        [guard_names(record) for _, record, _ in cleaned_rows])
+    for index, (row, cleaned) in enumerate(zip(rows, cleaned_rows), 1):
+        item = _plan_row(session, config, team, row, cleaned, guard, members, names, accepted, pending, last_rr)
         if item.status == "new" and item.owner_id is not None:
             pending[item.owner_id] = pending.get(item.owner_id, 0) + 1
             if item.assigned_by == "round_robin":
@@ -270,14 +279,20 @@ def plan_import(session: Session, config: Config, team: Team, rows: list[SheetRo
     return Plan(planned)
 
 
-def _plan_row(session: Session, config: Config, team: Team, row: SheetRow, now: datetime, label: str,
+def _clean_row(config: Config, row: SheetRow, now: datetime, label: str) -> tuple[Any, dict[str, Any], list]:
+    """The pure steps: cleaning (services/cleaning.py) and the quality gates."""
+    cleaned = cleaning.clean(row.values, config, None, default_label=label, required=("name", "phone_or_company"))
+    record, problems = cust_svc.clean_record(cleaned.data, config, now)
+    return cleaned, record, problems
+
+
+def _plan_row(session: Session, config: Config, team: Team, row: SheetRow, prepared: tuple, guard: StoredGuard,
               members: list[User], names: dict[int, str], accepted: list, pending: dict[int, int],
               last_rr: int | None) -> PlannedRow:
-    cleaned = cleaning.clean(row.values, config, None, default_label=label, required=("name", "phone_or_company"))
+    cleaned, cleaned_data, problems = prepared
     name = str(cleaned.data.get("name") or "")
     item = PlannedRow(row.where, "invalid", name=name)
     reasons = [f"{config.field_label(p.field, 'zh')}：{p.reason_zh}" for p in cleaned.problems]
-    cleaned_data, problems = cust_svc.clean_record(cleaned.data, config, now)
     reasons += [f"{config.field_label(p.field, 'zh')}：{p.reason_zh}" for p in problems
                 if not any(p.field == q.field for q in cleaned.problems)]
     owner: User | None = None
@@ -289,9 +304,9 @@ def _plan_row(session: Session, config: Config, team: Team, row: SheetRow, now: 
         item.reasons = reasons
         return item
     item.data = cleaned.data
+    item.record = cleaned_data
     item.extras = {k: v for k, v in cleaned.extras.items() if k != "owner"}
-    phone_norm = normalize_phone(cleaned_data.get("phone")) if cleaned_data.get("phone") else None
-    core_name = company_core(cleaned_data.get("company")) if cleaned_data.get("company") else None
+    phone_norm, core_name = guard_names(cleaned_data)
     for other_phone, other_core, other in accepted:
         reason = None
         if phone_norm and phone_norm == other_phone:
@@ -303,7 +318,8 @@ def _plan_row(session: Session, config: Config, team: Team, row: SheetRow, now: 
             item.status = "duplicate"
             item.duplicate_of = {"row": other.where, "name": other.name, "reason": reason}
             return item
-    dups = cust_svc.check_duplicates(session, config, phone=cleaned_data.get("phone"), company=cleaned_data.get("company"))
+    dups = (cust_svc.check_duplicates(session, config, phone=cleaned_data.get("phone"), company=cleaned_data.get("company"))
+            if guard.may(phone_norm, core_name) else [])
     if dups:
         match = dups[0]
         owner_name = names.get(match.customer.owner_id) if match.customer.owner_id else None
@@ -371,27 +387,25 @@ def apply_batch(session: Session, core: Any, batch_id: int, user: User | None, n
     new_rows = plan.of("new")
     planned = {SheetRow(e["file"], e["sheet"], e["row"], {}).where: e.get("planned_owner") for e in batch.rows}
     members = {u.id for u in team_members(session, team.id, roles=("rep", "manager", "admin"))}
+    actor = user.id if user else None
+    new: list[NewCustomer] = []
     for index, item in enumerate(new_rows, 1):
         if planned.get(item.where) in members:  # the owner shown in the confirmed report
             item.owner_id = planned[item.where]
         ref = f"import:{batch.id}:{item.where}"[:200]
-        result = cust_svc.create_customer(session, config, team.id, item.data, now, actor=user, owner_id=item.owner_id,
-                                          source="import", source_ref=ref)
-        if result.customer is None:
-            raise PlanChanged()
-        customer = result.customer
-        customer.priority = assign.priority_of(config, None, item.data, item.extras)
-        session.add(customer)
-        record_extras(session, customer, item.extras, {"priority": str(customer.priority)}, "import", ref, now,
-                      by_user_id=user.id if user else None)
-        session.add(Activity(customer_id=customer.id, user_id=user.id if user else None, kind="import", at=now,
-                             text=(item.extras.get("note") or batch.filenames)[:2000],
-                             data={"batch": batch.id, "row": item.where}))
+        priority = assign.priority_of(config, None, item.data, item.extras)
+        customer = draft_customer(config, team.id, item.owner_id, item.record, priority, now, created_by=actor)
+        new.append(NewCustomer(customer, item.record, extras_pairs(item.extras, {"priority": str(priority)}), "import",
+                               ref, actor, [("import", (item.extras.get("note") or batch.filenames)[:2000],
+                                             {"batch": batch.id, "row": item.where})]))
         if item.owner_id is not None:
             by_owner.setdefault(item.owner_id, []).append(customer.name)
         created.append(customer)
         if progress:
             progress(index, len(new_rows))
+    # the intake's writer: one statement per table (the re-plan above, in this transaction, is
+    # the duplicate check: the rows it calls new are new)
+    write_new(session, new, now)
     rr = [item.owner_id for item in new_rows if item.assigned_by == "round_robin" and item.owner_id is not None]
     if rr:
         assign.record_choice(session, team, session.get(User, rr[-1]), now)

@@ -16,8 +16,8 @@ from sqlmodel import Session, select
 from core.config import BUILTIN_FIELDS, Config
 from services import competitors
 from services import incentives
-from services.quality import (FieldProblem, FieldRejected, clean_field, company_core, company_match, completeness,
-                              missing_fields, normalize_phone, similarity)
+from services.cleaning import FieldProblem, FieldRejected, clean_field, completeness, missing_fields, normalize_phone
+from services.company_names import company_core, company_match, similarity
 from storage.models import Activity, ChecklistDone, CompanyGram, Customer, FieldHistory, StageChange, Task, Team, User
 from storage.rows import locked
 
@@ -497,7 +497,7 @@ def complete_item(session: Session, config: Config, actor: User, customer: Custo
         ChecklistDone.item_id == item_id)).first()
     if exists:
         return ItemResult("already")
-    from services.quality import field_value
+    from services.cleaning import field_value
     missing = [f for f in item.requires_fields if field_value(customer, f) in (None, "", [])]
     if missing:
         return ItemResult("missing_fields", missing=missing)

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from core.config import Config
 from services.customers import can_see, get_for, lock, set_field
-from services.quality import FieldRejected
+from services.cleaning import FieldRejected
 from storage.models import Activity, Customer, User
 
 MERGED_FIELDS = ("contact", "phone", "company", "industry", "size", "source")

@@ -156,7 +156,7 @@ def team_model(session: Session, config: Config, team_id: int, now: datetime):
 
 
 def wanted_fields(config: Config) -> list[str]:
-    """The fields completeness is measured on: every stage's required fields (services.quality)."""
+    """The fields completeness is measured on: every stage's required fields (services.cleaning)."""
     wanted: list[str] = []
     for stage in config.stages:
         wanted.extend(name for name in stage.required_fields if name not in wanted)

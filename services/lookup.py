@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 from core.config import Config
 from services import audit
 from services.customers import Match, check_duplicates
-from services.quality import company_core, normalize_phone
+from services.cleaning import normalize_phone
+from services.company_names import company_core
 from storage.models import Customer, Team, User
 
 WINDOW = timedelta(hours=1)

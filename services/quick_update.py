@@ -16,7 +16,7 @@ from core.config import Config
 from services.customers import find_by_name
 from services.dates import parse_when
 from services.inputs import safe_text
-from services.quality import parse_amount
+from services.cleaning import parse_amount
 from services.spoken import normalize_spoken
 from storage.models import Customer, User
 
@@ -75,7 +75,7 @@ def stage_gate(config: Config, customer: Customer, draft: Draft) -> list[str]:
     Walks the stages the move leaves (as ``advance_stage`` will, one at a time); what the draft
     itself brings (an amount, a follow-up date) counts as given.
     """
-    from services.quality import missing_fields
+    from services.cleaning import missing_fields
     if not draft.stage or config.stage_index(draft.stage) <= config.stage_index(customer.stage):
         return []
     given = {"amount": draft.amount, "next_followup_at": draft.next_at}

@@ -18,7 +18,7 @@ from core.clock import local_to_utc, to_local
 from core.config import WEEKDAYS, Config, parse_hhmm
 from services import competitors as comp_svc
 from services import customers as cust_svc
-from services.quality import field_value, missing_fields
+from services.cleaning import field_value, missing_fields
 from storage.models import Customer, IntentRecord, Team, User
 from storage.models_coaching import Visit
 

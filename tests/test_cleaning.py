@@ -4,7 +4,7 @@ from datetime import datetime
 import pytest
 
 from core.config import ConfigError, load_config
-from ingest import cleaning as cl
+from services import cleaning as cl
 
 CONFIG = load_config()
 RULES = CONFIG.ingest.cleaning

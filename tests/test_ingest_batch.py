@@ -153,3 +153,74 @@ async def test_concurrent_leads_share_commits_and_a_failing_one_touches_no_other
     assert codes[1:3] + codes[4:7] + codes[8:-1] == [201] * 11
     assert count(core, Customer) == 13 and count(core, Outbox, Outbox.kind == "card") == 13
     assert committer.works >= len(posts) + 1  # every request went through the group committer
+
+
+STORED_MORE = [
+    {"your_name": "钱九", "mobile": "13300133000", "company_name": "西湖龙井茶业有限公司"},
+    {"your_name": "Ann", "mobile": "+86 131 0000 0001", "company_name": "ACME Trading Ltd"},
+    {"your_name": "吴一", "mobile": "13100000002", "company_name": "华北机械一厂"},
+]
+MIXED = [
+    # new, then the same phone in other spellings (+86, dashes, full-width digits, two numbers)
+    {"your_name": "张伟", "mobile": "13800138000", "company_name": "华东精密机械(苏州)有限公司", "product": "想要报价"},
+    {"your_name": "张伟2", "mobile": "+86 138-0013-8000", "product": "再问一次"},
+    {"your_name": "张伟3", "mobile": "１３８００１３８０００"},
+    {"your_name": "某人", "mobile": "021-5555 6666 / 13800138000"},
+    # against stored customers: the group, a branch, look-alike letters, a code on one side only
+    {"your_name": "钱十", "mobile": "13200132000", "company_name": "杭州西湖龙井茶业股份有限公司"},
+    {"your_name": "Bob", "mobile": "13200132001", "company_name": "АСМЕ Trading Co., Ltd."},  # Cyrillic А С М Е
+    {"your_name": "Carl", "mobile": "13200132002", "company_name": "Acme Tradng Ltd"},
+    {"your_name": "郑二", "mobile": "13200132003", "company_name": "华北机械二厂"},  # another factory: new
+    {"your_name": "郑三", "mobile": "13200132004", "company_name": "华北机械"},
+    # inside the batch: a company of an earlier row, its branch, a near spelling, a different code
+    {"your_name": "李娜", "mobile": "13900139000", "company_name": "南方软件有限公司", "行业": "软件"},
+    {"your_name": "周七", "mobile": "13600136000", "company_name": "南方软件(广州)分公司"},
+    {"your_name": "周八", "mobile": "13600136001", "company_name": "南方软件科技有限公司"},
+    {"your_name": "冯一", "mobile": "13600136002", "company_name": "东方门店A01"},
+    {"your_name": "冯二", "mobile": "13600136003", "company_name": "东方门店A02"},
+    # bad rows
+    {"your_name": "赵六", "mobile": "12"},
+    {"your_name": "无", "mobile": "13600136004"},
+    {"mobile": "13600136005"},
+    {"your_name": "钱七", "mobile": "13600136006", "规模": "-5人"},
+    "not an object",
+    # plain new leads (enough for the multi-row writes, some left in the pool)
+    *[{"your_name": f"客户{i}", "mobile": f"1370000{i:04d}", "company_name": f"{name}有限公司",
+       "行业": ["机械加工", "软件", "教育"][i % 3], "规模": f"{(i % 5) * 100}人", "message": "请联系"}
+      for i, name in enumerate(["星河光电", "青山水泥", "白云物流", "金石矿业", "银川化工", "蓝海渔业",
+                                "红叶造纸", "绿洲农业", "紫金电子", "黄河船舶", "长城汽配", "泰山石材"])],
+    {"your_name": "客户3b", "mobile": "13700009999", "company_name": "金石矿业集团"},  # group of an earlier row
+]
+
+
+async def test_a_mixed_batch_decides_and_stores_as_one_by_one(core, twin, monkeypatch):
+    """Duplicates inside the batch and against stored customers, bad rows, look-alike letters and
+    phone spellings, some leads left in the pool: the batch path (one pre-check for the batch,
+    multi-row writes, COPY on PostgreSQL) stores exactly what the leads sent one at a time store."""
+    from ingest import rows
+    monkeypatch.setattr(rows, "COPY_FROM", 2)  # every multi-row write of the batch through COPY on PostgreSQL
+    core.config.pool.max_holding = 3  # the eight reps fill up: later leads go to the pool
+    for c in (core, twin):
+        make_team(c)
+    async with live_server(twin) as (_, client, _app):
+        for lead in STORED_MORE:
+            assert (await client.post("/api/leads", json=lead, headers=bearer())).status_code == 201
+        singles = [await client.post("/api/leads", json=lead, headers=bearer()) for lead in MIXED]
+    async with live_server(core) as (_, client, _app):
+        for lead in STORED_MORE:
+            assert (await client.post("/api/leads", json=lead, headers=bearer())).status_code == 201
+        r = await client.post("/api/leads/batch", json={"leads": MIXED}, headers=bearer())
+    assert r.status_code == 200, r.text
+    data = r.json()
+    codes = [s.status_code for s in singles]
+    assert [row["code"] for row in data["results"]] == codes
+    assert codes.count(200) >= 8 and codes.count(422) == 5 and codes.count(201) >= 14  # every kind is exercised
+    for row, single in zip(data["results"], singles):
+        expected = dict(single.json())
+        if single.status_code == 422:
+            expected["status"] = "invalid"
+            expected.pop("error", None)
+            row = {k: v for k, v in row.items() if k != "error"}
+        assert {k: v for k, v in row.items() if k not in ("index", "code")} == expected
+    assert snapshot(core) == snapshot(twin)
+    assert count(core, Outbox, Outbox.kind == "notice") > 0  # pool notices went out too

@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from services import customers as cust_svc
-from services.quality import company_core, company_match
+from services.company_names import company_core, company_match
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Customer

@@ -11,12 +11,12 @@ import uuid
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from ingest import cleaning
 from ingest.connectors.erp import OrderError, parse_order
 from ingest.sheets import read_file
+from services import cleaning
+from services.cleaning import clean_field, parse_amount
 from services.core import Core
 from services.inputs import NumberRejected, parse_number, safe_text
-from services.quality import clean_field, parse_amount
 from storage.db import Database
 from storage.models import Customer
 from tests.test_ingest_support import bearer, count, live_server, make_team, rows, set_secrets, signed, sqlite_only

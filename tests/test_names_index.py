@@ -7,7 +7,7 @@ from sqlalchemy import delete, insert, text, update
 from sqlmodel import select
 
 from services import customers as cs
-from services.quality import company_core
+from services.company_names import company_core
 from storage.models import Customer, Team
 from tests.test_services import create, team_with
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from bench.common import customer_names
 from services import customers as cs
-from services.quality import company_core
+from services.company_names import company_core
 from storage.models import Customer
 from tests.test_services import team_with
 

@@ -4,7 +4,8 @@ import pytest
 
 from core.callbacks import MAX_BYTES, CardAction, OpenCard, decode
 from services.dates import parse_when
-from services.quality import FieldRejected, clean_field, company_core, normalize_phone, parse_amount, similarity
+from services.cleaning import FieldRejected, clean_field, normalize_phone, parse_amount
+from services.company_names import company_core, similarity
 
 NOW = datetime(2026, 11, 26, 9, 0)  # Thursday
 

@@ -14,6 +14,7 @@ from storage.models import Activity, Customer, FieldHistory, Outbox
 from storage.models_ingest import ImportBatch
 from tests.data.sheets.make_sheets import FILES, make_sheets
 from tests.dbfaults import poison_inserts
+from tests.test_ingest_batch import twin  # noqa: F401  (the fixture: a second, empty database)
 from tests.test_ingest_support import sqlite_only, count, make_team, rows
 
 EXPECTED = [
@@ -239,3 +240,62 @@ def test_cli_import_with_progress_bar_and_export(core, world, tmp_path, monkeypa
     for i in range(1, 5):
         bar(i, 4)
     assert bar_out.getvalue().endswith("[##############################] 100% 4/4\n")
+
+
+def _apply_row_by_row(session, core, batch_id, user, now):
+    """The reference: the import's apply as it was before it used the intake's batch writer —
+    ``create_customer`` a row, then the extras history and the import activity (ORM objects)."""
+    from ingest import assignment as assign
+    from ingest.leads import extras_pairs
+    from services.users import team_members
+    from storage.models import Team, User
+    config = core.config
+    batch = session.get(ImportBatch, batch_id)
+    team = session.get(Team, batch.team_id)
+    plan_ = sh.plan_import(session, config, team, sh.rows_from_json(batch.rows), now)
+    assert plan_.digest == batch.digest
+    planned = {sh.SheetRow(e["file"], e["sheet"], e["row"], {}).where: e.get("planned_owner") for e in batch.rows}
+    members = {u.id for u in team_members(session, team.id, roles=("rep", "manager", "admin"))}
+    by_owner: dict[int, list[str]] = {}
+    new_rows = plan_.of("new")
+    for item in new_rows:
+        if planned.get(item.where) in members:
+            item.owner_id = planned[item.where]
+        ref = f"import:{batch.id}:{item.where}"[:200]
+        customer = create_customer(session, config, team.id, item.data, now, actor=user, owner_id=item.owner_id,
+                                   source="import", source_ref=ref).customer
+        customer.priority = assign.priority_of(config, None, item.data, item.extras)
+        session.add(customer)
+        for key, value in extras_pairs(item.extras, {"priority": str(customer.priority)}):
+            session.add(FieldHistory(customer_id=customer.id, field=key, value=value, source="import", source_ref=ref,
+                                     by_user_id=user.id, at=now))
+        session.add(Activity(customer_id=customer.id, user_id=user.id, kind="import", at=now,
+                             text=(item.extras.get("note") or batch.filenames)[:2000],
+                             data={"batch": batch.id, "row": item.where}))
+        if item.owner_id is not None:
+            by_owner.setdefault(item.owner_id, []).append(customer.name)
+    rr = [item.owner_id for item in new_rows if item.assigned_by == "round_robin" and item.owner_id is not None]
+    if rr:
+        assign.record_choice(session, team, session.get(User, rr[-1]), now)
+    batch.status = "applied"
+    session.add(batch)
+    sh._notify_owners(session, batch, by_owner, user, now)
+    session.flush()
+
+
+def test_the_batch_writer_stores_what_row_by_row_creation_stored(core, world, twin):
+    """apply_batch writes through the intake's batch writer (one statement per table, COPY on
+    PostgreSQL): the same customers, history, activities, stage entries, grams, cursor and notices
+    as creating the rows one by one with the ORM."""
+    from tests.test_ingest_batch import snapshot
+    admin, mgr, zhang, li = make_team(twin, names=("张三", "李四"))
+    twin.db.call(create_customer, twin.config, li.team_id, {"name": "陈总", "company": "华南贸易有限公司",
+                                                             "phone": "13912340000"},
+                 twin.clock.now(), actor=li, owner_id=li.id)
+    batch, planned = plan(core, world["rows"], world["mgr"])
+    result = core.db.call(sh.apply_batch, core, batch.id, world["mgr"], core.clock.now())
+    twin_batch, twin_planned = plan(twin, world["rows"], mgr)
+    assert twin_planned.summary() == planned.summary()
+    twin.db.call(_apply_row_by_row, twin, twin_batch.id, mgr, twin.clock.now())
+    assert len(result.created) == 10
+    assert snapshot(core) == snapshot(twin)

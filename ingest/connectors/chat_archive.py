@@ -21,9 +21,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from core.clock import to_local, to_naive_utc
-from ingest import cleaning
 from ingest.connectors.base import Connector, ItemError, PageResult, entry, get_ref
-from services.quality import company_core, normalize_phone
+from services import cleaning
+from services.cleaning import normalize_phone
+from services.company_names import company_core
 from storage.models import Activity, Customer, FieldHistory, IntentRecord
 
 log = logging.getLogger(__name__)

@@ -26,10 +26,10 @@ from sqlmodel import Session, select
 from core.clock import to_naive_utc
 from core.texts import t
 from ingest import assignment as assign
-from ingest import cleaning
 from ingest import notify
 from ingest.connectors.base import Connector, ItemError, PageResult, digest, entry, get_ref, guarded
 from ingest.system import SYSTEM
+from services import cleaning
 from services import customers as cust_svc
 from services.core import Core
 from services.inputs import NumberRejected, parse_number

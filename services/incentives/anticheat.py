@@ -35,7 +35,7 @@ def evidence_ok(session: Session, config: Config, user: User, action: str, evide
     item = checklist_item(config, item_id)
     if item is None:
         return True
-    from services.quality import field_value, is_junk
+    from services.cleaning import field_value, is_junk
     for name in item.requires_fields:
         value = field_value(customer, name)
         if value in (None, "", []) or (isinstance(value, str) and is_junk(value, config)):

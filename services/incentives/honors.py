@@ -61,7 +61,7 @@ def check_milestones(session: Session, config: Config, user: User, entry: Points
 def due_missing(config: Config, customer: Any, now: datetime) -> list[str]:
     """Required fields that should be filled by now: the first stage's, every passed stage's, and the
     current stage's once its expected time has run out."""
-    from services.quality import field_value
+    from services.cleaning import field_value
     index = config.stage_index(customer.stage)
     if customer.status == "won":
         index = len(config.stages)

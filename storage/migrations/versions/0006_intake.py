@@ -17,9 +17,9 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    """company_norm is services.quality.company_core(company); the core now folds look-alike letters
+    """company_norm is services.company_names.company_core(company); the core now folds look-alike letters
     (Cyrillic А → a), so stored cores with such letters change, and with them the gram index."""
-    from services.quality import company_core
+    from services.company_names import company_core
     conn = op.get_bind()
     rows = conn.execute(sa.text("SELECT id, company, company_norm FROM customer WHERE company IS NOT NULL")).fetchall()
     for customer_id, company, old in rows:
