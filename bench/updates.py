@@ -202,7 +202,8 @@ async def _measure(server: ServerProcess, token: str, app, tracker: Tracker, rep
         pushed[update_id], kinds[update_id] = at, kind
         next_at += gap
     await wait_done(tracker, list(pushed))
-    tracker.cpu_by_kind = await cpu_by_kind(server, token, tracker, reps)
+    if CPU_PER_KIND:
+        tracker.cpu_by_kind = await cpu_by_kind(server, token, tracker, reps)
     await app.updater.stop()
     latencies = sorted((tracker.done[i] - t) * 1000 for i, t in pushed.items())
     # Where the tail is: the p95 of each kind of update (the slowest kind sets the overall p99).
@@ -533,12 +534,28 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         mirror, mirror_p99, mirror_cpu = await run_echo(server, reps, args.updates, args.latency_updates, mirror=True,
                                                         request_factory=aio)
         lookups, args.lookups = args.lookup_figures, False
+        # The paste's analysis alone (nlp/, in a worker thread in salesbot), timed here on the bench's
+        # paste: CPU no bot that analyses pastes can avoid — it bounds updates_cpu_ratio_to_mirror.
+        from core.config import load_config
+        from services import intel
+        scripts = load_config().objection_scripts()
+        intel.read(PASTE, ["rep0"], scripts)
+        cpu = time.process_time()
+        for _ in range(20):
+            intel.read(PASTE, ["rep0"], scripts)
+        analysis_ms = (time.process_time() - cpu) * 1000 / 20
         ours_kind, mirror_kind, echo_kind = cpu_figures["updates"], cpu_figures["mirror"], cpu_figures["echo"]
         per_kind = {f"updates_cpu_ms_{k}": v for k, v in ours_kind.items()}
         per_kind.update({f"mirror_cpu_ms_{k}": v for k, v in mirror_kind.items()})
         per_kind.update({f"echo_cpu_ms_{k}": v for k, v in echo_kind.items()})
         # The ratio CPU allows: updates per CPU second, salesbot's over the mirror's (one at a time).
         per_kind["updates_cpu_ratio_to_mirror"] = mirror_kind["mix"] / ours_kind["mix"]
+        per_kind["paste_analysis_cpu_ms"] = analysis_ms
+        # The best updates_ratio_to_mirror a CPU-bound bot doing the mirror's calls plus the paste analysis
+        # could reach (every other cost of salesbot zero): the mirror's CPU per update in the throughput
+        # phase / (that + paste share × analysis).
+        share = MIX["paste"] / sum(MIX.values())
+        per_kind["updates_ratio_to_mirror_bound_by_analysis"] = mirror_cpu / (mirror_cpu + share * analysis_ms)
         figures = {"customers_per_rep": args.customers_per_rep, "updates_saves_pressed": saves_ready,
                    "updates_saves_applied": saved,
                    "updates_per_s": ours, "echo_updates_per_s": echo, "updates_ratio_to_echo": ours / echo,
@@ -549,15 +566,32 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         if args.compare_rtt_ms and not args.rtt_ms:
             # The same comparison with Telegram's network in between (a round trip per API call).
             await server.control("set_latency", ms=args.compare_rtt_ms)
+            globals()["CPU_PER_KIND"] = 0  # the CPU figures come from the run without the round trip
             n, latency_n = args.compare_updates, max(20, args.compare_updates // 5)
             (ours, ours_p99, *_), reps = await run_salesbot(server, args, args.reps, n, latency_n)
             echo, echo_p99, _ = await run_echo(server, reps, n, latency_n, request_factory=aio)
             parallel_echo, _, _ = await run_echo(server, reps, n, latency_n, concurrent=64, request_factory=aio)
+            # The bound for a bot that keeps the exactly-once claim (bench.floor), in this same run: salesbot's
+            # Telegram calls with each update id claimed in the database first (grouped as bot/dedupe.py
+            # does) and nothing else, side by side like the concurrent echo bot.
+            from storage.db import Database
+            from storage.migrate import upgrade
+            claims_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-updates-claims-')) / 'claims.db'}"
+            upgrade(claims_url)
+            claims_db = Database(claims_url)
+            try:
+                claiming, _, _ = await run_echo(server, reps, n, latency_n, mirror=True, request_factory=aio,
+                                                claim_db=claims_db, concurrent=64)
+            finally:
+                claims_db.close()
             tag = f"rtt{args.compare_rtt_ms:g}ms"
             figures.update({f"updates_per_s_{tag}": ours, f"echo_updates_per_s_{tag}": echo,
                             f"updates_ratio_to_echo_{tag}": ours / echo, f"updates_p99_ms_{tag}": ours_p99,
                             f"echo_p99_ms_{tag}": echo_p99, f"concurrent_echo_updates_per_s_{tag}": parallel_echo,
-                            f"updates_ratio_to_concurrent_echo_{tag}": ours / parallel_echo})
+                            f"updates_ratio_to_concurrent_echo_{tag}": ours / parallel_echo,
+                            f"mirror_claim_concurrent_updates_per_s_{tag}": claiming,
+                            f"mirror_claim_ratio_to_concurrent_echo_{tag}": claiming / parallel_echo,
+                            f"updates_ratio_to_mirror_claim_concurrent_{tag}": ours / claiming})
     finally:
         await server.stop()
     return figures
