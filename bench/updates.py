@@ -73,6 +73,7 @@ class Tracker:
         self.cpu_ms = 0.0  # process CPU per update in the throughput phase
         self.gc_ms = self.gc_max_ms = 0.0  # collector pauses in both phases: their sum and the longest
         self.p95_by_kind: dict[str, float] = {}
+        self.cpu_by_kind: dict[str, float] = {}  # CPU ms per update by kind, one update at a time (cpu_by_kind)
         # Waiters are woken when the last awaited update finishes: polling the done-set would burn
         # CPU in the process under measurement.
         self._waiting: set[int] = set()
@@ -201,6 +202,8 @@ async def _measure(server: ServerProcess, token: str, app, tracker: Tracker, rep
         pushed[update_id], kinds[update_id] = at, kind
         next_at += gap
     await wait_done(tracker, list(pushed))
+    if CPU_PER_KIND:
+        tracker.cpu_by_kind = await cpu_by_kind(server, token, tracker, reps)
     await app.updater.stop()
     latencies = sorted((tracker.done[i] - t) * 1000 for i, t in pushed.items())
     # Where the tail is: the p95 of each kind of update (the slowest kind sets the overall p99).
@@ -211,6 +214,81 @@ async def _measure(server: ServerProcess, token: str, app, tracker: Tracker, rep
             tracker.p95_by_kind[kind] = mine[min(len(mine) - 1, int(0.95 * len(mine)))]
     return throughput, latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
 
+
+DB_PROFILER: list = [None]  # with --profile: the DB threads' transactions run under it (one update at a time)
+
+
+def _profile_db(db) -> None:
+    """With --profile: each transaction of ``db`` runs under DB_PROFILER[0] while it is set."""
+    import threading
+    lock = threading.Lock()
+
+    def wrap(fn):
+        def profiled(*args, **kwargs):
+            profiler = DB_PROFILER[0]
+            if profiler is None or not lock.acquire(blocking=False):
+                return fn(*args, **kwargs)
+            try:
+                return profiler.runcall(fn, *args, **kwargs)
+            finally:
+                lock.release()
+        return profiled
+    db.call, db.call_read = wrap(db.call), wrap(db.call_read)
+
+
+CPU_PER_KIND = 30  # updates of each kind in the CPU phase (--cpu-per-kind)
+PROFILE: str | None = None  # --profile PATH: cProfile of salesbot's CPU phase, one file per kind
+
+
+def cpu_workload(reps: list[dict], per_kind: int, seed: int = 13) -> list[tuple[str, dict, float]]:
+    """The CPU phase's updates: ``per_kind`` of each kind in the mix, kind after kind."""
+    rng = random.Random(seed)
+    return [(kind, reps[rng.randrange(len(reps))], rng.random())
+            for kind in MIX if MIX[kind] for _ in range(per_kind)]
+
+
+async def cpu_by_kind(server: ServerProcess, token: str, tracker: Tracker, reps: list[dict]) -> dict[str, float]:
+    """CPU time of this process per update, by kind, with one update in flight at a time: far less
+    sensitive to the machine's load than throughput (the bot's process is alone in this process; the
+    server runs in its own).  Each update is timed from before it is queued at the server (the bench's
+    control call, the same for every bot) to its handling's end plus 5 ms idle (trailing work: the next
+    getUpdates).  The paste analysis's worker thread is counted (process time covers every thread)."""
+    profiler = db_profiler = None
+    if PROFILE and token != ECHO_TOKEN:
+        import cProfile
+    out: dict[str, float] = {}
+    runs: dict[str, list[float]] = {}
+    saving = [rep for rep in reps if rep.get("cpu_saves")]
+    for kind, rep, pick in cpu_workload(reps, CPU_PER_KIND):
+        if kind == "save" and saving:  # salesbot: a real ✅ 确认保存 (set aside for this phase)
+            rep = saving[0]
+            rep = {**rep, "saves": rep["cpu_saves"]}
+            if len(saving[0]["cpu_saves"]) == 1:
+                saving.pop(0)
+        if profiler is None and PROFILE and token != ECHO_TOKEN:  # CPU time: the main thread, and the DB threads
+            profiler = cProfile.Profile(time.thread_time)
+            db_profiler = DB_PROFILER[0] = cProfile.Profile(time.thread_time)
+        cpu = time.process_time()
+        if profiler is not None:
+            profiler.enable()
+        update_id = await push(server, token, kind, rep, pick)
+        await tracker.wait([update_id], 60)
+        await asyncio.sleep(0.005)
+        if profiler is not None:
+            profiler.disable()
+        runs.setdefault(kind, []).append((time.process_time() - cpu) * 1000)
+        if profiler is not None and len(runs[kind]) == CPU_PER_KIND:
+            profiler.dump_stats(f"{PROFILE}.{kind}")
+            db_profiler.dump_stats(f"{PROFILE}.{kind}.db")
+            profiler = db_profiler = DB_PROFILER[0] = None
+    for kind, times in runs.items():
+        out[kind] = sum(times) / len(times)
+    weights = {kind: MIX[kind] for kind in out}
+    out["mix"] = sum(out[k] * w for k, w in weights.items()) / sum(weights.values())
+    return out
+
+
+cpu_figures: dict[str, dict[str, float]] = {}  # CPU per update by kind of the last run of each bot
 
 CARD_TEXT = "<b>客户</b> · 公司\n阶段：线索 · 已 3 天\n" + "☐ 核实联系人与电话\n" * 4 + "💬 推荐话术：您好，我是……" * 6
 
@@ -293,6 +371,7 @@ async def run_echo(server: ServerProcess, reps: list[dict], n: int, latency_n: i
         await app.start()
         result = await measure(server, ECHO_TOKEN, app, tracker, echo_reps, n, latency_n)
         await app.stop()
+    cpu_figures[f"{'mirror' if mirror else 'echo'}{'_concurrent' if concurrent else ''}"] = tracker.cpu_by_kind
     return (*result, tracker.cpu_ms)
 
 
@@ -316,6 +395,8 @@ async def run_salesbot(server: ServerProcess, args: argparse.Namespace, reps_n: 
     clock = Clock()
     clock.set(NOW)
     core = Core(db=Database(db_url), config=config, clock=clock)
+    if PROFILE:
+        _profile_db(core.db)
     ids = []
     for i in range(reps_n):
         user = await server.control("add_user", first_name=f"rep{i}")
@@ -350,8 +431,10 @@ async def run_salesbot(server: ServerProcess, args: argparse.Namespace, reps_n: 
         # The saves press ✅ 确认保存 on previews of follow-up lines each rep sent beforehand (untimed):
         # as many per rep as the two workloads hold (drafts are kept per rep, bot/handlers/updates.py).
         wanted = {rep["id"]: 0 for rep in reps}
-        for kind, rep, _ in workload(reps, n) + workload(reps, latency_n, seed=11):
+        for kind, rep, _ in workload(reps, n) + workload(reps, latency_n, seed=11) + cpu_workload(reps, CPU_PER_KIND):
             wanted[rep["id"]] += kind == "save"
+        # About 2 in 5 previews offer ✅ 确认保存 (the others ask for the stage's missing fields first).
+        wanted = {i: w * 5 // 2 + 1 for i, w in wanted.items()}
         drafts = [await push(server, TOKEN, "log", rep, (k + 0.5) / max(1, wanted[rep["id"]]))
                   for rep in reps for k in range(wanted[rep["id"]])]
         await wait_done(tracker, drafts)
@@ -361,7 +444,11 @@ async def run_salesbot(server: ServerProcess, args: argparse.Namespace, reps_n: 
                         for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])[:1]
                         if row and row[0].get("callback_data", "").startswith("cu:") and row[0]["callback_data"].endswith(":1")]
             rep["saves"] = confirms[::-1]
-        saves_ready = sum(len(rep["saves"]) for rep in reps)
+        for k in range(CPU_PER_KIND):  # the CPU phase's saves are set aside first (one per rep in turn)
+            rep = reps[k % len(reps)]
+            if rep["saves"]:
+                rep.setdefault("cpu_saves", []).append(rep["saves"].pop(0))
+        saves_ready = sum(len(rep["saves"]) + len(rep.get("cpu_saves", ())) for rep in reps)
         followups = core.db.call(lambda s: s.exec(select(func.count()).select_from(Activity)
                                                   .where(Activity.kind == "followup")).one())
         result = (*await measure(server, TOKEN, app, tracker, reps, n, latency_n), tracker.cpu_ms)
@@ -369,6 +456,7 @@ async def run_salesbot(server: ServerProcess, args: argparse.Namespace, reps_n: 
                                                .where(Activity.kind == "followup")).one()) - followups
         result = (*result, saves_ready, saved)
         claims = app.bot_data.get("update_claims")
+        cpu_figures["updates"] = tracker.cpu_by_kind
         args.claim_figures = {"updates_gc_pause_ms_total": tracker.gc_ms, "updates_gc_pause_ms_max": tracker.gc_max_ms,
                               **{f"updates_p95_ms_{kind}": ms for kind, ms in tracker.p95_by_kind.items()}}
         if claims is not None and claims.stats["transactions"]:  # bot/dedupe.py: claims grouped per transaction
@@ -446,25 +534,64 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
         mirror, mirror_p99, mirror_cpu = await run_echo(server, reps, args.updates, args.latency_updates, mirror=True,
                                                         request_factory=aio)
         lookups, args.lookups = args.lookup_figures, False
+        # The paste's analysis alone (nlp/, in a worker thread in salesbot), timed here on the bench's
+        # paste: CPU no bot that analyses pastes can avoid — it bounds updates_cpu_ratio_to_mirror.
+        from core.config import load_config
+        from services import intel
+        scripts = load_config().objection_scripts()
+        intel.read(PASTE, ["rep0"], scripts)
+        cpu = time.process_time()
+        for _ in range(20):
+            intel.read(PASTE, ["rep0"], scripts)
+        analysis_ms = (time.process_time() - cpu) * 1000 / 20
+        ours_kind, mirror_kind, echo_kind = cpu_figures["updates"], cpu_figures["mirror"], cpu_figures["echo"]
+        per_kind = {f"updates_cpu_ms_{k}": v for k, v in ours_kind.items()}
+        per_kind.update({f"mirror_cpu_ms_{k}": v for k, v in mirror_kind.items()})
+        per_kind.update({f"echo_cpu_ms_{k}": v for k, v in echo_kind.items()})
+        # The ratio CPU allows: updates per CPU second, salesbot's over the mirror's (one at a time).
+        per_kind["updates_cpu_ratio_to_mirror"] = mirror_kind["mix"] / ours_kind["mix"]
+        per_kind["paste_analysis_cpu_ms"] = analysis_ms
+        # The best updates_ratio_to_mirror a CPU-bound bot doing the mirror's calls plus the paste analysis
+        # could reach (every other cost of salesbot zero): the mirror's CPU per update in the throughput
+        # phase / (that + paste share × analysis).
+        share = MIX["paste"] / sum(MIX.values())
+        per_kind["updates_ratio_to_mirror_bound_by_analysis"] = mirror_cpu / (mirror_cpu + share * analysis_ms)
         figures = {"customers_per_rep": args.customers_per_rep, "updates_saves_pressed": saves_ready,
                    "updates_saves_applied": saved,
                    "updates_per_s": ours, "echo_updates_per_s": echo, "updates_ratio_to_echo": ours / echo,
                    "updates_p99_ms": ours_p99, "echo_p99_ms": echo_p99, "mirror_p99_ms": mirror_p99,
                    "updates_cpu_ms": ours_cpu, "echo_cpu_ms": echo_cpu, "mirror_updates_per_s": mirror,
                    "mirror_cpu_ms": mirror_cpu, "updates_ratio_to_mirror": ours / mirror, **args.claim_figures,
-                   **lookups}
+                   **per_kind, **lookups}
         if args.compare_rtt_ms and not args.rtt_ms:
             # The same comparison with Telegram's network in between (a round trip per API call).
             await server.control("set_latency", ms=args.compare_rtt_ms)
+            globals()["CPU_PER_KIND"] = 0  # the CPU figures come from the run without the round trip
             n, latency_n = args.compare_updates, max(20, args.compare_updates // 5)
             (ours, ours_p99, *_), reps = await run_salesbot(server, args, args.reps, n, latency_n)
             echo, echo_p99, _ = await run_echo(server, reps, n, latency_n, request_factory=aio)
             parallel_echo, _, _ = await run_echo(server, reps, n, latency_n, concurrent=64, request_factory=aio)
+            # The bound for a bot that keeps the exactly-once claim (bench.floor), in this same run: salesbot's
+            # Telegram calls with each update id claimed in the database first (grouped as bot/dedupe.py
+            # does) and nothing else, side by side like the concurrent echo bot.
+            from storage.db import Database
+            from storage.migrate import upgrade
+            claims_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-updates-claims-')) / 'claims.db'}"
+            upgrade(claims_url)
+            claims_db = Database(claims_url)
+            try:
+                claiming, _, _ = await run_echo(server, reps, n, latency_n, mirror=True, request_factory=aio,
+                                                claim_db=claims_db, concurrent=64)
+            finally:
+                claims_db.close()
             tag = f"rtt{args.compare_rtt_ms:g}ms"
             figures.update({f"updates_per_s_{tag}": ours, f"echo_updates_per_s_{tag}": echo,
                             f"updates_ratio_to_echo_{tag}": ours / echo, f"updates_p99_ms_{tag}": ours_p99,
                             f"echo_p99_ms_{tag}": echo_p99, f"concurrent_echo_updates_per_s_{tag}": parallel_echo,
-                            f"updates_ratio_to_concurrent_echo_{tag}": ours / parallel_echo})
+                            f"updates_ratio_to_concurrent_echo_{tag}": ours / parallel_echo,
+                            f"mirror_claim_concurrent_updates_per_s_{tag}": claiming,
+                            f"mirror_claim_ratio_to_concurrent_echo_{tag}": claiming / parallel_echo,
+                            f"updates_ratio_to_mirror_claim_concurrent_{tag}": ours / claiming})
     finally:
         await server.stop()
     return figures
@@ -487,11 +614,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare-updates", type=int, default=200,
                         help="backlog for the round-trip run (kept small: a bot that handles updates one "
                              "at a time falls behind Telegram's 15 s window for answering presses)")
+    parser.add_argument("--cpu-per-kind", type=int, default=CPU_PER_KIND,
+                        help="updates of each kind timed one at a time for the CPU figures")
+    parser.add_argument("--profile", help="write cProfile stats of salesbot's CPU phase to PATH.<kind>")
+    parser.add_argument("--no-rtt", action="store_true", help="skip the round-trip comparison")
     parser.add_argument("--mix", help="workload weights, e.g. press=1,log=0,save=0,paste=0 (default 40/25/15/20)")
     args = parser.parse_args(argv)
     args.lookups, args.lookup_figures, args.claim_figures = True, {}, {}
     if args.quick:
         args.reps, args.updates, args.latency_updates, args.compare_updates = 20, 400, 100, 100
+    globals().update(CPU_PER_KIND=args.cpu_per_kind, PROFILE=args.profile)
+    if args.no_rtt:
+        args.compare_rtt_ms = 0
     if args.mix:  # to look at one kind of update at a time
         MIX.update({k: float(v) for k, v in (part.split("=") for part in args.mix.split(","))})
     return run_and_report(run, args)

@@ -42,15 +42,17 @@ async def render_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: 
 
 
 def _card_for(session, user: User, customer_id: int, core) -> brief_svc.CardView | None:
-    customer = cust_svc.get_for(session, user, customer_id)
-    if customer is None:
+    found = cust_svc.get_with_team_for(session, user, customer_id)  # one statement: the team comes along
+    if found is None:
         return None
+    customer, team = found
     config = playbook.config_for(session, core, customer.team_id)  # the team's stages: the close prior's too
     now = core.clock.now()
-    view = brief_svc.card_view(session, config, customer, now)
+    steps = cust_svc.stage_steps(session, customer)  # one read: the open items and the stall flag
+    view = brief_svc.card_view(session, config, customer, now, done=steps[0], team=team)
     view.close = intel.close_probability(session, config, customer, now)
     if view.close is not None:
         view.probability, view.reasons = view.close.probability, view.close.reasons
     view.best_time = intel.best_time(session, config, customer, now)
-    view.coaching = coaching.card_extra(session, core, customer)  # same transaction: no second read
+    view.coaching = coaching.card_extra(session, core, customer, steps)  # same transaction: no second read
     return view

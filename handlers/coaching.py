@@ -34,10 +34,10 @@ def _back(cid: int, lang: str) -> list[InlineKeyboardButton]:
 
 # --- the card ----------------------------------------------------------------------------------
 
-def card_extra(session, core, customer: Customer):
+def card_extra(session, core, customer: Customer, steps=None):
     """What the card adds for coaching, read in the card's own transaction: the stall flag and the
-    competitors seen on this deal."""
-    return (stall_svc.for_customer(session, core.config, customer, core.clock.now()),
+    competitors seen on this deal.  ``steps``: services.customers.stage_steps, read once for the card."""
+    return (stall_svc.for_customer(session, core.config, customer, core.clock.now(), steps),
             comp_svc.for_customer(session, core.config, customer.id))
 
 

@@ -193,8 +193,9 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, user: U
 
 
 def apply_draft(session, core, user: User, customer_id: int, draft: Draft, move: bool = True):
-    """Save a confirmed update in one transaction: amount, follow-up, stage, history — undoable for a while."""
-    customer = cust_svc.get_for(session, user, customer_id)
+    """Save a confirmed update in one transaction: amount, follow-up, stage, history — undoable for a while.
+    The customer's row is locked once, by the first read (visibility checked on the locked row)."""
+    customer = cust_svc.get_locked_for(session, user, customer_id)
     if customer is None:
         return None
     try:

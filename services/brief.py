@@ -156,13 +156,17 @@ def reasons_for(c: Customer, config: Config, now: datetime, day_start: datetime,
     return reasons
 
 
-def card_view(session: Session, config: Config, customer: Customer, now: datetime) -> CardView:
-    team = session.get(Team, customer.team_id)
+def card_view(session: Session, config: Config, customer: Customer, now: datetime,
+              done: set[str] | None = None, team: Team | None | bool = False) -> CardView:
+    """``done``: the current stage's steps done (services.customers.stage_steps), ``team``: the
+    customer's team (None: it has none) — each if the caller has read it already."""
+    if team is False:
+        team = session.get(Team, customer.team_id)
     stage = config.stage(customer.stage)
     days = max(0, (now - customer.stage_entered_at).days)
     late = bool(stage and days > stage.expected_days)
     eta = expected_conversion(config, customer, now)
-    view = CardView(customer, stage, days, late, open_items(session, config, customer, team),
+    view = CardView(customer, stage, days, late, open_items(session, config, customer, team, done),
                     to_local(eta, config.tz) if eta else None)
     return view
 

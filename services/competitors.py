@@ -12,11 +12,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import bindparam, union_all
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from core.config import Competitor, Config
 from storage.models import Customer
 from storage.models_coaching import CompetitorMention, DealLoss
+from storage.rows import run_core
 
 MAX_SCAN = 20_000
 
@@ -50,12 +53,17 @@ def record_mentions(session: Session, config: Config, customer: Customer, text: 
     return found
 
 
+_M, _L = CompetitorMention.__table__.c, DealLoss.__table__.c
+# Built once: the mentions and the loss record's competitor in one statement.
+_SEEN_WITH = union_all(core_select(_M.competitor).where(_M.customer_id == bindparam("cid")),
+                       core_select(_L.competitor).where(_L.customer_id == bindparam("cid"), _L.competitor != ""))
+
+
 def for_customer(session: Session, config: Config, customer_id: int) -> list[Competitor]:
     """Competitors seen with this customer (mentions or the loss record), playbook order."""
-    ids = set(session.exec(select(CompetitorMention.competitor).where(CompetitorMention.customer_id == customer_id)))
-    loss = session.get(DealLoss, customer_id)
-    if loss is not None and loss.competitor:
-        ids.add(loss.competitor)
+    if not config.competitors:
+        return []
+    ids = set(run_core(session, _SEEN_WITH, {"cid": customer_id}).scalars())
     return [c for c in config.competitors if c.id in ids]
 
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import bindparam, delete, func, inspect, or_
+from sqlalchemy import select as core_select
 from sqlalchemy import text as sql_text
 from sqlmodel import Session, select
 
@@ -19,7 +20,7 @@ from services import incentives
 from services.cleaning import FieldProblem, FieldRejected, clean_field, completeness, missing_fields, normalize_phone
 from services.company_names import company_core, company_match, similarity
 from storage.models import Activity, ChecklistDone, CompanyGram, Customer, FieldHistory, StageChange, Task, Team, User
-from storage.rows import locked
+from storage.rows import locked, run_core
 
 EDITABLE_BUILTINS = ("name", "company", "contact", "phone", "industry", "size", "source", "amount")
 
@@ -50,10 +51,37 @@ def lock(session: Session, customer: Customer, actor: User | None = None) -> Cus
     the customer handed over to someone else meanwhile, and then writes nothing (NotVisible).
     The system actor (imports, connectors) has role ``system`` and is not a person to check.
     """
-    row = locked(session, Customer, Customer.id == customer.id)
+    held = _held_locks(session)
+    row = held.get(customer.id)
+    if row is None or row is not customer or inspect(row).expired_attributes or row not in session:
+        row = locked(session, Customer, Customer.id == customer.id)
+        if row is not None:
+            held[row.id] = row
+    # Locked already in this transaction (a save locks once, then sets a field, logs the follow-up
+    # and records the undo): the row lock is still held and the object is the locked row as this
+    # transaction left it, so it is not read again — but visibility is checked on it every time.
     if actor is not None and getattr(actor, "role", None) in ("rep", "manager", "admin") \
             and (row is None or not can_see(actor, row)):
         raise NotVisible(customer.id)
+    return row
+
+
+def _held_locks(session: Session) -> dict[int, Customer]:
+    """The customers this session's current transaction has locked (``lock``), by id."""
+    transaction = session.get_transaction()
+    entry = session.info.get("customer_locks")
+    if entry is None or entry[0] is not transaction:
+        entry = session.info["customer_locks"] = (transaction, {})
+    return entry[1]
+
+
+def get_locked_for(session: Session, user: User, customer_id: int) -> Customer | None:
+    """``get_for`` with the row locked first and visibility checked on the locked row (a write's
+    first read: the rest of the transaction's ``lock`` calls find it held)."""
+    row = locked(session, Customer, Customer.id == customer_id)
+    if row is None or not can_see(user, row):
+        return None
+    _held_locks(session)[row.id] = row
     return row
 
 
@@ -62,6 +90,17 @@ def get_for(session: Session, user: User, customer_id: int) -> Customer | None:
     if customer is None or not can_see(user, customer):
         return None
     return customer
+
+
+_WITH_TEAM = select(Customer, Team).outerjoin(Team, Team.id == Customer.team_id).where(Customer.id == bindparam("id"))
+
+
+def get_with_team_for(session: Session, user: User, customer_id: int) -> tuple[Customer, Team | None] | None:
+    """``get_for`` that reads the customer's team in the same statement (the card needs both)."""
+    row = session.execute(_WITH_TEAM, {"id": customer_id}).first()
+    if row is None or not can_see(user, row[0]):
+        return None
+    return row[0], row[1]
 
 
 def visible_query(user: User):
@@ -451,12 +490,25 @@ def enabled_modules(team: Team | None, config: Config) -> set[str]:
     return set(config.modules_enabled) | {"core"}
 
 
-def open_items(session: Session, config: Config, customer: Customer, team: Team | None) -> list:
+_CD = ChecklistDone.__table__.c
+_STAGE_STEPS = core_select(_CD.item_id, _CD.at).where(_CD.customer_id == bindparam("cid"), _CD.stage == bindparam("stage"))
+
+
+def stage_steps(session: Session, customer: Customer) -> tuple[set[str], datetime | None]:
+    """The checklist steps done in the customer's current stage, and when the latest was done: one
+    read for the card's open items and its stall flag (services.stalls.last_progress)."""
+    rows = run_core(session, _STAGE_STEPS, {"cid": customer.id, "stage": customer.stage}).all()
+    return {item for item, _ in rows}, max((at for _, at in rows if at is not None), default=None)
+
+
+def open_items(session: Session, config: Config, customer: Customer, team: Team | None,
+               done: set[str] | None = None) -> list:
+    """``done``: the item ids from ``stage_steps`` when the caller has read them already."""
     stage = config.stage(customer.stage)
     if stage is None:
         return []
-    done = set(session.exec(select(ChecklistDone.item_id).where(
-        ChecklistDone.customer_id == customer.id, ChecklistDone.stage == customer.stage)))
+    if done is None:
+        done = stage_steps(session, customer)[0]
     modules = enabled_modules(team, config)
     return [item for item in stage.checklist if item.id not in done and item.module in modules]
 

@@ -1,18 +1,22 @@
 """Sales intelligence glue between nlp/ (pure text analysis) and the database."""
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from core.clock import to_local
 from core.config import Config
 from services import customers as cust_svc
 from storage.models import Activity, Customer, FieldHistory, IntentRecord, StageChange, User
+from storage.rows import run_core
 
 log = logging.getLogger(__name__)
 MIN_TEXT = 6
@@ -235,6 +239,35 @@ def training_rows(session: Session, config: Config, team_id: int, now: datetime 
     return rows
 
 
+# The card's reads, built once (no statement construction or cache-key walk per card) and run as
+# Core statements on the session's connection (rows as tuples, no ORM result processing).
+_A, _I, _F = Activity.__table__.c, IntentRecord.__table__.c, FieldHistory.__table__.c
+_RECENT_FOLLOWUPS = core_select(_A.at).where(_A.customer_id == bindparam("cid"), _A.kind.in_(FOLLOWUP_KINDS),
+                                             _A.at >= bindparam("since"), _A.at <= bindparam("now"))
+_LATEST_INTENTS = core_select(_I.at, _I.score).where(_I.customer_id == bindparam("cid"), _I.at <= bindparam("now")) \
+    .order_by(_I.at.desc()).limit(4)
+_FIELD_EVENTS = core_select(_F.at, _F.field, _F.value).where(
+    _F.customer_id == bindparam("cid"), _F.field.in_(bindparam("wanted", expanding=True)))
+_CHAT_DATA = core_select(_A.data).where(_A.customer_id == bindparam("cid"), _A.kind.in_(("paste", "chat"))) \
+    .order_by(_A.at.desc()).limit(50)
+
+
+def _business_replies():
+    """Built on first use (storage.models_business is imported lazily, as before)."""
+    global _BUSINESS_REPLIES
+    if _BUSINESS_REPLIES is None:
+        from storage.models_business import BusinessChat, BusinessMessage
+        chat, message = BusinessChat.__table__.c, BusinessMessage.__table__.c
+        same_chat = (chat.connection_id == message.connection_id) & (chat.chat_id == message.chat_id)
+        _BUSINESS_REPLIES = core_select(message.at).select_from(BusinessMessage.__table__.join(BusinessChat.__table__, same_chat)) \
+            .where(chat.customer_id == bindparam("cid"), message.from_rep == False) \
+            .order_by(message.at.desc()).limit(bindparam("limit"))  # noqa: E712
+    return _BUSINESS_REPLIES
+
+
+_BUSINESS_REPLIES = None
+
+
 def customer_features(session: Session, config: Config, customer: Customer, now: datetime) -> dict[str, float]:
     """The live card's features: the same nlp.predict.features_from_history as the training rows,
     on this customer's history up to `now`."""
@@ -245,18 +278,16 @@ def customer_features(session: Session, config: Config, customer: Customer, now:
     # analysed conversation): skip those queries on the card's hot path. The latest follow-up is the
     # row's own last_followup_at; the 14-day count needs the activities.
     window = now - timedelta(days=predict.HORIZON_DAYS)
-    followups = list(session.exec(select(Activity.at).where(
-        Activity.customer_id == customer.id, Activity.kind.in_(FOLLOWUP_KINDS), Activity.at >= window,
-        Activity.at <= now)).all()) if last is not None and last >= window else []
+    run = functools.partial(run_core, session)
+    followups = list(run(_RECENT_FOLLOWUPS, {"cid": customer.id, "since": window, "now": now}).scalars()) \
+        if last is not None and last >= window else []
     if last is not None:
         followups.append(last)
-    intents = list(session.exec(select(IntentRecord.at, IntentRecord.score).where(
-        IntentRecord.customer_id == customer.id, IntentRecord.at <= now)
-        .order_by(IntentRecord.at.desc()).limit(4)).all()) if customer.intent_score is not None else []
+    intents = [tuple(row) for row in run(_LATEST_INTENTS, {"cid": customer.id, "now": now})] \
+        if customer.intent_score is not None else []
     wanted = wanted_fields(config)
-    field_events = [(at, name, _filled(value)) for at, name, value in session.exec(
-        select(FieldHistory.at, FieldHistory.field, FieldHistory.value).where(
-            FieldHistory.customer_id == customer.id, FieldHistory.field.in_(wanted)))] if wanted else []
+    field_events = [(at, name, _filled(value)) for at, name, value in run(
+        _FIELD_EVENTS, {"cid": customer.id, "wanted": wanted})] if wanted else []
     return predict.features_from_history(
         stage=max(0, config.stage_index(customer.stage)), stage_entered_at=customer.stage_entered_at, now=now,
         opened_at=customer.created_at, followups=followups, intents=intents,
@@ -268,22 +299,17 @@ def customer_features(session: Session, config: Config, customer: Customer, now:
 def reply_times(session: Session, config: Config, customer: Customer, limit: int = 300) -> list[datetime]:
     """When the customer wrote (local wall-clock): Telegram Business messages, and the message
     times of pasted/forwarded chats and chat archives. Never call notes (see chat_reply_times)."""
-    from storage.models_business import BusinessChat, BusinessMessage
     if customer.intent_score is None:
         return []  # no conversation recorded yet (every source above also sets the intent): no queries
     stamps: set[datetime] = set()
-    for data in session.exec(select(Activity.data).where(
-            Activity.customer_id == customer.id, Activity.kind.in_(("paste", "chat")))
-            .order_by(Activity.at.desc()).limit(50)):
+    run = functools.partial(run_core, session)
+    for data in run(_CHAT_DATA, {"cid": customer.id}).scalars():
         for value in (data or {}).get("reply_times", [])[-limit:]:
             try:
                 stamps.add(datetime.fromisoformat(value))
             except (TypeError, ValueError):
                 continue
-    same_chat = (BusinessChat.connection_id == BusinessMessage.connection_id) & (BusinessChat.chat_id == BusinessMessage.chat_id)
-    for at in session.exec(select(BusinessMessage.at).join(BusinessChat, same_chat)
-                           .where(BusinessChat.customer_id == customer.id, BusinessMessage.from_rep == False)  # noqa: E712
-                           .order_by(BusinessMessage.at.desc()).limit(limit)):
+    for at in run(_business_replies(), {"cid": customer.id, "limit": limit}).scalars():
         stamps.add(to_local(at, config.tz).replace(tzinfo=None, second=0, microsecond=0))
     return sorted(stamps)
 

@@ -9,22 +9,40 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from core.config import Config
 from storage.models import PointsEntry, User
+from storage.rows import run_core
 
 COUNTED = ("awarded", "reversal", "redeemed")  # the balance; "redeemed" rows are reward deductions
 EARNED = ("awarded", "reversal")  # what leaderboards and targets count (spending never lowers a rank)
 
 
+_P = PointsEntry.__table__.c
+_LIVE = _P.status.in_(("awarded", "pending"))
+# Both of the ledger's rules in one statement built once: has this evidence earned the action, and how
+# many times was the action awarded in the last 24 hours (the same two questions as the helpers below).
+_MAY_RECORD = core_select(
+    core_select(_P.id).where(_P.user_id == bindparam("uid"), _P.action == bindparam("action"),
+                             _P.evidence_type == bindparam("etype"), _P.evidence_id == bindparam("eid"), _LIVE)
+    .limit(1).scalar_subquery(),
+    core_select(func.count()).select_from(PointsEntry.__table__)
+    .where(_P.user_id == bindparam("uid"), _P.action == bindparam("action"), _LIVE, _P.at >= bindparam("start"))
+    .scalar_subquery())
+
+
 def may_record(session: Session, user: User, action: str, config: Config, now: datetime,
                evidence_type: str = "", evidence_id: int | None = None) -> bool:
     """The ledger's own rules: the same evidence earns an action once, and each action has a daily cap."""
-    if evidence_id is not None and _already_awarded(session, user.id, action, evidence_type, evidence_id):
+    already, today = run_core(session, _MAY_RECORD, {
+        "uid": user.id, "action": action, "etype": evidence_type, "eid": evidence_id,
+        "start": now - timedelta(hours=24)}).one()
+    if evidence_id is not None and already is not None:
         return False
-    return _awards_today(session, user.id, action, now) < daily_cap(config, action)
+    return today < daily_cap(config, action)
 
 
 def record(session: Session, user: User, action: str, points: int, config: Config, now: datetime, *,

@@ -54,8 +54,14 @@ def classify(config: Config, customer: Customer, progress: datetime, now: dateti
     return Stall(customer, idle, limit, idle >= limit + config.coaching.escalate_after_days)
 
 
-def for_customer(session: Session, config: Config, customer: Customer, now: datetime) -> Stall | None:
-    return classify(config, customer, last_progress(session, [customer])[customer.id], now)
+def for_customer(session: Session, config: Config, customer: Customer, now: datetime,
+                 steps: tuple[set[str], datetime | None] | None = None) -> Stall | None:
+    """``steps``: services.customers.stage_steps of this customer when the caller has read them."""
+    if steps is None:
+        return classify(config, customer, last_progress(session, [customer])[customer.id], now)
+    latest = steps[1]
+    progress = latest if latest is not None and latest > customer.stage_entered_at else customer.stage_entered_at
+    return classify(config, customer, progress, now)
 
 
 def team_stalls(session: Session, config: Config, team_ids: list[int], now: datetime) -> dict[int, list[Stall]]:

@@ -32,3 +32,12 @@ def transition(session: Session, row: Any, column: str, expected: Any, **values:
     if moved:
         session.refresh(row)
     return moved
+
+
+def run_core(session: Session, statement: Any, params: dict[str, Any]):
+    """A Core statement built once (bind parameters, no ORM entities) on the session's own connection
+    and transaction: rows as tuples, none of the ORM's per-statement work.  Changes still pending in
+    the session are flushed first, as the ORM's autoflush would."""
+    if session.autoflush:
+        session.flush()  # returns at once when nothing is pending
+    return session.connection().execute(statement, params)

@@ -6,7 +6,8 @@ import hashlib
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from core.callbacks import Approve, FlagDecision
@@ -18,7 +19,7 @@ from services.incentives.common import (SYSTEM_ACTIONS, Decision, _may_decide, a
 from services.incentives.meetings import has_cross_department_meeting
 from storage.models import Activity, PointsEntry, User
 from storage.models_incentives import AntiCheatFlag, Redemption
-from storage.rows import transition
+from storage.rows import run_core, transition
 
 
 def evidence_ok(session: Session, config: Config, user: User, action: str, evidence_type: str,
@@ -89,14 +90,20 @@ def _raise_flag(session: Session, config: Config, user: User, kind: str, fingerp
     return flag
 
 
+_P, _A = PointsEntry.__table__.c, Activity.__table__.c
+# The screens' reads, built once (they run after every award).
+_BURST = core_select(_P.id).where(_P.user_id == bindparam("uid"), _P.at >= bindparam("since"), _P.at <= bindparam("now"),
+                                  _P.status.in_(("awarded", "pending")), _P.points > 0,
+                                  ~_P.action.startswith("milestone:"))
+_RECENT_NOTES = core_select(_A.id, _A.customer_id, _A.text).where(
+    _A.user_id == bindparam("uid"), _A.at >= bindparam("since"), _A.kind.in_(("followup", "note")))
+
+
 def screen_burst(session: Session, config: Config, user: User, now: datetime) -> AntiCheatFlag | None:
     """Many point-earning actions within a few seconds look mechanical: flag them for the manager."""
     ac = config.anticheat
     since = now - timedelta(seconds=ac.burst_window_seconds)
-    ids = list(session.exec(select(PointsEntry.id).where(
-        PointsEntry.user_id == user.id, PointsEntry.at >= since, PointsEntry.at <= now,
-        PointsEntry.status.in_(("awarded", "pending")), PointsEntry.points > 0,
-        ~PointsEntry.action.startswith("milestone:"))))
+    ids = list(run_core(session, _BURST, {"uid": user.id, "since": since, "now": now}).scalars())
     if len(ids) < ac.burst_max_actions:
         return None
     return _raise_flag(session, config, user, "burst", "burst", ids, f"{len(ids)}", since, now)
@@ -116,8 +123,7 @@ def screen_copy_paste(session: Session, config: Config, user: User, activity_id:
     if len(text) < ac.copy_paste_min_chars:
         return None
     since = now - timedelta(hours=ac.copy_paste_window_hours)
-    rows = list(session.exec(select(Activity.id, Activity.customer_id, Activity.text).where(
-        Activity.user_id == user.id, Activity.at >= since, Activity.kind.in_(("followup", "note")))))
+    rows = list(run_core(session, _RECENT_NOTES, {"uid": user.id, "since": since}))
     same = [(aid, cid) for aid, cid, other in rows if _norm_text(other) == text]
     if len({cid for _, cid in same}) < ac.copy_paste_repeats:
         return None

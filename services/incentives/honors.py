@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from core.config import Config, HonorFormula
@@ -16,7 +17,29 @@ from services.incentives.profile import dimension_counts, dimension_scores, kpi_
 from services.rep_stats import RepStats, local_date, rep_stats, team_users
 from storage.models import Activity, Customer, PointsEntry, StageChange, User
 from storage.models_incentives import Honor, QualityDay
-from storage.rows import locked
+from storage.rows import locked, run_core
+
+
+_PE, _AC, _SC = PointsEntry.__table__.c, Activity.__table__.c, StageChange.__table__.c
+_MILESTONES_DONE = core_select(_PE.action).where(_PE.user_id == bindparam("uid"), _PE.action.startswith("milestone:"))
+_METRIC = {  # a milestone metric's value for one rep (bind parameter uid), as a scalar subquery
+    "deals_won": lambda: core_select(func.count()).select_from(StageChange.__table__)
+    .where(_SC.by_user_id == bindparam("uid"), _SC.to_stage == "won").scalar_subquery(),
+    "followups": lambda: core_select(func.count()).select_from(Activity.__table__)
+    .where(_AC.user_id == bindparam("uid"), _AC.kind == "followup").scalar_subquery(),
+    "points": lambda: core_select(func.coalesce(func.sum(_PE.points), 0))
+    .where(_PE.user_id == bindparam("uid"), _PE.status.in_(points_svc.EARNED)).scalar_subquery(),
+}
+_METRIC_VALUES: dict[tuple[str, ...], Any] = {}
+
+
+def _metric_values(metrics: tuple[str, ...]):
+    """One statement (built once per set of metrics) selecting each metric's value; a metric that
+    is neither deals_won nor followups counts earned points, as before."""
+    statement = _METRIC_VALUES.get(metrics)
+    if statement is None:
+        statement = _METRIC_VALUES[metrics] = core_select(*[_METRIC.get(m, _METRIC["points"])() for m in metrics])
+    return statement
 
 
 def check_milestones(session: Session, config: Config, user: User, entry: PointsEntry, now: datetime) -> list[PointsEntry]:
@@ -27,22 +50,13 @@ def check_milestones(session: Session, config: Config, user: User, entry: Points
     # The rep's row is locked first: an award of their own and one given to them by someone else
     # may be checked at the same moment, and the milestone is paid once.
     locked(session, User, User.id == user.id)
-    done = set(session.exec(select(PointsEntry.action).where(
-        PointsEntry.user_id == user.id, PointsEntry.action.startswith("milestone:"))))
+    done = set(run_core(session, _MILESTONES_DONE, {"uid": user.id}).scalars())
     todo = [m for m in config.milestones if f"milestone:{m.id}" not in done and m.points > 0]
     if not todo:
         return awarded
-    values: dict[str, int] = {}
-    for metric in {m.metric for m in todo}:
-        if metric == "deals_won":
-            values[metric] = session.exec(select(func.count()).select_from(StageChange).where(
-                StageChange.by_user_id == user.id, StageChange.to_stage == "won")).one()
-        elif metric == "followups":
-            values[metric] = session.exec(select(func.count()).select_from(Activity).where(
-                Activity.user_id == user.id, Activity.kind == "followup")).one()
-        else:
-            values[metric] = int(session.exec(select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
-                PointsEntry.user_id == user.id, PointsEntry.status.in_(points_svc.EARNED))).one())
+    metrics = tuple(sorted({m.metric for m in todo}))
+    counts = run_core(session, _metric_values(metrics), {"uid": user.id}).one()  # every metric in one statement
+    values: dict[str, int] = {metric: int(value) for metric, value in zip(metrics, counts)}
     for m in todo:
         if values.get(m.metric, 0) >= m.threshold:
             # A system award: no evidence rule and no screens, only the approval a large award needs.
