@@ -40,6 +40,8 @@ class _Row:
     objections: set[str]
     gold_format: str | None
     format: str
+    gold_kind: str = "sales"             # the record's kind ("none" intent without a kind: "other")
+    kind: str = "sales"
 
 
 def _predict(record: dict) -> _Row:
@@ -57,6 +59,8 @@ def _predict(record: dict) -> _Row:
         objections={o.id for o in result.objections},
         gold_format="telegram_forward" if record.get("format") == "forward_inline" else record.get("format"),
         format=result.format,
+        gold_kind=(record.get("kind") or "other") if record["intent"] == "none" else "sales",
+        kind=result.kind,
     )
 
 
@@ -83,6 +87,16 @@ def _figures(rows: list[_Row]) -> dict:
     for oid, f1 in per_category.items():
         figures[f"objection_f1_{oid}"] = f1 if f1 is not None else "n/a"
     figures["low_scored_high"] = sum(r.gold_intent == "low" and r.level == "high" for r in rows)
+    # item 5 of issue 13: chats that are not sales are never "high", and are said to be what they are
+    none = [r for r in rows if r.gold_kind != "sales"]
+    figures["non_sales_called_high"] = sum(r.level == "high" for r in none)
+    figures["non_sales_n"] = len(none)
+    figures["non_sales_named"] = _ratio(sum(r.kind not in ("sales", "one_sided") for r in none), len(none))
+    for kind in sorted({r.gold_kind for r in none}):
+        figures[f"non_sales_called_high_{kind}"] = sum(r.level == "high" for r in none if r.gold_kind == kind)
+    sales = [r for r in rows if r.gold_kind == "sales"]
+    figures["sales_called_not_sales"] = sum(r.kind not in ("sales", "one_sided") for r in sales)
+    figures["low_intent_called_high"] = sum(r.gold_intent == "low" and r.level == "high" for r in sales)
     labelled = [r for r in rows if r.gold_format]
     figures["format_accuracy"] = _ratio(sum(r.format == r.gold_format for r in labelled), len(labelled))
     return figures
@@ -140,7 +154,8 @@ def main(argv: list[str]) -> int:
             baseline = evaluate(args[0])
         finally:
             trained.set_enabled(True)
-        for name in ("intent_auc_high", "intent_accuracy", "objection_macro_f1", "low_scored_high"):
+        for name in ("intent_auc_high", "intent_accuracy", "objection_macro_f1", "low_scored_high",
+                     "non_sales_called_high", "low_intent_called_high"):
             print(f"lexicon_{name}: {baseline[name]}")
     if "--details" in argv:
         for line in details(args[0]):

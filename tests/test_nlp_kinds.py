@@ -117,3 +117,24 @@ def test_trained_kind_head_is_saved_and_loaded(tmp_path):
     none = [p for p, r in zip(p_not, rows) if r["intent"] == "none"]
     sales = [p for p, r in zip(p_not, rows) if r["intent"] != "none"]
     assert none and sales and sum(none) / len(none) > sum(sales) / len(sales)
+
+
+def test_eval_file_reports_non_sales_called_high_per_kind(tmp_path):
+    import json
+
+    from nlp import eval as nlp_eval
+
+    rows = [
+        {"id": "c1", "intent": "none", "kind": "complaint", "objections": [], "rep": "小李", "format": "colon",
+         "text": "\n".join(COMPLAINTS[0])},
+        {"id": "s1", "intent": "high", "objections": [], "rep": "小李", "format": "colon",
+         "text": "小李：王总，报价单发您了\n王总：报价我看了，合同发我吧，这周付款"},
+        {"id": "l1", "intent": "low", "objections": [], "rep": "小李", "format": "colon",
+         "text": "小李：王总，报价单发您了\n王总：不需要了，谢谢"},
+    ]
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    figures = nlp_eval.evaluate(path)
+    assert figures["non_sales_n"] == 1 and figures["non_sales_called_high"] == 0
+    assert figures["non_sales_called_high_complaint"] == 0 and figures["non_sales_named"] == 1.0
+    assert figures["sales_called_not_sales"] == 0 and figures["low_intent_called_high"] == 0
