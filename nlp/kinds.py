@@ -22,12 +22,19 @@ KIND_NOTES = {
 def kind_of(transcript: Transcript, views: list, customer_views: list) -> str:
     """sales, or what else the text is: after-sales complaint, service question, job, spam,
     chit-chat. A chat that mixes a complaint with buying steps stays a sales chat."""
+    side = customer_views or [v for v in views if v.turn.role != ROLE_REP] or views
+    if len({m.group(0) for v in side for m in _APPLICANT.finditer(v.text)}) >= 2:
+        return "job"                # asks about base pay, probation, social insurance: applying
+    # A turn that cites the terms of a contract already signed or money already paid is about an
+    # order that exists ("合同上写的是保证供应", "我们付了全款"): its order words are no buying step.
     buying = sum(1 for v in customer_views
-                 if not v.service and any(h.entry.kind == "buy" and h.entry.weight >= 8 for h in v.hits))
+                 if not v.service and not _EXISTING.search(v.text)
+                 and any(h.entry.kind == "buy" and h.entry.weight >= 8 for h in v.hits))
     served = [v.service for v in customer_views if v.service]
+    if not served and not buying and any(_EXISTING.search(v.text) for v in customer_views):
+        served = ["complaint" if any(_ANGER.search(v.text) for v in customer_views) else "service"]
     if served and len(served) >= buying:
         return "complaint" if "complaint" in served else "service"
-    side = customer_views or [v for v in views if v.turn.role != ROLE_REP] or views
     other = clauses.non_sales_kind("\n".join(v.text for v in side))
     if other == "chitchat":
         all_text = "\n".join(v.text for v in views)
@@ -58,6 +65,10 @@ _REP_SERVICE = re.compile(
 _REP_OFFER = re.compile(
     r"报价|优惠|活动|打折|折扣|名额|方案|考虑|试用|体验|了解一下|介绍|推荐|新款|促销|价格|感兴趣|要不要|需不需要|合作"
     r"|样品|demo|报个价|给您算|划算")
+_APPLICANT = re.compile(r"底薪|试用期|五险一金|应聘|求职|投简历|我的简历|发简历|月薪|年薪|课时费|提成(?:是)?(?:怎么|按|多少)"
+                        r"|劳动合同")
+_EXISTING = re.compile(r"合同(?:上|里|中)(?:写|说|约定|规定|签)|合同约定|按合同(?:是|写|约定|来)|付了全款|付咗全款|按年付了"
+                       r"|订单页面|已经付了.{0,6}(?:钱|款)|钱都付了|款都付了|付款都付了")
 _FORWARD_STEP = re.compile(
     r"报价|报个价|合同|下单|订(?:货|购|一|两|几|\d)|签(?:约|合同)|付款|打款|定金|首付|采购|试用|样品|多少钱|什么价|价格|价钱"
     r"|账号发|开票资料|走流程|先要|先拿|先订|来一|要\d|拿\d|考虑|报名|预算")

@@ -138,3 +138,14 @@ def test_eval_file_reports_non_sales_called_high_per_kind(tmp_path):
     assert figures["non_sales_n"] == 1 and figures["non_sales_called_high"] == 0
     assert figures["non_sales_called_high_complaint"] == 0 and figures["non_sales_named"] == 1.0
     assert figures["sales_called_not_sales"] == 0 and figures["low_intent_called_high"] == 0
+
+
+def test_job_seeker_asking_about_pay_and_contract_is_a_job_chat():
+    result = chat("王总：你好，看到你们在招销售，底薪多少？", "小李：底薪5000加提成",
+                  "王总：签劳动合同吗？试用期几个月？付款是月结吗")
+    assert result.kind == "job" and result.level == "low" and "求职" in result.note
+
+
+def test_existing_contract_terms_without_a_step_are_service():
+    result = chat("王总：小李，合同上写的是每季度上门保养一次，这季度什么时候来？", "小李：下周二安排工程师过去")
+    assert result.kind in ("service", "complaint") and result.level == "low"
