@@ -74,6 +74,12 @@ _FORWARD_STEP = re.compile(
     r"|账号发|开票资料|走流程|先要|先拿|先订|来一|要\d|拿\d|考虑|报名|预算")
 
 
+# What the speakers' display names say of their role ("售后-小刘", "客服小雅", "HR张", "应聘者小罗").
+_NAME_SERVICE = re.compile(r"客服|售后|服务|support|service|客户成功|customer success|工程师|物业|前台|维修|跟单", re.I)
+_NAME_HR = re.compile(r"hr|人事|人资|招聘|猎头|recruit|headhunt", re.I)
+_NAME_APPLICANT = re.compile(r"应聘|求职|候选人|candidate|学员|业主|会员|买家|租户", re.I)
+
+
 def kind_features(views: list, customer_views: list) -> dict[str, float]:
     """What says whether a text is a purchase to come or an order that exists: references to an
     existing/past order, anger and question storms, the rep apologising or servicing vs
@@ -87,7 +93,12 @@ def kind_features(views: list, customer_views: list) -> dict[str, float]:
     rep_service = sum(1 for v in reps if _REP_SERVICE.search(v.text))
     rep_offer = sum(1 for v in reps if _REP_OFFER.search(v.text))
     first = views[0].turn.role if views else ""
+    rep_names = " ".join({v.turn.speaker or "" for v in reps})
+    customer_names = " ".join({v.turn.speaker or "" for v in side})
     return {
+        "ks_name_service": float(bool(_NAME_SERVICE.search(rep_names))),
+        "ks_name_hr": float(bool(_NAME_HR.search(rep_names))),
+        "ks_name_applicant": float(bool(_NAME_APPLICANT.search(customer_names))),
         "ks_past_order": min(3, past) / 3,
         "ks_past_share": past / n,
         "ks_anger": min(3, anger) / 3,

@@ -64,6 +64,8 @@ def test_kind_features_tell_an_existing_order_from_a_purchase_to_come():
     assert after["ks_steps"] == 0 and after["ks_no_step"] == 1 and after["ks_customer_opens"] == 1
     assert before["ks_past_order"] == 0 and before["ks_steps"] > 0 and before["ks_rep_offer"] > 0
     assert before["ks_rep_opens"] == 1 and before["ks_rep_service"] == 0
+    named = kinds.kind_features(*_views("应聘者小罗：你好，底薪多少？\n售后-小刘：您好"))
+    assert named["ks_name_applicant"] == 1 and named["ks_name_service"] == 1 and named["ks_name_hr"] == 0
 
 
 SURE_NOT = {"sales": 0.05, "complaint": 0.8, "service": 0.1, "job": 0.02, "spam": 0.02, "chitchat": 0.01}
