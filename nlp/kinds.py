@@ -2,6 +2,8 @@
 questions, job seekers, spam, chit-chat (the families live in nlp/clauses.py)."""
 from __future__ import annotations
 
+import re
+
 from nlp import clauses
 from nlp.parse import ROLE_REP, Transcript
 
@@ -20,12 +22,19 @@ KIND_NOTES = {
 def kind_of(transcript: Transcript, views: list, customer_views: list) -> str:
     """sales, or what else the text is: after-sales complaint, service question, job, spam,
     chit-chat. A chat that mixes a complaint with buying steps stays a sales chat."""
+    side = customer_views or [v for v in views if v.turn.role != ROLE_REP] or views
+    if len({m.group(0) for v in side for m in _APPLICANT.finditer(v.text)}) >= 2:
+        return "job"                # asks about base pay, probation, social insurance: applying
+    # A turn that cites the terms of a contract already signed or money already paid is about an
+    # order that exists ("合同上写的是保证供应", "我们付了全款"): its order words are no buying step.
     buying = sum(1 for v in customer_views
-                 if not v.service and any(h.entry.kind == "buy" and h.entry.weight >= 8 for h in v.hits))
+                 if not v.service and not _EXISTING.search(v.text)
+                 and any(h.entry.kind == "buy" and h.entry.weight >= 8 for h in v.hits))
     served = [v.service for v in customer_views if v.service]
+    if not served and not buying and any(_EXISTING.search(v.text) for v in customer_views):
+        served = ["complaint" if any(_ANGER.search(v.text) for v in customer_views) else "service"]
     if served and len(served) >= buying:
         return "complaint" if "complaint" in served else "service"
-    side = customer_views or [v for v in views if v.turn.role != ROLE_REP] or views
     other = clauses.non_sales_kind("\n".join(v.text for v in side))
     if other == "chitchat":
         all_text = "\n".join(v.text for v in views)
@@ -34,3 +43,69 @@ def kind_of(transcript: Transcript, views: list, customer_views: list) -> str:
     if other and buying == 0:
         return other
     return "sales"
+
+
+# ----------------------------------------------------------- what the model reads for the kind
+# Signals that a text is about an order that already exists (after-sales, service) rather than a
+# purchase to come, who asks for what, and how angry it is. Counted per turn, on the normalized
+# (Simplified) text; they are inputs of the trained kind head (nlp/model.py), not rules.
+_PAST_ORDER = re.compile(
+    r"已(?:经)?下(?:过)?单|下过单|上(?:次|回|个月|周|礼拜|一批|批)(?:买|订|拿|进|下|发|送|采购|要|装|做|办|签|那)"
+    r"|之前(?:买|订|拿|采购|装|办|签)的?|去年(?:买|装|订|办|签)|刚买|才买|买了(?:没|不到|才)|才(?:用|装)了?"
+    r"|用了(?:一|两|三|几|半|不到)|装了(?:一|两|三|几|半|不到)|这批货|那批货|上批|订单号|单号|快递单|运单|物流"
+    r"|签收|收到货|到货(?:了|后)|已(?:经)?付(?:款|了)|付过款|钱(?:都|已经)?(?:付|交|打)了|交了(?:钱|定金|学费|费|年费)"
+    r"|付了(?:钱|定金|全款)|退款|退货|换货|退钱|售后|保修|维修|报修|返修|上门|会员卡|年卡|卡里|保单|我的(?:订单|账号|账户|卡|课|车)"
+    r"|续费|到期|扣款|发票.{0,4}(?:错|重开|作废|没收到|还没)|重开|补开|返工|补发|补货|少了|多了|发错|漏发")
+_ANGER = re.compile(
+    r"怎么回事|搞什么|什么情况|到底|气死|太差|差劲|垃圾|坑|骗|投诉|12315|说法|负责|赔|不像话|过分|别又|又(?:坏|出|是|没|挂)"
+    r"|第[二三四五六]次|多少次|几次了|快点|赶紧|催|耽误|损失|谁负责|谁担|不管|受不了|离谱|无语|服了|[!！]|[?？].*[?？]")
+_REP_SERVICE = re.compile(
+    r"抱歉|不好意思|对不起|给您(?:处理|安排|补|换|退|查|申请|协调|反映|重开|开|预约)|帮您(?:查|处理|看|问|申请|安排|协调|预约|重开|操作|弄)"
+    r"|马上(?:处理|过去|安排|查)|师傅|上门|售后|退款|补发|重发|换货|返工|补偿|理解您|原路|工作日|保修|登记")
+_REP_OFFER = re.compile(
+    r"报价|优惠|活动|打折|折扣|名额|方案|考虑|试用|体验|了解一下|介绍|推荐|新款|促销|价格|感兴趣|要不要|需不需要|合作"
+    r"|样品|demo|报个价|给您算|划算")
+_APPLICANT = re.compile(r"底薪|试用期|五险一金|应聘|求职|投简历|我的简历|发简历|月薪|年薪|课时费|提成(?:是)?(?:怎么|按|多少)"
+                        r"|劳动合同")
+_EXISTING = re.compile(r"合同(?:上|里|中)(?:写|说|约定|规定|签)|合同约定|按合同(?:是|写|约定|来)|付了全款|付咗全款|按年付了"
+                       r"|订单页面|已经付了.{0,6}(?:钱|款)|钱都付了|款都付了|付款都付了")
+_FORWARD_STEP = re.compile(
+    r"报价|报个价|合同|下单|订(?:货|购|一|两|几|\d)|签(?:约|合同)|付款|打款|定金|首付|采购|试用|样品|多少钱|什么价|价格|价钱"
+    r"|账号发|开票资料|走流程|先要|先拿|先订|来一|要\d|拿\d|考虑|报名|预算")
+
+
+# What the speakers' display names say of their role ("售后-小刘", "客服小雅", "HR张", "应聘者小罗").
+_NAME_SERVICE = re.compile(r"客服|售后|服务|support|service|客户成功|customer success|工程师|物业|前台|维修|跟单", re.I)
+_NAME_HR = re.compile(r"hr|人事|人资|招聘|猎头|recruit|headhunt", re.I)
+_NAME_APPLICANT = re.compile(r"应聘|求职|候选人|candidate|学员|业主|会员|买家|租户", re.I)
+
+
+def kind_features(views: list, customer_views: list) -> dict[str, float]:
+    """What says whether a text is a purchase to come or an order that exists: references to an
+    existing/past order, anger and question storms, the rep apologising or servicing vs
+    offering, and the customer's forward-looking purchase steps outside after-sales clauses."""
+    side = customer_views or [v for v in views if v.turn.role != ROLE_REP]
+    reps = [v for v in views if v.turn.role == ROLE_REP] if customer_views else []
+    n = max(1, len(side))
+    past = sum(1 for v in side if _PAST_ORDER.search(v.text))
+    anger = sum(1 for v in side if _ANGER.search(v.text))
+    steps = sum(1 for v in side if not v.service and _FORWARD_STEP.search(v.text))
+    rep_service = sum(1 for v in reps if _REP_SERVICE.search(v.text))
+    rep_offer = sum(1 for v in reps if _REP_OFFER.search(v.text))
+    first = views[0].turn.role if views else ""
+    rep_names = " ".join({v.turn.speaker or "" for v in reps})
+    customer_names = " ".join({v.turn.speaker or "" for v in side})
+    return {
+        "ks_name_service": float(bool(_NAME_SERVICE.search(rep_names))),
+        "ks_name_hr": float(bool(_NAME_HR.search(rep_names))),
+        "ks_name_applicant": float(bool(_NAME_APPLICANT.search(customer_names))),
+        "ks_past_order": min(3, past) / 3,
+        "ks_past_share": past / n,
+        "ks_anger": min(3, anger) / 3,
+        "ks_steps": min(3, steps) / 3,
+        "ks_no_step": float(steps == 0),
+        "ks_rep_service": min(3, rep_service) / 3,
+        "ks_rep_offer": min(3, rep_offer) / 3,
+        "ks_customer_opens": float(first == "customer"),
+        "ks_rep_opens": float(first == ROLE_REP),
+    }

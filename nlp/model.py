@@ -37,11 +37,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
+from nlp.kinds import kind_features
 from nlp.reading import QUESTION as _QUESTION, Objection, short as _short
 
 DATA_DIR = Path(__file__).parent / "data"
 CLASSES = ("high", "medium", "low", "none")
 KINDS = ("sales", "complaint", "service", "job", "spam", "chitchat", "one_sided")
+# The kind head: one multinomial regression over what the text is (sales or one of the families
+# that are not sales); P(not sales) = 1 − P(sales) decides with thresholds chosen out-of-fold.
+KIND_HEAD = ("sales", "complaint", "service", "job", "spam", "chitchat")
 NGRAM_SIZES = (1, 2, 3)      # ngrams() counts exactly these three sizes
 # A very long paste: the n-grams of its last part decide (the lexicon reads all of it).
 MAX_MODEL_CHARS = 6000
@@ -97,6 +101,7 @@ def featurize(transcript, views, customer_views, contributions, lexicon_score: i
         "service_turns": min(3, sum(1 for v in customer_views if v.service == "service")) / 3,
         "kind_" + kind: 1.0,
         "format_" + transcript.format: 1.0,
+        **kind_features(views, customer_views),
     }
     for c in contributions:
         if c.key in ("questions", "share", "unanswered", "speed", "minimal", "short", "floor"):
@@ -129,6 +134,12 @@ class Model:
     lam: float = 0.0                # blend: how far the model's view moves the lexicon score
     delta: float = 0.0              # … at most this many points
     slope: float = 1.5              # calibration of P(high) on the blended score
+    # The kind head (absent in a model trained before it: then the rules alone say the kind).
+    kind_w: "object" = None         # (n_features, len(KIND_HEAD))
+    kind_b: "object" = None
+    kind_not: float = 1.01          # P(not sales) ≥ this: not a sales conversation (say what it is)
+    kind_cap: float = 1.01          # P(not sales) ≥ this: never "high" (at most medium)
+    kind_keep: float = -1.0         # the rules say not-sales but P(not sales) < this: a sales chat
 
     def vector(self, f: Features):
         """Sparse input as (column indices, values): tf-idf-free, sublinear and L2-normalised
@@ -150,16 +161,27 @@ class Model:
         return np.asarray(cols, dtype=np.int64), np.asarray(vals, dtype=np.float64)
 
     def predict(self, f: Features) -> tuple[dict[str, float], dict[str, float]]:
+        return self.predict_all(f)[:2]
+
+    def predict_all(self, f: Features) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
+        """Intent probabilities, objection probabilities and kind probabilities (empty without
+        a kind head)."""
         import numpy as np
 
         cols, vals = self.vector(f)
+        kinds: dict[str, float] = {}
+        if self.kind_w is not None:
+            z = self.kind_b + vals @ self.kind_w[cols]
+            pk = np.exp(z - z.max())
+            pk /= pk.sum()
+            kinds = dict(zip(KIND_HEAD, (float(p) for p in pk)))
         logits = self.intent_b + vals @ self.intent_w[cols]
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
         intent = dict(zip(CLASSES, (float(p) for p in probs)))
         obj_logits = self.obj_b + vals @ self.obj_w[cols]
         objections = {oid: 1.0 / (1.0 + math.exp(-float(z))) for oid, z in zip(self.obj_ids, obj_logits)}
-        return intent, objections
+        return intent, objections, kinds
 
     def blended(self, probs: Mapping[str, float], lexicon_score: float) -> float:
         """The lexicon score moved toward the model's expected score, by at most δ points."""
@@ -218,12 +240,18 @@ def _read(directory: Path) -> Model | None:
     offset = len(vocab)
     structured = {name: offset + i for i, name in enumerate(meta["structured"])}
     blend_params = meta.get("blend", {})
+    kind = meta.get("kind", {})
+    has_kind = "kind_w" in w.files
     return Model(vocab, structured, w["intent_w"].astype(np.float64), w["intent_b"].astype(np.float64),
                  list(meta["objections"]), w["obj_w"].astype(np.float64), w["obj_b"].astype(np.float64),
                  tuple(meta["platt"]), float(meta["add_above"]), float(meta["drop_below"]),
                  float(meta["none_above"]), meta.get("info", {}),
                  lam=float(blend_params.get("lam", 0.0)), delta=float(blend_params.get("delta", 0.0)),
-                 slope=float(blend_params.get("slope", 1.5)))
+                 slope=float(blend_params.get("slope", 1.5)),
+                 kind_w=w["kind_w"].astype(np.float64) if has_kind else None,
+                 kind_b=w["kind_b"].astype(np.float64) if has_kind else None,
+                 kind_not=float(kind.get("not", 1.01)), kind_cap=float(kind.get("cap", 1.01)),
+                 kind_keep=float(kind.get("keep", -1.0)))
 
 
 def unload() -> None:
@@ -241,6 +269,7 @@ class Blend:
     objections: dict[str, float]
     clauses: list[str]
     features: Features | None = None   # the model's input, for analyze(_features_out=) without a second pass
+    not_sales: float = 0.0             # P(not sales) from the kind head (0 without one)
 
 
 _enabled = True
@@ -257,14 +286,37 @@ def blend(transcript, views, customer_views, contributions, lexicon_score: int, 
     if model is None:
         return None
     f = featurize(transcript, views, customer_views, contributions, lexicon_score, kind)
-    intent, objections = model.predict(f)
+    intent, objections, kinds = model.predict_all(f)
     s = model.blended(intent, lexicon_score)
-    p_high = model.p_high(s)
     heard = any(h.entry.weight or h.entry.is_objection for v in customer_views for h in v.hits)
     if kind == "sales" and intent["none"] >= model.none_above and not heard:
         kind = "other"      # the model alone says "not sales" only where the lexicon heard nothing
+    not_sales = 1.0 - kinds["sales"] if kinds else 0.0
+    kind, capped = decide_kind(kind, kinds, model.kind_not, model.kind_cap, model.kind_keep)
+    if capped:
+        s = min(s, HIGH_MIN - 0.5)       # maybe not a sales chat at all: never "high"
+    p_high = model.p_high(s)
     return Blend(score=_to_score(p_high, s), p_high=p_high, kind=kind, probs=intent,
-                 objections=objections, clauses=f.clauses, features=f)
+                 objections=objections, clauses=f.clauses, features=f, not_sales=not_sales)
+
+
+def decide_kind(rule_kind: str, kinds: Mapping[str, float], not_above: float, cap_above: float,
+                keep_below: float) -> tuple[str, bool]:
+    """The text's kind from the rules' reading and the kind head's probabilities, and whether
+    its score must stay below "high". With P(not sales) ≥ not_above a chat the rules read as
+    sales is named by the head's most likely family; ≥ cap_above it stays a sales chat but is
+    never "high"; a chat the rules read as not sales is a sales chat when P(not sales) <
+    keep_below. Without a kind head the rules decide alone."""
+    if not kinds:
+        return rule_kind, False
+    p_not = 1.0 - kinds["sales"]
+    if rule_kind == "sales":
+        if p_not >= not_above:
+            return max((k for k in KIND_HEAD if k != "sales"), key=lambda k: kinds[k]), False
+        return "sales", p_not >= cap_above
+    if p_not < keep_below:
+        return "sales", p_not >= cap_above
+    return rule_kind, False
 
 
 def level_of(blended_score: float) -> str:

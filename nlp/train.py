@@ -15,6 +15,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from nlp import kind_train
 from nlp import model as served
 from nlp.metrics import auc, load_rows
 from nlp.lexicon import OBJECTION_IDS
@@ -86,6 +87,7 @@ def _intent_label(record: dict) -> str:
 # Set by `nlp eval --cv --fixed-blend`: folds reuse the shipped λ, δ, slope instead of choosing
 # them again (≈ 6× cheaper; λ and δ were chosen on all chats, so 2 numbers leak into the folds).
 FIXED_BLEND: tuple[float, float, float] | None = None
+FIXED_KIND: tuple[float, float, float] | None = None
 
 
 def fit(records: list[dict], feats: list[Features], calibrate: bool = True) -> served.Model:
@@ -120,17 +122,24 @@ def fit(records: list[dict], feats: list[Features], calibrate: bool = True) -> s
         clf = LogisticRegression(C=C_OBJECTION, max_iter=4000).fit(X, target)
         obj_w[:, k] = clf.coef_[0]
         obj_b[k] = clf.intercept_[0]
+    kind_w, kind_b = kind_train.fit_head(X, records)
+    kind_t = kind_train.DISABLED
     if calibrate and FIXED_BLEND is not None:
         lam, delta, slope, chosen = (*FIXED_BLEND, {"fixed_blend": True})
+        kind_t = FIXED_KIND or kind_t
+    elif calibrate:
+        lam, delta, slope, chosen = _choose_blend(records, feats)
+        kind_t = tuple(chosen["kind_thresholds"])
     else:
-        lam, delta, slope, chosen = _choose_blend(records, feats) if calibrate else (0.0, 0.0, 1.5, {})
+        lam, delta, slope, chosen = (0.0, 0.0, 1.5, {})
     return served.Model(vocab, structured, W, B, list(OBJECTION_IDS), obj_w, obj_b, (slope, lam, delta),
                         # none_above > 1: the model alone never calls a chat "not sales" (its
                         # "none" class is the generator's chit-chat and spam; on the hand-written
                         # holdout it turned a medium sales chat into "other")
                         add_above=0.6, drop_below=0.0, none_above=1.01,
                         info={"rows": len(records), "vocab": len(vocab), "structured": len(names), **chosen},
-                        lam=lam, delta=delta, slope=slope)
+                        lam=lam, delta=delta, slope=slope, kind_w=kind_w, kind_b=kind_b,
+                        kind_not=kind_t[0], kind_cap=kind_t[1], kind_keep=kind_t[2])
 
 
 def _inner_groups(records: list[dict]) -> list[str]:
@@ -163,6 +172,7 @@ def _choose_blend(records: list[dict], feats: list[Features]) -> tuple[float, fl
 
     groups = _inner_groups(records)
     expected = np.zeros(len(records))
+    p_not = np.zeros(len(records))
     for g in sorted(set(groups)):
         train = [i for i, x in enumerate(groups) if x != g]
         test = [i for i, x in enumerate(groups) if x == g]
@@ -170,7 +180,8 @@ def _choose_blend(records: list[dict], feats: list[Features]) -> tuple[float, fl
             continue
         m = fit([records[i] for i in train], [feats[i] for i in train], calibrate=False)
         for i in test:
-            probs = m.predict(feats[i])[0]
+            probs, _, kinds = m.predict_all(feats[i])
+            p_not[i] = 1.0 - kinds["sales"] if kinds else 0.0
             expected[i] = sum(probs[c] * v for c, v in zip(CLASSES, served.CLASS_SCORES))
     lex = np.asarray([f.structured.get("lex_score", 0.0) * 100 for f in feats])
     # as analyze() finishes: a chat the rules call not-sales is low whatever the blend, and a
@@ -205,11 +216,13 @@ def _choose_blend(records: list[dict], feats: list[Features]) -> tuple[float, fl
     if y.any() and not y.all():
         lr = LogisticRegression(C=1.0, fit_intercept=False).fit(x, y)
         slope = max(0.2, float(lr.coef_[0][0]))
+    none = np.asarray([r["intent"] == "none" for r in records])
+    _, kind_info = kind_train.choose(s, p_not, not_sales, one_sided, gold, none, hand)
     lexicon_level = _final_level(lex, not_sales, one_sided)
     lexicon_acc = tuple(round(float((lexicon_level[p] == gold[p]).mean()), 4) for p in parts)
     return lam, delta, slope, {"blend_oof_accuracy": list(acc), "lexicon_oof_accuracy": list(lexicon_acc),
                                "oof_parts": ["handwritten", "generated"][:len(parts)] if hand.any() else ["generated"],
-                               "grid": table}
+                               "grid": table, **kind_info}
 
 
 def _final_level(s, not_sales, one_sided):
@@ -227,11 +240,13 @@ def save(m: served.Model, directory: Path) -> None:
     structured = sorted(m.structured, key=m.structured.get)
     meta = {"vocab": vocab, "structured": structured, "objections": m.obj_ids, "classes": list(CLASSES),
             "platt": list(m.platt), "blend": {"lam": m.lam, "delta": m.delta, "slope": m.slope},
-            "add_above": m.add_above, "drop_below": m.drop_below, "none_above": m.none_above, "info": m.info}
+            "add_above": m.add_above, "drop_below": m.drop_below, "none_above": m.none_above, "info": m.info,
+            "kind": {"not": m.kind_not, "cap": m.kind_cap, "keep": m.kind_keep}}
+    kind = {} if m.kind_w is None else {"kind_w": m.kind_w.astype(np.float32), "kind_b": m.kind_b.astype(np.float32)}
     (directory / "model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     np.savez_compressed(directory / "model.npz", intent_w=m.intent_w.astype(np.float32),
                         intent_b=m.intent_b.astype(np.float32), obj_w=m.obj_w.astype(np.float32),
-                        obj_b=m.obj_b.astype(np.float32))
+                        obj_b=m.obj_b.astype(np.float32), **kind)
     served.unload()
 
 
@@ -258,6 +273,10 @@ def train_main(argv: list[str]) -> int:
           f"{m.info.get('lexicon_oof_accuracy')}:")
     for line in m.info.get("grid", []):
         print("  " + line)
+    print(f"kind head thresholds (not / cap / keep): {m.info.get('kind_thresholds')}; rules alone: "
+          f"{m.info.get('kind_rules_alone')}; trade-off (out-of-fold, hand-written chats):")
+    for row in m.info.get("kind_curve", []):
+        print("  " + " ".join(f"{k}={v}" for k, v in row.items()))
     return 0
 
 
@@ -316,6 +335,16 @@ def figures(records: list[dict], predicted: list[dict], objections: bool = True)
     result["non_sales_called_high"] = round(sum(p["level"] == "high" for p in none) / max(1, len(none)), 3)
     result["non_sales_recognised"] = round(
         sum(p["kind"] not in ("sales", "one_sided") for p in none) / max(1, len(none)), 3)
+    result["non_sales_called_high_n"] = f"{sum(p['level'] == 'high' for p in none)} of {len(none)}"
+    for kind in sorted({r.get("kind") or "?" for r in records if r["intent"] == "none"}):
+        of_kind = [p for p, r in zip(predicted, records) if r["intent"] == "none" and (r.get("kind") or "?") == kind]
+        result[f"non_sales_called_high_{kind}"] = f"{sum(p['level'] == 'high' for p in of_kind)} of {len(of_kind)}"
+    low = [p for p, r in zip(predicted, records) if r["intent"] == "low"]
+    result["low_called_high"] = f"{sum(p['level'] == 'high' for p in low)} of {len(low)}"
+    sales = [p for p, r in zip(predicted, records) if r["intent"] != "none"]
+    result["sales_called_not_sales"] = f"{sum(p['kind'] not in ('sales', 'one_sided') for p in sales)} of {len(sales)}"
+    high = [p for p, r in zip(predicted, records) if r["intent"] == "high"]
+    result["high_recall"] = round(sum(p["level"] == "high" for p in high) / max(1, len(high)), 3)
     return result
 
 
@@ -340,10 +369,11 @@ def cross_validate(records: list[dict], feats: list[Features], field: str) -> li
 
 def cv_main(argv: list[str], fields: tuple[str, ...] = ("trade", "format", "writer"),
             fixed_blend: bool = False) -> int:
-    global FIXED_BLEND
+    global FIXED_BLEND, FIXED_KIND
     if fixed_blend:
         shipped = served.load()
         FIXED_BLEND = (shipped.lam, shipped.delta, shipped.slope)
+        FIXED_KIND = (shipped.kind_not, shipped.kind_cap, shipped.kind_keep)
         print(f"blend fixed to the shipped λ={shipped.lam} δ={shipped.delta} slope={shipped.slope:.3f}")
     records = load_corpus(argv)
     for r in records:

@@ -136,7 +136,7 @@ def test_auc_counts_ties_as_half():
 
 def test_per_objection_precision_recall_and_not_sales(tmp_path):
     """The per-objection precision/recall agree with the F1 printed beside them; chats labelled
-    with a kind other than sales are counted on their own (not sales called high)."""
+    with a kind other than sales are counted on their own (non-sales called high)."""
     rows = [json.loads(line) for line in DEV.read_text("utf-8").splitlines() if line.strip()][:40]
     rows.append({"id": "ns1", "format": "colon", "rep": "小王", "customer": "李姐", "intent": "none",
                  "kind": "complaint", "objections": [],
@@ -144,8 +144,8 @@ def test_per_objection_precision_recall_and_not_sales(tmp_path):
     path = tmp_path / "mixed.jsonl"
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
     got = nlp_eval.evaluate(path)
-    assert got["not_sales_n"] == 1
-    assert got["not_sales_scored_high"] in (0, 1)
+    assert got["non_sales_n"] == 1
+    assert got["non_sales_called_high"] in (0, 1)
     checked = 0
     for oid in ("price", "budget", "timing", "need_approval", "competitor"):
         p, r, f1 = got[f"objection_precision_{oid}"], got[f"objection_recall_{oid}"], got[f"objection_f1_{oid}"]
