@@ -111,3 +111,29 @@ def test_a_bare_no_thanks_is_a_refusal_not_no_need():
 
 def test_saying_there_is_no_need_is_no_need():
     assert "no_need" in objections(">要不要给您寄个样品", "我们暂时不需要这个")
+
+
+@pytest.mark.parametrize("said", [
+    "你们的年化利率有点高",                       # a rate or fee named, then "too high"
+    "两千多对我来说有点gui",                     # pinyin shorthand
+    "跟我心里价位差了两万",
+])
+def test_more_price_classes(said):
+    assert "price" in objections(">方案发您了", said)
+
+
+def test_a_price_view_given_up_is_no_objection():
+    assert "price" not in objections(">方案发您了", "本来觉得有点贵 看了课纲觉得值")
+
+
+def test_a_bad_experience_elsewhere_is_trust():
+    assert "trust_quality" in objections(">我们质保五年", "上次试过一家小厂的 两个月就漏了")
+
+
+def test_the_vendor_they_use_is_has_supplier_not_competitor():
+    found = objections(">我们的伺服可以替代", "我们一直用安川的 十几年了")
+    assert "has_supplier" in found and "competitor" not in found
+
+
+def test_asking_how_we_compare_is_no_competitor_objection():
+    assert "competitor" not in objections(">我们的系统很好用", "你们跟金蝶比有什么优势？")
