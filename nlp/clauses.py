@@ -184,10 +184,8 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
         if entry.id == "need_approval" and not clause.negated and (
                 clause.status == "done" or _APPROVAL_GIVEN.search(clause.text)):
             continue                            # "老板已经批了", "跟我太太商量过了": approval given
-        if entry.id == "competitor" and (
-                any(h.entry.id == "has_supplier" and clause.start <= h.start < clause.end for h in hits)
-                or (clause.question and _ASKS_COMPARISON.search(clause.text))):
-            continue                            # "我们用安川十几年了": their vendor; "跟X比怎么样？": a question
+        if entry.id == "competitor" and clause.question and _ASKS_COMPARISON.search(clause.text):
+            continue                            # "跟X比怎么样？": the customer asks how we compare
         if entry.id == "price" and _WAS_THOUGHT.search(clause.text):
             continue                            # "之前觉得贵…就觉得值了": a view given up
         if entry.id == "competitor" and _PAST_USE.search(clause.text):
