@@ -183,8 +183,23 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
                 if timing is not None:
                     kept.append(Hit(timing, hit.start, hit.end))
                 continue
-        if entry.id == "need_approval" and clause.status == "done" and not clause.negated:
-            continue                            # "老板已经批了": approval given
+        if entry.id == "need_approval" and not clause.negated and (
+                clause.status == "done" or _APPROVAL_GIVEN.search(clause.text)):
+            continue                            # "老板已经批了", "跟我太太商量过了": approval given
+        if entry.id == "competitor" and clause.question and _ASKS_COMPARISON.search(clause.text):
+            continue                            # "跟X比怎么样？": the customer asks how we compare
+        if entry.id == "price" and _WAS_THOUGHT.search(clause.text):
+            continue                            # "之前觉得贵…就觉得值了": a view given up
+        if entry.id == "competitor" and _PAST_USE.search(clause.text):
+            trust = lexicon.entries.get("trust_quality")
+            if trust is not None:               # "之前用过别家的 半年就裂了": a bad experience
+                kept.append(Hit(trust, hit.start, hit.end))
+            continue
+        if entry.id == "timing" and _MONEY_WAIT.search(clause.text):
+            budget = lexicon.entries.get("budget")
+            if budget is not None:              # "等年后回款了再说": waiting for money
+                kept.append(Hit(budget, hit.start, hit.end))
+            continue
         if entry.id == "competitor":
             said = "".join(tokens[hit.start:hit.end])
             if _has(said, _GENERIC_OTHER) and _OWN_SUPPLIERS.search(clause.text):
@@ -209,7 +224,18 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
 
 
 # Entries refine() looks at besides buying signals (for an early exit when none is hit).
-_REREAD = frozenset(["decision_done", "need", "need_approval", "competitor", "has_supplier"])
+_REREAD = frozenset(["decision_done", "need", "need_approval", "competitor", "has_supplier", "timing", "price"])
+# An approval already talked through ("跟我爸商量过了 他也同意", "manager同意中国区独立用").
+_APPROVAL_GIVEN = re.compile(r"(?:商量|讨论|沟通)(?:过|好)|(?:商量|讨论)了(?!一下|下|再)|(?:也|都)(?:同意|点头)"
+                             r"|同意(?:了|用|做|买|签|上)|说了要做")
+# A vendor met before, named with what it did ("之前用过别家的", "上次别家给我们的"): experience, not a rival bid.
+_PAST_USE = re.compile(r"用过|以前|以往|上次|之前(?:用|买|找|遇|合作)|遇到过|吃过亏")
+# "跟顺丰比怎么样？", "你们跟其他家比有什么优势？": the customer asks how we compare.
+_ASKS_COMPARISON = re.compile(r"比(?:起来)?(?:怎么样|如何|有什么|有啥|哪个|好在|强在|优势|区别)|(?:区别|优势|不同)(?:是什么|在哪|呢|吗)")
+# "原本觉得有点贵，后来…": a price view the customer had before.
+_WAS_THOUGHT = re.compile(r"(?:原本|本来|之前|一开始|起初|原来)(?:也|还|是)?(?:觉得|以为|嫌)")
+# Waiting for money, not for a time ("等年后回款了再说", "明年申请了经费再说").
+_MONEY_WAIT = re.compile(r"回款|年终奖|发工资|发了工资|工资|经费|资金|预算|补贴|钱")
 # A clause comparing with what they use now (a price or feature remark, not "we have a vendor"),
 # and one about cooperating with us later ("没问题后面长期合作").
 _COMPARES = re.compile(r"比.{0,16}(?:贵|高|便宜|低|好|强|差|不一样|区别|优势)|跟.{0,12}比|和.{0,12}比|相比|对比")

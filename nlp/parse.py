@@ -69,8 +69,11 @@ def _role_for_choice(speaker: str | None, customer: str) -> str:
 def parse_transcript(text: str, rep_names: Sequence[str] = (), forward_origin: str | None = None,
                      *, now: datetime | None = None) -> Transcript:
     lines = _normalize(text or "")
+    # the names are matched against the normalized text: "信義房屋-阿宏" is "信义房屋-阿宏" there
+    rep_names = [normalize_text(n) for n in rep_names if n]
+    forward_origin = normalize_text(forward_origin) if forward_origin else forward_origin
     ref = now or datetime.now()
-    for parser in (_parse_telegram, _parse_wechat, _parse_colon):
+    for parser in (_parse_telegram, _parse_wechat, _parse_colon, _parse_named_lines):
         parsed = parser(lines, ref)
         if parsed is not None:
             fmt, turns, origin_in_text = parsed
@@ -320,6 +323,37 @@ def _parse_colon(lines: list[str], ref: datetime):
         return "colon", _finish(raw), None        # one forwarded line: "王总：报价单发我"
     if speaker_lines < 2 or speaker_lines < 0.5 * nonempty:
         return None
+    return "colon", _finish(raw), None
+
+
+# ------------------------------------------------------------------- named lines
+# A voice transcript or a quick retyping: "林太 睇咗少少 …" — the speaker's name, a space, the
+# words, one message a line, no colon. Read as speaker lines when a few names open (almost) every
+# line and the same names come back; prose notes open their lines with ever other words.
+_NAMED_LINE = re.compile(r"^(?P<name>[^\s:：，,。！？!?]{1,16}) +(?P<text>\S.*)$")
+MAX_NAMED_SPEAKERS = 4
+
+
+def _parse_named_lines(lines: list[str], ref: datetime):
+    body = [line.strip() for line in lines if line.strip() and not _is_system_line(line)]
+    if len(body) < 3:
+        return None
+    firsts = [m.group("name") if (m := _NAMED_LINE.match(line)) else None for line in body]
+    names = Counter(f for f in firsts if f and _is_plausible_name(f) and not f[:1].isdigit())
+    top = [n for n, _ in names.most_common(MAX_NAMED_SPEAKERS)]
+    if len(top) < 2 or sum(names[n] >= 2 for n in top) < 1:
+        return None
+    named = sum(f in top for f in firsts)
+    if named < 0.8 * len(body) or named < 3 or len(names) > MAX_NAMED_SPEAKERS:
+        return None
+    raw: list[_RawTurn] = []
+    for line, first in zip(body, firsts):
+        if first in top:
+            raw.append(_RawTurn(first, None, [_NAMED_LINE.match(line).group("text")]))
+        elif raw:
+            raw[-1].lines.append(line)
+        else:
+            raw.append(_RawTurn(None, None, [line]))
     return "colon", _finish(raw), None
 
 

@@ -328,9 +328,14 @@ def figures(records: list[dict], predicted: list[dict], objections: bool = True)
         result["objection_macro_f1"] = round(sum(f1s) / len(f1s), 3) if f1s else 0.0
         for oid in OBJECTION_IDS:
             gold_n = sum(oid in r["objections"] for r in records)
+            said = sum(oid in p["objections"] for p in predicted)
             hit = sum(oid in p["objections"] and oid in r["objections"] for p, r in zip(predicted, records))
             if gold_n:
                 result[f"objection_recall_{oid}"] = round(hit / gold_n, 3)
+                # per id: precision, recall, F1 (n = chats labelled with it)
+                precision = hit / said if said else 0.0
+                result[f"objection_{oid}"] = (f"P={precision:.3f} R={hit / gold_n:.3f} "
+                                              f"F1={2 * hit / (said + gold_n):.3f} n={gold_n}")
     none = [p for p, r in zip(predicted, records) if r["intent"] == "none"]
     result["non_sales_called_high"] = round(sum(p["level"] == "high" for p in none) / max(1, len(none)), 3)
     result["non_sales_recognised"] = round(

@@ -163,3 +163,26 @@ def test_any_text_parses_and_analyses(text):
     result = analyze(tr)
     assert 0 <= result.score <= 100 and result.level in ("high", "medium", "low")
     assert all(len(r.quote) <= 60 for r in result.reasons)
+
+
+def test_name_space_lines_without_colon_are_speaker_lines():
+    text = ("小马 赵姐您好 上次说的那款净水器到货了\n赵姐 多少钱一台\n小马 活动价两千九\n"
+            "赵姐 有点贵 我再想想\n")
+    tr = parse_transcript(text, rep_names=["小马"], now=NOW)
+    assert [t.speaker for t in tr.turns] == ["小马", "赵姐", "小马", "赵姐"]
+    assert [t.role for t in tr.turns] == ["rep", "customer", "rep", "customer"]
+    assert tr.turns[3].text == "有点贵 我再想想"
+
+
+def test_prose_notes_with_spaces_stay_notes():
+    text = ("周二 电话回访刘总 对方说价格还在比\n下周 再约一次演示\n客户 担心售后响应慢\n"
+            "今天 发了报价单\n")
+    tr = parse_transcript(text, rep_names=["小马"], now=NOW)
+    assert tr.format == "call_notes"
+
+
+def test_traditional_rep_name_matches_the_simplified_text():
+    text = "信義房屋-阿宏：房東最多降到21000\n小婷：我預算是兩萬以內耶\n"
+    tr = parse_transcript(text, rep_names=["信義房屋-阿宏"], now=NOW)
+    assert [t.role for t in tr.turns] == ["rep", "customer"]
+    assert tr.customer == "小婷"
