@@ -25,6 +25,7 @@ from sqlmodel import Session
 from core.clock import local_to_utc, to_local
 from core.config import Config
 from services import points as points_svc
+from storage.db import is_read_only
 from storage.models import Activity, ChecklistDone, Customer, PointsEntry, StageChange, User
 from storage.models_rollup import RepDay, RepKind, RollupDay, RollupDirty
 
@@ -206,6 +207,8 @@ def try_ensure(session: Session, config: Config, first: date, last: date, now: d
         return False
     if is_current(session, config, first, last):  # the usual case after the nightly job: reads only
         return True
+    if is_read_only(session):
+        return False                                # a reader cannot write the rollups: count raw
     if _missing(session, config, first, last) > MAX_MISSING:
         # Days the nightly job does not keep (an old month, a fresh database): one team's raw count is
         # cheaper than rolling up every rep's days inside this request.

@@ -60,6 +60,18 @@ def sqlite_file(url: str) -> str | None:
     return path if path and path != ":memory:" else None
 
 
+# Engines whose connections cannot write (SQLite readers): code that would write opportunistically
+# (rollups brought current on read) asks ``is_read_only`` first instead of failing and logging.
+READ_ONLY_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def is_read_only(session) -> bool:
+    try:
+        return session.get_bind() in READ_ONLY_ENGINES
+    except Exception:  # noqa: BLE001 — an unbound session is not a reader
+        return False
+
+
 def make_engine(url: str, read_only: bool = False) -> Engine:
     """The engine; for SQLite, ``read_only`` gives one whose connections cannot write (reads in WAL
     mode then never wait for the writer, and a write slipped into a read fails loudly).
@@ -72,6 +84,8 @@ def make_engine(url: str, read_only: bool = False) -> Engine:
         engine = create_engine(url, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_reader_pragmas if read_only else _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_read if read_only else _sqlite_begin)
+        if read_only:
+            READ_ONLY_ENGINES.add(engine)
         return engine
     engine = create_engine(url, hide_parameters=True, pool_size=10, max_overflow=10, pool_pre_ping=True)
     event.listen(engine, "handle_error", _without_detail)
