@@ -45,6 +45,17 @@ def kind_of(transcript: Transcript, views: list, customer_views: list) -> str:
     return "sales"
 
 
+# What a broadcast ad carries (a link, a 【headline】, an opt-out, "group send", "add my WeChat",
+# "scan the code"): the kind head may call a chat spam only with one of these in it — a rep's
+# own quote refused in two lines ("报价单发您了" / "不需要了，谢谢") is a sales chat gone cold.
+_BROADCAST = re.compile(r"https?://|www\.|\.(?:cn|com|cc|net)\b|【[^】]{1,12}】|退订|回T|群发|加[Vv微]|加微信|扫码|点击|详询|"
+                        r"0加盟|月入|限时|特惠|领取|\d{3}[ x*]{0,3}\d{4}[ x*]{0,3}\d{4}", re.I)
+
+
+def looks_broadcast(text: str) -> bool:
+    return bool(_BROADCAST.search(text))
+
+
 # ----------------------------------------------------------- what the model reads for the kind
 # Signals that a text is about an order that already exists (after-sales, service) rather than a
 # purchase to come, who asks for what, and how angry it is. Counted per turn, on the normalized

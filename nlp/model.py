@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from nlp.kinds import kind_features
+from nlp.kinds import kind_features, looks_broadcast
 from nlp.reading import QUESTION as _QUESTION, Objection, short as _short
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -291,6 +291,8 @@ def blend(transcript, views, customer_views, contributions, lexicon_score: int, 
     heard = any(h.entry.weight or h.entry.is_objection for v in customer_views for h in v.hits)
     if kind == "sales" and intent["none"] >= model.none_above and not heard:
         kind = "other"      # the model alone says "not sales" only where the lexicon heard nothing
+    if kinds and kinds.get("spam") and not looks_broadcast("\n".join(v.text for v in views)):
+        kinds = {**kinds, "sales": kinds["sales"] + kinds["spam"], "spam": 0.0}   # no ad without an ad's marks
     not_sales = 1.0 - kinds["sales"] if kinds else 0.0
     kind, capped = decide_kind(kind, kinds, model.kind_not, model.kind_cap, model.kind_keep)
     if capped:

@@ -151,3 +151,14 @@ def test_job_seeker_asking_about_pay_and_contract_is_a_job_chat():
 def test_existing_contract_terms_without_a_step_are_service():
     result = chat("王总：小李，合同上写的是每季度上门保养一次，这季度什么时候来？", "小李：下周二安排工程师过去")
     assert result.kind in ("service", "complaint") and result.level == "low"
+
+
+def test_a_quote_refused_in_two_lines_is_a_cold_sales_chat_not_spam():
+    """The kind head may call a chat spam only when it carries an ad's marks (link, 【headline】,
+    opt-out, 群发, 加V, 扫码 …); a broadcast ad still is spam."""
+    from nlp.analyze import analyze
+
+    cold = analyze("小李：王总，报价单发您了\n王总：不需要了，谢谢", rep_names=["小李"])
+    assert cold.kind == "sales" and cold.level == "low"
+    ad = analyze("[Forwarded from 云服务特惠] 【限时】企业云服务器 首年99元 点击领取 https://xx.cn/a")
+    assert ad.kind not in ("sales",) and ad.level == "low"
