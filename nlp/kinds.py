@@ -53,7 +53,8 @@ _BROADCAST = re.compile(r"https?://|www\.|\.(?:cn|com|cc|net)\b|【[^】]{1,12}�
 
 
 def looks_broadcast(text: str) -> bool:
-    return bool(_BROADCAST.search(text))
+    """An ad's marks, or the spam families' own words (clauses: 日赚, 当天放款, 荐股 …)."""
+    return bool(_BROADCAST.search(text)) or clauses.non_sales_kind(text) == "spam"
 
 
 # ----------------------------------------------------------- what the model reads for the kind

@@ -162,3 +162,11 @@ def test_a_quote_refused_in_two_lines_is_a_cold_sales_chat_not_spam():
     assert cold.kind == "sales" and cold.level == "low"
     ad = analyze("[Forwarded from 云服务特惠] 【限时】企业云服务器 首年99元 点击领取 https://xx.cn/a")
     assert ad.kind not in ("sales",) and ad.level == "low"
+
+
+def test_spam_words_without_a_link_still_allow_the_spam_reading():
+    from nlp.kinds import looks_broadcast
+
+    assert looks_broadcast("无抵押贷款 当天放款 有需要的老板私聊")
+    assert looks_broadcast("【招商】诚招代理")
+    assert not looks_broadcast("小李：王总，报价单发您了\n王总：不需要了，谢谢")
