@@ -23,7 +23,7 @@ demo: $(STAMP)
 	@$(PY) -m cli.demo $(DEMO_ARGS)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -rs -p no:cacheprovider
+	$(PY) -m pytest -q -rs -p no:cacheprovider -n 3 --dist loadfile
 
 run: $(STAMP)
 	$(PY) -m cli.main run
