@@ -23,7 +23,8 @@ demo: $(STAMP)
 	@$(PY) -m cli.demo $(DEMO_ARGS)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -rs -p no:cacheprovider -n 3 --dist loadfile
+	$(PY) -m pytest -q -rs -p no:cacheprovider -n 3 --dist loadfile -m "not serial"
+	$(PY) -m pytest -q -rs -p no:cacheprovider -m serial
 
 run: $(STAMP)
 	$(PY) -m cli.main run

@@ -114,3 +114,20 @@ async def harness_both(request, tmp_path):
     """The end-to-end harness once on SQLite and once on PostgreSQL."""
     async with started_harness(tmp_path, postgres=request.param == "postgresql") as h:
         yield h
+
+
+# Files whose assertions depend on timing under injected faults (fan-out and the probe's settling,
+# leases, races, restarts, delivery): `make test` runs them serially after the parallel part
+# (-m serial), the rest on pytest-xdist workers (-m "not serial").
+SERIAL_FILES = {"test_probe.py", "test_fanout_batches.py", "test_instances.py", "test_restart.py",
+                "test_concurrency.py", "test_races.py", "test_team_races.py", "test_delivery.py"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "serial: run after the parallel part, one test at a time")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in SERIAL_FILES:
+            item.add_marker(pytest.mark.serial)
