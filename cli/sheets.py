@@ -146,14 +146,14 @@ def cmd_import(args: argparse.Namespace, *, stdin: TextIO | None = None, stdout:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from core.clock import utcnow
-    from ingest import sheets as sh
+    from ingest.sheet_export import export_xlsx
     settings = Settings.from_env()
     config = load_config(settings.config_path)
     db = _open(settings)
     try:
         def work(session):
             team = None if args.all else _team(session, config, args.team)
-            data, customers, activities = sh.export_xlsx(session, config, team.id if team else None, utcnow())
+            data, customers, activities = export_xlsx(session, config, team.id if team else None, utcnow())
             from services import audit
             audit.record(session, "export", utcnow(), team_id=team.id if team else None, what="customers", via="cli",
                          customers=customers, activities=activities)

@@ -15,6 +15,7 @@ from core.callbacks import ImportDecision, decode
 from core.texts import t, tp
 from handlers import views
 from handlers.common import clip, core_of, member_only, reply, safe_answer, show
+from ingest import sheet_export
 from ingest import sheets as sh
 from ingest.notify import wake_sender
 from services import audit
@@ -118,7 +119,7 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE, use
 
     def build(session):
         team = get_team(session, user.team_id)
-        data, customers, activities = sh.export_xlsx(session, core.config, user.team_id, now)
+        data, customers, activities = sheet_export.export_xlsx(session, core.config, user.team_id, now)
         audit.record(session, "export", now, actor=user, what="customers", customers=customers, activities=activities)
         return data, customers, activities, team.name if team else "team"
 

@@ -1,6 +1,6 @@
-"""Spreadsheet import (CSV/XLSX, dry run first, then one transaction) and XLSX export.
+"""Spreadsheet import (CSV/XLSX, dry run first, then one transaction); the export is ingest/sheet_export.py.
 
-Reading is forgiving: UTF-8 or GB18030 CSV with any common delimiter; every visible worksheet
+Reading (ingest/sheet_read.py) is forgiving: UTF-8 or GB18030 CSV with any common delimiter; every visible worksheet
 of a workbook; the header row is found among the first rows (title rows above it, notes in
 headers like 电话（必填）, English or Chinese synonyms); blank rows, repeated header rows and
 合计/总计 rows are skipped.
@@ -13,57 +13,32 @@ meantime): the import is all-or-nothing.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
-import re
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time
-from pathlib import PurePath
+from datetime import datetime
 from typing import Any, Callable
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from core.clock import to_local
 from core.config import Config
 from core.texts import t
 from ingest import assignment as assign
 from ingest.leads import NewCustomer, draft_customer, extras_pairs, guard_names, write_new
 from ingest.rows import StoredGuard
+from ingest.sheet_read import SheetError, SheetRow, read_file, rows_from_json, rows_to_json  # noqa: F401 (the import's API)
 from services import cleaning
 from services import customers as cust_svc
 from services.company_names import company_match
-from services.inputs import safe_text
 from services.users import team_members
-from storage.models import Activity, Customer, Team, User
+from storage.models import Customer, Team, User
 from storage.models_ingest import ImportBatch
 
-SUPPORTED = (".csv", ".xlsx", ".xlsm")
-HEADER_SCAN_ROWS = 15
-_TOTAL_ROW = re.compile(r"^(合计|总计|小计|total|sum)\b", re.IGNORECASE)
 Progress = Callable[[int, int], None]
-
-
-class SheetError(ValueError):
-    """The file cannot be read (reason in words)."""
 
 
 class PlanChanged(Exception):
     """The data changed since the dry run: nothing was imported."""
-
-
-@dataclass
-class SheetRow:
-    file: str
-    sheet: str
-    row: int
-    values: dict[str, Any]
-
-    @property
-    def where(self) -> str:
-        sheet = f"!{self.sheet}" if self.sheet else ""
-        return f"{self.file}{sheet}#{self.row}"
 
 
 @dataclass
@@ -116,131 +91,6 @@ class Plan:
                 detail = "; ".join(r.reasons)
             out.append((r.where, r.status, r.name, detail))
         return out
-
-
-# --- reading -------------------------------------------------------------------------------------
-
-def read_file(content: bytes, filename: str, config: Config, max_rows: int | None = None) -> list[SheetRow]:
-    name = safe_text(PurePath(filename).name) or "file"
-    suffix = PurePath(name).suffix.lower()
-    max_rows = max_rows or config.ingest.max_import_rows
-    if suffix == ".csv":
-        tables = [("", _csv_rows(content))]
-    elif suffix in (".xlsx", ".xlsm"):
-        tables = _xlsx_tables(content, max_rows)
-    else:
-        raise SheetError(f"unsupported file type {suffix or '(none)'}; send CSV or XLSX")
-    table = cleaning.synonyms(config)
-    out: list[SheetRow] = []
-    for sheet, raw_rows in tables:
-        # Cells as the rest of the intake sees text: no NUL/control characters or lone surrogates, NFKC.
-        raw_rows = [[safe_text(c) if isinstance(c, str) else c for c in row] for row in raw_rows]
-        out.extend(_rows_of(name, safe_text(sheet), raw_rows, table))
-        if len(out) > max_rows:
-            raise SheetError(f"more than {max_rows} rows; split the file")
-    if not out:
-        raise SheetError("no rows under a recognisable header (e.g. 姓名, 电话, 公司)")
-    return out
-
-
-def _csv_rows(content: bytes) -> list[list[Any]]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise SheetError("the CSV is neither UTF-8 nor GB18030 text")
-    if "\x00" in text:
-        raise SheetError("this is not a text CSV file")
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
-    except csv.Error:
-        dialect = csv.excel
-    try:
-        return [row for row in csv.reader(io.StringIO(text), dialect)]
-    except csv.Error as exc:
-        raise SheetError(f"the CSV could not be parsed: {exc}") from None
-
-
-MAX_COLUMNS = 60
-
-
-def _xlsx_tables(content: bytes, max_rows: int) -> list[tuple[str, list[list[Any]]]]:
-    """Every visible worksheet's rows, read lazily and capped (a small file may unpack to a huge sheet)."""
-    import zipfile
-
-    from openpyxl import load_workbook
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise SheetError(f"not a readable XLSX workbook ({type(exc).__name__})") from None
-    tables = []
-    try:
-        for sheet in workbook.worksheets:
-            if getattr(sheet, "sheet_state", "visible") != "visible":
-                continue
-            rows: list[list[Any]] = []
-            for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
-                rows.append(list(row))
-                if len(rows) > max_rows + HEADER_SCAN_ROWS + 1000:
-                    raise SheetError(f"more than {max_rows} rows; split the file")
-            tables.append((sheet.title, rows))
-    finally:
-        workbook.close()
-    return tables
-
-
-def _header_row(raw_rows: list[list[Any]], table: dict[str, str]) -> tuple[int, list[str | None]] | None:
-    for index, row in enumerate(raw_rows[:HEADER_SCAN_ROWS]):
-        fields = [table.get(cleaning.header_key(cell)) if cell not in (None, "") else None for cell in row]
-        if len({f for f in fields if f}) >= 2:
-            return index, fields
-    return None
-
-
-def _rows_of(name: str, sheet: str, raw_rows: list[list[Any]], table: dict[str, str]) -> list[SheetRow]:
-    found = _header_row(raw_rows, table)
-    if found is None:
-        return []
-    header_index, fields = found
-    header_cells = [str(c) for c in raw_rows[header_index]]
-    out = []
-    for offset, row in enumerate(raw_rows[header_index + 1:], start=header_index + 2):
-        cells = [c for c in row if not cleaning.is_blank(c)]
-        if not cells:
-            continue
-        texts = [cleaning.norm_text(c) for c in cells]
-        if _TOTAL_ROW.match(texts[0]) or all(str(c) in header_cells for c in cells):
-            continue  # a totals row, or the header repeated (e.g. every page of a printout)
-        values: dict[str, Any] = {}
-        for column, value in enumerate(row):
-            if column < len(fields) and fields[column] and not cleaning.is_blank(value):
-                values.setdefault(header_cells[column], value)
-        if values:
-            out.append(SheetRow(name, sheet, offset, values))
-    return out
-
-
-# --- planning --------------------------------------------------------------------------------------
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, (datetime, date, time)):
-        return value.isoformat()
-    if isinstance(value, (int, float, str)) or value is None:
-        return value
-    return str(value)
-
-
-def rows_to_json(rows: list[SheetRow]) -> list[dict[str, Any]]:
-    return [{"file": r.file, "sheet": r.sheet, "row": r.row, "values": {k: _json_safe(v) for k, v in r.values.items()}}
-            for r in rows]
-
-
-def rows_from_json(data: list[dict[str, Any]]) -> list[SheetRow]:
-    return [SheetRow(d["file"], d["sheet"], d["row"], d["values"]) for d in data]
 
 
 def _member_by_name(members: list[User], text: str) -> User | None:
@@ -479,79 +329,3 @@ def report_text(plan: Plan, filenames: str, lang: str, limit: int = 12) -> str:
 def _where_label(where: str, lang: str) -> str:
     head, _, row = where.rpartition("#")
     return f"{head} 第{row}行" if lang != "en" else f"{head} row {row}"
-
-
-# --- export ----------------------------------------------------------------------------------------
-
-CUSTOMER_COLUMNS = [("id", "编号"), ("name", "客户名称"), ("company", "公司"), ("contact", "联系人"), ("phone", "电话"),
-                    ("industry", "行业"), ("size", "规模"), ("source", "线索来源"), ("tags", "标签"), ("stage", "阶段"),
-                    ("status", "状态"), ("owner", "负责人"), ("amount", "金额"), ("completeness", "资料完整度"),
-                    ("priority", "优先级"), ("intent", "意向"), ("created_at", "创建时间"),
-                    ("last_followup_at", "最近跟进"), ("next_followup_at", "下次跟进")]
-ACTIVITY_COLUMNS = ["时间", "客户编号", "客户", "销售", "类型", "内容"]
-_FORMULA = re.compile(r"^[=+\-@\t\r]")
-
-
-def _cell(value: Any) -> Any:
-    """Spreadsheet-safe: text that Excel would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str):
-        value = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", value)
-        if _FORMULA.match(value):
-            return "'" + value
-    return value
-
-
-def export_xlsx(session: Session, config: Config, team_id: int | None, now: datetime) -> tuple[bytes, int, int]:
-    """The team's customers and activities as an XLSX file. Returns (bytes, customers, activities)."""
-    from openpyxl import Workbook
-    tz = config.tz
-    query = select(Customer).where(Customer.invalid == False)  # noqa: E712
-    if team_id is not None:
-        query = query.where(Customer.team_id == team_id)
-    customers = list(session.exec(query.order_by(Customer.id)))
-    users = {u.id: u.name for u in session.exec(select(User))}
-    custom = list(config.fields.items())
-
-    def local(value: datetime | None) -> Any:
-        return to_local(value, tz).replace(tzinfo=None) if value else None
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("客户")
-
-    def dated(target, values: list[Any]) -> list[Any]:
-        """Real date cells (they sort and filter), shown in the bot's Chinese convention (core/when.py)."""
-        from openpyxl.cell import WriteOnlyCell
-
-        from core.when import EXCEL_FORMAT
-        out = []
-        for v in values:
-            v = _cell(v)
-            if isinstance(v, datetime):
-                v = WriteOnlyCell(target, value=v)
-                v.number_format = EXCEL_FORMAT
-            out.append(v)
-        return out
-    sheet.append([label for _, label in CUSTOMER_COLUMNS] + [f.label for _, f in custom])
-    for c in customers:
-        stage = config.stage(c.stage)
-        row = [c.id, c.name, c.company, c.contact, c.phone, c.industry, c.size, c.source, "、".join(c.tags or []),
-               stage.name if stage else c.stage, {"open": "跟进中", "won": "成交", "lost": "丢单"}.get(c.status, c.status),
-               users.get(c.owner_id, "公海") if c.owner_id else "公海", c.amount, c.completeness, c.priority,
-               f"{c.intent_level} {c.intent_score}" if c.intent_score is not None else None,
-               local(c.created_at), local(c.last_followup_at), local(c.next_followup_at)]
-        row += [(c.custom or {}).get(name) for name, _ in custom]
-        sheet.append(dated(sheet, row))
-    names = {c.id: c.name for c in customers}
-    activities = 0
-    log = workbook.create_sheet("跟进记录")
-    log.append(ACTIVITY_COLUMNS)
-    query = select(Activity).join(Customer, Customer.id == Activity.customer_id).where(Customer.invalid == False)  # noqa: E712
-    if team_id is not None:
-        query = query.where(Customer.team_id == team_id)
-    for a in session.exec(query.order_by(Activity.at, Activity.id)):
-        log.append(dated(log, [local(a.at), a.customer_id, names.get(a.customer_id),
-                               users.get(a.user_id, "系统") if a.user_id else "系统", a.kind, a.text]))
-        activities += 1
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue(), len(customers), activities

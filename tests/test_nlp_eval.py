@@ -145,7 +145,8 @@ def test_per_objection_precision_recall_and_not_sales(tmp_path):
     path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
     got = nlp_eval.evaluate(path)
     assert got["non_sales_n"] == 1
-    assert got["non_sales_called_high"] in (0, 1)
+    # an order complaint is never called high (the product's promise), and it is counted as not-sales
+    assert got["non_sales_called_high"] == 0
     checked = 0
     for oid in ("price", "budget", "timing", "need_approval", "competitor"):
         p, r, f1 = got[f"objection_precision_{oid}"], got[f"objection_recall_{oid}"], got[f"objection_f1_{oid}"]

@@ -7,6 +7,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.exc import IntegrityError
 
+from ingest import sheet_export
 from ingest import sheets as sh
 from ingest.assignment import lead_team
 from services.customers import create_customer
@@ -194,7 +195,7 @@ def test_export_has_customers_and_activities_and_is_formula_safe(core, world):
     mgr = world["mgr"]
     batch, _ = plan(core, world["rows"], mgr)
     core.db.call(sh.apply_batch, core, batch.id, mgr, core.clock.now())
-    data, customers, activities = core.db.call(sh.export_xlsx, core.config, mgr.team_id, core.clock.now())
+    data, customers, activities = core.db.call(sheet_export.export_xlsx, core.config, mgr.team_id, core.clock.now())
     assert customers == 11 and activities >= 11
     book = load_workbook(io.BytesIO(data))
     assert book.sheetnames == ["客户", "跟进记录"]
