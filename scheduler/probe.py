@@ -167,6 +167,8 @@ class DeliveryProbe:
             self.stats["unresolved"] += 1
             return top
         self.stats["repeats_removed"] += 1
+        # earlier copies beyond the first stay in the chat: each is a repeat left unsettled
+        self.stats["unresolved"] += len(copies) - 1
         ledger.note(chat_id, keep)  # no longer a candidate for other chats' checks
         log.info("outbox: chat %s: the lost answer's message %s had arrived; the repeat %s is removed",
                  chat_id, keep, top)

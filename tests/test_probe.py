@@ -6,6 +6,7 @@ to be a second copy of the same send; anything else stays (a possible repeat, ne
 """
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -74,6 +75,31 @@ async def test_a_lost_answer_whose_message_arrived_leaves_one_copy(tg):  # noqa:
     assert tg.duplicates(live=True) == [] and len(tg.duplicates()) == 1  # delivered twice, one left
     assert live(tg, sink) == []  # the forwarded copies were removed from the probe chat
     assert probe.stats == {"proven_absent": 0, "repeats_removed": 1, "unresolved": 0, "probes": 2}
+
+
+async def test_two_lost_answers_leave_one_repeat_and_count_it_unresolved(tg):  # noqa: F811
+    """Two attempts whose answers were lost both arrived: the resend goes, the earliest copy is
+    kept, and the second copy — a repeat the probe does not remove — is counted as unresolved
+    (a fan-out under load once left 2 repeats while counting 1)."""
+    uid = started_user(tg)                                   # id 1: /start
+    sink = tg.add_group("probe", supergroup=True)["id"]
+    async with bot_for(tg, "aiohttp") as bot:
+        ledger = IdLedger()
+        ledger.note(uid, (await bot.send_message(uid, "earlier")).message_id)  # id 2
+        since, floors = time.time(), ledger.floors(uid)
+        for _ in range(2):                                                     # ids 3 and 4, answers lost
+            await asyncio.sleep(1.0)                                           # Telegram's 1 message/s per chat
+            tg.fail_next("sendMessage", "lost_ack")
+            with pytest.raises(NetworkError):
+                await bot.send_message(uid, BRIEF, parse_mode=ParseMode.HTML)
+        await asyncio.sleep(1.0)
+        resent = await bot.send_message(uid, BRIEF, parse_mode=ParseMode.HTML)   # id 5
+        probe = DeliveryProbe(sink)
+        kept = await probe.settle(bot, uid, resent, since, floors, ledger)
+    assert kept == 3
+    assert [m["message_id"] for m in live(tg, uid)] == [2, 3, 4]
+    left = sum(d["count"] - 1 for d in tg.duplicates(live=True))
+    assert left == 1 and probe.stats["unresolved"] == left and probe.stats["repeats_removed"] == 1
 
 
 async def test_nothing_is_deleted_unless_it_is_a_copy(tg, monkeypatch):  # noqa: F811
