@@ -25,6 +25,7 @@ from core.texts import t
 from ingest import assignment as assign
 from ingest import notify
 from ingest import rows
+from ingest import rows_pg
 from ingest.auth import Caller
 from ingest.system import SYSTEM
 from services import cleaning
@@ -187,6 +188,8 @@ class _Writer:
         self.mine = rows.KnownNames()  # a batch: the customers it created
         self.managers: list | None = None  # a batch: who hears of a lead left in the pool
         self.seq = 0
+        self.pg = session.get_bind().dialect.name == "postgresql"
+        self.reads: rows_pg.LeadReads | None = None  # a single lead on PostgreSQL: its reads in one statement
 
     def prefetch(self, leads: list[PreparedLead]) -> None:
         """The duplicate guard's pre-check for the whole batch (``rows.StoredGuard``, three
@@ -201,7 +204,12 @@ class _Writer:
         phone_norm = normalize_phone(phone) if phone else None
         core_name = company_core(company) if company else None
         grams = cust_svc.name_grams(core_name) if core_name else set()
-        if self.stored is None:
+        self.reads = None
+        if self.stored is None and self.pg:  # one statement: the guard's pre-check, reps, position, id
+            self.reads = rows_pg.lead_reads(session.connection(), self.team.id, phone_norm, core_name,
+                                            lock=config.assignment.strategy != "load")
+            may = self.reads.may
+        elif self.stored is None:
             may = rows.may_have_duplicates(session, phone, company)
         elif self.mine.may_find(phone_norm, core_name, grams, config.duplicates.fuzzy_threshold):
             self.flush()  # the duplicate guard must see the earlier rows of this batch
@@ -228,6 +236,10 @@ class _Writer:
 
     def _owner(self, lead: PreparedLead) -> Any:
         cleaned = lead.cleaned
+        if self.reads is not None:
+            r = self.reads
+            return assign.pick(self.session, self.config, self.team, r.reps, r.load, cleaned.data, cleaned.extras,
+                               after=r.last, known_last=True).owner
         if not self.batch:
             return assign.choose_owner_light(self.session, self.config, self.team, cleaned.data, cleaned.extras).owner
         if self.reps is None:
@@ -246,15 +258,12 @@ class _Writer:
         if not planned:
             return
         session, config, core, now = self.session, self.config, self.core, self.now
-        new = []
-        for p in planned:
-            extras, origin, ref = p.lead.cleaned.extras, p.lead.origin, p.ref
-            notes = []
-            if extras.get("interest") or extras.get("note"):
-                notes.append(("note", (extras.get("note") or extras.get("interest") or "")[:MAX_TEXT],
-                              {"source": origin, "ref": ref, "interest": extras.get("interest")}))
-            new.append(NewCustomer(p.customer, p.lead.record, extras_pairs(extras, {"priority": str(p.lead.priority)}),
-                                   origin, ref, None, notes))
+        new = [_new_customer(p) for p in planned]
+        if len(planned) == 1 and planned[0].owner is not None and self.pg:
+            self._write_one_pg(planned[0], new[0])
+            return
+        if len(planned) == 1 and self.reads is not None and self.reads.customer_id:
+            planned[0].customer.id = self.reads.customer_id  # the id the reads took (a lead left in the pool)
         ids = write_new(session, new, now)
         tasks, cards = [], []
         minutes = config.assignment.first_contact_minutes
@@ -283,6 +292,37 @@ class _Writer:
                 self.managers, p.customer, source_label=p.lead.label, level=p.level)]
         self.pushed += rows.enqueue_many(session, cards, now)
 
+    def _write_one_pg(self, p: _Planned, new: NewCustomer) -> None:
+        """PostgreSQL, one new lead with an owner: the rows ``flush`` writes for it, in one
+        statement (ingest/rows_pg.py); the customer's id is taken first for its card."""
+        conn, config, now, owner, lead = self.session.connection(), self.config, self.now, p.owner, p.lead
+        customer = p.customer
+        cid = self.reads.customer_id if self.reads is not None and self.reads.customer_id else None
+        cid = cid or rows_pg.next_customer_id(conn)  # taken by the reads unless a duplicate was possible
+        customer.id = cid
+        p.body["customer_id"] = cid
+        parts = new_rows([new], [cid], now)
+        minutes = config.assignment.first_contact_minutes
+        parts["t"] = [rows.task_row(cid, owner.id, "followup",
+                                    t("lead_first_contact", owner.language, source=lead.label)[:200],
+                                    now + timedelta(minutes=minutes), now)] if minutes else []
+        payload = notify.new_lead_card(self.core, customer, self.team, owner.language, source_label=lead.label,
+                                       level=p.level, extras=lead.cleaned.extras, now=now)
+        values = {"id": cid, **{name: getattr(customer, name) for name in rows.CUSTOMER_COLUMNS}}
+        self.pushed += rows_pg.write_lead(conn, values, parts,
+                                          {"team_id": self.team.id, "last_user_id": owner.id, "updated_at": now},
+                                          rows.outbox_row(owner.tg_id, "card", payload, f"lead:{cid}", now))
+
+
+def _new_customer(p: _Planned) -> NewCustomer:
+    extras, origin, ref = p.lead.cleaned.extras, p.lead.origin, p.ref
+    notes = []
+    if extras.get("interest") or extras.get("note"):
+        notes.append(("note", (extras.get("note") or extras.get("interest") or "")[:MAX_TEXT],
+                      {"source": origin, "ref": ref, "interest": extras.get("interest")}))
+    return NewCustomer(p.customer, p.lead.record, extras_pairs(extras, {"priority": str(p.lead.priority)}),
+                       origin, ref, None, notes)
+
 
 def guard_names(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """(phone_norm, company core) of a cleaned record: what the duplicate guard compares."""
@@ -308,6 +348,17 @@ def write_new(session: Session, new: list[NewCustomer], now: datetime) -> list[i
     if not new:
         return []
     ids = rows.insert_customers(session, [n.customer for n in new])
+    parts = new_rows(new, ids, now)
+    rows.insert_many(session, CompanyGram, parts["g"])
+    rows.insert_many(session, StageChange, parts["s"])
+    rows.insert_many(session, Activity, parts["a"])
+    rows.insert_many(session, FieldHistory, parts["h"])
+    return ids
+
+
+def new_rows(new: list[NewCustomer], ids: list[int], now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """The rows ``write_new`` stores with customers ``new`` (ids given): "g" company grams,
+    "s" stage entries, "a" activities, "h" history."""
     grams, stages, activities, history = [], [], [], []
     for n, cid in zip(new, ids):
         customer, actor = n.customer, n.actor_id
@@ -319,11 +370,7 @@ def write_new(session: Session, new: list[NewCustomer], now: datetime) -> list[i
         activities += [rows.activity_row(cid, kind, text, now, data, user_id=actor) for kind, text, data in n.activities]
         pairs = [(key, cust_svc._as_text(value)) for key, value in n.record.items()] + n.extras
         history += rows.history_rows(cid, pairs, n.origin, n.ref, now, by_user_id=actor)
-    rows.insert_many(session, CompanyGram, grams)
-    rows.insert_many(session, StageChange, stages)
-    rows.insert_many(session, Activity, activities)
-    rows.insert_many(session, FieldHistory, history)
-    return ids
+    return {"g": grams, "s": stages, "a": activities, "h": history}
 
 
 def _ordered(body: dict[str, Any]) -> dict[str, Any]:
