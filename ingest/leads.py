@@ -120,12 +120,15 @@ def check_batch(payload: dict[str, Any], max_rows: int) -> None:
 
 
 def process_lead(session: Session, core: Core, caller: Caller, raw: Mapping[str, Any] | PreparedLead, *, ref: str,
-                 now: datetime) -> Outcome:
+                 now: datetime, nonce: dict[str, Any] | None = None) -> Outcome:
     """One lead, every effect in the caller's transaction (see the module docstring).
 
-    ``raw`` may already be prepared (``prepare_lead``, done outside the transaction)."""
+    ``raw`` may already be prepared (``prepare_lead``, done outside the transaction).  ``nonce``
+    (PostgreSQL): the signature's IngestNonce row (``auth.nonce_row``), claimed here with the
+    lead's reads instead of by ``auth.claim_signature`` — ``auth.Replayed`` if it was used."""
     lead = raw if isinstance(raw, PreparedLead) else prepare_lead(core, caller, raw, now)
     writer = _Writer(session, core, now, batch=False)
+    writer.nonce = nonce
     outcome = writer.lead(lead, ref)
     writer.flush()
     outcome.pushed = writer.pushed
@@ -190,6 +193,7 @@ class _Writer:
         self.seq = 0
         self.pg = session.get_bind().dialect.name == "postgresql"
         self.reads: rows_pg.LeadReads | None = None  # a single lead on PostgreSQL: its reads in one statement
+        self.nonce: dict[str, Any] | None = None  # and the signature it claims with them
 
     def prefetch(self, leads: list[PreparedLead]) -> None:
         """The duplicate guard's pre-check for the whole batch (``rows.StoredGuard``, three
@@ -207,7 +211,10 @@ class _Writer:
         self.reads = None
         if self.stored is None and self.pg:  # one statement: the guard's pre-check, reps, position, id
             self.reads = rows_pg.lead_reads(session.connection(), self.team.id, phone_norm, core_name,
-                                            lock=config.assignment.strategy != "load")
+                                            lock=config.assignment.strategy != "load", nonce=self.nonce)
+            if not self.reads.fresh:
+                from ingest.auth import Replayed
+                raise Replayed()
             may = self.reads.may
         elif self.stored is None:
             may = rows.may_have_duplicates(session, phone, company)

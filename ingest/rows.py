@@ -273,8 +273,15 @@ _TEAM = select(_T.id, _T.name, _T.timezone, _T.modules).where(_T.name == bindpar
 
 
 def team_row(session: Session, name: str) -> Any | None:
-    """The team's id and modules (what the intake reads of it), or None."""
-    return session.connection().execute(_TEAM, {"name": name}).first()
+    """The team's id and modules (what the intake reads of it), or None.  Read once per
+    transaction: the leads of a grouped commit (ingest/commits.py) share it."""
+    cache = session.info.setdefault("intake_teams", {})
+    row = cache.get(name)
+    if row is None:
+        row = session.connection().execute(_TEAM, {"name": name}).first()
+        if row is not None:
+            cache[name] = row
+    return row
 
 
 _PHONES = select(_C.phone_norm).where(_C.phone_norm.in_(bindparam("v", expanding=True)), _C.invalid == False)  # noqa: E712

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from storage.models import Activity, CompanyGram, Customer, FieldHistory, Outbox, StageChange, Task
@@ -99,16 +100,17 @@ class LeadReads:
     load: dict[int, int]
     last: int | None
     customer_id: int | None
+    fresh: bool = True  # the signature's nonce was inserted (False: seen before → a replay)
 
 
-_READS: dict[bool, Any] = {}
+_READS: dict[tuple[bool, bool], Any] = {}
 
 
-def _reads_statement(lock: bool) -> Any:
-    stmt = _READS.get(lock)
+def _reads_statement(lock: bool, nonce: bool) -> Any:
+    stmt = _READS.get((lock, nonce))
     if stmt is not None:
         return stmt
-    from sqlalchemy import and_, case, func, null, select
+    from sqlalchemy import and_, case, func, literal, null, select
 
     from ingest.assignment import _LOAD
     from ingest.rows import _ANY_DUPLICATE
@@ -122,23 +124,37 @@ def _reads_statement(lock: bool) -> Any:
     first = select(dup.label("dup"), last.label("last")).subquery("d0")
     one = select(first.c.dup, first.c.last,
                  case((first.c.dup, null()), else_=func.nextval(func.pg_get_serial_sequence("customer", "id"))).label("nid")).subquery("d")
-    stmt = (select(one.c.dup, one.c.last, one.c.nid, u.id, u.tg_id, u.name, u.username, u.language, _LOAD)
+    fresh = literal(True)
+    if nonce:  # auth.claim_signature's INSERT … ON CONFLICT DO NOTHING, as a data-modifying CTE
+        from storage.models_ingest import IngestNonce
+        n = IngestNonce.__table__
+        claimed = (pg_insert(n).values(source=bindparam("n_source"), signature=bindparam("n_signature"),
+                                       expires_at=bindparam("n_expires_at"))
+                   .on_conflict_do_nothing(index_elements=["source", "signature"]).returning(n.c.source).cte("claimed"))
+        fresh = select(func.count()).select_from(claimed).scalar_subquery() > 0
+    stmt = (select(one.c.dup, one.c.last, one.c.nid, u.id, u.tg_id, u.name, u.username, u.language, _LOAD,
+                   fresh.label("fresh"))
             .select_from(one.outerjoin(User.__table__, and_(u.team_id == bindparam("team_id"), u.role == "rep",
                                                             u.active == True)))  # noqa: E712
             .order_by(u.id))
-    _READS[lock] = stmt
+    _READS[(lock, nonce)] = stmt
     return stmt
 
 
-def lead_reads(conn: Connection, team_id: int, phone_norm: str | None, core: str | None, *, lock: bool) -> LeadReads:
+def lead_reads(conn: Connection, team_id: int, phone_norm: str | None, core: str | None, *, lock: bool,
+               nonce: dict[str, Any] | None = None) -> LeadReads:
+    """``LeadReads`` in one statement; with ``nonce`` (``auth.nonce_row``) the signature is
+    claimed in the same statement (``fresh`` False: it was used before)."""
     from ingest.assignment import Rep
     from services.customers import name_grams
     grams = sorted(name_grams(core)) if core and len(core) >= 3 else []
-    found = conn.execute(_reads_statement(lock), {
-        "team_id": team_id, "phone": phone_norm, "core": core, "grams": grams,
-        "need": max(2, int(len(grams) * 0.75))}).all()
+    params = {"team_id": team_id, "phone": phone_norm, "core": core, "grams": grams,
+              "need": max(2, int(len(grams) * 0.75))}
+    if nonce is not None:
+        params.update({f"n_{k}": v for k, v in nonce.items()})
+    found = conn.execute(_reads_statement(lock, nonce is not None), params).all()
     head = found[0]
     may = bool(head[0]) if (phone_norm or core) else False
     reps = [Rep(r[3], r[4], r[5], r[6], r[7]) for r in found if r[3] is not None]
     return LeadReads(may, reps, {r[3]: int(r[8]) for r in found if r[3] is not None}, head[1],
-                     int(head[2]) if head[2] is not None else None)
+                     int(head[2]) if head[2] is not None else None, bool(head[9]))
