@@ -45,8 +45,9 @@ from sqlmodel import Session, select
 
 from ingest import auth
 from ingest.commits import GroupCommitter
+from ingest.events import process_event
 from ingest.leads import (MAX_FIELDS, Outcome, PreparedLead, ValidationFailed, check_batch, prepare_or_problems,
-                          problem, process_event, process_lead, process_leads)
+                          problem, process_lead, process_leads)
 from ingest.metrics import Metrics
 from ingest.notify import wake_sender
 from services.core import Core
