@@ -15,10 +15,13 @@ from storage.models import User
 
 
 async def render_card(update: Update, context: ContextTypes.DEFAULT_TYPE, user: User, customer_id: int,
-                      notice: str = "", undo_id: int | None = None, more: bool = False, answer: bool = False) -> None:
-    """Show the card in place; ``answer``: the button press is not answered yet (a gone customer → popup)."""
+                      notice: str = "", undo_id: int | None = None, more: bool = False, answer: bool = False,
+                      view: brief_svc.CardView | None = None) -> None:
+    """Show the card in place; ``answer``: the button press is not answered yet (a gone customer → popup).
+    ``view``: the card's view already read (``card_view_of`` in the caller's transaction), else read here."""
     core = core_of(context)
-    view = await core.db.read(_card_for, user, customer_id, core)
+    if view is None:
+        view = await core.db.read(_card_for, user, customer_id, core)
     if view is None:
         if answer:
             await stale(update, t("not_yours", user.language))
@@ -46,6 +49,12 @@ def _card_for(session, user: User, customer_id: int, core) -> brief_svc.CardView
     if found is None:
         return None
     customer, team = found
+    return card_view_of(session, core, customer, team)
+
+
+def card_view_of(session, core, customer, team) -> brief_svc.CardView:
+    """The card's view of a customer (with its team) already read in this transaction: a write that
+    ends on the card (a save) builds it before its commit instead of reading the customer again."""
     config = playbook.config_for(session, core, customer.team_id)  # the team's stages: the close prior's too
     now = core.clock.now()
     steps = cust_svc.stage_steps(session, customer)  # one read: the open items and the stall flag

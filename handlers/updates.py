@@ -10,14 +10,14 @@ from core.callbacks import ConfirmUpdate, DraftFill, PickCustomer, decode
 from core.texts import Raw, t, tp
 from handlers import views
 from handlers.common import MAX_INPUT_CHARS, core_of, member_only, reply, safe_answer, show
-from handlers.card import render_card
+from handlers.card import card_view_of, render_card
 from handlers.prompts import dispatch_prompt, set_prompt
 from services import customers as cust_svc
 from services import undo as undo_svc
 from services.quick_update import Draft, parse_update, stage_gate
 from services.undo import UNDO_MINUTES
 from services.cleaning import FieldRejected, clean_field
-from storage.models import User
+from storage.models import Team, User
 
 MAX_DRAFTS = 20
 
@@ -166,7 +166,7 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, user: U
         return
     draft: Draft = entry["draft"]
     try:
-        result = await core.db.run(apply_draft, core, user, entry["customer_id"], draft, data.ok != 2)
+        result = await core.db.run(_apply_with_card, core, user, entry["customer_id"], draft, data.ok != 2)
     except FieldRejected as exc:
         await show(update, t("field_invalid", lang, field=core.config.field_label(exc.problem.field, lang),
                              reason=exc.problem.reason(lang)))
@@ -174,7 +174,7 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, user: U
     if result is None:
         await show(update, t("not_yours", lang))
         return
-    customer, advance, undo_id = result
+    customer, advance, undo_id, view = result
     parts = []
     if draft.amount:
         parts.append(t("saved_amount", lang, amount=f"{draft.amount:,.0f}"))
@@ -189,7 +189,18 @@ async def on_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, user: U
     text = t("update_saved_what", lang, name=customer.name, parts=Raw(" · ".join(parts)))
     if undo_id is not None:
         text += t("undo_hint", lang, minutes=UNDO_MINUTES)
-    await render_card(update, context, user, customer.id, notice=text, undo_id=undo_id)
+    await render_card(update, context, user, customer.id, notice=text, undo_id=undo_id, view=view)
+
+
+def _apply_with_card(session, core, user: User, customer_id: int, draft: Draft, move: bool = True):
+    """``apply_draft`` and then, in the same transaction, the card shown after it (the customer is
+    at hand, locked: no second transaction reading it again)."""
+    result = apply_draft(session, core, user, customer_id, draft, move)
+    if result is None:
+        return None
+    customer = result[0]
+    team = session.get(Team, customer.team_id) if customer.team_id else None
+    return (*result, card_view_of(session, core, customer, team))
 
 
 def apply_draft(session, core, user: User, customer_id: int, draft: Draft, move: bool = True):

@@ -118,7 +118,10 @@ def reps_with_load(session: Session, team_id: int) -> tuple[list[Rep], dict[int,
 
 
 def pick(session: Session, config: Config, team: Team, reps: list, load: dict[int, int], data: Mapping[str, Any],
-          extras: Mapping[str, str], *, pending: Mapping[int, int] | None = None, after: int | None = None) -> Assignment:
+          extras: Mapping[str, str], *, pending: Mapping[int, int] | None = None, after: int | None = None,
+          known_last: bool = False) -> Assignment:
+    """The owner among ``reps`` with their ``load``; the round-robin position is ``after``, read
+    here unless given (``known_last``: ``after`` is the stored position, even None)."""
     strategy = config.assignment.strategy
     if not reps:
         return Assignment(team, None, strategy, "no_reps")
@@ -144,7 +147,7 @@ def pick(session: Session, config: Config, team: Team, reps: list, load: dict[in
     if strategy == "load":
         best = min(available, key=lambda r: (load[r.id], r.id))
         return Assignment(team, best, strategy, "load")
-    last = after if after is not None else last_assigned(session, team.id)
+    last = after if after is not None or known_last else last_assigned(session, team.id)
     ordered = sorted(available, key=lambda r: r.id)
     nxt = next((r for r in ordered if last is None or r.id > last), ordered[0])
     return Assignment(team, nxt, strategy, "round_robin")

@@ -153,13 +153,19 @@ def _check_bearer(named: str, token: str, config: Config, env: Mapping[str, str]
 
 def claim_signature(session: Session, caller: Caller, config: Config, now: datetime) -> None:
     """Record a signed request's signature; a second use raises Replayed (rolls back the caller)."""
-    if caller.method != "hmac" or not caller.signature:
-        return
-    window = timedelta(seconds=config.ingest.replay_window_seconds)
+    row = nonce_row(caller, config, now)
     # One statement, no savepoint: INSERT … ON CONFLICT DO NOTHING; no row inserted = seen before.
-    if not insert_new(session, IngestNonce, {"source": caller.source, "signature": caller.signature,
-                                             "expires_at": now + 2 * window}, ["source", "signature"]):
+    if row is not None and not insert_new(session, IngestNonce, row, ["source", "signature"]):
         raise Replayed()
+
+
+def nonce_row(caller: Caller, config: Config, now: datetime) -> dict | None:
+    """The IngestNonce row ``claim_signature`` inserts for a signed request (None: not signed).
+    A single lead on PostgreSQL inserts it with its reads (ingest/rows_pg.py ``lead_reads``)."""
+    if caller.method != "hmac" or not caller.signature:
+        return None
+    window = timedelta(seconds=config.ingest.replay_window_seconds)
+    return {"source": caller.source, "signature": caller.signature, "expires_at": now + 2 * window}
 
 
 def purge_expired(session: Session, now: datetime) -> int:

@@ -1,4 +1,5 @@
-"""A lead or an event from another system, from cleaned fields to a stored, assigned, pushed customer.
+"""A lead from another system, from cleaned fields to a stored, assigned, pushed customer
+(events: ingest/events.py).
 
 Two steps.  ``prepare_lead`` is pure (cleaning, the quality gates of
 ``services.customers.clean_record``, the priority): callers run it before the transaction, so
@@ -10,8 +11,10 @@ stage entry and activities (the rows ``create_customer`` writes plus the extras 
 Core statements: ``write_new``, ingest/rows.py), the assignment position, the first-contact
 task and the owner's task card in the outbox.  ``process_lead`` (one) and ``process_leads`` (a
 batch) share that writer; the spreadsheet import (ingest/sheets.py) plans with the same
-pre-check and writes with ``write_new``.  A validation problem
-raises ``ValidationFailed`` and the transaction rolls back: nothing partial is stored.
+pre-check and writes with ``write_new``.  On PostgreSQL a single lead costs three statements
+(ingest/rows_pg.py): the team (once per transaction), its reads with the signature's nonce, and
+its writes.  A validation problem raises ``ValidationFailed`` and the transaction rolls back:
+nothing partial is stored.
 """
 from __future__ import annotations
 
@@ -19,23 +22,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from core.texts import t
 from ingest import assignment as assign
 from ingest import notify
 from ingest import rows
+from ingest import rows_pg
 from ingest.auth import Caller
-from ingest.system import SYSTEM
 from services import cleaning
 from services import customers as cust_svc
-from services.cleaning import FieldProblem, FieldRejected, completeness, normalize_phone
+from services.cleaning import FieldProblem, completeness, normalize_phone
 from services.company_names import company_core
 from services.core import Core
-from storage.models import Activity, CompanyGram, Customer, FieldHistory, StageChange, Task, User
-from storage.models_ingest import ExternalRef
+from storage.models import Activity, CompanyGram, FieldHistory, StageChange, Task
 
-EVENT_TYPES = ("lead", "activity", "field_update", "order")
 MAX_FIELDS = 100
 MAX_TEXT = 2000
 
@@ -119,12 +120,15 @@ def check_batch(payload: dict[str, Any], max_rows: int) -> None:
 
 
 def process_lead(session: Session, core: Core, caller: Caller, raw: Mapping[str, Any] | PreparedLead, *, ref: str,
-                 now: datetime) -> Outcome:
+                 now: datetime, nonce: dict[str, Any] | None = None) -> Outcome:
     """One lead, every effect in the caller's transaction (see the module docstring).
 
-    ``raw`` may already be prepared (``prepare_lead``, done outside the transaction)."""
+    ``raw`` may already be prepared (``prepare_lead``, done outside the transaction).  ``nonce``
+    (PostgreSQL): the signature's IngestNonce row (``auth.nonce_row``), claimed here with the
+    lead's reads instead of by ``auth.claim_signature`` — ``auth.Replayed`` if it was used."""
     lead = raw if isinstance(raw, PreparedLead) else prepare_lead(core, caller, raw, now)
     writer = _Writer(session, core, now, batch=False)
+    writer.nonce = nonce
     outcome = writer.lead(lead, ref)
     writer.flush()
     outcome.pushed = writer.pushed
@@ -187,6 +191,9 @@ class _Writer:
         self.mine = rows.KnownNames()  # a batch: the customers it created
         self.managers: list | None = None  # a batch: who hears of a lead left in the pool
         self.seq = 0
+        self.pg = session.get_bind().dialect.name == "postgresql"
+        self.reads: rows_pg.LeadReads | None = None  # a single lead on PostgreSQL: its reads in one statement
+        self.nonce: dict[str, Any] | None = None  # and the signature it claims with them
 
     def prefetch(self, leads: list[PreparedLead]) -> None:
         """The duplicate guard's pre-check for the whole batch (``rows.StoredGuard``, three
@@ -201,7 +208,15 @@ class _Writer:
         phone_norm = normalize_phone(phone) if phone else None
         core_name = company_core(company) if company else None
         grams = cust_svc.name_grams(core_name) if core_name else set()
-        if self.stored is None:
+        self.reads = None
+        if self.stored is None and self.pg:  # one statement: the guard's pre-check, reps, position, id
+            self.reads = rows_pg.lead_reads(session.connection(), self.team.id, phone_norm, core_name,
+                                            lock=config.assignment.strategy != "load", nonce=self.nonce)
+            if not self.reads.fresh:
+                from ingest.auth import Replayed
+                raise Replayed()
+            may = self.reads.may
+        elif self.stored is None:
             may = rows.may_have_duplicates(session, phone, company)
         elif self.mine.may_find(phone_norm, core_name, grams, config.duplicates.fuzzy_threshold):
             self.flush()  # the duplicate guard must see the earlier rows of this batch
@@ -228,6 +243,10 @@ class _Writer:
 
     def _owner(self, lead: PreparedLead) -> Any:
         cleaned = lead.cleaned
+        if self.reads is not None:
+            r = self.reads
+            return assign.pick(self.session, self.config, self.team, r.reps, r.load, cleaned.data, cleaned.extras,
+                               after=r.last, known_last=True).owner
         if not self.batch:
             return assign.choose_owner_light(self.session, self.config, self.team, cleaned.data, cleaned.extras).owner
         if self.reps is None:
@@ -246,15 +265,12 @@ class _Writer:
         if not planned:
             return
         session, config, core, now = self.session, self.config, self.core, self.now
-        new = []
-        for p in planned:
-            extras, origin, ref = p.lead.cleaned.extras, p.lead.origin, p.ref
-            notes = []
-            if extras.get("interest") or extras.get("note"):
-                notes.append(("note", (extras.get("note") or extras.get("interest") or "")[:MAX_TEXT],
-                              {"source": origin, "ref": ref, "interest": extras.get("interest")}))
-            new.append(NewCustomer(p.customer, p.lead.record, extras_pairs(extras, {"priority": str(p.lead.priority)}),
-                                   origin, ref, None, notes))
+        new = [_new_customer(p) for p in planned]
+        if len(planned) == 1 and planned[0].owner is not None and self.pg:
+            self._write_one_pg(planned[0], new[0])
+            return
+        if len(planned) == 1 and self.reads is not None and self.reads.customer_id:
+            planned[0].customer.id = self.reads.customer_id  # the id the reads took (a lead left in the pool)
         ids = write_new(session, new, now)
         tasks, cards = [], []
         minutes = config.assignment.first_contact_minutes
@@ -283,6 +299,37 @@ class _Writer:
                 self.managers, p.customer, source_label=p.lead.label, level=p.level)]
         self.pushed += rows.enqueue_many(session, cards, now)
 
+    def _write_one_pg(self, p: _Planned, new: NewCustomer) -> None:
+        """PostgreSQL, one new lead with an owner: the rows ``flush`` writes for it, in one
+        statement (ingest/rows_pg.py); the customer's id is taken first for its card."""
+        conn, config, now, owner, lead = self.session.connection(), self.config, self.now, p.owner, p.lead
+        customer = p.customer
+        cid = self.reads.customer_id if self.reads is not None and self.reads.customer_id else None
+        cid = cid or rows_pg.next_customer_id(conn)  # taken by the reads unless a duplicate was possible
+        customer.id = cid
+        p.body["customer_id"] = cid
+        parts = new_rows([new], [cid], now)
+        minutes = config.assignment.first_contact_minutes
+        parts["t"] = [rows.task_row(cid, owner.id, "followup",
+                                    t("lead_first_contact", owner.language, source=lead.label)[:200],
+                                    now + timedelta(minutes=minutes), now)] if minutes else []
+        payload = notify.new_lead_card(self.core, customer, self.team, owner.language, source_label=lead.label,
+                                       level=p.level, extras=lead.cleaned.extras, now=now)
+        values = {"id": cid, **{name: getattr(customer, name) for name in rows.CUSTOMER_COLUMNS}}
+        self.pushed += rows_pg.write_lead(conn, values, parts,
+                                          {"team_id": self.team.id, "last_user_id": owner.id, "updated_at": now},
+                                          rows.outbox_row(owner.tg_id, "card", payload, f"lead:{cid}", now))
+
+
+def _new_customer(p: _Planned) -> NewCustomer:
+    extras, origin, ref = p.lead.cleaned.extras, p.lead.origin, p.ref
+    notes = []
+    if extras.get("interest") or extras.get("note"):
+        notes.append(("note", (extras.get("note") or extras.get("interest") or "")[:MAX_TEXT],
+                      {"source": origin, "ref": ref, "interest": extras.get("interest")}))
+    return NewCustomer(p.customer, p.lead.record, extras_pairs(extras, {"priority": str(p.lead.priority)}),
+                       origin, ref, None, notes)
+
 
 def guard_names(record: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """(phone_norm, company core) of a cleaned record: what the duplicate guard compares."""
@@ -308,6 +355,17 @@ def write_new(session: Session, new: list[NewCustomer], now: datetime) -> list[i
     if not new:
         return []
     ids = rows.insert_customers(session, [n.customer for n in new])
+    parts = new_rows(new, ids, now)
+    rows.insert_many(session, CompanyGram, parts["g"])
+    rows.insert_many(session, StageChange, parts["s"])
+    rows.insert_many(session, Activity, parts["a"])
+    rows.insert_many(session, FieldHistory, parts["h"])
+    return ids
+
+
+def new_rows(new: list[NewCustomer], ids: list[int], now: datetime) -> dict[str, list[dict[str, Any]]]:
+    """The rows ``write_new`` stores with customers ``new`` (ids given): "g" company grams,
+    "s" stage entries, "a" activities, "h" history."""
     grams, stages, activities, history = [], [], [], []
     for n, cid in zip(new, ids):
         customer, actor = n.customer, n.actor_id
@@ -319,11 +377,7 @@ def write_new(session: Session, new: list[NewCustomer], now: datetime) -> list[i
         activities += [rows.activity_row(cid, kind, text, now, data, user_id=actor) for kind, text, data in n.activities]
         pairs = [(key, cust_svc._as_text(value)) for key, value in n.record.items()] + n.extras
         history += rows.history_rows(cid, pairs, n.origin, n.ref, now, by_user_id=actor)
-    rows.insert_many(session, CompanyGram, grams)
-    rows.insert_many(session, StageChange, stages)
-    rows.insert_many(session, Activity, activities)
-    rows.insert_many(session, FieldHistory, history)
-    return ids
+    return {"g": grams, "s": stages, "a": activities, "h": history}
 
 
 def _ordered(body: dict[str, Any]) -> dict[str, Any]:
@@ -373,116 +427,3 @@ def _repeat_inquiry(session: Session, core: Core, match: cust_svc.Match, cleaned
     body = {"status": "duplicate", "customer_id": existing.id, "matched_by": match.reason,
             "ignored_fields": cleaned.ignored}
     return Outcome(200, body, pushed=pushed)
-
-
-# --- events ---------------------------------------------------------------------------------
-
-def validate_event(event: Any) -> tuple[str, str, dict[str, Any]]:
-    if not isinstance(event, dict):
-        raise ValidationFailed([problem("body", "应为 JSON 对象", "expected a JSON object")])
-    problems = []
-    event_id = event.get("id")
-    if not isinstance(event_id, str) or not event_id.strip() or len(event_id) > 100:
-        problems.append(problem("id", "需要事件编号（1-100 个字符）", "an event id of 1-100 characters is required"))
-    kind = event.get("type")
-    if kind not in EVENT_TYPES:
-        problems.append(problem("type", f"应为 {' / '.join(EVENT_TYPES)}", f"expected one of {', '.join(EVENT_TYPES)}"))
-    data = event.get("data")
-    if not isinstance(data, dict):
-        problems.append(problem("data", "应为 JSON 对象", "expected a JSON object"))
-    unknown = sorted(set(event) - {"id", "type", "data", "occurred_at"})
-    if unknown:
-        problems.append(problem(unknown[0], "未知字段", "unknown field"))
-    if problems:
-        raise ValidationFailed(problems)
-    return event_id.strip(), kind, data
-
-
-def process_event(session: Session, core: Core, caller: Caller, event: Any, *, ref: str, now: datetime) -> Outcome:
-    event_id, kind, data = validate_event(event)
-    origin = f"api:{caller.source}"
-    seen = session.exec(select(ExternalRef).where(ExternalRef.connector == origin, ExternalRef.kind == "event",
-                                                  ExternalRef.external_id == event_id)).first()
-    if seen is not None:
-        return Outcome(200, {"status": "already_processed", "event_id": event_id, "customer_id": seen.customer_id})
-    if kind == "lead":
-        outcome = process_lead(session, core, caller, data, ref=f"event:{event_id}", now=now)
-        customer_id = outcome.body.get("customer_id")
-    elif kind == "activity":
-        customer = resolve_customer(session, core, data.get("customer"), origin)
-        text = data.get("text")
-        if not isinstance(text, str) or not text.strip():
-            raise ValidationFailed([problem("data.text", "需要活动内容", "the activity text is required")])
-        sub = data.get("kind", "note")
-        if not isinstance(sub, str) or len(sub) > 30:
-            raise ValidationFailed([problem("data.kind", "应为不超过 30 字的文本", "expected text of at most 30 characters")])
-        session.add(Activity(customer_id=customer.id, kind="external", text=text.strip()[:MAX_TEXT], at=now,
-                             data={"source": origin, "ref": event_id, "kind": sub}))
-        customer_id = customer.id
-        outcome = Outcome(200, {"status": "recorded", "customer_id": customer.id})
-    elif kind == "field_update":
-        customer = resolve_customer(session, core, data.get("customer"), origin)
-        fields = data.get("fields")
-        if not isinstance(fields, dict) or not fields:
-            raise ValidationFailed([problem("data.fields", "需要要更新的字段", "the fields to update are required")])
-        problems = []
-        for name, value in fields.items():
-            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-                problems.append(problem(f"data.fields.{name}", "应为文本或数字", "expected text or a number"))
-                continue
-            try:
-                cust_svc.set_field(session, core.config, SYSTEM, customer, str(name), value, now, source=origin,
-                                   source_ref=f"event:{event_id}")
-            except FieldRejected as exc:
-                problems.append(problem(f"data.fields.{exc.problem.field}", exc.problem.reason_zh, exc.problem.reason_en))
-        if problems:
-            raise ValidationFailed(problems)
-        customer_id = customer.id
-        outcome = Outcome(200, {"status": "updated", "customer_id": customer.id, "fields": sorted(map(str, fields))})
-    else:  # order
-        from ingest.connectors.erp import OrderError, apply_order, parse_order
-        try:
-            order = parse_order(data)
-        except OrderError as exc:
-            raise ValidationFailed([problem(f"data.{exc.field}", exc.reason, exc.reason)]) from None
-        result = apply_order(session, core, order, connector=origin, run_id=None, now=now)
-        customer_id = result.customer_id
-        outcome = Outcome(200, {"status": result.status, "customer_id": result.customer_id, "effects": result.effects},
-                          pushed=result.pushed)
-    session.add(ExternalRef(connector=origin, kind="event", external_id=event_id, customer_id=customer_id,
-                            digest=kind, status="applied", data={"type": kind}, created_at=now, updated_at=now))
-    session.flush()
-    outcome.body["event_id"] = event_id
-    return outcome
-
-
-def resolve_customer(session: Session, core: Core, ref: Any, origin: str) -> Customer:
-    """A customer named by id, external_id (from this source), phone or company; 422 if none."""
-    if not isinstance(ref, dict) or not ref:
-        raise ValidationFailed([problem("data.customer", "需要客户标识：id / external_id / phone / company",
-                                        "a customer reference is required: id, external_id, phone or company")])
-    customer: Customer | None = None
-    if isinstance(ref.get("id"), int) and not isinstance(ref.get("id"), bool):
-        customer = session.get(Customer, ref["id"])
-    if customer is None and isinstance(ref.get("external_id"), str) and ref["external_id"]:
-        found = session.exec(select(ExternalRef.customer_id).where(
-            ExternalRef.connector == origin, ExternalRef.kind == "customer",
-            ExternalRef.external_id == ref["external_id"])).first()
-        customer = session.get(Customer, found) if found else None
-    if customer is None and isinstance(ref.get("phone"), str):
-        norm = normalize_phone(cleaning.norm_phone(ref["phone"]))
-        if norm:
-            customer = session.exec(select(Customer).where(Customer.phone_norm == norm, Customer.invalid == False)  # noqa: E712
-                                    .order_by(Customer.id)).first()
-    if customer is None and isinstance(ref.get("company"), str):
-        core_name = company_core(cleaning.norm_company(ref["company"]))
-        if core_name:
-            customer = session.exec(select(Customer).where(Customer.company_norm == core_name,
-                                                           Customer.invalid == False).order_by(Customer.id)).first()  # noqa: E712
-    if customer is None or customer.invalid:
-        raise ValidationFailed([problem("data.customer", "找不到这个客户", "no such customer")])
-    return customer
-
-
-def owner_of(session: Session, customer: Customer) -> User | None:
-    return session.get(User, customer.owner_id) if customer.owner_id else None

@@ -22,6 +22,7 @@ from storage.models_ingest import AssignmentCursor
 
 _CUSTOMER = Customer.__table__
 _COLUMNS = [c.name for c in _CUSTOMER.columns if c.name != "id"]
+CUSTOMER_COLUMNS = tuple(_COLUMNS)  # every column but the id, as insert_customer writes them
 # Statements built once: SQLAlchemy then reuses their compiled form (parameters vary, not the SQL).
 _INSERT_CUSTOMER = insert(_CUSTOMER)
 _INSERTS: dict[Any, Any] = {}
@@ -57,6 +58,8 @@ def draft_customer(**values: Any) -> Draft:
 def insert_customer(session: Session, customer: Any) -> int:
     """Insert a draft (or transient) customer, all its column values, and give it its id."""
     row = {name: getattr(customer, name) for name in _COLUMNS}
+    if getattr(customer, "id", None) is not None:  # its id taken already (PostgreSQL: ingest/rows_pg.py)
+        row["id"] = customer.id
     result = session.connection().execute(_INSERT_CUSTOMER, row)
     customer.id = int(result.inserted_primary_key[0])
     return customer.id
@@ -201,19 +204,22 @@ def enqueue_many(session: Session, messages: list[tuple[int, str, dict[str, Any]
         else:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert
         stmt = _ENQUEUE[dialect] = dialect_insert(Outbox.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    if not _OUTBOX_DEFAULTS:
-        defaults = Outbox(dedupe_key="", chat_id=0, kind="", next_attempt_at=now, created_at=now)
-        _OUTBOX_DEFAULTS.update({c.name: getattr(defaults, c.name) for c in Outbox.__table__.columns if c.name != "id"})
-    batch = []
-    for chat_id, kind, payload, dedupe_key in messages:
-        row = dict(_OUTBOX_DEFAULTS)
-        row.update(dedupe_key=dedupe_key[:250], chat_id=chat_id, kind=kind, payload=payload, next_attempt_at=now,
-                   created_at=now)
-        batch.append(row)
+    batch = [outbox_row(chat_id, kind, payload, dedupe_key, now) for chat_id, kind, payload, dedupe_key in messages]
     if len(batch) == 1:  # whether it was new (a dedupe key of an older message: skipped)
         return int(insert_new(session, Outbox, batch[0], ["dedupe_key"]))
     session.connection().execute(stmt, batch)
     return len(batch)  # several: the cards of customers created in this transaction, all new keys
+
+
+def outbox_row(chat_id: int, kind: str, payload: dict[str, Any], dedupe_key: str, now: datetime) -> dict[str, Any]:
+    """An outbox row as ``services.outbox.enqueue`` makes it (every column but the id)."""
+    if not _OUTBOX_DEFAULTS:
+        defaults = Outbox(dedupe_key="", chat_id=0, kind="", next_attempt_at=now, created_at=now)
+        _OUTBOX_DEFAULTS.update({c.name: getattr(defaults, c.name) for c in Outbox.__table__.columns if c.name != "id"})
+    row = dict(_OUTBOX_DEFAULTS)
+    row.update(dedupe_key=dedupe_key[:250], chat_id=chat_id, kind=kind, payload=payload, next_attempt_at=now,
+               created_at=now)
+    return row
 
 
 def move_cursor(session: Session, team_id: int, owner_id: int, now: datetime) -> None:
@@ -267,8 +273,15 @@ _TEAM = select(_T.id, _T.name, _T.timezone, _T.modules).where(_T.name == bindpar
 
 
 def team_row(session: Session, name: str) -> Any | None:
-    """The team's id and modules (what the intake reads of it), or None."""
-    return session.connection().execute(_TEAM, {"name": name}).first()
+    """The team's id and modules (what the intake reads of it), or None.  Read once per
+    transaction: the leads of a grouped commit (ingest/commits.py) share it."""
+    cache = session.info.setdefault("intake_teams", {})
+    row = cache.get(name)
+    if row is None:
+        row = session.connection().execute(_TEAM, {"name": name}).first()
+        if row is not None:
+            cache[name] = row
+    return row
 
 
 _PHONES = select(_C.phone_norm).where(_C.phone_norm.in_(bindparam("v", expanding=True)), _C.invalid == False)  # noqa: E712
