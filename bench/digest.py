@@ -153,6 +153,10 @@ def bulk_history(cur, n: dict[str, int], all_reps: list[tuple[int, int]], stages
                 f"FROM pick JOIN customer c ON c.id = pick.cid JOIN moves ON moves.i = pick.r % {len(stages)}")
     for _, sql in indexes + triggers:
         cur.execute(sql)
+    # Each customer's last progress (0009_digest's triggers were dropped with the others while the steps went in).
+    if any(row[1] == "progress_at" for row in cur.execute("PRAGMA table_info(customer)")):
+        cur.execute("UPDATE customer SET progress_at = max(stage_entered_at, coalesce((SELECT max(d.at) FROM checklistdone d"
+                    " WHERE d.customer_id = customer.id AND d.stage = customer.stage), stage_entered_at))")
 
 
 def top_lists(session, config, team_ids: list[int]) -> tuple[float, float]:

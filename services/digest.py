@@ -12,8 +12,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, select
 
 from core.callbacks import Approve
@@ -24,6 +23,8 @@ from services import outbox
 from services import rollups
 from services import team as team_svc
 from services import stalls as stall_svc
+from services.top_lists import top_customers_per_team as _top_customers_per_team
+from services.top_lists import top_per_team as _top_per_team
 from storage.models import Activity, Customer, PointsEntry, SpotCheck, Team, User
 from storage.models_incentives import AntiCheatFlag, Redemption
 
@@ -168,14 +169,6 @@ def yesterday_activity(session: Session, user_ids: list[int], start: datetime, e
     return out
 
 
-def _top_per_team(session: Session, columns: list, where: list, order_by: list, limit: int) -> list:
-    """The first ``limit`` rows of each team (ROW_NUMBER() OVER (PARTITION BY team_id …)): one query for all teams."""
-    rank = func.row_number().over(partition_by=columns[0], order_by=order_by).label("rn")
-    inner = select(*columns, rank).where(*where).subquery()
-    return list(session.execute(select(*[inner.c[c.key] for c in columns]).where(inner.c.rn <= limit)
-                                .order_by(inner.c[columns[0].key], inner.c.rn)))
-
-
 @dataclass
 class Story:
     """Yesterday in a sentence: new leads, moves by target stage, wins, losses and their reasons."""
@@ -220,27 +213,6 @@ def stories(session: Session, team_ids: list[int], user_ids: list[int], start: d
             if reason and team_id in out:
                 out[team_id].lost_reasons[reason] = out[team_id].lost_reasons.get(reason, 0) + 1
     return out
-def _top_customers_per_team(session: Session, team_ids: list[int], columns, where, order_by, limit: int) -> list:
-    """The first ``limit`` customers of each team in ``order_by`` order: a correlated ``IN (… LIMIT n)``
-    per team row, so an index on (team_id, status, order column) is walked for n rows per team
-    instead of numbering every matching customer (ROW_NUMBER() over all of them grows with the data).
-
-    ``columns``, ``where`` and ``order_by`` are functions of the customer entity (an alias outside).
-
-    PostgreSQL runs that ``IN`` as a sub-plan per customer row (100 s at 100,000 customers), so there
-    each team's n rows come from a LATERAL subquery: the same index walk, n rows per team."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        wanted = {c.key: c for c in [Customer.id, Customer.name, Customer.owner_id, Customer.next_followup_at,
-                                     Customer.intent_score, *columns(Customer)]}
-        lat = (select(*wanted.values()).where(Customer.team_id == Team.id, *where(Customer))
-               .order_by(*order_by(Customer)).limit(limit).lateral("top"))
-        return list(session.execute(select(Team.id, *columns(lat.c)).select_from(Team).join(lat, true())
-                                    .where(Team.id.in_(team_ids)).order_by(Team.id, *order_by(lat.c))))
-    top = aliased(Customer)
-    inner = (select(Customer.id).where(Customer.team_id == Team.id, *where(Customer))
-             .order_by(*order_by(Customer)).limit(limit).correlate(Team))
-    return list(session.execute(select(Team.id, *columns(top)).join(top, top.id.in_(inner))
-                                .where(Team.id.in_(team_ids)).order_by(Team.id, *order_by(top))))
 
 
 def build(session: Session, config: Config, team_id: int, now: datetime, lang: str = "zh") -> TeamDigest:

@@ -1,0 +1,77 @@
+"""digest: each customer's last progress (``customer.progress_at``: the later of entering its current stage
+and the latest checklist step done in that stage), kept exact by database triggers, and an index on
+(team, status, invalid, stage, progress) so the digest's stalled-deal escalations read only the
+stalled customers' index entries instead of visiting every open customer (services/stalls.py)
+
+Revision ID: 0009_digest
+Revises: 0008_rollup
+"""
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0009_digest'
+down_revision: Union[str, None] = '0008_rollup'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+# The latest step done in the customer's current stage (ix_checklistdone_customer_stage_at: one index probe).
+LAST_STEP = "(SELECT max(d.at) FROM checklistdone d WHERE d.customer_id = {c}.id AND d.stage = {c}.stage)"
+# SQLite's two-argument max() is NULL when either is: the entry stands in for a missing step.
+SQLITE_PROGRESS = f"max(customer.stage_entered_at, coalesce({LAST_STEP.format(c='customer')}, customer.stage_entered_at))"
+PG_PROGRESS = f"GREATEST(customer.stage_entered_at, {LAST_STEP.format(c='customer')})"  # GREATEST skips NULLs
+INDEX = ('ix_customer_team_progress', ['team_id', 'status', 'invalid', 'stage', 'progress_at'])
+
+
+def upgrade() -> None:
+    op.add_column('customer', sa.Column('progress_at', sa.DateTime(), nullable=True))
+    postgres = op.get_bind().dialect.name == "postgresql"
+    op.execute(f"UPDATE customer SET progress_at = {PG_PROGRESS if postgres else SQLITE_PROGRESS}")
+    op.create_index(INDEX[0], 'customer', INDEX[1], unique=False)
+    if postgres:
+        # The customer's own row: set before it is written (insert, or its stage or entry time changed).
+        op.execute(f"""CREATE FUNCTION progress_customer() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.progress_at := GREATEST(NEW.stage_entered_at, {LAST_STEP.format(c='NEW')});
+  RETURN NEW;
+END $$""")
+        op.execute("CREATE TRIGGER progress_customer BEFORE INSERT OR UPDATE OF stage, stage_entered_at, progress_at "
+                   "ON customer FOR EACH ROW EXECUTE FUNCTION progress_customer()")
+        # A step done, undone or edited: its customer (both, when it moved) recomputed.
+        op.execute(f"""CREATE FUNCTION progress_checklistdone() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    UPDATE customer SET progress_at = {PG_PROGRESS} WHERE customer.id = OLD.customer_id;
+  END IF;
+  IF TG_OP <> 'DELETE' AND (TG_OP = 'INSERT' OR NEW.customer_id IS DISTINCT FROM OLD.customer_id) THEN
+    UPDATE customer SET progress_at = {PG_PROGRESS} WHERE customer.id = NEW.customer_id;
+  END IF;
+  RETURN NULL;
+END $$""")
+        op.execute("CREATE TRIGGER progress_mark AFTER INSERT OR DELETE OR UPDATE OF customer_id, stage, at "
+                   "ON checklistdone FOR EACH ROW EXECUTE FUNCTION progress_checklistdone()")
+    else:
+        def set_for(cid: str) -> str:
+            return f"UPDATE customer SET progress_at = {SQLITE_PROGRESS} WHERE customer.id = {cid};"
+        # A trigger's own UPDATE does not fire it again (recursive_triggers is off, SQLite's default).
+        op.execute(f"CREATE TRIGGER progress_customer_ai AFTER INSERT ON customer BEGIN {set_for('NEW.id')} END")
+        op.execute(f"CREATE TRIGGER progress_customer_au AFTER UPDATE OF stage, stage_entered_at, progress_at ON customer "
+                   f"BEGIN {set_for('NEW.id')} END")
+        op.execute(f"CREATE TRIGGER progress_checklistdone_ai AFTER INSERT ON checklistdone BEGIN {set_for('NEW.customer_id')} END")
+        op.execute(f"CREATE TRIGGER progress_checklistdone_ad AFTER DELETE ON checklistdone BEGIN {set_for('OLD.customer_id')} END")
+        op.execute(f"CREATE TRIGGER progress_checklistdone_au AFTER UPDATE OF customer_id, stage, at ON checklistdone "
+                   f"BEGIN {set_for('OLD.customer_id')} {set_for('NEW.customer_id')} END")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS progress_customer ON customer")
+        op.execute("DROP FUNCTION IF EXISTS progress_customer()")
+        op.execute("DROP TRIGGER IF EXISTS progress_mark ON checklistdone")
+        op.execute("DROP FUNCTION IF EXISTS progress_checklistdone()")
+    else:
+        for name in ("customer_ai", "customer_au", "checklistdone_ai", "checklistdone_ad", "checklistdone_au"):
+            op.execute(f"DROP TRIGGER IF EXISTS progress_{name}")
+    op.drop_index(INDEX[0], table_name='customer')
+    op.drop_column('customer', 'progress_at')
