@@ -24,6 +24,7 @@ from services import rollups
 from services import team as team_svc
 from services import stalls as stall_svc
 from services.top_lists import top_customers_per_team as _top_customers_per_team
+from services.top_lists import oldest_pending_points
 from services.top_lists import top_per_team as _top_per_team
 from storage.models import Activity, Customer, PointsEntry, SpotCheck, Team, User
 from storage.models_incentives import AntiCheatFlag, Redemption
@@ -275,9 +276,7 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
             [Redemption.team_id.in_(team_ids), Redemption.status == "requested"],
             [Redemption.requested_at, Redemption.id], MAX_PENDING):
         pending[team_id].append(("redeem", rid, owners.get(uid, "—"), price, name))
-    for team_id, eid, uid, points, action in _top_per_team(
-            session, [PointsEntry.team_id, PointsEntry.id, PointsEntry.user_id, PointsEntry.points, PointsEntry.action],
-            [PointsEntry.team_id.in_(team_ids), PointsEntry.status == "pending"], [PointsEntry.at, PointsEntry.id], MAX_PENDING):
+    for team_id, eid, uid, points, action in oldest_pending_points(session, team_ids, MAX_PENDING):
         pending[team_id].append(("points", eid, owners.get(uid, "—"), points, inc.action_label(config, action, lang)))
     pending_total = dict(session.execute(select(PointsEntry.team_id, func.count()).where(
         PointsEntry.team_id.in_(team_ids), PointsEntry.status == "pending").group_by(PointsEntry.team_id)).all())

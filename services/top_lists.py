@@ -6,7 +6,7 @@ from sqlalchemy import func, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
-from storage.models import Customer, Team
+from storage.models import Customer, PointsEntry, Team
 
 
 def top_per_team(session: Session, columns: list, where: list, order_by: list, limit: int) -> list:
@@ -38,3 +38,23 @@ def top_customers_per_team(session: Session, team_ids: list[int], columns, where
              .order_by(*order_by(Customer)).limit(limit).correlate(Team))
     return list(session.execute(select(Team.id, *columns(top)).join(top, top.id.in_(inner))
                                 .where(Team.id.in_(team_ids)).order_by(Team.id, *order_by(top))))
+
+
+def oldest_pending_points(session: Session, team_ids: list[int], limit: int) -> list:
+    """(team, entry id, user, points, action) of each team's ``limit`` oldest pending ledger entries,
+    walking ix_points_team_status_at for n rows per team (the ROW_NUMBER() shape numbered every
+    pending entry of every team); PostgreSQL: a LATERAL subquery per team, as above."""
+    order = [PointsEntry.at, PointsEntry.id]
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        lat = (select(PointsEntry.id, PointsEntry.user_id, PointsEntry.points, PointsEntry.action, PointsEntry.at)
+               .where(PointsEntry.team_id == Team.id, PointsEntry.status == "pending")
+               .order_by(*order).limit(limit).lateral("top"))
+        return list(session.execute(select(Team.id, lat.c.id, lat.c.user_id, lat.c.points, lat.c.action)
+                                    .select_from(Team).join(lat, true()).where(Team.id.in_(team_ids))
+                                    .order_by(Team.id, lat.c.at, lat.c.id)))
+    top = aliased(PointsEntry)
+    inner = (select(PointsEntry.id).where(PointsEntry.team_id == Team.id, PointsEntry.status == "pending")
+             .order_by(*order).limit(limit).correlate(Team))
+    return list(session.execute(select(Team.id, top.id, top.user_id, top.points, top.action)
+                                .join(top, top.id.in_(inner)).where(Team.id.in_(team_ids))
+                                .order_by(Team.id, top.at, top.id)))

@@ -50,7 +50,7 @@ def _write(session, rng: random.Random, now: datetime, team_ids, rep_ids, custom
     at = now - timedelta(days=rng.uniform(0, 40))
     op = rng.choice(["activity", "activity", "undo", "move", "item", "points", "points", "approve", "reject",
                      "invalid", "team", "handover", "move_edit", "stage", "entered_edit", "status", "item_undo",
-                     "item_edit", "item"])
+                     "item_edit", "item", "due", "due", "completeness", "new_customer"])
     cid = rng.choice(customer_ids)
     uid = rng.choice(rep_ids)
     if op == "activity":
@@ -72,6 +72,17 @@ def _write(session, rng: random.Random, now: datetime, team_ids, rep_ids, custom
         c.stage, c.stage_entered_at = rng.choice(STAGES), at
     elif op == "entered_edit":
         session.get(Customer, cid).stage_entered_at = at
+    elif op == "due":  # the next follow-up moved (across today's start, or cleared)
+        session.get(Customer, cid).next_followup_at = None if rng.random() < 0.1 else now + timedelta(days=rng.uniform(-3, 3))
+    elif op == "completeness":
+        session.get(Customer, cid).completeness = rng.choice([0, 20, 60, 100])
+    elif op == "new_customer":
+        c = Customer(team_id=rng.choice(team_ids), owner_id=rng.choice([uid, None]), name="new", stage=rng.choice(STAGES),
+                     stage_entered_at=at, created_at=at, updated_at=at, completeness=rng.choice([0, 40]),
+                     next_followup_at=now + timedelta(days=rng.uniform(-3, 3)))
+        session.add(c)
+        session.flush()
+        customer_ids.append(c.id)
     elif op == "status":  # won, lost, or reopened
         session.get(Customer, cid).status = rng.choice(["open", "open", "won", "lost"])
     elif op == "item_undo":
@@ -123,10 +134,12 @@ def _figures(session, config, team_ids, rep_ids, now):
                "closed": (day_bounds(config, now, 20)[0], day_bounds(config, now)[0])}
     for name, (start, end) in windows.items():
         stats = rep_stats_many(session, config, team_ids, start, end, now, users=reps)
-        out[name] = {u: (s.points, s.moves, s.moves_complete, s.deals, s.items, s.items_on_time) for u, s in stats.items()}
+        out[name] = {u: (s.points, s.moves, s.moves_complete, s.deals, s.items, s.items_on_time, s.open_customers,
+                         s.completeness_sum, s.overdue) for u, s in stats.items()}
         one = rep_stats(session, config, reps[0].team_id, start, end, now, users=[reps[0]])
         s = one[reps[0].id]
-        out[name + "_one"] = (s.points, s.moves, s.moves_complete, s.deals, s.items, s.items_on_time)
+        out[name + "_one"] = (s.points, s.moves, s.moves_complete, s.deals, s.items, s.items_on_time, s.open_customers,
+                              s.completeness_sum, s.overdue)
     y_start, y_end = day_bounds(config, now, 1)
     out["yesterday"] = digest_svc.yesterday_activity(session, rep_ids, y_start, y_end, config, now)
     d = digest_svc.build_many(session, config, team_ids, now)

@@ -1,4 +1,5 @@
-"""digest: each customer's last progress (``customer.progress_at``: the later of entering its current stage
+"""digest: per-(team, owner) open-customer counts (``ownerload``: how many, completeness summed, due
+before the cut in ``ownercut``) kept exact by triggers on customer; and each customer's last progress (``customer.progress_at``: the later of entering its current stage
 and the latest checklist step done in that stage), kept exact by database triggers, and an index on
 (team, status, invalid, stage, progress) so the digest's stalled-deal escalations read only the
 stalled customers' index entries instead of visiting every open customer (services/stalls.py)
@@ -23,8 +24,38 @@ SQLITE_PROGRESS = f"max(customer.stage_entered_at, coalesce({LAST_STEP.format(c=
 PG_PROGRESS = f"GREATEST(customer.stage_entered_at, {LAST_STEP.format(c='customer')})"  # GREATEST skips NULLs
 INDEX = ('ix_customer_team_progress', ['team_id', 'status', 'invalid', 'stage', 'progress_at'])
 
+# ownerload: a customer counts for its (team, owner) while open, valid and owned; "overdue" against ownercut's cut.
+COUNTED = "{r}.status = 'open' AND NOT {r}.invalid AND {r}.owner_id IS NOT NULL"
+DUE = "CASE WHEN {r}.next_followup_at < (SELECT cut FROM ownercut WHERE id = 1) THEN 1 ELSE 0 END"
+ADD = ("INSERT INTO ownerload (team_id, owner_id, open_n, completeness_sum, overdue_n) "
+       "SELECT {r}.team_id, {r}.owner_id, 1, coalesce({r}.completeness, 0), " + DUE + " WHERE " + COUNTED + " "
+       "ON CONFLICT (team_id, owner_id) DO UPDATE SET open_n = ownerload.open_n + 1, "
+       "completeness_sum = ownerload.completeness_sum + excluded.completeness_sum, "
+       "overdue_n = ownerload.overdue_n + excluded.overdue_n;")
+SUB = ("UPDATE ownerload SET open_n = open_n - 1, completeness_sum = completeness_sum - coalesce({r}.completeness, 0), "
+       "overdue_n = overdue_n - " + DUE + " WHERE team_id = {r}.team_id AND owner_id = {r}.owner_id AND " + COUNTED + ";")
+LOAD_COLUMNS = ("team_id", "owner_id", "status", "invalid", "completeness", "next_followup_at")
+# The counts from scratch (services/owner_load.py does the same for a new cut).
+RECOUNT = ("INSERT INTO ownerload (team_id, owner_id, open_n, completeness_sum, overdue_n) "
+           "SELECT customer.team_id, customer.owner_id, count(*), sum(coalesce(customer.completeness, 0)), "
+           "sum(" + DUE.format(r="customer") + ") FROM customer WHERE " + COUNTED.format(r="customer") +
+           " GROUP BY customer.team_id, customer.owner_id")
+
 
 def upgrade() -> None:
+    op.create_table('ownerload',
+                    sa.Column('team_id', sa.Integer(), nullable=False),
+                    sa.Column('owner_id', sa.Integer(), nullable=False),
+                    *[sa.Column(c, sa.Integer(), nullable=False, server_default='0')
+                      for c in ('open_n', 'completeness_sum', 'overdue_n')],
+                    sa.PrimaryKeyConstraint('team_id', 'owner_id'))
+    op.create_table('ownercut',
+                    sa.Column('id', sa.Integer(), nullable=False),
+                    sa.Column('cut', sa.DateTime(), nullable=True),
+                    sa.Column('tz', sa.String(), nullable=False, server_default=''),
+                    sa.PrimaryKeyConstraint('id'))
+    op.execute("INSERT INTO ownercut (id, cut, tz) VALUES (1, NULL, '')")  # no cut yet: nothing is overdue
+    op.execute(RECOUNT)
     op.add_column('customer', sa.Column('progress_at', sa.DateTime(), nullable=True))
     postgres = op.get_bind().dialect.name == "postgresql"
     op.execute(f"UPDATE customer SET progress_at = {PG_PROGRESS if postgres else SQLITE_PROGRESS}")
@@ -51,6 +82,14 @@ BEGIN
 END $$""")
         op.execute("CREATE TRIGGER progress_mark AFTER INSERT OR DELETE OR UPDATE OF customer_id, stage, at "
                    "ON checklistdone FOR EACH ROW EXECUTE FUNCTION progress_checklistdone()")
+        op.execute(f"""CREATE FUNCTION ownerload_customer() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN {SUB.format(r='OLD')} END IF;
+  IF TG_OP <> 'DELETE' THEN {ADD.format(r='NEW')} END IF;
+  RETURN NULL;
+END $$""")
+        op.execute(f"CREATE TRIGGER ownerload_mark AFTER INSERT OR DELETE OR UPDATE OF {', '.join(LOAD_COLUMNS)} "
+                   "ON customer FOR EACH ROW EXECUTE FUNCTION ownerload_customer()")
     else:
         def set_for(cid: str) -> str:
             return f"UPDATE customer SET progress_at = {SQLITE_PROGRESS} WHERE customer.id = {cid};"
@@ -62,6 +101,10 @@ END $$""")
         op.execute(f"CREATE TRIGGER progress_checklistdone_ad AFTER DELETE ON checklistdone BEGIN {set_for('OLD.customer_id')} END")
         op.execute(f"CREATE TRIGGER progress_checklistdone_au AFTER UPDATE OF customer_id, stage, at ON checklistdone "
                    f"BEGIN {set_for('OLD.customer_id')} {set_for('NEW.customer_id')} END")
+        op.execute(f"CREATE TRIGGER ownerload_customer_ai AFTER INSERT ON customer BEGIN {ADD.format(r='NEW')} END")
+        op.execute(f"CREATE TRIGGER ownerload_customer_ad AFTER DELETE ON customer BEGIN {SUB.format(r='OLD')} END")
+        op.execute(f"CREATE TRIGGER ownerload_customer_au AFTER UPDATE OF {', '.join(LOAD_COLUMNS)} ON customer "
+                   f"BEGIN {SUB.format(r='OLD')} {ADD.format(r='NEW')} END")
 
 
 def downgrade() -> None:
@@ -70,8 +113,14 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS progress_customer()")
         op.execute("DROP TRIGGER IF EXISTS progress_mark ON checklistdone")
         op.execute("DROP FUNCTION IF EXISTS progress_checklistdone()")
+        op.execute("DROP TRIGGER IF EXISTS ownerload_mark ON customer")
+        op.execute("DROP FUNCTION IF EXISTS ownerload_customer()")
     else:
         for name in ("customer_ai", "customer_au", "checklistdone_ai", "checklistdone_ad", "checklistdone_au"):
             op.execute(f"DROP TRIGGER IF EXISTS progress_{name}")
+        for name in ("ai", "ad", "au"):
+            op.execute(f"DROP TRIGGER IF EXISTS ownerload_customer_{name}")
     op.drop_index(INDEX[0], table_name='customer')
     op.drop_column('customer', 'progress_at')
+    op.drop_table('ownercut')
+    op.drop_table('ownerload')
