@@ -20,6 +20,7 @@ from core.config import Config
 from core.texts import TEXTS, Raw, esc, t, tp
 from services import incentives as inc
 from services import outbox
+from services import owner_load
 from services import rollups
 from services import team as team_svc
 from services import stalls as stall_svc
@@ -234,8 +235,10 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
 
     base = [Customer.team_id.in_(team_ids), Customer.status == "open", Customer.invalid == False]  # noqa: E712
     late = and_(Customer.next_followup_at.is_not(None), Customer.next_followup_at < today_start)
-    overdue_total = dict(session.execute(select(Customer.team_id, func.count()).where(*base, late)
-                                         .group_by(Customer.team_id)).all())
+    overdue_total = owner_load.overdue_per_team(session, config, team_ids, today_start)  # trigger-kept counts
+    if overdue_total is None:
+        overdue_total = dict(session.execute(select(Customer.team_id, func.count()).where(*base, late)
+                                             .group_by(Customer.team_id)).all())
 
     def open_customers(c) -> list:
         return [c.status == "open", c.invalid == False]  # noqa: E712

@@ -1,5 +1,5 @@
 """Open customers per owner — how many, their completeness summed, how many are overdue for a
-follow-up — from ``ownerload`` (storage/models_digest.py, migration 0009_digest), kept exact by
+follow-up — and the overdue per team (the pool's included) from ``ownerload`` (storage/models_digest.py, migration 0009_digest), kept exact by
 database triggers on customer, instead of reading every open customer of the teams (the KPI window
 and the board each did: 0.05 s CPU per read at 1×, ten times that at 10×).
 
@@ -24,8 +24,11 @@ from storage.models_digest import OwnerCut, OwnerLoad
 log = logging.getLogger(__name__)
 
 
+POOL = 0  # the owner_id of a team's customers without an owner (公海)
+
+
 def _counted():
-    return [Customer.status == "open", Customer.invalid == False, Customer.owner_id.is_not(None)]  # noqa: E712
+    return [Customer.status == "open", Customer.invalid == False]  # noqa: E712
 
 
 def recount(session: Session, config: Config, cut: datetime) -> None:
@@ -35,10 +38,11 @@ def recount(session: Session, config: Config, cut: datetime) -> None:
         session.execute(text("LOCK TABLE customer IN SHARE ROW EXCLUSIVE MODE"))
     session.execute(delete(OwnerLoad))
     due = case((and_(Customer.next_followup_at.is_not(None), Customer.next_followup_at < cut), 1), else_=0)
+    owner = func.coalesce(Customer.owner_id, POOL)
     session.execute(insert(OwnerLoad).from_select(
         ["team_id", "owner_id", "open_n", "completeness_sum", "overdue_n"],
-        select(Customer.team_id, Customer.owner_id, func.count(), func.sum(func.coalesce(Customer.completeness, 0)),
-               func.sum(due)).where(*_counted()).group_by(Customer.team_id, Customer.owner_id)))
+        select(Customer.team_id, owner, func.count(), func.sum(func.coalesce(Customer.completeness, 0)),
+               func.sum(due)).where(*_counted()).group_by(Customer.team_id, owner)))
     session.execute(update(OwnerCut).where(OwnerCut.id == 1).values(cut=cut, tz=rollups.tz_name(config)))
 
 
@@ -74,7 +78,17 @@ def counts(session: Session, config: Config, team_ids: list[int], cut: datetime,
         return None
     query = (select(OwnerLoad.owner_id, func.sum(OwnerLoad.open_n), func.sum(OwnerLoad.completeness_sum),
                     func.sum(OwnerLoad.overdue_n))
-             .where(OwnerLoad.team_id.in_(team_ids), OwnerLoad.open_n > 0).group_by(OwnerLoad.owner_id))
+             .where(OwnerLoad.team_id.in_(team_ids), OwnerLoad.owner_id != POOL, OwnerLoad.open_n > 0)
+             .group_by(OwnerLoad.owner_id))
     if owner_ids is not None:
         query = query.where(OwnerLoad.owner_id.in_(owner_ids))
     return {uid: (int(n), int(comp or 0), int(late or 0)) for uid, n, comp, late in session.execute(query)}
+
+
+def overdue_per_team(session: Session, config: Config, team_ids: list[int], cut: datetime) -> dict[int, int] | None:
+    """Team → open customers (owned or in the pool) due before ``cut``, the start of today; None: count raw."""
+    if not rollups.enabled() or not ensure(session, config, cut):
+        return None
+    return {team_id: int(n) for team_id, n in session.execute(
+        select(OwnerLoad.team_id, func.sum(OwnerLoad.overdue_n)).where(OwnerLoad.team_id.in_(team_ids))
+        .group_by(OwnerLoad.team_id)) if n}

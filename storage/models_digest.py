@@ -1,6 +1,6 @@
 """Per-owner open-customer counts for the digests, boards and KPI windows (migration 0009_digest).
 
-``OwnerLoad``: one row per (team, owner) with the owner's open, valid customers — how many, their
+``OwnerLoad``: one row per (team, owner) — owner 0: the team's pool — with the owner's open, valid customers — how many, their
 completeness summed, and how many were due for a follow-up before ``OwnerCut.cut`` (a local
 midnight: the start of "today" when it was set).  Database triggers on customer (insert, delete,
 a change of team, owner, status, validity, completeness or next follow-up) keep every row exact in

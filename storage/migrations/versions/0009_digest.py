@@ -1,4 +1,4 @@
-"""digest: per-(team, owner) open-customer counts (``ownerload``: how many, completeness summed, due
+"""digest: per-(team, owner) open-customer counts (owner 0: the pool) (``ownerload``: how many, completeness summed, due
 before the cut in ``ownercut``) kept exact by triggers on customer; and each customer's last progress (``customer.progress_at``: the later of entering its current stage
 and the latest checklist step done in that stage), kept exact by database triggers, and an index on
 (team, status, invalid, stage, progress) so the digest's stalled-deal escalations read only the
@@ -24,22 +24,23 @@ SQLITE_PROGRESS = f"max(customer.stage_entered_at, coalesce({LAST_STEP.format(c=
 PG_PROGRESS = f"GREATEST(customer.stage_entered_at, {LAST_STEP.format(c='customer')})"  # GREATEST skips NULLs
 INDEX = ('ix_customer_team_progress', ['team_id', 'status', 'invalid', 'stage', 'progress_at'])
 
-# ownerload: a customer counts for its (team, owner) while open, valid and owned; "overdue" against ownercut's cut.
-COUNTED = "{r}.status = 'open' AND NOT {r}.invalid AND {r}.owner_id IS NOT NULL"
+# ownerload: a customer counts for its (team, owner) while open and valid — owner 0: the team's pool (no owner) —
+# "overdue" against ownercut's cut.
+COUNTED = "{r}.status = 'open' AND NOT {r}.invalid"
 DUE = "CASE WHEN {r}.next_followup_at < (SELECT cut FROM ownercut WHERE id = 1) THEN 1 ELSE 0 END"
 ADD = ("INSERT INTO ownerload (team_id, owner_id, open_n, completeness_sum, overdue_n) "
-       "SELECT {r}.team_id, {r}.owner_id, 1, coalesce({r}.completeness, 0), " + DUE + " WHERE " + COUNTED + " "
+       "SELECT {r}.team_id, coalesce({r}.owner_id, 0), 1, coalesce({r}.completeness, 0), " + DUE + " WHERE " + COUNTED + " "
        "ON CONFLICT (team_id, owner_id) DO UPDATE SET open_n = ownerload.open_n + 1, "
        "completeness_sum = ownerload.completeness_sum + excluded.completeness_sum, "
        "overdue_n = ownerload.overdue_n + excluded.overdue_n;")
 SUB = ("UPDATE ownerload SET open_n = open_n - 1, completeness_sum = completeness_sum - coalesce({r}.completeness, 0), "
-       "overdue_n = overdue_n - " + DUE + " WHERE team_id = {r}.team_id AND owner_id = {r}.owner_id AND " + COUNTED + ";")
+       "overdue_n = overdue_n - " + DUE + " WHERE team_id = {r}.team_id AND owner_id = coalesce({r}.owner_id, 0) AND " + COUNTED + ";")
 LOAD_COLUMNS = ("team_id", "owner_id", "status", "invalid", "completeness", "next_followup_at")
 # The counts from scratch (services/owner_load.py does the same for a new cut).
 RECOUNT = ("INSERT INTO ownerload (team_id, owner_id, open_n, completeness_sum, overdue_n) "
-           "SELECT customer.team_id, customer.owner_id, count(*), sum(coalesce(customer.completeness, 0)), "
+           "SELECT customer.team_id, coalesce(customer.owner_id, 0), count(*), sum(coalesce(customer.completeness, 0)), "
            "sum(" + DUE.format(r="customer") + ") FROM customer WHERE " + COUNTED.format(r="customer") +
-           " GROUP BY customer.team_id, customer.owner_id")
+           " GROUP BY customer.team_id, coalesce(customer.owner_id, 0)")
 
 
 def upgrade() -> None:
