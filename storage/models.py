@@ -183,6 +183,8 @@ class IntentRecord(SQLModel, table=True):
 
 
 class SpotCheck(SQLModel, table=True):
+    # migration 0009_digest: the digest's flags of the last day by their own range, not every team customer probed
+    __table_args__ = (Index("ix_spotcheck_result_decided", "result", "decided_at"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     manager_id: int = Field(foreign_key="user.id")

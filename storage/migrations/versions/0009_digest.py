@@ -1,8 +1,11 @@
-"""digest: per-(team, owner) open-customer counts (owner 0: the pool) (``ownerload``: how many, completeness summed, due
-before the cut in ``ownercut``) kept exact by triggers on customer; and each customer's last progress (``customer.progress_at``: the later of entering its current stage
-and the latest checklist step done in that stage), kept exact by database triggers, and an index on
-(team, status, invalid, stage, progress) so the digest's stalled-deal escalations read only the
-stalled customers' index entries instead of visiting every open customer (services/stalls.py)
+"""digest: tables and columns kept exact by database triggers so the morning digest reads only what it shows
+
+- ``ownerload``: per (team, owner) — owner 0: the team's pool — the open, valid customers: how many, their
+  completeness summed, how many due before the cut in ``ownercut`` (the start of today; recounted daily);
+- ``customer.progress_at``: the later of entering the current stage and the latest checklist step done in
+  it, with an index on (team, status, invalid, stage, progress) so the stalled-deal escalations read only
+  the escalated customers' index entries instead of visiting every open customer (services/stalls.py);
+- an index on spot checks' (result, decided_at) for the digest's flags of the last day.
 
 Revision ID: 0009_digest
 Revises: 0008_rollup
@@ -61,6 +64,8 @@ def upgrade() -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     op.execute(f"UPDATE customer SET progress_at = {PG_PROGRESS if postgres else SQLITE_PROGRESS}")
     op.create_index(INDEX[0], 'customer', INDEX[1], unique=False)
+    # The digest's spot-check flags of the last day: that range first, not every customer of the teams probed.
+    op.create_index('ix_spotcheck_result_decided', 'spotcheck', ['result', 'decided_at'], unique=False)
     if postgres:
         # The customer's own row: set before it is written (insert, or its stage or entry time changed).
         op.execute(f"""CREATE FUNCTION progress_customer() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -121,6 +126,7 @@ def downgrade() -> None:
             op.execute(f"DROP TRIGGER IF EXISTS progress_{name}")
         for name in ("ai", "ad", "au"):
             op.execute(f"DROP TRIGGER IF EXISTS ownerload_customer_{name}")
+    op.drop_index('ix_spotcheck_result_decided', table_name='spotcheck')
     op.drop_index(INDEX[0], table_name='customer')
     op.drop_column('customer', 'progress_at')
     op.drop_table('ownercut')
