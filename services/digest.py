@@ -12,7 +12,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_
+from sqlalchemy import and_, case, func, or_, union_all
 from sqlmodel import Session, select
 
 from core.callbacks import Approve
@@ -28,6 +28,7 @@ from services.top_lists import top_customers_per_team as _top_customers_per_team
 from services.top_lists import oldest_pending_points
 from services.top_lists import top_per_team as _top_per_team
 from storage.models import Activity, Customer, PointsEntry, SpotCheck, Team, User
+from storage.models_digest import StageCount
 from storage.models_incentives import AntiCheatFlag, Redemption
 
 MAX_REP_LINES = 30
@@ -67,14 +68,19 @@ def funnel(session: Session, config: Config, team_id: int, now: datetime, lang: 
 
 def funnels(session: Session, config: Config, team_ids: list[int], now: datetime, lang: str = "zh",
             where: tuple = ()) -> dict[int, Funnel]:
-    """One GROUP BY over the teams' customers; "stalled" = open and in the stage past its expected days.
+    """Customers per team, stage and status; "stalled" = open and in the stage past its expected days.
+    Without ``where``: the trigger-kept counts and the stalled ones' index ranges (``_funnel_rows_kept``),
+    else (and under ``rollups.disabled()``) one GROUP BY over the teams' customers.
 
     ``where``: extra conditions on Customer (the console narrows to one rep or to customers created in a period)."""
-    stalled_expr = case(*[(and_(Customer.stage == s.id, Customer.stage_entered_at < now - timedelta(days=s.expected_days)), 1)
-                          for s in config.stages], else_=0)
-    rows = session.execute(select(Customer.team_id, Customer.stage, Customer.status, func.count(), func.sum(stalled_expr))
-                           .where(Customer.team_id.in_(team_ids), Customer.invalid == False, *where)  # noqa: E712
-                           .group_by(Customer.team_id, Customer.stage, Customer.status))
+    if not where and rollups.enabled() and team_ids:
+        rows = _funnel_rows_kept(session, config, team_ids, now)
+    else:
+        stalled_expr = case(*[(and_(Customer.stage == s.id, Customer.stage_entered_at < now - timedelta(days=s.expected_days)), 1)
+                              for s in config.stages], else_=0)
+        rows = session.execute(select(Customer.team_id, Customer.stage, Customer.status, func.count(), func.sum(stalled_expr))
+                               .where(Customer.team_id.in_(team_ids), Customer.invalid == False, *where)  # noqa: E712
+                               .group_by(Customer.team_id, Customer.stage, Customer.status))
     n = len(config.stages)
     at_index = {t: [0] * (n + 1) for t in team_ids}  # customers whose furthest stage is i (n = won)
     current = {t: [0] * n for t in team_ids}
@@ -102,6 +108,23 @@ def funnels(session: Session, config: Config, team_ids: list[int], now: datetime
         worst = max(range(n), key=lambda i: (st[i], st[i] / cur[i] if cur[i] else 0, -i))
         out[t] = Funnel(stages, at_index[t][n], worst if st[worst] > 0 else None)
     return out
+
+
+def _funnel_rows_kept(session: Session, config: Config, team_ids: list[int], now: datetime) -> list[tuple]:
+    """(team, stage, status, customers, stalled) as the raw GROUP BY returns them: the counts from ``stagecount``
+    (kept by triggers, migration 0009_digest), the open customers past each stage's expected days by a
+    range of ix_customer_team_funnel per stage — the stalled ones' index entries only, not every customer."""
+    stalled: dict[tuple[int, str], int] = {}
+    late = union_all(*[select(Customer.team_id, Customer.stage, func.count()).where(
+        Customer.team_id.in_(team_ids), Customer.stage == s.id, Customer.status == "open", Customer.invalid == False,  # noqa: E712
+        Customer.stage_entered_at < now - timedelta(days=s.expected_days)).group_by(Customer.team_id, Customer.stage)
+        for s in config.stages])
+    for team_id, stage, n in session.execute(late):
+        stalled[(team_id, stage)] = int(n)
+    return [(team_id, stage, status, n, stalled.get((team_id, stage), 0) if status == "open" else 0)
+            for team_id, stage, status, n in session.execute(
+                select(StageCount.team_id, StageCount.stage, StageCount.status, StageCount.n)
+                .where(StageCount.team_id.in_(team_ids), StageCount.n > 0))]
 
 
 # --- the digest ----------------------------------------------------------------------------------

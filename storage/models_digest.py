@@ -30,3 +30,12 @@ class OwnerCut(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     cut: Optional[NaiveDatetime] = None
     tz: str = ""
+
+
+class StageCount(SQLModel, table=True):
+    """Valid customers per (team, stage, status), kept by triggers on customer: the funnel's counts."""
+    __tablename__ = "stagecount"
+    team_id: int = Field(primary_key=True)
+    stage: str = Field(primary_key=True)
+    status: str = Field(primary_key=True)
+    n: int = 0

@@ -144,7 +144,7 @@ def _figures(session, config, team_ids, rep_ids, now):
     out["yesterday"] = digest_svc.yesterday_activity(session, rep_ids, y_start, y_end, config, now)
     d = digest_svc.build_many(session, config, team_ids, now)
     out["digest"] = {t: ({u: r.kinds for u, r in d[t].yesterday.items()}, d[t].kpis,
-                         d[t].compliance.compliance, d[t].overdue_total) for t in team_ids}
+                         d[t].compliance.compliance, d[t].overdue_total, d[t].funnel) for t in team_ids}
     # The stalled-deal escalations: from customer.progress_at (0009_digest's triggers) or raw.
     out["escalated"] = {t: (d[t].escalated_total, d[t].escalated) for t in team_ids}
     out["escalated_top2"] = stalls.escalations(session, config, team_ids, now, 2)

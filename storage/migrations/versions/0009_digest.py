@@ -5,6 +5,7 @@
 - ``customer.progress_at``: the later of entering the current stage and the latest checklist step done in
   it, with an index on (team, status, invalid, stage, progress) so the stalled-deal escalations read only
   the escalated customers' index entries instead of visiting every open customer (services/stalls.py);
+- ``stagecount``: valid customers per (team, stage, status), the funnel's counts;
 - an index on spot checks' (result, decided_at) for the digest's flags of the last day.
 
 Revision ID: 0009_digest
@@ -38,6 +39,12 @@ ADD = ("INSERT INTO ownerload (team_id, owner_id, open_n, completeness_sum, over
        "overdue_n = ownerload.overdue_n + excluded.overdue_n;")
 SUB = ("UPDATE ownerload SET open_n = open_n - 1, completeness_sum = completeness_sum - coalesce({r}.completeness, 0), "
        "overdue_n = overdue_n - " + DUE + " WHERE team_id = {r}.team_id AND owner_id = coalesce({r}.owner_id, 0) AND " + COUNTED + ";")
+# stagecount: valid customers per (team, stage, status) — the funnel's counts.
+STAGE_ADD = ("INSERT INTO stagecount (team_id, stage, status, n) SELECT {r}.team_id, {r}.stage, {r}.status, 1 "
+             "WHERE NOT {r}.invalid ON CONFLICT (team_id, stage, status) DO UPDATE SET n = stagecount.n + 1;")
+STAGE_SUB = ("UPDATE stagecount SET n = n - 1 WHERE team_id = {r}.team_id AND stage = {r}.stage AND status = {r}.status "
+             "AND NOT {r}.invalid;")
+STAGE_COLUMNS = ("team_id", "stage", "status", "invalid")
 LOAD_COLUMNS = ("team_id", "owner_id", "status", "invalid", "completeness", "next_followup_at")
 # The counts from scratch (services/owner_load.py does the same for a new cut).
 RECOUNT = ("INSERT INTO ownerload (team_id, owner_id, open_n, completeness_sum, overdue_n) "
@@ -60,6 +67,14 @@ def upgrade() -> None:
                     sa.PrimaryKeyConstraint('id'))
     op.execute("INSERT INTO ownercut (id, cut, tz) VALUES (1, NULL, '')")  # no cut yet: nothing is overdue
     op.execute(RECOUNT)
+    op.create_table('stagecount',
+                    sa.Column('team_id', sa.Integer(), nullable=False),
+                    sa.Column('stage', sa.String(), nullable=False),
+                    sa.Column('status', sa.String(), nullable=False),
+                    sa.Column('n', sa.Integer(), nullable=False, server_default='0'),
+                    sa.PrimaryKeyConstraint('team_id', 'stage', 'status'))
+    op.execute("INSERT INTO stagecount (team_id, stage, status, n) SELECT team_id, stage, status, count(*) FROM customer "
+               "WHERE NOT invalid GROUP BY team_id, stage, status")
     op.add_column('customer', sa.Column('progress_at', sa.DateTime(), nullable=True))
     postgres = op.get_bind().dialect.name == "postgresql"
     op.execute(f"UPDATE customer SET progress_at = {PG_PROGRESS if postgres else SQLITE_PROGRESS}")
@@ -96,6 +111,14 @@ BEGIN
 END $$""")
         op.execute(f"CREATE TRIGGER ownerload_mark AFTER INSERT OR DELETE OR UPDATE OF {', '.join(LOAD_COLUMNS)} "
                    "ON customer FOR EACH ROW EXECUTE FUNCTION ownerload_customer()")
+        op.execute(f"""CREATE FUNCTION stagecount_customer() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN {STAGE_SUB.format(r='OLD')} END IF;
+  IF TG_OP <> 'DELETE' THEN {STAGE_ADD.format(r='NEW')} END IF;
+  RETURN NULL;
+END $$""")
+        op.execute(f"CREATE TRIGGER stagecount_mark AFTER INSERT OR DELETE OR UPDATE OF {', '.join(STAGE_COLUMNS)} "
+                   "ON customer FOR EACH ROW EXECUTE FUNCTION stagecount_customer()")
     else:
         def set_for(cid: str) -> str:
             return f"UPDATE customer SET progress_at = {SQLITE_PROGRESS} WHERE customer.id = {cid};"
@@ -111,6 +134,10 @@ END $$""")
         op.execute(f"CREATE TRIGGER ownerload_customer_ad AFTER DELETE ON customer BEGIN {SUB.format(r='OLD')} END")
         op.execute(f"CREATE TRIGGER ownerload_customer_au AFTER UPDATE OF {', '.join(LOAD_COLUMNS)} ON customer "
                    f"BEGIN {SUB.format(r='OLD')} {ADD.format(r='NEW')} END")
+        op.execute(f"CREATE TRIGGER stagecount_customer_ai AFTER INSERT ON customer BEGIN {STAGE_ADD.format(r='NEW')} END")
+        op.execute(f"CREATE TRIGGER stagecount_customer_ad AFTER DELETE ON customer BEGIN {STAGE_SUB.format(r='OLD')} END")
+        op.execute(f"CREATE TRIGGER stagecount_customer_au AFTER UPDATE OF {', '.join(STAGE_COLUMNS)} ON customer "
+                   f"BEGIN {STAGE_SUB.format(r='OLD')} {STAGE_ADD.format(r='NEW')} END")
 
 
 def downgrade() -> None:
@@ -121,13 +148,17 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS progress_checklistdone()")
         op.execute("DROP TRIGGER IF EXISTS ownerload_mark ON customer")
         op.execute("DROP FUNCTION IF EXISTS ownerload_customer()")
+        op.execute("DROP TRIGGER IF EXISTS stagecount_mark ON customer")
+        op.execute("DROP FUNCTION IF EXISTS stagecount_customer()")
     else:
         for name in ("customer_ai", "customer_au", "checklistdone_ai", "checklistdone_ad", "checklistdone_au"):
             op.execute(f"DROP TRIGGER IF EXISTS progress_{name}")
         for name in ("ai", "ad", "au"):
             op.execute(f"DROP TRIGGER IF EXISTS ownerload_customer_{name}")
+            op.execute(f"DROP TRIGGER IF EXISTS stagecount_customer_{name}")
     op.drop_index('ix_spotcheck_result_decided', table_name='spotcheck')
     op.drop_index(INDEX[0], table_name='customer')
     op.drop_column('customer', 'progress_at')
+    op.drop_table('stagecount')
     op.drop_table('ownercut')
     op.drop_table('ownerload')
