@@ -153,6 +153,10 @@ def bulk_history(cur, n: dict[str, int], all_reps: list[tuple[int, int]], stages
                 f"FROM pick JOIN customer c ON c.id = pick.cid JOIN moves ON moves.i = pick.r % {len(stages)}")
     for _, sql in indexes + triggers:
         cur.execute(sql)
+    # Each customer's last progress (0009_digest's triggers were dropped with the others while the steps went in).
+    if any(row[1] == "progress_at" for row in cur.execute("PRAGMA table_info(customer)")):
+        cur.execute("UPDATE customer SET progress_at = max(stage_entered_at, coalesce((SELECT max(d.at) FROM checklistdone d"
+                    " WHERE d.customer_id = customer.id AND d.stage = customer.stage), stage_entered_at))")
 
 
 def top_lists(session, config, team_ids: list[int]) -> tuple[float, float]:
@@ -198,14 +202,16 @@ def measure(path: Path, repeat: int = 3) -> dict[str, float]:
     from storage.db import Database
     from storage.models import Team, User
 
-    from services import rollups
+    from services import owner_load, rollups
 
     config = load_config()
     db = Database(f"sqlite:///{path}")
     try:
-        # The nightly job's catch-up: every closed day of the last month rolled up (once per file).
+        # The nightly job's catch-up: every closed day of the last month rolled up (once per file), and
+        # the open customers per owner counted against today's overdue cut (scheduler/rollups.py).
         t0 = time.perf_counter()
         db.call(lambda s: rollups.nightly(s, config, NOW))
+        db.call(lambda s: owner_load.ensure(s, config, owner_load.today_start(config, NOW)))
         backfill_s = time.perf_counter() - t0
         # One night's work: yesterday counted again from the raw rows.
         yesterday = rollups.local_day(config, NOW) - timedelta(days=1)

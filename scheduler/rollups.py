@@ -1,5 +1,6 @@
 """The nightly rollup job: yesterday (and any missing closed day of the last month) counted once per
-rep, with the day's late changes applied (services/rollups.py).  A per-team slot like every job;
+rep, with the day's late changes applied (services/rollups.py), and the open customers per owner counted
+against the new day's overdue cut (services/owner_load.py).  A per-team slot like every job;
 the rollups are company-wide, so the first team's run does the work and the others find it done (the time: scheduler.jobs.ROLLUP_TIME)."""
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from services import owner_load
 from services import rollups
 from services.core import Core
 from storage.models import Team
@@ -15,4 +17,5 @@ from storage.models import Team
 
 def rollup_job(session: Session, core: Core, team: Team, slot: datetime) -> int:
     rollups.nightly(session, core.config, slot)
+    owner_load.ensure(session, core.config, owner_load.today_start(core.config, slot))  # today's overdue cut
     return 0

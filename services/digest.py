@@ -12,8 +12,7 @@ import base64
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, true
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, func, or_, union_all
 from sqlmodel import Session, select
 
 from core.callbacks import Approve
@@ -21,10 +20,15 @@ from core.config import Config
 from core.texts import TEXTS, Raw, esc, t, tp
 from services import incentives as inc
 from services import outbox
+from services import owner_load
 from services import rollups
 from services import team as team_svc
 from services import stalls as stall_svc
+from services.top_lists import top_customers_per_team as _top_customers_per_team
+from services.top_lists import oldest_pending_points
+from services.top_lists import top_per_team as _top_per_team
 from storage.models import Activity, Customer, PointsEntry, SpotCheck, Team, User
+from storage.models_digest import StageCount
 from storage.models_incentives import AntiCheatFlag, Redemption
 
 MAX_REP_LINES = 30
@@ -64,14 +68,19 @@ def funnel(session: Session, config: Config, team_id: int, now: datetime, lang: 
 
 def funnels(session: Session, config: Config, team_ids: list[int], now: datetime, lang: str = "zh",
             where: tuple = ()) -> dict[int, Funnel]:
-    """One GROUP BY over the teams' customers; "stalled" = open and in the stage past its expected days.
+    """Customers per team, stage and status; "stalled" = open and in the stage past its expected days.
+    Without ``where``: the trigger-kept counts and the stalled ones' index ranges (``_funnel_rows_kept``),
+    else (and under ``rollups.disabled()``) one GROUP BY over the teams' customers.
 
     ``where``: extra conditions on Customer (the console narrows to one rep or to customers created in a period)."""
-    stalled_expr = case(*[(and_(Customer.stage == s.id, Customer.stage_entered_at < now - timedelta(days=s.expected_days)), 1)
-                          for s in config.stages], else_=0)
-    rows = session.execute(select(Customer.team_id, Customer.stage, Customer.status, func.count(), func.sum(stalled_expr))
-                           .where(Customer.team_id.in_(team_ids), Customer.invalid == False, *where)  # noqa: E712
-                           .group_by(Customer.team_id, Customer.stage, Customer.status))
+    if not where and rollups.enabled() and team_ids:
+        rows = _funnel_rows_kept(session, config, team_ids, now)
+    else:
+        stalled_expr = case(*[(and_(Customer.stage == s.id, Customer.stage_entered_at < now - timedelta(days=s.expected_days)), 1)
+                              for s in config.stages], else_=0)
+        rows = session.execute(select(Customer.team_id, Customer.stage, Customer.status, func.count(), func.sum(stalled_expr))
+                               .where(Customer.team_id.in_(team_ids), Customer.invalid == False, *where)  # noqa: E712
+                               .group_by(Customer.team_id, Customer.stage, Customer.status))
     n = len(config.stages)
     at_index = {t: [0] * (n + 1) for t in team_ids}  # customers whose furthest stage is i (n = won)
     current = {t: [0] * n for t in team_ids}
@@ -99,6 +108,23 @@ def funnels(session: Session, config: Config, team_ids: list[int], now: datetime
         worst = max(range(n), key=lambda i: (st[i], st[i] / cur[i] if cur[i] else 0, -i))
         out[t] = Funnel(stages, at_index[t][n], worst if st[worst] > 0 else None)
     return out
+
+
+def _funnel_rows_kept(session: Session, config: Config, team_ids: list[int], now: datetime) -> list[tuple]:
+    """(team, stage, status, customers, stalled) as the raw GROUP BY returns them: the counts from ``stagecount``
+    (kept by triggers, migration 0009_digest), the open customers past each stage's expected days by a
+    range of ix_customer_team_funnel per stage — the stalled ones' index entries only, not every customer."""
+    stalled: dict[tuple[int, str], int] = {}
+    late = union_all(*[select(Customer.team_id, Customer.stage, func.count()).where(
+        Customer.team_id.in_(team_ids), Customer.stage == s.id, Customer.status == "open", Customer.invalid == False,  # noqa: E712
+        Customer.stage_entered_at < now - timedelta(days=s.expected_days)).group_by(Customer.team_id, Customer.stage)
+        for s in config.stages])
+    for team_id, stage, n in session.execute(late):
+        stalled[(team_id, stage)] = int(n)
+    return [(team_id, stage, status, n, stalled.get((team_id, stage), 0) if status == "open" else 0)
+            for team_id, stage, status, n in session.execute(
+                select(StageCount.team_id, StageCount.stage, StageCount.status, StageCount.n)
+                .where(StageCount.team_id.in_(team_ids), StageCount.n > 0))]
 
 
 # --- the digest ----------------------------------------------------------------------------------
@@ -168,14 +194,6 @@ def yesterday_activity(session: Session, user_ids: list[int], start: datetime, e
     return out
 
 
-def _top_per_team(session: Session, columns: list, where: list, order_by: list, limit: int) -> list:
-    """The first ``limit`` rows of each team (ROW_NUMBER() OVER (PARTITION BY team_id …)): one query for all teams."""
-    rank = func.row_number().over(partition_by=columns[0], order_by=order_by).label("rn")
-    inner = select(*columns, rank).where(*where).subquery()
-    return list(session.execute(select(*[inner.c[c.key] for c in columns]).where(inner.c.rn <= limit)
-                                .order_by(inner.c[columns[0].key], inner.c.rn)))
-
-
 @dataclass
 class Story:
     """Yesterday in a sentence: new leads, moves by target stage, wins, losses and their reasons."""
@@ -220,27 +238,6 @@ def stories(session: Session, team_ids: list[int], user_ids: list[int], start: d
             if reason and team_id in out:
                 out[team_id].lost_reasons[reason] = out[team_id].lost_reasons.get(reason, 0) + 1
     return out
-def _top_customers_per_team(session: Session, team_ids: list[int], columns, where, order_by, limit: int) -> list:
-    """The first ``limit`` customers of each team in ``order_by`` order: a correlated ``IN (… LIMIT n)``
-    per team row, so an index on (team_id, status, order column) is walked for n rows per team
-    instead of numbering every matching customer (ROW_NUMBER() over all of them grows with the data).
-
-    ``columns``, ``where`` and ``order_by`` are functions of the customer entity (an alias outside).
-
-    PostgreSQL runs that ``IN`` as a sub-plan per customer row (100 s at 100,000 customers), so there
-    each team's n rows come from a LATERAL subquery: the same index walk, n rows per team."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        wanted = {c.key: c for c in [Customer.id, Customer.name, Customer.owner_id, Customer.next_followup_at,
-                                     Customer.intent_score, *columns(Customer)]}
-        lat = (select(*wanted.values()).where(Customer.team_id == Team.id, *where(Customer))
-               .order_by(*order_by(Customer)).limit(limit).lateral("top"))
-        return list(session.execute(select(Team.id, *columns(lat.c)).select_from(Team).join(lat, true())
-                                    .where(Team.id.in_(team_ids)).order_by(Team.id, *order_by(lat.c))))
-    top = aliased(Customer)
-    inner = (select(Customer.id).where(Customer.team_id == Team.id, *where(Customer))
-             .order_by(*order_by(Customer)).limit(limit).correlate(Team))
-    return list(session.execute(select(Team.id, *columns(top)).join(top, top.id.in_(inner))
-                                .where(Team.id.in_(team_ids)).order_by(Team.id, *order_by(top))))
 
 
 def build(session: Session, config: Config, team_id: int, now: datetime, lang: str = "zh") -> TeamDigest:
@@ -261,8 +258,10 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
 
     base = [Customer.team_id.in_(team_ids), Customer.status == "open", Customer.invalid == False]  # noqa: E712
     late = and_(Customer.next_followup_at.is_not(None), Customer.next_followup_at < today_start)
-    overdue_total = dict(session.execute(select(Customer.team_id, func.count()).where(*base, late)
-                                         .group_by(Customer.team_id)).all())
+    overdue_total = owner_load.overdue_per_team(session, config, team_ids, today_start)  # trigger-kept counts
+    if overdue_total is None:
+        overdue_total = dict(session.execute(select(Customer.team_id, func.count()).where(*base, late)
+                                             .group_by(Customer.team_id)).all())
 
     def open_customers(c) -> list:
         return [c.status == "open", c.invalid == False]  # noqa: E712
@@ -303,9 +302,7 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
             [Redemption.team_id.in_(team_ids), Redemption.status == "requested"],
             [Redemption.requested_at, Redemption.id], MAX_PENDING):
         pending[team_id].append(("redeem", rid, owners.get(uid, "—"), price, name))
-    for team_id, eid, uid, points, action in _top_per_team(
-            session, [PointsEntry.team_id, PointsEntry.id, PointsEntry.user_id, PointsEntry.points, PointsEntry.action],
-            [PointsEntry.team_id.in_(team_ids), PointsEntry.status == "pending"], [PointsEntry.at, PointsEntry.id], MAX_PENDING):
+    for team_id, eid, uid, points, action in oldest_pending_points(session, team_ids, MAX_PENDING):
         pending[team_id].append(("points", eid, owners.get(uid, "—"), points, inc.action_label(config, action, lang)))
     pending_total = dict(session.execute(select(PointsEntry.team_id, func.count()).where(
         PointsEntry.team_id.in_(team_ids), PointsEntry.status == "pending").group_by(PointsEntry.team_id)).all())

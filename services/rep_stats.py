@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from core.clock import local_to_utc, to_local
 from core.config import Config
 from services import points as points_svc
+from services import owner_load
 from services import rollups
 from storage.models import ChecklistDone, Customer, PointsEntry, SpotCheck, StageChange, User
 
@@ -149,14 +150,18 @@ def rep_stats_many(session: Session, config: Config, team_ids: list[int], start:
         _raw_window(session, team_ids, ids, raw_from, end, stats, single)
 
     today_start, _ = day_bounds(config, now)
-    overdue = case((and_(Customer.next_followup_at.is_not(None), Customer.next_followup_at < today_start), 1), else_=0)
-    q = (select(Customer.owner_id, func.count(), func.sum(Customer.completeness), func.sum(overdue))
-         .where(Customer.team_id.in_(team_ids), Customer.status == "open", Customer.invalid == False,  # noqa: E712
-                Customer.owner_id.is_not(None)).group_by(Customer.owner_id))
-    for uid, n, comp, late in session.execute(one(q, Customer.owner_id)):
+    # Open customers per owner: from the trigger-kept counts (services/owner_load.py), else raw.
+    loads = owner_load.counts(session, config, team_ids, today_start, ids if single else None)
+    if loads is None:
+        overdue = case((and_(Customer.next_followup_at.is_not(None), Customer.next_followup_at < today_start), 1), else_=0)
+        q = (select(Customer.owner_id, func.count(), func.sum(Customer.completeness), func.sum(overdue))
+             .where(Customer.team_id.in_(team_ids), Customer.status == "open", Customer.invalid == False,  # noqa: E712
+                    Customer.owner_id.is_not(None)).group_by(Customer.owner_id))
+        loads = {uid: (int(n), int(comp or 0), int(late or 0)) for uid, n, comp, late in session.execute(one(q, Customer.owner_id))}
+    for uid, (n, comp, late) in loads.items():
         if uid in stats:
             s = stats[uid]
-            s.open_customers, s.completeness_sum, s.overdue = int(n), int(comp or 0), int(late or 0)
+            s.open_customers, s.completeness_sum, s.overdue = n, comp, late
 
     q = (select(SpotCheck.owner_id, func.count()).where(
         SpotCheck.owner_id.in_(ids), SpotCheck.result == "flagged", SpotCheck.decided_at >= start,

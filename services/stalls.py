@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import DateTime, and_, case, func, or_, type_coerce
+from sqlalchemy import DateTime, and_, case, func, or_, type_coerce, union_all
 from sqlmodel import Session, select
 
 from core.config import Config
+from services import rollups
+from services.top_lists import top_customers_per_team
 from storage.models import ChecklistDone, Customer
 
 
@@ -107,26 +109,68 @@ class Escalated:
 def escalations(session: Session, config: Config, team_ids: list[int], now: datetime,
                 limit: int = 5) -> dict[int, tuple[int, list[Escalated]]]:
     """Per team: how many deals are escalated and the ``limit`` longest idle, in set-based SQL
-    (the digest runs this for every team each morning: no customer objects are loaded)."""
+    (the digest runs this for every team each morning: no customer objects are loaded).
+
+    Progress is the later of entering the current stage and the latest step done in it.  It is read
+    from ``customer.progress_at`` (kept by the database's triggers, migration 0009_digest): per stage,
+    a range of the index on (team, status, invalid, stage, progress) holds exactly the escalated deals,
+    so only those are read — counted per team, and the ``limit`` oldest of each stage per team walked
+    in index order.  ``rollups.disabled()`` (the benches' and tests' baseline): computed from the raw
+    checklist rows instead."""
     extra = config.coaching.escalate_after_days
     cutoffs = {s.id: now - timedelta(days=config.stall_limit(s.id) + extra) for s in config.stages}
-    # A step done in the current stage always comes after entering it, so progress is the latest such step, else the entry.
+    out: dict[int, tuple[int, list[Escalated]]] = {t: (0, []) for t in team_ids}
+    if not team_ids:
+        return out
+    if not rollups.enabled():
+        return _escalations_raw(session, config, team_ids, now, cutoffs, limit, out)
+
+    def escalated(c, stage_id: str) -> list:
+        return [c.status == "open", c.invalid == False, c.stage == stage_id, c.progress_at <= cutoffs[stage_id]]  # noqa: E712
+
+    counts = union_all(*[select(Customer.team_id, func.count()).where(Customer.team_id.in_(team_ids),
+                                                                      *escalated(Customer, sid))
+                         .group_by(Customer.team_id) for sid in cutoffs])
+    totals: dict[int, int] = {}
+    for team_id, n in session.execute(counts):
+        totals[team_id] = totals.get(team_id, 0) + n
+    if not totals:
+        return out
+    teams = sorted(totals)
+    rows: dict[int, list] = {t: [] for t in teams}
+    for sid in cutoffs:  # each stage's few oldest per team; the team's oldest overall are among them
+        for team_id, cid, name, owner_id, stage, at in top_customers_per_team(
+                session, teams, lambda c: [c.id, c.name, c.owner_id, c.stage, c.progress_at],
+                lambda c, sid=sid: escalated(c, sid), lambda c: [c.progress_at, c.id], limit):
+            rows[team_id].append((at, cid, name, owner_id, stage))
+    for team_id, found in rows.items():
+        found.sort(key=lambda r: (r[0], r[1]))
+        out[team_id] = (totals[team_id], [Escalated(cid, name, owner_id, stage, (now - at).days)
+                                          for at, cid, name, owner_id, stage in found[:limit]])
+    return out
+
+
+def _escalations_raw(session: Session, config: Config, team_ids: list[int], now: datetime, cutoffs: dict,
+                     limit: int, out: dict) -> dict[int, tuple[int, list[Escalated]]]:
+    """The same from the raw rows: every open deal that entered its stage before the cutoff, its latest step probed."""
     last_step = (select(func.max(ChecklistDone.at)).where(ChecklistDone.customer_id == Customer.id,
                                                           ChecklistDone.stage == Customer.stage)
                  .correlate(Customer).scalar_subquery())
-    progress = type_coerce(func.coalesce(last_step, Customer.stage_entered_at), DateTime).label("progress")
     cutoff = case(*[(Customer.stage == sid, cut) for sid, cut in cutoffs.items()], else_=None)
     entered_long_ago = or_(*[and_(Customer.stage == sid, Customer.stage_entered_at <= cut) for sid, cut in cutoffs.items()])
-    # Progress is computed once per candidate (innermost query), then filtered and ranked on that column.
-    base = (select(Customer.team_id, Customer.id, Customer.name, Customer.owner_id, Customer.stage,
-                   cutoff.label("cutoff"), progress)
-            .where(Customer.team_id.in_(team_ids), Customer.status == "open", Customer.invalid == False,  # noqa: E712
-                   entered_long_ago).subquery())
+    # The latest step is probed once per candidate (innermost query), then compared and ranked.
+    steps = (select(Customer.team_id, Customer.id, Customer.name, Customer.owner_id, Customer.stage,
+                    cutoff.label("cutoff"), Customer.stage_entered_at.label("entered"), last_step.label("step"))
+             .where(Customer.team_id.in_(team_ids), Customer.status == "open", Customer.invalid == False,  # noqa: E712
+                    entered_long_ago).subquery())
+    progress = type_coerce(case((and_(steps.c.step.is_not(None), steps.c.step > steps.c.entered), steps.c.step),
+                                else_=steps.c.entered), DateTime).label("progress")
+    base = select(steps.c.team_id, steps.c.id, steps.c.name, steps.c.owner_id, steps.c.stage, steps.c.cutoff,
+                  progress).subquery()
     rank = func.row_number().over(partition_by=base.c.team_id, order_by=[base.c.progress, base.c.id]).label("rn")
     total = func.count().over(partition_by=base.c.team_id).label("n")
     inner = (select(base.c.team_id, base.c.id, base.c.name, base.c.owner_id, base.c.stage, base.c.progress, rank, total)
              .where(base.c.progress <= base.c.cutoff).subquery())
-    out: dict[int, tuple[int, list[Escalated]]] = {t: (0, []) for t in team_ids}
     for team_id, cid, name, owner_id, stage, at, _rn, n in session.execute(
             select(inner).where(inner.c.rn <= limit).order_by(inner.c.team_id, inner.c.rn)):
         count, rows = out[team_id]

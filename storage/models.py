@@ -69,7 +69,9 @@ class Customer(SQLModel, table=True):
                       # migration 0006_perf:
                       Index("ix_customer_owner_status", "owner_id", "status"),
                       Index("ix_customer_team_due", "team_id", "status", "next_followup_at"),
-                      Index("ix_customer_team_hot", "team_id", "status", "intent_score"))
+                      Index("ix_customer_team_hot", "team_id", "status", "intent_score"),
+                      # migration 0009_digest (the stalled-deal escalations):
+                      Index("ix_customer_team_progress", "team_id", "status", "invalid", "stage", "progress_at"))
     id: Optional[int] = Field(default=None, primary_key=True)
     team_id: int = Field(foreign_key="team.id", index=True)
     owner_id: Optional[int] = Field(default=None, foreign_key="user.id")  # None = team pool (公海)
@@ -102,6 +104,10 @@ class Customer(SQLModel, table=True):
     intent_level: Optional[str] = None
     priority: int = 0
     invalid: bool = False
+    # The later of entering the current stage and the latest checklist step done in it: written by the
+    # database's triggers (migration 0009_digest) on every insert, stage change and step done, undone or
+    # edited, whatever code path wrote it; the ORM never sets it (services/stalls.py reads it).
+    progress_at: Optional[NaiveDatetime] = None
 
 
 class StageChange(SQLModel, table=True):
@@ -177,6 +183,8 @@ class IntentRecord(SQLModel, table=True):
 
 
 class SpotCheck(SQLModel, table=True):
+    # migration 0009_digest: the digest's flags of the last day by their own range, not every team customer probed
+    __table_args__ = (Index("ix_spotcheck_result_decided", "result", "decided_at"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     manager_id: int = Field(foreign_key="user.id")

@@ -1,8 +1,11 @@
 """Per-rep daily rollups (services/rollups.py) stay exact: after random sequences of writes across past
 days — activities logged and undone, stage moves, checklist items, ledger entries awarded, approved,
-rejected and reversed, customers marked invalid, moved to another team or handed over — every
+rejected and reversed, customers marked invalid, moved to another team or handed over, moved to another
+stage (entry times edited, won, lost, reopened), checklist steps done, undone and edited — every
 rollup-based figure the digests, boards and KPI windows read equals the one counted from the raw rows
-(``rollups.disabled()``), with reads in between so that computed days are changed afterwards.
+(``rollups.disabled()``), the stalled-deal escalations read from ``customer.progress_at`` (0009_digest's
+triggers) equal the raw ones and the column equals its definition, with reads in between so that
+computed days are changed afterwards.
 SQLite and PostgreSQL (when it answers)."""
 from __future__ import annotations
 
@@ -13,12 +16,14 @@ from sqlmodel import select
 
 from services import digest as digest_svc
 from services import rollups
+from services import stalls
 from services.rep_stats import day_bounds, period_bounds, rep_stats, rep_stats_many
 from storage.models import Activity, ChecklistDone, Customer, PointsEntry, StageChange, Team, User
 from storage.models_rollup import RepDay, RollupDay, RollupDirty
 
 KINDS = ("followup", "stage", "checklist", "create", "note", "paste", "visit")
 STATUSES = ("awarded", "pending", "reversal", "rejected", "redeemed")
+STAGES = ("lead", "contact", "needs", "quote")
 
 
 def _setup(core, rng: random.Random):
@@ -44,7 +49,8 @@ def _write(session, rng: random.Random, now: datetime, team_ids, rep_ids, custom
     """One random write, somewhere in the last 40 days (today included)."""
     at = now - timedelta(days=rng.uniform(0, 40))
     op = rng.choice(["activity", "activity", "undo", "move", "item", "points", "points", "approve", "reject",
-                     "invalid", "team", "handover", "move_edit"])
+                     "invalid", "team", "handover", "move_edit", "stage", "entered_edit", "status", "item_undo",
+                     "item_edit", "item", "due", "due", "completeness", "new_customer"])
     cid = rng.choice(customer_ids)
     uid = rng.choice(rep_ids)
     if op == "activity":
@@ -61,8 +67,42 @@ def _write(session, rng: random.Random, now: datetime, team_ids, rep_ids, custom
         row = session.exec(select(StageChange).order_by(StageChange.id)).all()
         if row:
             rng.choice(row).at = at
+    elif op == "stage":  # the customer moves to another stage (progress: entering it, or its later steps)
+        c = session.get(Customer, cid)
+        c.stage, c.stage_entered_at = rng.choice(STAGES), at
+    elif op == "entered_edit":
+        session.get(Customer, cid).stage_entered_at = at
+    elif op == "due":  # the next follow-up moved (across today's start, or cleared)
+        session.get(Customer, cid).next_followup_at = None if rng.random() < 0.1 else now + timedelta(days=rng.uniform(-3, 3))
+    elif op == "completeness":
+        session.get(Customer, cid).completeness = rng.choice([0, 20, 60, 100])
+    elif op == "new_customer":
+        c = Customer(team_id=rng.choice(team_ids), owner_id=rng.choice([uid, None]), name="new", stage=rng.choice(STAGES),
+                     stage_entered_at=at, created_at=at, updated_at=at, completeness=rng.choice([0, 40]),
+                     next_followup_at=now + timedelta(days=rng.uniform(-3, 3)))
+        session.add(c)
+        session.flush()
+        customer_ids.append(c.id)
+    elif op == "status":  # won, lost, or reopened
+        session.get(Customer, cid).status = rng.choice(["open", "open", "won", "lost"])
+    elif op == "item_undo":
+        rows = session.exec(select(ChecklistDone).order_by(ChecklistDone.id)).all()
+        if rows:
+            row = rng.choice(rows)
+            items_used.discard((row.customer_id, row.stage, row.item_id))
+            session.delete(row)
+    elif op == "item_edit":
+        rows = session.exec(select(ChecklistDone).order_by(ChecklistDone.id)).all()
+        if rows:
+            row = rng.choice(rows)
+            if rng.random() < 0.7:
+                row.at = at
+            elif (row.customer_id, "needs", row.item_id) not in items_used:  # filed under another stage
+                items_used.discard((row.customer_id, row.stage, row.item_id))
+                row.stage = "needs"
+                items_used.add((row.customer_id, row.stage, row.item_id))
     elif op == "item":
-        key = (cid, "lead", f"i{rng.randint(0, 30)}")
+        key = (cid, rng.choice(["lead", session.get(Customer, cid).stage]), f"i{rng.randint(0, 30)}")
         if key not in items_used:
             items_used.add(key)
             session.add(ChecklistDone(customer_id=cid, stage=key[1], item_id=key[2], user_id=uid, at=at,
@@ -80,9 +120,9 @@ def _write(session, rng: random.Random, now: datetime, team_ids, rep_ids, custom
     elif op == "team":
         c = session.get(Customer, cid)
         c.team_id = rng.choice(team_ids)
-    elif op == "handover":
+    elif op == "handover":  # to a rep, or released to the pool
         c = session.get(Customer, cid)
-        c.owner_id = uid
+        c.owner_id = rng.choice([uid, uid, None])
 
 
 def _figures(session, config, team_ids, rep_ids, now):
@@ -94,16 +134,36 @@ def _figures(session, config, team_ids, rep_ids, now):
                "closed": (day_bounds(config, now, 20)[0], day_bounds(config, now)[0])}
     for name, (start, end) in windows.items():
         stats = rep_stats_many(session, config, team_ids, start, end, now, users=reps)
-        out[name] = {u: (s.points, s.moves, s.moves_complete, s.deals, s.items, s.items_on_time) for u, s in stats.items()}
+        out[name] = {u: (s.points, s.moves, s.moves_complete, s.deals, s.items, s.items_on_time, s.open_customers,
+                         s.completeness_sum, s.overdue) for u, s in stats.items()}
         one = rep_stats(session, config, reps[0].team_id, start, end, now, users=[reps[0]])
         s = one[reps[0].id]
-        out[name + "_one"] = (s.points, s.moves, s.moves_complete, s.deals, s.items, s.items_on_time)
+        out[name + "_one"] = (s.points, s.moves, s.moves_complete, s.deals, s.items, s.items_on_time, s.open_customers,
+                              s.completeness_sum, s.overdue)
     y_start, y_end = day_bounds(config, now, 1)
     out["yesterday"] = digest_svc.yesterday_activity(session, rep_ids, y_start, y_end, config, now)
     d = digest_svc.build_many(session, config, team_ids, now)
     out["digest"] = {t: ({u: r.kinds for u, r in d[t].yesterday.items()}, d[t].kpis,
-                         d[t].compliance.compliance) for t in team_ids}
+                         d[t].compliance.compliance, d[t].overdue_total, d[t].funnel) for t in team_ids}
+    # The stalled-deal escalations: from customer.progress_at (0009_digest's triggers) or raw.
+    out["escalated"] = {t: (d[t].escalated_total, d[t].escalated) for t in team_ids}
+    out["escalated_top2"] = stalls.escalations(session, config, team_ids, now, 2)
     return out
+
+
+def _progress_is_exact(session, now) -> int:
+    """Every customer's progress_at equals the later of entering its stage and its latest step in that stage,
+    counted from the raw rows in Python; returns how many customers are escalated at ``now`` (some must be)."""
+    steps: dict = {}
+    for row in session.exec(select(ChecklistDone)):
+        key = (row.customer_id, row.stage)
+        steps[key] = max(steps.get(key, row.at), row.at)
+    customers = session.exec(select(Customer)).all()
+    for c in customers:
+        session.refresh(c)  # the column is written by the database, not by the ORM
+        want = max(c.stage_entered_at, steps.get((c.id, c.stage), c.stage_entered_at))
+        assert c.progress_at == want, (c.id, c.stage, c.progress_at, want)
+    return sum(1 for c in customers if c.status == "open" and not c.invalid)
 
 
 def test_rollup_figures_equal_raw_after_random_writes(core):
@@ -112,7 +172,7 @@ def test_rollup_figures_equal_raw_after_random_writes(core):
     team_ids, rep_ids, customer_ids = _setup(core, rng)
     items_used: set = set()
     start_now = core.clock.now()
-    checked = 0
+    checked = escalated = 0
     for step in range(12):
         now = start_now + timedelta(hours=step * 13)  # reads on different days: new days close in between
         core.db.call(lambda s: [_write(s, rng, now, team_ids, rep_ids, customer_ids, items_used) for _ in range(25)])
@@ -122,6 +182,8 @@ def test_rollup_figures_equal_raw_after_random_writes(core):
         with rollups.disabled():
             want = core.db.call(_figures, config, team_ids, rep_ids, now)
         assert got == want, f"step {step}"
+        assert core.db.call(_progress_is_exact, now) > 0
+        escalated += sum(n for n, _ in got["escalated"].values())
         checked += 1
     # The reads did go through the rollups: days were computed, every mark was consumed, and a
     # rollup row changed behind the triggers' back shows in the figures (the comparison can fail).
@@ -141,6 +203,7 @@ def test_rollup_figures_equal_raw_after_random_writes(core):
         want = core.db.call(_figures, config, team_ids, rep_ids, now)
     assert got["closed"] != want["closed"]
     assert checked == 12
+    assert escalated > 0
 
 
 def test_a_reader_rolls_up_at_most_a_couple_of_missing_days_itself(core):

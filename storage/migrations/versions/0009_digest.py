@@ -1,0 +1,164 @@
+"""digest: tables and columns kept exact by database triggers so the morning digest reads only what it shows
+
+- ``ownerload``: per (team, owner) — owner 0: the team's pool — the open, valid customers: how many, their
+  completeness summed, how many due before the cut in ``ownercut`` (the start of today; recounted daily);
+- ``customer.progress_at``: the later of entering the current stage and the latest checklist step done in
+  it, with an index on (team, status, invalid, stage, progress) so the stalled-deal escalations read only
+  the escalated customers' index entries instead of visiting every open customer (services/stalls.py);
+- ``stagecount``: valid customers per (team, stage, status), the funnel's counts;
+- an index on spot checks' (result, decided_at) for the digest's flags of the last day.
+
+Revision ID: 0009_digest
+Revises: 0008_rollup
+"""
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0009_digest'
+down_revision: Union[str, None] = '0008_rollup'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+# The latest step done in the customer's current stage (ix_checklistdone_customer_stage_at: one index probe).
+LAST_STEP = "(SELECT max(d.at) FROM checklistdone d WHERE d.customer_id = {c}.id AND d.stage = {c}.stage)"
+# SQLite's two-argument max() is NULL when either is: the entry stands in for a missing step.
+SQLITE_PROGRESS = f"max(customer.stage_entered_at, coalesce({LAST_STEP.format(c='customer')}, customer.stage_entered_at))"
+PG_PROGRESS = f"GREATEST(customer.stage_entered_at, {LAST_STEP.format(c='customer')})"  # GREATEST skips NULLs
+INDEX = ('ix_customer_team_progress', ['team_id', 'status', 'invalid', 'stage', 'progress_at'])
+
+# ownerload: a customer counts for its (team, owner) while open and valid — owner 0: the team's pool (no owner) —
+# "overdue" against ownercut's cut.
+COUNTED = "{r}.status = 'open' AND NOT {r}.invalid"
+DUE = "CASE WHEN {r}.next_followup_at < (SELECT cut FROM ownercut WHERE id = 1) THEN 1 ELSE 0 END"
+ADD = ("INSERT INTO ownerload (team_id, owner_id, open_n, completeness_sum, overdue_n) "
+       "SELECT {r}.team_id, coalesce({r}.owner_id, 0), 1, coalesce({r}.completeness, 0), " + DUE + " WHERE " + COUNTED + " "
+       "ON CONFLICT (team_id, owner_id) DO UPDATE SET open_n = ownerload.open_n + 1, "
+       "completeness_sum = ownerload.completeness_sum + excluded.completeness_sum, "
+       "overdue_n = ownerload.overdue_n + excluded.overdue_n;")
+SUB = ("UPDATE ownerload SET open_n = open_n - 1, completeness_sum = completeness_sum - coalesce({r}.completeness, 0), "
+       "overdue_n = overdue_n - " + DUE + " WHERE team_id = {r}.team_id AND owner_id = coalesce({r}.owner_id, 0) AND " + COUNTED + ";")
+# stagecount: valid customers per (team, stage, status) — the funnel's counts.
+STAGE_ADD = ("INSERT INTO stagecount (team_id, stage, status, n) SELECT {r}.team_id, {r}.stage, {r}.status, 1 "
+             "WHERE NOT {r}.invalid ON CONFLICT (team_id, stage, status) DO UPDATE SET n = stagecount.n + 1;")
+STAGE_SUB = ("UPDATE stagecount SET n = n - 1 WHERE team_id = {r}.team_id AND stage = {r}.stage AND status = {r}.status "
+             "AND NOT {r}.invalid;")
+STAGE_COLUMNS = ("team_id", "stage", "status", "invalid")
+LOAD_COLUMNS = ("team_id", "owner_id", "status", "invalid", "completeness", "next_followup_at")
+# The counts from scratch (services/owner_load.py does the same for a new cut).
+RECOUNT = ("INSERT INTO ownerload (team_id, owner_id, open_n, completeness_sum, overdue_n) "
+           "SELECT customer.team_id, coalesce(customer.owner_id, 0), count(*), sum(coalesce(customer.completeness, 0)), "
+           "sum(" + DUE.format(r="customer") + ") FROM customer WHERE " + COUNTED.format(r="customer") +
+           " GROUP BY customer.team_id, coalesce(customer.owner_id, 0)")
+
+
+def upgrade() -> None:
+    op.create_table('ownerload',
+                    sa.Column('team_id', sa.Integer(), nullable=False),
+                    sa.Column('owner_id', sa.Integer(), nullable=False),
+                    *[sa.Column(c, sa.Integer(), nullable=False, server_default='0')
+                      for c in ('open_n', 'completeness_sum', 'overdue_n')],
+                    sa.PrimaryKeyConstraint('team_id', 'owner_id'))
+    op.create_table('ownercut',
+                    sa.Column('id', sa.Integer(), nullable=False),
+                    sa.Column('cut', sa.DateTime(), nullable=True),
+                    sa.Column('tz', sa.String(), nullable=False, server_default=''),
+                    sa.PrimaryKeyConstraint('id'))
+    op.execute("INSERT INTO ownercut (id, cut, tz) VALUES (1, NULL, '')")  # no cut yet: nothing is overdue
+    op.execute(RECOUNT)
+    op.create_table('stagecount',
+                    sa.Column('team_id', sa.Integer(), nullable=False),
+                    sa.Column('stage', sa.String(), nullable=False),
+                    sa.Column('status', sa.String(), nullable=False),
+                    sa.Column('n', sa.Integer(), nullable=False, server_default='0'),
+                    sa.PrimaryKeyConstraint('team_id', 'stage', 'status'))
+    op.execute("INSERT INTO stagecount (team_id, stage, status, n) SELECT team_id, stage, status, count(*) FROM customer "
+               "WHERE NOT invalid GROUP BY team_id, stage, status")
+    op.add_column('customer', sa.Column('progress_at', sa.DateTime(), nullable=True))
+    postgres = op.get_bind().dialect.name == "postgresql"
+    op.execute(f"UPDATE customer SET progress_at = {PG_PROGRESS if postgres else SQLITE_PROGRESS}")
+    op.create_index(INDEX[0], 'customer', INDEX[1], unique=False)
+    # The digest's spot-check flags of the last day: that range first, not every customer of the teams probed.
+    op.create_index('ix_spotcheck_result_decided', 'spotcheck', ['result', 'decided_at'], unique=False)
+    if postgres:
+        # The customer's own row: set before it is written (insert, or its stage or entry time changed).
+        op.execute(f"""CREATE FUNCTION progress_customer() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.progress_at := GREATEST(NEW.stage_entered_at, {LAST_STEP.format(c='NEW')});
+  RETURN NEW;
+END $$""")
+        op.execute("CREATE TRIGGER progress_customer BEFORE INSERT OR UPDATE OF stage, stage_entered_at, progress_at "
+                   "ON customer FOR EACH ROW EXECUTE FUNCTION progress_customer()")
+        # A step done, undone or edited: its customer (both, when it moved) recomputed.
+        op.execute(f"""CREATE FUNCTION progress_checklistdone() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    UPDATE customer SET progress_at = {PG_PROGRESS} WHERE customer.id = OLD.customer_id;
+  END IF;
+  IF TG_OP <> 'DELETE' AND (TG_OP = 'INSERT' OR NEW.customer_id IS DISTINCT FROM OLD.customer_id) THEN
+    UPDATE customer SET progress_at = {PG_PROGRESS} WHERE customer.id = NEW.customer_id;
+  END IF;
+  RETURN NULL;
+END $$""")
+        op.execute("CREATE TRIGGER progress_mark AFTER INSERT OR DELETE OR UPDATE OF customer_id, stage, at "
+                   "ON checklistdone FOR EACH ROW EXECUTE FUNCTION progress_checklistdone()")
+        op.execute(f"""CREATE FUNCTION ownerload_customer() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN {SUB.format(r='OLD')} END IF;
+  IF TG_OP <> 'DELETE' THEN {ADD.format(r='NEW')} END IF;
+  RETURN NULL;
+END $$""")
+        op.execute(f"CREATE TRIGGER ownerload_mark AFTER INSERT OR DELETE OR UPDATE OF {', '.join(LOAD_COLUMNS)} "
+                   "ON customer FOR EACH ROW EXECUTE FUNCTION ownerload_customer()")
+        op.execute(f"""CREATE FUNCTION stagecount_customer() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN {STAGE_SUB.format(r='OLD')} END IF;
+  IF TG_OP <> 'DELETE' THEN {STAGE_ADD.format(r='NEW')} END IF;
+  RETURN NULL;
+END $$""")
+        op.execute(f"CREATE TRIGGER stagecount_mark AFTER INSERT OR DELETE OR UPDATE OF {', '.join(STAGE_COLUMNS)} "
+                   "ON customer FOR EACH ROW EXECUTE FUNCTION stagecount_customer()")
+    else:
+        def set_for(cid: str) -> str:
+            return f"UPDATE customer SET progress_at = {SQLITE_PROGRESS} WHERE customer.id = {cid};"
+        # A trigger's own UPDATE does not fire it again (recursive_triggers is off, SQLite's default).
+        op.execute(f"CREATE TRIGGER progress_customer_ai AFTER INSERT ON customer BEGIN {set_for('NEW.id')} END")
+        op.execute(f"CREATE TRIGGER progress_customer_au AFTER UPDATE OF stage, stage_entered_at, progress_at ON customer "
+                   f"BEGIN {set_for('NEW.id')} END")
+        op.execute(f"CREATE TRIGGER progress_checklistdone_ai AFTER INSERT ON checklistdone BEGIN {set_for('NEW.customer_id')} END")
+        op.execute(f"CREATE TRIGGER progress_checklistdone_ad AFTER DELETE ON checklistdone BEGIN {set_for('OLD.customer_id')} END")
+        op.execute(f"CREATE TRIGGER progress_checklistdone_au AFTER UPDATE OF customer_id, stage, at ON checklistdone "
+                   f"BEGIN {set_for('OLD.customer_id')} {set_for('NEW.customer_id')} END")
+        op.execute(f"CREATE TRIGGER ownerload_customer_ai AFTER INSERT ON customer BEGIN {ADD.format(r='NEW')} END")
+        op.execute(f"CREATE TRIGGER ownerload_customer_ad AFTER DELETE ON customer BEGIN {SUB.format(r='OLD')} END")
+        op.execute(f"CREATE TRIGGER ownerload_customer_au AFTER UPDATE OF {', '.join(LOAD_COLUMNS)} ON customer "
+                   f"BEGIN {SUB.format(r='OLD')} {ADD.format(r='NEW')} END")
+        op.execute(f"CREATE TRIGGER stagecount_customer_ai AFTER INSERT ON customer BEGIN {STAGE_ADD.format(r='NEW')} END")
+        op.execute(f"CREATE TRIGGER stagecount_customer_ad AFTER DELETE ON customer BEGIN {STAGE_SUB.format(r='OLD')} END")
+        op.execute(f"CREATE TRIGGER stagecount_customer_au AFTER UPDATE OF {', '.join(STAGE_COLUMNS)} ON customer "
+                   f"BEGIN {STAGE_SUB.format(r='OLD')} {STAGE_ADD.format(r='NEW')} END")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS progress_customer ON customer")
+        op.execute("DROP FUNCTION IF EXISTS progress_customer()")
+        op.execute("DROP TRIGGER IF EXISTS progress_mark ON checklistdone")
+        op.execute("DROP FUNCTION IF EXISTS progress_checklistdone()")
+        op.execute("DROP TRIGGER IF EXISTS ownerload_mark ON customer")
+        op.execute("DROP FUNCTION IF EXISTS ownerload_customer()")
+        op.execute("DROP TRIGGER IF EXISTS stagecount_mark ON customer")
+        op.execute("DROP FUNCTION IF EXISTS stagecount_customer()")
+    else:
+        for name in ("customer_ai", "customer_au", "checklistdone_ai", "checklistdone_ad", "checklistdone_au"):
+            op.execute(f"DROP TRIGGER IF EXISTS progress_{name}")
+        for name in ("ai", "ad", "au"):
+            op.execute(f"DROP TRIGGER IF EXISTS ownerload_customer_{name}")
+            op.execute(f"DROP TRIGGER IF EXISTS stagecount_customer_{name}")
+    op.drop_index('ix_spotcheck_result_decided', table_name='spotcheck')
+    op.drop_index(INDEX[0], table_name='customer')
+    op.drop_column('customer', 'progress_at')
+    op.drop_table('stagecount')
+    op.drop_table('ownercut')
+    op.drop_table('ownerload')
