@@ -161,16 +161,17 @@ class Model:
     kind_keep: float = -1.0         # the rules say not-sales but P(not sales) < this: a sales chat
     _gram_keys: "object" = field(default=None, init=False, repr=False, compare=False)
 
-    def _known_grams(self, f: Features) -> tuple[list[int], list[int]]:
-        """(vocabulary columns, counts) of the n-grams of f that the vocabulary knows: the same
-        counts as f.ngrams, found without building a string per position (numpy; each n-gram
-        is one integer key, see _gram_key)."""
+    def _known_grams(self, f: Features):
+        """(vocabulary columns, counts) of the n-grams of f that the vocabulary knows, as numpy
+        arrays: the same counts as f.ngrams, found without building a string per position (each
+        n-gram is one integer key, see _gram_key)."""
         import numpy as np
 
         if f._ngrams is not None:                  # already counted (training): read them
             grams, vocab = f._ngrams, self.vocab
             known = grams.keys() & vocab.keys()
-            return [vocab[g] for g in known], [grams[g] for g in known]
+            return (np.asarray([vocab[g] for g in known], dtype=np.int64),
+                    np.asarray([grams[g] for g in known], dtype=np.int64))
         if self._gram_keys is None:
             pairs = sorted((_gram_key(g), j) for g, j in self.vocab.items() if g != " ")
             self._gram_keys = (np.asarray([k for k, _ in pairs], dtype=np.uint64),
@@ -178,14 +179,16 @@ class Model:
         vkeys, vcols = self._gram_keys
         text = _model_text(f.text)
         if not text or not len(vkeys):
-            return [], []
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         c = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
         s1, s2, t1, t2 = np.uint64(_SHIFT1), np.uint64(_SHIFT2), np.uint64(_TAG1), np.uint64(_TAG2)
         keys = np.concatenate((c | t1, (c[:-1] << s1) | c[1:] | t2, (c[:-2] << s2) | (c[1:-1] << s1) | c[2:]))
-        uniq, counts = np.unique(keys, return_counts=True)
-        at = np.minimum(np.searchsorted(vkeys, uniq), len(vkeys) - 1)
-        hit = vkeys[at] == uniq
-        return vcols[at[hit]].tolist(), counts[hit].tolist()
+        at = np.searchsorted(vkeys, keys)
+        np.minimum(at, len(vkeys) - 1, out=at)
+        at = at[vkeys[at] == keys]                 # the positions whose n-gram is known
+        counts = np.bincount(at)
+        known = np.flatnonzero(counts)
+        return vcols[known], counts[known]
 
     def vector(self, f: Features):
         """Sparse input as (column indices, values): tf-idf-free, sublinear and L2-normalised
@@ -193,16 +196,17 @@ class Model:
         import numpy as np
 
         cols, counts = self._known_grams(f)
-        vals = [1.0 + math.log(n) for n in counts]
-        if vals:
-            norm = math.sqrt(sum(v * v for v in vals))
-            vals = [v / norm for v in vals]
+        vals = _sublinear(counts)                  # 1 + log(count), as math.log gives it
+        if len(vals):
+            vals = vals / math.sqrt(float(vals @ vals))
+        more_cols, more_vals = [], []
         for name, value in f.structured.items():
             j = self.structured.get(name)
             if j is not None and value:
-                cols.append(j)
-                vals.append(value * STRUCTURED_SCALE)
-        return np.asarray(cols, dtype=np.int64), np.asarray(vals, dtype=np.float64)
+                more_cols.append(j)
+                more_vals.append(value * STRUCTURED_SCALE)
+        return (np.concatenate((cols, np.asarray(more_cols, dtype=np.int64))),
+                np.concatenate((vals, np.asarray(more_vals, dtype=np.float64))))
 
     def predict(self, f: Features) -> tuple[dict[str, float], dict[str, float]]:
         return self.predict_all(f)[:2]
@@ -257,6 +261,22 @@ class Model:
 _SHIFT1, _SHIFT2 = 21, 42
 _TAG2 = 1 << 63
 _TAG1 = _TAG2 | 1 << 62
+
+
+_SUBLINEAR: list = [None]
+
+
+def _sublinear(counts):
+    """1 + log(n) per count, from a table filled with math.log (the same floats as before)."""
+    import numpy as np
+
+    table = _SUBLINEAR[0]
+    top = int(counts.max()) if len(counts) else 0
+    if table is None or top >= len(table):
+        size = max(top + 1, MAX_MODEL_CHARS + 1)
+        table = np.asarray([0.0] + [1.0 + math.log(n) for n in range(1, size)], dtype=np.float64)
+        _SUBLINEAR[0] = table
+    return table[counts]
 
 
 def _gram_key(gram: str) -> int:
@@ -329,9 +349,13 @@ class Blend:
     kind: str
     probs: dict[str, float]
     objections: dict[str, float]
-    clauses: list[str]
     features: Features | None = None   # the model's input, for analyze(_features_out=) without a second pass
     not_sales: float = 0.0             # P(not sales) from the kind head (0 without one)
+
+    @property
+    def clauses(self) -> list[str]:
+        """The customer clauses, split only when an objection the model found needs a quote."""
+        return self.features.clauses if self.features is not None else []
 
 
 _enabled = True
@@ -361,7 +385,7 @@ def blend(transcript, views, customer_views, contributions, lexicon_score: int, 
         s = min(s, HIGH_MIN - 0.5)       # maybe not a sales chat at all: never "high"
     p_high = model.p_high(s)
     return Blend(score=_to_score(p_high, s), p_high=p_high, kind=kind, probs=intent,
-                 objections=objections, clauses=f.clauses, features=f, not_sales=not_sales)
+                 objections=objections, features=f, not_sales=not_sales)
 
 
 def decide_kind(rule_kind: str, kinds: Mapping[str, float], not_above: float, cap_above: float,
