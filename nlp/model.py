@@ -33,7 +33,7 @@ import re
 import threading
 from collections import Counter
 from operator import add
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -63,9 +63,25 @@ _SPACE = re.compile(r"\s+")
 
 @dataclass
 class Features:
-    ngrams: Counter          # n-gram → count (customer text)
+    """The model's input. Serving reads the n-grams the vocabulary knows straight from `text`
+    (Model.vector); the full Counter and the clauses are built only when asked for (training,
+    analyze(_features_out=), quoting an objection the model found)."""
+    _ngrams: Counter | None   # n-gram → count (customer text); None: counted from text on access
     structured: dict[str, float]
-    clauses: list[str]       # customer clauses (for quoting a model-found objection)
+    _clauses: list[str] | None   # customer clauses (for quoting a model-found objection)
+    text: str = ""            # the customer text both come from
+
+    @property
+    def ngrams(self) -> Counter:
+        if self._ngrams is None:
+            self._ngrams = ngrams(self.text)
+        return self._ngrams
+
+    @property
+    def clauses(self) -> list[str]:
+        if self._clauses is None:
+            self._clauses = [c.strip() for c in _SPLIT.split(self.text[-MAX_MODEL_CHARS:]) if c.strip()]
+        return self._clauses
 
 
 def customer_text(views, customer_views) -> str:
@@ -73,8 +89,12 @@ def customer_text(views, customer_views) -> str:
     return "\n".join(v.text for v in side)
 
 
+def _model_text(text: str) -> str:
+    return _SPACE.sub(" ", text.lower())[-MAX_MODEL_CHARS:]
+
+
 def ngrams(text: str) -> Counter:
-    text = _SPACE.sub(" ", text.lower())[-MAX_MODEL_CHARS:]
+    text = _model_text(text)
     # 1-, 2- and 3-grams (NGRAM_SIZES) counted by C-level map/add instead of a slice per position
     counts: Counter = Counter(text)
     pairs = list(map(add, text, text[1:]))
@@ -112,8 +132,7 @@ def featurize(transcript, views, customer_views, contributions, lexicon_score: i
             s[key] = min(3.0, s.get(key, 0.0) + 1.0)
             if h.negated:
                 s["neg_" + h.entry.id] = 1.0
-    clauses = [c.strip() for c in _SPLIT.split(text[-MAX_MODEL_CHARS:]) if c.strip()]
-    return Features(ngrams(text), s, clauses)
+    return Features(None, s, None, text)
 
 
 # ------------------------------------------------------------------------ the model
@@ -140,25 +159,54 @@ class Model:
     kind_not: float = 1.01          # P(not sales) ≥ this: not a sales conversation (say what it is)
     kind_cap: float = 1.01          # P(not sales) ≥ this: never "high" (at most medium)
     kind_keep: float = -1.0         # the rules say not-sales but P(not sales) < this: a sales chat
+    _gram_keys: "object" = field(default=None, init=False, repr=False, compare=False)
+
+    def _known_grams(self, f: Features):
+        """(vocabulary columns, counts) of the n-grams of f that the vocabulary knows, as numpy
+        arrays: the same counts as f.ngrams, found without building a string per position (each
+        n-gram is one integer key, see _gram_key)."""
+        import numpy as np
+
+        if f._ngrams is not None:                  # already counted (training): read them
+            grams, vocab = f._ngrams, self.vocab
+            known = grams.keys() & vocab.keys()
+            return (np.asarray([vocab[g] for g in known], dtype=np.int64),
+                    np.asarray([grams[g] for g in known], dtype=np.int64))
+        if self._gram_keys is None:
+            pairs = sorted((_gram_key(g), j) for g, j in self.vocab.items() if g != " ")
+            self._gram_keys = (np.asarray([k for k, _ in pairs], dtype=np.uint64),
+                               np.asarray([j for _, j in pairs], dtype=np.int64))
+        vkeys, vcols = self._gram_keys
+        text = _model_text(f.text)
+        if not text or not len(vkeys):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        c = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+        s1, s2, t1, t2 = np.uint64(_SHIFT1), np.uint64(_SHIFT2), np.uint64(_TAG1), np.uint64(_TAG2)
+        keys = np.concatenate((c | t1, (c[:-1] << s1) | c[1:] | t2, (c[:-2] << s2) | (c[1:-1] << s1) | c[2:]))
+        at = np.searchsorted(vkeys, keys)
+        np.minimum(at, len(vkeys) - 1, out=at)
+        at = at[vkeys[at] == keys]                 # the positions whose n-gram is known
+        counts = np.bincount(at)
+        known = np.flatnonzero(counts)
+        return vcols[known], counts[known]
 
     def vector(self, f: Features):
         """Sparse input as (column indices, values): tf-idf-free, sublinear and L2-normalised
         n-grams next to the structured features (as the trainer builds them)."""
         import numpy as np
 
-        vocab, grams = self.vocab, f.ngrams
-        known = grams.keys() & vocab.keys()          # one C-level pass; most grams are unknown
-        cols = [vocab[g] for g in known]
-        vals = [1.0 + math.log(grams[g]) for g in known]
-        if vals:
-            norm = math.sqrt(sum(v * v for v in vals))
-            vals = [v / norm for v in vals]
+        cols, counts = self._known_grams(f)
+        vals = _sublinear(counts)                  # 1 + log(count), as math.log gives it
+        if len(vals):
+            vals = vals / math.sqrt(float(vals @ vals))
+        more_cols, more_vals = [], []
         for name, value in f.structured.items():
             j = self.structured.get(name)
             if j is not None and value:
-                cols.append(j)
-                vals.append(value * STRUCTURED_SCALE)
-        return np.asarray(cols, dtype=np.int64), np.asarray(vals, dtype=np.float64)
+                more_cols.append(j)
+                more_vals.append(value * STRUCTURED_SCALE)
+        return (np.concatenate((cols, np.asarray(more_cols, dtype=np.int64))),
+                np.concatenate((vals, np.asarray(more_vals, dtype=np.float64))))
 
     def predict(self, f: Features) -> tuple[dict[str, float], dict[str, float]]:
         return self.predict_all(f)[:2]
@@ -206,6 +254,40 @@ class Model:
             if j is not None:
                 total += float(self.obj_w[j, k])
         return total
+
+
+# An n-gram as one 64-bit key: code points take 21 bits each; a trigram fills bits 0-62, a bigram
+# bits 0-41 plus _TAG2 (bit 63), a single character bits 0-20 plus _TAG1 (bits 63 and 62).
+_SHIFT1, _SHIFT2 = 21, 42
+_TAG2 = 1 << 63
+_TAG1 = _TAG2 | 1 << 62
+
+
+_SUBLINEAR: list = [None]
+
+
+def _sublinear(counts):
+    """1 + log(n) per count, from a table filled with math.log (the same floats as before)."""
+    import numpy as np
+
+    table = _SUBLINEAR[0]
+    top = int(counts.max()) if len(counts) else 0
+    if table is None or top >= len(table):
+        size = max(top + 1, MAX_MODEL_CHARS + 1)
+        table = np.asarray([0.0] + [1.0 + math.log(n) for n in range(1, size)], dtype=np.float64)
+        _SUBLINEAR[0] = table
+    return table[counts]
+
+
+def _gram_key(gram: str) -> int:
+    codes = [ord(ch) for ch in gram]
+    if len(codes) == 1:
+        return _TAG1 | codes[0]
+    if len(codes) == 2:
+        return _TAG2 | codes[0] << _SHIFT1 | codes[1]
+    if len(codes) == 3:
+        return codes[0] << _SHIFT2 | codes[1] << _SHIFT1 | codes[2]
+    return (1 << 64) - 1          # not an n-gram ngrams() counts: never matches
 
 
 def lexicon_input(score01: float) -> float:
@@ -267,9 +349,13 @@ class Blend:
     kind: str
     probs: dict[str, float]
     objections: dict[str, float]
-    clauses: list[str]
     features: Features | None = None   # the model's input, for analyze(_features_out=) without a second pass
     not_sales: float = 0.0             # P(not sales) from the kind head (0 without one)
+
+    @property
+    def clauses(self) -> list[str]:
+        """The customer clauses, split only when an objection the model found needs a quote."""
+        return self.features.clauses if self.features is not None else []
 
 
 _enabled = True
@@ -299,7 +385,7 @@ def blend(transcript, views, customer_views, contributions, lexicon_score: int, 
         s = min(s, HIGH_MIN - 0.5)       # maybe not a sales chat at all: never "high"
     p_high = model.p_high(s)
     return Blend(score=_to_score(p_high, s), p_high=p_high, kind=kind, probs=intent,
-                 objections=objections, clauses=f.clauses, features=f, not_sales=not_sales)
+                 objections=objections, features=f, not_sales=not_sales)
 
 
 def decide_kind(rule_kind: str, kinds: Mapping[str, float], not_above: float, cap_above: float,

@@ -21,6 +21,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Sequence
 
 from nlp.normalize import normalize_text
@@ -84,9 +85,12 @@ def parse_transcript(text: str, rep_names: Sequence[str] = (), forward_origin: s
 # --------------------------------------------------------------------------- normalize
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]+")
 _ODD_SPACES = re.compile("[\u00a0\u3000\t]")
-_SYSTEM_LINE = re.compile(
-    r"(撤回了一条消息|拍了拍|加入了群聊|移出了群聊|以下为新消息|以上是打招呼的内容|现在可以开始聊天了"
-    r"|^[—\-=─]{2,}.*[—\-=─]{2,}$|^\s*[—\-=─]{3,}\s*$)")
+# A system line holds one of these phrases, or is a separator of dashes. Two patterns: with the
+# anchored separators in one alternation the phrases lost the regex engine's skip to their first
+# characters, and every position of every line was tried against all nine alternatives.
+_SYSTEM_PHRASE = re.compile(
+    r"撤回了一条消息|拍了拍|加入了群聊|移出了群聊|以下为新消息|以上是打招呼的内容|现在可以开始聊天了")
+_SEPARATOR_LINE = re.compile(r"[—\-=─]{2,}.*[—\-=─]{2,}$|\s*[—\-=─]{3,}\s*$")
 
 
 def _normalize(text: str) -> list[str]:
@@ -101,7 +105,7 @@ def _normalize(text: str) -> list[str]:
 
 
 def _is_system_line(line: str) -> bool:
-    return bool(_SYSTEM_LINE.search(line))
+    return bool(_SYSTEM_PHRASE.search(line) or _SEPARATOR_LINE.match(line))
 
 
 # ---------------------------------------------------------------------- speaker names
@@ -124,6 +128,7 @@ def _clean_name(name: str) -> str:
 _NAME_BREAKERS = re.compile(r"[，。！？!?,;；\"“”<>《》\[\]【】/\\]")
 
 
+@lru_cache(maxsize=4096)      # a paste repeats its few speakers' names in every header
 def _is_plausible_name(name: str) -> bool:
     if not name or len(name) > 24 or name.lower() in _NOT_NAMES:
         return False
