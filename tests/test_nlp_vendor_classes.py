@@ -79,3 +79,30 @@ def test_approval_given_or_decision_taken_is_no_need_approval(said):
 
 def test_approval_still_pending_stays():
     assert "need_approval" in objections(">合同您看一下", "我得跟老板商量一下，他还没点头")
+
+
+@pytest.mark.parametrize("said", [
+    "三万块我现在真拿不出来",                     # money, with no word for budget
+    "店里哪有钱换这个",
+    "钱都压在货上了",
+    "今年现金流紧，先不弄",
+    "今年订单掉了一半",
+    "医院在控费，设备采购全停了",
+])
+def test_no_money_said_without_budget_words_is_budget(said):
+    assert "budget" in objections(">这套一共三万二", said)
+
+
+@pytest.mark.parametrize("said", [
+    "项目可能要延后",                             # put off, with no word for later
+    "估计要春节后才定",
+    "我们一月份才开始谈",
+    "等我忙完双十一才有空试",
+])
+def test_put_off_is_timing(said):
+    assert "timing" in objections(">方案发您了", said)
+
+
+@pytest.mark.parametrize("said", ["下午三点到，合同带过来", "我们一月份付款，你开票吧"])
+def test_a_date_for_a_step_is_no_timing(said):
+    assert "timing" not in objections(">方案发您了", said)
