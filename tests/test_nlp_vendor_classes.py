@@ -106,3 +106,13 @@ def test_put_off_is_timing(said):
 @pytest.mark.parametrize("said", ["下午三点到，合同带过来", "我们一月份付款，你开票吧"])
 def test_a_date_for_a_step_is_no_timing(said):
     assert "timing" not in objections(">方案发您了", said)
+
+
+@pytest.mark.parametrize("said", [
+    "这酒真的假的",                               # doubt said without quality words
+    "上一家也是这么说的，结果一单没来",
+    "这个客流数据怎么来的，有没有第三方",
+    "你们是正规的吗",
+])
+def test_doubt_without_quality_words_is_trust(said):
+    assert "trust_quality" in objections(">我们的效果很好", said)
