@@ -116,3 +116,12 @@ def test_a_date_for_a_step_is_no_timing(said):
 ])
 def test_doubt_without_quality_words_is_trust(said):
     assert "trust_quality" in objections(">我们的效果很好", said)
+
+
+def test_objection_error_table_counts_per_id():
+    from nlp.objection_errors import prf, table
+
+    gold = [{"price"}, {"price", "budget"}, set()]
+    said = [{"price"}, {"budget"}, {"price"}]
+    assert prf(gold, said, "price") == (1, 1, 1) and prf(gold, said, "budget") == (1, 0, 0)
+    assert table(gold, said).startswith("macro=0.750 ") and "price=0.50(1/1/1)" in table(gold, said)
