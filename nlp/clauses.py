@@ -166,6 +166,10 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
         return annotated[k]
 
     timing = lexicon.entries.get("timing")
+    # A turn that says who supplies them now ("我们用销售易三年了", "国内干线一直是跨越速运在做"):
+    # the brand named there is their supplier, not a rival, unless the clause weighs it against us.
+    supplied = any(h.entry.id == "has_supplier" for h in hits)
+    switching_away = supplied and bool(_SWITCHING_AWAY.search("".join(tokens)))
     kept: list[Hit] = []
     stalled_at: set[int] = set()
     for hit in hits:
@@ -186,10 +190,16 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
         if entry.id == "need_approval" and not clause.negated and (
                 clause.status == "done" or _APPROVAL_GIVEN.search(clause.text)):
             continue                            # "老板已经批了", "跟我太太商量过了": approval given
+        if entry.id == "need_approval" and (_DECIDED.search(clause.text) or _approved_after(tokens, hit, bounds)):
+            continue                            # "上次说要董事会批，昨天已经过了", "领导决定换成SEW的"
         if entry.id == "competitor" and clause.question and _ASKS_COMPARISON.search(clause.text):
             continue                            # "跟X比怎么样？": the customer asks how we compare
         if entry.id == "price" and _WAS_THOUGHT.search(clause.text):
             continue                            # "之前觉得贵…就觉得值了": a view given up
+        if entry.id == "competitor" and supplied and not _WEIGHS.search(clause.text):
+            continue                            # the incumbent they are happy with: has_supplier
+        if entry.id == "competitor" and _NOT_CONSIDERED.search(clause.text):
+            continue                            # "飞书我们没考虑过": a rival the customer waves off
         if entry.id == "competitor" and _PAST_USE.search(clause.text):
             trust = lexicon.entries.get("trust_quality")
             if trust is not None:               # "之前用过别家的 半年就裂了": a bad experience
@@ -204,6 +214,8 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
             said = "".join(tokens[hit.start:hit.end])
             if _has(said, _GENERIC_OTHER) and _OWN_SUPPLIERS.search(clause.text):
                 continue                        # "比我们其他供应商贵": a price remark
+        if entry.id == "has_supplier" and switching_away:
+            continue                            # "现在用的是别家的仓，但他们费用涨了，想考虑换": not happy with it
         if entry.id == "has_supplier" and (_COMPARES.search(clause.text) or _FUTURE_WITH_US.search(clause.text)):
             continue                            # "跟现在用的比…" is a comparison; "后面长期合作" is with us
         if entry.priority == "refusal" and hit.end < clause.end and tokens[hit.end] in _VERB_CONTINUATIONS:
@@ -228,10 +240,33 @@ _REREAD = frozenset(["decision_done", "need", "need_approval", "competitor", "ha
 # An approval already talked through ("跟我爸商量过了 他也同意", "manager同意中国区独立用").
 _APPROVAL_GIVEN = re.compile(r"(?:商量|讨论|沟通)(?:过|好)|(?:商量|讨论)了(?!一下|下|再)|(?:也|都)(?:同意|点头)"
                              r"|同意(?:了|用|做|买|签|上)|说了要做")
+# Approval given later in the same turn ("上次说要董事会批，昨天 board meeting 已经过了",
+# "之前讲要问下我老婆，佢已经同意咗喇", "我跟他说了 他说试用感觉可以就买").
+_APPROVED = re.compile(r"(?:已经|已|都)(?:同意|批|签字|签了字|通过|点头|拍板|过了)|同意咗|批下来了|(?:meeting|会)(?:已经)?(?:过了|通过)"
+                       r"|开过会|说了要做|就定了|说.{0,8}就(?:买|定|签|做)|approved")
+# A decision already taken ("领导决定明年换成SEW的", "决定是总部做的", "主要是集团IT定的"): nothing left to approve.
+_DECIDED = re.compile(r"决定(?:了|换|用|不|选|由|续|明年|今年)|决定是.{0,8}(?:做的|定的)|[^一]定的(?!话)")
+
+
+def _approved_after(tokens: list[str], hit: Hit, bounds: list[tuple[int, int]]) -> bool:
+    for start, end in bounds:
+        if end > hit.start:
+            text = "".join(tokens[max(start, hit.start):end])
+            if _APPROVED.search(text) and not any(tok[:1] in _NEGATOR_CHARS for tok in tokens[start:end]):
+                return True
+    return False
+
+
 # A vendor met before, named with what it did ("之前用过别家的", "上次别家给我们的"): experience, not a rival bid.
 _PAST_USE = re.compile(r"用过|以前|以往|上次|之前(?:用|买|找|遇|合作)|遇到过|吃过亏")
 # "跟顺丰比怎么样？", "你们跟其他家比有什么优势？": the customer asks how we compare.
 _ASKS_COMPARISON = re.compile(r"比(?:起来)?(?:怎么样|如何|有什么|有啥|哪个|好在|强在|优势|区别)|(?:区别|优势|不同)(?:是什么|在哪|呢|吗)")
+# A clause that weighs another vendor against us (a rival, not only the incumbent).
+_WEIGHS = re.compile(r"比|考虑|看看|在看|也在|在谈|来谈|报了?价|报的|便宜|低|贵|试|换成|改用|evaluate|compar|cheaper")
+# The customer wants off the supplier they have ("想考虑换你们", "这次一定要换"): that vendor is no hold.
+_SWITCHING_AWAY = re.compile(r"(?<![不没别])(?:想|要|考虑|打算|准备|一定要|得)(?:考虑)?换(?!成本|个|一下)|不满意|老是(?:送错|出错|延误|坏)")
+# "飞书我们没考虑过，你不用跟我比这个": the customer dismisses a vendor the rep brought up.
+_NOT_CONSIDERED = re.compile(r"没(?:有)?考虑过|不考虑|没(?:有)?看过|不用跟我比|没(?:有)?打算用|没想过")
 # "原本觉得有点贵，后来…": a price view the customer had before.
 _WAS_THOUGHT = re.compile(r"(?:原本|本来|之前|一开始|起初|原来)(?:也|还|是)?(?:觉得|以为|嫌)")
 # Waiting for money, not for a time ("等年后回款了再说", "明年申请了经费再说").

@@ -159,6 +159,9 @@ class Model:
     kind_not: float = 1.01          # P(not sales) ≥ this: not a sales conversation (say what it is)
     kind_cap: float = 1.01          # P(not sales) ≥ this: never "high" (at most medium)
     kind_keep: float = -1.0         # the rules say not-sales but P(not sales) < this: a sales chat
+    # Per-objection thresholds chosen out-of-fold by writer (absent: add_above / drop_below for all).
+    obj_add: dict = None            # objection id → add it when p ≥ this though the lexicon missed it
+    obj_drop: dict = None           # objection id → drop the lexicon's when p < this
     _gram_keys: "object" = field(default=None, init=False, repr=False, compare=False)
 
     def _known_grams(self, f: Features):
@@ -333,7 +336,8 @@ def _read(directory: Path) -> Model | None:
                  kind_w=w["kind_w"].astype(np.float64) if has_kind else None,
                  kind_b=w["kind_b"].astype(np.float64) if has_kind else None,
                  kind_not=float(kind.get("not", 1.01)), kind_cap=float(kind.get("cap", 1.01)),
-                 kind_keep=float(kind.get("keep", -1.0)))
+                 kind_keep=float(kind.get("keep", -1.0)),
+                 obj_add=dict(meta.get("objection_add", {})), obj_drop=dict(meta.get("objection_drop", {})))
 
 
 def unload() -> None:
@@ -429,11 +433,12 @@ def merge_objections(lexicon_found: list, blended: Blend, customer_views, defaul
                      scripts: Mapping[str, str] | None) -> list:
 
     model = load()
-    kept = [o for o in lexicon_found if blended.objections.get(o.id, 1.0) >= model.drop_below]
+    add, drop = model.obj_add or {}, model.obj_drop or {}
+    kept = [o for o in lexicon_found if blended.objections.get(o.id, 1.0) >= drop.get(o.id, model.drop_below)]
     have = {o.id for o in kept}
     entries = _entries()
     for oid, p in sorted(blended.objections.items(), key=lambda kv: -kv[1]):
-        if oid in have or p < model.add_above or not blended.clauses or oid not in entries:
+        if oid in have or p < add.get(oid, model.add_above) or not blended.clauses or oid not in entries:
             continue
         quote = max(blended.clauses, key=lambda c: model.clause_score(oid, c))
         entry = entries[oid]

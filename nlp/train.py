@@ -113,15 +113,8 @@ def fit(records: list[dict], feats: list[Features], calibrate: bool = True) -> s
     B[intent.classes_] = intent.intercept_
     missing = [k for k in range(len(CLASSES)) if k not in intent.classes_]
     B[missing] = -30.0
-    obj_w = np.zeros((X.shape[1], len(OBJECTION_IDS)))
-    obj_b = np.full(len(OBJECTION_IDS), -30.0)
-    for k, oid in enumerate(OBJECTION_IDS if calibrate else ()):
-        target = np.asarray([oid in (r.get("objections") or ()) for r in records])
-        if target.all() or not target.any():
-            continue
-        clf = LogisticRegression(C=C_OBJECTION, max_iter=4000).fit(X, target)
-        obj_w[:, k] = clf.coef_[0]
-        obj_b[k] = clf.intercept_[0]
+    obj_w, obj_b = _objection_heads(X, records) if calibrate else _no_heads(X.shape[1])
+    obj_add, obj_drop = _choose_objection_thresholds(records, feats) if calibrate else ({}, {})
     kind_w, kind_b = kind_train.fit_head(X, records)
     kind_t = kind_train.DISABLED
     if calibrate and FIXED_BLEND is not None:
@@ -139,7 +132,93 @@ def fit(records: list[dict], feats: list[Features], calibrate: bool = True) -> s
                         add_above=0.6, drop_below=0.0, none_above=1.01,
                         info={"rows": len(records), "vocab": len(vocab), "structured": len(names), **chosen},
                         lam=lam, delta=delta, slope=slope, kind_w=kind_w, kind_b=kind_b,
-                        kind_not=kind_t[0], kind_cap=kind_t[1], kind_keep=kind_t[2])
+                        kind_not=kind_t[0], kind_cap=kind_t[1], kind_keep=kind_t[2],
+                        obj_add=obj_add, obj_drop=obj_drop)
+
+
+def _no_heads(n_features: int):
+    import numpy as np
+
+    return np.zeros((n_features, len(OBJECTION_IDS))), np.full(len(OBJECTION_IDS), -30.0)
+
+
+def _objection_heads(X, records: list[dict]):
+    """One binary regression per objection id (bias −30, never fires, for an id nobody labelled)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    obj_w, obj_b = _no_heads(X.shape[1])
+    for k, oid in enumerate(OBJECTION_IDS):
+        target = np.asarray([oid in (r.get("objections") or ()) for r in records])
+        if target.all() or not target.any():
+            continue
+        clf = LogisticRegression(C=C_OBJECTION, max_iter=4000).fit(X, target)
+        obj_w[:, k] = clf.coef_[0]
+        obj_b[k] = clf.intercept_[0]
+    return obj_w, obj_b
+
+
+# The grid of per-objection thresholds: add one the lexicon missed when p ≥ add; drop the
+# lexicon's when p < drop (ADD 1.01: the model never adds that id).
+OBJ_ADD_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 1.01)
+OBJ_DROP_GRID = (0.0, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2)
+
+
+def _choose_objection_thresholds(records: list[dict], feats: list[Features]) -> tuple[dict, dict]:
+    """Per objection id, (add, drop) maximising the mean F1 over the hand-written writers, each
+    scored by heads trained without it (the generated chats always train). Without two
+    hand-written writers nothing is chosen (the model's add_above / drop_below hold)."""
+    import numpy as np
+
+    hands = sorted({writer_of(r) for r in records if r.get("trade") == "handwritten"})
+    if len(hands) < 2:
+        return {}, {}
+    groups = [writer_of(r) if r.get("trade") == "handwritten" else "" for r in records]
+    probs = np.zeros((len(records), len(OBJECTION_IDS)))
+    for hand in hands:
+        train = [i for i, g in enumerate(groups) if g != hand]
+        test = [i for i, g in enumerate(groups) if g == hand]
+        m = _heads_only([records[i] for i in train], [feats[i] for i in train])
+        for i in test:
+            probs[i] = list(m.predict_all(feats[i])[1].values())
+    sales = np.asarray([bool(f.structured.get("kind_sales") or f.structured.get("kind_one_sided")) for f in feats])
+    add, drop = {}, {}
+    for k, oid in enumerate(OBJECTION_IDS):
+        lex = np.asarray([f.structured.get("hit_" + oid, 0.0) > 0 for f in feats])
+        gold = np.asarray([oid in (r.get("objections") or ()) for r in records])
+        best = None
+        for a in OBJ_ADD_GRID:
+            for d in OBJ_DROP_GRID:
+                said = sales & ((lex & (probs[:, k] >= d)) | (probs[:, k] >= a))
+                f1s = []
+                for hand in hands:
+                    sel = np.asarray([g == hand for g in groups])
+                    tp = int((said & gold & sel).sum())
+                    wrong = int((said & ~gold & sel).sum()) + int((~said & gold & sel).sum())
+                    f1s.append(2 * tp / (2 * tp + wrong) if tp + wrong else 1.0)
+                score = float(np.mean(f1s))
+                if best is None or score > best[0] + 1e-9:
+                    best = (score, a, d)
+        add[oid], drop[oid] = best[1], best[2]
+    return add, drop
+
+
+def _heads_only(records: list[dict], feats: list[Features]) -> served.Model:
+    """The objection heads alone (for choosing their thresholds)."""
+    df: Counter = Counter()
+    for f in feats:
+        df.update(f.ngrams.keys())
+    grams = [g for g, n in df.most_common(MAX_VOCAB) if n >= MIN_DF]
+    vocab = {g: i for i, g in enumerate(sorted(grams))}
+    names = sorted({k for f in feats for k in f.structured})
+    structured = {name: len(vocab) + i for i, name in enumerate(names)}
+    X = _matrix(feats, vocab, structured)
+    obj_w, obj_b = _objection_heads(X, records)
+    import numpy as np
+
+    zeros = np.zeros((X.shape[1], len(CLASSES)))
+    return served.Model(vocab, structured, zeros, np.zeros(len(CLASSES)), list(OBJECTION_IDS), obj_w, obj_b,
+                        (1.5, 0.0, 0.0), 0.6, 0.0, 1.01, {})
 
 
 def _inner_groups(records: list[dict]) -> list[str]:
@@ -241,7 +320,8 @@ def save(m: served.Model, directory: Path) -> None:
     meta = {"vocab": vocab, "structured": structured, "objections": m.obj_ids, "classes": list(CLASSES),
             "platt": list(m.platt), "blend": {"lam": m.lam, "delta": m.delta, "slope": m.slope},
             "add_above": m.add_above, "drop_below": m.drop_below, "none_above": m.none_above, "info": m.info,
-            "kind": {"not": m.kind_not, "cap": m.kind_cap, "keep": m.kind_keep}}
+            "kind": {"not": m.kind_not, "cap": m.kind_cap, "keep": m.kind_keep},
+            "objection_add": m.obj_add or {}, "objection_drop": m.obj_drop or {}}
     kind = {} if m.kind_w is None else {"kind_w": m.kind_w.astype(np.float32), "kind_b": m.kind_b.astype(np.float32)}
     (directory / "model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     np.savez_compressed(directory / "model.npz", intent_w=m.intent_w.astype(np.float32),

@@ -100,3 +100,22 @@ def test_blend_is_a_bounded_correction_of_the_lexicon_and_score_bands_follow_it(
             score = model._to_score(m.p_high(s), s)
             level = model.level_of(s)
             assert (score >= 50) == (level == "high") and (score < 35) == (level == "low")
+
+
+def test_objection_thresholds_are_chosen_per_id_by_writer_and_saved(tmp_path):
+    pytest.importorskip("sklearn")
+    from nlp import train
+
+    rows = generate(120)
+    for i, r in enumerate(rows[:60]):        # two hand-written "writers" among generated chats
+        r["trade"], r["writer"] = "handwritten", "w1" if i % 2 else "w2"
+    feats = train.features_for(rows)
+    add, drop = train._choose_objection_thresholds(rows, feats)
+    assert set(add) == set(drop) == set(train.OBJECTION_IDS)
+    assert all(a in train.OBJ_ADD_GRID for a in add.values()) and all(d in train.OBJ_DROP_GRID for d in drop.values())
+    assert train._choose_objection_thresholds(rows[60:], feats[60:]) == ({}, {})   # no hand-written writers
+    fitted = train.fit(rows, feats, calibrate=False)
+    fitted.obj_add, fitted.obj_drop = add, drop
+    train.save(fitted, tmp_path)
+    loaded = model.load(tmp_path)
+    assert loaded.obj_add == add and loaded.obj_drop == drop

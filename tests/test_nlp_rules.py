@@ -96,8 +96,13 @@ def test_part_of_a_product_unused_is_not_no_need():
 
 # ------------------------------------------------------------- vendors / brands
 def test_a_vendor_kept_is_not_no_need():
+    # the vendor they use and are happy with is has_supplier (issue 13: no comparison, no competitor)
     result = run("我们一直用迈瑞的，暂时没有换的打算")
-    assert {"has_supplier", "competitor"} <= ids(result) and "no_need" not in ids(result)
+    assert "has_supplier" in ids(result) and not {"no_need", "competitor"} & ids(result)
+
+
+def test_the_incumbent_weighed_against_us_is_a_competitor():
+    assert "competitor" in ids(run("我们一直用迈瑞的，迈瑞比你们便宜两成"))
 
 
 def test_replacing_a_part_is_still_no_need():
@@ -112,7 +117,8 @@ def test_past_or_compared_product_is_not_a_current_vendor(said):
 def test_integration_and_shipping_are_not_competitors():
     assert "competitor" not in ids(run("你们的WMS能跟金蝶对接吗？"))
     assert "competitor" not in ids(run("货能发顺丰吗？"))
-    assert "competitor" in ids(run("我们物流一直用顺丰，挺稳定"))
+    result = ids(run("我们物流一直用顺丰，挺稳定"))     # the carrier they use and like: their supplier
+    assert "has_supplier" in result and "competitor" not in result
 
 
 def test_not_renewing_our_product_is_a_refusal():
