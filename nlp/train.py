@@ -161,7 +161,11 @@ def _objection_heads(X, records: list[dict]):
 # The grid of per-objection thresholds: add one the lexicon missed when p ≥ add; drop the
 # lexicon's when p < drop (ADD 1.01: the model never adds that id).
 OBJ_ADD_GRID = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.8, 1.01)
-OBJ_DROP_GRID = (0.0, 0.02, 0.05, 0.08, 0.1, 0.15, 0.2)
+# The heads may add an objection the lexicon missed; they do not silence one the customer said in a
+# clause the lexicon read (a silenced objection leaves the rep without its scripted answer — the seed
+# article's "价格有点贵，我得跟老板汇报一下" lost both price and need_approval at drop 0.2 —, a wrong one
+# costs a glance). Resolved objections are the clause reader's job (nlp/clauses.py).
+OBJ_DROP_GRID = (0.0,)
 
 
 def _choose_objection_thresholds(records: list[dict], feats: list[Features]) -> tuple[dict, dict]:
