@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from core.callbacks import Approve
 from core.config import Config
 from core.texts import TEXTS, Raw, esc, t, tp
+from services import counters
 from services import incentives as inc
 from services import outbox
 from services import owner_load
@@ -114,6 +115,7 @@ def _funnel_rows_kept(session: Session, config: Config, team_ids: list[int], now
     """(team, stage, status, customers, stalled) as the raw GROUP BY returns them: the counts from ``stagecount``
     (kept by triggers, migration 0009_digest), the open customers past each stage's expected days by a
     range of ix_customer_team_funnel per stage — the stalled ones' index entries only, not every customer."""
+    counters.fold_if_needed(session, "stagecount")  # the deltas summed per key (append-only, 0009_digest)
     stalled: dict[tuple[int, str], int] = {}
     late = union_all(*[select(Customer.team_id, Customer.stage, func.count()).where(
         Customer.team_id.in_(team_ids), Customer.stage == s.id, Customer.status == "open", Customer.invalid == False,  # noqa: E712
@@ -121,10 +123,11 @@ def _funnel_rows_kept(session: Session, config: Config, team_ids: list[int], now
         for s in config.stages])
     for team_id, stage, n in session.execute(late):
         stalled[(team_id, stage)] = int(n)
-    return [(team_id, stage, status, n, stalled.get((team_id, stage), 0) if status == "open" else 0)
+    return [(team_id, stage, status, int(n), stalled.get((team_id, stage), 0) if status == "open" else 0)
             for team_id, stage, status, n in session.execute(
-                select(StageCount.team_id, StageCount.stage, StageCount.status, StageCount.n)
-                .where(StageCount.team_id.in_(team_ids), StageCount.n > 0))]
+                select(StageCount.team_id, StageCount.stage, StageCount.status, func.sum(StageCount.n))
+                .where(StageCount.team_id.in_(team_ids))
+                .group_by(StageCount.team_id, StageCount.stage, StageCount.status).having(func.sum(StageCount.n) > 0))]
 
 
 # --- the digest ----------------------------------------------------------------------------------
