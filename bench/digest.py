@@ -261,6 +261,32 @@ def measure(path: Path, repeat: int = 3) -> dict[str, float]:
         db.close()
 
 
+def rebuild_counters(path: Path) -> None:
+    """A file seeded while 0009_digest's counters were one row per key (before they were append-only):
+    its ``ownerload`` / ``stagecount`` / ``ownercut`` and their triggers made again as the migration makes them."""
+    import importlib.util
+
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as conn:
+            if "id" in [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(ownerload)")]:
+                return
+            spec = importlib.util.spec_from_file_location(
+                "m0009", Path(__file__).resolve().parent.parent / "storage/migrations/versions/0009_digest.py")
+            mig = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mig)
+            with Operations.context(MigrationContext.configure(conn)):
+                mig.drop_counters(False)
+                mig.create_counters()
+                mig.counter_triggers(False)
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", type=Path, default=None)
@@ -286,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
 
                 from storage.migrate import upgrade
                 upgrade(f"sqlite:///{path}")  # a cached file gets the migrations added since it was seeded
+                rebuild_counters(path)
                 sizes = json.loads(done.read_text())
             else:
                 path.unlink(missing_ok=True)
