@@ -253,7 +253,9 @@ def build_many(session: Session, config: Config, team_ids: list[int], now: datet
     y_start, y_end = inc.day_bounds(config, now, days_back=1)
     today_start, _ = inc.day_bounds(config, now)
     k_start, k_end = inc.kpi_window(config, now)
-    members = list(session.exec(select(User).where(User.team_id.in_(team_ids)).order_by(User.id)))
+    # Plain rows (read-only, attribute access like the model's): 10,000 ORM objects cost ≈ 0.15 s CPU at 10×.
+    users = User.__table__
+    members = list(session.execute(select(users).where(users.c.team_id.in_(team_ids)).order_by(users.c.id)))
     remember_members(session, team_ids, members)  # the board of the same run filters them
     owners = {u.id: u.name for u in members}
     reps = [u for u in members if u.role == "rep" and u.deactivated_at is None]

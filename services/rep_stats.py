@@ -104,20 +104,25 @@ _MEMBERS = "rep_stats.members"  # session.info: (team ids, every member of those
 
 
 def remember_members(session: Session, team_ids: list[int], members: list[User]) -> None:
-    """Every member of ``team_ids`` (ordered by id), loaded by the digest: the board of the same run filters
-    them instead of loading the 10,000 users again.  Dropped at the session's next flush (a user written)."""
+    """Every member of ``team_ids`` (ordered by id, read-only rows), read by the digest: the board of the same
+    run filters them (``known_reps``) instead of reading the 10,000 users again.  Dropped at the session's
+    next flush (a user written)."""
     session.info[_MEMBERS] = (tuple(team_ids), members)
     event.listen(session, "after_flush", lambda s, _ctx: s.info.pop(_MEMBERS, None), once=True)
+
+
+def known_reps(session: Session, team_ids: list[int], active_only: bool = False) -> list | None:
+    """The reps of ``team_ids`` (ordered by id) from the members the digest read in this session — read-only
+    rows —, or None: read them (``team_users``)."""
+    known = session.info.get(_MEMBERS)
+    if known is None or known[0] != tuple(team_ids) or session.new or session.dirty or session.deleted:
+        return None
+    return [u for u in known[1] if u.role == "rep" and (not active_only or u.active)]
 
 
 def team_users(session: Session, team_id: int | list[int], roles: tuple[str, ...] = ("rep",), active_only: bool = False,
                user_ids: list[int] | None = None) -> list[User]:
     team_ids = team_id if isinstance(team_id, list) else [team_id]
-    known = session.info.get(_MEMBERS)
-    if known is not None and known[0] == tuple(team_ids) and not session.new and not session.dirty and not session.deleted:
-        wanted = None if user_ids is None else set(user_ids)
-        return [u for u in known[1] if u.role in roles and (not active_only or u.active)
-                and (wanted is None or u.id in wanted)]
     query = select(User).where(User.team_id.in_(team_ids), User.role.in_(roles))
     if active_only:
         query = query.where(User.active == True)  # noqa: E712

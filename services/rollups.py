@@ -247,12 +247,11 @@ _REUSED = "rollups.window_reused"  # session.info: how many windows were derived
 
 def _window_query(session: Session, team_ids: list[int], first: date, last: date,
                   user_ids: list[int] | None) -> dict[int, dict[str, int]]:
-    query = (select(RepDay.user_id, *[func.sum(getattr(RepDay, c)) for c in COUNTS])
+    query = (select(RepDay.user_id, *[func.coalesce(func.sum(getattr(RepDay, c)), 0) for c in COUNTS])
              .where(RepDay.team_id.in_(team_ids), RepDay.day >= first, RepDay.day <= last))
     if user_ids is not None:
         query = query.where(RepDay.user_id.in_(user_ids))
-    return {uid: {c: int(v or 0) for c, v in zip(COUNTS, values)}
-            for uid, *values in session.execute(query.group_by(RepDay.user_id))}
+    return {row[0]: dict(zip(COUNTS, map(int, row[1:]))) for row in session.execute(query.group_by(RepDay.user_id))}
 
 
 def window_counts(session: Session, team_ids: list[int], first: date, last: date,
