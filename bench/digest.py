@@ -262,8 +262,9 @@ def measure(path: Path, repeat: int = 3) -> dict[str, float]:
 
 
 def rebuild_counters(path: Path) -> None:
-    """A file seeded while 0009_digest's counters were one row per key (before they were append-only):
-    its ``ownerload`` / ``stagecount`` / ``ownercut`` and their triggers made again as the migration makes them."""
+    """A file seeded with an earlier 0009_digest (its counters one row per key, activity's (rep, time) index
+    not yet extended): ``ownerload`` / ``stagecount`` / ``ownercut``, their triggers and the index made as
+    the migration now makes them."""
     import importlib.util
 
     from alembic.migration import MigrationContext
@@ -273,6 +274,10 @@ def rebuild_counters(path: Path) -> None:
     engine = create_engine(f"sqlite:///{path}")
     try:
         with engine.begin() as conn:
+            if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'ix_activity_user_at'").first():
+                conn.exec_driver_sql("DROP INDEX ix_activity_user_at")  # 0009_digest extends it by kind, customer
+                conn.exec_driver_sql("CREATE INDEX IF NOT EXISTS ix_activity_user_at_kind "
+                                     "ON activity (user_id, at, kind, customer_id)")
             if "id" in [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(ownerload)")]:
                 return
             spec = importlib.util.spec_from_file_location(
