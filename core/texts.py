@@ -18,7 +18,17 @@ class Raw(str):
     """A value that is already HTML-safe (built from escaped parts)."""
 
 
+_PLAIN = (int, float)  # nothing to escape in a number's text
+
+
 def esc(value: Any) -> str:
+    kind = type(value)
+    if kind is Raw:
+        return value
+    if kind is str:
+        return html.escape(value, quote=False) if ("&" in value or "<" in value or ">" in value) else value
+    if kind in _PLAIN:
+        return str(value)
     if isinstance(value, Raw):
         return value
     return html.escape("" if value is None else str(value), quote=False)

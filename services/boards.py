@@ -150,7 +150,9 @@ def compute_many(session: Session, config: Config, team_ids: list[int], kind: st
     """Every team's board with the same handful of GROUP BY queries."""
     period = board_period(config, kind)
     start, end = stats_svc.period_bounds(config, now, period)
-    reps = stats_svc.team_users(session, list(team_ids), active_only=True)
+    reps = stats_svc.known_reps(session, list(team_ids), active_only=True)  # the digest's, in the same run
+    if reps is None:
+        reps = stats_svc.team_users(session, list(team_ids), active_only=True)
     stats = stats_svc.rep_stats_many(session, config, list(team_ids), start, end, now, users=reps)
     previous = previous_snapshots(session, list(team_ids), kind, now, exclude_slot=slot)
     boards = {}

@@ -110,6 +110,7 @@ def _counts(session: Session, config: Config, day: date, user_ids: list[int] | N
 
 
 def _write(session: Session, day: date, rows: dict, kinds: dict) -> None:
+    session.info.pop(_WINDOW, None)  # a window read earlier in this session is stale now
     conn = session.connection()  # Core executemany: the ORM's per-row bulk bookkeeping was most of a day's cost
     values = [{"team_id": team, "day": day, "user_id": uid, **r} for (team, uid), r in rows.items() if any(r.values())]
     for chunk in _chunks(values, 5000):
@@ -123,6 +124,7 @@ def compute_day(session: Session, config: Config, day: date, now: datetime) -> N
     """(Re)count one closed local day for every rep; its pending marks are dropped first (a write
     that lands after this reads the raw rows marks the day again)."""
     start, end = day_start(config, day), day_start(config, day + timedelta(days=1))
+    session.info.pop(_WINDOW, None)
     session.execute(delete(RollupDirty).where(RollupDirty.at >= start, RollupDirty.at < end))
     session.execute(delete(RepDay).where(RepDay.day == day))
     session.execute(delete(RepKind).where(RepKind.day == day))
@@ -134,6 +136,7 @@ def compute_day(session: Session, config: Config, day: date, now: datetime) -> N
 
 def recompute(session: Session, config: Config, day: date, user_ids: list[int]) -> None:
     """Recount the given reps' rows of one computed day."""
+    session.info.pop(_WINDOW, None)
     for chunk in _chunks(sorted(set(user_ids))):
         session.execute(delete(RepDay).where(RepDay.user_id.in_(chunk), RepDay.day == day))
         session.execute(delete(RepKind).where(RepKind.day == day, RepKind.user_id.in_(chunk)))
@@ -238,20 +241,51 @@ def closed_span(config: Config, start: datetime, end: datetime, now: datetime) -
 
 # --- reading ----------------------------------------------------------------------------------------
 
-def window_counts(session: Session, team_ids: list[int], first: date, last: date,
-                  user_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
-    """Per rep: the COUNTS summed over days ``first``…``last`` for rows of ``team_ids``."""
-    query = (select(RepDay.user_id, *[func.sum(getattr(RepDay, c)) for c in COUNTS])
+_WINDOW = "rollups.window"  # session.info: the widest window read for many reps — (teams, reps), first, last, its sums
+_REUSED = "rollups.window_reused"  # session.info: how many windows were derived from it
+
+
+def _window_query(session: Session, team_ids: list[int], first: date, last: date,
+                  user_ids: list[int] | None) -> dict[int, dict[str, int]]:
+    query = (select(RepDay.user_id, *[func.coalesce(func.sum(getattr(RepDay, c)), 0) for c in COUNTS])
              .where(RepDay.team_id.in_(team_ids), RepDay.day >= first, RepDay.day <= last))
     if user_ids is not None:
         query = query.where(RepDay.user_id.in_(user_ids))
-    return {uid: {c: int(v or 0) for c, v in zip(COUNTS, values)}
-            for uid, *values in session.execute(query.group_by(RepDay.user_id))}
+    return {row[0]: dict(zip(COUNTS, map(int, row[1:]))) for row in session.execute(query.group_by(RepDay.user_id))}
 
 
-def day_kinds(session: Session, day: date, user_ids: list[int]) -> dict[int, dict[str, int]]:
+def window_counts(session: Session, team_ids: list[int], first: date, last: date,
+                  user_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
+    """Per rep: the COUNTS summed over days ``first``…``last`` for rows of ``team_ids`` (a rep whose sums
+    are all 0 may be left out).
+
+    A window read earlier in the same session for the same teams and reps (the digest's 30-day KPI window,
+    then the board's month) is reused: when it covers this one, only the days outside this one are read
+    and subtracted (the board's month: 4 days read instead of 26).  Any rollup write in the session
+    (compute_day, recompute) drops it, so the sums stay those of the rows."""
+    key = (tuple(team_ids), None if user_ids is None else tuple(user_ids))
+    cached = session.info.get(_WINDOW)
+    if cached is not None and cached[0] == key and cached[1] <= first and last <= cached[2] \
+            and (first - cached[1]).days + (cached[2] - last).days < (last - first).days + 1:
+        out = {uid: dict(counts) for uid, counts in cached[3].items()}
+        for lo, hi in ((cached[1], first - timedelta(days=1)), (last + timedelta(days=1), cached[2])):
+            if lo <= hi:
+                for uid, counts in _window_query(session, team_ids, lo, hi, user_ids).items():
+                    row = out[uid]  # a rep with rows in a part of the window has them in the whole
+                    for c, v in counts.items():
+                        row[c] -= v
+        session.info[_REUSED] = session.info.get(_REUSED, 0) + 1
+        return {uid: counts for uid, counts in out.items() if any(counts.values())}
+    out = _window_query(session, team_ids, first, last, user_ids)
+    if user_ids is None and (cached is None or (last - first) > (cached[2] - cached[1])):  # the widest kept
+        session.info[_WINDOW] = (key, first, last, out)
+    return out
+
+
+def day_kinds(session: Session, day: date, user_ids) -> dict[int, dict[str, int]]:
+    """Rep → kind → activities of ``day``; ``user_ids``: a list, or a SELECT of ids (one statement)."""
     out: dict[int, dict[str, int]] = {}
-    for chunk in _chunks(list(user_ids), 10_000):
+    for chunk in _chunks(list(user_ids), 10_000) if isinstance(user_ids, (list, tuple, set)) else [user_ids]:
         for uid, kind, n in session.execute(select(RepKind.user_id, RepKind.kind, RepKind.n)
                                             .where(RepKind.day == day, RepKind.user_id.in_(chunk))):
             out.setdefault(uid, {})[kind] = int(n)

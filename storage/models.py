@@ -122,7 +122,7 @@ class StageChange(SQLModel, table=True):
 
 class Activity(SQLModel, table=True):
     """Anything that happened to a customer: follow-ups, notes, pastes, field edits, claims."""
-    __table_args__ = (Index("ix_activity_user_at", "user_id", "at"),)
+    __table_args__ = (Index("ix_activity_user_at_kind", "user_id", "at", "kind", "customer_id"),)  # 0009_digest
     id: Optional[int] = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="customer.id", index=True)
     user_id: Optional[int] = Field(default=None, foreign_key="user.id")

@@ -12,13 +12,17 @@ from __future__ import annotations
 from typing import Optional
 
 from pydantic import NaiveDatetime
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 
 class OwnerLoad(SQLModel, table=True):
+    """Append-only deltas (the triggers INSERT, never UPDATE: no hot rows): a figure is the SUM per key."""
     __tablename__ = "ownerload"
-    team_id: int = Field(primary_key=True)
-    owner_id: int = Field(primary_key=True)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    __table_args__ = (Index("ix_ownerload_team_owner", "team_id", "owner_id"),)
+    team_id: int
+    owner_id: int
     open_n: int = 0
     completeness_sum: int = 0
     overdue_n: int = 0        # next follow-up before OwnerCut.cut
@@ -30,12 +34,16 @@ class OwnerCut(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     cut: Optional[NaiveDatetime] = None
     tz: str = ""
+    load_folded: int = 0      # the highest ownerload id at its last fold (services/counters.py)
+    stage_folded: int = 0     # the same for stagecount
 
 
 class StageCount(SQLModel, table=True):
     """Valid customers per (team, stage, status), kept by triggers on customer: the funnel's counts."""
     __tablename__ = "stagecount"
-    team_id: int = Field(primary_key=True)
-    stage: str = Field(primary_key=True)
-    status: str = Field(primary_key=True)
+    __table_args__ = (Index("ix_stagecount_team_stage", "team_id", "stage", "status"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: int
+    stage: str
+    status: str
     n: int = 0

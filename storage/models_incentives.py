@@ -90,7 +90,7 @@ class QualityDay(SQLModel, table=True):
 # by team or by rep); declared here so autogenerate keeps them, created in 0002_incentives.
 from storage.models import ChecklistDone, Customer, PointsEntry, StageChange  # noqa: E402
 
-# (Activity already has ix_activity_user_at.)  The column lists make them covering: an aggregate reads
+# (Activity already has ix_activity_user_at_kind, on (user_id, at, kind, customer_id).)  The column lists make them covering: an aggregate reads
 # the index only, never the wide rows.
 _s = StageChange.__table__.c
 Index("ix_stagechange_user_at", _s.by_user_id, _s.at, _s.customer_id, _s.from_stage, _s.to_stage, _s.complete_data)

@@ -12,8 +12,10 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
 from sqlmodel import select
 
+from services import counters
 from services import digest as digest_svc
 from services import rollups
 from services import stalls
@@ -166,23 +168,49 @@ def _progress_is_exact(session, now) -> int:
     return sum(1 for c in customers if c.status == "open" and not c.invalid)
 
 
+def _folded_sums_equal_raw(session) -> int:
+    """The counter tables (append-only deltas, some folded): each key's sum equals the raw count, and the
+    deltas pending past the last fold are fewer than all rows written (the folds did shrink them)."""
+    raw = {(t, s, st): n for t, s, st, n in session.execute(text(
+        "SELECT team_id, stage, status, count(*) FROM customer WHERE NOT invalid GROUP BY team_id, stage, status"))}
+    kept = {(t, s, st): int(n) for t, s, st, n in session.execute(text(
+        "SELECT team_id, stage, status, sum(n) FROM stagecount GROUP BY team_id, stage, status HAVING sum(n) <> 0"))}
+    assert kept == raw
+    raw_open = {(t, o): n for t, o, n in session.execute(text(
+        "SELECT team_id, coalesce(owner_id, 0), count(*) FROM customer WHERE status = 'open' AND NOT invalid "
+        "GROUP BY team_id, coalesce(owner_id, 0)"))}
+    kept_open = {(t, o): int(n) for t, o, n in session.execute(text(
+        "SELECT team_id, owner_id, sum(open_n) FROM ownerload GROUP BY team_id, owner_id HAVING sum(open_n) <> 0"))}
+    assert kept_open == raw_open
+    return session.execute(text("SELECT count(*) FROM stagecount")).scalar()
+
+
 def test_rollup_figures_equal_raw_after_random_writes(core):
     rng = random.Random(18)
     config = core.config
     team_ids, rep_ids, customer_ids = _setup(core, rng)
     items_used: set = set()
     start_now = core.clock.now()
-    checked = escalated = 0
+    checked = escalated = folds = windows_reused = 0
     for step in range(12):
         now = start_now + timedelta(hours=step * 13)  # reads on different days: new days close in between
         core.db.call(lambda s: [_write(s, rng, now, team_ids, rep_ids, customer_ids, items_used) for _ in range(25)])
         if step % 4 == 0:  # the nightly job, now and then: readers compute the other days that closed meanwhile
             core.db.call(lambda s: rollups.nightly(s, config, now, days=45))
-        got = core.db.call(_figures, config, team_ids, rep_ids, now)
+        if step % 3 == 1:  # the counters' deltas folded (the nightly job's part), or past a small threshold
+            core.db.call(counters.fold_all)
+            folds += 1
+            assert core.db.call(lambda s: s.execute(text(  # one row per key left
+                "SELECT count(*) - count(DISTINCT team_id || '/' || stage || '/' || status) FROM stagecount")).scalar()) == 0
+        elif step % 3 == 2:
+            core.db.call(lambda s: [counters.fold_if_needed(s, t, threshold=10) for t in counters.TABLES])
+        got, reused = core.db.call(lambda s: (_figures(s, config, team_ids, rep_ids, now), s.info.get(rollups._REUSED, 0)))
         with rollups.disabled():
             want = core.db.call(_figures, config, team_ids, rep_ids, now)
         assert got == want, f"step {step}"
+        windows_reused += reused  # month and closed days derived from the KPI window read before them
         assert core.db.call(_progress_is_exact, now) > 0
+        assert core.db.call(_folded_sums_equal_raw) > 0
         escalated += sum(n for n, _ in got["escalated"].values())
         checked += 1
     # The reads did go through the rollups: days were computed, every mark was consumed, and a
@@ -204,6 +232,8 @@ def test_rollup_figures_equal_raw_after_random_writes(core):
     assert got["closed"] != want["closed"]
     assert checked == 12
     assert escalated > 0
+    assert folds == 4
+    assert windows_reused >= 12
 
 
 def test_a_reader_rolls_up_at_most_a_couple_of_missing_days_itself(core):
