@@ -105,6 +105,7 @@ class Lexicon:
     _cmp_triggers: frozenset[str] = field(default=frozenset())
     _context_ids: frozenset[str] = field(default=frozenset())
     patterns: list[tuple["re.Pattern[str]", tuple[Entry, ...]]] = field(default_factory=list)
+    _any_pattern: "re.Pattern[str] | None" = None   # all patterns in one: most clauses match none
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -178,6 +179,8 @@ class Lexicon:
             patterns=patterns,
         )
         lex.triggers = prefixes | frozenset(near_index)
+        if patterns:
+            lex._any_pattern = re.compile("|".join(f"(?:{p.pattern})" for p, _ in patterns))
         lex._prepare_groups()
         return lex
 
@@ -236,6 +239,8 @@ class Lexicon:
         if not self.patterns:
             return []
         text = "".join(tokens)
+        if self._any_pattern is not None and self._any_pattern.search(text) is None:
+            return []  # one search instead of one per pattern; the same hits when any matches
         found: list[Hit] = []
         bounds: list[int] | None = None
         for pattern, entries in self.patterns:
