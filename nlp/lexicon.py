@@ -105,7 +105,7 @@ class Lexicon:
     _cmp_triggers: frozenset[str] = field(default=frozenset())
     _context_ids: frozenset[str] = field(default=frozenset())
     patterns: list[tuple["re.Pattern[str]", tuple[Entry, ...]]] = field(default_factory=list)
-    _any_pattern: "re.Pattern[str] | None" = None   # all patterns in one: most clauses match none
+    _guards: list[frozenset[str] | None] = field(default_factory=list)  # per pattern, see _required_chars
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -180,7 +180,9 @@ class Lexicon:
         )
         lex.triggers = prefixes | frozenset(near_index)
         if patterns:
-            lex._any_pattern = re.compile("|".join(f"(?:{p.pattern})" for p, _ in patterns))
+            # one set per pattern (one C-level test a clause): the one with the fewest characters
+            lex._guards = [min(needs, key=len) if (needs := _required_chars(p.pattern)) else None
+                           for p, _ in patterns]
         lex._prepare_groups()
         return lex
 
@@ -239,11 +241,12 @@ class Lexicon:
         if not self.patterns:
             return []
         text = "".join(tokens)
-        if self._any_pattern is not None and self._any_pattern.search(text) is None:
-            return []  # one search instead of one per pattern; the same hits when any matches
         found: list[Hit] = []
         bounds: list[int] | None = None
-        for pattern, entries in self.patterns:
+        chars = set(text)
+        for (pattern, entries), guard in zip(self.patterns, self._guards or [None] * len(self.patterns)):
+            if guard is not None and guard.isdisjoint(chars):
+                continue  # a character every match needs is not in the clause
             for m in pattern.finditer(text):
                 if bounds is None:
                     bounds, at = [], 0
@@ -582,3 +585,37 @@ def _check_references(entries: dict[str, Entry]) -> None:
         for other in entry.also:
             if other not in entries:
                 raise ValueError(f"lexicon: {entry.id} also → unknown id {other!r}")
+
+
+def _required_chars(pattern: str) -> tuple[frozenset[str], ...]:
+    """Sets of characters of which every match of ``pattern`` contains at least one each (read
+    from the parsed pattern's top-level sequence: its literals, alternations whose branches all
+    need one, repeats of at least one). A clause missing one of them cannot match: the pattern
+    is not tried. Empty when nothing is certain (then the pattern is always tried)."""
+    import re._parser as sre  # the parser re itself uses (3.11+)
+
+    def need(seq) -> list[frozenset[str]]:
+        out: list[frozenset[str]] = []
+        for op, av in seq:
+            if op is sre.LITERAL:
+                out.append(frozenset(chr(av)))
+            elif op is sre.SUBPATTERN:
+                if not av[1] & re.IGNORECASE:  # (?i:…) matches other characters than it spells
+                    out.extend(need(av[3]))
+            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
+                out.extend(need(av[2]))
+            elif op is sre.BRANCH:
+                firsts = [need(branch) for branch in av[1]]
+                if all(firsts):  # each branch needs something: one of the branches' first needs
+                    out.append(frozenset().union(*(f[0] for f in firsts)))
+            elif op is sre.IN and all(o is sre.LITERAL for o, _ in av):
+                out.append(frozenset(chr(c) for _, c in av))
+        return out
+
+    try:
+        parsed = sre.parse(pattern)
+    except re.error:
+        return ()
+    if parsed.state.flags & (re.IGNORECASE | re.VERBOSE):
+        return ()
+    return tuple(need(parsed))
