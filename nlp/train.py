@@ -97,14 +97,7 @@ def fit(records: list[dict], feats: list[Features], calibrate: bool = True) -> s
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    df: Counter = Counter()
-    for f in feats:
-        df.update(f.ngrams.keys())
-    grams = [g for g, n in df.most_common(MAX_VOCAB) if n >= MIN_DF]
-    vocab = {g: i for i, g in enumerate(sorted(grams))}
-    names = sorted({k for f in feats for k in f.structured})
-    structured = {name: len(vocab) + i for i, name in enumerate(names)}
-    X = _matrix(feats, vocab, structured)
+    vocab, structured, X = _design(feats)
     y = np.asarray([CLASSES.index(_intent_label(r)) for r in records])
     intent = LogisticRegression(C=C_INTENT, max_iter=4000).fit(X, y)
     W = np.zeros((X.shape[1], len(CLASSES)))
@@ -130,7 +123,7 @@ def fit(records: list[dict], feats: list[Features], calibrate: bool = True) -> s
                         # "none" class is the generator's chit-chat and spam; on the hand-written
                         # holdout it turned a medium sales chat into "other")
                         add_above=0.6, drop_below=0.0, none_above=1.01,
-                        info={"rows": len(records), "vocab": len(vocab), "structured": len(names), **chosen},
+                        info={"rows": len(records), "vocab": len(vocab), "structured": len(structured), **chosen},
                         lam=lam, delta=delta, slope=slope, kind_w=kind_w, kind_b=kind_b,
                         kind_not=kind_t[0], kind_cap=kind_t[1], kind_keep=kind_t[2],
                         obj_add=obj_add, obj_drop=obj_drop)
@@ -207,8 +200,9 @@ def _choose_objection_thresholds(records: list[dict], feats: list[Features]) -> 
     return add, drop
 
 
-def _heads_only(records: list[dict], feats: list[Features]) -> served.Model:
-    """The objection heads alone (for choosing their thresholds)."""
+def _design(feats: list[Features]):
+    """(n-gram vocabulary, structured feature columns, the matrix): the most frequent n-grams
+    (at least MIN_DF chats, at most MAX_VOCAB), then every structured feature seen."""
     df: Counter = Counter()
     for f in feats:
         df.update(f.ngrams.keys())
@@ -216,7 +210,12 @@ def _heads_only(records: list[dict], feats: list[Features]) -> served.Model:
     vocab = {g: i for i, g in enumerate(sorted(grams))}
     names = sorted({k for f in feats for k in f.structured})
     structured = {name: len(vocab) + i for i, name in enumerate(names)}
-    X = _matrix(feats, vocab, structured)
+    return vocab, structured, _matrix(feats, vocab, structured)
+
+
+def _heads_only(records: list[dict], feats: list[Features]) -> served.Model:
+    """The objection heads alone (for choosing their thresholds)."""
+    vocab, structured, X = _design(feats)
     obj_w, obj_b = _objection_heads(X, records)
     import numpy as np
 

@@ -4,24 +4,7 @@ expression, not a sentence copied from a corpus. The trained model is off: these
 lexicon and the clause rules."""
 import pytest
 
-from nlp import engine
-from nlp.analyze import analyze
-
-
-@pytest.fixture(scope="module", autouse=True)
-def warm():
-    from nlp import model
-
-    engine.warm_up()
-    model.set_enabled(False)
-    yield
-    model.set_enabled(True)
-
-
-def objections(*lines: str) -> set[str]:
-    """Colon chat; lines starting with '>' are the rep's (小李), the others the customer's (孙总)."""
-    text = "\n".join(f"小李：{line[1:]}" if line.startswith(">") else f"孙总：{line}" for line in lines)
-    return {o.id for o in analyze(text, rep_names=["小李"]).objections}
+from tests.objection_chats import lexicon_only, objections  # noqa: F401 (lexicon_only: autouse fixture)
 
 
 # ---------------------------------------------------------------- has_supplier
