@@ -202,7 +202,7 @@ def measure(path: Path, repeat: int = 3) -> dict[str, float]:
     from storage.db import Database
     from storage.models import Team, User
 
-    from services import owner_load, rollups
+    from services import owner_load, rep_stats, rollups
 
     config = load_config()
     db = Database(f"sqlite:///{path}")
@@ -211,7 +211,7 @@ def measure(path: Path, repeat: int = 3) -> dict[str, float]:
         # the open customers per owner counted against today's overdue cut (scheduler/rollups.py).
         t0 = time.perf_counter()
         db.call(lambda s: rollups.nightly(s, config, NOW))
-        db.call(lambda s: owner_load.ensure(s, config, owner_load.today_start(config, NOW)))
+        db.call(lambda s: owner_load.ensure(s, config, rep_stats.day_bounds(config, NOW)[0]))
         backfill_s = time.perf_counter() - t0
         # One night's work: yesterday counted again from the raw rows.
         yesterday = rollups.local_day(config, NOW) - timedelta(days=1)

@@ -130,6 +130,30 @@ def _database(kind: str, tmp: Path, pg_base: str | None, name: str) -> tuple[str
     return url, lambda: _drop_schema(pg_base, schema)
 
 
+def new_team_core(kind: str, tmp: Path, pg_base: str | None, name: str):
+    """A migrated database with one team (an admin, a manager, 8 reps) and its round-robin row:
+    (core, url, cleanup, (first rep's id, its Telegram id))."""
+    from core.clock import Clock
+    from core.config import load_config
+    from services import users as us
+    from services.core import Core
+    from storage.db import Database
+    from storage.models_ingest import AssignmentCursor
+    url, cleanup = _database(kind, tmp, pg_base, name)
+    core = Core(db=Database(url), config=load_config(), clock=Clock())
+
+    def team(session):
+        now = core.clock.now()
+        admin = us.add_admin(session, 1, "Ada", core.config.team.name, core.config.team.timezone, now)
+        mgr = us.redeem_invite(session, us.create_invite(session, admin, now, 72, "manager").code, 2, "经理", None, "zh", now).user
+        reps = [us.redeem_invite(session, us.create_invite(session, mgr, now, 72).code, 100 + i, f"销售{i}", None, "zh", now).user
+                for i in range(8)]
+        # the round-robin row exists (as after the first lead): the baseline's UPDATE locks it too
+        session.add(AssignmentCursor(team_id=reps[0].team_id, last_user_id=None, updated_at=now))
+        return reps[0].id, reps[0].tg_id
+    return core, url, cleanup, core.db.call(team)
+
+
 def _core_baseline_app(core, rows_of) -> web.Application:
     """aiohttp + the same signature check + the same rows with Core, one transaction per request."""
     from sqlalchemy import insert, update
@@ -257,15 +281,9 @@ def _copy_baseline(kind: str, src_url: str, tmp: Path, pg_base: str | None) -> t
 
 
 async def _run(kind: str, quick: bool, tmp: Path, pg_base: str | None) -> dict[str, float]:
-    from core.clock import Clock
-    from core.config import load_config
     from ingest.auth import signed_headers
     from ingest.server import build_app
     from services import outbox
-    from services import users as us
-    from services.core import Core
-    from storage.db import Database
-    from storage.models_ingest import AssignmentCursor
 
     n = 150 if quick else 600
     bulk = int(os.environ.get("BENCH_BULK_ROWS_PG" if kind != "sqlite" else "BENCH_BULK_ROWS", "")
@@ -273,20 +291,9 @@ async def _run(kind: str, quick: bool, tmp: Path, pg_base: str | None) -> dict[s
     dbs = []
 
     def new_core(name: str):
-        url, cleanup = _database(kind, tmp, pg_base, name)
-        core = Core(db=Database(url), config=load_config(), clock=Clock())
+        core, url, cleanup, rep = new_team_core(kind, tmp, pg_base, name)
         dbs.append((core, cleanup))
-
-        def team(session):
-            now = core.clock.now()
-            admin = us.add_admin(session, 1, "Ada", core.config.team.name, core.config.team.timezone, now)
-            mgr = us.redeem_invite(session, us.create_invite(session, admin, now, 72, "manager").code, 2, "经理", None, "zh", now).user
-            reps = [us.redeem_invite(session, us.create_invite(session, mgr, now, 72).code, 100 + i, f"销售{i}", None, "zh", now).user
-                    for i in range(8)]
-            # the round-robin row exists (as after the first lead): the baseline's UPDATE locks it too
-            session.add(AssignmentCursor(team_id=reps[0].team_id, last_user_id=None, updated_at=now))
-            return reps[0].id, reps[0].tg_id
-        return core, url, core.db.call(team)
+        return core, url, rep
 
     def sign(body: bytes) -> dict:
         headers = signed_headers("website", SECRET, body, int(time.time()))

@@ -59,24 +59,8 @@ class Counter:
 
 
 def _setup(kind: str, tmp: Path, pg: str | None, name: str):
-    from core.clock import Clock
-    from core.config import load_config
-    from services import users as us
-    from services.core import Core
-    from storage.db import Database
-    from storage.models_ingest import AssignmentCursor
-    url, cleanup = bi._database(kind, tmp, pg, name)
-    core = Core(db=Database(url), config=load_config(), clock=Clock())
-
-    def team(session):
-        now = core.clock.now()
-        admin = us.add_admin(session, 1, "Ada", core.config.team.name, core.config.team.timezone, now)
-        mgr = us.redeem_invite(session, us.create_invite(session, admin, now, 72, "manager").code, 2, "经理", None, "zh", now).user
-        reps = [us.redeem_invite(session, us.create_invite(session, mgr, now, 72).code, 100 + i, f"销售{i}", None, "zh", now).user
-                for i in range(8)]
-        session.add(AssignmentCursor(team_id=reps[0].team_id, last_user_id=None, updated_at=now))
-        return reps[0].id, reps[0].tg_id
-    return core, cleanup, core.db.call(team)
+    core, _, cleanup, rep = bi.new_team_core(kind, tmp, pg, name)
+    return core, cleanup, rep
 
 
 def in_process(kind: str, tmp: Path, pg: str | None, leads: int, profile: str | None) -> dict[str, float]:

@@ -66,4 +66,4 @@ if len(sys.argv) > 2:
         user, cid = jobs[(i * 11 + 3) % len(jobs)]
         new(user, cid, i)
     pr.disable()
-    pstats.Stats(pr).sort_stats("cumulative").print_stats("/work/wt/perf/(services|handlers|storage)", 45)
+    pstats.Stats(pr).sort_stats("cumulative").print_stats(f"{Path(__file__).resolve().parents[1]}/(services|handlers|storage)", 45)

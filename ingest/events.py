@@ -15,7 +15,7 @@ from services import customers as cust_svc
 from services.cleaning import FieldRejected, normalize_phone
 from services.company_names import company_core
 from services.core import Core
-from storage.models import Activity, Customer, User
+from storage.models import Activity, Customer
 from storage.models_ingest import ExternalRef
 
 EVENT_TYPES = ("lead", "activity", "field_update", "order")
@@ -127,6 +127,3 @@ def resolve_customer(session: Session, core: Core, ref: Any, origin: str) -> Cus
         raise ValidationFailed([problem("data.customer", "找不到这个客户", "no such customer")])
     return customer
 
-
-def owner_of(session: Session, customer: Customer) -> User | None:
-    return session.get(User, customer.owner_id) if customer.owner_id else None

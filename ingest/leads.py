@@ -205,8 +205,7 @@ class _Writer:
     def lead(self, lead: PreparedLead, ref: str) -> Outcome:
         session, config = self.session, self.config
         phone, company = lead.record.get("phone"), lead.record.get("company")
-        phone_norm = normalize_phone(phone) if phone else None
-        core_name = company_core(company) if company else None
+        phone_norm, core_name = guard_names(lead.record)
         grams = cust_svc.name_grams(core_name) if core_name else set()
         self.reads = None
         if self.stored is None and self.pg:  # one statement: the guard's pre-check, reps, position, id

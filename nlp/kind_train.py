@@ -20,7 +20,7 @@ high sales chats lost to it weigh no more.
 """
 from __future__ import annotations
 
-from nlp.model import HIGH_MIN, KIND_HEAD
+from nlp.model import HIGH_MIN, KIND_HEAD, MEDIUM_MIN
 
 C_KIND = 0.3
 MAX_NON_SALES_HIGH = 0.005
@@ -66,9 +66,16 @@ def outcome(s, p_not, rule_not, one_sided, thresholds):
     pred_not = np.where(rule_not, p_not >= keep_t, p_not >= not_t)
     capped = ~pred_not & (p_not >= cap_t)
     s = np.where(capped, np.minimum(s, HIGH_MIN - 0.5), s)
-    level = np.where(s >= HIGH_MIN, 2, np.where(s >= 35, 1, 0))
-    level = np.where(pred_not, 0, level)
-    return np.where(one_sided, np.minimum(level, 1), level), pred_not
+    return final_level(s, pred_not, one_sided), pred_not
+
+
+def final_level(s, not_sales, one_sided):
+    """Level 0 low, 1 medium, 2 high from blended scores; not-sales chats 0, one-sided at most 1."""
+    import numpy as np
+
+    level = np.where(s >= HIGH_MIN, 2, np.where(s >= MEDIUM_MIN, 1, 0))
+    level = np.where(not_sales, 0, level)
+    return np.where(one_sided, np.minimum(level, 1), level)
 
 
 def rates(level, pred_not, gold, none) -> dict:

@@ -354,7 +354,6 @@ class Blend:
     probs: dict[str, float]
     objections: dict[str, float]
     features: Features | None = None   # the model's input, for analyze(_features_out=) without a second pass
-    not_sales: float = 0.0             # P(not sales) from the kind head (0 without one)
 
     @property
     def clauses(self) -> list[str]:
@@ -383,13 +382,12 @@ def blend(transcript, views, customer_views, contributions, lexicon_score: int, 
         kind = "other"      # the model alone says "not sales" only where the lexicon heard nothing
     if kinds and kinds.get("spam") and not looks_broadcast("\n".join(v.text for v in views)):
         kinds = {**kinds, "sales": kinds["sales"] + kinds["spam"], "spam": 0.0}   # no ad without an ad's marks
-    not_sales = 1.0 - kinds["sales"] if kinds else 0.0
     kind, capped = decide_kind(kind, kinds, model.kind_not, model.kind_cap, model.kind_keep)
     if capped:
         s = min(s, HIGH_MIN - 0.5)       # maybe not a sales chat at all: never "high"
     p_high = model.p_high(s)
     return Blend(score=_to_score(p_high, s), p_high=p_high, kind=kind, probs=intent,
-                 objections=objections, features=f, not_sales=not_sales)
+                 objections=objections, features=f)
 
 
 def decide_kind(rule_kind: str, kinds: Mapping[str, float], not_above: float, cap_above: float,

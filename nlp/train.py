@@ -10,8 +10,6 @@ itself (analyze() with the fold's model loaded), so what is measured is what run
 from __future__ import annotations
 
 import json
-import math
-import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -180,6 +178,7 @@ def _choose_objection_thresholds(records: list[dict], feats: list[Features]) -> 
             probs[i] = list(m.predict_all(feats[i])[1].values())
     sales = np.asarray([bool(f.structured.get("kind_sales") or f.structured.get("kind_one_sided")) for f in feats])
     add, drop = {}, {}
+    selections = [np.asarray([g == hand for g in groups]) for hand in hands]
     for k, oid in enumerate(OBJECTION_IDS):
         lex = np.asarray([f.structured.get("hit_" + oid, 0.0) > 0 for f in feats])
         gold = np.asarray([oid in (r.get("objections") or ()) for r in records])
@@ -188,8 +187,7 @@ def _choose_objection_thresholds(records: list[dict], feats: list[Features]) -> 
             for d in OBJ_DROP_GRID:
                 said = sales & ((lex & (probs[:, k] >= d)) | (probs[:, k] >= a))
                 f1s = []
-                for hand in hands:
-                    sel = np.asarray([g == hand for g in groups])
+                for sel in selections:
                     tp = int((said & gold & sel).sum())
                     wrong = int((said & ~gold & sel).sum()) + int((~said & gold & sel).sum())
                     f1s.append(2 * tp / (2 * tp + wrong) if tp + wrong else 1.0)
@@ -283,7 +281,7 @@ def _choose_blend(records: list[dict], feats: list[Features]) -> tuple[float, fl
     for lam in LAMBDAS:
         for delta in (deltas if lam else (0.0,)):
             s = lex + lam * np.clip(expected - lex, -delta, delta)
-            level = _final_level(s, not_sales, one_sided)
+            level = kind_train.final_level(s, not_sales, one_sided)
             accs = tuple(round(float((level[p] == gold[p]).mean()), 4) for p in parts)
             table.append(f"λ={lam} δ={delta}: " + " / ".join(map(str, accs)))
             key = (*accs, -lam * delta)
@@ -300,19 +298,11 @@ def _choose_blend(records: list[dict], feats: list[Features]) -> tuple[float, fl
         slope = max(0.2, float(lr.coef_[0][0]))
     none = np.asarray([r["intent"] == "none" for r in records])
     _, kind_info = kind_train.choose(s, p_not, not_sales, one_sided, gold, none, hand)
-    lexicon_level = _final_level(lex, not_sales, one_sided)
+    lexicon_level = kind_train.final_level(lex, not_sales, one_sided)
     lexicon_acc = tuple(round(float((lexicon_level[p] == gold[p]).mean()), 4) for p in parts)
     return lam, delta, slope, {"blend_oof_accuracy": list(acc), "lexicon_oof_accuracy": list(lexicon_acc),
                                "oof_parts": ["handwritten", "generated"][:len(parts)] if hand.any() else ["generated"],
                                "grid": table, **kind_info}
-
-
-def _final_level(s, not_sales, one_sided):
-    import numpy as np
-
-    level = np.where(s >= served.HIGH_MIN, 2, np.where(s >= served.MEDIUM_MIN, 1, 0))
-    level = np.where(not_sales, 0, level)
-    return np.where(one_sided, np.minimum(level, 1), level)
 
 
 def save(m: served.Model, directory: Path) -> None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from services import counters, owner_load
-from services import rollups
+from services import rep_stats, rollups
 from services.core import Core
 from storage.models import Team
 
@@ -17,6 +17,6 @@ from storage.models import Team
 
 def rollup_job(session: Session, core: Core, team: Team, slot: datetime) -> int:
     rollups.nightly(session, core.config, slot)
-    owner_load.ensure(session, core.config, owner_load.today_start(core.config, slot))  # today's overdue cut
+    owner_load.ensure(session, core.config, rep_stats.day_bounds(core.config, slot)[0])  # today's overdue cut
     counters.fold_all(session)  # the counters' deltas folded into one row per key
     return 0

@@ -19,7 +19,7 @@ import logging
 from sqlalchemy import text
 from sqlmodel import Session
 
-from storage.db import is_read_only
+from storage.db import is_postgres, is_read_only
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +32,6 @@ TABLES = {
 }
 
 
-def _postgres(session: Session) -> bool:
-    return session.bind is not None and session.bind.dialect.name == "postgresql"
-
-
 def fold(session: Session, table: str) -> None:
     """One row per key with its sum (keys whose sums are all 0 dropped), the watermark moved."""
     keys, sums, mark = TABLES[table]
@@ -43,7 +39,7 @@ def fold(session: Session, table: str) -> None:
     summed = ", ".join(f"sum({c})" for c in sums)
     nonzero = " OR ".join(f"sum({c}) <> 0" for c in sums)
     group = ", ".join(keys)
-    if _postgres(session):
+    if is_postgres(session):
         session.execute(text(f"LOCK TABLE {table} IN SHARE UPDATE EXCLUSIVE MODE"))
         session.execute(text(f"WITH gone AS (DELETE FROM {table} RETURNING {cols}) "
                              f"INSERT INTO {table} ({cols}) SELECT {group}, {summed} FROM gone "
@@ -71,9 +67,10 @@ def pending(session: Session, table: str) -> int:
 
 
 def fold_all(session: Session) -> None:
-    """The nightly job's part: both tables folded."""
+    """The nightly job's part: both tables folded (each team's slot runs it; nothing pending, nothing done)."""
     for table in TABLES:
-        fold(session, table)
+        if pending(session, table) > 0:
+            fold(session, table)
 
 
 def fold_if_needed(session: Session, table: str, threshold: int = THRESHOLD) -> None:

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from core.config import Config
 from services import counters, rollups
-from storage.db import is_read_only
+from storage.db import is_postgres, is_read_only
 from storage.models import Customer
 from storage.models_digest import OwnerCut, OwnerLoad
 
@@ -34,7 +34,7 @@ def _counted():
 def recount(session: Session, config: Config, cut: datetime) -> None:
     """Every (team, owner) counted again against ``cut``.  PostgreSQL: customer writes wait meanwhile
     (their triggers read the cut), so no write is counted against the old cut after this."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if is_postgres(session):
         session.execute(text("LOCK TABLE customer IN SHARE ROW EXCLUSIVE MODE"))
         session.execute(text("LOCK TABLE ownerload IN SHARE UPDATE EXCLUSIVE MODE"))  # no fold meanwhile
     session.execute(delete(OwnerLoad))
@@ -51,10 +51,6 @@ def recount(session: Session, config: Config, cut: datetime) -> None:
 def _current(session: Session, config: Config, cut: datetime) -> bool:
     row = session.execute(select(OwnerCut.cut, OwnerCut.tz).where(OwnerCut.id == 1)).first()
     return row is not None and row[0] == cut and row[1] == rollups.tz_name(config)
-
-
-def today_start(config: Config, now: datetime) -> datetime:
-    return rollups.day_start(config, rollups.local_day(config, now))
 
 
 def ensure(session: Session, config: Config, cut: datetime) -> bool:

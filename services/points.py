@@ -24,7 +24,7 @@ EARNED = ("awarded", "reversal")  # what leaderboards and targets count (spendin
 _P = PointsEntry.__table__.c
 _LIVE = _P.status.in_(("awarded", "pending"))
 # Both of the ledger's rules in one statement built once: has this evidence earned the action, and how
-# many times was the action awarded in the last 24 hours (the same two questions as the helpers below).
+# many times was the action awarded in the last 24 hours.
 _MAY_RECORD = core_select(
     core_select(_P.id).where(_P.user_id == bindparam("uid"), _P.action == bindparam("action"),
                              _P.evidence_type == bindparam("etype"), _P.evidence_id == bindparam("eid"), _LIVE)
@@ -70,21 +70,6 @@ def record(session: Session, user: User, action: str, points: int, config: Confi
 
 def daily_cap(config: Config, action: str) -> int:
     return config.anticheat.daily_caps.get(action, config.points.daily_cap_per_action)
-
-
-def _already_awarded(session: Session, user_id: int, action: str, evidence_type: str, evidence_id: int) -> bool:
-    row = session.exec(select(PointsEntry.id).where(
-        PointsEntry.user_id == user_id, PointsEntry.action == action,
-        PointsEntry.evidence_type == evidence_type, PointsEntry.evidence_id == evidence_id,
-        PointsEntry.status.in_(("awarded", "pending")))).first()
-    return row is not None
-
-
-def _awards_today(session: Session, user_id: int, action: str, now: datetime) -> int:
-    start = now - timedelta(hours=24)
-    return session.exec(select(func.count()).select_from(PointsEntry).where(
-        PointsEntry.user_id == user_id, PointsEntry.action == action,
-        PointsEntry.status.in_(("awarded", "pending")), PointsEntry.at >= start)).one()
 
 
 def balance(session: Session, user_id: int) -> int:

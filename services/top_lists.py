@@ -6,6 +6,7 @@ from sqlalchemy import func, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
+from storage.db import is_postgres
 from storage.models import Customer, PointsEntry, Team
 
 
@@ -26,7 +27,7 @@ def top_customers_per_team(session: Session, team_ids: list[int], columns, where
 
     PostgreSQL runs that ``IN`` as a sub-plan per customer row (100 s at 100,000 customers), so there
     each team's n rows come from a LATERAL subquery: the same index walk, n rows per team."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if is_postgres(session):
         wanted = {c.key: c for c in [Customer.id, Customer.name, Customer.owner_id, Customer.next_followup_at,
                                      Customer.intent_score, *columns(Customer)]}
         lat = (select(*wanted.values()).where(Customer.team_id == Team.id, *where(Customer))
@@ -45,7 +46,7 @@ def oldest_pending_points(session: Session, team_ids: list[int], limit: int) -> 
     walking ix_points_team_status_at for n rows per team (the ROW_NUMBER() shape numbered every
     pending entry of every team); PostgreSQL: a LATERAL subquery per team, as above."""
     order = [PointsEntry.at, PointsEntry.id]
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    if is_postgres(session):
         lat = (select(PointsEntry.id, PointsEntry.user_id, PointsEntry.points, PointsEntry.action, PointsEntry.at)
                .where(PointsEntry.team_id == Team.id, PointsEntry.status == "pending")
                .order_by(*order).limit(limit).lateral("top"))

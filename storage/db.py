@@ -72,6 +72,10 @@ def is_read_only(session) -> bool:
         return False
 
 
+def is_postgres(session) -> bool:
+    return session.bind is not None and session.bind.dialect.name == "postgresql"
+
+
 def make_engine(url: str, read_only: bool = False) -> Engine:
     """The engine; for SQLite, ``read_only`` gives one whose connections cannot write (reads in WAL
     mode then never wait for the writer, and a write slipped into a read fails loudly).

@@ -91,45 +91,36 @@ def create_counters() -> None:
                "stage_folded = coalesce((SELECT max(id) FROM stagecount), 0)")
 
 
+COUNTERS = (("ownerload", ADD, SUB, LOAD_COLUMNS), ("stagecount", STAGE_ADD, STAGE_SUB, STAGE_COLUMNS))
+
+
 def counter_triggers(postgres: bool) -> None:
-    if postgres:
-        op.execute(f"""CREATE FUNCTION ownerload_customer() RETURNS trigger LANGUAGE plpgsql AS $$
+    """Each counter table's trigger on customer: the old row's −1, the new row's +1 (inserts only)."""
+    for table, add, sub, columns in COUNTERS:
+        if postgres:
+            op.execute(f"""CREATE FUNCTION {table}_customer() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP <> 'INSERT' THEN {SUB.format(r='OLD')} END IF;
-  IF TG_OP <> 'DELETE' THEN {ADD.format(r='NEW')} END IF;
+  IF TG_OP <> 'INSERT' THEN {sub.format(r='OLD')} END IF;
+  IF TG_OP <> 'DELETE' THEN {add.format(r='NEW')} END IF;
   RETURN NULL;
 END $$""")
-        op.execute(f"CREATE TRIGGER ownerload_mark AFTER INSERT OR DELETE OR UPDATE OF {', '.join(LOAD_COLUMNS)} "
-                   "ON customer FOR EACH ROW EXECUTE FUNCTION ownerload_customer()")
-        op.execute(f"""CREATE FUNCTION stagecount_customer() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP <> 'INSERT' THEN {STAGE_SUB.format(r='OLD')} END IF;
-  IF TG_OP <> 'DELETE' THEN {STAGE_ADD.format(r='NEW')} END IF;
-  RETURN NULL;
-END $$""")
-        op.execute(f"CREATE TRIGGER stagecount_mark AFTER INSERT OR DELETE OR UPDATE OF {', '.join(STAGE_COLUMNS)} "
-                   "ON customer FOR EACH ROW EXECUTE FUNCTION stagecount_customer()")
-    else:
-        op.execute(f"CREATE TRIGGER ownerload_customer_ai AFTER INSERT ON customer BEGIN {ADD.format(r='NEW')} END")
-        op.execute(f"CREATE TRIGGER ownerload_customer_ad AFTER DELETE ON customer BEGIN {SUB.format(r='OLD')} END")
-        op.execute(f"CREATE TRIGGER ownerload_customer_au AFTER UPDATE OF {', '.join(LOAD_COLUMNS)} ON customer "
-                   f"BEGIN {SUB.format(r='OLD')} {ADD.format(r='NEW')} END")
-        op.execute(f"CREATE TRIGGER stagecount_customer_ai AFTER INSERT ON customer BEGIN {STAGE_ADD.format(r='NEW')} END")
-        op.execute(f"CREATE TRIGGER stagecount_customer_ad AFTER DELETE ON customer BEGIN {STAGE_SUB.format(r='OLD')} END")
-        op.execute(f"CREATE TRIGGER stagecount_customer_au AFTER UPDATE OF {', '.join(STAGE_COLUMNS)} ON customer "
-                   f"BEGIN {STAGE_SUB.format(r='OLD')} {STAGE_ADD.format(r='NEW')} END")
+            op.execute(f"CREATE TRIGGER {table}_mark AFTER INSERT OR DELETE OR UPDATE OF {', '.join(columns)} "
+                       f"ON customer FOR EACH ROW EXECUTE FUNCTION {table}_customer()")
+        else:
+            op.execute(f"CREATE TRIGGER {table}_customer_ai AFTER INSERT ON customer BEGIN {add.format(r='NEW')} END")
+            op.execute(f"CREATE TRIGGER {table}_customer_ad AFTER DELETE ON customer BEGIN {sub.format(r='OLD')} END")
+            op.execute(f"CREATE TRIGGER {table}_customer_au AFTER UPDATE OF {', '.join(columns)} ON customer "
+                       f"BEGIN {sub.format(r='OLD')} {add.format(r='NEW')} END")
 
 
 def drop_counters(postgres: bool) -> None:
-    if postgres:
-        op.execute("DROP TRIGGER IF EXISTS ownerload_mark ON customer")
-        op.execute("DROP FUNCTION IF EXISTS ownerload_customer()")
-        op.execute("DROP TRIGGER IF EXISTS stagecount_mark ON customer")
-        op.execute("DROP FUNCTION IF EXISTS stagecount_customer()")
-    else:
-        for name in ("ai", "ad", "au"):
-            op.execute(f"DROP TRIGGER IF EXISTS ownerload_customer_{name}")
-            op.execute(f"DROP TRIGGER IF EXISTS stagecount_customer_{name}")
+    for table, *_ in COUNTERS:
+        if postgres:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_mark ON customer")
+            op.execute(f"DROP FUNCTION IF EXISTS {table}_customer()")
+        else:
+            for name in ("ai", "ad", "au"):
+                op.execute(f"DROP TRIGGER IF EXISTS {table}_customer_{name}")
     op.execute("DROP TABLE IF EXISTS stagecount")
     op.execute("DROP TABLE IF EXISTS ownercut")
     op.execute("DROP TABLE IF EXISTS ownerload")
