@@ -1,7 +1,8 @@
 """Train the intent/objection model and cross-validate it (scikit-learn: dev extra only).
 
     salesbot nlp train [CORPUS.jsonl ...]     → nlp/data/model.json + model.npz
-    salesbot nlp eval --cv [CORPUS.jsonl]     → leave-one-trade-out and leave-one-format-out
+    salesbot nlp eval --cv [CORPUS.jsonl]     → leave-one-trade-out (canonical trades, nlp/trades.py),
+                                                leave-one-format-out, leave-one-writer-out
 
 The features come from the serving code (nlp.analyze with the model off, then
 nlp.model.featurize), and cross-validation scores held-out chats through the serving path
@@ -20,7 +21,7 @@ from nlp.lexicon import OBJECTION_IDS
 from nlp.model import CLASSES, Features
 
 CORPUS = Path(__file__).parent / "data" / "corpus.jsonl"
-# The project's hand-written dev set trains too (its chats have no trade: a fold of their own).
+# The project's hand-written dev set trains too (its trade label is `industry`: nlp/trades.py).
 DEV_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "nlp_dev.jsonl"
 # Chats written by separate writers who never saw the analyser (B2B; B2C incl. Taiwan and
 # Hong Kong; hard cases and non-sales), each a fold of its own when the blend is chosen
@@ -434,15 +435,35 @@ def calibration(records: list[dict], predicted: list[dict]) -> list[str]:
             for k, v in sorted(bins.items())]
 
 
+# --by=NAME folds on this record field (cv_main fills it); trade: the canonical trade (nlp/trades.py)
+CV_FIELDS = {"trade": "trade_canonical", "format": "format", "writer": "writer"}
+
+
 def cross_validate(records: list[dict], feats: list[Features], field: str) -> list[dict]:
+    """Out-of-fold predictions: every value of the field is a fold, scored by a model fitted
+    without it (`field` a --by name or a record field)."""
+    key = CV_FIELDS.get(field, field)
     predicted: list[dict | None] = [None] * len(records)
-    for group in sorted({r[field] for r in records}):
-        train = [i for i, r in enumerate(records) if r[field] != group]
-        test = [i for i, r in enumerate(records) if r[field] == group]
+    for group in sorted({r[key] for r in records}):
+        train = [i for i, r in enumerate(records) if r[key] != group]
+        test = [i for i, r in enumerate(records) if r[key] == group]
         m = fit([records[i] for i in train], [feats[i] for i in train])
         for i, p in zip(test, _predict_with(m, [records[i] for i in test])):
             predicted[i] = p
     return predicted
+
+
+def prepare_cv(records: list[dict]) -> list[str]:
+    """Fills the fields the folds use (writer, trade_canonical); returns the trade labels the
+    trade table does not know (each then a fold "unmapped:<label>" of its own)."""
+    from nlp.trades import UNMAPPED, trade_of
+
+    for r in records:
+        r.setdefault("trade", "unknown")
+        r.setdefault("format", "unknown")
+        r["writer"] = writer_of(r)     # leave one writer out: a whole hand the model never saw
+        r["trade_canonical"] = trade_of(r)
+    return sorted({r["trade_canonical"] for r in records if r["trade_canonical"].startswith(UNMAPPED)})
 
 
 def cv_main(argv: list[str], fields: tuple[str, ...] = ("trade", "format", "writer"),
@@ -454,12 +475,15 @@ def cv_main(argv: list[str], fields: tuple[str, ...] = ("trade", "format", "writ
         FIXED_KIND = (shipped.kind_not, shipped.kind_cap, shipped.kind_keep)
         print(f"blend fixed to the shipped λ={shipped.lam} δ={shipped.delta} slope={shipped.slope:.3f}")
     records = load_corpus(argv)
-    for r in records:
-        r.setdefault("trade", "unknown")
-        r.setdefault("format", "unknown")
-        r["writer"] = writer_of(r)     # leave one writer out: a whole hand the model never saw
+    unmapped = prepare_cv(records)
+    if unmapped:
+        print(f"trades not in nlp/data/trades.toml (a fold each): {', '.join(unmapped)}")
     print(f"chats: {len(records)} (non-sales {sum(r['intent'] == 'none' for r in records)}); "
-          f"trades {len({r['trade'] for r in records})}; formats {len({r['format'] for r in records})}")
+          f"canonical trades {len({r['trade_canonical'] for r in records})}; "
+          f"formats {len({r['format'] for r in records})}")
+    if "trade" in fields:
+        sizes = Counter(r["trade_canonical"] for r in records)
+        print("trade folds: " + ", ".join(f"{t} {n}" for t, n in sorted(sizes.items())))
     feats = features_for(records)
     baselines = {"naive20": _naive(records), "lexicon": _predict_with(None, records)}
     for name, predicted in baselines.items():
@@ -471,24 +495,16 @@ def cv_main(argv: list[str], fields: tuple[str, ...] = ("trade", "format", "writ
             print(f"cv_by_{field}_{key}: {value}")
         for line in calibration(records, predicted):
             print(f"cv_by_{field}_{line}")
-        if field == "writer":
-            # the chats by people (the three writers and the dev set), each scored by a model that
-            # never saw its writer: the figures that speak for chats nobody on the team wrote
+        if field in ("writer", "trade"):
+            # the chats by people (the writers and the dev set), each scored by a model that never
+            # saw its writer (or its trade): the figures that speak for chats nobody on the team wrote
             idx = [i for i, r in enumerate(records) if r["writer"] != "generator"]
             if idx:
                 sub = [records[i] for i in idx]
                 for key, value in figures(sub, [predicted[i] for i in idx]).items():
-                    print(f"cv_by_writer_written_{key}: {value}")
+                    print(f"cv_by_{field}_written_{key}: {value}")
                 for key, value in figures(sub, [baselines["lexicon"][i] for i in idx]).items():
-                    print(f"cv_by_writer_written_lexicon_{key}: {value}")
+                    print(f"cv_by_{field}_written_lexicon_{key}: {value}")
                 for key, value in figures(sub, [baselines["naive20"][i] for i in idx], objections=False).items():
-                    print(f"cv_by_writer_written_naive20_{key}: {value}")
-        if field == "trade" and any(r["trade"] == "handwritten" for r in records):
-            # the project's hand-written set, scored by a model trained on generated chats only
-            idx = [i for i, r in enumerate(records) if r["trade"] == "handwritten"]
-            sub = [records[i] for i in idx]
-            for key, value in figures(sub, [predicted[i] for i in idx]).items():
-                print(f"cv_handwritten_model_{key}: {value}")
-            for key, value in figures(sub, [baselines["lexicon"][i] for i in idx]).items():
-                print(f"cv_handwritten_lexicon_{key}: {value}")
+                    print(f"cv_by_{field}_written_naive20_{key}: {value}")
     return 0
