@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from nlp.metrics import auc, load_rows  # noqa: F401  (callers use nlp.eval.*)
+from nlp.metrics import auc, counts, f1, label_counts, load_rows  # noqa: F401  (callers use nlp.eval.*)
 from nlp.analyze import analyze
 from nlp.lexicon import OBJECTION_IDS
 
@@ -76,20 +76,19 @@ def _figures(rows: list[_Row]) -> dict:
     figures["intent_auc_high"] = auc([r.probability for r in rows], [r.gold_intent == "high" for r in rows])
     figures["intent_accuracy"] = _ratio(sum(r.level == r.gold_intent for r in rows), len(rows))
     for level in LEVELS:
-        predicted = [r for r in rows if r.level == level]
-        actual = [r for r in rows if r.gold_intent == level]
-        figures[f"intent_precision_{level}"] = _ratio(sum(r.gold_intent == level for r in predicted),
-                                                      len(predicted))
-        figures[f"intent_recall_{level}"] = _ratio(sum(r.level == level for r in actual), len(actual))
-    per_category = {oid: _f1(rows, oid) for oid in OBJECTION_IDS}
+        tp, fp, fn = counts([r.level == level for r in rows], [r.gold_intent == level for r in rows])
+        figures[f"intent_precision_{level}"] = _ratio(tp, tp + fp)
+        figures[f"intent_recall_{level}"] = _ratio(tp, tp + fn)
+    said, gold = [r.objections for r in rows], [r.gold_objections for r in rows]
+    per_id = {oid: label_counts(said, gold, oid) for oid in OBJECTION_IDS}
+    per_category = {oid: _rounded(f1(*c)) for oid, c in per_id.items()}
     defined = [f for f in per_category.values() if f is not None]
     figures["objection_macro_f1"] = round(sum(defined) / len(defined), 3) if defined else 0.0
-    for oid, f1 in per_category.items():
-        figures[f"objection_f1_{oid}"] = f1 if f1 is not None else "n/a"
-    for oid in OBJECTION_IDS:
-        tp = sum(oid in r.objections and oid in r.gold_objections for r in rows)
-        figures[f"objection_precision_{oid}"] = _ratio(tp, sum(oid in r.objections for r in rows))
-        figures[f"objection_recall_{oid}"] = _ratio(tp, sum(oid in r.gold_objections for r in rows))
+    for oid, value in per_category.items():
+        figures[f"objection_f1_{oid}"] = value if value is not None else "n/a"
+    for oid, (tp, fp, fn) in per_id.items():
+        figures[f"objection_precision_{oid}"] = _ratio(tp, tp + fp)
+        figures[f"objection_recall_{oid}"] = _ratio(tp, tp + fn)
     figures["low_scored_high"] = sum(r.gold_intent == "low" and r.level == "high" for r in rows)
     # item 5 of issue 13: chats that are not sales are never "high", and are said to be what they are
     none = [r for r in rows if r.gold_kind != "sales"]
@@ -106,14 +105,9 @@ def _figures(rows: list[_Row]) -> dict:
     return figures
 
 
-def _f1(rows: list[_Row], oid: str) -> float | None:
-    """F1 of one category; None when it is neither labeled nor predicted anywhere."""
-    tp = sum(oid in r.objections and oid in r.gold_objections for r in rows)
-    fp = sum(oid in r.objections and oid not in r.gold_objections for r in rows)
-    fn = sum(oid not in r.objections and oid in r.gold_objections for r in rows)
-    if tp + fp + fn == 0:
-        return None
-    return round(2 * tp / (2 * tp + fp + fn), 3)
+def _rounded(value: float | None) -> float | None:
+    """An F1 to three places; None (neither labeled nor predicted anywhere) stays None."""
+    return None if value is None else round(value, 3)
 
 
 def _ratio(part: int, whole: int) -> float:

@@ -15,22 +15,16 @@ from __future__ import annotations
 import sys
 
 from nlp.lexicon import OBJECTION_IDS
-
-
-def prf(gold: list[set], said: list[set], oid: str) -> tuple[int, int, int]:
-    tp = sum(oid in s and oid in g for g, s in zip(gold, said))
-    fp = sum(oid in s and oid not in g for g, s in zip(gold, said))
-    fn = sum(oid not in s and oid in g for g, s in zip(gold, said))
-    return tp, fp, fn
+from nlp.metrics import f1, label_counts
 
 
 def table(gold: list[set], said: list[set]) -> str:
     """One line: macro-F1 and, per objection, F1 (tp/fp/fn)."""
     parts, f1s = [], []
     for oid in OBJECTION_IDS:
-        tp, fp, fn = prf(gold, said, oid)
+        tp, fp, fn = label_counts(said, gold, oid)
         if tp + fp + fn:
-            f1s.append(2 * tp / (2 * tp + fp + fn))
+            f1s.append(f1(tp, fp, fn))
             parts.append(f"{oid}={f1s[-1]:.2f}({tp}/{fp}/{fn})")
     macro = sum(f1s) / len(f1s) if f1s else 0.0
     return f"macro={macro:.3f} " + " ".join(parts)

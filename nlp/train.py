@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nlp import kind_train
 from nlp import model as served
-from nlp.metrics import auc, load_rows
+from nlp.metrics import auc, counts, f1, label_counts, load_rows, prf
 from nlp.lexicon import OBJECTION_IDS
 from nlp.model import CLASSES, Features
 
@@ -187,12 +187,7 @@ def _choose_objection_thresholds(records: list[dict], feats: list[Features]) -> 
         for a in OBJ_ADD_GRID:
             for d in OBJ_DROP_GRID:
                 said = sales & ((lex & (probs[:, k] >= d)) | (probs[:, k] >= a))
-                f1s = []
-                for sel in selections:
-                    tp = int((said & gold & sel).sum())
-                    wrong = int((said & ~gold & sel).sum()) + int((~said & gold & sel).sum())
-                    f1s.append(2 * tp / (2 * tp + wrong) if tp + wrong else 1.0)
-                score = float(np.mean(f1s))
+                score = float(np.mean([f1(*counts(said[sel], gold[sel]), empty=1.0) for sel in selections]))
                 if best is None or score > best[0] + 1e-9:
                     best = (score, a, d)
         add[oid], drop[oid] = best[1], best[2]
@@ -392,24 +387,16 @@ def figures(records: list[dict], predicted: list[dict], objections: bool = True)
         "accuracy_3class": round(sum(p["level"] == g for p, g in zip(predicted, gold3)) / len(records), 3),
     }
     if objections:
-        f1s = []
-        for oid in OBJECTION_IDS:
-            tp = sum(oid in p["objections"] and oid in r["objections"] for p, r in zip(predicted, records))
-            fp = sum(oid in p["objections"] and oid not in r["objections"] for p, r in zip(predicted, records))
-            fn = sum(oid not in p["objections"] and oid in r["objections"] for p, r in zip(predicted, records))
-            if tp + fp + fn:
-                f1s.append(2 * tp / (2 * tp + fp + fn))
+        said, gold = [p["objections"] for p in predicted], [r["objections"] for r in records]
+        per_id = {oid: label_counts(said, gold, oid) for oid in OBJECTION_IDS}
+        f1s = [f1(*c) for c in per_id.values() if sum(c)]
         result["objection_macro_f1"] = round(sum(f1s) / len(f1s), 3) if f1s else 0.0
-        for oid in OBJECTION_IDS:
-            gold_n = sum(oid in r["objections"] for r in records)
-            said = sum(oid in p["objections"] for p in predicted)
-            hit = sum(oid in p["objections"] and oid in r["objections"] for p, r in zip(predicted, records))
-            if gold_n:
-                result[f"objection_recall_{oid}"] = round(hit / gold_n, 3)
+        for oid, (tp, fp, fn) in per_id.items():
+            if tp + fn:
+                precision, recall, f = prf(tp, fp, fn)
+                result[f"objection_recall_{oid}"] = round(recall, 3)
                 # per id: precision, recall, F1 (n = chats labelled with it)
-                precision = hit / said if said else 0.0
-                result[f"objection_{oid}"] = (f"P={precision:.3f} R={hit / gold_n:.3f} "
-                                              f"F1={2 * hit / (said + gold_n):.3f} n={gold_n}")
+                result[f"objection_{oid}"] = f"P={precision:.3f} R={recall:.3f} F1={f:.3f} n={tp + fn}"
     none = [p for p, r in zip(predicted, records) if r["intent"] == "none"]
     result["non_sales_called_high"] = round(sum(p["level"] == "high" for p in none) / max(1, len(none)), 3)
     result["non_sales_recognised"] = round(

@@ -102,9 +102,10 @@ def test_doubt_without_quality_words_is_trust(said):
 
 
 def test_objection_error_table_counts_per_id():
-    from nlp.objection_errors import prf, table
+    from nlp.metrics import label_counts
+    from nlp.objection_errors import table
 
     gold = [{"price"}, {"price", "budget"}, set()]
     said = [{"price"}, {"budget"}, {"price"}]
-    assert prf(gold, said, "price") == (1, 1, 1) and prf(gold, said, "budget") == (1, 0, 0)
+    assert label_counts(said, gold, "price") == (1, 1, 1) and label_counts(said, gold, "budget") == (1, 0, 0)
     assert table(gold, said).startswith("macro=0.750 ") and "price=0.50(1/1/1)" in table(gold, said)
