@@ -69,17 +69,24 @@ def _role_for_choice(speaker: str | None, customer: str) -> str:
 # ------------------------------------------------------------------------------- entry
 def parse_transcript(text: str, rep_names: Sequence[str] = (), forward_origin: str | None = None,
                      *, now: datetime | None = None) -> Transcript:
-    lines = _normalize(text or "")
+    # Every parser skips blank lines, and all but Telegram's (whose headers come first) skip
+    # system lines before anything else: both are told apart once here, not in every parser.
+    lines = [line for line in _normalize(text or "") if line.strip()]
+    system = [_is_system_line(line) for line in lines]
+    body = [line for line, is_system in zip(lines, system) if not is_system] if any(system) else lines
     # the names are matched against the normalized text: "信義房屋-阿宏" is "信义房屋-阿宏" there
     rep_names = [normalize_text(n) for n in rep_names if n]
     forward_origin = normalize_text(forward_origin) if forward_origin else forward_origin
     ref = now or datetime.now()
-    for parser in (_parse_telegram, _parse_wechat, _parse_colon, _parse_named_lines):
-        parsed = parser(lines, ref)
+    parsed = _parse_telegram(lines, system, ref)
+    for parser in (_parse_wechat, _parse_colon, _parse_named_lines):
         if parsed is not None:
-            fmt, turns, origin_in_text = parsed
-            return _assign_roles(fmt, turns, rep_names, forward_origin or origin_in_text)
-    return _parse_call_notes(lines, rep_names, ref)
+            break
+        parsed = parser(body, ref)
+    if parsed is not None:
+        fmt, turns, origin_in_text = parsed
+        return _assign_roles(fmt, turns, rep_names, forward_origin or origin_in_text)
+    return _parse_call_notes(body, rep_names, ref)
 
 
 # --------------------------------------------------------------------------- normalize
@@ -187,15 +194,14 @@ _TG_FORWARD_INLINE = re.compile(
 _BRACKETED = re.compile(r"\[[^\[\]]{3,40}\]")
 
 
-def _parse_telegram(lines: list[str], ref: datetime):
+def _parse_telegram(lines: list[str], system: list[bool], ref: datetime):
+    """`lines`: the paste's non-blank lines; `system`: which of them are system lines."""
     raw: list[_RawTurn] = []
     origin = None
     headers = 0
     last_time = None
     inline_names: set[str] = set()
-    for line in lines:
-        if not line.strip():
-            continue
+    for line, is_system in zip(lines, system):
         if (line.lstrip().startswith("[") and (m := _TG_FORWARD_INLINE.match(line.strip()))
                 and not _BRACKETED.fullmatch(m.group("text"))):
             name = _clean_name(m.group("name"))
@@ -222,7 +228,7 @@ def _parse_telegram(lines: list[str], ref: datetime):
             last_time = stamp
             headers += 1
             continue
-        if _is_system_line(line):
+        if is_system:
             continue
         if not raw:
             raw.append(_RawTurn(None, None))
@@ -259,12 +265,11 @@ def _wechat_header(line: str, ref: datetime) -> tuple[str, datetime] | None:
 
 
 def _parse_wechat(lines: list[str], ref: datetime):
+    """`lines`: the paste's non-blank lines that are not system lines (so for every parser below)."""
     raw: list[_RawTurn] = []
     headers = content = 0
     last_time = None
     for line in lines:
-        if not line.strip() or _is_system_line(line):
-            continue
         header = _wechat_header(line, last_time or ref)
         if header:
             raw.append(_RawTurn(header[0], header[1]))
@@ -310,8 +315,6 @@ def _parse_colon(lines: list[str], ref: datetime):
     nonempty = 0
     last_time = None
     for line in lines:
-        if not line.strip() or _is_system_line(line):
-            continue
         nonempty += 1
         parsed = _colon_line(line, last_time or ref)
         if parsed:
@@ -340,10 +343,11 @@ MAX_NAMED_SPEAKERS = 4
 
 
 def _parse_named_lines(lines: list[str], ref: datetime):
-    body = [line.strip() for line in lines if line.strip() and not _is_system_line(line)]
+    body = [line.strip() for line in lines]
     if len(body) < 3:
         return None
-    firsts = [m.group("name") if (m := _NAMED_LINE.match(line)) else None for line in body]
+    matches = [_NAMED_LINE.match(line) for line in body]
+    firsts = [m.group("name") if m else None for m in matches]
     names = Counter(f for f in firsts if f and _is_plausible_name(f) and not f[:1].isdigit())
     top = [n for n, _ in names.most_common(MAX_NAMED_SPEAKERS)]
     if len(top) < 2 or sum(names[n] >= 2 for n in top) < 1:
@@ -352,9 +356,9 @@ def _parse_named_lines(lines: list[str], ref: datetime):
     if named < 0.8 * len(body) or named < 3 or len(names) > MAX_NAMED_SPEAKERS:
         return None
     raw: list[_RawTurn] = []
-    for line, first in zip(body, firsts):
+    for line, first, m in zip(body, firsts, matches):
         if first in top:
-            raw.append(_RawTurn(first, None, [_NAMED_LINE.match(line).group("text")]))
+            raw.append(_RawTurn(first, None, [m.group("text")]))
         elif raw:
             raw[-1].lines.append(line)
         else:
@@ -478,7 +482,7 @@ def _clause_role(clause: str, previous: str, rep_names: Sequence[str]) -> str:
 
 
 def _parse_call_notes(lines: list[str], rep_names: Sequence[str], ref: datetime) -> Transcript:
-    text = "\n".join(line for line in lines if line.strip() and not _is_system_line(line))
+    text = "\n".join(lines)
     first_stamp = re.search(STAMP, text)
     when = parse_stamp(first_stamp.group(0), ref) if first_stamp else None
     turns: list[Turn] = []
