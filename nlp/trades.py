@@ -25,7 +25,7 @@ def _table() -> dict[str, str]:
         raw = tomllib.load(fh)["canonical"]
     table: dict[str, str] = {}
     for canonical, labels in raw.items():
-        for label in labels:
+        for label in (canonical, *labels):  # a canonical name stands for itself
             key = _key(label)
             if table.get(key, canonical) != canonical:
                 raise ValueError(f"{TABLE}: {label!r} listed under {table[key]} and {canonical}")

@@ -36,6 +36,13 @@ def test_free_form_labels_read_as_their_trade(label, canonical):
     assert trades.canonical_trade(label) == canonical
 
 
+def test_a_canonical_name_reads_as_itself():
+    # writers given the canonical list write e.g. "saas_it" or "building_home"
+    for name in trades.canonical_names():
+        assert trades.canonical_trade(name) == name
+    assert trades.canonical_trade("chemicals_materials") == "industrial_parts"
+
+
 def test_the_record_label_prefers_the_writers_own_then_the_trade_then_the_industry():
     assert trades.label_of({"trade": "handwritten", "trade_written": "保险"}) == "保险"
     assert trades.label_of({"trade": "logistics"}) == "logistics"
