@@ -297,7 +297,7 @@ class _Writer:
         statement (ingest/rows_pg.py); the customer's id is taken first for its card."""
         conn, now, owner, customer = self.session.connection(), self.now, p.owner, p.customer
         cid = self.reads.customer_id if self.reads is not None and self.reads.customer_id else None
-        cid = cid or rows_pg.next_customer_id(conn)  # taken by the reads unless a duplicate was possible
+        cid = cid or rows.next_customer_ids(conn, 1)[0]  # taken by the reads unless a duplicate was possible
         customer.id = cid
         p.body["customer_id"] = cid
         parts = new_rows([new], [cid], now)
