@@ -5,7 +5,7 @@ importing incentives back."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, event, func
 from sqlmodel import Session, select
@@ -38,10 +38,6 @@ def period_bounds(config: Config, now: datetime, period: str) -> tuple[datetime,
         last = (first + timedelta(days=32)).replace(day=1)
     return (local_to_utc(datetime.combine(first, datetime.min.time()), config.tz),
             local_to_utc(datetime.combine(last, datetime.min.time()), config.tz))
-
-
-def local_date(config: Config, when: datetime) -> date:
-    return to_local(when, config.tz).date()
 
 
 def _pct(num: float, den: float) -> float | None:

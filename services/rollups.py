@@ -22,7 +22,7 @@ from typing import Iterable, Iterator
 from sqlalchemy import case, delete, func, insert, select
 from sqlmodel import Session
 
-from core.clock import local_to_utc, to_local
+from core.clock import local_date, local_to_utc
 from core.config import Config
 from services import points as points_svc
 from storage.db import is_read_only
@@ -56,10 +56,6 @@ def tz_name(config: Config) -> str:
 
 def day_start(config: Config, day: date) -> datetime:
     return local_to_utc(datetime.combine(day, time.min), config.tz)
-
-
-def local_day(config: Config, when: datetime) -> date:
-    return to_local(when, config.tz).date()
 
 
 def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
@@ -161,7 +157,7 @@ def apply_marks(session: Session, config: Config, before: datetime, done: set[da
     done = computed_days(session, config) if done is None else done
     touched: dict[date, set[int]] = defaultdict(set)
     for _id, uid, at in marks:
-        day = local_day(config, at)
+        day = local_date(config, at)
         if uid is not None and day in done:
             touched[day].add(uid)
     for day, users in sorted(touched.items()):
@@ -234,12 +230,12 @@ def try_ensure(session: Session, config: Config, first: date, last: date, now: d
 def closed_span(config: Config, start: datetime, end: datetime, now: datetime) -> tuple[date, date, datetime] | None:
     """For a window [start, end): the closed local days it covers from its start (first, last) and
     where the raw part begins; None when the window does not start on a past local midnight."""
-    today = local_day(config, now)
-    first = local_day(config, start)
+    today = local_date(config, now)
+    first = local_date(config, start)
     if day_start(config, first) != start or first >= today:
         return None
     split = min(end, day_start(config, today))
-    last = local_day(config, split) - timedelta(days=1)
+    last = local_date(config, split) - timedelta(days=1)
     if day_start(config, last + timedelta(days=1)) != split or last < first:
         return None
     return first, last, split
@@ -300,5 +296,5 @@ def day_kinds(session: Session, day: date, user_ids) -> dict[int, dict[str, int]
 
 def nightly(session: Session, config: Config, now: datetime, days: int = 31) -> None:
     """The scheduler's job: the last ``days`` closed days computed and current."""
-    today = local_day(config, now)
+    today = local_date(config, now)
     ensure(session, config, today - timedelta(days=days), today - timedelta(days=1), now)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlmodel import select
 
+from core.clock import local_date
 from services import counters
 from services import digest as digest_svc
 from services import rollups
@@ -248,7 +249,7 @@ def test_a_reader_rolls_up_at_most_a_couple_of_missing_days_itself(core):
     assert core.db.call(lambda s: rollups.computed_days(s, config)) == set()  # a month untouched: counted raw
     core.db.call(lambda s: rollups.nightly(s, config, now - timedelta(days=2)))
     core.db.call(lambda s: rep_stats_many(s, config, team_ids, day_bounds(config, now, 20)[0], end, now, users=reps))
-    today = rollups.local_day(config, now)
+    today = local_date(config, now)
     assert {today - timedelta(days=1), today - timedelta(days=2)} <= core.db.call(lambda s: rollups.computed_days(s, config))
 
 
@@ -257,7 +258,7 @@ def test_nightly_job_computes_closed_days_and_a_late_write_is_counted(core):
     team_ids, rep_ids, customer_ids = _setup(core, random.Random(1))
     now = core.clock.now()
     core.db.call(lambda s: rollups.nightly(s, config, now, days=10))
-    y_day = rollups.local_day(config, now) - timedelta(days=1)
+    y_day = local_date(config, now) - timedelta(days=1)
     assert core.db.call(lambda s: rollups.computed_days(s, config)) >= {y_day - timedelta(days=i) for i in range(10)}
     # A ledger entry written for yesterday after the day was computed (a pending approval arriving late).
     at = day_bounds(config, now, 1)[0] + timedelta(hours=3)
@@ -279,7 +280,7 @@ def test_the_scheduled_job_rolls_up_the_closed_days(core):
     at = datetime(2026, 11, 26, 16, 30)  # 00:30 in Shanghai: the job's 00:20 slot is due
     done = run_due_jobs(core, at, only={"rollups"})
     assert done and all(status == "done" for _, _, status in done)
-    today = rollups.local_day(config, at)
+    today = local_date(config, at)
     assert core.db.call(lambda s: rollups.computed_days(s, config)) == {today - timedelta(days=i) for i in range(1, 32)}
 
 
