@@ -37,6 +37,23 @@ def run_and_report(run, args) -> int:
     return 0
 
 
+def pg_schema(base: str) -> tuple[str, str]:
+    """A new empty schema on the PostgreSQL server of ``base`` (a URL without a query): (its URL, its name)."""
+    import uuid
+
+    import psycopg
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(base.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return f"{base}?options=-csearch_path%3D{schema}", schema
+
+
+def drop_pg_schema(base: str, schema: str) -> None:
+    import psycopg
+    with psycopg.connect(base.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -197,6 +197,7 @@ def measure(path: Path, repeat: int = 3) -> dict[str, float]:
     from sqlalchemy import text
     from sqlmodel import select
 
+    from core.clock import local_date
     from core.config import load_config
     from services import boards, digest
     from storage.db import Database
@@ -214,7 +215,7 @@ def measure(path: Path, repeat: int = 3) -> dict[str, float]:
         db.call(lambda s: owner_load.ensure(s, config, rep_stats.day_bounds(config, NOW)[0]))
         backfill_s = time.perf_counter() - t0
         # One night's work: yesterday counted again from the raw rows.
-        yesterday = rollups.local_day(config, NOW) - timedelta(days=1)
+        yesterday = local_date(config, NOW) - timedelta(days=1)
         t0 = time.perf_counter()
         db.call(lambda s: rollups.compute_day(s, config, yesterday, NOW))
         day_s = time.perf_counter() - t0

@@ -36,6 +36,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bench.common import drop_pg_schema, pg_schema
+
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
 SECRET = "bench-website-secret-0123456789"
 
@@ -102,22 +104,6 @@ def _pg_url() -> str | None:
         return None
 
 
-def _pg_schema(base: str) -> tuple[str, str]:
-    import uuid
-
-    import psycopg
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(base.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    return f"{base}?options=-csearch_path%3D{schema}", schema
-
-
-def _drop_schema(base: str, schema: str) -> None:
-    import psycopg
-    with psycopg.connect(base.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 def _database(kind: str, tmp: Path, pg_base: str | None, name: str) -> tuple[str, Any]:
     """A migrated empty database; returns (url, cleanup)."""
     from storage.migrate import upgrade
@@ -125,9 +111,9 @@ def _database(kind: str, tmp: Path, pg_base: str | None, name: str) -> tuple[str
         url = f"sqlite:///{tmp / (name + '.db')}"
         upgrade(url)
         return url, lambda: None
-    url, schema = _pg_schema(pg_base)
+    url, schema = pg_schema(pg_base)
     upgrade(url)
-    return url, lambda: _drop_schema(pg_base, schema)
+    return url, lambda: drop_pg_schema(pg_base, schema)
 
 
 def new_team_core(kind: str, tmp: Path, pg_base: str | None, name: str):

@@ -57,7 +57,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import ECHO_TOKEN, TOKEN, ServerProcess, run_and_report, seed_customers, seed_reps
+from bench.common import (ECHO_TOKEN, TOKEN, ServerProcess, drop_pg_schema, pg_schema, run_and_report, seed_customers,
+                          seed_reps)
 
 NOW = datetime(2026, 11, 26, 2, 0)  # Thursday 10:00 in Shanghai
 PASTE = ("客户：你们这个价格能不能再便宜一点？我们预算有限\n我：这个已经是我们的最低价了，量大可以再谈\n"
@@ -523,6 +524,21 @@ def lookup_figures(core, team_id: int, reps: list[dict], rep_user_ids: dict[int,
     return out
 
 
+def claims_database(db_url: str | None):
+    """A fresh migrated database for the claim mirror, of the kind ``--db`` gives salesbot: a new schema
+    on the same PostgreSQL server, else a new SQLite file.  (Database, cleanup)."""
+    from storage.db import Database
+    from storage.migrate import upgrade
+    if db_url and db_url.startswith("postgresql"):
+        base = db_url.split("?", 1)[0]
+        url, schema = pg_schema(base)
+        drop = lambda: drop_pg_schema(base, schema)  # noqa: E731
+    else:
+        url, drop = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-updates-claims-')) / 'claims.db'}", lambda: None
+    upgrade(url)
+    return Database(url), drop
+
+
 async def run(args: argparse.Namespace) -> dict[str, float]:
     from bot.transport import AiohttpRequest
     aio = AiohttpRequest  # the baselines talk to the server over salesbot's own transport (bot/transport.py)
@@ -574,16 +590,13 @@ async def run(args: argparse.Namespace) -> dict[str, float]:
             # The bound for a bot that keeps the exactly-once claim (bench.floor), in this same run: salesbot's
             # Telegram calls with each update id claimed in the database first (grouped as bot/dedupe.py
             # does) and nothing else, side by side like the concurrent echo bot.
-            from storage.db import Database
-            from storage.migrate import upgrade
-            claims_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-updates-claims-')) / 'claims.db'}"
-            upgrade(claims_url)
-            claims_db = Database(claims_url)
+            claims_db, drop = claims_database(args.db)  # the same kind of database as salesbot's
             try:
                 claiming, _, _ = await run_echo(server, reps, n, latency_n, mirror=True, request_factory=aio,
                                                 claim_db=claims_db, concurrent=64)
             finally:
                 claims_db.close()
+                drop()
             tag = f"rtt{args.compare_rtt_ms:g}ms"
             figures.update({f"updates_per_s_{tag}": ours, f"echo_updates_per_s_{tag}": echo,
                             f"updates_ratio_to_echo_{tag}": ours / echo, f"updates_p99_ms_{tag}": ours_p99,

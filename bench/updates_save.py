@@ -2,9 +2,10 @@
 
 Run: python -m bench.updates_save [N]   (N saves a side, default 150; add "prof" for a cProfile listing)
 
-Prints, per side and round (alternating): CPU per save and statements per save (BEGIN/COMMIT
-included) for ``apply_draft`` followed by the card read in a second transaction (``two``: the code
-before issue #18) and for ``_apply_with_card`` (``one``: the card built in the save's transaction)."""
+Prints, per side and round: CPU per save and statements per save (BEGIN/COMMIT included) for
+``apply_draft`` followed by the card read in a second transaction (``two``: the code before issue #18)
+and for ``_apply_with_card`` (``one``: the card built in the save's transaction), and each side's mean.
+Both sides of a round save the same customers, and which side goes first alternates by round."""
 import sys, time, tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ from handlers.card import _card_for
 from services.quick_update import Draft
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 150
+ROUNDS = 4  # pairs (two, one): an even number, so each side goes first as often as second
 tmp = Path(tempfile.mkdtemp())
 url = f"sqlite:///{tmp/'s.db'}"
 upgrade(url)
@@ -48,16 +50,28 @@ def new(user, cid, i):
     draft = Draft(text=f"已报价{i}万 下周二回访", amount=10000 + i, next_at=now + timedelta(days=2))
     return core.db.call(hu._apply_with_card, core, user, cid, draft, True)[3]
 
-for rnd, (name, fn) in enumerate((("warm", old), ("two", old), ("one", new), ("two", old), ("one", new))):
+def side(fn, offset):
+    """N saves on the customers of ``offset``: (CPU ms, statements) per save."""
     count[0] = 0
     cpu = time.process_time()
     for i in range(N):
-        user, cid = jobs[(i * 7 + rnd) % len(jobs)]
+        user, cid = jobs[(i * 7 + offset) % len(jobs)]
         assert fn(user, cid, i) is not None
-    cpu = time.process_time() - cpu
-    if name != "warm":
-        print(f"save_{name}_cpu_ms_round{(rnd + 1) // 2}: {cpu / N * 1000:.2f}")
-        print(f"save_{name}_statements_round{(rnd + 1) // 2}: {count[0] / N:.1f}")
+    return (time.process_time() - cpu) / N * 1000, count[0] / N
+
+side(old, 0), side(new, 0)  # warm both paths
+totals = {"two": [0.0, 0.0], "one": [0.0, 0.0]}
+for rnd in range(1, ROUNDS + 1):  # a pair per round on the same customers, its order alternating
+    order = (("two", old), ("one", new)) if rnd % 2 else (("one", new), ("two", old))
+    for name, fn in order:
+        cpu_ms, statements = side(fn, rnd)
+        totals[name][0] += cpu_ms
+        totals[name][1] += statements
+        print(f"save_{name}_cpu_ms_round{rnd}: {cpu_ms:.2f}")
+        print(f"save_{name}_statements_round{rnd}: {statements:.1f}")
+for name, (cpu_ms, statements) in totals.items():
+    print(f"save_{name}_cpu_ms_mean: {cpu_ms / ROUNDS:.2f}")
+    print(f"save_{name}_statements_mean: {statements / ROUNDS:.1f}")
 if len(sys.argv) > 2:
     import cProfile, pstats
     pr = cProfile.Profile(time.process_time)

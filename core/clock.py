@@ -4,8 +4,12 @@ All stored timestamps are naive UTC; the team's time zone is applied only for sc
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from core.config import Config
 
 
 def utcnow() -> datetime:
@@ -52,3 +56,8 @@ def to_local(when: datetime, tz: ZoneInfo) -> datetime:
 
 def local_to_utc(when: datetime, tz: ZoneInfo) -> datetime:
     return when.replace(tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def local_date(config: "Config", when: datetime) -> date:
+    """The team's local calendar day (``config.tz``) of a naive-UTC instant."""
+    return to_local(when, config.tz).date()

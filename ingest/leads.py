@@ -263,7 +263,7 @@ class _Writer:
         planned, self.pending = self.pending, []
         if not planned:
             return
-        session, config, core, now = self.session, self.config, self.core, self.now
+        session, now = self.session, self.now
         new = [_new_customer(p) for p in planned]
         if len(planned) == 1 and planned[0].owner is not None and self.pg:
             self._write_one_pg(planned[0], new[0])
@@ -272,21 +272,15 @@ class _Writer:
             planned[0].customer.id = self.reads.customer_id  # the id the reads took (a lead left in the pool)
         ids = write_new(session, new, now)
         tasks, cards = [], []
-        minutes = config.assignment.first_contact_minutes
         last_owner = None
         for p, cid in zip(planned, ids):
-            customer, lead, extras = p.customer, p.lead, p.lead.cleaned.extras
             p.body["customer_id"] = cid
             owner = p.owner
             if owner is not None:
                 last_owner = owner
-                if minutes:
-                    tasks.append(rows.task_row(cid, owner.id, "followup",
-                                               t("lead_first_contact", owner.language, source=lead.label)[:200],
-                                               now + timedelta(minutes=minutes), now))
-                payload = notify.new_lead_card(core, customer, self.team, owner.language, source_label=lead.label,
-                                               level=p.level, extras=extras, now=now)
-                cards.append((owner.tg_id, "card", payload, f"lead:{cid}"))
+                task, card = self._owner_rows(p, cid)
+                tasks += task
+                cards.append(card)
         if last_owner is not None:
             rows.move_cursor(session, self.team.id, last_owner.id, now)
         rows.insert_many(session, Task, tasks)
@@ -301,23 +295,28 @@ class _Writer:
     def _write_one_pg(self, p: _Planned, new: NewCustomer) -> None:
         """PostgreSQL, one new lead with an owner: the rows ``flush`` writes for it, in one
         statement (ingest/rows_pg.py); the customer's id is taken first for its card."""
-        conn, config, now, owner, lead = self.session.connection(), self.config, self.now, p.owner, p.lead
-        customer = p.customer
+        conn, now, owner, customer = self.session.connection(), self.now, p.owner, p.customer
         cid = self.reads.customer_id if self.reads is not None and self.reads.customer_id else None
-        cid = cid or rows_pg.next_customer_id(conn)  # taken by the reads unless a duplicate was possible
+        cid = cid or rows.next_customer_ids(conn, 1)[0]  # taken by the reads unless a duplicate was possible
         customer.id = cid
         p.body["customer_id"] = cid
         parts = new_rows([new], [cid], now)
-        minutes = config.assignment.first_contact_minutes
-        parts["t"] = [rows.task_row(cid, owner.id, "followup",
-                                    t("lead_first_contact", owner.language, source=lead.label)[:200],
-                                    now + timedelta(minutes=minutes), now)] if minutes else []
-        payload = notify.new_lead_card(self.core, customer, self.team, owner.language, source_label=lead.label,
-                                       level=p.level, extras=lead.cleaned.extras, now=now)
+        parts["t"], (chat_id, kind, payload, key) = self._owner_rows(p, cid)
         values = {"id": cid, **{name: getattr(customer, name) for name in rows.CUSTOMER_COLUMNS}}
         self.pushed += rows_pg.write_lead(conn, values, parts,
                                           {"team_id": self.team.id, "last_user_id": owner.id, "updated_at": now},
-                                          rows.outbox_row(owner.tg_id, "card", payload, f"lead:{cid}", now))
+                                          rows.outbox_row(chat_id, kind, payload, key, now))
+
+    def _owner_rows(self, p: _Planned, cid: int) -> tuple[list[dict[str, Any]], tuple[int, str, dict[str, Any], str]]:
+        """What a new customer with an owner brings that owner: the first-contact task (none when
+        ``first_contact_minutes`` is 0) and the task card (chat, kind, payload, dedupe key)."""
+        owner, lead, now = p.owner, p.lead, self.now
+        minutes = self.config.assignment.first_contact_minutes
+        tasks = [rows.task_row(cid, owner.id, "followup", t("lead_first_contact", owner.language, source=lead.label)[:200],
+                               now + timedelta(minutes=minutes), now)] if minutes else []
+        payload = notify.new_lead_card(self.core, p.customer, self.team, owner.language, source_label=lead.label,
+                                       level=p.level, extras=lead.cleaned.extras, now=now)
+        return tasks, (owner.tg_id, "card", payload, f"lead:{cid}")
 
 
 def _new_customer(p: _Planned) -> NewCustomer:

@@ -21,6 +21,7 @@ from storage.models import CompanyGram, Customer, Outbox, Team
 from storage.models_ingest import AssignmentCursor
 
 _CUSTOMER = Customer.__table__
+_NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('customer', 'id')) FROM generate_series(1, %s)"
 _COLUMNS = [c.name for c in _CUSTOMER.columns if c.name != "id"]
 CUSTOMER_COLUMNS = tuple(_COLUMNS)  # every column but the id, as insert_customer writes them
 # Statements built once: SQLAlchemy then reuses their compiled form (parameters vary, not the SQL).
@@ -76,9 +77,7 @@ def insert_customers(session: Session, customers: list[Any]) -> list[int]:
         return [insert_customer(session, customers[0])]
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        ids = [int(i) for i in conn.exec_driver_sql(
-            "SELECT nextval(pg_get_serial_sequence('customer', 'id')) FROM generate_series(1, %s)",
-            (len(customers),)).scalars()]
+        ids = next_customer_ids(conn, len(customers))
     else:
         top = conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM customer").scalar()
         ids = list(range(int(top) + 1, int(top) + 1 + len(customers)))
@@ -88,6 +87,11 @@ def insert_customers(session: Session, customers: list[Any]) -> list[int]:
     else:
         conn.execute(_INSERT_CUSTOMER, values)
     return ids
+
+
+def next_customer_ids(conn: Any, count: int) -> list[int]:
+    """PostgreSQL: ``count`` new customer ids from the column's sequence, in order (one statement)."""
+    return [int(i) for i in conn.exec_driver_sql(_NEXT_IDS, (count,)).scalars()]
 
 
 def gram_rows(customer_id: int, company_norm: str | None) -> list[dict[str, Any]]:

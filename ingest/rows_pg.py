@@ -35,7 +35,6 @@ _TABLES = (("c", Customer, True), ("g", CompanyGram, False), ("s", StageChange, 
            ("h", FieldHistory, False), ("t", Task, False), ("cur", AssignmentCursor, True), ("o", Outbox, False))
 _PLANS: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {}
 _SQL: list[str] = []
-_NEXT_ID = "SELECT nextval(pg_get_serial_sequence('customer', 'id'))"
 
 
 def _plan() -> None:
@@ -63,10 +62,6 @@ def _value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
-def next_customer_id(conn: Connection) -> int:
-    return int(conn.exec_driver_sql(_NEXT_ID).scalar())
 
 
 def write_lead(conn: Connection, customer: dict[str, Any], parts: dict[str, list[dict[str, Any]]],

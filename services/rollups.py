@@ -22,7 +22,7 @@ from typing import Iterable, Iterator
 from sqlalchemy import case, delete, func, insert, select
 from sqlmodel import Session
 
-from core.clock import local_to_utc, to_local
+from core.clock import local_date, local_to_utc
 from core.config import Config
 from services import points as points_svc
 from storage.db import is_read_only
@@ -56,10 +56,6 @@ def tz_name(config: Config) -> str:
 
 def day_start(config: Config, day: date) -> datetime:
     return local_to_utc(datetime.combine(day, time.min), config.tz)
-
-
-def local_day(config: Config, when: datetime) -> date:
-    return to_local(when, config.tz).date()
 
 
 def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
@@ -110,7 +106,7 @@ def _counts(session: Session, config: Config, day: date, user_ids: list[int] | N
 
 
 def _write(session: Session, day: date, rows: dict, kinds: dict) -> None:
-    session.info.pop(_WINDOW, None)  # a window read earlier in this session is stale now
+    session.info.pop(_WINDOW, None)  # every rollup write comes here: a window read earlier in this session is stale now
     conn = session.connection()  # Core executemany: the ORM's per-row bulk bookkeeping was most of a day's cost
     values = [{"team_id": team, "day": day, "user_id": uid, **r} for (team, uid), r in rows.items() if any(r.values())]
     for chunk in _chunks(values, 5000):
@@ -124,7 +120,6 @@ def compute_day(session: Session, config: Config, day: date, now: datetime) -> N
     """(Re)count one closed local day for every rep; its pending marks are dropped first (a write
     that lands after this reads the raw rows marks the day again)."""
     start, end = day_start(config, day), day_start(config, day + timedelta(days=1))
-    session.info.pop(_WINDOW, None)
     session.execute(delete(RollupDirty).where(RollupDirty.at >= start, RollupDirty.at < end))
     session.execute(delete(RepDay).where(RepDay.day == day))
     session.execute(delete(RepKind).where(RepKind.day == day))
@@ -136,7 +131,6 @@ def compute_day(session: Session, config: Config, day: date, now: datetime) -> N
 
 def recompute(session: Session, config: Config, day: date, user_ids: list[int]) -> None:
     """Recount the given reps' rows of one computed day."""
-    session.info.pop(_WINDOW, None)
     for chunk in _chunks(sorted(set(user_ids))):
         session.execute(delete(RepDay).where(RepDay.user_id.in_(chunk), RepDay.day == day))
         session.execute(delete(RepKind).where(RepKind.day == day, RepKind.user_id.in_(chunk)))
@@ -149,20 +143,21 @@ def computed_days(session: Session, config: Config) -> set[date]:
     return {d for d, z in session.execute(select(RollupDay.day, RollupDay.tz)) if z == tz}
 
 
-def apply_marks(session: Session, config: Config, before: datetime) -> int:
+def apply_marks(session: Session, config: Config, before: datetime, done: set[date] | None = None) -> int:
     """Recount every marked (rep, day) of a computed day before ``before`` (a local midnight); returns
     the marks consumed.  The marks are deleted before the raw rows are read, so a write that commits
-    meanwhile keeps its own mark and is counted again next time."""
+    meanwhile keeps its own mark and is counted again next time.  ``done``: ``computed_days`` when
+    the caller has read it."""
     marks = session.execute(select(RollupDirty.id, RollupDirty.user_id, RollupDirty.at)
                             .where(RollupDirty.at < before)).all()
     if not marks:
         return 0
     for chunk in _chunks([m[0] for m in marks]):
         session.execute(delete(RollupDirty).where(RollupDirty.id.in_(chunk)))
-    done = computed_days(session, config)
+    done = computed_days(session, config) if done is None else done
     touched: dict[date, set[int]] = defaultdict(set)
     for _id, uid, at in marks:
-        day = local_day(config, at)
+        day = local_date(config, at)
         if uid is not None and day in done:
             touched[day].add(uid)
     for day, users in sorted(touched.items()):
@@ -174,8 +169,8 @@ def ensure(session: Session, config: Config, first: date, last: date, now: datet
     """Make the rollups of days ``first``…``last`` (closed days) exact: pending marks applied, missing days computed."""
     if last < first:
         return
-    apply_marks(session, config, day_start(config, last + timedelta(days=1)))
-    done = computed_days(session, config)
+    done = computed_days(session, config)  # applying marks recounts computed days, adds none
+    apply_marks(session, config, day_start(config, last + timedelta(days=1)), done)
     day = first
     while day <= last:
         if day not in done:
@@ -192,14 +187,15 @@ def _missing(session: Session, config: Config, first: date, last: date) -> int:
     return (last - first).days + 1 - done
 
 
+def _marked(session: Session, config: Config, last: date) -> bool:
+    """A pending mark before the end of ``last``."""
+    end = day_start(config, last + timedelta(days=1))
+    return session.execute(select(RollupDirty.id).where(RollupDirty.at < end).limit(1)).first() is not None
+
+
 def is_current(session: Session, config: Config, first: date, last: date) -> bool:
     """No pending mark before the end of ``last`` and every day ``first``…``last`` computed (two small reads)."""
-    if last < first:
-        return True
-    end = day_start(config, last + timedelta(days=1))
-    if session.execute(select(RollupDirty.id).where(RollupDirty.at < end).limit(1)).first() is not None:
-        return False
-    return _missing(session, config, first, last) == 0
+    return last < first or (not _marked(session, config, last) and _missing(session, config, first, last) == 0)
 
 
 def try_ensure(session: Session, config: Config, first: date, last: date, now: datetime) -> bool:
@@ -208,11 +204,17 @@ def try_ensure(session: Session, config: Config, first: date, last: date, now: d
     race): the caller counts raw instead."""
     if not _enabled:
         return False
-    if is_current(session, config, first, last):  # the usual case after the nightly job: reads only
+    if last < first:
+        return True
+    # is_current, keeping the count of missing days for below when it was read
+    missing = None if _marked(session, config, last) else _missing(session, config, first, last)
+    if missing == 0:                                # the usual case after the nightly job: reads only
         return True
     if is_read_only(session):
         return False                                # a reader cannot write the rollups: count raw
-    if _missing(session, config, first, last) > MAX_MISSING:
+    if missing is None:
+        missing = _missing(session, config, first, last)
+    if missing > MAX_MISSING:
         # Days the nightly job does not keep (an old month, a fresh database): one team's raw count is
         # cheaper than rolling up every rep's days inside this request.
         return False
@@ -228,12 +230,12 @@ def try_ensure(session: Session, config: Config, first: date, last: date, now: d
 def closed_span(config: Config, start: datetime, end: datetime, now: datetime) -> tuple[date, date, datetime] | None:
     """For a window [start, end): the closed local days it covers from its start (first, last) and
     where the raw part begins; None when the window does not start on a past local midnight."""
-    today = local_day(config, now)
-    first = local_day(config, start)
+    today = local_date(config, now)
+    first = local_date(config, start)
     if day_start(config, first) != start or first >= today:
         return None
     split = min(end, day_start(config, today))
-    last = local_day(config, split) - timedelta(days=1)
+    last = local_date(config, split) - timedelta(days=1)
     if day_start(config, last + timedelta(days=1)) != split or last < first:
         return None
     return first, last, split
@@ -294,5 +296,5 @@ def day_kinds(session: Session, day: date, user_ids) -> dict[int, dict[str, int]
 
 def nightly(session: Session, config: Config, now: datetime, days: int = 31) -> None:
     """The scheduler's job: the last ``days`` closed days computed and current."""
-    today = local_day(config, now)
+    today = local_date(config, now)
     ensure(session, config, today - timedelta(days=days), today - timedelta(days=1), now)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import asynccontextmanager
 
 import pytest
 import telegram
@@ -26,6 +27,30 @@ BRIEF = "<b>今日任务</b> 张总 · 报价"
 
 def live(server, chat_id: int) -> list[dict]:
     return server.sent(chat_id)
+
+
+def probe_chat(tg) -> int:
+    return tg.add_group("probe", supergroup=True)["id"]
+
+
+@asynccontextmanager
+async def user_probe_bot(tg):
+    """A started user (its /start is message 1), a probe chat, and the bot on the aiohttp transport."""
+    uid = started_user(tg)
+    sink = probe_chat(tg)
+    async with bot_for(tg, "aiohttp") as bot:
+        yield uid, sink, bot
+
+
+async def brief(bot, chat_id: int, text: str = BRIEF):
+    return await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+
+
+async def failed_send(tg, bot, chat_id: int, kind: str, text: str = BRIEF) -> None:
+    """A send failing with ``kind`` (a NetworkError): with "lost_ack" the message arrived, with "drop" not."""
+    tg.fail_next("sendMessage", kind)
+    with pytest.raises(NetworkError):
+        await brief(bot, chat_id, text)
 
 
 async def _failure(bot, uid: int) -> BaseException:
@@ -57,17 +82,13 @@ async def test_which_failures_leave_the_outcome_unknown(tg, transport):  # noqa:
 
 
 async def test_a_lost_answer_whose_message_arrived_leaves_one_copy(tg):  # noqa: F811
-    uid = started_user(tg)                                   # id 1: /start
-    sink = tg.add_group("probe", supergroup=True)["id"]
-    async with bot_for(tg, "aiohttp") as bot:
+    async with user_probe_bot(tg) as (uid, sink, bot):                        # id 1: /start
         ledger = IdLedger()
         ledger.note(uid, (await bot.send_message(uid, "earlier")).message_id)  # id 2
         since, floors = time.time(), ledger.floors(uid)
-        tg.fail_next("sendMessage", "lost_ack")
-        with pytest.raises(NetworkError):
-            await bot.send_message(uid, BRIEF, parse_mode=ParseMode.HTML)        # id 3, answer lost
+        await failed_send(tg, bot, uid, "lost_ack")                            # id 3, answer lost
         tg.send_text(uid, "用户插了一句")                                           # id 4
-        resent = await bot.send_message(uid, BRIEF, parse_mode=ParseMode.HTML)   # id 5
+        resent = await brief(bot, uid)                                         # id 5
         probe = DeliveryProbe(sink)
         kept = await probe.settle(bot, uid, resent, since, floors, ledger)
     assert kept == 3
@@ -81,19 +102,15 @@ async def test_two_lost_answers_leave_one_repeat_and_count_it_unresolved(tg):  #
     """Two attempts whose answers were lost both arrived: the resend goes, the earliest copy is
     kept, and the second copy — a repeat the probe does not remove — is counted as unresolved
     (a fan-out under load once left 2 repeats while counting 1)."""
-    uid = started_user(tg)                                   # id 1: /start
-    sink = tg.add_group("probe", supergroup=True)["id"]
-    async with bot_for(tg, "aiohttp") as bot:
+    async with user_probe_bot(tg) as (uid, sink, bot):                        # id 1: /start
         ledger = IdLedger()
         ledger.note(uid, (await bot.send_message(uid, "earlier")).message_id)  # id 2
         since, floors = time.time(), ledger.floors(uid)
         for _ in range(2):                                                     # ids 3 and 4, answers lost
             await asyncio.sleep(1.0)                                           # Telegram's 1 message/s per chat
-            tg.fail_next("sendMessage", "lost_ack")
-            with pytest.raises(NetworkError):
-                await bot.send_message(uid, BRIEF, parse_mode=ParseMode.HTML)
+            await failed_send(tg, bot, uid, "lost_ack")
         await asyncio.sleep(1.0)
-        resent = await bot.send_message(uid, BRIEF, parse_mode=ParseMode.HTML)   # id 5
+        resent = await brief(bot, uid)                                         # id 5
         probe = DeliveryProbe(sink)
         kept = await probe.settle(bot, uid, resent, since, floors, ledger)
     assert kept == 3
@@ -104,18 +121,14 @@ async def test_two_lost_answers_leave_one_repeat_and_count_it_unresolved(tg):  #
 
 async def test_nothing_is_deleted_unless_it_is_a_copy(tg, monkeypatch):  # noqa: F811
     monkeypatch.setattr(probe_mod, "CLOCK_MARGIN_S", 0.0)
-    uid = started_user(tg)                                                    # 1
-    sink = tg.add_group("probe", supergroup=True)["id"]
-    async with bot_for(tg, "aiohttp") as bot:
-        await bot.send_message(uid, BRIEF, parse_mode=ParseMode.HTML)          # 2: the same text, yesterday
+    async with user_probe_bot(tg) as (uid, sink, bot):                        # 1
+        await brief(bot, uid)                                                  # 2: the same text, yesterday
         time.sleep(1.1)                                                        # (dates are whole seconds)
         since = time.time()
         tg.send_text(uid, "今日任务 张总 · 报价")                                  # 3: a user typing the same text
-        tg.fail_next("sendMessage", "drop")
-        with pytest.raises(NetworkError):
-            await bot.send_message(uid, BRIEF, parse_mode=ParseMode.HTML)      # never arrived
+        await failed_send(tg, bot, uid, "drop")                                # never arrived
         await bot.send_message(uid, "另一条回复")                                # 4: another reply meanwhile
-        resent = await bot.send_message(uid, BRIEF, parse_mode=ParseMode.HTML)  # 5
+        resent = await brief(bot, uid)                                         # 5
         probe = DeliveryProbe(sink)
         kept = await probe.settle(bot, uid, resent, since, (0, 0), IdLedger())
     assert kept == 5
@@ -130,16 +143,12 @@ async def test_ids_prove_absence_without_a_probe_chat(tg):  # noqa: F811
     async with bot_for(tg, "aiohttp") as bot:
         ledger, probe = IdLedger(), DeliveryProbe(None)
         floors = ledger.floors(a)
-        tg.fail_next("sendMessage", "drop")
-        with pytest.raises(NetworkError):
-            await bot.send_message(a, BRIEF, parse_mode=ParseMode.HTML)
-        resent = await bot.send_message(a, BRIEF, parse_mode=ParseMode.HTML)   # id 1: nothing before it
+        await failed_send(tg, bot, a, "drop")
+        resent = await brief(bot, a)                                           # id 1: nothing before it
         assert await probe.settle(bot, a, resent, time.time(), floors, ledger) == 1
         ledger.note(a, 1)
         floors = ledger.floors(a)
-        tg.fail_next("sendMessage", "lost_ack")
-        with pytest.raises(NetworkError):
-            await bot.send_message(a, "second", parse_mode=ParseMode.HTML)     # id 2 arrived
+        await failed_send(tg, bot, a, "lost_ack", "second")                   # id 2 arrived
         resent = await bot.send_message(a, "second")                          # id 3
         assert await probe.settle(bot, a, resent, time.time(), floors, ledger) == 3  # kept: cannot tell
     assert probe.stats == {"proven_absent": 1, "repeats_removed": 0, "unresolved": 1, "probes": 0}
@@ -150,17 +159,15 @@ async def test_one_counter_for_all_private_chats_is_handled_too(tg):  # noqa: F8
     a, *others = (tg.add_user(first_name=f"U{n}")["id"] for n in range(7))
     tg._bot().started.update({a, *others})
     b = others.pop()
-    sink = tg.add_group("probe", supergroup=True)["id"]
+    sink = probe_chat(tg)
     async with bot_for(tg, "aiohttp") as bot:
         ledger = IdLedger()
         ledger.note(b, (await bot.send_message(b, "b1")).message_id)            # 1
         since, floors = time.time(), ledger.floors(a)
-        tg.fail_next("sendMessage", "lost_ack")
-        with pytest.raises(NetworkError):
-            await bot.send_message(a, BRIEF, parse_mode=ParseMode.HTML)         # 2 arrived in A
+        await failed_send(tg, bot, a, "lost_ack")                              # 2 arrived in A
         for n, other in enumerate(others[:5]):                                  # 3..7 other chats, known
             ledger.note(other, (await bot.send_message(other, f"b{n}")).message_id)
-        resent = await bot.send_message(a, BRIEF, parse_mode=ParseMode.HTML)    # 8
+        resent = await brief(bot, a)                                           # 8
         probe = DeliveryProbe(sink)
         kept = await probe.settle(bot, a, resent, since, floors, ledger)
     assert not ledger.per_chat and kept == 2
@@ -175,7 +182,7 @@ async def test_fanout_with_lost_answers_never_loses_and_repeats_at_most_the_unkn
     h.tg._bot().started.update(ids)
     seed_reps(h.core.db, h.config, ids, h.clock.now())
     sender = h.app.bot_data["sender"]
-    sender.probe.probe_chat_id = h.tg.add_group("probe", supergroup=True)["id"]
+    sender.probe.probe_chat_id = probe_chat(h.tg)
     h.tg.set_faults(0.1, kinds=("429", "500", "timeout", "drop", "lost_ack"), timeout_hold_s=3.0)
     from datetime import datetime
     await h.run_schedule(datetime(2026, 11, 27, 0, 30))

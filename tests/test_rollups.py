@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 from sqlmodel import select
 
+from core.clock import local_date
 from services import counters
 from services import digest as digest_svc
 from services import rollups
@@ -153,9 +154,9 @@ def _figures(session, config, team_ids, rep_ids, now):
     return out
 
 
-def _progress_is_exact(session, now) -> int:
+def _progress_is_exact(session) -> int:
     """Every customer's progress_at equals the later of entering its stage and its latest step in that stage,
-    counted from the raw rows in Python; returns how many customers are escalated at ``now`` (some must be)."""
+    counted from the raw rows in Python; returns how many customers were checked."""
     steps: dict = {}
     for row in session.exec(select(ChecklistDone)):
         key = (row.customer_id, row.stage)
@@ -165,12 +166,12 @@ def _progress_is_exact(session, now) -> int:
         session.refresh(c)  # the column is written by the database, not by the ORM
         want = max(c.stage_entered_at, steps.get((c.id, c.stage), c.stage_entered_at))
         assert c.progress_at == want, (c.id, c.stage, c.progress_at, want)
-    return sum(1 for c in customers if c.status == "open" and not c.invalid)
+    return len(customers)
 
 
 def _folded_sums_equal_raw(session) -> int:
-    """The counter tables (append-only deltas, some folded): each key's sum equals the raw count, and the
-    deltas pending past the last fold are fewer than all rows written (the folds did shrink them)."""
+    """The counter tables (append-only deltas, some folded): each key's sum equals the raw count (SQL);
+    returns how many keys were compared."""
     raw = {(t, s, st): n for t, s, st, n in session.execute(text(
         "SELECT team_id, stage, status, count(*) FROM customer WHERE NOT invalid GROUP BY team_id, stage, status"))}
     kept = {(t, s, st): int(n) for t, s, st, n in session.execute(text(
@@ -182,17 +183,29 @@ def _folded_sums_equal_raw(session) -> int:
     kept_open = {(t, o): int(n) for t, o, n in session.execute(text(
         "SELECT team_id, owner_id, sum(open_n) FROM ownerload GROUP BY team_id, owner_id HAVING sum(open_n) <> 0"))}
     assert kept_open == raw_open
-    return session.execute(text("SELECT count(*) FROM stagecount")).scalar()
+    return len(raw) + len(raw_open)
 
 
-def test_rollup_figures_equal_raw_after_random_writes(core):
+def _counter_keys(session) -> int:
+    """The keys the counter tables hold, from the customers read as objects and counted in Python:
+    (team, stage, status) of the valid ones, (team, owner or the pool) of the open valid ones."""
+    valid = [c for c in session.exec(select(Customer)) if not c.invalid]
+    return (len({(c.team_id, c.stage, c.status) for c in valid})
+            + len({(c.team_id, c.owner_id or 0) for c in valid if c.status == "open"}))
+
+
+def test_rollup_figures_equal_raw_after_random_writes(core, monkeypatch):
+    read = []  # windows the readers took from the rollups: the comparison below is not raw against raw
+    window_counts = rollups.window_counts
+    monkeypatch.setattr(rollups, "window_counts", lambda *a, **k: read.append(a[2:4]) or window_counts(*a, **k))
     rng = random.Random(18)
     config = core.config
     team_ids, rep_ids, customer_ids = _setup(core, rng)
     items_used: set = set()
     start_now = core.clock.now()
-    checked = escalated = folds = windows_reused = 0
-    for step in range(12):
+    steps, from_rollups = 12, 0
+    escalated = folds = windows_reused = 0
+    for step in range(steps):
         now = start_now + timedelta(hours=step * 13)  # reads on different days: new days close in between
         core.db.call(lambda s: [_write(s, rng, now, team_ids, rep_ids, customer_ids, items_used) for _ in range(25)])
         if step % 4 == 0:  # the nightly job, now and then: readers compute the other days that closed meanwhile
@@ -206,15 +219,16 @@ def test_rollup_figures_equal_raw_after_random_writes(core):
                 "SELECT count(*) - count(DISTINCT team_id || '/' || stage || '/' || status) FROM stagecount")).scalar()) == 0
         elif step % 3 == 2:
             core.db.call(lambda s: [counters.fold_if_needed(s, t, threshold=10) for t in counters.TABLES])
+        before = len(read)
         got, reused = core.db.call(lambda s: (_figures(s, config, team_ids, rep_ids, now), s.info.get(rollups._REUSED, 0)))
+        from_rollups += len(read) > before
         with rollups.disabled():
             want = core.db.call(_figures, config, team_ids, rep_ids, now)
         assert got == want, f"step {step}"
         windows_reused += reused  # month and closed days derived from the KPI window read before them
-        assert core.db.call(_progress_is_exact, now) > 0
-        assert core.db.call(_folded_sums_equal_raw) > 0
+        assert core.db.call(_progress_is_exact) == len(customer_ids), f"step {step}"  # the test's own tally
+        assert core.db.call(_folded_sums_equal_raw) == core.db.call(_counter_keys), f"step {step}"
         escalated += sum(n for n, _ in got["escalated"].values())
-        checked += 1
     # The reads did go through the rollups: days were computed, every mark was consumed, and a
     # rollup row changed behind the triggers' back shows in the figures (the comparison can fail).
     days = core.db.call(lambda s: len(s.exec(select(RollupDay)).all()))
@@ -232,7 +246,7 @@ def test_rollup_figures_equal_raw_after_random_writes(core):
     with rollups.disabled():
         want = core.db.call(_figures, config, team_ids, rep_ids, now)
     assert got["closed"] != want["closed"]
-    assert checked == 12
+    assert from_rollups == steps  # every step's closed days were read from the rollups
     assert escalated > 0
     assert folds == 4
     assert windows_reused >= 12
@@ -248,7 +262,7 @@ def test_a_reader_rolls_up_at_most_a_couple_of_missing_days_itself(core):
     assert core.db.call(lambda s: rollups.computed_days(s, config)) == set()  # a month untouched: counted raw
     core.db.call(lambda s: rollups.nightly(s, config, now - timedelta(days=2)))
     core.db.call(lambda s: rep_stats_many(s, config, team_ids, day_bounds(config, now, 20)[0], end, now, users=reps))
-    today = rollups.local_day(config, now)
+    today = local_date(config, now)
     assert {today - timedelta(days=1), today - timedelta(days=2)} <= core.db.call(lambda s: rollups.computed_days(s, config))
 
 
@@ -257,7 +271,7 @@ def test_nightly_job_computes_closed_days_and_a_late_write_is_counted(core):
     team_ids, rep_ids, customer_ids = _setup(core, random.Random(1))
     now = core.clock.now()
     core.db.call(lambda s: rollups.nightly(s, config, now, days=10))
-    y_day = rollups.local_day(config, now) - timedelta(days=1)
+    y_day = local_date(config, now) - timedelta(days=1)
     assert core.db.call(lambda s: rollups.computed_days(s, config)) >= {y_day - timedelta(days=i) for i in range(10)}
     # A ledger entry written for yesterday after the day was computed (a pending approval arriving late).
     at = day_bounds(config, now, 1)[0] + timedelta(hours=3)
@@ -279,7 +293,7 @@ def test_the_scheduled_job_rolls_up_the_closed_days(core):
     at = datetime(2026, 11, 26, 16, 30)  # 00:30 in Shanghai: the job's 00:20 slot is due
     done = run_due_jobs(core, at, only={"rollups"})
     assert done and all(status == "done" for _, _, status in done)
-    today = rollups.local_day(config, at)
+    today = local_date(config, at)
     assert core.db.call(lambda s: rollups.computed_days(s, config)) == {today - timedelta(days=i) for i in range(1, 32)}
 
 

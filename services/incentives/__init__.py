@@ -13,6 +13,7 @@ Per-rep numbers are computed for a whole team at once with GROUP BY aggregates (
 never one query per rep. No Telegram types here. Callers use ``services.incentives`` as one API; the
 names below are that API.
 """
+from core.clock import local_date
 from services.incentives.anticheat import (decide_award, decide_flag, evidence_ok, pending_awards, pending_count,
                                            pending_redemptions, request_approval, screen_burst, screen_copy_paste)
 from services.incentives.awards import (MeetingResult, after_award, award, evidence_of_customer, record_meeting,
@@ -26,7 +27,7 @@ from services.incentives.profile import (Profile, TeamCompliance, dimension_coun
                                          kpi_score, kpi_window, profile, profile_caption, profile_radar,
                                          team_compliance, weakest)
 from services.incentives.shop import ShopView, decide_redemption, request_redemption, shop_view
-from services.rep_stats import RepStats, day_bounds, local_date, period_bounds, rep_stats, rep_stats_many, team_users
+from services.rep_stats import RepStats, day_bounds, period_bounds, rep_stats, rep_stats_many, team_users
 
 __all__ = [
     "MeetingResult", "Profile", "RepStats", "SYSTEM_ACTIONS", "ShopView", "TeamCompliance", "Decision",

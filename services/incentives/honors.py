@@ -8,13 +8,14 @@ from sqlalchemy import bindparam, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
+from core.clock import local_date
 from core.config import Config, HonorFormula
 from core.texts import t
 from services import points as points_svc
 from services.incentives.anticheat import request_approval
 from services.incentives.common import notify
 from services.incentives.profile import dimension_counts, dimension_scores, kpi_score
-from services.rep_stats import RepStats, local_date, rep_stats, team_users
+from services.rep_stats import RepStats, rep_stats, team_users
 from storage.models import Activity, Customer, PointsEntry, StageChange, User
 from storage.models_incentives import Honor, QualityDay
 from storage.rows import locked, run_core
