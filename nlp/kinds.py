@@ -28,11 +28,11 @@ def kind_of(transcript: Transcript, views: list, customer_views: list) -> str:
     # A turn that cites the terms of a contract already signed or money already paid is about an
     # order that exists ("合同上写的是保证供应", "我们付了全款"): its order words are no buying step.
     buying = sum(1 for v in customer_views
-                 if not v.service and not _EXISTING.search(v.text)
+                 if not v.service and not existing(v)
                  and any(h.entry.kind == "buy" and h.entry.weight >= 8 for h in v.hits))
     served = [v.service for v in customer_views if v.service]
-    if not served and not buying and any(_EXISTING.search(v.text) for v in customer_views):
-        served = ["complaint" if any(_ANGER.search(v.text) for v in customer_views) else "service"]
+    if not served and not buying and any(existing(v) for v in customer_views):
+        served = ["complaint" if any(angry(v) for v in customer_views) else "service"]
     if served and len(served) >= buying:
         return "complaint" if "complaint" in served else "service"
     other = clauses.non_sales_kind("\n".join(v.text for v in side))
@@ -98,6 +98,21 @@ _FORWARD_STEP = re.compile(
     r"|账号发|开票资料|走流程|先要|先拿|先订|来一|要\d|拿\d|考虑|报名|预算")
 
 
+def existing(view) -> bool:
+    """The turn cites the terms of a contract already signed or money already paid (searched
+    once per turn: kind_of and kind_features share it)."""
+    if view.existing is None:
+        view.existing = bool(_EXISTING.search(view.text))
+    return view.existing
+
+
+def angry(view) -> bool:
+    """The turn is angry or a question storm (searched once per turn, shared as existing())."""
+    if view.anger is None:
+        view.anger = bool(_ANGER.search(view.text))
+    return view.anger
+
+
 # What the speakers' display names say of their role ("售后-小刘", "客服小雅", "HR张", "应聘者小罗").
 _NAME_SERVICE = re.compile(r"客服|售后|服务|support|service|客户成功|customer success|工程师|物业|前台|维修|跟单", re.I)
 _NAME_HR = re.compile(r"hr|人事|人资|招聘|猎头|recruit|headhunt", re.I)
@@ -112,7 +127,7 @@ def kind_features(views: list, customer_views: list) -> dict[str, float]:
     reps = [v for v in views if v.turn.role == ROLE_REP] if customer_views else []
     n = max(1, len(side))
     past = sum(1 for v in side if _PAST_ORDER.search(v.text))
-    anger = sum(1 for v in side if _ANGER.search(v.text))
+    anger = sum(1 for v in side if angry(v))
     steps = sum(1 for v in side if not v.service and _FORWARD_STEP.search(v.text))
     rep_service = sum(1 for v in reps if _REP_SERVICE.search(v.text))
     rep_offer = sum(1 for v in reps if _REP_OFFER.search(v.text))

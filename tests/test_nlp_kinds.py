@@ -170,3 +170,24 @@ def test_spam_words_without_a_link_still_allow_the_spam_reading():
     assert looks_broadcast("无抵押贷款 当天放款 有需要的老板私聊")
     assert looks_broadcast("【招商】诚招代理")
     assert not looks_broadcast("小李：王总，报价单发您了\n王总：不需要了，谢谢")
+
+
+def test_existing_and_anger_marks_are_searched_once_per_turn(monkeypatch):
+    """kind_of (the rules) and kind_features (the model's input) share one search per turn."""
+    searched = []
+
+    class Counting:
+        def __init__(self, pattern):
+            self.pattern = pattern
+
+        def search(self, text):
+            searched.append((self.pattern.pattern[:8], text))
+            return self.pattern.search(text)
+
+    monkeypatch.setattr(kinds, "_EXISTING", Counting(kinds._EXISTING))
+    monkeypatch.setattr(kinds, "_ANGER", Counting(kinds._ANGER))
+    # not an after-sales clause by its words, so the rules read the contract terms (and then anger)
+    result = chat("王总：合同里写的免费培训两次，到底什么时候安排", "小李：下周二安排", "王总：合同上写的是保证供应")
+    assert result.kind in ("service", "complaint")
+    assert {p for p, _ in searched} == {kinds._EXISTING.pattern.pattern[:8], kinds._ANGER.pattern.pattern[:8]}
+    assert searched and len(searched) == len(set(searched))
