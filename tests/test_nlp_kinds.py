@@ -191,3 +191,28 @@ def test_existing_and_anger_marks_are_searched_once_per_turn(monkeypatch):
     assert result.kind in ("service", "complaint")
     assert {p for p, _ in searched} == {kinds._EXISTING.pattern.pattern[:8], kinds._ANGER.pattern.pattern[:8]}
     assert searched and len(searched) == len(set(searched))
+
+
+def _features_of(text: str):
+    out: list = []
+    model.set_enabled(False)
+    try:
+        analyze(text, rep_names=["小李"], _features_out=out)
+    finally:
+        model.set_enabled(True)
+    return out[0]
+
+
+def test_the_kind_heads_spam_is_sales_without_an_ads_marks_in_training_and_serving():
+    """Model.predict_all (what training chooses the kind thresholds on, and what serving reads)
+    folds "spam" into "sales" when the chat carries no ad's marks (featurize computes the flag)."""
+    np = pytest.importorskip("numpy")
+    spammy = model.Model({}, {}, np.zeros((0, 4)), np.zeros(4), [], np.zeros((0, 0)), np.zeros(0), (1.5, 0.0, 0.0),
+                         0.6, 0.0, 1.01, {}, kind_w=np.zeros((0, 6)), kind_b=np.asarray([0.0, 0, 0, 0, 4.0, 0]))
+    cold = _features_of("小李：王总，报价单发您了\n王总：不需要了，谢谢")
+    ad = _features_of("[Forwarded from 云服务特惠] 【限时】企业云服务器 首年99元 点击领取 https://xx.cn/a")
+    assert not cold.broadcast and cold.structured["ks_ad_marks"] == 0
+    assert ad.broadcast and ad.structured["ks_ad_marks"] == 1
+    cold_kinds, ad_kinds = spammy.predict_all(cold)[2], spammy.predict_all(ad)[2]
+    assert cold_kinds["spam"] == 0.0 and cold_kinds["sales"] > 0.9
+    assert ad_kinds["spam"] > 0.9 and abs(sum(ad_kinds.values()) - 1) < 1e-9 and abs(sum(cold_kinds.values()) - 1) < 1e-9
