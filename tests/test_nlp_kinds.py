@@ -193,6 +193,24 @@ def test_existing_and_anger_marks_are_searched_once_per_turn(monkeypatch):
     assert searched and len(searched) == len(set(searched))
 
 
+def test_service_on_what_the_customer_has_is_told_from_buying_more_of_it():
+    """Both speak of renewals and accounts: asking for service on an existing policy/account vs
+    a renewal quote or an upgrade (kind features the head reads)."""
+    own = kinds.kind_features(*_views("王总：我们的账号登不上了，是不是要重置密码\n小李：帮您重置了，临时密码发您手机"))
+    claim = kinds.kind_features(*_views("王总：我的保单续保了吧？理赔要什么材料\n小李：理赔要原件，宽限期内保单不会失效"))
+    renew = kinds.kind_features(*_views("王总：明年续费报价发我一下，再加10个账号\n小李：好的，新报价今天发您"))
+    upgrade = kinds.kind_features(*_views("王总：套餐要升级到企业版，多少钱\n小李：一年加3600"))
+    for f in (own, claim):
+        assert f["ks_own_service"] > 0 and f["ks_own_no_upsell"] == 1 and f["ks_upsell"] == 0
+        assert f["ks_rep_howto"] > 0
+    for f in (renew, upgrade):
+        assert f["ks_upsell"] > 0 and f["ks_own_no_upsell"] == 0 and f["ks_rep_howto"] == 0
+    cited = kinds.kind_features(*_views("王总：合同里写的免费培训两次，什么时候安排\n小李：下周二"))
+    assert cited["ks_existing"] == 1 and renew["ks_existing"] == 0
+    seeker = kinds.kind_features(*_views("老黄：你们还招水电工吗，我干了十五年了\n小李：明天来面试吧"))
+    assert seeker["ks_job_hint"] > 0 and renew["ks_job_hint"] == 0 and renew["ks_applicant"] == 0
+
+
 def _features_of(text: str):
     out: list = []
     model.set_enabled(False)
