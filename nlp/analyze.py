@@ -86,6 +86,10 @@ class _TurnView:
     _tokens: list[str] | None  # None: not segmented yet (a rep's chat turn: nothing reads it)
     hits: list[Hit]
     service: str = ""         # "complaint" | "service" | "" (customer turns)
+    # nlp/kinds.py's marks of the turn (cites an existing order's terms; anger), searched once
+    # and shared by kind_of and kind_features: None until asked
+    existing: bool | None = None
+    anger: bool | None = None
 
     @property
     def tokens(self) -> list[str]:

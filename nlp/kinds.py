@@ -28,11 +28,11 @@ def kind_of(transcript: Transcript, views: list, customer_views: list) -> str:
     # A turn that cites the terms of a contract already signed or money already paid is about an
     # order that exists ("合同上写的是保证供应", "我们付了全款"): its order words are no buying step.
     buying = sum(1 for v in customer_views
-                 if not v.service and not _EXISTING.search(v.text)
+                 if not v.service and not existing(v)
                  and any(h.entry.kind == "buy" and h.entry.weight >= 8 for h in v.hits))
     served = [v.service for v in customer_views if v.service]
-    if not served and not buying and any(_EXISTING.search(v.text) for v in customer_views):
-        served = ["complaint" if any(_ANGER.search(v.text) for v in customer_views) else "service"]
+    if not served and not buying and any(existing(v) for v in customer_views):
+        served = ["complaint" if any(angry(v) for v in customer_views) else "service"]
     if served and len(served) >= buying:
         return "complaint" if "complaint" in served else "service"
     other = clauses.non_sales_kind("\n".join(v.text for v in side))
@@ -91,11 +91,44 @@ _REP_OFFER = re.compile(
     r"|样品|demo|报个价|给您算|划算")
 _APPLICANT = re.compile(r"底薪|试用期|五险一金|应聘|求职|投简历|我的简历|发简历|月薪|年薪|课时费|提成(?:是)?(?:怎么|按|多少)"
                         r"|劳动合同")
+# Softer signs of a job seeker (an input of the kind head only: HR software is sold with these words)
+_JOB_HINT = re.compile(r"还招|招人吗|招.{0,3}吗|兼职|工资|试讲|面试|入职|干了.{0,3}年")
 _EXISTING = re.compile(r"合同(?:上|里|中)(?:写|说|约定|规定|签)|合同约定|按合同(?:是|写|约定|来)|付了全款|付咗全款|按年付了"
                        r"|订单页面|已经付了.{0,6}(?:钱|款)|钱都付了|款都付了|付款都付了")
 _FORWARD_STEP = re.compile(
     r"报价|报个价|合同|下单|订(?:货|购|一|两|几|\d)|签(?:约|合同)|付款|打款|定金|首付|采购|试用|样品|多少钱|什么价|价格|价钱"
     r"|账号发|开票资料|走流程|先要|先拿|先订|来一|要\d|拿\d|考虑|报名|预算")
+
+# A customer who asks for service on what they already have (a policy, an account, an invoice,
+# a subscription: 查保单, 理赔, 登不上, 权限, 发票抬头, 扣了两次) against one who buys more of it
+# (续费报价, 加购, 升级到…版, 加10个账号): both talk of renewals and contracts.
+_OWN_SERVICE = re.compile(
+    r"登不上|登录不|登不了|密码|权限|重置|怎么(?:用|登|导出|导入|设置|操作|绑定|改|查|报销|理赔|退|弄)"
+    r"|在哪(?:里|儿)?(?:看|查|改|设置|下载|找)|保单|理赔|报销|赔付|出险|批改|退保|宽限期|扣款失败|扣了两次|重复扣|多扣"
+    r"|发票.{0,8}(?:重开|补开|抬头|税号|丢|作废|红冲)|抬头|税号|停用|解绑|换绑|转让|过户|变更|转给|年检|保养"
+    r"|重新开|账单|明细|自动续费|几号到期|报销"
+    r"|(?:我|我们)(?:的|家|公司)?(?:账号|账户|套餐|保单|会员|年卡|合同|系统|版本)")
+_UPSELL = re.compile(
+    r"续费.{0,6}(?:报价|价格|多少|优惠|打折|折扣|合同)|续约|续签|报价|加购|增购|扩容|升级到|升到|升吧|要升级"
+    r"|加\s?\d+\s?个|再加|多加|再买|再订|再来|renew|quotation|upgrade|新(?:的)?报价|明年.{0,6}(?:价|预算)", re.I)
+_REP_HOWTO = re.compile(
+    r"帮您(?:重置|改|停用|释放|变更|补开)|后台|右上角|菜单|点(?:击)?.{0,8}(?:就行|即可)|原路|寄回|作废|红冲|重开|补开"
+    r"|宽限期|不会失效|手续|身份证|前台|权限|临时密码|账号停用|理赔")
+
+
+def existing(view) -> bool:
+    """The turn cites the terms of a contract already signed or money already paid (searched
+    once per turn: kind_of and kind_features share it)."""
+    if view.existing is None:
+        view.existing = bool(_EXISTING.search(view.text))
+    return view.existing
+
+
+def angry(view) -> bool:
+    """The turn is angry or a question storm (searched once per turn, shared as existing())."""
+    if view.anger is None:
+        view.anger = bool(_ANGER.search(view.text))
+    return view.anger
 
 
 # What the speakers' display names say of their role ("售后-小刘", "客服小雅", "HR张", "应聘者小罗").
@@ -112,10 +145,15 @@ def kind_features(views: list, customer_views: list) -> dict[str, float]:
     reps = [v for v in views if v.turn.role == ROLE_REP] if customer_views else []
     n = max(1, len(side))
     past = sum(1 for v in side if _PAST_ORDER.search(v.text))
-    anger = sum(1 for v in side if _ANGER.search(v.text))
+    anger = sum(1 for v in side if angry(v))
     steps = sum(1 for v in side if not v.service and _FORWARD_STEP.search(v.text))
     rep_service = sum(1 for v in reps if _REP_SERVICE.search(v.text))
     rep_offer = sum(1 for v in reps if _REP_OFFER.search(v.text))
+    own = sum(1 for v in side if _OWN_SERVICE.search(v.text))
+    upsell = sum(1 for v in side if _UPSELL.search(v.text))
+    howto = sum(1 for v in reps if _REP_HOWTO.search(v.text))
+    applicant = len({m.group(0) for v in side for m in _APPLICANT.finditer(v.text)})
+    job_hint = sum(1 for v in side if _JOB_HINT.search(v.text))
     first = views[0].turn.role if views else ""
     rep_names = " ".join({v.turn.speaker or "" for v in reps})
     customer_names = " ".join({v.turn.speaker or "" for v in side})
@@ -130,6 +168,13 @@ def kind_features(views: list, customer_views: list) -> dict[str, float]:
         "ks_no_step": float(steps == 0),
         "ks_rep_service": min(3, rep_service) / 3,
         "ks_rep_offer": min(3, rep_offer) / 3,
+        "ks_own_service": min(3, own) / 3,
+        "ks_own_no_upsell": float(own > 0 and upsell == 0),
+        "ks_upsell": min(3, upsell) / 3,
+        "ks_rep_howto": min(3, howto) / 3,
+        "ks_existing": float(any(existing(v) for v in side)),
+        "ks_applicant": min(3, applicant) / 3,
+        "ks_job_hint": min(3, job_hint) / 3,
         "ks_customer_opens": float(first == "customer"),
         "ks_rep_opens": float(first == ROLE_REP),
     }

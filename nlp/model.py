@@ -70,6 +70,9 @@ class Features:
     structured: dict[str, float]
     _clauses: list[str] | None   # customer clauses (for quoting a model-found objection)
     text: str = ""            # the customer text both come from
+    # The whole chat carries an ad's marks (nlp/kinds.py looks_broadcast): without them the kind
+    # head's "spam" counts as "sales" (Model.predict_all), in training and serving alike.
+    broadcast: bool = False
 
     @property
     def ngrams(self) -> Counter:
@@ -107,6 +110,7 @@ def ngrams(text: str) -> Counter:
 def featurize(transcript, views, customer_views, contributions, lexicon_score: int, kind: str) -> Features:
 
     text = customer_text(views, customer_views)
+    broadcast = looks_broadcast("\n".join(v.text for v in views))
     s: dict[str, float] = {
         "lex_score": lexicon_score / 100.0,
         "lex_high": float(lexicon_score >= 65),
@@ -122,6 +126,7 @@ def featurize(transcript, views, customer_views, contributions, lexicon_score: i
         "kind_" + kind: 1.0,
         "format_" + transcript.format: 1.0,
         **kind_features(views, customer_views),
+        "ks_ad_marks": float(broadcast),
     }
     for c in contributions:
         if c.key in ("questions", "share", "unanswered", "speed", "minimal", "short", "floor"):
@@ -132,7 +137,7 @@ def featurize(transcript, views, customer_views, contributions, lexicon_score: i
             s[key] = min(3.0, s.get(key, 0.0) + 1.0)
             if h.negated:
                 s["neg_" + h.entry.id] = 1.0
-    return Features(None, s, None, text)
+    return Features(None, s, None, text, broadcast)
 
 
 # ------------------------------------------------------------------------ the model
@@ -216,7 +221,9 @@ class Model:
 
     def predict_all(self, f: Features) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
         """Intent probabilities, objection probabilities and kind probabilities (empty without
-        a kind head)."""
+        a kind head). A chat without an ad's marks is no ad: the head's "spam" counts as "sales"
+        (a rep's quote refused in two lines is a sales chat gone cold), here so that the kind
+        thresholds are chosen on the probabilities serving uses."""
         import numpy as np
 
         cols, vals = self.vector(f)
@@ -226,6 +233,9 @@ class Model:
             pk = np.exp(z - z.max())
             pk /= pk.sum()
             kinds = dict(zip(KIND_HEAD, (float(p) for p in pk)))
+            if not f.broadcast:
+                kinds["sales"] += kinds["spam"]
+                kinds["spam"] = 0.0
         logits = self.intent_b + vals @ self.intent_w[cols]
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
@@ -380,8 +390,6 @@ def blend(transcript, views, customer_views, contributions, lexicon_score: int, 
     heard = any(h.entry.weight or h.entry.is_objection for v in customer_views for h in v.hits)
     if kind == "sales" and intent["none"] >= model.none_above and not heard:
         kind = "other"      # the model alone says "not sales" only where the lexicon heard nothing
-    if kinds and kinds.get("spam") and not looks_broadcast("\n".join(v.text for v in views)):
-        kinds = {**kinds, "sales": kinds["sales"] + kinds["spam"], "spam": 0.0}   # no ad without an ad's marks
     kind, capped = decide_kind(kind, kinds, model.kind_not, model.kind_cap, model.kind_keep)
     if capped:
         s = min(s, HIGH_MIN - 0.5)       # maybe not a sales chat at all: never "high"

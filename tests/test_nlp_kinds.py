@@ -170,3 +170,67 @@ def test_spam_words_without_a_link_still_allow_the_spam_reading():
     assert looks_broadcast("无抵押贷款 当天放款 有需要的老板私聊")
     assert looks_broadcast("【招商】诚招代理")
     assert not looks_broadcast("小李：王总，报价单发您了\n王总：不需要了，谢谢")
+
+
+def test_existing_and_anger_marks_are_searched_once_per_turn(monkeypatch):
+    """kind_of (the rules) and kind_features (the model's input) share one search per turn."""
+    searched = []
+
+    class Counting:
+        def __init__(self, pattern):
+            self.pattern = pattern
+
+        def search(self, text):
+            searched.append((self.pattern.pattern[:8], text))
+            return self.pattern.search(text)
+
+    monkeypatch.setattr(kinds, "_EXISTING", Counting(kinds._EXISTING))
+    monkeypatch.setattr(kinds, "_ANGER", Counting(kinds._ANGER))
+    # not an after-sales clause by its words, so the rules read the contract terms (and then anger)
+    result = chat("王总：合同里写的免费培训两次，到底什么时候安排", "小李：下周二安排", "王总：合同上写的是保证供应")
+    assert result.kind in ("service", "complaint")
+    assert {p for p, _ in searched} == {kinds._EXISTING.pattern.pattern[:8], kinds._ANGER.pattern.pattern[:8]}
+    assert searched and len(searched) == len(set(searched))
+
+
+def test_service_on_what_the_customer_has_is_told_from_buying_more_of_it():
+    """Both speak of renewals and accounts: asking for service on an existing policy/account vs
+    a renewal quote or an upgrade (kind features the head reads)."""
+    own = kinds.kind_features(*_views("王总：我们的账号登不上了，是不是要重置密码\n小李：帮您重置了，临时密码发您手机"))
+    claim = kinds.kind_features(*_views("王总：我的保单续保了吧？理赔要什么材料\n小李：理赔要原件，宽限期内保单不会失效"))
+    renew = kinds.kind_features(*_views("王总：明年续费报价发我一下，再加10个账号\n小李：好的，新报价今天发您"))
+    upgrade = kinds.kind_features(*_views("王总：套餐要升级到企业版，多少钱\n小李：一年加3600"))
+    for f in (own, claim):
+        assert f["ks_own_service"] > 0 and f["ks_own_no_upsell"] == 1 and f["ks_upsell"] == 0
+        assert f["ks_rep_howto"] > 0
+    for f in (renew, upgrade):
+        assert f["ks_upsell"] > 0 and f["ks_own_no_upsell"] == 0 and f["ks_rep_howto"] == 0
+    cited = kinds.kind_features(*_views("王总：合同里写的免费培训两次，什么时候安排\n小李：下周二"))
+    assert cited["ks_existing"] == 1 and renew["ks_existing"] == 0
+    seeker = kinds.kind_features(*_views("老黄：你们还招水电工吗，我干了十五年了\n小李：明天来面试吧"))
+    assert seeker["ks_job_hint"] > 0 and renew["ks_job_hint"] == 0 and renew["ks_applicant"] == 0
+
+
+def _features_of(text: str):
+    out: list = []
+    model.set_enabled(False)
+    try:
+        analyze(text, rep_names=["小李"], _features_out=out)
+    finally:
+        model.set_enabled(True)
+    return out[0]
+
+
+def test_the_kind_heads_spam_is_sales_without_an_ads_marks_in_training_and_serving():
+    """Model.predict_all (what training chooses the kind thresholds on, and what serving reads)
+    folds "spam" into "sales" when the chat carries no ad's marks (featurize computes the flag)."""
+    np = pytest.importorskip("numpy")
+    spammy = model.Model({}, {}, np.zeros((0, 4)), np.zeros(4), [], np.zeros((0, 0)), np.zeros(0), (1.5, 0.0, 0.0),
+                         0.6, 0.0, 1.01, {}, kind_w=np.zeros((0, 6)), kind_b=np.asarray([0.0, 0, 0, 0, 4.0, 0]))
+    cold = _features_of("小李：王总，报价单发您了\n王总：不需要了，谢谢")
+    ad = _features_of("[Forwarded from 云服务特惠] 【限时】企业云服务器 首年99元 点击领取 https://xx.cn/a")
+    assert not cold.broadcast and cold.structured["ks_ad_marks"] == 0
+    assert ad.broadcast and ad.structured["ks_ad_marks"] == 1
+    cold_kinds, ad_kinds = spammy.predict_all(cold)[2], spammy.predict_all(ad)[2]
+    assert cold_kinds["spam"] == 0.0 and cold_kinds["sales"] > 0.9
+    assert ad_kinds["spam"] > 0.9 and abs(sum(ad_kinds.values()) - 1) < 1e-9 and abs(sum(cold_kinds.values()) - 1) < 1e-9
