@@ -307,10 +307,27 @@ def _complaint_clause(clause: Clause) -> bool:
     return bool(_COMPLAINT.search(clause.text))
 
 
+# A grievance told about another vendor or a past purchase elsewhere ("之前在别家被骗过",
+# "去年有供应商给我们假酒 被客人投诉", "我隔壁那个就摔了一台 修都修不好"): a reason for doubt, no
+# complaint about an order with us.
+_ELSEWHERE = re.compile(r"别家|别的(?:家|机构|公司|厂)|其他家|另一家|另外一家|上一(?:间|家|个)|(?:之前|以前|去年|前年|上次)(?:在|有|找|用|买)"
+                        r"|有(?:个|家|一家)?供应商|隔壁|听说|听人|网上|朋友|同行")
+_SENTENCE_BREAK = re.compile(r"[，。！？!?；;\n,]")
+
+
+def _sentence_of(text: str, at: int) -> str:
+    """The stretch of text between the punctuation marks around position at (two clauses back:
+    the one naming the vendor often comes first)."""
+    starts = [m.end() for m in _SENTENCE_BREAK.finditer(text, 0, at)]
+    start = starts[-2] if len(starts) >= 2 else 0
+    end = _SENTENCE_BREAK.search(text, at)
+    return text[start:end.start() if end else len(text)]
+
+
 def complaint_kind(text: str) -> str:
     """"complaint", "service" or "" for one customer turn."""
     lowered = text.lower()
-    if _COMPLAINT.search(lowered):
+    if any(not _ELSEWHERE.search(_sentence_of(lowered, m.start())) for m in _COMPLAINT.finditer(lowered)):
         return "complaint"
     if _SERVICE.search(lowered):
         return "service"

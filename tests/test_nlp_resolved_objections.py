@@ -3,6 +3,8 @@ remarks (issue #13, second round of leave-one-writer-out error analysis). Each t
 chat of our own for one class of rule; the trained model is off (lexicon and clause rules only)."""
 import pytest
 
+from nlp import clauses
+
 from tests.objection_chats import lexicon_only, objections  # noqa: F401 (lexicon_only: autouse fixture)
 
 
@@ -98,3 +100,18 @@ def test_a_warranty_question_about_a_purchase_is_no_doubt(said):
 
 def test_a_warranty_asked_before_buying_stays_a_concern():
     assert "trust_quality" in objections(">报价发您了", "你们的保修期是多久")
+
+
+# ------------------------------------------------- a grievance told about another vendor
+@pytest.mark.parametrize("said", [
+    "之前在别家买的 用了两个月就坏了 所以我有点担心你们的质量",
+    "去年有供应商给我们发错货 耽误了工期 你们交期靠谱吗",
+])
+def test_a_grievance_about_another_vendor_is_a_doubt_not_a_complaint(said):
+    assert clauses.complaint_kind(said) == ""
+    assert "trust_quality" in objections(">我们的设备报价发您了", said)
+
+
+@pytest.mark.parametrize("said", ["你们上次发的货破损了三箱", "买了不到一周就坏了 怎么回事"])
+def test_a_grievance_about_our_order_is_still_a_complaint(said):
+    assert clauses.complaint_kind(said) == "complaint"
