@@ -540,7 +540,13 @@ SETTLING = frozenset(["decision_done", "payment"])
 def _settled_after(views: list[_TurnView], index: int) -> bool:
     """Does a customer turn after `index` decide or pay (the clause reader has already dropped
     such words about another vendor, in the past, suspended, or negated)?"""
-    return any(v.index > index and any(h.entry.id in SETTLING and not h.negated for h in v.hits) for v in views)
+    return any(v.index > index and any(h.entry.id in SETTLING and not h.negated for h in v.hits)
+               and not _CONDITIONAL.search(v.text) for v in views)
+
+
+# A turn that decides or pays only on a condition, or asks ("如果合同能分期付款，下个月可以签",
+# "付款还是月结吗"): nothing is settled yet.
+_CONDITIONAL = re.compile(r"如果|要是|假如|假设|的话|只要|除非|能不能|可不可以|能否|[吗么呢][？?]?\s*$|[?？]")
 
 
 def _reassured_after(views: list[_TurnView], index: int) -> bool:

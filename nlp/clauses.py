@@ -225,6 +225,13 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
         if (entry.id == "trust_quality" and _WARRANTY.fullmatch("".join(tokens[hit.start:hit.end]))
                 and _OWNED.search(clause.text)):
             continue                            # "上个月买的那台保修到什么时候": a customer's service question
+        if entry.id == "has_supplier" and _CHOSE_ANOTHER.search(clause.text) and not clause.negated:
+            competitor = lexicon.entries.get("competitor")
+            if competitor is not None:          # "最后还是定了马可波罗", "已经跟人保签了": another vendor chosen
+                kept.append(Hit(competitor, hit.start, hit.end))
+            continue
+        if entry.id == "has_supplier" and _SUPPLIER_PAPERWORK.search(clause.text):
+            continue                            # "在我们的supplier portal上注册": the paperwork of an order
         if entry.id == "has_supplier" and switching_away:
             continue                            # "现在用的是别家的仓，但他们费用涨了，想考虑换": not happy with it
         if entry.id == "has_supplier" and (_COMPARES.search(clause.text) or _FUTURE_WITH_US.search(clause.text)):
@@ -281,6 +288,12 @@ REASSURED = re.compile(r"(?<![不没])(?:放心了|放心啦|安心了)|顾虑(?
 # A warranty asked about for something bought already ("上个月买的那台保修到什么时候", "保修期内吧？").
 _WARRANTY = re.compile(r"保修|保修期|质保|质保期|warranty")
 _OWNED = re.compile(r"买的|买了|装了|装的|上个月|付钱的时候|按合同|到什么时候|到哪天|期内|还在保|过保|过了保")
+# Another vendor chosen ("最后还是定了X", "找了别家", "已经跟X签了", "续了X"): the competitor objection as the
+# label reads it (a vendor they are considering, using or have chosen), not a supplier they have had.
+_CHOSE_ANOTHER = re.compile(r"(?:最后|最终)(?:还是)?(?:定了|选了|用了|续了)(?!你们|您|贵司|你家)|找了别家|定了别家|选了别家|续了(?!你们|您|贵司|你家)"
+                            r"|went with|chose")
+# "supplier portal", "vendor系统", "供应商系统": where an order's paperwork goes.
+_SUPPLIER_PAPERWORK = re.compile(r"(?:supplier|vendor|供应商)\s?(?:portal|system|系统|平台|注册|准入|库)")
 # The paperwork of a purchase ("走流程", "走个流程"), no one's approval to win.
 _FORMALITY = re.compile(r"^走(?:个|下)?流程$")
 # A vendor met before, named with what it did ("之前用过别家的", "上次别家给我们的"): experience, not a rival bid.

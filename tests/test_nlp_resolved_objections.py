@@ -115,3 +115,24 @@ def test_a_grievance_about_another_vendor_is_a_doubt_not_a_complaint(said):
 @pytest.mark.parametrize("said", ["你们上次发的货破损了三箱", "买了不到一周就坏了 怎么回事"])
 def test_a_grievance_about_our_order_is_still_a_complaint(said):
     assert clauses.complaint_kind(said) == "complaint"
+
+
+@pytest.mark.parametrize("later", ["如果能分期付款 下个月可以签", "付款是月结吗？", "要是能再送一年保修就定了"])
+def test_a_conditional_or_asked_payment_settles_nothing(later):
+    found = objections(">报价发您了", "价格有点贵，我得跟老板汇报一下。", ">明白 我把报价单发您", later)
+    assert {"price", "need_approval"} <= found
+
+
+# ------------------------------------------------- another vendor chosen; supplier paperwork
+@pytest.mark.parametrize("said", ["不好意思 最后还是定了海达的", "我们找了别家 下个月切换"])
+def test_another_vendor_chosen_is_the_competitor_objection(said):
+    found = objections(">样品您看了吗", said)
+    assert "competitor" in found and "has_supplier" not in found
+
+
+def test_a_supplier_kept_stays_has_supplier():
+    assert "has_supplier" in objections(">样品您看了吗", "我们一直用海达的 十几年了 不换")
+
+
+def test_the_supplier_portal_of_an_order_is_no_supplier_objection():
+    assert "has_supplier" not in objections(">报价您看了吗", "可以 先下PO 你们在我们的supplier portal上注册一下")
