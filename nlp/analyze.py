@@ -514,7 +514,8 @@ def _top_reasons(contributions: list[_Contribution]) -> list[Reason]:
 # ---------------------------------------------------------------------- objections
 def _objections(views: list[_TurnView], defaults: Mapping[str, str],
                 scripts: Mapping[str, str] | None) -> list[Objection]:
-    """One per category, most recent first; the team's script wins over ours."""
+    """One per category, most recent first; the team's script wins over ours. An objection the
+    customer settled in a later turn (RESOLVABLE, SETTLING) is left out."""
     latest: dict[str, tuple[tuple[int, int], _TurnView, Hit]] = {}
     for view in views:
         for hit in view.hits:
@@ -522,11 +523,39 @@ def _objections(views: list[_TurnView], defaults: Mapping[str, str],
                 latest[hit.entry.id] = ((view.index, hit.start), view, hit)
     result = []
     for oid, (_, view, hit) in sorted(latest.items(), key=lambda kv: kv[1][0], reverse=True):
+        if oid in RESOLVABLE and _settled_after(views, view.index):
+            continue
+        if oid == "trust_quality" and _reassured_after(views, view.index):
+            continue
         entry = hit.entry
         script = (scripts or {}).get(oid) or defaults.get(oid, "")
         result.append(Objection(oid, entry.label_zh, entry.label_en,
                                 _phrase_and_quote(view, hit)[1], script))
     return result
+
+
+# An objection the customer settles by deciding or paying in a later turn ("68有点高啊" … "65行 定了 付三成定金")
+# no longer stands at the end of the chat. Budget, timing and no-need are left alone: a customer who
+# pays a deposit can still wait for next year's money or say the rest can come later.
+RESOLVABLE = frozenset(["price", "trust_quality", "competitor", "need_approval", "has_supplier"])
+SETTLING = frozenset(["decision_done", "payment"])
+
+
+def _settled_after(views: list[_TurnView], index: int) -> bool:
+    """Does a customer turn after `index` decide or pay (the clause reader has already dropped
+    such words about another vendor, in the past, suspended, or negated)?"""
+    return any(v.index > index and any(h.entry.id in SETTLING and not h.negated for h in v.hits)
+               and not _CONDITIONAL.search(v.text) for v in views)
+
+
+# A turn that decides or pays only on a condition, or asks ("如果合同能分期付款，下个月可以签",
+# "付款还是月结吗"): nothing is settled yet.
+_CONDITIONAL = re.compile(r"如果|要是|假如|假设|的话|只要|除非|能不能|可不可以|能否|[吗么呢][？?]?\s*$|[?？]")
+
+
+def _reassured_after(views: list[_TurnView], index: int) -> bool:
+    """Does a later customer turn say the doubt is gone ("好 放心了")?"""
+    return any(v.index > index and clauses.REASSURED.search(v.text) for v in views)
 
 
 # --------------------------------------------------------------------------- quotes

@@ -170,6 +170,8 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
     # the brand named there is their supplier, not a rival, unless the clause weighs it against us.
     supplied = any(h.entry.id == "has_supplier" for h in hits)
     switching_away = supplied and bool(_SWITCHING_AWAY.search("".join(tokens)))
+    favours_us = any(h.entry.id == "competitor" for h in hits) and bool(_FAVOURS_US.search("".join(tokens)))
+    ordering = any(h.entry.id in ("contract", "payment", "decision_done", "order_qty") and not h.negated for h in hits)
     kept: list[Hit] = []
     stalled_at: set[int] = set()
     for hit in hits:
@@ -192,6 +194,8 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
             continue                            # "老板已经批了", "跟我太太商量过了": approval given
         if entry.id == "need_approval" and (_DECIDED.search(clause.text) or _approved_after(tokens, hit, bounds)):
             continue                            # "上次说要董事会批，昨天已经过了", "领导决定换成SEW的"
+        if entry.id == "need_approval" and ordering and _FORMALITY.search("".join(tokens[hit.start:hit.end])):
+            continue                            # "合同发我，我下午走流程": the paperwork of an order
         if entry.id == "competitor" and clause.question and _ASKS_COMPARISON.search(clause.text):
             continue                            # "跟X比怎么样？": the customer asks how we compare
         if entry.id == "price" and _WAS_THOUGHT.search(clause.text):
@@ -214,6 +218,20 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
             said = "".join(tokens[hit.start:hit.end])
             if _has(said, _GENERIC_OTHER) and _OWN_SUPPLIERS.search(clause.text):
                 continue                        # "比我们其他供应商贵": a price remark
+            if favours_us:
+                continue                        # "比X的方案便宜四成", "跟别家比过了你们不算贵": we win
+        if entry.id == "trust_quality" and REASSURED.search("".join(tokens[hit.end:])):
+            continue                            # "之前担心你们没做过大客户，案例我看了，放心了"
+        if (entry.id == "trust_quality" and _WARRANTY.fullmatch("".join(tokens[hit.start:hit.end]))
+                and _OWNED.search(clause.text)):
+            continue                            # "上个月买的那台保修到什么时候": a customer's service question
+        if entry.id == "has_supplier" and _CHOSE_ANOTHER.search(clause.text) and not clause.negated:
+            competitor = lexicon.entries.get("competitor")
+            if competitor is not None:          # "最后还是定了马可波罗", "已经跟人保签了": another vendor chosen
+                kept.append(Hit(competitor, hit.start, hit.end))
+            continue
+        if entry.id == "has_supplier" and _SUPPLIER_PAPERWORK.search(clause.text):
+            continue                            # "在我们的supplier portal上注册": the paperwork of an order
         if entry.id == "has_supplier" and switching_away:
             continue                            # "现在用的是别家的仓，但他们费用涨了，想考虑换": not happy with it
         if entry.id == "has_supplier" and (_COMPARES.search(clause.text) or _FUTURE_WITH_US.search(clause.text)):
@@ -236,14 +254,17 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
 
 
 # Entries refine() looks at besides buying signals (for an early exit when none is hit).
-_REREAD = frozenset(["decision_done", "need", "need_approval", "competitor", "has_supplier", "timing", "price"])
+_REREAD = frozenset(["decision_done", "need", "need_approval", "competitor", "has_supplier", "timing", "price",
+                     "trust_quality"])
 # An approval already talked through ("跟我爸商量过了 他也同意", "manager同意中国区独立用").
 _APPROVAL_GIVEN = re.compile(r"(?:商量|讨论|沟通)(?:过|好)|(?:商量|讨论)了(?!一下|下|再)|(?:也|都)(?:同意|点头)"
                              r"|同意(?:了|用|做|买|签|上)|说了要做")
 # Approval given later in the same turn ("上次说要董事会批，昨天 board meeting 已经过了",
 # "之前讲要问下我老婆，佢已经同意咗喇", "我跟他说了 他说试用感觉可以就买").
 _APPROVED = re.compile(r"(?:已经|已|都)(?:同意|批|签字|签了字|通过|点头|拍板|过了)|同意咗|批下来了|(?:meeting|会)(?:已经)?(?:过了|通过)"
-                       r"|开过会|说了要做|就定了|说.{0,8}就(?:买|定|签|做)|approved")
+                       r"|开过会|说了要做|就定了|说.{0,8}就(?:买|定|签|做)|approved"
+                       # "大家都OK", "佢已经OK咗", "他自己拍板了，不用上了", "我这边有审批权，直接签"
+                       r"|(?:都|也|已经)ok|ok咗|自己拍板|拍板了|不用上(?:会|了)|审批权|(?:我|我这边)(?:就)?能(?:定|做主|拍板)")
 # A decision already taken ("领导决定明年换成SEW的", "决定是总部做的", "主要是集团IT定的"): nothing left to approve.
 _DECIDED = re.compile(r"决定(?:了|换|用|不|选|由|续|明年|今年)|决定是.{0,8}(?:做的|定的)|[^一]定的(?!话)")
 
@@ -257,6 +278,24 @@ def _approved_after(tokens: list[str], hit: Hit, bounds: list[tuple[int, int]]) 
     return False
 
 
+# A comparison the customer says we win, anywhere in the turn ("比阿里云的方案便宜四成",
+# "别家都是1000起，你们还算公道"); "比两家 另一家比你们便宜" is not one (no 比 inside).
+_FAVOURS_US = re.compile(r"(?<!你们)(?<!你家)(?<!您)比(?!较|你们|您|你家|你)[^，。？！,?!比没不]{1,12}?(?:便宜|低|划算|实惠|省)"
+                         r"|(?:你们|你家|您这)(?:还算|算是|挺|也)?(?:公道|不算贵|不贵|划算|实惠)|不算贵|还算公道"
+                         r"|(?:你们|你家)比[^，。？！,?!比没不]{1,12}?(?:便宜|低|划算|实惠)|比(?:你们|你家)(?:还|更|都)?贵")
+# The customer says a doubt is gone ("放心了", "安心了", "顾虑打消了"); "不放心了" is no such word.
+REASSURED = re.compile(r"(?<![不没])(?:放心了|放心啦|安心了)|顾虑(?:打消|没了|消除)|没(?:有)?(?:顾虑|什么担心)了")
+# A warranty asked about for something bought already ("上个月买的那台保修到什么时候", "保修期内吧？").
+_WARRANTY = re.compile(r"保修|保修期|质保|质保期|warranty")
+_OWNED = re.compile(r"买的|买了|装了|装的|上个月|付钱的时候|按合同|到什么时候|到哪天|期内|还在保|过保|过了保")
+# Another vendor chosen ("最后还是定了X", "找了别家", "已经跟X签了", "续了X"): the competitor objection as the
+# label reads it (a vendor they are considering, using or have chosen), not a supplier they have had.
+_CHOSE_ANOTHER = re.compile(r"(?:最后|最终)(?:还是)?(?:定了|选了|用了|续了)(?!你们|您|贵司|你家)|找了别家|定了别家|选了别家|续了(?!你们|您|贵司|你家)"
+                            r"|went with|chose")
+# "supplier portal", "vendor系统", "供应商系统": where an order's paperwork goes.
+_SUPPLIER_PAPERWORK = re.compile(r"(?:supplier|vendor|供应商)\s?(?:portal|system|系统|平台|注册|准入|库)")
+# The paperwork of a purchase ("走流程", "走个流程"), no one's approval to win.
+_FORMALITY = re.compile(r"^走(?:个|下)?流程$")
 # A vendor met before, named with what it did ("之前用过别家的", "上次别家给我们的"): experience, not a rival bid.
 _PAST_USE = re.compile(r"用过|以前|以往|上次|之前(?:用|买|找|遇|合作)|遇到过|吃过亏")
 # "跟顺丰比怎么样？", "你们跟其他家比有什么优势？": the customer asks how we compare.
@@ -281,10 +320,27 @@ def _complaint_clause(clause: Clause) -> bool:
     return bool(_COMPLAINT.search(clause.text))
 
 
+# A grievance told about another vendor or a past purchase elsewhere ("之前在别家被骗过",
+# "去年有供应商给我们假酒 被客人投诉", "我隔壁那个就摔了一台 修都修不好"): a reason for doubt, no
+# complaint about an order with us.
+_ELSEWHERE = re.compile(r"别家|别的(?:家|机构|公司|厂)|其他家|另一家|另外一家|上一(?:间|家|个)|(?:之前|以前|去年|前年|上次)(?:在|有|找|用|买)"
+                        r"|有(?:个|家|一家)?供应商|隔壁|听说|听人|网上|朋友|同行")
+_SENTENCE_BREAK = re.compile(r"[，。！？!?；;\n,]")
+
+
+def _sentence_of(text: str, at: int) -> str:
+    """The stretch of text between the punctuation marks around position at (two clauses back:
+    the one naming the vendor often comes first)."""
+    starts = [m.end() for m in _SENTENCE_BREAK.finditer(text, 0, at)]
+    start = starts[-2] if len(starts) >= 2 else 0
+    end = _SENTENCE_BREAK.search(text, at)
+    return text[start:end.start() if end else len(text)]
+
+
 def complaint_kind(text: str) -> str:
     """"complaint", "service" or "" for one customer turn."""
     lowered = text.lower()
-    if _COMPLAINT.search(lowered):
+    if any(not _ELSEWHERE.search(_sentence_of(lowered, m.start())) for m in _COMPLAINT.finditer(lowered)):
         return "complaint"
     if _SERVICE.search(lowered):
         return "service"
