@@ -323,7 +323,9 @@ def _complaint_clause(clause: Clause) -> bool:
 # A grievance told about another vendor or a past purchase elsewhere ("之前在别家被骗过",
 # "去年有供应商给我们假酒 被客人投诉", "我隔壁那个就摔了一台 修都修不好"): a reason for doubt, no
 # complaint about an order with us.
-_ELSEWHERE = re.compile(r"别家|别的(?:家|机构|公司|厂)|其他家|另一家|另外一家|上一(?:间|家|个)|(?:之前|以前|去年|前年|上次)(?:在|有|找|用|买)"
+# Not "比别家贵" (a comparison in a complaint about us) nor "之前在你们这买的" (a purchase with us).
+_ELSEWHERE = re.compile(r"(?<!比)(?:别家|别的(?:家|机构|公司|厂)|其他家)|另一家|另外一家|上一(?:间|家|个)"
+                        r"|(?:之前|以前|去年|前年|上次)(?:在|有|找|用|买)(?!你们|您|贵|你这|你家)"
                         r"|有(?:个|家|一家)?供应商|隔壁|听说|听人|网上|朋友|同行")
 _SENTENCE_BREAK = re.compile(r"[，。！？!?；;\n,]")
 
