@@ -147,6 +147,92 @@ def _has(text: str, words: tuple[str, ...]) -> bool:
     return any(w in text for w in words)
 
 
+class _Turn:
+    """What refine() knows of one customer turn beyond the clause of a hit."""
+
+    def __init__(self, tokens: list[str], bounds: list[tuple[int, int]], hits: list[Hit], lexicon: Lexicon) -> None:
+        self.tokens, self.bounds, self.lexicon = tokens, bounds, lexicon
+        self.text = "".join(tokens)
+        ids = {h.entry.id for h in hits}
+        # A turn that says who supplies them now ("我们用销售易三年了", "国内干线一直是跨越速运在做"):
+        # the brand named there is their supplier, not a rival, unless the clause weighs it against us.
+        self.supplied = "has_supplier" in ids
+        self.switching_away = self.supplied and bool(_SWITCHING_AWAY.search(self.text))
+        self.favours_us = "competitor" in ids and bool(_FAVOURS_US.search(self.text))
+        self.ordering = any(h.entry.id in ("contract", "payment", "decision_done", "order_qty") and not h.negated
+                            for h in hits)
+
+    def said(self, hit: Hit) -> str:
+        return "".join(self.tokens[hit.start:hit.end])
+
+    def as_entry(self, entry_id: str, hit: Hit) -> list[Hit]:
+        """The hit read as another entry (none when the lexicon has no such entry)."""
+        entry = self.lexicon.entries.get(entry_id)
+        return [Hit(entry, hit.start, hit.end)] if entry is not None else []
+
+
+# Each reader re-reads one objection's hit on its clause: None keeps the hit (the refusal checks
+# still apply), a list replaces it (empty: dropped).
+def _read_approval(turn: _Turn, hit: Hit, clause: Clause) -> list[Hit] | None:
+    if not clause.negated and (clause.status == "done" or _APPROVAL_GIVEN.search(clause.text)):
+        return []                               # "老板已经批了", "跟我太太商量过了": approval given
+    if _DECIDED.search(clause.text) or _approved_after(turn.tokens, hit, turn.bounds):
+        return []                               # "上次说要董事会批，昨天已经过了", "领导决定换成SEW的"
+    if turn.ordering and _FORMALITY.search(turn.said(hit)):
+        return []                               # "合同发我，我下午走流程": the paperwork of an order
+    return None
+
+
+def _read_competitor(turn: _Turn, hit: Hit, clause: Clause) -> list[Hit] | None:
+    if clause.question and _ASKS_COMPARISON.search(clause.text):
+        return []                               # "跟X比怎么样？": the customer asks how we compare
+    if turn.supplied and not _WEIGHS.search(clause.text):
+        return []                               # the incumbent they are happy with: has_supplier
+    if _NOT_CONSIDERED.search(clause.text):
+        return []                               # "飞书我们没考虑过": a rival the customer waves off
+    if _PAST_USE.search(clause.text):
+        return turn.as_entry("trust_quality", hit)  # "之前用过别家的 半年就裂了": a bad experience
+    if _has(turn.said(hit), _GENERIC_OTHER) and _OWN_SUPPLIERS.search(clause.text):
+        return []                               # "比我们其他供应商贵": a price remark
+    if turn.favours_us:
+        return []                               # "比X的方案便宜四成", "跟别家比过了你们不算贵": we win
+    return None
+
+
+def _read_price(turn: _Turn, hit: Hit, clause: Clause) -> list[Hit] | None:
+    return [] if _WAS_THOUGHT.search(clause.text) else None  # "之前觉得贵…就觉得值了": a view given up
+
+
+def _read_timing(turn: _Turn, hit: Hit, clause: Clause) -> list[Hit] | None:
+    if _MONEY_WAIT.search(clause.text):
+        return turn.as_entry("budget", hit)     # "等年后回款了再说": waiting for money
+    return None
+
+
+def _read_trust(turn: _Turn, hit: Hit, clause: Clause) -> list[Hit] | None:
+    if REASSURED.search("".join(turn.tokens[hit.end:])):
+        return []                               # "之前担心你们没做过大客户，案例我看了，放心了"
+    if _WARRANTY.fullmatch(turn.said(hit)) and _OWNED.search(clause.text):
+        return []                               # "上个月买的那台保修到什么时候": a customer's service question
+    return None
+
+
+def _read_supplier(turn: _Turn, hit: Hit, clause: Clause) -> list[Hit] | None:
+    if _CHOSE_ANOTHER.search(clause.text) and not clause.negated:
+        return turn.as_entry("competitor", hit)  # "最后还是定了马可波罗", "已经跟人保签了": another vendor chosen
+    if _SUPPLIER_PAPERWORK.search(clause.text):
+        return []                               # "在我们的supplier portal上注册": the paperwork of an order
+    if turn.switching_away:
+        return []                               # "现在用的是别家的仓，但他们费用涨了，想考虑换": not happy with it
+    if _COMPARES.search(clause.text) or _FUTURE_WITH_US.search(clause.text):
+        return []                               # "跟现在用的比…" is a comparison; "后面长期合作" is with us
+    return None
+
+
+_READERS = {"need_approval": _read_approval, "competitor": _read_competitor, "price": _read_price,
+            "timing": _read_timing, "trust_quality": _read_trust, "has_supplier": _read_supplier}
+
+
 def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
     """Re-read the lexicon's hits of one customer turn on its clause structure."""
     if not hits or not any(h.entry.kind == "buy" or h.entry.priority or h.entry.id in _REREAD for h in hits):
@@ -166,12 +252,7 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
         return annotated[k]
 
     timing = lexicon.entries.get("timing")
-    # A turn that says who supplies them now ("我们用销售易三年了", "国内干线一直是跨越速运在做"):
-    # the brand named there is their supplier, not a rival, unless the clause weighs it against us.
-    supplied = any(h.entry.id == "has_supplier" for h in hits)
-    switching_away = supplied and bool(_SWITCHING_AWAY.search("".join(tokens)))
-    favours_us = any(h.entry.id == "competitor" for h in hits) and bool(_FAVOURS_US.search("".join(tokens)))
-    ordering = any(h.entry.id in ("contract", "payment", "decision_done", "order_qty") and not h.negated for h in hits)
+    turn = _Turn(tokens, bounds, hits, lexicon)
     kept: list[Hit] = []
     stalled_at: set[int] = set()
     for hit in hits:
@@ -189,53 +270,11 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
                 if timing is not None:
                     kept.append(Hit(timing, hit.start, hit.end))
                 continue
-        if entry.id == "need_approval" and not clause.negated and (
-                clause.status == "done" or _APPROVAL_GIVEN.search(clause.text)):
-            continue                            # "老板已经批了", "跟我太太商量过了": approval given
-        if entry.id == "need_approval" and (_DECIDED.search(clause.text) or _approved_after(tokens, hit, bounds)):
-            continue                            # "上次说要董事会批，昨天已经过了", "领导决定换成SEW的"
-        if entry.id == "need_approval" and ordering and _FORMALITY.search("".join(tokens[hit.start:hit.end])):
-            continue                            # "合同发我，我下午走流程": the paperwork of an order
-        if entry.id == "competitor" and clause.question and _ASKS_COMPARISON.search(clause.text):
-            continue                            # "跟X比怎么样？": the customer asks how we compare
-        if entry.id == "price" and _WAS_THOUGHT.search(clause.text):
-            continue                            # "之前觉得贵…就觉得值了": a view given up
-        if entry.id == "competitor" and supplied and not _WEIGHS.search(clause.text):
-            continue                            # the incumbent they are happy with: has_supplier
-        if entry.id == "competitor" and _NOT_CONSIDERED.search(clause.text):
-            continue                            # "飞书我们没考虑过": a rival the customer waves off
-        if entry.id == "competitor" and _PAST_USE.search(clause.text):
-            trust = lexicon.entries.get("trust_quality")
-            if trust is not None:               # "之前用过别家的 半年就裂了": a bad experience
-                kept.append(Hit(trust, hit.start, hit.end))
+        reader = _READERS.get(entry.id)
+        instead = reader(turn, hit, clause) if reader is not None else None
+        if instead is not None:                 # the objection re-read: dropped, or read as another
+            kept.extend(instead)
             continue
-        if entry.id == "timing" and _MONEY_WAIT.search(clause.text):
-            budget = lexicon.entries.get("budget")
-            if budget is not None:              # "等年后回款了再说": waiting for money
-                kept.append(Hit(budget, hit.start, hit.end))
-            continue
-        if entry.id == "competitor":
-            said = "".join(tokens[hit.start:hit.end])
-            if _has(said, _GENERIC_OTHER) and _OWN_SUPPLIERS.search(clause.text):
-                continue                        # "比我们其他供应商贵": a price remark
-            if favours_us:
-                continue                        # "比X的方案便宜四成", "跟别家比过了你们不算贵": we win
-        if entry.id == "trust_quality" and REASSURED.search("".join(tokens[hit.end:])):
-            continue                            # "之前担心你们没做过大客户，案例我看了，放心了"
-        if (entry.id == "trust_quality" and _WARRANTY.fullmatch("".join(tokens[hit.start:hit.end]))
-                and _OWNED.search(clause.text)):
-            continue                            # "上个月买的那台保修到什么时候": a customer's service question
-        if entry.id == "has_supplier" and _CHOSE_ANOTHER.search(clause.text) and not clause.negated:
-            competitor = lexicon.entries.get("competitor")
-            if competitor is not None:          # "最后还是定了马可波罗", "已经跟人保签了": another vendor chosen
-                kept.append(Hit(competitor, hit.start, hit.end))
-            continue
-        if entry.id == "has_supplier" and _SUPPLIER_PAPERWORK.search(clause.text):
-            continue                            # "在我们的supplier portal上注册": the paperwork of an order
-        if entry.id == "has_supplier" and switching_away:
-            continue                            # "现在用的是别家的仓，但他们费用涨了，想考虑换": not happy with it
-        if entry.id == "has_supplier" and (_COMPARES.search(clause.text) or _FUTURE_WITH_US.search(clause.text)):
-            continue                            # "跟现在用的比…" is a comparison; "后面长期合作" is with us
         if entry.priority == "refusal" and hit.end < clause.end and tokens[hit.end] in _VERB_CONTINUATIONS:
             continue                            # "算了一下成本"
         if entry.priority == "refusal" and clause.status == "past" and clause.question:
