@@ -32,6 +32,7 @@ from nlp.kinds import KIND_NOTES, kind_of as _kind
 from nlp.keywords import top_keywords
 from nlp.lexicon import Hit, Lexicon
 from nlp.pinyin import to_hanzi
+from nlp.settled import settled
 from nlp.reading import MAX_QUOTE_CHARS, QUESTION as _QUESTION, Objection, Reason, short as _short  # noqa: F401
 from nlp.parse import ROLE_CUSTOMER, ROLE_REP, Transcript, Turn, parse_transcript
 
@@ -136,7 +137,7 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
     kind = _kind(transcript, views, customer_views)
     score, contributions = _score(transcript, views, customer_views, res.lexicon.settings)
     lexicon_score = score
-    objections = _objections(customer_views, res.scripts, scripts)
+    objections, settled_ids = _objections(customer_views, res.scripts, scripts)
     from nlp import model as trained          # numpy is imported on the first analysis only
 
     blended = trained.blend(transcript, views, customer_views, contributions, lexicon_score, kind)
@@ -151,7 +152,8 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
         score, kind, probability = blended.score, blended.kind, blended.p_high
         # the blended score is a calibrated P(high): "high" from 50 on (more likely than not)
         settings = {**settings, "high_min": int(settings.get("model_high_min", 50))}
-        objections = trained.merge_objections(objections, blended, customer_views, res.scripts, scripts)
+        objections = trained.merge_objections(objections, blended, customer_views, res.scripts, scripts,
+                                                  settled_ids)
     if kind != "sales":
         # Not a sales conversation: say what it is, never a buying score.
         score = min(score, int(res.lexicon.settings.get("non_sales_cap", 10)))
@@ -513,49 +515,25 @@ def _top_reasons(contributions: list[_Contribution]) -> list[Reason]:
 
 # ---------------------------------------------------------------------- objections
 def _objections(views: list[_TurnView], defaults: Mapping[str, str],
-                scripts: Mapping[str, str] | None) -> list[Objection]:
+                scripts: Mapping[str, str] | None) -> tuple[list[Objection], set[str]]:
     """One per category, most recent first; the team's script wins over ours. An objection the
-    customer settled in a later turn (RESOLVABLE, SETTLING) is left out."""
+    customer settled in a later turn (nlp/settled.py) is left out; its id is returned beside them, so
+    that the model's heads do not bring it back."""
     latest: dict[str, tuple[tuple[int, int], _TurnView, Hit]] = {}
     for view in views:
         for hit in view.hits:
             if hit.entry.is_objection:
                 latest[hit.entry.id] = ((view.index, hit.start), view, hit)
-    result = []
+    result, gone = [], set()
     for oid, (_, view, hit) in sorted(latest.items(), key=lambda kv: kv[1][0], reverse=True):
-        if oid in RESOLVABLE and _settled_after(views, view.index):
-            continue
-        if oid == "trust_quality" and _reassured_after(views, view.index):
+        if settled(oid, view.index, views):
+            gone.add(oid)
             continue
         entry = hit.entry
         script = (scripts or {}).get(oid) or defaults.get(oid, "")
         result.append(Objection(oid, entry.label_zh, entry.label_en,
                                 _phrase_and_quote(view, hit)[1], script))
-    return result
-
-
-# An objection the customer settles by deciding or paying in a later turn ("68有点高啊" … "65行 定了 付三成定金")
-# no longer stands at the end of the chat. Budget, timing and no-need are left alone: a customer who
-# pays a deposit can still wait for next year's money or say the rest can come later.
-RESOLVABLE = frozenset(["price", "trust_quality", "competitor", "need_approval", "has_supplier"])
-SETTLING = frozenset(["decision_done", "payment"])
-
-
-def _settled_after(views: list[_TurnView], index: int) -> bool:
-    """Does a customer turn after `index` decide or pay (the clause reader has already dropped
-    such words about another vendor, in the past, suspended, or negated)?"""
-    return any(v.index > index and any(h.entry.id in SETTLING and not h.negated for h in v.hits)
-               and not _CONDITIONAL.search(v.text) for v in views)
-
-
-# A turn that decides or pays only on a condition, or asks ("如果合同能分期付款，下个月可以签",
-# "付款还是月结吗"): nothing is settled yet.
-_CONDITIONAL = re.compile(r"如果|要是|假如|假设|的话|只要|除非|能不能|可不可以|能否|[吗么呢][？?]?\s*$|[?？]")
-
-
-def _reassured_after(views: list[_TurnView], index: int) -> bool:
-    """Does a later customer turn say the doubt is gone ("好 放心了")?"""
-    return any(v.index > index and clauses.REASSURED.search(v.text) for v in views)
+    return result, gone
 
 
 # --------------------------------------------------------------------------- quotes

@@ -34,6 +34,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from nlp.settled import reassures
 from nlp.lexicon import Entry, Hit, Lexicon
 
 STALLED = Entry(id="stalled", label_zh="项目暂停/取消", label_en="project on hold", kind="negative",
@@ -158,9 +159,14 @@ class _Turn:
         # the brand named there is their supplier, not a rival, unless the clause weighs it against us.
         self.supplied = "has_supplier" in ids
         self.switching_away = self.supplied and bool(_SWITCHING_AWAY.search(self.text))
-        self.favours_us = "competitor" in ids and bool(_FAVOURS_US.search(self.text))
         self.ordering = any(h.entry.id in ("contract", "payment", "decision_done", "order_qty") and not h.negated
                             for h in hits)
+
+    def clause_and_next(self, clause: Clause) -> str:
+        """The clause's text and the next clause's ("阿里云也报了，你们比他们便宜四成")."""
+        k = next((i for i, b in enumerate(self.bounds) if b[0] == clause.start), len(self.bounds))
+        end = self.bounds[k + 1][1] if k + 1 < len(self.bounds) else clause.end
+        return "".join(self.tokens[clause.start:end])
 
     def said(self, hit: Hit) -> str:
         return "".join(self.tokens[hit.start:hit.end])
@@ -194,7 +200,7 @@ def _read_competitor(turn: _Turn, hit: Hit, clause: Clause) -> list[Hit] | None:
         return turn.as_entry("trust_quality", hit)  # "之前用过别家的 半年就裂了": a bad experience
     if _has(turn.said(hit), _GENERIC_OTHER) and _OWN_SUPPLIERS.search(clause.text):
         return []                               # "比我们其他供应商贵": a price remark
-    if turn.favours_us:
+    if _FAVOURS_US.search(turn.clause_and_next(clause)):
         return []                               # "比X的方案便宜四成", "跟别家比过了你们不算贵": we win
     return None
 
@@ -210,7 +216,7 @@ def _read_timing(turn: _Turn, hit: Hit, clause: Clause) -> list[Hit] | None:
 
 
 def _read_trust(turn: _Turn, hit: Hit, clause: Clause) -> list[Hit] | None:
-    if REASSURED.search("".join(turn.tokens[hit.end:])):
+    if reassures("".join(turn.tokens[hit.end:])):
         return []                               # "之前担心你们没做过大客户，案例我看了，放心了"
     if _WARRANTY.fullmatch(turn.said(hit)) and _OWNED.search(clause.text):
         return []                               # "上个月买的那台保修到什么时候": a customer's service question
@@ -319,17 +325,16 @@ def _approved_after(tokens: list[str], hit: Hit, bounds: list[tuple[int, int]]) 
 
 # A comparison the customer says we win, anywhere in the turn ("比阿里云的方案便宜四成",
 # "别家都是1000起，你们还算公道"); "比两家 另一家比你们便宜" is not one (no 比 inside).
-_FAVOURS_US = re.compile(r"(?<!你们)(?<!你家)(?<!您)比(?!较|你们|您|你家|你)[^，。？！,?!比没不]{1,12}?(?:便宜|低|划算|实惠|省)"
-                         r"|(?:你们|你家|您这)(?:还算|算是|挺|也)?(?:公道|不算贵|不贵|划算|实惠)|不算贵|还算公道"
-                         r"|(?:你们|你家)比[^，。？！,?!比没不]{1,12}?(?:便宜|低|划算|实惠)|比(?:你们|你家)(?:还|更|都)?贵")
-# The customer says a doubt is gone ("放心了", "安心了", "顾虑打消了"); "不放心了" is no such word.
-REASSURED = re.compile(r"(?<![不没])(?:放心了|放心啦|安心了)|顾虑(?:打消|没了|消除)|没(?:有)?(?:顾虑|什么担心)了")
+_FAVOURS_US = re.compile(r"(?<!你们)(?<!你家)(?<!您)比(?!较|你们|您|你家|你|我|这|那边)[^，。？！,?!比没不]{1,12}?(?:便宜|划算|实惠|省)"
+                         r"|(?:你们|你家|您这)(?:还算|算是|挺|也)?(?:公道|不算贵|不贵|划算|实惠)"
+                         r"|(?:你们|你家)比[^，。？！,?!比没不]{1,12}?(?:便宜|划算|实惠)|比(?:你们|你家)(?:还|更|都)?贵")
 # A warranty asked about for something bought already ("上个月买的那台保修到什么时候", "保修期内吧？").
 _WARRANTY = re.compile(r"保修|保修期|质保|质保期|warranty")
 _OWNED = re.compile(r"买的|买了|装了|装的|上个月|付钱的时候|按合同|到什么时候|到哪天|期内|还在保|过保|过了保")
 # Another vendor chosen ("最后还是定了X", "找了别家", "已经跟X签了", "续了X"): the competitor objection as the
 # label reads it (a vendor they are considering, using or have chosen), not a supplier they have had.
-_CHOSE_ANOTHER = re.compile(r"(?:最后|最终)(?:还是)?(?:定了|选了|用了|续了)(?!你们|您|贵司|你家)|找了别家|定了别家|选了别家|续了(?!你们|您|贵司|你家)"
+_CHOSE_ANOTHER = re.compile(r"(?:最后|最终)(?:还是)?(?:定了|选了|用了|续了)(?!你们|您|贵司|你家)|找了别家|定了别家|选了别家"
+                            r"|跟(?!你们|您|贵司|你家)[^，。,？?！!]{1,8}签了"
                             r"|went with|chose")
 # "supplier portal", "vendor系统", "供应商系统": where an order's paperwork goes.
 _SUPPLIER_PAPERWORK = re.compile(r"(?:supplier|vendor|供应商)\s?(?:portal|system|系统|平台|注册|准入|库)")
@@ -362,10 +367,10 @@ def _complaint_clause(clause: Clause) -> bool:
 # A grievance told about another vendor or a past purchase elsewhere ("之前在别家被骗过",
 # "去年有供应商给我们假酒 被客人投诉", "我隔壁那个就摔了一台 修都修不好"): a reason for doubt, no
 # complaint about an order with us.
-# Not "比别家贵" (a comparison in a complaint about us) nor "之前在你们这买的" (a purchase with us).
-_ELSEWHERE = re.compile(r"(?<!比)(?:别家|别的(?:家|机构|公司|厂)|其他家)|另一家|另外一家|上一(?:间|家|个)"
-                        r"|(?:之前|以前|去年|前年|上次)(?:在|有|找|用|买)(?!你们|您|贵|你这|你家)"
-                        r"|有(?:个|家|一家)?供应商|隔壁|听说|听人|网上|朋友|同行")
+# Only words that name another party: not "比别家贵" (a comparison in a complaint about us), not
+# "之前在你们这买的", "上次买的那批", "网上下的单", "同行推荐的" (purchases with us).
+_ELSEWHERE = re.compile(r"(?<!比)(?:别家|别的(?:家|机构|公司|厂)|其他家)|另一家|另外一家|上一(?:间|家)"
+                        r"|(?:之前|以前|去年|前年|上次)在(?!你们|您|贵|你这|你家)|有(?:个|家|一家)?供应商|隔壁|听说|听人")
 _SENTENCE_BREAK = re.compile(r"[，。！？!?；;\n,]")
 
 

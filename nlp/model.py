@@ -436,15 +436,17 @@ def _to_score(p_high: float, blended_score: float) -> int:
 
 
 def merge_objections(lexicon_found: list, blended: Blend, customer_views, defaults: Mapping[str, str],
-                     scripts: Mapping[str, str] | None) -> list:
-
+                     scripts: Mapping[str, str] | None, settled: frozenset[str] | set[str] = frozenset()) -> list:
+    """The lexicon's objections, and those a head is sure of that the lexicon missed — never one the
+    customer settled later in the chat (nlp/settled.py)."""
     model = load()
     add, drop = model.obj_add or {}, model.obj_drop or {}
     kept = [o for o in lexicon_found if blended.objections.get(o.id, 1.0) >= drop.get(o.id, model.drop_below)]
     have = {o.id for o in kept}
     entries = _entries()
     for oid, p in sorted(blended.objections.items(), key=lambda kv: -kv[1]):
-        if oid in have or p < add.get(oid, model.add_above) or not blended.clauses or oid not in entries:
+        if oid in have or oid in settled or p < add.get(oid, model.add_above) or not blended.clauses \
+                or oid not in entries:
             continue
         quote = max(blended.clauses, key=lambda c: model.clause_score(oid, c))
         entry = entries[oid]

@@ -7,17 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from core.clock import to_local
+from core.clock import local_date
 from services import digest as digest_svc
 from services import incentives as inc
 from services import users as users_svc
 from storage.models import Activity, ChecklistDone, Customer, Outbox, PointsEntry, SpotCheck, StageChange, Team, User
 from tests.conftest import pg_only
 from tests.incentive_helpers import make_team, run_seeded_on_postgresql, seed_rows, sqlite_url
-
-
-def local_day(core, when):
-    return to_local(when, core.config.tz).date()
 
 
 def load(core, model):
@@ -102,20 +98,20 @@ def test_digest_figures_match_independent_computation(core, seeded):
     mgr, reps = seeded
     now = core.clock.now()
     d = core.db.call(digest_svc.build, core.config, mgr.team_id, now)
-    today = local_day(core, now)
+    today = local_date(core.config, now)
     yesterday = today - timedelta(days=1)
     team_user_ids = {u.id for u in load(core, User) if u.team_id == mgr.team_id}
     # Yesterday's activity per rep (local calendar day).
     per_rep = {}
     for a in load(core, Activity):
-        if a.user_id in team_user_ids and local_day(core, a.at) == yesterday:
+        if a.user_id in team_user_ids and local_date(core.config, a.at) == yesterday:
             per_rep.setdefault(a.user_id, {}).setdefault(a.kind, 0)
             per_rep[a.user_id][a.kind] += 1
     assert {uid: r.kinds for uid, r in d.yesterday.items() if r.kinds} == per_rep
     assert d.activity_total == sum(sum(k.values()) for k in per_rep.values()) > 0
     # Overdue: open, valid, follow-up date before today (local).
     customers = [c for c in load(core, Customer) if c.team_id == mgr.team_id and not c.invalid and c.status == "open"]
-    overdue = [c for c in customers if c.next_followup_at and local_day(core, c.next_followup_at) < today]
+    overdue = [c for c in customers if c.next_followup_at and local_date(core.config, c.next_followup_at) < today]
     assert d.overdue_total == len(overdue)
     assert [name for name, _, _ in d.overdue_top] == [c.name for c in sorted(overdue, key=lambda c: (c.next_followup_at, c.id))][:5]
     hot = sorted((c for c in customers if c.intent_level == "high" or (c.intent_score or 0) >= 70),
@@ -144,7 +140,7 @@ def test_digest_figures_match_independent_computation(core, seeded):
         assert s.compliance == (round(100 * good / total, 1) if total else None)
         mine = [c for c in customers if c.owner_id == rep.id]
         completeness = round(sum(c.completeness for c in mine) / len(mine), 1) if mine else 0.0
-        late = sum(1 for c in mine if c.next_followup_at and local_day(core, c.next_followup_at) < today)
+        late = sum(1 for c in mine if c.next_followup_at and local_date(core.config, c.next_followup_at) < today)
         target = min(100.0, 100.0 * max(pts, 0) / (rep.target_points * core.config.kpi.window_days / 30))
         on_time = 100.0 * (len(mine) - late) / len(mine) if mine else 0.0
         w = core.config.kpi.weights

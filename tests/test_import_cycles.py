@@ -44,7 +44,7 @@ def import_graph(root: Path) -> dict[str, set[str]]:
         while stack:
             for node in ast.iter_child_nodes(stack.pop()):
                 if isinstance(node, ast.If) and _type_checking(node):
-                    stack.extend(node.orelse)
+                    stack.append(ast.Module(body=node.orelse, type_ignores=[]))
                     continue
                 stack.append(node)
                 if isinstance(node, ast.Import):
