@@ -4,18 +4,10 @@ terms or decide something else; a doubt is gone only when said without a conditi
 about us stay complaints, a rival that is cheaper stays a competitor. Short chats of our own."""
 import pytest
 
-from nlp import clauses, engine, model, settled
+from nlp import clauses, model, settled
 from nlp.analyze import analyze
 
-from tests.objection_chats import objections
-
-
-@pytest.fixture(scope="module", autouse=True)
-def lexicon_only():
-    engine.warm_up()
-    model.set_enabled(False)
-    yield
-    model.set_enabled(True)
+from tests.objection_chats import lexicon_only, objections  # noqa: F401 (lexicon_only: autouse fixture)
 
 
 RAISED = [">方案和报价发您了", "太贵了，我还得跟老板汇报"]
