@@ -286,8 +286,7 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
         if entry.priority == "refusal" and clause.status == "past" and clause.question:
             continue
         kept.append(hit)
-    if not stalled_at and not any(h.entry.kind == "negative" for h in kept) and _SUSPENDED_RE.search(
-            "".join(tokens)):
+    if not stalled_at and not any(h.entry.kind == "negative" for h in kept) and _SUSPENDED_RE.search(turn.text):
         # "项目暂停了" with no buying word in the clause is still a stalled project
         for k in range(len(bounds)):
             c = clause_of(bounds[k][0])
@@ -299,8 +298,7 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
 
 
 # Entries refine() looks at besides buying signals (for an early exit when none is hit).
-_REREAD = frozenset(["decision_done", "need", "need_approval", "competitor", "has_supplier", "timing", "price",
-                     "trust_quality"])
+_REREAD = frozenset(["decision_done", "need", *_READERS])
 # An approval already talked through ("跟我爸商量过了 他也同意", "manager同意中国区独立用").
 _APPROVAL_GIVEN = re.compile(r"(?:商量|讨论|沟通)(?:过|好)|(?:商量|讨论)了(?!一下|下|再)|(?:也|都)(?:同意|点头)"
                              r"|同意(?:了|用|做|买|签|上)|说了要做")

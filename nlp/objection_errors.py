@@ -52,12 +52,7 @@ def out_of_fold() -> tuple[list[dict], list[dict], list[dict]]:
             lexicon[i] = {o.id: o.quote for o in a.objections}
     finally:
         served.set_enabled(True)
-    predicted: dict[int, dict] = {}
-    for writer in sorted({records[i]["writer"] for i in hand}):
-        fit_on = [i for i, r in enumerate(records) if r["writer"] != writer]
-        test = [i for i in hand if records[i]["writer"] == writer]
-        m = train.fit([records[i] for i in fit_on], [feats[i] for i in fit_on])
-        predicted.update(zip(test, train._predict_with(m, [records[i] for i in test])))
+    predicted = train.cross_validate(records, feats, "writer", only={records[i]["writer"] for i in hand})
     return [records[i] for i in hand], [predicted[i] for i in hand], [lexicon[i] for i in hand]
 
 

@@ -426,12 +426,14 @@ def calibration(records: list[dict], predicted: list[dict]) -> list[str]:
 CV_FIELDS = {"trade": "trade_canonical", "format": "format", "writer": "writer"}
 
 
-def cross_validate(records: list[dict], feats: list[Features], field: str) -> list[dict]:
+def cross_validate(records: list[dict], feats: list[Features], field: str,
+                   only: set[str] | None = None) -> list[dict | None]:
     """Out-of-fold predictions: every value of the field is a fold, scored by a model fitted
-    without it (`field` a --by name or a record field)."""
+    without it (`field` a --by name or a record field); with `only`, just those folds (the other
+    records train every fold and stay None)."""
     key = CV_FIELDS.get(field, field)
     predicted: list[dict | None] = [None] * len(records)
-    for group in sorted({r[key] for r in records}):
+    for group in sorted({r[key] for r in records} if only is None else only):
         train = [i for i, r in enumerate(records) if r[key] != group]
         test = [i for i, r in enumerate(records) if r[key] == group]
         m = fit([records[i] for i in train], [feats[i] for i in train])
