@@ -19,51 +19,20 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Sequence
 
 from nlp.normalize import normalize_text
 from nlp.times import STAMP, parse_stamp
+from nlp.call_notes import parse_call_notes
+from nlp.turns import ROLE_CUSTOMER, ROLE_REP, ROLE_UNKNOWN, Transcript, Turn, norm_name
 
-ROLE_REP, ROLE_CUSTOMER, ROLE_UNKNOWN = "rep", "customer", "unknown"
 FORMATS = ("wechat", "colon", "telegram_forward", "call_notes")
 
 # Very long pastes keep their end: the latest turns matter most for intent.
 MAX_PASTE_CHARS = 200_000
-
-
-@dataclass
-class Turn:
-    speaker: str | None
-    text: str
-    time: datetime | None = None
-    role: str = ROLE_UNKNOWN          # "rep" | "customer" | "unknown"
-
-
-@dataclass
-class Transcript:
-    turns: list[Turn]
-    format: str
-    speakers: list[str] = field(default_factory=list)
-    customer: str | None = None
-    rep: str | None = None
-    needs_customer_choice: bool = False
-    origin: str | None = None         # the customer as named by a forward (not guessed)
-
-    def with_customer(self, name: str) -> "Transcript":
-        """The rep answered "who is the customer?": everyone else is on the rep's side."""
-        turns = [replace(t, role=_role_for_choice(t.speaker, name)) for t in self.turns]
-        reps = [s for s in self.speakers if s != name]
-        return replace(self, turns=turns, customer=name, rep=reps[0] if reps else None,
-                       needs_customer_choice=False)
-
-
-def _role_for_choice(speaker: str | None, customer: str) -> str:
-    if speaker is None:
-        return ROLE_UNKNOWN
-    return ROLE_CUSTOMER if speaker == customer else ROLE_REP
 
 
 # ------------------------------------------------------------------------------- entry
@@ -86,7 +55,7 @@ def parse_transcript(text: str, rep_names: Sequence[str] = (), forward_origin: s
     if parsed is not None:
         fmt, turns, origin_in_text = parsed
         return _assign_roles(fmt, turns, rep_names, forward_origin or origin_in_text)
-    return _parse_call_notes(body, rep_names, ref)
+    return parse_call_notes(body, rep_names, ref)
 
 
 # --------------------------------------------------------------------------- normalize
@@ -147,13 +116,9 @@ def _is_plausible_name(name: str) -> bool:
     return cjk <= 12 and len(name.split()) <= 4
 
 
-def _norm_name(name: str | None) -> str:
-    return "".join((name or "").lower().split())
-
-
 def _same_person(speaker: str, name: str) -> bool:
     """Exact match, or one contains the other ("小王" in "小王-销售顾问") for names of 2+ chars."""
-    a, b = _norm_name(speaker), _norm_name(name)
+    a, b = norm_name(speaker), norm_name(name)
     if not a or not b:
         return False
     if a == b:
@@ -372,7 +337,7 @@ _PERSON = re.compile(r"^(?:[\u4e00-\u9fff]{1,3}(?:总|经理|老师|主任|工|�
 
 def _looks_like_person(name: str) -> bool:
     """For a single "name: text" line the name must look like one (王总, 李经理, Tony Chen)."""
-    return bool(_PERSON.match(name)) or _norm_name(name) in REP_ALIASES | CUSTOMER_ALIASES
+    return bool(_PERSON.match(name)) or norm_name(name) in REP_ALIASES | CUSTOMER_ALIASES
 
 
 # ---------------------------------------------------------------------------- roles
@@ -393,9 +358,9 @@ def _assign_roles(fmt: str, turns: list[Turn], rep_names: Sequence[str],
                   forward_origin: str | None) -> Transcript:
     speakers = list(dict.fromkeys(t.speaker for t in turns if t.speaker))
     reps = [s for s in speakers
-            if any(_same_person(s, n) for n in rep_names if n) or _norm_name(s) in REP_ALIASES]
+            if any(_same_person(s, n) for n in rep_names if n) or norm_name(s) in REP_ALIASES]
     customers = [s for s in speakers if s not in reps and (
-        (forward_origin and _same_person(s, forward_origin)) or _norm_name(s) in CUSTOMER_ALIASES)]
+        (forward_origin and _same_person(s, forward_origin)) or norm_name(s) in CUSTOMER_ALIASES)]
     needs_choice = False
     if reps:
         customers = [s for s in speakers if s not in reps]
@@ -432,72 +397,3 @@ def _guess_rep(turns: list[Turn], speakers: list[str]) -> tuple[list[str], list[
               for s in speakers}
     rep = max(speakers, key=lambda s: (scores[s], -speakers.index(s)))
     return [rep], [s for s in speakers if s != rep]
-
-
-# ----------------------------------------------------------------------- call notes
-_CLAUSE_SPLIT = re.compile(r"[。！？!?；;\n]+|[，,](?=\s*\S)")
-_LEADING_FILLER = re.compile(
-    r"^(?:然后|之后|后来|最后|另外|同时|但是|但|不过|而且|并且|所以|因此|目前|现在|今天|昨天|上午|下午|晚上|当时|"
-    r"\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}日?|\d{1,2}月\d{1,2}日|\d{1,2}:\d{2}(?::\d{2})?|"
-    r"[0-9０-９]+[.、)）]|[-*•·]|\s+)+")
-_REP_OPENERS = ("我们", "我方", "我司", "我", "本人", "销售", "已发", "已经发", "已给", "发了", "给他", "给她",
-                "给客户", "向客户", "跟客户", "和客户", "与客户", "同客户", "问他", "问她", "问客户", "问对方",
-                "告诉他", "告诉客户", "跟他", "和他", "约了", "介绍了", "演示了", "报了", "承诺", "提出", "建议",
-                "下一步", "下次", "计划", "待办", "跟进", "回访", "电话", "拜访", "沟通", "联系了", "打电话", "上门",
-                "线上演示", "演示", "带客户", "陪", "第一次", "第二次", "第三次", "再次",
-                "推荐", "发送", "提供了", "告知", "答应", "todo", "next")
-_CUSTOMER_OPENERS = ("客户", "对方", "他们", "他", "她", "甲方", "家长", "学员", "采购", "老板", "负责人", "厂长",
-                     "总监", "说", "问", "表示", "反馈", "提到", "觉得", "认为", "担心", "希望", "要求", "想", "称",
-                     "回复", "答复", "customer", "client", "he ", "she ", "they ")
-# "<someone> 说/表示/觉得 …" (a short subject, then a verb of saying or thinking). The notes
-# are the rep's, so a subject that is not the rep is the customer's side.
-_REPORTED_SPEECH = re.compile(
-    r"^([^，,。\s]{1,8}?)(?:说|表示|反馈|觉得|认为|称|提到|提出|回复|答复|担心|希望|要求)(?!明|服|法)")
-_SELF = ("我", "本人", "销售", "咱")
-_REP_PREPOSITIONS = ("跟", "和", "去", "给")
-# The rep's own action ("和刘主任电话"): the clause is the rep's, but the next clause without a
-# subject is about the customer again ("园区想做访客系统").
-_REP_ACTION = "rep_action"
-_TITLE_OPENER = re.compile(r"^[\u4e00-\u9fff]{1,2}(?:总|经理|老师|主任|工|姐|哥|总监|厂长|校长|老板|先生|女士)")
-
-
-def _clause_role(clause: str, previous: str, rep_names: Sequence[str]) -> str:
-    body = _LEADING_FILLER.sub("", clause.strip()).lower()
-    if not body:
-        return previous
-    if any(n and body.startswith(_norm_name(n)) for n in rep_names):
-        return ROLE_REP
-    rep_len = max((len(p) for p in _REP_OPENERS if body.startswith(p)), default=0)
-    cust_len = max((len(p) for p in _CUSTOMER_OPENERS if body.startswith(p)), default=0)
-    if _TITLE_OPENER.match(body):
-        cust_len = max(cust_len, 2)
-    said = _REPORTED_SPEECH.match(body)
-    if said and not said.group(1).startswith(_SELF):
-        return ROLE_CUSTOMER            # "设备科说…", "校长觉得…": someone else's words
-    if not rep_len and not cust_len and body.startswith(_REP_PREPOSITIONS):
-        return _REP_ACTION              # "跟/去/给 X…" without a subject: what the rep did
-    if rep_len or cust_len:
-        return ROLE_REP if rep_len >= cust_len else ROLE_CUSTOMER
-    return previous
-
-
-def _parse_call_notes(lines: list[str], rep_names: Sequence[str], ref: datetime) -> Transcript:
-    text = "\n".join(lines)
-    first_stamp = re.search(STAMP, text)
-    when = parse_stamp(first_stamp.group(0), ref) if first_stamp else None
-    turns: list[Turn] = []
-    role = ROLE_CUSTOMER                       # notes are about the customer unless said otherwise
-    for clause in _CLAUSE_SPLIT.split(text):
-        clause = clause.strip()
-        if not clause:
-            continue
-        role = _clause_role(clause, role, rep_names)
-        this = ROLE_REP if role == _REP_ACTION else role
-        if role == _REP_ACTION:
-            role = ROLE_CUSTOMER
-        if turns and turns[-1].role == this:
-            turns[-1].text += "，" + clause
-        else:
-            turns.append(Turn(None, clause, when, this))
-    return Transcript(turns, "call_notes", [], None, None, False)
-
