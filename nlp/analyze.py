@@ -7,8 +7,8 @@ How the score is built (all weights live in nlp/data/lexicon.toml):
    contract, trial, delivery date…), negatives (hedges, refusals) and objections. The rep's
    turns are never scored: "我们有优惠" from the rep says nothing about the customer.
 2. A hit adds its weight × recency (later turns weigh more) × a decay for repeats.
-3. Engagement adds or removes a little: questions asked, share of turns, reply speed,
-   one-word answers, the rep chasing without answer at the end.
+3. Engagement (nlp/engagement.py) adds or removes a little: questions asked, share of turns,
+   reply speed, one-word answers, the rep chasing without answer at the end.
 4. Priority rules: a refusal after which the customer shows no buying signal caps the score
    (a polite "有需要再联系" is never read as interest); ending on a hedge caps it below "high".
 5. Engaged floor: a customer who asks, wants material or argues about price/quality/vendors
@@ -24,7 +24,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from statistics import median
 from typing import Mapping, Sequence
 
 from nlp import clauses, engine
@@ -34,7 +33,9 @@ from nlp.lexicon import Hit, Lexicon
 from nlp.pinyin import to_hanzi
 from nlp.settled import settled
 from nlp.reading import MAX_QUOTE_CHARS, QUESTION as _QUESTION, Objection, Reason, short as _short  # noqa: F401
-from nlp.parse import ROLE_CUSTOMER, ROLE_REP, Transcript, Turn, parse_transcript
+from nlp.parse import ROLE_CUSTOMER, ROLE_REP, Transcript, parse_transcript
+from nlp.engagement import engagement_contributions
+from nlp.views import Contribution, TurnView, last_quote, phrase_and_quote
 
 LEVEL_ZH = {"high": "高", "medium": "中", "low": "低"}
 MAX_REASONS = 5
@@ -76,44 +77,6 @@ def clean_text(text: str) -> str:
     """Drop links and placeholders; keep emoji (👍 is a signal) and mixed English; pinyin runs
     the table knows ("tai gui le") are read in Hanzi (nlp/pinyin.py)."""
     return to_hanzi(_PLACEHOLDER.sub(" ", _URL.sub(" ", text)))
-
-
-# ------------------------------------------------------------------------ per turn
-@dataclass
-class _TurnView:
-    index: int
-    turn: Turn
-    text: str                 # cleaned, original case
-    _tokens: list[str] | None  # None: not segmented yet (a rep's chat turn: nothing reads it)
-    hits: list[Hit]
-    service: str = ""         # "complaint" | "service" | "" (customer turns)
-    # nlp/kinds.py's marks of the turn (cites an existing order's terms; anger), searched once
-    # and shared by kind_of and kind_features: None until asked
-    existing: bool | None = None
-    anger: bool | None = None
-
-    @property
-    def tokens(self) -> list[str]:
-        """The turn's tokens; the rep's chat turns are segmented only if something asks."""
-        if self._tokens is None:
-            self._tokens = engine.cut(self.text)
-        return self._tokens
-
-
-@dataclass
-class _Contribution:
-    key: str
-    phrase: str
-    label: str
-    effect: float
-    quote: str
-    source: tuple["_TurnView", Hit] | None = None   # quote computed lazily from here
-
-    def resolve(self) -> None:
-        """Finding the words in the text is the costly part: done for shown reasons only."""
-        if self.source is not None:
-            self.phrase, self.quote = _phrase_and_quote(*self.source)
-            self.source = None
 
 
 def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = (),
@@ -190,7 +153,7 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
     )
 
 
-def _keyword_views(views: list[_TurnView], customer_views: list[_TurnView]) -> list[_TurnView]:
+def _keyword_views(views: list[TurnView], customer_views: list[TurnView]) -> list[TurnView]:
     """Keywords say what the CUSTOMER talks about: the rep's own "优惠/免费/活动价" never count.
     Turns of unknown role are used only when no turn is known to be the customer's."""
     if customer_views:
@@ -198,29 +161,29 @@ def _keyword_views(views: list[_TurnView], customer_views: list[_TurnView]) -> l
     return [v for v in views if v.turn.role != ROLE_REP]
 
 
-def _score(transcript: Transcript, views: list[_TurnView], customer_views: list[_TurnView],
-           settings: dict) -> tuple[int, list[_Contribution]]:
+def _score(transcript: Transcript, views: list[TurnView], customer_views: list[TurnView],
+           settings: dict) -> tuple[int, list[Contribution]]:
     """Base + signals (capped) + engagement, then the priority rules; clamped to 0-100."""
     scored_views = [v for v in views if v.turn.role == ROLE_CUSTOMER or v.hits]
     contributions = _signal_contributions(scored_views, len(transcript.turns), settings)
     _cap_positive(contributions, float(settings.get("positive_cap", 70)))
-    contributions += _engagement_contributions(transcript, customer_views, settings)
+    contributions += engagement_contributions(transcript, customer_views, settings)
     score = float(settings.get("base_score", 30)) + sum(c.effect for c in contributions)
     score = _apply_priority_rules(score, customer_views, contributions, settings)
     score = _engaged_floor(score, customer_views, contributions, settings)
     return int(round(min(100.0, max(0.0, score)))), contributions
 
 
-def _segment(transcript: Transcript, lexicon: Lexicon) -> list[_TurnView]:
+def _segment(transcript: Transcript, lexicon: Lexicon) -> list[TurnView]:
     """One jieba pass per turn; the matcher runs on customer turns. In call notes the rep's
     own clauses are matched too, keeping only facts the rep reports (scope "any": 没人接).
-    A rep's chat turn is matched against nothing: it is segmented lazily (_TurnView.tokens)."""
+    A rep's chat turn is matched against nothing: it is segmented lazily (TurnView.tokens)."""
     views = []
     notes = transcript.format == "call_notes"
     for index, turn in enumerate(transcript.turns):
         text = clean_text(turn.text)
         if turn.role == ROLE_REP and not notes:
-            views.append(_TurnView(index, turn, text, None, []))
+            views.append(TurnView(index, turn, text, None, []))
             continue
         tokens = engine.cut(text)
         if turn.role == ROLE_CUSTOMER:
@@ -235,11 +198,11 @@ def _segment(transcript: Transcript, lexicon: Lexicon) -> list[_TurnView]:
         else:
             hits = []
         service = clauses.complaint_kind(text) if turn.role == ROLE_CUSTOMER else ""
-        views.append(_TurnView(index, turn, text, tokens, hits, service))
+        views.append(TurnView(index, turn, text, tokens, hits, service))
     return views
 
 
-def _is_conversation(views: list[_TurnView]) -> bool:
+def _is_conversation(views: list[TurnView]) -> bool:
     # counts of single characters: over all turns at once (subn counts without a match list)
     text = "".join(v.text for v in views)
     meaningful = _MEANINGFUL.subn("", text)[1]
@@ -268,8 +231,8 @@ def _recency(index: int, total: int, settings: dict) -> float:
     return high if total <= 1 else low + (high - low) * index / (total - 1)
 
 
-def _signal_contributions(views: list[_TurnView], total_turns: int,
-                          settings: dict) -> list[_Contribution]:
+def _signal_contributions(views: list[TurnView], total_turns: int,
+                          settings: dict) -> list[Contribution]:
     decay = float(settings.get("repeat_decay", 0.5))
     seen: Counter = Counter()
     result = []
@@ -281,17 +244,17 @@ def _signal_contributions(views: list[_TurnView], total_turns: int,
                 continue
             effect = entry.weight * weight_now * decay ** seen[entry.id]
             seen[entry.id] += 1
-            result.append(_Contribution(_reason_key(view, hit), "", entry.label_zh, effect, "",
+            result.append(Contribution(_reason_key(view, hit), "", entry.label_zh, effect, "",
                                         (view, hit)))
     return result
 
 
-def _reason_key(view: _TurnView, hit: Hit) -> str:
+def _reason_key(view: TurnView, hit: Hit) -> str:
     """Reasons are per phrase: "忙不过来" and "以后再说" are two reasons of one category."""
     return hit.entry.id + ":" + "".join(view.tokens[hit.start:hit.end])
 
 
-def _cap_positive(contributions: list[_Contribution], cap: float) -> None:
+def _cap_positive(contributions: list[Contribution], cap: float) -> None:
     """Many buying signals saturate: scale them down together so that reasons stay honest."""
     positive = sum(c.effect for c in contributions if c.effect > 0)
     if positive > cap > 0:
@@ -301,109 +264,9 @@ def _cap_positive(contributions: list[_Contribution], cap: float) -> None:
                 c.effect *= factor
 
 
-# ---------------------------------------------------------------------- engagement
-def _engagement_contributions(transcript: Transcript, views: list[_TurnView],
-                              settings: dict) -> list[_Contribution]:
-    items: list[_Contribution] = []
-    is_chat = transcript.format != "call_notes"
-    # An after-sales question ("为什么还没发货？") is no interest in buying.
-    questions = [v for v in views if not v.service and _QUESTION.search(v.text)]
-    if questions:
-        bonus = min(float(settings["question_bonus"]) * len(questions),
-                    float(settings["question_bonus_cap"]))
-        items.append(_Contribution("questions", f"客户主动提问 {len(questions)} 次", "互动",
-                                   bonus, _short(questions[-1].text)))
-    if is_chat:
-        items += _share_items(transcript, views, settings)
-        items += _unanswered_items(transcript, settings)
-        items += _reply_speed_items(transcript, settings)
-    items += _short_reply_items(views, settings, is_chat)
-    return items
-
-
-def _share_items(transcript: Transcript, views: list[_TurnView], settings: dict):
-    total = len(transcript.turns)
-    if total < 4:
-        return []
-    share = len(views) / total
-    if share < float(settings["low_share"]):
-        return [_Contribution("share", f"客户只回了 {len(views)}/{total} 条", "互动少",
-                              float(settings["low_share_penalty"]), _last_quote(views))]
-    if share >= float(settings["good_share"]):
-        return [_Contribution("share", f"客户发言 {len(views)}/{total} 条", "互动多",
-                              float(settings["good_share_bonus"]), _last_quote(views))]
-    return []
-
-
-def _unanswered_items(transcript: Transcript, settings: dict):
-    """The rep chasing at the end ("王总在吗？" twice) means the customer went quiet."""
-    tail: list[Turn] = []
-    for turn in reversed(transcript.turns):
-        if turn.role != ROLE_REP:
-            break
-        tail.append(turn)
-    if len(tail) < int(settings["unanswered_tail_min"]):
-        return []
-    times = [t.time for t in tail if t.time]
-    spread_hours = (max(times) - min(times)).total_seconds() / 3600 if len(times) >= 2 else 0
-    # Two quick messages in a row are one reply split in two; chasing spans hours or 3+ messages.
-    if len(tail) < 3 and spread_hours < 6:
-        return []
-    extra = len(tail) - int(settings["unanswered_tail_min"])
-    penalty = max(float(settings["unanswered_penalty"]) + extra * float(settings["unanswered_penalty_step"]),
-                  float(settings["unanswered_penalty_cap"]))
-    return [_Contribution("unanswered", f"销售连发 {len(tail)} 条客户未回", "客户沉默", penalty, "")]
-
-
-def _reply_speed_items(transcript: Transcript, settings: dict):
-    delays = []
-    previous: Turn | None = None
-    for turn in transcript.turns:
-        if (turn.role == ROLE_CUSTOMER and previous is not None and previous.role == ROLE_REP
-                and turn.time and previous.time):
-            minutes = (turn.time - previous.time).total_seconds() / 60
-            if 0 <= minutes <= 30 * 24 * 60:
-                delays.append(minutes)
-        previous = turn
-    if not delays:
-        return []
-    typical = median(delays)
-    if typical < float(settings["fast_reply_minutes"]):
-        return [_Contribution("speed", f"客户通常 {typical:.0f} 分钟内回复", "回复快",
-                              float(settings["fast_reply_bonus"]), "")]
-    if typical > float(settings["slow_reply_hours"]) * 60:
-        return [_Contribution("speed", f"客户通常隔 {typical / 60:.0f} 小时才回", "回复慢",
-                              float(settings["slow_reply_penalty"]), "")]
-    return []
-
-
-def _short_reply_items(views: list[_TurnView], settings: dict, is_chat: bool):
-    items = []
-    minimal = {w.lower() for w in settings.get("minimal_replies", [])}
-    bare = [v for v in views if _bare(v.text) in minimal]
-    if bare:
-        effect = max(float(settings["minimal_reply_weight"]) * len(bare),
-                     float(settings["minimal_reply_cap"]))
-        items.append(_Contribution("minimal", f"敷衍回复 {len(bare)} 次", "回复敷衍", effect,
-                                   _short(bare[-1].text)))
-    if is_chat and len(views) >= 2:
-        average = sum(len(_bare(v.text)) for v in views) / len(views)
-        if average < float(settings["short_reply_chars"]):
-            items.append(_Contribution("short", "客户回复都很短", "回复简短",
-                                       float(settings["short_reply_penalty"]), _last_quote(views)))
-    return items
-
-
-_NOT_WORD = re.compile(r"[\W_]+")
-
-
-def _bare(text: str) -> str:
-    return _NOT_WORD.sub("", text.lower())
-
-
 # ------------------------------------------------------------------ priority rules
-def _apply_priority_rules(score: float, views: list[_TurnView],
-                          contributions: list[_Contribution], settings: dict) -> float:
+def _apply_priority_rules(score: float, views: list[TurnView],
+                          contributions: list[Contribution], settings: dict) -> float:
     min_buy = float(settings.get("buy_signal_min_weight", 8))
     ordered = [(v.index, h.start, h, v) for v in views for h in v.hits]
     refusals = [item for item in ordered if item[2].entry.priority == "refusal"]
@@ -429,7 +292,7 @@ def _apply_priority_rules(score: float, views: list[_TurnView],
     return score
 
 
-def _engaged_floor(score: float, views: list[_TurnView], contributions: list[_Contribution],
+def _engaged_floor(score: float, views: list[TurnView], contributions: list[Contribution],
                    settings: dict) -> float:
     """Engaged but hedging is "medium", never "low" (the labelling guide): a customer who asks
     questions, wants material or argues about price, timing or approval keeps at least
@@ -460,14 +323,14 @@ def _engaged_floor(score: float, views: list[_TurnView], contributions: list[_Co
                 engaged_at = view.index
     if engaged_at < 0 or engaged_at < soft_at:
         return score
-    contributions.append(_Contribution("floor", "客户仍在互动，只是在犹豫", "仍有兴趣（保底）",
-                                       floor - score, _last_quote(views)))
+    contributions.append(Contribution("floor", "客户仍在互动，只是在犹豫", "仍有兴趣（保底）",
+                                       floor - score, last_quote(views)))
     return floor
 
 
-def _add_cap_reason(contributions: list[_Contribution], item, delta: float, label: str) -> None:
+def _add_cap_reason(contributions: list[Contribution], item, delta: float, label: str) -> None:
     _, _, hit, view = item
-    contributions.append(_Contribution(_reason_key(view, hit), "", f"{hit.entry.label_zh}（{label}）",
+    contributions.append(Contribution(_reason_key(view, hit), "", f"{hit.entry.label_zh}（{label}）",
                                        delta, "", (view, hit)))
 
 
@@ -481,10 +344,10 @@ def _level(score: int, settings: dict) -> str:
 
 
 # ------------------------------------------------------------------------- reasons
-def _top_reasons(contributions: list[_Contribution]) -> list[Reason]:
+def _top_reasons(contributions: list[Contribution]) -> list[Reason]:
     """Merge repeats of one phrase, then keep the 3-5 that moved the score most. One phrase
     that fired two entries ("不需要了": refusal + no need) is shown once."""
-    merged: dict[str, _Contribution] = {}
+    merged: dict[str, Contribution] = {}
     for c in contributions:
         if c.key in merged:
             kept = merged[c.key]
@@ -492,9 +355,9 @@ def _top_reasons(contributions: list[_Contribution]) -> list[Reason]:
                 kept.label = c.label
             kept.effect += c.effect
         else:
-            merged[c.key] = _Contribution(c.key, c.phrase, c.label, c.effect, c.quote, c.source)
+            merged[c.key] = Contribution(c.key, c.phrase, c.label, c.effect, c.quote, c.source)
     ranked = sorted(merged.values(), key=lambda c: -abs(c.effect))
-    by_phrase: dict[tuple[str, str], _Contribution] = {}
+    by_phrase: dict[tuple[str, str], Contribution] = {}
     for c in ranked[:MAX_REASONS * 2]:
         c.resolve()
         key = (c.phrase, c.quote)
@@ -514,12 +377,12 @@ def _top_reasons(contributions: list[_Contribution]) -> list[Reason]:
 
 
 # ---------------------------------------------------------------------- objections
-def _objections(views: list[_TurnView], defaults: Mapping[str, str],
+def _objections(views: list[TurnView], defaults: Mapping[str, str],
                 scripts: Mapping[str, str] | None) -> tuple[list[Objection], set[str]]:
     """One per category, most recent first; the team's script wins over ours. An objection the
     customer settled in a later turn (nlp/settled.py) is left out; its id is returned beside them, so
     that the model's heads do not bring it back."""
-    latest: dict[str, tuple[tuple[int, int], _TurnView, Hit]] = {}
+    latest: dict[str, tuple[tuple[int, int], TurnView, Hit]] = {}
     for view in views:
         for hit in view.hits:
             if hit.entry.is_objection:
@@ -532,45 +395,5 @@ def _objections(views: list[_TurnView], defaults: Mapping[str, str],
         entry = hit.entry
         script = (scripts or {}).get(oid) or defaults.get(oid, "")
         result.append(Objection(oid, entry.label_zh, entry.label_en,
-                                _phrase_and_quote(view, hit)[1], script))
+                                phrase_and_quote(view, hit)[1], script))
     return result, gone
-
-
-# --------------------------------------------------------------------------- quotes
-_SENTENCE_END = "。！？!?\n；;"
-
-
-def _phrase_and_quote(view: _TurnView, hit: Hit) -> tuple[str, str]:
-    """The matched words as written, and the sentence around them (≤ 60 chars)."""
-    text, tokens = view.text, view.tokens
-    lowered = text.lower() if len(text.lower()) == len(text) else text
-    approx = sum(len(t) for t in tokens[:hit.start])
-    start = lowered.find(tokens[hit.start], min(approx, len(lowered)))
-    if start < 0:
-        start = max(0, lowered.find(tokens[hit.start]))
-    last = tokens[hit.end - 1]
-    end_at = lowered.find(last, start)
-    end = end_at + len(last) if end_at >= 0 else start + len(tokens[hit.start])
-    phrase = text[start:end].strip() or "".join(tokens[hit.start:hit.end])
-    return phrase, _sentence_around(text, start, end)
-
-
-def _sentence_around(text: str, start: int, end: int) -> str:
-    """The sentence holding text[start:end]; a long one is cut to a window around the hit."""
-    left = max((text.rfind(ch, 0, start) for ch in _SENTENCE_END), default=-1) + 1
-    right_candidates = [i for i in (text.find(ch, end) for ch in _SENTENCE_END) if i >= 0]
-    right = min(right_candidates) + 1 if right_candidates else len(text)
-    sentence = text[left:right].strip()
-    if len(sentence) <= MAX_QUOTE_CHARS:
-        return sentence
-    room = MAX_QUOTE_CHARS - 2                      # two characters for the ellipses
-    lo = max(left, min((start + end) // 2 - room // 2, right - room))
-    hi = min(right, lo + room)
-    return ("…" if lo > left else "") + text[lo:hi].strip() + ("…" if hi < right else "")
-
-
-
-
-
-def _last_quote(views: list[_TurnView]) -> str:
-    return _short(views[-1].text) if views else ""
