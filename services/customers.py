@@ -1,335 +1,37 @@
-"""Customers: creation through the quality gates and the duplicate guard, visibility, updates.
+"""Customers: creation through the quality gates and the duplicate guard, updates, checklist and
+stages (visibility: services/visibility.py; name search: customer_search.py; duplicate guard:
+duplicate_guard.py).
 
 Every change writes an Activity (who and when) and, for fields, a FieldHistory row (from where).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, inspect, or_
+from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
-from sqlalchemy import text as sql_text
 from sqlmodel import Session, select
 
 from core.config import BUILTIN_FIELDS, Config
 from services import competitors
 from services import incentives
-from services.cleaning import FieldProblem, FieldRejected, clean_field, completeness, missing_fields, normalize_phone
-from services.company_names import company_core, company_match, similarity
-from storage.models import Activity, ChecklistDone, CompanyGram, Customer, FieldHistory, StageChange, Task, Team, User
-from storage.rows import locked, run_core
+from services.cleaning import (FieldProblem, FieldRejected, clean_field, completeness, missing_fields,
+                               normalize_phone)
+from services.company_names import company_core
+# Visibility, the name search and the duplicate guard have their own modules; callers still find
+# them here.
+from services.customer_search import find_by_name, name_candidates, name_scorer  # noqa: F401
+from services.duplicate_guard import (Match, check_duplicates, index_company, name_grams,  # noqa: F401
+                                      reason_text)
+from services.visibility import (NotVisible, can_see, get_for, get_locked_for, get_with_team_for,  # noqa: F401
+                                 list_visible, lock, visible_query)
+from storage.models import Activity, ChecklistDone, Customer, FieldHistory, StageChange, Task, Team, User
+from storage.rows import run_core
+
 
 EDITABLE_BUILTINS = ("name", "company", "contact", "phone", "industry", "size", "source", "amount")
-
-
-# --- visibility ---------------------------------------------------------------------------
-
-def can_see(user: User, customer: Customer) -> bool:
-    """A rep sees only their own customers of their own team; a manager their team's; an admin
-    everything; a deactivated member nothing."""
-    if getattr(user, "deactivated_at", None) is not None:
-        return False
-    if user.role == "admin":
-        return True
-    if user.role == "manager":
-        return customer.team_id == user.team_id
-    return customer.owner_id == user.id and customer.team_id == user.team_id
-
-
-class NotVisible(Exception):
-    """The customer changed hands (or team) while this change waited for its row lock."""
-
-
-def lock(session: Session, customer: Customer, actor: User | None = None) -> Customer:
-    """The customer's row locked for the rest of the transaction and reloaded (same object): a rep
-    and their manager (or two managers) changing one customer at once take turns (storage/rows.py).
-
-    With an ``actor``, visibility is checked again on the locked row: whoever waited here may find
-    the customer handed over to someone else meanwhile, and then writes nothing (NotVisible).
-    The system actor (imports, connectors) has role ``system`` and is not a person to check.
-    """
-    held = _held_locks(session)
-    row = held.get(customer.id)
-    if row is None or row is not customer or inspect(row).expired_attributes or row not in session:
-        row = locked(session, Customer, Customer.id == customer.id)
-        if row is not None:
-            held[row.id] = row
-    # Locked already in this transaction (a save locks once, then sets a field, logs the follow-up
-    # and records the undo): the row lock is still held and the object is the locked row as this
-    # transaction left it, so it is not read again — but visibility is checked on it every time.
-    if actor is not None and getattr(actor, "role", None) in ("rep", "manager", "admin") \
-            and (row is None or not can_see(actor, row)):
-        raise NotVisible(customer.id)
-    return row
-
-
-def _held_locks(session: Session) -> dict[int, Customer]:
-    """The customers this session's current transaction has locked (``lock``), by id."""
-    transaction = session.get_transaction()
-    entry = session.info.get("customer_locks")
-    if entry is None or entry[0] is not transaction:
-        entry = session.info["customer_locks"] = (transaction, {})
-    return entry[1]
-
-
-def get_locked_for(session: Session, user: User, customer_id: int) -> Customer | None:
-    """``get_for`` with the row locked first and visibility checked on the locked row (a write's
-    first read: the rest of the transaction's ``lock`` calls find it held)."""
-    row = locked(session, Customer, Customer.id == customer_id)
-    if row is None or not can_see(user, row):
-        return None
-    _held_locks(session)[row.id] = row
-    return row
-
-
-def get_for(session: Session, user: User, customer_id: int) -> Customer | None:
-    customer = session.get(Customer, customer_id)
-    if customer is None or not can_see(user, customer):
-        return None
-    return customer
-
-
-_WITH_TEAM = select(Customer, Team).outerjoin(Team, Team.id == Customer.team_id).where(Customer.id == bindparam("id"))
-
-
-def get_with_team_for(session: Session, user: User, customer_id: int) -> tuple[Customer, Team | None] | None:
-    """``get_for`` that reads the customer's team in the same statement (the card needs both)."""
-    row = session.execute(_WITH_TEAM, {"id": customer_id}).first()
-    if row is None or not can_see(user, row[0]):
-        return None
-    return row[0], row[1]
-
-
-def visible_query(user: User):
-    query = select(Customer).where(Customer.invalid == False)  # noqa: E712
-    if user.role == "admin":
-        return query
-    if user.role == "manager":
-        return query.where(Customer.team_id == user.team_id)
-    return query.where(Customer.owner_id == user.id, Customer.team_id == user.team_id)
-
-
-def list_visible(session: Session, user: User, *, open_only: bool = True, limit: int = 50, offset: int = 0,
-                 mine_only: bool = False) -> tuple[list[Customer], int]:
-    query = visible_query(user)
-    if mine_only:
-        query = query.where(Customer.owner_id == user.id)
-    if open_only:
-        query = query.where(Customer.status == "open")
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = list(session.exec(query.order_by(Customer.updated_at.desc(), Customer.id.desc()).offset(offset).limit(limit)))
-    return rows, total
-
-
-def find_by_name(session: Session, user: User, text: str, limit: int = 5) -> list[Customer]:
-    """Customers of this user whose name or company appears in ``text`` (fuzzy on the first word).
-
-    Runs on every free-text line and paste, so the database picks the candidates
-    (``name_candidates``: no cap on how many customers a user has, and only possible hits come
-    back) and full records are loaded only for the hits.
-    """
-    scorer = name_scorer(text)
-    hits: list[tuple[float, int]] = []
-    for cid, name, company, company_norm in name_candidates(session, user, text):
-        score = scorer(name, company, company_norm)
-        if score >= 0.6:
-            hits.append((score, cid))
-    hits.sort(key=lambda pair: (-pair[0], pair[1]))
-    if hits and hits[0][0] >= 1.0:
-        top = hits[0][0]
-        # Ambiguity only among equally long exact mentions (张总 vs 张总 at two companies).
-        chosen = [cid for score, cid in hits if score >= top][:limit]
-    else:
-        chosen = [cid for _, cid in hits[:limit]]
-    by_id = {c.id: c for c in session.exec(select(Customer).where(Customer.id.in_(chosen)))} if chosen else {}
-    return [by_id[cid] for cid in chosen if cid in by_id]
-
-
-def name_scorer(text: str):
-    """How well a customer (name, company, company core) matches ``text``: 1.0+ when the name or
-    company is in the text (longer is better), else the similarity of the first word; ≥ 0.6 is a hit."""
-    first_word = text.strip().split()[0] if text.strip() else ""
-    first_lower = first_word.lower()
-    first_core = company_core(first_word) or "" if first_word else ""
-
-    def score(name: str, company: str | None, company_norm: str | None) -> float:
-        best = 0.0
-        for label in (name, company or ""):
-            if label and len(label) >= 2 and label in text:
-                best = max(best, 1.0 + len(label) / 100)
-        if best == 0.0 and first_word:
-            best = max(similarity(first_lower, name.lower()), similarity(first_core, company_norm or "") * 0.95)
-        return best
-    return score
-
-
-# Bigram Dice ≥ 0.6 between the first word (a bigrams) and a name (b ≤ len - 1 bigrams) needs a
-# shared bigram and b ≥ 0.6·a / 1.4 (since shared ≤ b); 0.42 keeps a margin for float rounding.
-_MIN_NAME_SHARE = 0.42
-# Who sees what (visible_query), as SQL over the customer table.
-_VISIBLE_SQL = {"admin": "1 = 1", "manager": "team_id = :team_id", "rep": "owner_id = :user_id AND team_id = :team_id"}  # as visible_query
-# Any of the first word's two-character pieces in the column: up to _GRAM_SLOTS as plain instr/strpos
-# terms (cheap per row), more through json_each / unnest (a first word longer than nine characters).
-_GRAM_SLOTS = 8
-_ANY_GRAM = {"sqlite": "EXISTS (SELECT 1 FROM json_each(:{grams}) WHERE instr({col}, value) > 0)",
-             "postgresql": "EXISTS (SELECT 1 FROM unnest(CAST(:{grams} AS text[])) AS g(v) WHERE strpos({col}, g.v) > 0)"}
-_CANDIDATES: dict[tuple[str, str, int, int], Any] = {}
-
-
-def _candidates_sql(dialect: str, role: str, word_grams: int, core_grams: int):
-    """One prepared statement per (dialect, role, pieces of the first word and of its core; -1 =
-    many): built once, so a lookup costs its execution only."""
-    key = (dialect, role, word_grams, core_grams)
-    if key not in _CANDIDATES:
-        pos = "strpos" if dialect == "postgresql" else "instr"
-
-        def any_gram(name: str, col: str, n: int) -> str:
-            if n < 0:
-                return _ANY_GRAM["postgresql" if dialect == "postgresql" else "sqlite"].format(grams=f"{name}_grams", col=col)
-            return "(" + " OR ".join(f"{pos}({col}, :{name}_g{i}) > 0" for i in range(n)) + ")" if n else "1 = 0"
-        indexed = ""
-        if role != "admin":  # a team's customers: only those sharing a piece with the message (storage/models_names.py)
-            pieces = ("gram IN (SELECT value FROM json_each(:{kind}_grams))" if dialect != "postgresql"
-                      else "gram = ANY(CAST(:{kind}_grams AS text[]))")
-            # CROSS JOIN: SQLite reads the index first and then only those customers by id.
-            indexed = "(" + " UNION ".join(
-                f"SELECT customer_id FROM namegram WHERE team_id = :team_id AND kind = '{kind}' AND {pieces.format(kind=kind)}"
-                for kind in ("p", "s")) + ") AS hit CROSS JOIN "
-        sql = f"""SELECT id, name, company, company_norm FROM {indexed}customer
-            WHERE {"id = hit.customer_id AND " if indexed else ""}{_VISIBLE_SQL.get(role, _VISIBLE_SQL['rep'])} AND NOT invalid AND status = 'open' AND (
-              (length(name) >= 2 AND {pos}(:text, name) > 0)
-              OR (company IS NOT NULL AND length(company) >= 2 AND {pos}(:text, company) > 0)
-              OR lower(name) = :word OR (length(name) >= 3 AND {pos}(:word, lower(name)) > 0)
-              OR (length(name) >= :word_min AND {any_gram('word', 'lower(name)', word_grams)})
-              OR company_norm = :core OR (length(company_norm) >= 3 AND {pos}(:core, company_norm) > 0)
-              OR (length(company_norm) >= :core_min AND {any_gram('core', 'company_norm', core_grams)}))"""
-        _CANDIDATES[key] = sql_text(sql)
-    return _CANDIDATES[key]
-
-
-def name_candidates(session: Session, user: User, text: str) -> list[tuple[int, str, str | None, str | None]]:
-    """(id, name, company, company_norm) of the user's open customers that ``find_by_name`` could
-    score: a name or company (≥ 2 characters) contained in ``text``; a name / company core equal to
-    the first word (its core), containing it or contained in it; or one sharing a two-character
-    piece with it and long enough for the Dice threshold (``similarity``).
-
-    One statement; the tests run in the database, so a user with 100,000 visible customers costs a
-    scan in SQL, not 100,000 rows in Python.  A superset of the hits (except that SQLite's
-    ``lower`` folds ASCII letters only): the caller scores exactly.
-    """
-    if not text.strip():
-        return []
-    dialect = session.get_bind().dialect.name
-    first_word = text.strip().split()[0]
-    word, core = first_word.lower(), company_core(first_word) or ""
-    params: dict[str, Any] = {"text": text, "word": word, "core": core, "team_id": user.team_id, "user_id": user.id}
-    counts = []
-    for name, value in (("word", word), ("core", core)):
-        pieces = sorted({value[i:i + 2] for i in range(len(value) - 1)})
-        params[f"{name}_min"] = max(2, int(_MIN_NAME_SHARE * len(pieces)) + 1)
-        if len(pieces) > _GRAM_SLOTS:
-            counts.append(-1)
-            params[f"{name}_grams"] = pieces if dialect == "postgresql" else json.dumps(pieces, ensure_ascii=False)
-        else:
-            counts.append(len(pieces))
-            params.update({f"{name}_g{i}": piece for i, piece in enumerate(pieces)})
-    if user.role != "admin":
-        # The index's pieces (storage/models_names.py): a name or company in the text starts with
-        # one of its two-character pieces (or of the first word's lower case: a name equal to or
-        # inside it); a fuzzy match shares a piece with the first word or its core.
-        starts = _pieces(text) | _pieces(word)
-        shared = _pieces(word, single=True) | _pieces(core, single=True)
-        for kind, grams in (("p_grams", starts), ("s_grams", shared)):
-            grams_list = sorted(grams)
-            params[kind] = grams_list if dialect == "postgresql" else json.dumps(grams_list, ensure_ascii=False)
-    return [tuple(row) for row in session.execute(_candidates_sql(dialect, user.role, *counts), params)]
-
-
-def _pieces(value: str, single: bool = False) -> set[str]:
-    """Two-character pieces of ``value``; with ``single``, a one-character value is its own piece."""
-    grams = {value[i:i + 2] for i in range(len(value) - 1)}
-    return grams or ({value} if single and value else set())
-
-
-# --- duplicates ------------------------------------------------------------------------------
-
-@dataclass
-class Match:
-    customer: Customer
-    reason: str  # phone | company | group | fuzzy
-    score: float
-
-
-def reason_text(reason: str, lang: str) -> str:
-    """Why two records are one customer: phone | company | group | fuzzy (texts ``match_*``)."""
-    from core.texts import TEXTS, tp
-    key = f"match_{reason}"
-    return tp(key, lang) if key in TEXTS else reason
-
-
-def check_duplicates(session: Session, config: Config, *, phone: str | None = None, company: str | None = None,
-                     name: str | None = None, exclude_id: int | None = None) -> list[Match]:
-    """Existing customers that are the same party: phone, company group, or a fuzzy company match.
-
-    Checked across all teams: one customer has one owner in the whole company.
-    """
-    matches: dict[int, Match] = {}
-    phone_norm = normalize_phone(phone) if phone else None
-    if phone_norm:
-        for c in session.exec(select(Customer).where(Customer.phone_norm == phone_norm, Customer.invalid == False)):  # noqa: E712
-            matches[c.id] = Match(c, "phone", 1.0)
-    core = company_core(company) if company else None
-    if core:
-        for c in session.exec(select(Customer).where(Customer.company_norm == core, Customer.invalid == False)):  # noqa: E712
-            if c.id not in matches:
-                same_text = (c.company or "").strip() == (company or "").strip()
-                matches[c.id] = Match(c, "company" if same_text else "group", 0.99)
-        if len(core) >= 3:
-            for c in _fuzzy_candidates(session, core):
-                if c.id in matches or not c.company_norm:
-                    continue
-                found = company_match(core, c.company_norm, config.duplicates.fuzzy_threshold)
-                if found is not None:  # names that differ in a code (一厂/二厂, A01/A02) are two companies
-                    matches[c.id] = Match(c, found[0], found[1])
-    result = [m for m in matches.values() if m.customer.id != exclude_id]
-    return sorted(result, key=lambda m: -m.score)
-
-
-def name_grams(core: str) -> set[str]:
-    return {core[i:i + 2] for i in range(len(core) - 1)} or ({core} if core else set())
-
-
-def _fuzzy_candidates(session: Session, core: str, limit: int = 50) -> Iterable[Customer]:
-    """Customers whose company shares most two-character pieces with ``core`` (indexed lookup).
-
-    A Dice similarity ≥ 0.88 implies sharing ≥ 78% of this name's pieces; a shorter name wholly
-    contained in this one shares all of *its* pieces — both are kept, best first.
-    """
-    grams = name_grams(core)
-    if not grams:
-        return []
-    shared = func.count(CompanyGram.gram)
-    need = max(2, int(len(grams) * 0.75))
-    rows = session.exec(
-        select(CompanyGram.customer_id).where(CompanyGram.gram.in_(grams))
-        .group_by(CompanyGram.customer_id)
-        .having(or_(shared >= need, shared == func.max(CompanyGram.total)))
-        .order_by(shared.desc()).limit(limit)).all()
-    if not rows:
-        return []
-    return session.exec(select(Customer).where(Customer.id.in_(rows), Customer.invalid == False))  # noqa: E712
-
-
-def index_company(session: Session, customer: Customer) -> None:
-    """Keep the duplicate guard's gram index in step with the customer's company name."""
-    session.execute(delete(CompanyGram).where(CompanyGram.customer_id == customer.id))
-    grams = name_grams(customer.company_norm or "")
-    for gram in grams:
-        session.add(CompanyGram(customer_id=customer.id, gram=gram, total=len(grams)))
-
 
 # --- creation --------------------------------------------------------------------------------
 
