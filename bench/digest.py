@@ -199,7 +199,7 @@ def measure(path: Path, repeat: int = 3) -> dict[str, float]:
 
     from core.clock import local_date
     from core.config import load_config
-    from services import boards, digest
+    from services import boards, digest, funnel
     from storage.db import Database
     from storage.models import Team, User
 
@@ -250,7 +250,7 @@ def measure(path: Path, repeat: int = 3) -> dict[str, float]:
             assert raw_chars == chars
         top_ms, row_number_ms = db.call_read(lambda s: top_lists(s, config, ids))
         t0 = time.perf_counter()
-        db.call(lambda s: digest.funnel_chart(config, digest.funnel(s, config, teams[0].id, NOW), "漏斗", "zh"))
+        db.call(lambda s: digest.funnel_chart(config, funnel.funnel(s, config, teams[0].id, NOW), "漏斗", "zh"))
         chart_ms = (time.perf_counter() - t0) * 1000
         t0 = time.perf_counter()
         for _ in range(20):

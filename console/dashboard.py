@@ -1,7 +1,7 @@
 """The console's numbers: funnel, leaderboard, a rep's drill-down, customers by stage and risk.
 
 Plain functions on a Session returning JSON-ready dicts; no HTTP and no Telegram types.  Every
-number comes from the services the bot already uses — the digest's funnel (services.digest), the
+number comes from the services the bot already uses — the digest's funnel (services.funnel), the
 group post's fair ranking (services.boards), the ability profile (services.incentives) — and every
 object is looked up through the bot's visibility rules (services.customers): a rep sees only their
 own customers, a manager their team's, an admin everything.  Anything outside that is NotFound.
@@ -19,7 +19,7 @@ from core.config import Config
 from core.texts import TEXTS, role_name
 from services import boards
 from services import customers as cust_svc
-from services import digest
+from services import funnel as funnel_svc
 from services import incentives as inc
 from services import points as points_svc
 from storage.models import Activity, Customer, FieldHistory, IntentRecord, StageChange, Team, User
@@ -129,7 +129,7 @@ def funnel(session: Session, config: Config, viewer: User, team_id: int, period:
     its expected days; a rep's is their own customers only; ``period`` = customers created since."""
     lang = _lang(viewer)
     where = _scope(viewer, period_start(config, now, period))
-    f = digest.funnels(session, config, [team_id], now, lang, where=where)[team_id]
+    f = funnel_svc.funnels(session, config, [team_id], now, lang, where=where)[team_id]
     ages: dict[str, list[float]] = {}
     rows = session.execute(select(Customer.stage, Customer.stage_entered_at).where(
         Customer.team_id == team_id, Customer.status == "open", Customer.invalid == False, *where))  # noqa: E712

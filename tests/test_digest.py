@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from core.clock import local_date
 from services import digest as digest_svc
+from services import funnel as funnel_svc
 from services import incentives as inc
 from services import users as users_svc
 from storage.models import Activity, ChecklistDone, Customer, Outbox, PointsEntry, SpotCheck, StageChange, Team, User
@@ -70,7 +71,7 @@ def expected_funnel(core, team_id):
 
 def test_funnel_and_bottleneck_match_an_independent_count(core, seeded):
     mgr, _ = seeded
-    f = core.db.call(digest_svc.funnel, core.config, mgr.team_id, core.clock.now())
+    f = core.db.call(funnel_svc.funnel, core.config, mgr.team_id, core.clock.now())
     reached, current, stalled, conversion, won, best = expected_funnel(core, mgr.team_id)
     assert [s.reached for s in f.stages] == reached
     assert [s.current for s in f.stages] == current
@@ -89,7 +90,7 @@ def test_bottleneck_is_where_customers_stall_against_expected_time(core):
                                  stage_entered_at=now - timedelta(days=days), created_at=now, updated_at=now))
     # 10 fresh leads (not stalled), 4 needs customers 9 days in (expected 7), 3 quote customers 3 days in (expected 5).
     core.db.call(lambda s: (add(s, "lead", 1, 10), add(s, "needs", 9, 4), add(s, "quote", 3, 3)))
-    f = core.db.call(digest_svc.funnel, core.config, rep.team_id, now)
+    f = core.db.call(funnel_svc.funnel, core.config, rep.team_id, now)
     assert f.bottleneck_stage.id == "needs" and f.bottleneck_stage.stalled == 4
     assert [s.reached for s in f.stages][:4] == [17, 7, 7, 3]
 
