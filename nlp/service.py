@@ -32,10 +32,14 @@ _NEW_BUY = re.compile(
     r"再(?:来|要|订|买|加|拿|采购|签)|加购|增购|加\s?\d+|多加|续约|续签|续订|下单|来\s?\d+|要\s?\d+\s?(?:套|台|个|件|吨|箱|份|盒|张|条)"
     r"|报个价|多少钱一|什么价|试用|样品|定金|首付|签约|签合同|采购|新(?:的)?(?:报价|订单|项目|合同)|换(?:成|掉|一家|家|新)"
     r"|升级|扩容|开通|upgrade|renew|quotation|买(?:一|两|几|\d)|订(?:一|两|几|\d)|续租|续(?:的话|吧|一|\d)|就续|新的"
-    r"|加上|也加|能加|怎么卖|一起办|付款码|支付链接|补充协议", re.I)
+    r"|加上|也加|能加|怎么卖|一起办|付款码|支付链接|补充协议|新买|想(?:一起)?(?:买|订|投保|办|加|要)"
+    r"|(?:明天|今天|马上|现在)(?:就)?付|走付款", re.I)
 # The notes of a call the customer made (or a call back) to ask about what they have.
-_INBOUND_CALL = re.compile(r"(?:来电|來電|致电|致電|打电话来|打電話來|回访|回訪)[^，。,\n]{0,20}?"
+_INBOUND_CALL = re.compile(r"(?:来电|來電|致电|致電|打电话来|打電話來|回访|回訪)[^\n]{0,24}?"
                            r"(?:询问|詢問|咨询|諮詢|查询|查詢|确认|確認|问|問)")
+# What such a call asks of what the customer has: split or re-title an invoice, the progress of a
+# booked service, the next maintenance, a payment received.
+_CALL_SERVICE = re.compile(r"(?:发票|收据).{0,12}(?:拆|换|改|重开|分开|两张)|抬头|进度|年审|保养|入[账帐]|到账|扣款日|还剩")
 
 
 def on_existing(views: list, customer_views: list, call_notes: bool = False) -> bool:
@@ -46,7 +50,7 @@ def on_existing(views: list, customer_views: list, call_notes: bool = False) -> 
         text = "\n".join(v.text for v in views)
         if not _INBOUND_CALL.search(text) or _NEW_BUY.search(text):
             return False
-        return bool(_OWNED.search(text))
+        return bool(_OWNED.search(text) or _CALL_SERVICE.search(text))
     side = customer_views or [v for v in views if v.turn.role != ROLE_REP]
     if any(_NEW_BUY.search(v.text) for v in side):
         return False

@@ -37,6 +37,8 @@ REORDER = ("采购 王姐：小陈，上次买的那批轴承挺好，再来500�
            "华信五金-小陈：王姐，还是13，这周能发\n采购 王姐：行，合同发我，我走付款")
 RENEWAL = ("晨晨妈妈：老师，我们那个课时还剩几节？\n课程顾问：还剩4节\n晨晨妈妈：续的话有优惠吗\n"
            "课程顾问：续48节送4节\n晨晨妈妈：那续48节吧，付款码发我")
+CALL_SALE = ("李女士来电询问上次买的空调保养进度，已告知下周二上门。另外她说新房子还想买两台柜机，"
+             "让我把报价发她，这周定。")
 NEW_LEAD = ("张总：你好，看到你们的注塑机，我们厂要上一条新线，280吨的多少钱\n小李：张总好，280吨的含税38万\n"
             "张总：可以，合同发我，这周定下来")
 
@@ -56,7 +58,7 @@ def test_service_on_what_the_customer_already_has_is_read(text):
     assert _reads(text)
 
 
-@pytest.mark.parametrize("text", [REORDER, RENEWAL, NEW_LEAD])
+@pytest.mark.parametrize("text", [REORDER, RENEWAL, CALL_SALE, NEW_LEAD])
 def test_a_new_purchase_on_an_existing_account_is_not_service(text):
     assert not _reads(text)
 
