@@ -20,6 +20,7 @@ _OWNED = re.compile(
     r"|(?:我|我们|我家)(?:的|家)?(?:那)?(?:寿险|保单|车|房子|账户|账号|套餐|会员|年卡)"
     r"|(?:上个?月|上周|上礼拜|上次|上回|上批|去年|前年|年初|\d{1,2}月(?:\d{1,2}[号日])?|刚|之前|前几天)"
     r"[^，。,.;；\n？?]{0,8}?(?:下|签|买|装|充|续费|成交|订|到|办|报|租|委託|委托|开)(?:过)?(?:的|咗)"
+    r"|(?:上个?月|上周|去年)的?那(?:批|张|单|笔)"
     r"|(?:我|我们)?(?:买|装|用|租)了(?:半|一|两|三|几|\d)[^，。\n]{0,3}(?:年|个月|月|天|周)"
     r"|合同(?:号|编号)|订单号|发票号|保单号|维保合同|租赁合同|代管合[约同]|剩余(?:租金|本金|课时|\d+期)|还剩(?:几|\d+)(?:期|节|次|课)"
     r"|包年的|按合同|合同(?:里|上)(?:写|说|约定|包)|合同约定|在保修期|保修期内")
@@ -30,10 +31,10 @@ _ASK = re.compile(
 # A step toward a new purchase by the customer.
 _NEW_BUY = re.compile(
     r"再(?:来|要|订|买|加|拿|采购|签)|加购|增购|加\s?\d+|多加|续约|续签|续订|下单|来\s?\d+|要\s?\d+\s?(?:套|台|个|件|吨|箱|份|盒|张|条)"
-    r"|报个价|多少钱一|什么价|试用|样品|定金|首付|签约|签合同|采购|新(?:的)?(?:报价|订单|项目|合同)|换(?:成|掉|一家|家|新)"
+    r"|报个价|多少钱一|什么价|试用|样品|定金|首付|签约|签合同|采购|新(?:的)?(?:报价|订单|项目|合同)|换(?:成|掉|一家|家|新)(?![^，。\n]{0,6}抬头)"
     r"|升级|扩容|开通|upgrade|renew|quotation|买(?:一|两|几|\d)|订(?:一|两|几|\d)|续租|续(?:的话|吧|一|\d)|就续|新的"
     r"|加上|也加|能加|怎么卖|一起办|付款码|支付链接|补充协议|新买|想(?:一起)?(?:买|订|投保|办|加|要)"
-    r"|(?:明天|今天|马上|现在)(?:就)?付|走付款|定下来|预付款|同意付款", re.I)
+    r"|(?:明天|今天|马上|现在)(?:就)?付|走付款|定下来|预付款|同意付款|这次要|就定", re.I)
 # The notes of a call the customer made (or a call back) to ask about what they have.
 _INBOUND_CALL = re.compile(r"(?:来电|來電|致电|致電|打电话来|打電話來|回访|回訪)[^\n]{0,24}?"
                            r"(?:询问|詢問|咨询|諮詢|查询|查詢|确认|確認|问|問)")
@@ -47,7 +48,7 @@ def on_existing(views: list, customer_views: list, call_notes: bool = False) -> 
     new purchase (see the module's note). Call notes are read whole (the note's own clause
     split gives the roles by guess); any other format reads the customer's turns."""
     if call_notes:
-        text = "\n".join(v.text for v in views)
+        text = "，".join(v.text for v in views)       # the note's clauses, read as one
         if not _INBOUND_CALL.search(text) or _NEW_BUY.search(text):
             return False
         return bool(_OWNED.search(text) or _CALL_SERVICE.search(text))

@@ -33,6 +33,8 @@ MAINTENANCE = ("设备科 刘科长：小赵，去年签的CT维保合同，下�
                "设备科 刘科长：好，保养报告盖章版每次寄一份给设备科\n联影售后-小赵：没问题")
 CALL_NOTE = ("孙先生来电询问上个月签的装修合同，水电验收排在哪天。已告知排在下周三，监理到场。"
              "孙先生另问首期款的发票能不能开成公司抬头，已跟财务确认可以，需提供税号。")
+CALL_BACK = ("电话回访县医院检验科王主任。对方询问前年签的生化仪维保合同，下次校准排在哪天。已告知下月第一周。"
+             "另外发票抬头要换成医院新名称，已转财务。")
 REORDER = ("采购 王姐：小陈，上次买的那批轴承挺好，再来500套，价格还是13块吧\n"
            "华信五金-小陈：王姐，还是13，这周能发\n采购 王姐：行，合同发我，我走付款")
 RENEWAL = ("晨晨妈妈：老师，我们那个课时还剩几节？\n课程顾问：还剩4节\n晨晨妈妈：续的话有优惠吗\n"
@@ -53,7 +55,7 @@ def _reads(text: str) -> bool:
     return on_existing(views, customer, transcript.format == "call_notes")
 
 
-@pytest.mark.parametrize("text", [PAYOFF, LEASE, VISA, MAINTENANCE, CALL_NOTE])
+@pytest.mark.parametrize("text", [PAYOFF, LEASE, VISA, MAINTENANCE, CALL_NOTE, CALL_BACK])
 def test_service_on_what_the_customer_already_has_is_read(text):
     assert _reads(text)
 
