@@ -31,10 +31,18 @@ _ASK = re.compile(
 # A step toward a new purchase by the customer.
 _NEW_BUY = re.compile(
     r"再(?:来|要|订|买|加|拿|采购|签)|加购|增购|加\s?\d+|多加|续约|续签|续订|下单|来\s?\d+|要\s?\d+\s?(?:套|台|个|件|吨|箱|份|盒|张|条)"
-    r"|报个价|多少钱一|什么价|试用|样品|定金|首付|签约|签合同|采购|新(?:的)?(?:报价|订单|项目|合同)|换(?:成|掉|一家|家|新)(?![^，。\n]{0,6}抬头)"
+    r"|报个价|多少钱一|什么价|试用|样品|定金|首付|签约|签合同|采购|新(?:的)?(?:报价|订单|项目|合同)|换(?:成|掉|一家|家|新)"
     r"|升级|扩容|开通|upgrade|renew|quotation|买(?:一|两|几|\d)|订(?:一|两|几|\d)|续租|续(?:的话|吧|一|\d)|就续|新的"
     r"|加上|也加|能加|怎么卖|一起办|付款码|支付链接|补充协议|新买|想(?:一起)?(?:买|订|投保|办|加|要)"
     r"|(?:明天|今天|马上|现在)(?:就)?付|走付款|定下来|预付款|同意付款|这次要|就定", re.I)
+# An invoice re-titled is no switch of supplier ("发票抬头要换成…", "换成公司抬头").
+_TITLE_CHANGE = re.compile(r"抬头.{0,3}(?:换|改)成|(?:换|改)成[^，。\n]{0,8}抬头")
+
+
+def _new_buy(text: str) -> bool:
+    return bool(_NEW_BUY.search(_TITLE_CHANGE.sub("", text)))
+
+
 # The notes of a call the customer made (or a call back) to ask about what they have.
 _INBOUND_CALL = re.compile(r"(?:来电|來電|致电|致電|打电话来|打電話來|回访|回訪)[^\n]{0,24}?"
                            r"(?:询问|詢問|咨询|諮詢|查询|查詢|确认|確認|问|問)")
@@ -49,10 +57,10 @@ def on_existing(views: list, customer_views: list, call_notes: bool = False) -> 
     split gives the roles by guess); any other format reads the customer's turns."""
     if call_notes:
         text = "，".join(v.text for v in views)       # the note's clauses, read as one
-        if not _INBOUND_CALL.search(text) or _NEW_BUY.search(text):
+        if not _INBOUND_CALL.search(text) or _new_buy(text):
             return False
         return bool(_OWNED.search(text) or _CALL_SERVICE.search(text))
     side = customer_views or [v for v in views if v.turn.role != ROLE_REP]
-    if any(_NEW_BUY.search(v.text) for v in side):
+    if any(_new_buy(v.text) for v in side):
         return False
     return any(_OWNED.search(v.text) and _ASK.search(v.text) for v in side)
