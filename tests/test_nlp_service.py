@@ -66,8 +66,9 @@ def test_a_new_purchase_on_an_existing_account_is_not_service(text):
 
 
 def test_a_lease_payoff_quote_is_not_high_intent():
-    """The shipped blend read 76 ("high") here: a 结清报价 is a quote, yet nothing is bought."""
-    result = analyze(PAYOFF, rep_names=REPS)
+    """Pasted without the rep's name the shipped blend read 76 ("high") here before nlp/service.py:
+    a 结清报价 is a quote, yet nothing is bought."""
+    result = analyze(PAYOFF)
     assert result.level != "high" and result.score < 50
 
 
