@@ -28,6 +28,7 @@ from typing import Mapping, Sequence
 
 from nlp import clauses, engine
 from nlp.kinds import KIND_NOTES, kind_of as _kind
+from nlp.service import on_existing
 from nlp.keywords import top_keywords
 from nlp.lexicon import Hit, Lexicon
 from nlp.pinyin import to_hanzi
@@ -103,7 +104,10 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
     objections, settled_ids = _objections(customer_views, res.scripts, scripts)
     from nlp import model as trained          # numpy is imported on the first analysis only
 
-    blended = trained.blend(transcript, views, customer_views, contributions, lexicon_score, kind)
+    # service asked on what the customer already has, no new purchase: never "high" (nlp/service.py)
+    service_on_existing = on_existing(views, customer_views, transcript.format == "call_notes")
+    blended = trained.blend(transcript, views, customer_views, contributions, lexicon_score, kind,
+                            service_on_existing)
     if _features_out is not None:
         # the model's input (training, and the features a card's label stores): the blend's own,
         # featurized once; with the model off (training) built here
@@ -117,6 +121,10 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
         settings = {**settings, "high_min": int(settings.get("model_high_min", 50))}
         objections = trained.merge_objections(objections, blended, customer_views, res.scripts, scripts,
                                                   settled_ids)
+    elif kind == "sales" and service_on_existing:
+        # the lexicon alone likewise (the blend caps it in nlp/model.py)
+        score = min(score, int(settings.get("high_min", 65)) - 1)
+        probability = min(probability, score / 100.0)
     if kind != "sales":
         # Not a sales conversation: say what it is, never a buying score.
         score = min(score, int(res.lexicon.settings.get("non_sales_cap", 10)))

@@ -380,7 +380,11 @@ def set_enabled(on: bool) -> None:
     _enabled = on
 
 
-def blend(transcript, views, customer_views, contributions, lexicon_score: int, kind: str) -> Blend | None:
+def blend(transcript, views, customer_views, contributions, lexicon_score: int, kind: str,
+          service_on_existing: bool = False) -> Blend | None:
+    """The model's reading beside the lexicon's. service_on_existing: the customer asks for
+    service on what they already bought and takes no step toward a new purchase
+    (nlp/service.py): a sales chat so read is never "high", whatever its quotes and invoices."""
     model = load() if _enabled else None
     if model is None:
         return None
@@ -391,8 +395,9 @@ def blend(transcript, views, customer_views, contributions, lexicon_score: int, 
     if kind == "sales" and intent["none"] >= model.none_above and not heard:
         kind = "other"      # the model alone says "not sales" only where the lexicon heard nothing
     kind, capped = decide_kind(kind, kinds, model.kind_not, model.kind_cap, model.kind_keep)
-    if capped:
-        s = min(s, HIGH_MIN - 0.5)       # maybe not a sales chat at all: never "high"
+    if capped or (kind == "sales" and service_on_existing):
+        # maybe not a sales chat at all, or service on what the customer already has: never "high"
+        s = min(s, HIGH_MIN - 0.5)
     p_high = model.p_high(s)
     return Blend(score=_to_score(p_high, s), p_high=p_high, kind=kind, probs=intent,
                  objections=objections, features=f)
