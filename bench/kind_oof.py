@@ -1,5 +1,6 @@
-"""The kind head, leave-one-writer-out, in about a minute (the full `nlp eval --cv --by=writer`
-takes 11+): for iterating on nlp/kinds.py features.
+"""The kind head, leave-one-writer-out, cheaper than the full `nlp eval --cv --by=writer` (no
+objection heads, no blend search: 10–25 min on a loaded 2-core machine, a few on a quiet one): for
+iterating on nlp/kinds.py features. A research tool, not a figure bench.
 
     python -m bench.kind_oof [--errors=wa,wc,...] [--save F.json]
 
@@ -10,7 +11,10 @@ finishes (blend, kind thresholds, not-sales chats low, one-sided at most medium)
 thresholds are chosen once on these out-of-fold predictions of the hand-written chats (slightly
 optimistic against the full CV, which chooses them inside each fold). Prints the figures of
 the hand-written chats (those of cv_by_writer_written_*) and, with --errors, the non-sales chats
-called "high" of the writers named (keep the writers set aside out of it).
+called "high" of the writers named (keep the writers set aside out of it). The blend and P(high)
+are the served model's own (Model.blended, Model.p_high); the service-on-existing cap
+(nlp/service.py) reads the turns, not the features, so it is not applied here: the figures are the
+kind head's alone.
 """
 from __future__ import annotations
 
@@ -21,23 +25,21 @@ import sys
 def oof(records, feats, lam, delta):
     import numpy as np
 
-    from nlp import model as served
     from nlp import train
 
     writers = [train.writer_of(r) for r in records]
     n = len(records)
-    expected, p_not, kind_best = np.zeros(n), np.zeros(n), [""] * n
+    s, p_not, kind_best = np.zeros(n), np.zeros(n), [""] * n
     for w in sorted(set(writers)):
         tr = [i for i in range(n) if writers[i] != w]
         m = train.fit([records[i] for i in tr], [feats[i] for i in tr], calibrate=False)
+        m.lam, m.delta = lam, delta                 # the shipped blend, applied by the model itself
         print(f"# fold {w} fitted", file=sys.stderr, flush=True)
         for i in (i for i in range(n) if writers[i] == w):
             probs, _, kinds = m.predict_all(feats[i])
             p_not[i] = 1.0 - kinds["sales"]
             kind_best[i] = max((k for k in kinds if k != "sales"), key=kinds.get)
-            expected[i] = sum(probs[c] * v for c, v in zip(served.CLASSES, served.CLASS_SCORES))
-    lex = np.asarray([f.structured.get("lex_score", 0.0) * 100 for f in feats])
-    s = lex + lam * np.clip(expected - lex, -delta, delta)
+            s[i] = m.blended(probs, feats[i].structured.get("lex_score", 0.0) * 100)
     return np.asarray(writers), s, p_not, kind_best
 
 
@@ -50,7 +52,7 @@ def main(argv: list[str]) -> int:
 
     errors = next((a.split("=", 1)[1].split(",") for a in argv if a.startswith("--errors=")), [])
     shipped = served.load()
-    lam, delta, slope = shipped.lam, shipped.delta, shipped.slope
+    lam, delta = shipped.lam, shipped.delta
     engine.warm_up()
     records = train.load_corpus([])
     feats = train.features_for(records)
@@ -65,7 +67,7 @@ def main(argv: list[str]) -> int:
     level, pred_not = kind_train.outcome(s, p_not, rule_not, one_sided, th)
     capped = ~pred_not & (p_not >= th[1])
     sc = np.where(capped, np.minimum(s, served.HIGH_MIN - 0.5), s)
-    prob = 1 / (1 + np.exp(-np.clip(slope * (sc - served.HIGH_MIN) / 10, -30, 30)))
+    prob = np.asarray([shipped.p_high(float(x)) for x in sc])
     prob = np.where(pred_not, np.minimum(prob, 0.10), prob)
     prob = np.where(one_sided & ~pred_not, np.minimum(prob, 0.49), prob)
     h = hand
