@@ -106,6 +106,7 @@ def fit(records: list[dict], feats: list[Features], calibrate: bool = True) -> s
     missing = [k for k in range(len(CLASSES)) if k not in intent.classes_]
     B[missing] = -30.0
     obj_w, obj_b = _objection_heads(X, records) if calibrate else _no_heads(X.shape[1])
+    clause_w, clause_b = _clause_head(feats, records, vocab) if calibrate else (None, None)
     obj_add, obj_drop = _choose_objection_thresholds(records, feats) if calibrate else ({}, {})
     kind_w, kind_b = kind_train.fit_head(X, records)
     kind_t = kind_train.DISABLED
@@ -125,7 +126,7 @@ def fit(records: list[dict], feats: list[Features], calibrate: bool = True) -> s
                         info={"rows": len(records), "vocab": len(vocab), "structured": len(structured), **chosen},
                         lam=lam, delta=delta, slope=slope, kind_w=kind_w, kind_b=kind_b,
                         kind_not=kind_t[0], kind_cap=kind_t[1], kind_keep=kind_t[2],
-                        obj_add=obj_add, obj_drop=obj_drop)
+                        obj_add=obj_add, obj_drop=obj_drop, clause_w=clause_w, clause_b=clause_b)
 
 
 def _no_heads(n_features: int):
@@ -148,6 +149,46 @@ def _objection_heads(X, records: list[dict]):
         obj_w[:, k] = clf.coef_[0]
         obj_b[k] = clf.intercept_[0]
     return obj_w, obj_b
+
+
+C_CLAUSE = 1.0
+
+
+def _clause_head(feats: list[Features], records: list[dict], vocab: dict[str, int]):
+    """The clause head (nlp/clause_head.py): one binary regression per objection over the units of
+    all chats, each unit labelled as its chat is (multiple-instance learning, plainest form).
+    liblinear (its intercept regularised like a weight): what the harness measured."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+    from sklearn.linear_model import LogisticRegression
+
+    from nlp import clause_head
+    from nlp.grams import vocab_keys
+
+    vkeys, vcols = vocab_keys(vocab)
+    rows, cols, vals, owner = [], [], [], []
+    n_units = 0
+    for i, f in enumerate(feats):
+        texts = clause_head.units(f.clauses)
+        unit, col, val = clause_head.unit_vectors(texts, vkeys, vcols)
+        rows.append(unit + n_units)
+        cols.append(col)
+        vals.append(val)
+        owner += [i] * len(texts)
+        n_units += len(texts)
+    X = csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                   shape=(n_units, len(vocab)))
+    owner = np.asarray(owner, dtype=np.int64)
+    w = np.zeros((len(vocab), len(OBJECTION_IDS)))
+    b = np.full(len(OBJECTION_IDS), -30.0)
+    for k, oid in enumerate(OBJECTION_IDS):
+        target = np.asarray([oid in (r.get("objections") or ()) for r in records])[owner]
+        if target.all() or not target.any():
+            continue
+        clf = LogisticRegression(C=C_CLAUSE, solver="liblinear").fit(X, target)
+        w[:, k] = clf.coef_[0]
+        b[k] = clf.intercept_[0]
+    return w, b
 
 
 # The grid of per-objection thresholds: add one the lexicon missed when p ≥ add; drop the
@@ -211,11 +252,12 @@ def _heads_only(records: list[dict], feats: list[Features]) -> served.Model:
     """The objection heads alone (for choosing their thresholds)."""
     vocab, structured, X = _design(feats)
     obj_w, obj_b = _objection_heads(X, records)
+    clause_w, clause_b = _clause_head(feats, records, vocab)
     import numpy as np
 
     zeros = np.zeros((X.shape[1], len(CLASSES)))
     return served.Model(vocab, structured, zeros, np.zeros(len(CLASSES)), list(OBJECTION_IDS), obj_w, obj_b,
-                        (1.5, 0.0, 0.0), 0.6, 0.0, 1.01, {})
+                        (1.5, 0.0, 0.0), 0.6, 0.0, 1.01, {}, clause_w=clause_w, clause_b=clause_b)
 
 
 def _inner_groups(records: list[dict]) -> list[str]:
@@ -312,6 +354,8 @@ def save(m: served.Model, directory: Path) -> None:
             "kind": {"not": m.kind_not, "cap": m.kind_cap, "keep": m.kind_keep},
             "objection_add": m.obj_add or {}, "objection_drop": m.obj_drop or {}}
     kind = {} if m.kind_w is None else {"kind_w": m.kind_w.astype(np.float32), "kind_b": m.kind_b.astype(np.float32)}
+    if m.clause_w is not None:
+        kind.update(clause_w=m.clause_w.astype(np.float32), clause_b=m.clause_b.astype(np.float32))
     (directory / "model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     np.savez_compressed(directory / "model.npz", intent_w=m.intent_w.astype(np.float32),
                         intent_b=m.intent_b.astype(np.float32), obj_w=m.obj_w.astype(np.float32),
