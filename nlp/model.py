@@ -75,6 +75,9 @@ class Features:
     # The whole chat carries an ad's marks (nlp/kinds.py looks_broadcast): without them the kind
     # head's "spam" counts as "sales" (Model.predict_all), in training and serving alike.
     broadcast: bool = False
+    # (the model, the clause head's best probability and best unit per objection): once per chat and
+    # model (Model._clause_best)
+    _clause_best: object = None
 
     @property
     def ngrams(self) -> Counter:
@@ -246,21 +249,24 @@ class Model:
         obj_logits = self.obj_b + vals @ self.obj_w[cols]
         objections = {oid: 1.0 / (1.0 + math.exp(-float(z))) for oid, z in zip(self.obj_ids, obj_logits)}
         if self.clause_w is not None:
-            best, _ = self._clause_best(f.clauses)
+            best, _ = self._clause_best(f)
             objections = {oid: (p + float(q)) / 2.0 for (oid, p), q in zip(objections.items(), best)}
         return intent, objections, kinds
 
-    def _clause_best(self, clauses: list[str]):
-        if self._gram_keys is None:
-            self._gram_keys = vocab_keys(self.vocab)
-        return clause_head.best_clause_probs(clause_head.units(clauses), *self._gram_keys,
-                                             self.clause_w, self.clause_b)
+    def _clause_best(self, f: Features):
+        if f._clause_best is None or f._clause_best[0] is not self:     # another model's (training)
+            if self._gram_keys is None:
+                self._gram_keys = vocab_keys(self.vocab)
+            f._clause_best = (self, clause_head.best_clause_probs(clause_head.units(f.clauses), *self._gram_keys,
+                                                                  self.clause_w, self.clause_b))
+        return f._clause_best[1]
 
-    def quote_for(self, oid: str, clauses: list[str]) -> str:
+    def quote_for(self, oid: str, f: Features) -> str:
         """The customer's words an objection the model found stands on: the clause head's best
         unit (a clause with the one before it), else the clause whose n-grams weigh most."""
+        clauses = f.clauses
         if self.clause_w is not None and clauses:
-            _, best = self._clause_best(clauses)
+            _, best = self._clause_best(f)
             j = int(best[self.obj_ids.index(oid)])
             if j >= 0:
                 return "，".join(clauses[max(0, j - 1):j + 1])
@@ -439,7 +445,7 @@ def merge_objections(lexicon_found: list, blended: Blend, customer_views, defaul
         if oid in have or oid in settled or p < add.get(oid, model.add_above) or not blended.clauses \
                 or oid not in entries:
             continue
-        quote = model.quote_for(oid, blended.clauses)
+        quote = model.quote_for(oid, blended.features)
         entry = entries[oid]
         script = (scripts or {}).get(oid) or defaults.get(oid, "")
         kept.append(Objection(oid, entry.label_zh, entry.label_en, _short(quote), script))

@@ -40,13 +40,13 @@ def test_an_objection_in_one_clause_is_not_diluted_by_a_long_chat():
     assert p(chat_only, long) < p(chat_only, short) - 0.2
     # … the best clause does not (its probability is the same in the short and the long chat)
     k = OBJECTION_IDS.index("price")
-    best_short, _ = with_clauses._clause_best(short.clauses)
-    best_long, best = with_clauses._clause_best(long.clauses)
+    best_short, _ = with_clauses._clause_best(short)
+    best_long, best = with_clauses._clause_best(long)
     assert best_long[k] == pytest.approx(best_short[k]) and best_long[k] > 0.5
     assert p(with_clauses, long) == pytest.approx((p(chat_only, long) + best_long[k]) / 2)
     assert p(with_clauses, long) > p(chat_only, long) + 0.15
     assert long.clauses[int(best[k])] == "太贵了"
-    assert with_clauses.quote_for("price", long.clauses) == "报价我看了，太贵了"
+    assert with_clauses.quote_for("price", long) == "报价我看了，太贵了"
 
 
 def test_unit_vectors_equal_the_chat_heads_vector_of_each_unit():
