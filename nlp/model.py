@@ -15,9 +15,11 @@ nlp/data/model.npz (weight matrices), loaded once; inference here is numpy only.
   The score shown is calibrated: 100 × P(high) = 100·sigmoid(k·(s − 65)/10), k fitted on the
   same out-of-fold predictions (so "high" is exactly score ≥ 50); a medium chat shows at
   least 35 and a low one at most 34, as before.
-* objections: one binary regression per objection id. The lexicon's objections stay (they
-  carry the quote) unless the model is sure they are wrong (p < drop_below); the model adds
-  one the lexicon missed when p ≥ add_above, quoting the customer clause that scores highest.
+* objections: one binary regression per objection id over the whole customer text, mixed 1:1
+  with the clause head's best clause (nlp/clause_head.py) when the model file has one. The
+  lexicon's objections stay (they carry the quote) unless the model is sure they are wrong
+  (p < drop_below); the model adds one the lexicon missed when p ≥ add_above (per objection:
+  obj_add), quoting the clause head's best clause (or the clause whose n-grams weigh most).
 
 The lexicon keeps producing the reasons; its score is one of the model's inputs.
 

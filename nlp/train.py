@@ -14,7 +14,7 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from nlp import kind_train
+from nlp import clause_head, kind_train
 from nlp import model as served
 from nlp.metrics import auc, counts, f1, label_counts, load_rows, prf
 from nlp.lexicon import OBJECTION_IDS
@@ -106,7 +106,7 @@ def fit(records: list[dict], feats: list[Features], calibrate: bool = True) -> s
     missing = [k for k in range(len(CLASSES)) if k not in intent.classes_]
     B[missing] = -30.0
     obj_w, obj_b = _objection_heads(X, records) if calibrate else _no_heads(X.shape[1])
-    clause_w, clause_b = _clause_head(feats, records, vocab) if calibrate else (None, None)
+    clause_w, clause_b = clause_head.fit(feats, records, vocab) if calibrate else (None, None)
     obj_add, obj_drop = _choose_objection_thresholds(records, feats) if calibrate else ({}, {})
     kind_w, kind_b = kind_train.fit_head(X, records)
     kind_t = kind_train.DISABLED
@@ -149,46 +149,6 @@ def _objection_heads(X, records: list[dict]):
         obj_w[:, k] = clf.coef_[0]
         obj_b[k] = clf.intercept_[0]
     return obj_w, obj_b
-
-
-C_CLAUSE = 1.0
-
-
-def _clause_head(feats: list[Features], records: list[dict], vocab: dict[str, int]):
-    """The clause head (nlp/clause_head.py): one binary regression per objection over the units of
-    all chats, each unit labelled as its chat is (multiple-instance learning, plainest form).
-    liblinear (its intercept regularised like a weight): what the harness measured."""
-    import numpy as np
-    from scipy.sparse import csr_matrix
-    from sklearn.linear_model import LogisticRegression
-
-    from nlp import clause_head
-    from nlp.grams import vocab_keys
-
-    vkeys, vcols = vocab_keys(vocab)
-    rows, cols, vals, owner = [], [], [], []
-    n_units = 0
-    for i, f in enumerate(feats):
-        texts = clause_head.units(f.clauses)
-        unit, col, val = clause_head.unit_vectors(texts, vkeys, vcols)
-        rows.append(unit + n_units)
-        cols.append(col)
-        vals.append(val)
-        owner += [i] * len(texts)
-        n_units += len(texts)
-    X = csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                   shape=(n_units, len(vocab)))
-    owner = np.asarray(owner, dtype=np.int64)
-    w = np.zeros((len(vocab), len(OBJECTION_IDS)))
-    b = np.full(len(OBJECTION_IDS), -30.0)
-    for k, oid in enumerate(OBJECTION_IDS):
-        target = np.asarray([oid in (r.get("objections") or ()) for r in records])[owner]
-        if target.all() or not target.any():
-            continue
-        clf = LogisticRegression(C=C_CLAUSE, solver="liblinear").fit(X, target)
-        w[:, k] = clf.coef_[0]
-        b[k] = clf.intercept_[0]
-    return w, b
 
 
 # The grid of per-objection thresholds: add one the lexicon missed when p ≥ add; drop the
@@ -252,7 +212,7 @@ def _heads_only(records: list[dict], feats: list[Features]) -> served.Model:
     """The objection heads alone (for choosing their thresholds)."""
     vocab, structured, X = _design(feats)
     obj_w, obj_b = _objection_heads(X, records)
-    clause_w, clause_b = _clause_head(feats, records, vocab)
+    clause_w, clause_b = clause_head.fit(feats, records, vocab)
     import numpy as np
 
     zeros = np.zeros((X.shape[1], len(CLASSES)))
