@@ -15,9 +15,11 @@ nlp/data/model.npz (weight matrices), loaded once; inference here is numpy only.
   The score shown is calibrated: 100 × P(high) = 100·sigmoid(k·(s − 65)/10), k fitted on the
   same out-of-fold predictions (so "high" is exactly score ≥ 50); a medium chat shows at
   least 35 and a low one at most 34, as before.
-* objections: one binary regression per objection id. The lexicon's objections stay (they
-  carry the quote) unless the model is sure they are wrong (p < drop_below); the model adds
-  one the lexicon missed when p ≥ add_above, quoting the customer clause that scores highest.
+* objections: one binary regression per objection id over the whole customer text, mixed 1:1
+  with the clause head's best clause (nlp/clause_head.py) when the model file has one. The
+  lexicon's objections stay (they carry the quote) unless the model is sure they are wrong
+  (p < drop_below); the model adds one the lexicon missed when p ≥ add_above (per objection:
+  obj_add), quoting the clause head's best clause (or the clause whose n-grams weigh most).
 
 The lexicon keeps producing the reasons; its score is one of the model's inputs.
 
@@ -37,6 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from nlp import clause_head
+from nlp.grams import sublinear as _sublinear, text_keys, vocab_keys
 from nlp.kinds import kind_features, looks_broadcast
 from nlp.reading import QUESTION as _QUESTION, Objection, short as _short
 
@@ -73,6 +77,9 @@ class Features:
     # The whole chat carries an ad's marks (nlp/kinds.py looks_broadcast): without them the kind
     # head's "spam" counts as "sales" (Model.predict_all), in training and serving alike.
     broadcast: bool = False
+    # (the model, the clause head's best probability and best unit per objection): once per chat and
+    # model (Model._clause_best)
+    _clause_best: object = None
 
     @property
     def ngrams(self) -> Counter:
@@ -167,12 +174,17 @@ class Model:
     # Per-objection thresholds chosen out-of-fold by writer (absent: add_above / drop_below for all).
     obj_add: dict = None            # objection id → add it when p ≥ this though the lexicon missed it
     obj_drop: dict = None           # objection id → drop the lexicon's when p < this
+    # The clause head (nlp/clause_head.py; absent in a model trained before it: the chat heads alone):
+    # n-gram vocabulary × objections, and a bias per objection. An objection's probability is then
+    # the mean of the chat head's and the best clause's.
+    clause_w: "object" = None
+    clause_b: "object" = None
     _gram_keys: "object" = field(default=None, init=False, repr=False, compare=False)
 
     def _known_grams(self, f: Features):
         """(vocabulary columns, counts) of the n-grams of f that the vocabulary knows, as numpy
         arrays: the same counts as f.ngrams, found without building a string per position (each
-        n-gram is one integer key, see _gram_key)."""
+        n-gram is one integer key, see nlp/grams.py)."""
         import numpy as np
 
         if f._ngrams is not None:                  # already counted (training): read them
@@ -181,16 +193,12 @@ class Model:
             return (np.asarray([vocab[g] for g in known], dtype=np.int64),
                     np.asarray([grams[g] for g in known], dtype=np.int64))
         if self._gram_keys is None:
-            pairs = sorted((_gram_key(g), j) for g, j in self.vocab.items() if g != " ")
-            self._gram_keys = (np.asarray([k for k, _ in pairs], dtype=np.uint64),
-                               np.asarray([j for _, j in pairs], dtype=np.int64))
+            self._gram_keys = vocab_keys(self.vocab)
         vkeys, vcols = self._gram_keys
         text = _model_text(f.text)
         if not text or not len(vkeys):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        c = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
-        s1, s2, t1, t2 = np.uint64(_SHIFT1), np.uint64(_SHIFT2), np.uint64(_TAG1), np.uint64(_TAG2)
-        keys = np.concatenate((c | t1, (c[:-1] << s1) | c[1:] | t2, (c[:-2] << s2) | (c[1:-1] << s1) | c[2:]))
+        keys, _ = text_keys(text)
         at = np.searchsorted(vkeys, keys)
         np.minimum(at, len(vkeys) - 1, out=at)
         at = at[vkeys[at] == keys]                 # the positions whose n-gram is known
@@ -242,7 +250,29 @@ class Model:
         intent = dict(zip(CLASSES, (float(p) for p in probs)))
         obj_logits = self.obj_b + vals @ self.obj_w[cols]
         objections = {oid: 1.0 / (1.0 + math.exp(-float(z))) for oid, z in zip(self.obj_ids, obj_logits)}
+        if self.clause_w is not None:
+            best, _ = self._clause_best(f)
+            objections = {oid: (p + float(q)) / 2.0 for (oid, p), q in zip(objections.items(), best)}
         return intent, objections, kinds
+
+    def _clause_best(self, f: Features):
+        if f._clause_best is None or f._clause_best[0] is not self:     # another model's (training)
+            if self._gram_keys is None:
+                self._gram_keys = vocab_keys(self.vocab)
+            f._clause_best = (self, clause_head.best_clause_probs(clause_head.units(f.clauses), *self._gram_keys,
+                                                                  self.clause_w, self.clause_b))
+        return f._clause_best[1]
+
+    def quote_for(self, oid: str, f: Features) -> str:
+        """The customer's words an objection the model found stands on: the clause head's best
+        unit (a clause with the one before it), else the clause whose n-grams weigh most."""
+        clauses = f.clauses
+        if self.clause_w is not None and clauses:
+            _, best = self._clause_best(f)
+            j = int(best[self.obj_ids.index(oid)])
+            if j >= 0:
+                return "，".join(clauses[max(0, j - 1):j + 1])
+        return max(clauses, key=lambda c: self.clause_score(oid, c))
 
     def blended(self, probs: Mapping[str, float], lexicon_score: float) -> float:
         """The lexicon score moved toward the model's expected score, by at most δ points."""
@@ -267,40 +297,6 @@ class Model:
             if j is not None:
                 total += float(self.obj_w[j, k])
         return total
-
-
-# An n-gram as one 64-bit key: code points take 21 bits each; a trigram fills bits 0-62, a bigram
-# bits 0-41 plus _TAG2 (bit 63), a single character bits 0-20 plus _TAG1 (bits 63 and 62).
-_SHIFT1, _SHIFT2 = 21, 42
-_TAG2 = 1 << 63
-_TAG1 = _TAG2 | 1 << 62
-
-
-_SUBLINEAR: list = [None]
-
-
-def _sublinear(counts):
-    """1 + log(n) per count, from a table filled with math.log (the same floats as before)."""
-    import numpy as np
-
-    table = _SUBLINEAR[0]
-    top = int(counts.max()) if len(counts) else 0
-    if table is None or top >= len(table):
-        size = max(top + 1, MAX_MODEL_CHARS + 1)
-        table = np.asarray([0.0] + [1.0 + math.log(n) for n in range(1, size)], dtype=np.float64)
-        _SUBLINEAR[0] = table
-    return table[counts]
-
-
-def _gram_key(gram: str) -> int:
-    codes = [ord(ch) for ch in gram]
-    if len(codes) == 1:
-        return _TAG1 | codes[0]
-    if len(codes) == 2:
-        return _TAG2 | codes[0] << _SHIFT1 | codes[1]
-    if len(codes) == 3:
-        return codes[0] << _SHIFT2 | codes[1] << _SHIFT1 | codes[2]
-    return (1 << 64) - 1          # not an n-gram ngrams() counts: never matches
 
 
 def lexicon_input(score01: float) -> float:
@@ -337,6 +333,7 @@ def _read(directory: Path) -> Model | None:
     blend_params = meta.get("blend", {})
     kind = meta.get("kind", {})
     has_kind = "kind_w" in w.files
+    has_clause = "clause_w" in w.files
     return Model(vocab, structured, w["intent_w"].astype(np.float64), w["intent_b"].astype(np.float64),
                  list(meta["objections"]), w["obj_w"].astype(np.float64), w["obj_b"].astype(np.float64),
                  tuple(meta["platt"]), float(meta["add_above"]), float(meta["drop_below"]),
@@ -347,7 +344,9 @@ def _read(directory: Path) -> Model | None:
                  kind_b=w["kind_b"].astype(np.float64) if has_kind else None,
                  kind_not=float(kind.get("not", 1.01)), kind_cap=float(kind.get("cap", 1.01)),
                  kind_keep=float(kind.get("keep", -1.0)),
-                 obj_add=dict(meta.get("objection_add", {})), obj_drop=dict(meta.get("objection_drop", {})))
+                 obj_add=dict(meta.get("objection_add", {})), obj_drop=dict(meta.get("objection_drop", {})),
+                 clause_w=w["clause_w"].astype(np.float64) if has_clause else None,
+                 clause_b=w["clause_b"].astype(np.float64) if has_clause else None)
 
 
 def unload() -> None:
@@ -453,7 +452,7 @@ def merge_objections(lexicon_found: list, blended: Blend, customer_views, defaul
         if oid in have or oid in settled or p < add.get(oid, model.add_above) or not blended.clauses \
                 or oid not in entries:
             continue
-        quote = max(blended.clauses, key=lambda c: model.clause_score(oid, c))
+        quote = model.quote_for(oid, blended.features)
         entry = entries[oid]
         script = (scripts or {}).get(oid) or defaults.get(oid, "")
         kept.append(Objection(oid, entry.label_zh, entry.label_en, _short(quote), script))

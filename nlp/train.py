@@ -14,7 +14,7 @@ import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from nlp import kind_train
+from nlp import clause_head, kind_train
 from nlp import model as served
 from nlp.metrics import auc, counts, f1, label_counts, load_rows, prf
 from nlp.lexicon import OBJECTION_IDS
@@ -106,6 +106,7 @@ def fit(records: list[dict], feats: list[Features], calibrate: bool = True) -> s
     missing = [k for k in range(len(CLASSES)) if k not in intent.classes_]
     B[missing] = -30.0
     obj_w, obj_b = _objection_heads(X, records) if calibrate else _no_heads(X.shape[1])
+    clause_w, clause_b = clause_head.fit(feats, records, vocab) if calibrate else (None, None)
     obj_add, obj_drop = _choose_objection_thresholds(records, feats) if calibrate else ({}, {})
     kind_w, kind_b = kind_train.fit_head(X, records)
     kind_t = kind_train.DISABLED
@@ -125,7 +126,7 @@ def fit(records: list[dict], feats: list[Features], calibrate: bool = True) -> s
                         info={"rows": len(records), "vocab": len(vocab), "structured": len(structured), **chosen},
                         lam=lam, delta=delta, slope=slope, kind_w=kind_w, kind_b=kind_b,
                         kind_not=kind_t[0], kind_cap=kind_t[1], kind_keep=kind_t[2],
-                        obj_add=obj_add, obj_drop=obj_drop)
+                        obj_add=obj_add, obj_drop=obj_drop, clause_w=clause_w, clause_b=clause_b)
 
 
 def _no_heads(n_features: int):
@@ -211,11 +212,12 @@ def _heads_only(records: list[dict], feats: list[Features]) -> served.Model:
     """The objection heads alone (for choosing their thresholds)."""
     vocab, structured, X = _design(feats)
     obj_w, obj_b = _objection_heads(X, records)
+    clause_w, clause_b = clause_head.fit(feats, records, vocab)
     import numpy as np
 
     zeros = np.zeros((X.shape[1], len(CLASSES)))
     return served.Model(vocab, structured, zeros, np.zeros(len(CLASSES)), list(OBJECTION_IDS), obj_w, obj_b,
-                        (1.5, 0.0, 0.0), 0.6, 0.0, 1.01, {})
+                        (1.5, 0.0, 0.0), 0.6, 0.0, 1.01, {}, clause_w=clause_w, clause_b=clause_b)
 
 
 def _inner_groups(records: list[dict]) -> list[str]:
@@ -312,6 +314,8 @@ def save(m: served.Model, directory: Path) -> None:
             "kind": {"not": m.kind_not, "cap": m.kind_cap, "keep": m.kind_keep},
             "objection_add": m.obj_add or {}, "objection_drop": m.obj_drop or {}}
     kind = {} if m.kind_w is None else {"kind_w": m.kind_w.astype(np.float32), "kind_b": m.kind_b.astype(np.float32)}
+    if m.clause_w is not None:
+        kind.update(clause_w=m.clause_w.astype(np.float32), clause_b=m.clause_b.astype(np.float32))
     (directory / "model.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     np.savez_compressed(directory / "model.npz", intent_w=m.intent_w.astype(np.float32),
                         intent_b=m.intent_b.astype(np.float32), obj_w=m.obj_w.astype(np.float32),
