@@ -7,7 +7,7 @@ import re
 from statistics import median
 
 from nlp.reading import QUESTION as _QUESTION, short as _short
-from nlp.turns import ROLE_CUSTOMER, ROLE_REP, Transcript
+from nlp.turns import ROLE_CUSTOMER, ROLE_REP, Transcript, Turn
 from nlp.views import Contribution, TurnView, last_quote
 
 
