@@ -79,7 +79,7 @@ class Features:
     broadcast: bool = False
     # (the model, the clause head's best probability and best unit per objection): once per chat and
     # model (Model._clause_best)
-    _clause_best: object = None
+    _clause_best: object = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ngrams(self) -> Counter:

@@ -85,3 +85,28 @@ def test_lexicon_alone_does_not_call_service_on_an_existing_contract_high(text):
 @pytest.mark.parametrize("text", [REORDER, RENEWAL, NEW_LEAD])
 def test_reorders_and_renewals_stay_high(text):
     assert analyze(text, rep_names=REPS).level == "high"
+
+
+# Purchases a reviewer wrote against the first version of the rule (it capped each of these at
+# "medium"): a project's budget, an ad just seen, an approved quote, a yearly plan's price, a
+# contract being negotiated, a re-order, an add-on, an insurance renewal, and two sales call notes.
+PURCHASES = [
+    "客户：我们这个项目预算50万，方案能不能这周出？合同也一起准备吧，定了就签",
+    "客户：刚看到的你们的广告，这款多少钱？可以的话今天就下单",
+    "客户：之前报的价格老板批了，合同什么时候发？我们这周签",
+    "客户：前几天收到的报价我们看过了，就按这个价签，合同什么时候发",
+    "客户：包年的多少钱？包年的话我们直接付款",
+    "客户：合同里写的交货期能不能改成30天？改了我们就盖章",
+    "客户：上次买的那款洗洁精不错，还是发20箱，货到付款",
+    "客户：我们那台打印机能配个自动进纸器吗？多少钱，给我装一个",
+    "客户：我们的车险快到期了，今年续保保费多少？发我链接我付",
+]
+CALL_PURCHASES = [
+    "电话回访刘总，询问方案进度，刘总说老板已经同意了，让我们把合同发过去，月底前付款。",
+    "致电王总确认合同进度，王总说法务看完了，这周盖章，下周一付首款。",
+]
+
+
+@pytest.mark.parametrize("text", PURCHASES + CALL_PURCHASES)
+def test_purchases_that_mention_a_past_quote_or_a_contract_are_not_service(text):
+    assert not _reads(text)
