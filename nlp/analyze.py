@@ -123,16 +123,14 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
                                                   settled_ids)
     elif kind == "sales" and service_on_existing:
         # the lexicon alone likewise (the blend caps it in nlp/model.py)
-        score = min(score, int(settings.get("high_min", 65)) - 1)
-        probability = min(probability, score / 100.0)
+        score, probability = _below_high(score, probability, settings)
     if kind != "sales":
         # Not a sales conversation: say what it is, never a buying score.
         score = min(score, int(res.lexicon.settings.get("non_sales_cap", 10)))
         probability = min(probability, score / 100.0)
     elif len(transcript.speakers) == 1 and transcript.format != "call_notes" and not transcript.origin:
         kind = "one_sided"                     # only one side's messages: never "high"
-        score = min(score, int(settings.get("high_min", 65)) - 1)
-        probability = min(probability, score / 100.0)
+        score, probability = _below_high(score, probability, settings)
     level = _level(score, settings)
     counts: Counter = Counter()
     for view in _keyword_views(views, customer_views):
@@ -159,6 +157,12 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
         lexicon_score=lexicon_score,
         probability=round(probability, 6),
     )
+
+
+def _below_high(score: int, probability: float, settings: dict) -> tuple[int, float]:
+    """The score and P(high) held just under the "high" band."""
+    score = min(score, int(settings.get("high_min", 65)) - 1)
+    return score, min(probability, score / 100.0)
 
 
 def _keyword_views(views: list[TurnView], customer_views: list[TurnView]) -> list[TurnView]:

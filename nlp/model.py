@@ -181,6 +181,13 @@ class Model:
     clause_b: "object" = None
     _gram_keys: "object" = field(default=None, init=False, repr=False, compare=False)
 
+    @property
+    def gram_keys(self):
+        """(sorted n-gram keys, their vocabulary columns), built on first use (nlp/grams.py)."""
+        if self._gram_keys is None:
+            self._gram_keys = vocab_keys(self.vocab)
+        return self._gram_keys
+
     def _known_grams(self, f: Features):
         """(vocabulary columns, counts) of the n-grams of f that the vocabulary knows, as numpy
         arrays: the same counts as f.ngrams, found without building a string per position (each
@@ -192,9 +199,7 @@ class Model:
             known = grams.keys() & vocab.keys()
             return (np.asarray([vocab[g] for g in known], dtype=np.int64),
                     np.asarray([grams[g] for g in known], dtype=np.int64))
-        if self._gram_keys is None:
-            self._gram_keys = vocab_keys(self.vocab)
-        vkeys, vcols = self._gram_keys
+        vkeys, vcols = self.gram_keys
         text = _model_text(f.text)
         if not text or not len(vkeys):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -257,9 +262,7 @@ class Model:
 
     def _clause_best(self, f: Features):
         if f._clause_best is None or f._clause_best[0] is not self:     # another model's (training)
-            if self._gram_keys is None:
-                self._gram_keys = vocab_keys(self.vocab)
-            f._clause_best = (self, clause_head.best_clause_probs(clause_head.units(f.clauses), *self._gram_keys,
+            f._clause_best = (self, clause_head.best_clause_probs(clause_head.units(f.clauses), *self.gram_keys,
                                                                   self.clause_w, self.clause_b))
         return f._clause_best[1]
 

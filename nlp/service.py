@@ -65,6 +65,7 @@ def on_existing(views: list, customer_views: list, call_notes: bool = False) -> 
             return False
         return bool(_OWNED.search(text) or _CALL_SERVICE.search(text))
     side = customer_views or [v for v in views if v.turn.role != ROLE_REP]
-    if any(_new_buy(v.text) for v in side):
+    # the rare pointer first: most chats stop here, before the long purchase-step pattern
+    if not any(_OWNED.search(v.text) and _ASK.search(v.text) for v in side):
         return False
-    return any(_OWNED.search(v.text) and _ASK.search(v.text) for v in side)
+    return not any(_new_buy(v.text) for v in side)
