@@ -17,7 +17,6 @@ crosses)."""
 from __future__ import annotations
 
 from nlp.grams import lookup, sublinear, text_keys, vocab_keys
-from nlp.lexicon import OBJECTION_IDS
 
 SEP = "\x00"
 # the regularisation of the clause regressions (0.3 and 3 did worse out-of-fold by writer)
@@ -86,15 +85,12 @@ def best_clause_probs(unit_texts: list[str], vkeys, vcols, w, b):
     return 1.0 / (1.0 + np.exp(-np.clip(top, -30, 30))), best
 
 
-def fit(feats: list, records: list[dict], vocab: dict[str, int]):
-    """Training (scikit-learn, dev extra; nlp/train.py): one binary regression per objection over
-    the units of all chats, each unit labelled as its chat is (multiple-instance learning in its
-    plainest form; re-labelling only each positive chat's top units did worse). liblinear, its
-    intercept regularised like a weight: what was measured. Returns (vocabulary × objections
-    weights, biases); bias −30 (never fires) for an objection nobody labelled."""
+def design(feats: list, vocab: dict[str, int]):
+    """Training's input (nlp/train.py fits one binary regression per objection on it, each unit
+    labelled as its chat is: multiple-instance learning in its plainest form; re-labelling only
+    each positive chat's top units did worse): (units × vocabulary matrix, the chat of each unit)."""
     import numpy as np
     from scipy.sparse import csr_matrix
-    from sklearn.linear_model import LogisticRegression
 
     vkeys, vcols = vocab_keys(vocab)
     rows, cols, vals, owner = [], [], [], []
@@ -109,14 +105,4 @@ def fit(feats: list, records: list[dict], vocab: dict[str, int]):
         n_units += len(texts)
     X = csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                    shape=(n_units, len(vocab)))
-    owner = np.asarray(owner, dtype=np.int64)
-    w = np.zeros((len(vocab), len(OBJECTION_IDS)))
-    b = np.full(len(OBJECTION_IDS), -30.0)
-    for k, oid in enumerate(OBJECTION_IDS):
-        target = np.asarray([oid in (r.get("objections") or ()) for r in records])[owner]
-        if target.all() or not target.any():
-            continue
-        clf = LogisticRegression(C=C_CLAUSE, solver="liblinear").fit(X, target)
-        w[:, k] = clf.coef_[0]
-        b[k] = clf.intercept_[0]
-    return w, b
+    return X, np.asarray(owner, dtype=np.int64)

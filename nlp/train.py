@@ -106,7 +106,7 @@ def fit(records: list[dict], feats: list[Features], calibrate: bool = True) -> s
     missing = [k for k in range(len(CLASSES)) if k not in intent.classes_]
     B[missing] = -30.0
     obj_w, obj_b = _objection_heads(X, records) if calibrate else _no_heads(X.shape[1])
-    clause_w, clause_b = clause_head.fit(feats, records, vocab) if calibrate else (None, None)
+    clause_w, clause_b = _clause_heads(feats, records, vocab) if calibrate else (None, None)
     obj_add, obj_drop = _choose_objection_thresholds(records, feats) if calibrate else ({}, {})
     kind_w, kind_b = kind_train.fit_head(X, records)
     kind_t = kind_train.DISABLED
@@ -135,20 +135,32 @@ def _no_heads(n_features: int):
     return np.zeros((n_features, len(OBJECTION_IDS))), np.full(len(OBJECTION_IDS), -30.0)
 
 
-def _objection_heads(X, records: list[dict]):
-    """One binary regression per objection id (bias −30, never fires, for an id nobody labelled)."""
+def _objection_heads(X, records: list[dict], owner=None):
+    """One binary regression per objection id (bias −30, never fires, for an id nobody labelled).
+    With `owner` (the chat of each row) the rows are the clause head's units, each labelled as its
+    chat is (nlp/clause_head.py; liblinear, its intercept regularised like a weight: what was
+    measured)."""
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
     obj_w, obj_b = _no_heads(X.shape[1])
     for k, oid in enumerate(OBJECTION_IDS):
         target = np.asarray([oid in (r.get("objections") or ()) for r in records])
+        if owner is not None:
+            target = target[owner]
         if target.all() or not target.any():
             continue
-        clf = LogisticRegression(C=C_OBJECTION, max_iter=4000).fit(X, target)
+        clf = (LogisticRegression(C=C_OBJECTION, max_iter=4000) if owner is None else
+               LogisticRegression(C=clause_head.C_CLAUSE, solver="liblinear")).fit(X, target)
         obj_w[:, k] = clf.coef_[0]
         obj_b[k] = clf.intercept_[0]
     return obj_w, obj_b
+
+
+def _clause_heads(feats: list[Features], records: list[dict], vocab: dict[str, int]):
+    """The clause head's regressions: the objection heads over each chat's units."""
+    X, owner = clause_head.design(feats, vocab)
+    return _objection_heads(X, records, owner)
 
 
 # The grid of per-objection thresholds: add one the lexicon missed when p ≥ add; drop the
@@ -212,7 +224,7 @@ def _heads_only(records: list[dict], feats: list[Features]) -> served.Model:
     """The objection heads alone (for choosing their thresholds)."""
     vocab, structured, X = _design(feats)
     obj_w, obj_b = _objection_heads(X, records)
-    clause_w, clause_b = clause_head.fit(feats, records, vocab)
+    clause_w, clause_b = _clause_heads(feats, records, vocab)
     import numpy as np
 
     zeros = np.zeros((X.shape[1], len(CLASSES)))
