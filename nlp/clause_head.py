@@ -44,9 +44,10 @@ def unit_vectors(unit_texts: list[str], vkeys, vcols):
     size = np.concatenate((np.ones(n, dtype=np.int64), np.full(max(0, n - 1), 2), np.full(max(0, n - 2), 3)))
     # an n-gram crossing (or holding) a separator belongs to no unit
     crossing = np.concatenate(([0], np.cumsum(sep)))
-    ok = crossing[starts + size] == crossing[starts]
+    inside = crossing[starts + size] == crossing[starts]
+    keys, starts = keys[inside], starts[inside]
     at = lookup(keys, vkeys)
-    ok &= at >= 0
+    ok = at >= 0
     if not ok.any():
         return empty
     unit = crossing[starts[ok]]
@@ -64,11 +65,11 @@ def unit_logits(unit_texts: list[str], vkeys, vcols, w, b):
     import numpy as np
 
     unit, col, vals = unit_vectors(unit_texts, vkeys, vcols)
-    n = len(unit_texts)
-    out = np.empty((n, len(b)))
-    contributions = vals[:, None] * w[col]
-    for k in range(len(b)):            # one bincount per objection: cheaper than np.add.at
-        out[:, k] = np.bincount(unit, weights=contributions[:, k], minlength=n)
+    out = np.zeros((len(unit_texts), len(b)))
+    if len(unit):
+        # unit is sorted (unit_vectors counts by unit, then column): one sum per run of a unit
+        first = np.flatnonzero(np.concatenate(([True], unit[1:] != unit[:-1])))
+        out[unit[first]] = np.add.reduceat(vals[:, None] * w[col], first, axis=0)
     return out + b
 
 
