@@ -50,127 +50,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import random
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from bench.common import (ECHO_TOKEN, TOKEN, ServerProcess, drop_pg_schema, pg_schema, run_and_report, seed_customers,
                           seed_reps)
-
-NOW = datetime(2026, 11, 26, 2, 0)  # Thursday 10:00 in Shanghai
-PASTE = ("客户：你们这个价格能不能再便宜一点？我们预算有限\n我：这个已经是我们的最低价了，量大可以再谈\n"
-         "客户：那交期呢？下周三之前能到吗\n我：可以安排，下周二发货\n客户：好的，我跟老板商量一下，明天给你答复")
-
-
-class Tracker:
-    """When each update finished: its last handler group ran (no handler runs with block=False:
-    a paste is handled in its person's lane, bot/concurrency.py)."""
-
-    def __init__(self) -> None:
-        self.done: dict[int, float] = {}
-        self.cpu_ms = 0.0  # process CPU per update in the throughput phase
-        self.gc_ms = self.gc_max_ms = 0.0  # collector pauses in both phases: their sum and the longest
-        self.p95_by_kind: dict[str, float] = {}
-        self.cpu_by_kind: dict[str, float] = {}  # CPU ms per update by kind, one update at a time (cpu_by_kind)
-        # Waiters are woken when the last awaited update finishes: polling the done-set would burn
-        # CPU in the process under measurement.
-        self._waiting: set[int] = set()
-        self._all_done: asyncio.Event | None = None
-
-    def finish(self, update_id: int) -> None:
-        self.done[update_id] = time.monotonic()
-        self._waiting.discard(update_id)
-        if not self._waiting and self._all_done is not None:
-            self._all_done.set()
-
-    async def wait(self, ids: list[int], timeout: float) -> None:
-        self._waiting = {i for i in ids if i not in self.done}
-        self._all_done = asyncio.Event()
-        if self._waiting:
-            try:
-                await asyncio.wait_for(self._all_done.wait(), timeout)
-            except asyncio.TimeoutError:
-                raise TimeoutError(f"{len(self._waiting)} updates not handled") from None
-
-    def install(self, app) -> None:
-        from telegram import Update
-        from telegram.ext import TypeHandler
-
-        async def mark(update: Update, _context) -> None:
-            self.finish(update.update_id)
-        app.add_handler(TypeHandler(Update, mark), group=10 ** 6)
-        assert all(h.block is not False for hs in app.handlers.values() for h in hs), \
-            "a block=False handler would finish after the mark: the figures would be wrong"
-
-
-def _customer(rep: dict[str, Any], pick: float) -> tuple[int | None, str]:
-    """The customer an update is about: one of the rep's ~200, the same for every bot in the run."""
-    customers = rep.get("customers")
-    if not customers:
-        return None, rep["customer"]
-    return customers[int(pick * len(customers))]
-
-
-async def push(server: ServerProcess, token: str, kind: str, rep: dict[str, Any], pick: float = 0.0) -> int:
-    cid, name = _customer(rep, pick)
-    if kind == "save" and rep.get("saves"):  # salesbot: ✅ 确认保存 on a preview it sent earlier
-        message_id, data = rep["saves"].pop()
-        result = await server.control("press_button", user_id=rep["id"], message_id=message_id,
-                                      callback_data=data, validate=False, token=token)
-    elif kind in ("press", "save"):
-        from core.callbacks import OpenCard
-        data = OpenCard(cid).encode() if cid is not None else rep["data"]
-        result = await server.control("press_button", user_id=rep["id"], message_id=rep["message_id"],
-                                      callback_data=data, validate=False, token=token)
-    elif kind == "log":
-        result = await server.control("send_text", user_id=rep["id"], text=f"{name} 已报价5万 下周二回访",
-                                      token=token)
-    else:
-        result = await server.control("send_text", user_id=rep["id"], text=PASTE, token=token)
-    return result["update_id"]
-
-
-# Button presses that open a card, follow-up lines ("王伟 已报价5万 下周二回访": a parsed preview),
-# ✅ 确认保存 on such a preview (the save: amount, follow-up, task, points, then the card) and pastes.
-MIX = {"press": 40, "log": 25, "save": 15, "paste": 20}
-
-
-def workload(reps: list[dict], n: int, seed: int = 7) -> list[tuple[str, dict, float]]:
-    rng = random.Random(seed)
-    return [(rng.choices(tuple(MIX), tuple(MIX.values()))[0], reps[i % len(reps)], rng.random()) for i in range(n)]
-
-
-async def wait_done(tracker: Tracker, ids: list[int], timeout: float = 300) -> float:
-    await tracker.wait(ids, timeout)
-    return max((tracker.done[i] for i in ids), default=time.monotonic())
-
-
-class GcPauses:
-    """The garbage collector's pauses while the block runs (a stop-the-world pause delays every update
-    in flight: a candidate for the latency tail), in CPU time of the collecting thread (on a loaded
-    machine the wall time of a pause also holds the time the process was not scheduled)."""
-
-    def __init__(self) -> None:
-        self.pauses: list[float] = []
-        self._start = 0.0
-
-    def _callback(self, phase: str, _info: dict) -> None:
-        if phase == "start":
-            self._start = time.thread_time()
-        else:
-            self.pauses.append((time.thread_time() - self._start) * 1000)
-
-    def __enter__(self) -> "GcPauses":
-        import gc
-        gc.callbacks.append(self._callback)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        import gc
-        gc.callbacks.remove(self._callback)
+# The workload and its timing instruments (bench/updates_workload.py) and the name-lookup figures
+# (bench/updates_lookup.py); their names are still importable from here.
+from bench.updates_lookup import lookup_figures
+from bench.updates_workload import (DB_PROFILER, MIX, NOW, PASTE, GcPauses, Tracker, _customer,  # noqa: F401
+                                    _profile_db, cpu_workload, push, wait_done, workload)
 
 
 async def measure(server: ServerProcess, token: str, app, tracker: Tracker, reps: list[dict], n: int,
@@ -216,36 +106,8 @@ async def _measure(server: ServerProcess, token: str, app, tracker: Tracker, rep
     return throughput, latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
 
 
-DB_PROFILER: list = [None]  # with --profile: the DB threads' transactions run under it (one update at a time)
-
-
-def _profile_db(db) -> None:
-    """With --profile: each transaction of ``db`` runs under DB_PROFILER[0] while it is set."""
-    import threading
-    lock = threading.Lock()
-
-    def wrap(fn):
-        def profiled(*args, **kwargs):
-            profiler = DB_PROFILER[0]
-            if profiler is None or not lock.acquire(blocking=False):
-                return fn(*args, **kwargs)
-            try:
-                return profiler.runcall(fn, *args, **kwargs)
-            finally:
-                lock.release()
-        return profiled
-    db.call, db.call_read = wrap(db.call), wrap(db.call_read)
-
-
 CPU_PER_KIND = 30  # updates of each kind in the CPU phase (--cpu-per-kind)
 PROFILE: str | None = None  # --profile PATH: cProfile of salesbot's CPU phase, one file per kind
-
-
-def cpu_workload(reps: list[dict], per_kind: int, seed: int = 13) -> list[tuple[str, dict, float]]:
-    """The CPU phase's updates: ``per_kind`` of each kind in the mix, kind after kind."""
-    rng = random.Random(seed)
-    return [(kind, reps[rng.randrange(len(reps))], rng.random())
-            for kind in MIX if MIX[kind] for _ in range(per_kind)]
 
 
 async def cpu_by_kind(server: ServerProcess, token: str, tracker: Tracker, reps: list[dict]) -> dict[str, float]:
@@ -473,55 +335,6 @@ async def run_salesbot(server: ServerProcess, args: argparse.Namespace, reps_n: 
         await app.shutdown()
         core.db.close()
     return result, reps
-
-
-def lookup_figures(core, team_id: int, reps: list[dict], rep_user_ids: dict[int, int], n: int = 60) -> dict[str, float]:
-    """find_by_name on follow-up lines, for a rep (≈ 200 customers) and for their manager (the
-    whole team), against the lookup it replaced in the same run: the first 2,000 visible customers
-    loaded and scored in Python on every message."""
-    from sqlalchemy import func as sa_func
-    from sqlmodel import select
-
-    from services import customers as cs
-    from storage.models import Customer, User
-
-    def before(session, user, text):  # the previous services.customers.find_by_name candidate step
-        visible = cs.visible_query(user).where(Customer.status == "open").subquery()
-        rows = session.execute(select(visible.c.id, visible.c.name, visible.c.company, visible.c.company_norm)
-                               .limit(2000)).all()
-        score = cs.name_scorer(text)
-        return rows, {cid for cid, name, company, norm in rows if score(name, company, norm) >= 0.6}
-
-    rng = random.Random(5)
-    manager = User(id=-1, tg_id=-1, name="经理", role="manager", team_id=team_id, joined_at=NOW)
-    picks = [(rep, rep["customers"][rng.randrange(len(rep["customers"]))]) for rep in rng.choices(reps, k=n)]
-    out: dict[str, float] = {}
-    with core.db.session(read_only=True) as session:
-        out["team_customers"] = session.exec(select(sa_func.count()).select_from(Customer)
-                                             .where(Customer.team_id == team_id)).one()
-        for who in ("rep", "manager"):
-            rows_before = rows_after = found_before = found_after = 0
-            t_before = t_after = 0.0
-            for rep, (cid, name) in picks:
-                user = manager if who == "manager" else session.get(User, rep_user_ids[rep["id"]])
-                text = f"{name} 已报价5万 下周二回访"
-                t0 = time.perf_counter()
-                rows, hits = before(session, user, text)
-                t_before += time.perf_counter() - t0
-                rows_before += len(rows)
-                found_before += cid in hits
-                t0 = time.perf_counter()
-                found = cs.find_by_name(session, user, text)
-                t_after += time.perf_counter() - t0
-                rows_after += len(cs.name_candidates(session, user, text))
-                found_after += cid in [c.id for c in found]
-            out[f"find_by_name_rows_{who}"] = rows_after / n
-            out[f"find_by_name_rows_{who}_before"] = rows_before / n
-            out[f"find_by_name_found_{who}"] = found_after / n
-            out[f"find_by_name_found_{who}_before"] = found_before / n
-            out[f"find_by_name_ms_{who}"] = t_after * 1000 / n
-            out[f"find_by_name_ratio_{who}_to_before"] = t_after / t_before
-    return out
 
 
 def claims_database(db_url: str | None):

@@ -31,37 +31,31 @@ Results are written by scheduler/outbox_ops.py; the window is stated in docs/dep
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
-import random
-import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import timedelta, timezone
 from typing import Any
 
-from telegram import Bot, InlineKeyboardMarkup, Message
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram import Bot
 
-from bot.ratelimit import retry_seconds
-from core.logctx import reset_context, set_context
-from scheduler.outbox_ops import apply_ops
-from scheduler.probe import DeliveryProbe, IdLedger, may_have_arrived
+from scheduler.probe import DeliveryProbe, IdLedger
+# One row's delivery and its retry policy (scheduler/sender_delivery.py) and the group-committing
+# recorder (scheduler/sender_recorder.py) are mixins of OutboxSender; the policy's constants are
+# re-exported here, where they were defined before the split.
+from scheduler.sender_delivery import (BACKOFF_BASE_S, BACKOFF_MAX_S, MAX_ATTEMPTS,  # noqa: F401
+                                       OUTBOX_RATE_ARGS, DeliveryMixin)
+from scheduler.sender_recorder import RecorderMixin, _short
 from services import outbox
 from services.core import Core
 from services.outbox import Item
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 12
 CONCURRENCY = 64          # many are idle waiting for their rate-limit slot; a timeout holds one for seconds
 CLAIM_BATCH = 256
 IDLE_POLL_S = 0.25
 MAX_MEMORY_WAIT_S = 60.0  # longer waits go back to the database (next_attempt_at)
-BACKOFF_BASE_S = 1.0      # server seconds: 1, 2, 4 ... capped
-BACKOFF_MAX_S = 60.0
-OUTBOX_RATE_ARGS = {"max_retries": 0}  # the sender reschedules 429s itself
 # httpcore scans every pooled connection (quadratically) on each request, so one big pool costs
 # more CPU per message the more connections it ever opened; several small pools stay cheap and a
 # request hanging until its read timeout only holds one small pool's connection.
@@ -75,7 +69,7 @@ class _Chat:
     items: deque = field(default_factory=deque)
 
 
-class OutboxSender:
+class OutboxSender(DeliveryMixin, RecorderMixin):
     def __init__(self, core: Core, bot: Bot, worker: str = "sender", *, leader: Any = None,
                  concurrency: int = CONCURRENCY, batch: int = CLAIM_BATCH, time_scale: float = 1.0,
                  claim_ttl_s: float | None = None, http_pools: int = HTTP_POOLS,
@@ -382,170 +376,3 @@ class OutboxSender:
                 self._ready.put_nowait((chat_id, gen))
             handle = loop.call_later(max(0.0, delay), ready)
             self._timers.add(handle)
-
-    # --- one delivery --------------------------------------------------------------------------------
-    async def _deliver(self, item: Item, bot: Bot | None = None) -> tuple:
-        ctx = set_context(outbox=item.id, chat=item.chat_id, kind=item.kind)
-        try:
-            return await self._deliver_inner(item, bot or self.bot)
-        finally:
-            reset_context(ctx)
-
-    async def _deliver_inner(self, item: Item, bot: Bot) -> tuple:
-        now = self.core.clock.now
-        started, floors = time.time(), self.ledger.floors(item.chat_id)
-        self._send_seq += 1
-        token = self._send_seq
-        self._sending[token] = time.monotonic()
-        try:
-            sent = await self._send(item, bot)
-        except RetryAfter as exc:
-            wait = retry_seconds(exc.retry_after)
-            item.attempts += 1
-            self.stats["retries"] += 1
-            log.info("outbox row %s: 429, retry after %.1fs", item.id, wait)
-            return ("retry", wait)
-        except ChatMigrated as exc:
-            log.info("outbox: group %s became supergroup %s", item.chat_id, exc.new_chat_id)
-            await self._record(("migrate", item.chat_id, exc.new_chat_id))
-            return ("migrated", exc.new_chat_id)
-        except Forbidden as exc:
-            log.info("outbox: chat %s unreachable (%s): skipping its messages", item.chat_id, exc)
-            self.stats["skipped"] += 1
-            await self._record(("blocked", item.chat_id, f"403 {exc}", now()))
-            return ("drop_chat",)
-        except BadRequest as exc:
-            text = str(exc).lower()
-            item.attempts += 1
-            if "chat not found" in text or "chat_id is empty" in text or "peer_id_invalid" in text:
-                self.stats["failed"] += 1
-                await self._record(("failed", item.id, str(exc), "failed", item.attempts),
-                                   ("skip_chat", item.chat_id, "chat not found"))
-                return ("drop_chat",)
-            self.stats["failed"] += 1
-            log.error("outbox row %s (%s) rejected by Telegram: %s", item.id, item.dedupe_key, exc)
-            await self._record(("failed", item.id, str(exc), "failed", item.attempts))
-            return ("done",)
-        except (TimedOut, NetworkError) as exc:
-            item.attempts += 1
-            if may_have_arrived(exc):
-                self.stats["ambiguous"] += 1
-                item.extra.setdefault("ambiguous_since", started)
-                item.extra.setdefault("floors", floors)
-                item.extra["failed_at"] = time.monotonic()
-            failures = item.extra["network_failures"] = item.extra.get("network_failures", 0) + 1
-            self.stats["retries"] += 1
-            if failures >= MAX_ATTEMPTS:
-                self.stats["failed"] += 1
-                log.error("outbox row %s failed after %d attempts: %s", item.id, item.attempts, exc)
-                await self._record(("failed", item.id, f"network: {exc}", "failed", item.attempts))
-                return ("done",)
-            delay = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (failures - 1)) * random.uniform(0.8, 1.2)
-            return ("retry", delay / self.time_scale)
-        except (KeyError, TypeError, ValueError) as exc:  # a malformed payload: record, never retry forever
-            item.attempts += 1
-            self.stats["failed"] += 1
-            log.error("outbox row %s has a bad payload: %r", item.id, exc)
-            await self._record(("failed", item.id, f"bad payload: {exc!r}", "failed", item.attempts))
-            return ("done",)
-        finally:
-            left = self._sending.pop(token, None)
-        message_id = sent.message_id
-        self.ledger.note(item.chat_id, message_id, left)
-        if "ambiguous_since" in item.extra:
-            # An earlier attempt may have arrived: the ids tell, or a look at them — off the delivery path.
-            task = asyncio.create_task(self._settle(item, bot, sent), name=f"outbox-settle-{item.id}")
-            self._settling.add(task)
-            task.add_done_callback(self._settling.discard)
-        await self._record(("sent", item.id, message_id, now(), item.attempts))
-        self.sent += 1
-        self.stats["sent"] += 1
-        return ("done",)
-
-    async def _settle(self, item: Item, bot: Bot, sent: Message) -> None:
-        """Was an earlier, unanswered attempt of ``item`` delivered after all? (scheduler/probe.py)"""
-        # Sends already in flight get their ids noted first: under one id counter for all chats
-        # their ids would otherwise look like candidates.
-        begun, deadline = time.monotonic(), time.monotonic() + (self.read_timeout or 5.0) + 1.0
-        while any(start <= begun for start in self._sending.values()) and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
-        try:
-            kept = await self.probe.settle(bot, item.chat_id, sent, item.extra["ambiguous_since"],
-                                           item.extra["floors"], self.ledger, item.extra.get("failed_at"))
-        except Exception:  # settling is an extra: the row was delivered either way
-            log.exception("outbox row %s: could not settle an earlier unanswered attempt", item.id)
-            return
-        if kept != sent.message_id:
-            await self._record(("message_id", item.id, kept))
-
-    async def _send(self, item: Item, bot: Bot) -> Message:
-        payload = item.payload or {}
-        markup = InlineKeyboardMarkup.de_json(payload["reply_markup"], bot) if payload.get("reply_markup") else None
-        parse_mode = payload.get("parse_mode", ParseMode.HTML)
-        common: dict[str, Any] = {"reply_markup": markup, "rate_limit_args": OUTBOX_RATE_ARGS}
-        if self.read_timeout is not None:
-            common["read_timeout"] = self.read_timeout
-        if payload.get("photo_b64"):
-            message = await bot.send_photo(item.chat_id, base64.b64decode(payload["photo_b64"]),
-                                                caption=payload.get("caption", "")[:1024] or None,
-                                                parse_mode=parse_mode, **common)
-        elif payload.get("document_b64"):
-            message = await bot.send_document(item.chat_id, base64.b64decode(payload["document_b64"]),
-                                                   filename=payload.get("filename", "file"),
-                                                   caption=payload.get("caption", "")[:1024] or None,
-                                                   parse_mode=parse_mode, **common)
-        else:
-            text = payload.get("text") or ""
-            if not text.strip():
-                raise ValueError("empty text")
-            try:
-                message = await bot.send_message(item.chat_id, text[:4096], parse_mode=parse_mode,
-                                                      disable_web_page_preview=True, **common)
-            except BadRequest as exc:
-                if "can't parse entities" not in str(exc).lower():
-                    raise
-                # Never lose a message to a formatting slip: send it as plain text instead.
-                log.error("outbox row %s had bad HTML, sending plain: %s", item.id, exc)
-                plain = re.sub(r"<[^>]+>", "", text)[:4096]
-                message = await bot.send_message(item.chat_id, plain, **common)
-        return message
-
-    # --- the recorder (group commit) ----------------------------------------------------------------
-    async def _record(self, *ops: tuple) -> None:
-        """Commit ``ops`` (batched with whatever else finished meanwhile); returns once committed."""
-        future = asyncio.get_running_loop().create_future()
-        self._ops.append((list(ops), future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush())
-        await asyncio.shield(future)
-
-    async def _flush(self) -> None:
-        delay = 0.2
-        while self._ops:
-            batch, self._ops = self._ops, []
-            try:
-                await self.core.db.run(apply_ops, [op for ops, _ in batch for op in ops])
-            except Exception as exc:  # the database is away: keep the results, try again
-                log.warning("outbox: recording %d result(s) failed (%s: %s); retrying in %.1fs", len(batch),
-                            exc.__class__.__name__, _short(exc), delay)
-                self._ops = batch + self._ops
-                await asyncio.sleep(delay)
-                delay = min(5.0, delay * 2)
-                continue
-            delay = 0.2
-            for _, future in batch:
-                if not future.done():
-                    future.set_result(None)
-
-    async def _flush_all(self) -> None:
-        while self._flusher is not None and not self._flusher.done():
-            try:
-                await asyncio.wait_for(asyncio.shield(self._flusher), timeout=30)
-            except asyncio.TimeoutError:
-                log.error("outbox: %d result(s) could not be recorded before shutdown", len(self._ops))
-                return
-
-
-def _short(exc: BaseException) -> str:
-    """First line of a database error (not the whole SQL statement)."""
-    return (str(exc).splitlines() or [""])[0][:200]
