@@ -30,7 +30,7 @@ run: $(STAMP)
 	$(PY) -m cli.main run
 
 bench: $(STAMP)
-	@for m in bench/*.py; do n=$$(basename $$m .py); [ "$$n" = "__init__" ] || [ "$$n" = "common" ] || $(PY) -m bench.$$n || exit 1; done
+	@for m in bench/*.py; do grep -q '__name__ == "__main__"' $$m || continue; $(PY) -m bench.$$(basename $$m .py) || exit 1; done
 
 clean:
 	rm -rf $(VENV) data demo-out .pytest_cache
