@@ -132,8 +132,6 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
         kind = "one_sided"                     # only one side's messages: never "high"
         score, probability = _below_high(score, probability, settings)
     level = _level(score, settings)
-    if level == "high" and kind == "sales" and res.lexicon.settings.get("high_settles_objections", True):
-        objections = _standing_at_high(objections, customer_views)
     counts: Counter = Counter()
     for view in _keyword_views(views, customer_views):
         counts.update(view.tokens)
@@ -159,14 +157,6 @@ def analyze(text_or_transcript: str | Transcript, *, rep_names: Sequence[str] = 
         lexicon_score=lexicon_score,
         probability=round(probability, 6),
     )
-
-
-def _standing_at_high(objections: list[Objection], customer_views: list[TurnView]) -> list[Objection]:
-    """A customer read as clearly moving to buy has no objection that still stands, but for one
-    raised in their last turn ("就这么定" … "算了下运费 总价还是有点贵"): what they raised on the way
-    was settled by buying (nlp/settled.py does the same turn by turn, on a committing turn)."""
-    last = {h.entry.id for h in customer_views[-1].hits if h.entry.is_objection} if customer_views else set()
-    return [o for o in objections if o.id in last]
 
 
 def _below_high(score: int, probability: float, settings: dict) -> tuple[int, float]:

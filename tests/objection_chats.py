@@ -12,13 +12,7 @@ def lexicon_only():
 
     engine.warm_up()
     model.set_enabled(False)
-    # these tests read the clause and turn rules; the chat-level "read as high: nothing stands"
-    # (nlp/analyze._standing_at_high) has its own tests (tests/test_nlp_standing_at_high.py)
-    settings = engine.resources().lexicon.settings
-    before = settings.get("high_settles_objections", True)
-    settings["high_settles_objections"] = False
     yield
-    settings["high_settles_objections"] = before
     model.set_enabled(True)
 
 

@@ -18,11 +18,8 @@ DEV = DATA / "nlp_dev.jsonl"
 HOLDOUT = DATA / "nlp_holdout.jsonl"
 HOLDOUT2 = DATA / "nlp_holdout2.jsonl"
 FORMATS = {"wechat", "colon", "telegram_forward", "call_notes"}
-# Acceptance thresholds, the same for every labeled set. Objections 0.83: the project's own sets
-# label objections on half their high chats (12 of 28 in holdout), the outside writers on 7 of 594;
-# analyze follows the outside writers (a chat read as high lists none but its last turn's), which
-# moved holdout from 0.855 to 0.834 (dev 0.950 → 0.888).
-THRESHOLDS = {"intent_auc_high": 0.9, "intent_accuracy": 0.8, "objection_macro_f1": 0.83}
+# Acceptance thresholds, the same for every labeled set.
+THRESHOLDS = {"intent_auc_high": 0.9, "intent_accuracy": 0.8, "objection_macro_f1": 0.85}
 
 _figures_cache: dict[Path, dict] = {}
 
