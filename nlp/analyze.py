@@ -198,19 +198,20 @@ def _segment(transcript: Transcript, lexicon: Lexicon) -> list[TurnView]:
             views.append(TurnView(index, turn, text, None, []))
             continue
         tokens = engine.cut(text)
+        ruled_out: set[str] = set()
         if turn.role == ROLE_CUSTOMER:
             hits = lexicon.find(tokens)
             if lexicon.patterns:
                 extra = lexicon.find_patterns(tokens)
                 if extra:
                     hits = sorted(hits + extra, key=lambda h: h.start)
-            hits = clauses.refine(tokens, hits, lexicon)
+            hits = clauses.refine(tokens, hits, lexicon, ruled_out)
         elif notes:
             hits = [h for h in lexicon.find(tokens) if h.entry.scope == "any"]
         else:
             hits = []
         service = clauses.complaint_kind(text) if turn.role == ROLE_CUSTOMER else ""
-        views.append(TurnView(index, turn, text, tokens, hits, service))
+        views.append(TurnView(index, turn, text, tokens, hits, service, ruled_out=frozenset(ruled_out)))
     return views
 
 
@@ -393,7 +394,8 @@ def _objections(views: list[TurnView], defaults: Mapping[str, str],
                 scripts: Mapping[str, str] | None) -> tuple[list[Objection], set[str]]:
     """One per category, most recent first; the team's script wins over ours. An objection the
     customer settled in a later turn (nlp/settled.py) is left out; its id is returned beside them, so
-    that the model's heads do not bring it back."""
+    that the model's heads do not bring it back — nor one the clause readers re-read as no such
+    objection (TurnView.ruled_out) where the lexicon found it nowhere else."""
     latest: dict[str, tuple[tuple[int, int], TurnView, Hit]] = {}
     for view in views:
         for hit in view.hits:
@@ -408,4 +410,6 @@ def _objections(views: list[TurnView], defaults: Mapping[str, str],
         script = (scripts or {}).get(oid) or defaults.get(oid, "")
         result.append(Objection(oid, entry.label_zh, entry.label_en,
                                 phrase_and_quote(view, hit)[1], script))
+    found = {o.id for o in result}
+    gone |= {oid for view in views for oid in view.ruled_out if oid not in found}
     return result, gone

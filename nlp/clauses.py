@@ -239,8 +239,11 @@ _READERS = {"need_approval": _read_approval, "competitor": _read_competitor, "pr
             "timing": _read_timing, "trust_quality": _read_trust, "has_supplier": _read_supplier}
 
 
-def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
-    """Re-read the lexicon's hits of one customer turn on its clause structure."""
+def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon, ruled_out: set[str] | None = None) -> list[Hit]:
+    """Re-read the lexicon's hits of one customer turn on its clause structure. ruled_out, when
+    given, receives the objection ids a reader re-read as no such objection ("比我们其他供应商贵"
+    is no competitor, "老板已经批了" no approval to wait for): the model's heads may not add
+    them back (nlp/model.merge_objections), as they may not bring back a settled one."""
     if not hits or not any(h.entry.kind == "buy" or h.entry.priority or h.entry.id in _REREAD for h in hits):
         if not hits or not _SUSPENDED_RE.search("".join(tokens)):
             return hits
@@ -280,6 +283,8 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon) -> list[Hit]:
         instead = reader(turn, hit, clause) if reader is not None else None
         if instead is not None:                 # the objection re-read: dropped, or read as another
             kept.extend(instead)
+            if ruled_out is not None and entry.is_objection and all(h.entry.id != entry.id for h in instead):
+                ruled_out.add(entry.id)
             continue
         if entry.priority == "refusal" and hit.end < clause.end and tokens[hit.end] in _VERB_CONTINUATIONS:
             continue                            # "算了一下成本"

@@ -23,6 +23,8 @@ class TurnView:
     # and shared by kind_of and kind_features: None until asked
     existing: bool | None = None
     anger: bool | None = None
+    # objection ids the clause readers re-read as no such objection in this turn (nlp/clauses.refine)
+    ruled_out: frozenset[str] = frozenset()
 
     @property
     def tokens(self) -> list[str]:

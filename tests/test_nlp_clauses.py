@@ -75,6 +75,33 @@ def test_own_other_suppliers_are_no_named_competitor():
     assert "competitor" not in ids(result) and "price" in ids(result)
 
 
+@pytest.mark.parametrize("said, ruled", [
+    ("你们的价格比我们其他供应商贵不少", "competitor"),      # a price remark, no competitor
+    ("上次说要董事会批，昨天已经过了", "need_approval"),      # approval given since
+    ("之前用过别家的 半年就裂了", "competitor"),             # a bad experience: trust, no rival
+])
+def test_an_objection_a_reader_re_reads_away_is_ruled_out_for_the_heads(said, ruled):
+    """The clause reader's "no such objection" reaches the merge: the model's heads may add an
+    objection the lexicon missed, not one it read and ruled out (as they may not bring back a
+    settled one)."""
+    import importlib
+
+    from nlp import clauses
+
+    analysis = importlib.import_module("nlp.analyze")
+
+    lexicon = engine.resources().lexicon
+    tokens = engine.cut(said)
+    hits = lexicon.find(tokens) + lexicon.find_patterns(tokens)
+    assert ruled in {h.entry.id for h in hits}            # the word is there …
+    out: set[str] = set()
+    kept = clauses.refine(tokens, sorted(hits, key=lambda h: h.start), lexicon, out)
+    assert ruled not in {h.entry.id for h in kept} and ruled in out   # … and re-read away
+    views = analysis._segment(parse_transcript("小李：方案发您了\n王总：" + said, ["小李"]), lexicon)
+    found, gone = analysis._objections([v for v in views if v.turn.role == "customer"], {}, None)
+    assert ruled in gone and ruled not in {o.id for o in found}
+
+
 def test_after_sales_complaint_is_not_interest():
     result = run("为什么还没发货？都一周了", "订单号发你了，今天必须给我答复")
     assert result.kind == "complaint" and result.level == "low" and result.score <= 10
