@@ -394,8 +394,7 @@ def _objections(views: list[TurnView], defaults: Mapping[str, str],
                 scripts: Mapping[str, str] | None) -> tuple[list[Objection], set[str]]:
     """One per category, most recent first; the team's script wins over ours. An objection the
     customer settled in a later turn (nlp/settled.py) is left out; its id is returned beside them, so
-    that the model's heads do not bring it back — nor one the clause readers re-read as no such
-    objection (TurnView.ruled_out) where the lexicon found it nowhere else."""
+    that the model's heads do not bring it back."""
     latest: dict[str, tuple[tuple[int, int], TurnView, Hit]] = {}
     for view in views:
         for hit in view.hits:
@@ -410,6 +409,4 @@ def _objections(views: list[TurnView], defaults: Mapping[str, str],
         script = (scripts or {}).get(oid) or defaults.get(oid, "")
         result.append(Objection(oid, entry.label_zh, entry.label_en,
                                 phrase_and_quote(view, hit)[1], script))
-    found = {o.id for o in result}
-    gone |= {oid for view in views for oid in view.ruled_out if oid not in found}
     return result, gone

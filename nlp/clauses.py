@@ -235,10 +235,11 @@ def _read_supplier(turn: _Turn, hit: Hit, clause: Clause) -> list[Hit] | None:
     return None
 
 
-# The readers whose "no such objection" the model's heads must respect. Only the competitor's: on the
-# 3,480 written chats (in-sample, the shipped model) ruling out every reader's drop cost has_supplier
-# 0.737 → 0.720 and need_approval 0.801 → 0.792 (the heads were right more often than those readers),
-# the competitor's alone took competitor 0.701 → 0.704 (macro 0.768 either way).
+# The readers whose "no such objection" the model's heads must respect in that turn. Only the
+# competitor's: on the 3,480 written chats (in-sample, the shipped model) ruling out every reader's drop
+# chat-wide cost has_supplier 0.737 → 0.720 and need_approval 0.801 → 0.792 (macro 0.768 → 0.765: the
+# heads were right more often than those readers); the competitor's alone took competitor 0.701 → 0.704
+# (macro 0.768 with or without it).
 RULES_OUT = frozenset(["competitor"])
 _READERS = {"need_approval": _read_approval, "competitor": _read_competitor, "price": _read_price,
             "timing": _read_timing, "trust_quality": _read_trust, "has_supplier": _read_supplier}
@@ -248,8 +249,8 @@ def refine(tokens: list[str], hits: list[Hit], lexicon: Lexicon, ruled_out: set[
     """Re-read the lexicon's hits of one customer turn on its clause structure. ruled_out, when
     given, receives the objection ids (of RULES_OUT) a reader re-read as no such objection
     ("比我们其他供应商贵" is a price remark, "之前用过别家的 半年就裂了" a bad experience, not a
-    rival): the model's heads may not add them back (nlp/model.merge_objections), as they may not
-    bring back a settled one."""
+    rival): the model's heads may not add them back from that turn (nlp/model.merge_objections), as
+    they may not bring back a settled one."""
     if not hits or not any(h.entry.kind == "buy" or h.entry.priority or h.entry.id in _REREAD for h in hits):
         if not hits or not _SUSPENDED_RE.search("".join(tokens)):
             return hits

@@ -266,6 +266,14 @@ class Model:
                                                                   self.clause_w, self.clause_b))
         return f._clause_best[1]
 
+    def best_clause(self, oid: str, f: Features) -> str | None:
+        """The customer clause the clause head reads oid in most (None without a clause head)."""
+        if self.clause_w is None or not f.clauses:
+            return None
+        _, best = self._clause_best(f)
+        j = int(best[self.obj_ids.index(oid)])
+        return f.clauses[j] if j >= 0 else None
+
     def quote_for(self, oid: str, f: Features) -> str:
         """The customer's words an objection the model found stands on: the clause head's best
         unit (a clause with the one before it), else the clause whose n-grams weigh most."""
@@ -445,7 +453,9 @@ def _to_score(p_high: float, blended_score: float) -> int:
 def merge_objections(lexicon_found: list, blended: Blend, customer_views, defaults: Mapping[str, str],
                      scripts: Mapping[str, str] | None, settled: frozenset[str] | set[str] = frozenset()) -> list:
     """The lexicon's objections, and those a head is sure of that the lexicon missed — never one the
-    customer settled later in the chat (nlp/settled.py)."""
+    customer settled later in the chat (nlp/settled.py), nor one the head reads in the very turn where
+    a clause reader re-read that objection's words as no such objection (TurnView.ruled_out:
+    "比我们其他供应商贵" is a price remark, not a rival); a rival named in another turn still counts."""
     model = load()
     add, drop = model.obj_add or {}, model.obj_drop or {}
     kept = [o for o in lexicon_found if blended.objections.get(o.id, 1.0) >= drop.get(o.id, model.drop_below)]
@@ -453,13 +463,23 @@ def merge_objections(lexicon_found: list, blended: Blend, customer_views, defaul
     entries = _entries()
     for oid, p in sorted(blended.objections.items(), key=lambda kv: -kv[1]):
         if oid in have or oid in settled or p < add.get(oid, model.add_above) or not blended.clauses \
-                or oid not in entries:
+                or oid not in entries or _ruled_out_where_read(model, oid, blended.features, customer_views):
             continue
         quote = model.quote_for(oid, blended.features)
         entry = entries[oid]
         script = (scripts or {}).get(oid) or defaults.get(oid, "")
         kept.append(Objection(oid, entry.label_zh, entry.label_en, _short(quote), script))
     return kept
+
+
+def _ruled_out_where_read(model: Model, oid: str, f: Features, customer_views) -> bool:
+    """The head's best clause for oid lies in a customer turn whose clause reader ruled oid out
+    (without a clause head: any such turn)."""
+    ruled = [v for v in customer_views if oid in v.ruled_out]
+    if not ruled:
+        return False
+    clause = model.best_clause(oid, f)
+    return clause is None or any(clause in v.text for v in ruled)
 
 
 def _entries():

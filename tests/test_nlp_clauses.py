@@ -81,7 +81,7 @@ def test_own_other_suppliers_are_no_named_competitor():
 ])
 def test_an_objection_a_reader_re_reads_away_is_ruled_out_for_the_heads(said, ruled):
     """The clause reader's "no such objection" reaches the merge: the model's heads may add an
-    objection the lexicon missed, not one it read and ruled out (as they may not bring back a
+    objection the lexicon missed, not one it read and ruled out in that turn (as they may not bring back a
     settled one)."""
     import importlib
 
@@ -97,8 +97,15 @@ def test_an_objection_a_reader_re_reads_away_is_ruled_out_for_the_heads(said, ru
     kept = clauses.refine(tokens, sorted(hits, key=lambda h: h.start), lexicon, out)
     assert ruled not in {h.entry.id for h in kept} and ruled in out   # … and re-read away
     views = analysis._segment(parse_transcript("小李：方案发您了\n王总：" + said, ["小李"]), lexicon)
-    found, gone = analysis._objections([v for v in views if v.turn.role == "customer"], {}, None)
-    assert ruled in gone and ruled not in {o.id for o in found}
+    assert [v.ruled_out for v in views if v.turn.role == "customer"] == [frozenset([ruled])]
+
+
+def test_a_rival_named_in_another_turn_still_counts():
+    """The veto is the re-read turn's: a later turn naming a rival the lexicon does not know is
+    still the model's to add (review of session 25)."""
+    assert "competitor" not in ids(run("你们的价格比我们其他供应商贵不少"))
+    later = run("你们的价格比我们其他供应商贵不少", "我们现在在跟华拓科技谈，他们报价低两成，功能也差不多")
+    assert {"competitor", "price"} <= ids(later)
 
 
 def test_only_the_competitor_readers_no_binds_the_heads():
