@@ -266,24 +266,26 @@ class Model:
                                                                   self.clause_w, self.clause_b))
         return f._clause_best[1]
 
+    def _best_unit(self, oid: str, f: Features) -> int:
+        """Index of the customer clause the clause head reads oid in most (−1: no clause head or
+        no clause)."""
+        if self.clause_w is None or not f.clauses:
+            return -1
+        _, best = self._clause_best(f)
+        return int(best[self.obj_ids.index(oid)])
+
     def best_clause(self, oid: str, f: Features) -> str | None:
         """The customer clause the clause head reads oid in most (None without a clause head)."""
-        if self.clause_w is None or not f.clauses:
-            return None
-        _, best = self._clause_best(f)
-        j = int(best[self.obj_ids.index(oid)])
+        j = self._best_unit(oid, f)
         return f.clauses[j] if j >= 0 else None
 
     def quote_for(self, oid: str, f: Features) -> str:
         """The customer's words an objection the model found stands on: the clause head's best
         unit (a clause with the one before it), else the clause whose n-grams weigh most."""
-        clauses = f.clauses
-        if self.clause_w is not None and clauses:
-            _, best = self._clause_best(f)
-            j = int(best[self.obj_ids.index(oid)])
-            if j >= 0:
-                return "，".join(clauses[max(0, j - 1):j + 1])
-        return max(clauses, key=lambda c: self.clause_score(oid, c))
+        j = self._best_unit(oid, f)
+        if j >= 0:
+            return "，".join(f.clauses[max(0, j - 1):j + 1])
+        return max(f.clauses, key=lambda c: self.clause_score(oid, c))
 
     def blended(self, probs: Mapping[str, float], lexicon_score: float) -> float:
         """The lexicon score moved toward the model's expected score, by at most δ points."""
